@@ -1,0 +1,66 @@
+/**
+ * A pair of connected in-memory transports, for tests and for running a
+ * client and a server in one process.
+ *
+ * Messages cross as serialized JSON, delivered on a later microtask, so both
+ * ends see what they would see on a wire. When either end stops running, the
+ * other end's input ends.
+ *
+ * @example
+ * ```ts
+ * import { InMemoryTransport } from "mcp-effect"
+ *
+ * const [clientSide, serverSide] = InMemoryTransport.makePair()
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { Deferred, Effect, Exit, FiberId } from "effect"
+import type { Receiver, Transport } from "./Transport.js"
+
+interface End {
+  receiver: Receiver | undefined
+  readonly buffer: Array<string>
+}
+
+/** An in-memory transport that can also send text verbatim, malformed or not. */
+export interface RawTransport extends Transport {
+  readonly sendText: (text: string) => void
+}
+
+/** Makes two transports; what one sends, the other receives. */
+export const makePair = (): readonly [RawTransport, RawTransport] => {
+  const closed = Deferred.unsafeMake<void>(FiberId.none)
+  let isClosed = false
+  const ends: [End, End] = [{ receiver: undefined, buffer: [] }, { receiver: undefined, buffer: [] }]
+
+  const deliver = (to: End, frame: string) => {
+    queueMicrotask(() => {
+      if (to.receiver !== undefined) to.receiver.frame(frame)
+      else to.buffer.push(frame)
+    })
+  }
+
+  const make = (self: End, other: End): RawTransport => ({
+    run: (receiver) =>
+      Effect.suspend(() => {
+        self.receiver = receiver
+        for (const frame of self.buffer.splice(0)) receiver.frame(frame)
+        return Deferred.await(closed)
+      }).pipe(
+        Effect.ensuring(Effect.sync(() => {
+          self.receiver = undefined
+          isClosed = true
+          Deferred.unsafeDone(closed, Exit.void)
+        }))
+      ),
+    send: (message) => {
+      if (!isClosed) deliver(other, JSON.stringify(message))
+    },
+    sendText: (text) => {
+      if (!isClosed) deliver(other, text)
+    }
+  })
+
+  return [make(ends[0], ends[1]), make(ends[1], ends[0])]
+}

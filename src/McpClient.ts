@@ -1,0 +1,278 @@
+/**
+ * The MCP client: initializes a session over a transport, then calls the
+ * server's tools, resources and prompts. Server notifications arrive as a
+ * `Stream`; the client's own features (sampling, elicitation, roots) are
+ * answered by handlers given as services, and declared as capabilities only
+ * when a handler is there.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { McpClient } from "mcp-effect"
+ * import type { Transport } from "mcp-effect"
+ *
+ * declare const transport: Transport.Transport
+ *
+ * const program = Effect.gen(function*() {
+ *   const client = yield* McpClient.make(transport, { clientInfo: { name: "demo", version: "1.0.0" } })
+ *   const result = yield* client.callTool("add", { a: 1, b: 2 })
+ *   return result.structuredContent
+ * }).pipe(Effect.scoped)
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { Context, Effect, Either, Layer, Option, ParseResult, PubSub, Schema, Stream } from "effect"
+import type { Queue, Scope } from "effect"
+import type { RequestError } from "./McpError.js"
+import { McpError } from "./McpError.js"
+import * as McpSchema from "./McpSchema.js"
+import * as Peer from "./Peer.js"
+import type { Transport } from "./Transport.js"
+
+/** Answers the server's `sampling/createMessage`. */
+export class Sampling extends Context.Tag("mcp-effect/McpClient/Sampling")<
+  Sampling,
+  {
+    readonly createMessage: (
+      params: McpSchema.CreateMessageRequestParams
+    ) => Effect.Effect<McpSchema.CreateMessageResult, McpError>
+    /** Whether tool use in sampling is supported (2025-11-25). */
+    readonly tools?: boolean
+  }
+>() {}
+
+/** Answers the server's `elicitation/create`, in form mode and, if `url` is set, URL mode. */
+export class Elicitation extends Context.Tag("mcp-effect/McpClient/Elicitation")<
+  Elicitation,
+  {
+    readonly elicit: (params: McpSchema.ElicitRequestParams) => Effect.Effect<McpSchema.ElicitResult, McpError>
+    readonly url?: boolean
+  }
+>() {}
+
+/** Answers the server's `roots/list`. */
+export class Roots extends Context.Tag("mcp-effect/McpClient/Roots")<
+  Roots,
+  { readonly list: Effect.Effect<ReadonlyArray<McpSchema.Root>> }
+>() {}
+
+export interface Options {
+  readonly clientInfo?: McpSchema.Implementation
+  /** The version asked for in `initialize`. Default: the latest. */
+  readonly protocolVersion?: string
+  /** Extra capabilities to declare, merged with those implied by the handlers. */
+  readonly capabilities?: McpSchema.ClientCapabilities
+  /** Defaults for every request (timeouts). */
+  readonly requestOptions?: Peer.RequestOptions
+}
+
+/** A notification from the server. */
+export interface Notification {
+  readonly method: string
+  readonly params: Record<string, unknown> | undefined
+}
+
+export interface Service {
+  readonly serverInfo: McpSchema.Implementation
+  readonly serverCapabilities: McpSchema.ServerCapabilities
+  readonly protocolVersion: string
+  readonly instructions: string | undefined
+  /** Every notification from the server, from the moment the stream is run. */
+  readonly notifications: Stream.Stream<Notification>
+  /** Subscribes now: notifications sent after this returns are in the queue. */
+  readonly subscribe: Effect.Effect<Queue.Dequeue<Notification>, never, Scope.Scope>
+  /** Sends any request and decodes its result. */
+  readonly request: <A, I>(
+    method: string,
+    params: Record<string, unknown> | undefined,
+    result: Schema.Schema<A, I>,
+    options?: Peer.RequestOptions
+  ) => Effect.Effect<A, RequestError>
+  readonly notify: (method: string, params?: Record<string, unknown>) => Effect.Effect<void>
+  readonly ping: Effect.Effect<void, RequestError>
+  /** Lists every tool, following cursors. */
+  readonly listTools: Effect.Effect<ReadonlyArray<McpSchema.ToolDefinition>, RequestError>
+  readonly callTool: (
+    name: string,
+    args?: Record<string, unknown>,
+    options?: Peer.RequestOptions
+  ) => Effect.Effect<McpSchema.CallToolResult, RequestError>
+  readonly listResources: Effect.Effect<ReadonlyArray<McpSchema.Resource>, RequestError>
+  readonly listResourceTemplates: Effect.Effect<ReadonlyArray<McpSchema.ResourceTemplate>, RequestError>
+  readonly readResource: (uri: string) => Effect.Effect<McpSchema.ReadResourceResult, RequestError>
+  readonly subscribeResource: (uri: string) => Effect.Effect<void, RequestError>
+  readonly unsubscribeResource: (uri: string) => Effect.Effect<void, RequestError>
+  readonly listPrompts: Effect.Effect<ReadonlyArray<McpSchema.Prompt>, RequestError>
+  readonly getPrompt: (
+    name: string,
+    args?: Record<string, string>
+  ) => Effect.Effect<McpSchema.GetPromptResult, RequestError>
+  readonly complete: (
+    ref: McpSchema.CompleteRequestParams["ref"],
+    argument: { readonly name: string; readonly value: string },
+    context?: Record<string, string>
+  ) => Effect.Effect<McpSchema.CompleteResult["completion"], RequestError>
+  readonly setLevel: (level: McpSchema.LoggingLevel) => Effect.Effect<void, RequestError>
+  /** Tells the server the roots changed. */
+  readonly notifyRootsListChanged: Effect.Effect<void>
+}
+
+export class McpClient extends Context.Tag("mcp-effect/McpClient")<McpClient, Service>() {}
+
+const decodeWith = <A, I>(schema: Schema.Schema<A, I>, what: string) => {
+  const decode = Schema.decodeUnknownEither(schema)
+  return (u: unknown): Effect.Effect<A, McpError> => {
+    const result = decode(u)
+    return Either.isRight(result)
+      ? Effect.succeed(result.right)
+      : Effect.fail(
+        McpError.invalidParams(`malformed ${what}: ${ParseResult.TreeFormatter.formatErrorSync(result.left)}`)
+      )
+  }
+}
+
+/** Serves a server→client request with a decoded-params handler. */
+const serveRequest = <A, I>(
+  schema: Schema.Schema<A, I>,
+  method: string,
+  handle: (params: A) => Effect.Effect<unknown, McpError>
+) => {
+  const decode = decodeWith(schema, `${method} params`)
+  return (params: unknown) => Effect.flatMap(decode(params ?? {}), handle)
+}
+
+/**
+ * Connects over `transport`: runs the peer in the scope, sends `initialize`
+ * and `notifications/initialized`. Handlers for sampling, elicitation and
+ * roots are taken from the context when present.
+ */
+export const make = (
+  transport: Transport,
+  options: Options = {}
+): Effect.Effect<Service, RequestError, Scope.Scope> =>
+  Effect.gen(function*() {
+    const sampling = yield* Effect.serviceOption(Sampling)
+    const elicitation = yield* Effect.serviceOption(Elicitation)
+    const roots = yield* Effect.serviceOption(Roots)
+    const pubsub = yield* Effect.acquireRelease(PubSub.unbounded<Notification>(), PubSub.shutdown)
+
+    const handlers = new Map<string, (params: unknown) => Effect.Effect<unknown, McpError>>([
+      ["ping", () => Effect.succeed({})]
+    ])
+    if (Option.isSome(sampling)) {
+      handlers.set(
+        "sampling/createMessage",
+        serveRequest(McpSchema.CreateMessageRequestParams, "sampling/createMessage", sampling.value.createMessage)
+      )
+    }
+    if (Option.isSome(elicitation)) {
+      handlers.set(
+        "elicitation/create",
+        serveRequest(McpSchema.ElicitRequestParams, "elicitation/create", elicitation.value.elicit)
+      )
+    }
+    if (Option.isSome(roots)) {
+      handlers.set("roots/list", () => Effect.map(roots.value.list, (list) => ({ roots: list })))
+    }
+
+    const peer = yield* Peer.make(transport, {
+      onRequest: (request) => handlers.get(request.method)?.(request.params),
+      onNotification: (method, params) => {
+        pubsub.unsafeOffer({ method, params })
+      }
+    })
+    yield* Effect.forkScoped(peer.run)
+
+    const request = <A, I>(
+      method: string,
+      params: Record<string, unknown> | undefined,
+      result: Schema.Schema<A, I>,
+      requestOptions?: Peer.RequestOptions
+    ) => {
+      const decode = decodeWith(result, `${method} result`)
+      return Effect.flatMap(peer.request(method, params, { ...options.requestOptions, ...requestOptions }), decode)
+    }
+
+    const capabilities: McpSchema.ClientCapabilities = {
+      ...options.capabilities,
+      ...(Option.isSome(sampling) ? { sampling: sampling.value.tools ? { tools: {} } : {} } : {}),
+      ...(Option.isSome(elicitation) ? { elicitation: elicitation.value.url ? { form: {}, url: {} } : { form: {} } } : {}),
+      ...(Option.isSome(roots) ? { roots: { listChanged: true } } : {})
+    }
+    const init = yield* request("initialize", {
+      protocolVersion: options.protocolVersion ?? McpSchema.LATEST_PROTOCOL_VERSION,
+      capabilities,
+      clientInfo: options.clientInfo ?? { name: "mcp-effect-client", version: "0.1.0" }
+    }, McpSchema.InitializeResult)
+    if (!McpSchema.SUPPORTED_PROTOCOL_VERSIONS.includes(init.protocolVersion)) {
+      return yield* new McpError({
+        code: McpError.invalidRequest("").code,
+        message: `The server answered with protocol version ${init.protocolVersion}, which this client does not support`
+      })
+    }
+    peer.notify("notifications/initialized", undefined)
+
+    const listAll = <P extends { readonly nextCursor?: string | undefined }, I, A>(
+      method: string,
+      schema: Schema.Schema<P, I>,
+      itemsOf: (page: P) => ReadonlyArray<A>
+    ): Effect.Effect<ReadonlyArray<A>, RequestError> =>
+      Effect.gen(function*() {
+        const items: Array<A> = []
+        let cursor: string | undefined
+        do {
+          const page = yield* request(method, cursor === undefined ? {} : { cursor }, schema)
+          items.push(...itemsOf(page))
+          cursor = page.nextCursor
+        } while (cursor !== undefined)
+        return items
+      })
+
+    const empty = (method: string, params?: Record<string, unknown>) =>
+      Effect.asVoid(request(method, params, McpSchema.EmptyResult))
+
+    return {
+      serverInfo: init.serverInfo,
+      serverCapabilities: init.capabilities,
+      protocolVersion: init.protocolVersion,
+      instructions: init.instructions,
+      notifications: Stream.fromPubSub(pubsub),
+      subscribe: PubSub.subscribe(pubsub),
+      request,
+      notify: (method, params) => Effect.sync(() => peer.notify(method, params)),
+      ping: empty("ping"),
+      listTools: listAll("tools/list", McpSchema.ListToolsResult, (p) => p.tools),
+      callTool: (name, args, requestOptions) =>
+        request("tools/call", args === undefined ? { name } : { name, arguments: args }, McpSchema.CallToolResult, requestOptions),
+      listResources: listAll("resources/list", McpSchema.ListResourcesResult, (p) => p.resources),
+      listResourceTemplates: listAll(
+        "resources/templates/list",
+        McpSchema.ListResourceTemplatesResult,
+        (p) => p.resourceTemplates
+      ),
+      readResource: (uri) => request("resources/read", { uri }, McpSchema.ReadResourceResult),
+      subscribeResource: (uri) => empty("resources/subscribe", { uri }),
+      unsubscribeResource: (uri) => empty("resources/unsubscribe", { uri }),
+      listPrompts: listAll("prompts/list", McpSchema.ListPromptsResult, (p) => p.prompts),
+      getPrompt: (name, args) =>
+        request("prompts/get", args === undefined ? { name } : { name, arguments: args }, McpSchema.GetPromptResult),
+      complete: (ref, argument, context) =>
+        Effect.map(
+          request(
+            "completion/complete",
+            context === undefined ? { ref, argument } : { ref, argument, context: { arguments: context } },
+            McpSchema.CompleteResult
+          ),
+          (r) => r.completion
+        ),
+      setLevel: (level) => empty("logging/setLevel", { level }),
+      notifyRootsListChanged: Effect.sync(() => peer.notify("notifications/roots/list_changed", undefined))
+    } satisfies Service
+  })
+
+/** The client as a layer over a transport. */
+export const layer = (
+  transport: Transport,
+  options?: Options
+): Layer.Layer<McpClient, RequestError> => Layer.scoped(McpClient, make(transport, options))

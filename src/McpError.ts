@@ -1,0 +1,100 @@
+/**
+ * Errors of mcp-effect.
+ *
+ * `McpError` is the one error that crosses the wire: a handler fails with it to
+ * answer with a JSON-RPC error object. The others are typed failures of local
+ * operations.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { McpError } from "mcp-effect"
+ *
+ * const notFound = Effect.fail(McpError.McpError.resourceNotFound("file:///missing"))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { Schema } from "effect"
+
+/** JSON-RPC and MCP error codes. */
+export const ErrorCode = {
+  ParseError: -32700,
+  InvalidRequest: -32600,
+  MethodNotFound: -32601,
+  InvalidParams: -32602,
+  InternalError: -32603,
+  ResourceNotFound: -32002,
+  UrlElicitationRequired: -32042,
+  RequestTimeout: -32001,
+  ConnectionClosed: -32000
+} as const
+
+/**
+ * A JSON-RPC error: sent to the peer as `{ code, message, data }` when a
+ * handler fails with it, and received as it when the peer answers with one.
+ */
+export class McpError extends Schema.TaggedError<McpError>()("McpError", {
+  code: Schema.Number,
+  message: Schema.String,
+  data: Schema.optional(Schema.Unknown)
+}) {
+  static parseError(detail: string) {
+    return new McpError({ code: ErrorCode.ParseError, message: `Parse error: ${detail}` })
+  }
+  static invalidRequest(detail: string) {
+    return new McpError({ code: ErrorCode.InvalidRequest, message: `Invalid request: ${detail}` })
+  }
+  static methodNotFound(method: string) {
+    return new McpError({ code: ErrorCode.MethodNotFound, message: `Method not found: ${method}` })
+  }
+  static invalidParams(detail: string) {
+    return new McpError({ code: ErrorCode.InvalidParams, message: `Invalid params: ${detail}` })
+  }
+  static internal() {
+    return new McpError({ code: ErrorCode.InternalError, message: "Internal error" })
+  }
+  static resourceNotFound(uri: string) {
+    return new McpError({ code: ErrorCode.ResourceNotFound, message: `Resource not found: ${uri}`, data: { uri } })
+  }
+}
+
+/** The peer answered neither a result nor an error in time. */
+export class RequestTimeoutError extends Schema.TaggedError<RequestTimeoutError>()("RequestTimeoutError", {
+  method: Schema.String,
+  timeoutMillis: Schema.Number
+}) {
+  override get message() {
+    return `Request ${this.method} timed out after ${this.timeoutMillis} ms`
+  }
+}
+
+/** The connection ended before the peer answered. */
+export class ConnectionClosedError extends Schema.TaggedError<ConnectionClosedError>()("ConnectionClosedError", {
+  method: Schema.String
+}) {
+  override get message() {
+    return `Connection closed before ${this.method} was answered`
+  }
+}
+
+/**
+ * A server→client request was refused locally because the client did not
+ * declare the capability it needs. Nothing was sent.
+ */
+export class CapabilityNotSupportedError extends Schema.TaggedError<CapabilityNotSupportedError>()(
+  "CapabilityNotSupportedError",
+  { capability: Schema.String, method: Schema.String }
+) {
+  override get message() {
+    return `The client did not declare the "${this.capability}" capability required by ${this.method}`
+  }
+}
+
+/** Anything a request to the peer can fail with. */
+export type RequestError = McpError | RequestTimeoutError | ConnectionClosedError
+
+/** A definition was refused when its layer was built. */
+export class DefinitionError extends Schema.TaggedError<DefinitionError>()("DefinitionError", {
+  message: Schema.String
+}) {}

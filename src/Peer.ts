@@ -1,0 +1,414 @@
+/**
+ * The symmetric JSON-RPC 2.0 engine that both `McpServer` and `McpClient` run
+ * on a transport.
+ *
+ * - Incoming requests run each in its own fiber, keyed by their id exactly as
+ *   sent. A request reusing an in-flight id is refused and the running one is
+ *   left alone.
+ * - `notifications/cancelled` interrupts the handler's fiber (its finalizers
+ *   run) and suppresses its response.
+ * - Outgoing requests correlate responses through a `Deferred`, with a
+ *   per-request timeout that progress may reset and a maximum total that
+ *   always applies.
+ * - Bad input is answered with the matching JSON-RPC error and never ends the
+ *   connection.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { InMemoryTransport, Peer } from "mcp-effect"
+ *
+ * const program = Effect.gen(function*() {
+ *   const [a, b] = InMemoryTransport.makePair()
+ *   const left = yield* Peer.make(a, { onRequest: () => undefined })
+ *   const right = yield* Peer.make(b, { onRequest: () => undefined })
+ *   yield* Effect.forkScoped(left.run)
+ *   yield* Effect.forkScoped(right.run)
+ *   return yield* left.request("ping", {})
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { Cause, Clock, Deferred, Duration, Effect, Exit, Fiber, FiberId, Option, Runtime } from "effect"
+import type { Scope } from "effect"
+import type { RequestError } from "./McpError.js"
+import { ConnectionClosedError, ErrorCode, McpError, RequestTimeoutError } from "./McpError.js"
+import type { ProgressNotificationParams, ProgressToken, RequestId } from "./McpSchema.js"
+import type { Receiver, Transport } from "./Transport.js"
+
+/** An incoming request after its envelope was validated. */
+export interface IncomingRequest {
+  readonly id: RequestId
+  readonly method: string
+  readonly params: Record<string, unknown> | undefined
+  readonly progressToken: ProgressToken | undefined
+}
+
+/**
+ * What the peer does with incoming messages. `onRequest` returns the effect
+ * that answers, an `McpError` to answer at once, or `undefined` for an unknown
+ * method.
+ */
+export interface Handlers {
+  readonly onRequest: (request: IncomingRequest) => Effect.Effect<unknown, McpError> | McpError | undefined
+  readonly onNotification?: (method: string, params: Record<string, unknown> | undefined) => void
+  /** Whether a JSON-RPC batch is accepted now (only protocol 2025-03-26 has batches). */
+  readonly acceptsBatch?: () => boolean
+  /** Called once when the transport's input has ended. */
+  readonly onClose?: () => void
+}
+
+export interface RequestOptions {
+  /** Time allowed without an answer (or, with `resetTimeoutOnProgress`, without progress). Default 60 s. */
+  readonly timeout?: Duration.DurationInput
+  /** Time allowed in total, whatever progress arrives. Default: no limit beyond `timeout`. */
+  readonly maxTotalTimeout?: Duration.DurationInput
+  /** Whether a progress notification restarts the `timeout`. */
+  readonly resetTimeoutOnProgress?: boolean
+  /** Called for each progress notification the peer sends for this request. */
+  readonly onProgress?: (progress: ProgressNotificationParams) => void
+  /** The incoming request this one is made on behalf of, for transports that route per request. */
+  readonly relatedRequestId?: RequestId
+}
+
+export interface Peer {
+  /** Reads the transport until its input ends, then interrupts in-flight handlers and fails pending requests. */
+  readonly run: Effect.Effect<void>
+  /** Sends a request and waits for its result. Interrupting it sends `notifications/cancelled`. */
+  readonly request: (
+    method: string,
+    params: Record<string, unknown> | undefined,
+    options?: RequestOptions
+  ) => Effect.Effect<unknown, RequestError>
+  /** Sends a notification. */
+  readonly notify: (method: string, params: unknown, relatedRequestId?: RequestId) => void
+  /** Whether an incoming request is still being handled (progress stops once it is not). */
+  readonly isActive: (id: RequestId) => boolean
+  /** Delivers an incoming message, for transports that push parsed messages themselves. */
+  readonly receiver: Receiver
+}
+
+interface InFlight {
+  readonly fiber: Fiber.RuntimeFiber<unknown, McpError>
+  cancelled: boolean
+}
+
+interface Pending {
+  readonly method: string
+  readonly deferred: Deferred.Deferred<unknown, McpError | ConnectionClosedError>
+  readonly onProgress: ((progress: ProgressNotificationParams) => void) | undefined
+  /** Completed and replaced on each progress notification, to wake the timeout loop. */
+  progressed: Deferred.Deferred<void>
+}
+
+/** Receives a request's response, or `undefined` when none is to be sent (it was cancelled). */
+type Respond = (response: object | undefined) => void
+
+const DEFAULT_TIMEOUT = Duration.seconds(60)
+
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+const isRequestId = (u: unknown): u is RequestId => typeof u === "string" || Number.isInteger(u)
+
+const errorResponse = (id: RequestId | null, error: McpError) => ({
+  jsonrpc: "2.0" as const,
+  id,
+  error: error.data === undefined
+    ? { code: error.code, message: error.message }
+    : { code: error.code, message: error.message, data: error.data }
+})
+
+const progressTokenOf = (params: Record<string, unknown> | undefined): ProgressToken | undefined => {
+  const meta = params?._meta
+  if (!isRecord(meta)) return undefined
+  const token = meta.progressToken
+  return typeof token === "string" || typeof token === "number" ? token : undefined
+}
+
+/**
+ * Creates a peer on a transport. Nothing is read until `run` is forked; the
+ * scope's closing interrupts every handler still running.
+ */
+export const make = (transport: Transport, handlers: Handlers): Effect.Effect<Peer, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const runtime = yield* Effect.runtime<never>()
+    const runFork = Runtime.runFork(runtime)
+    const inFlight = new Map<RequestId, InFlight>()
+    const pending = new Map<RequestId, Pending>()
+    let nextId = 0
+    let closed = false
+
+    const send = (message: object, related?: RequestId) => {
+      if (!closed) transport.send(message, related)
+    }
+
+    const respondDirect = (id: RequestId): Respond => (response) => {
+      if (response !== undefined) send(response, id)
+    }
+    const respondUnrelated: Respond = (response) => {
+      if (response !== undefined) send(response)
+    }
+
+    const exitToResponse = (id: RequestId, exit: Exit.Exit<unknown, McpError>): object | undefined => {
+      if (Exit.isSuccess(exit)) return { jsonrpc: "2.0", id, result: exit.value }
+      const failure = Cause.failureOption(exit.cause)
+      if (Option.isSome(failure)) return errorResponse(id, failure.value)
+      if (Cause.isInterruptedOnly(exit.cause)) return undefined
+      // A defect: keep its details on our side, give the peer a safe message.
+      runFork(Effect.logError("Request handler failed", exit.cause))
+      return errorResponse(id, McpError.internal())
+    }
+
+    const runRequest = (request: IncomingRequest, respond: Respond) => {
+      const answer = handlers.onRequest(request)
+      if (answer === undefined) return respond(errorResponse(request.id, McpError.methodNotFound(request.method)))
+      if (answer instanceof McpError) return respond(errorResponse(request.id, answer))
+      const fiber = runFork(answer)
+      const entry: InFlight = { fiber, cancelled: false }
+      inFlight.set(request.id, entry)
+      fiber.addObserver((exit) => {
+        if (inFlight.get(request.id) === entry) inFlight.delete(request.id)
+        respond(entry.cancelled ? undefined : exitToResponse(request.id, exit))
+      })
+    }
+
+    const onCancelled = (params: Record<string, unknown> | undefined) => {
+      const id = params?.requestId
+      if (!isRequestId(id)) return
+      const entry = inFlight.get(id)
+      // A cancel racing the response is harmless: the entry is already gone.
+      if (entry === undefined) return
+      entry.cancelled = true
+      inFlight.delete(id)
+      entry.fiber.unsafeInterruptAsFork(FiberId.none)
+    }
+
+    const onProgress = (params: Record<string, unknown> | undefined) => {
+      const token = params?.progressToken
+      if (!isRequestId(token) || typeof params?.progress !== "number") return
+      const entry = pending.get(token)
+      if (entry === undefined) return
+      const previous = entry.progressed
+      entry.progressed = Deferred.unsafeMake(FiberId.none)
+      Deferred.unsafeDone(previous, Exit.void)
+      if (entry.onProgress) {
+        entry.onProgress({
+          progressToken: token,
+          progress: params.progress,
+          ...(typeof params.total === "number" ? { total: params.total } : {}),
+          ...(typeof params.message === "string" ? { message: params.message } : {})
+        })
+      }
+    }
+
+    const onResponse = (id: RequestId, message: Record<string, unknown>) => {
+      const entry = pending.get(id)
+      if (entry === undefined) return
+      pending.delete(id)
+      if ("error" in message) {
+        const error = isRecord(message.error) ? message.error : {}
+        Deferred.unsafeDone(
+          entry.deferred,
+          Exit.fail(
+            new McpError({
+              code: typeof error.code === "number" ? error.code : ErrorCode.InternalError,
+              message: typeof error.message === "string" ? error.message : "Unknown error",
+              data: error.data
+            })
+          )
+        )
+      } else {
+        Deferred.unsafeDone(entry.deferred, Exit.succeed(message.result))
+      }
+    }
+
+    /**
+     * Validates one message and acts on it. Returns whether `respond` will be
+     * called (at once or when a handler ends); notifications and responses
+     * never answer.
+     */
+    const dispatch = (message: unknown, respond: Respond): boolean => {
+      const reply = (id: RequestId | null, error: McpError) => {
+        respond(errorResponse(id, error))
+        return true
+      }
+      if (!isRecord(message)) return reply(null, McpError.invalidRequest("a message must be a JSON object"))
+      const id = message.id
+      const hasId = "id" in message
+      if (hasId && !isRequestId(id)) return reply(null, McpError.invalidRequest("id must be a string or an integer"))
+      const replyId = isRequestId(id) ? id : null
+      const isCall = "method" in message
+      if (message.jsonrpc !== "2.0") {
+        return hasId || !isCall ? reply(replyId, McpError.invalidRequest('jsonrpc must be "2.0"')) : false
+      }
+      if (!isCall) {
+        if (replyId !== null && ("result" in message || "error" in message)) {
+          onResponse(replyId, message)
+          return false
+        }
+        return reply(replyId, McpError.invalidRequest("expected a method, or a result or error"))
+      }
+      const method = message.method
+      const params = message.params
+      if (typeof method !== "string") {
+        return replyId !== null ? reply(replyId, McpError.invalidRequest("method must be a string")) : false
+      }
+      if (params !== undefined && !isRecord(params)) {
+        return replyId !== null ? reply(replyId, McpError.invalidRequest("params must be an object")) : false
+      }
+      if (replyId === null) {
+        if (method === "notifications/cancelled") onCancelled(params)
+        else if (method === "notifications/progress") onProgress(params)
+        else handlers.onNotification?.(method, params)
+        return false
+      }
+      if (inFlight.has(replyId)) {
+        return reply(
+          replyId,
+          McpError.invalidRequest(`id ${JSON.stringify(replyId)} is already used by a request in flight`)
+        )
+      }
+      runRequest({ id: replyId, method, params, progressToken: progressTokenOf(params) }, respond)
+      return true
+    }
+
+    const dispatchBatch = (messages: ReadonlyArray<unknown>) => {
+      if (messages.length === 0) {
+        return send(errorResponse(null, McpError.invalidRequest("a batch must not be empty")))
+      }
+      if (!(handlers.acceptsBatch?.() ?? false)) {
+        return send(errorResponse(null, McpError.invalidRequest("batches are not supported by this protocol version")))
+      }
+      // Answer the batch with one array once every request in it has answered.
+      const responses: Array<object> = []
+      let outstanding = 0
+      let dispatching = true
+      const flush = () => {
+        if (!dispatching && outstanding === 0 && responses.length > 0) send(responses)
+      }
+      for (const message of messages) {
+        outstanding++
+        const answers = dispatch(message, (response) => {
+          if (response !== undefined) responses.push(response)
+          outstanding--
+          flush()
+        })
+        if (!answers) outstanding--
+      }
+      dispatching = false
+      flush()
+    }
+
+    const receive = (message: unknown) => {
+      if (Array.isArray(message)) return dispatchBatch(message)
+      dispatch(message, isRecord(message) && isRequestId(message.id) ? respondDirect(message.id) : respondUnrelated)
+    }
+
+    const receiver: Receiver = {
+      message: receive,
+      frame: (text) => {
+        let message: unknown
+        try {
+          message = JSON.parse(text)
+        } catch (e) {
+          return send(errorResponse(null, McpError.parseError(e instanceof Error ? e.message : "invalid JSON")))
+        }
+        receive(message)
+      }
+    }
+
+    const shutdown = Effect.suspend(() => {
+      closed = true
+      for (const entry of pending.values()) {
+        Deferred.unsafeDone(entry.deferred, Exit.fail(new ConnectionClosedError({ method: entry.method })))
+      }
+      pending.clear()
+      const fibers = Array.from(inFlight.values(), (entry) => {
+        entry.cancelled = true
+        return entry.fiber
+      })
+      inFlight.clear()
+      handlers.onClose?.()
+      return Fiber.interruptAll(fibers)
+    })
+
+    yield* Effect.addFinalizer(() => shutdown)
+
+    const awaitAnswer = (entry: Pending, options: RequestOptions | undefined) => {
+      const answer = Deferred.await(entry.deferred)
+      const timeout = Duration.decode(options?.timeout ?? DEFAULT_TIMEOUT)
+      if (!Duration.isFinite(timeout)) return answer
+      const timeoutMillis = Duration.toMillis(timeout)
+      const maxTotal = options?.maxTotalTimeout === undefined
+        ? Infinity
+        : Duration.toMillis(options.maxTotalTimeout)
+      const reset = options?.resetTimeoutOnProgress ?? false
+      const timer = Effect.gen(function*() {
+        const start = yield* Clock.currentTimeMillis
+        let last = start
+        while (true) {
+          const now = yield* Clock.currentTimeMillis
+          const deadline = Math.min(last + timeoutMillis, start + maxTotal)
+          if (now >= deadline) {
+            return yield* new RequestTimeoutError({
+              method: entry.method,
+              timeoutMillis: deadline === start + maxTotal ? maxTotal : timeoutMillis
+            })
+          }
+          const progressed = yield* Deferred.await(entry.progressed).pipe(
+            Effect.timeoutTo({ duration: deadline - now, onSuccess: () => true, onTimeout: () => false })
+          )
+          if (progressed && reset) last = yield* Clock.currentTimeMillis
+        }
+      })
+      return Effect.raceFirst(answer, timer)
+    }
+
+    const request: Peer["request"] = (method, params, options) =>
+      Effect.suspend(() => {
+        if (closed) return Effect.fail(new ConnectionClosedError({ method }))
+        const id = nextId++
+        const entry: Pending = {
+          method,
+          deferred: Deferred.unsafeMake(FiberId.none),
+          onProgress: options?.onProgress,
+          progressed: Deferred.unsafeMake(FiberId.none)
+        }
+        pending.set(id, entry)
+        const wantsProgress = options?.onProgress !== undefined || options?.resetTimeoutOnProgress === true
+        const withToken = wantsProgress
+          ? { ...params, _meta: { ...(isRecord(params?._meta) ? params._meta : {}), progressToken: id } }
+          : params
+        send(
+          withToken === undefined ? { jsonrpc: "2.0", id, method } : { jsonrpc: "2.0", id, method, params: withToken },
+          options?.relatedRequestId
+        )
+        return awaitAnswer(entry, options).pipe(
+          Effect.onExit((exit) =>
+            Effect.sync(() => {
+              if (!pending.has(id)) return
+              pending.delete(id)
+              // Tell the peer to stop working on what we no longer wait for.
+              if (Exit.isFailure(exit) && method !== "initialize") {
+                const reason = Cause.isInterruptedOnly(exit.cause) ? "Request was cancelled" : "Request timed out"
+                send({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: id, reason } })
+              }
+            })
+          )
+        )
+      })
+
+    const notify: Peer["notify"] = (method, params, related) =>
+      send(params === undefined ? { jsonrpc: "2.0", method } : { jsonrpc: "2.0", method, params }, related)
+
+    const run = transport.run(receiver).pipe(Effect.ensuring(shutdown))
+
+    return {
+      run,
+      request,
+      notify,
+      isActive: (id) => inFlight.has(id),
+      receiver
+    }
+  })

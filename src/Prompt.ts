@@ -1,0 +1,152 @@
+/**
+ * Prompts: reusable message templates the user picks. Arguments are strings on
+ * the wire; their schemas decode them (so `Schema.NumberFromString` gives a
+ * number) and `Schema.optional` marks an argument as not required.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Prompt } from "mcp-effect"
+ *
+ * const review = Prompt.make("review_code", {
+ *   description: "Review a piece of code",
+ *   parameters: { code: Schema.String }
+ * }, ({ code }) => Effect.succeed(`Please review this code:\n\n${code}`))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { Effect, Either, Option, ParseResult, Schema, SchemaAST } from "effect"
+import * as Completion from "./Completion.js"
+import * as Content from "./Content.js"
+import { DefinitionError, ErrorCode, McpError } from "./McpError.js"
+import type * as McpSchema from "./McpSchema.js"
+import type { RequestContext } from "./RequestContext.js"
+import { failureMessage } from "./Tool.js"
+import { recover } from "./internal/cause.js"
+
+/** Argument schemas: each decodes from a string. */
+export type Parameters = {
+  readonly [name: string]:
+    | Schema.Schema<any, string, never>
+    | Schema.optional<Schema.Schema<any, string, never>>
+    | Schema.PropertySignature<"?:", any, never, "?:", string | undefined, boolean, never>
+}
+
+/** What a handler returns: text (one user message), messages, or a whole result. */
+export type Output =
+  | string
+  | McpSchema.PromptMessage
+  | ReadonlyArray<McpSchema.PromptMessage>
+  | McpSchema.GetPromptResult
+
+export interface Options<P extends Parameters, R> {
+  readonly title?: string
+  readonly description?: string
+  readonly icons?: ReadonlyArray<McpSchema.Icon>
+  readonly _meta?: McpSchema.Meta
+  readonly parameters?: P
+  /** Argument descriptions shown to the user, by name. */
+  readonly descriptions?: { readonly [K in keyof P]?: string }
+  readonly complete?: { readonly [K in keyof P]?: Completion.Completer<R> }
+}
+
+export interface Prompt<R = never> {
+  readonly name: string
+  readonly definition: McpSchema.Prompt
+  readonly get: (
+    args: Readonly<Record<string, string>> | undefined
+  ) => Effect.Effect<McpSchema.GetPromptResult, McpError, R | RequestContext>
+  readonly complete: (argument: string, value: string, context: Completion.Context) => Effect.Effect<
+    McpSchema.CompleteResult,
+    never,
+    R
+  >
+}
+
+/** A user message. */
+export const user = (content: string | McpSchema.ContentBlock): McpSchema.PromptMessage => ({
+  role: "user",
+  content: typeof content === "string" ? Content.text(content) : content
+})
+
+/** An assistant message. */
+export const assistant = (content: string | McpSchema.ContentBlock): McpSchema.PromptMessage => ({
+  role: "assistant",
+  content: typeof content === "string" ? Content.text(content) : content
+})
+
+const isResult = (output: Output): output is McpSchema.GetPromptResult =>
+  typeof output === "object" && !Array.isArray(output) && "messages" in output
+
+const toResult = (description: string | undefined, output: Output): McpSchema.GetPromptResult => {
+  if (typeof output === "string") return withDescription(description, [user(output)])
+  if (Array.isArray(output)) return withDescription(description, output)
+  if (isResult(output)) return output
+  return withDescription(description, [output as McpSchema.PromptMessage])
+}
+
+const withDescription = (description: string | undefined, messages: ReadonlyArray<McpSchema.PromptMessage>) =>
+  description === undefined ? { messages } : { description, messages }
+
+/** Makes a prompt. Missing required or undecodable arguments answer -32602. */
+export const make = <const P extends Parameters = {}, E = never, R = never>(
+  name: string,
+  options: Options<P, R>,
+  handler: (args: Schema.Struct.Type<P>) => Effect.Effect<Output, E, R>
+): Prompt<Exclude<R, RequestContext>> => {
+  if (name.length === 0) throw new DefinitionError({ message: "A prompt name must not be empty" })
+  const struct = Schema.Struct(options.parameters ?? {})
+  const decode = Schema.decodeUnknownEither(struct, { errors: "all" }) as (
+    u: unknown
+  ) => Either.Either<Schema.Struct.Type<P>, ParseResult.ParseError>
+  const descriptions: Readonly<Record<string, string | undefined>> = options.descriptions ?? {}
+  const completers: Readonly<Record<string, Completion.Completer<R> | undefined>> = options.complete ?? {}
+  const ast = struct.ast
+  const signatures = SchemaAST.isTypeLiteral(ast) ? ast.propertySignatures : []
+  const args = signatures.map((ps): McpSchema.PromptArgument => {
+    const argName = String(ps.name)
+    const description = descriptions[argName] ?? Option.getOrUndefined(SchemaAST.getDescriptionAnnotation(ps.type))
+    return {
+      name: argName,
+      ...(description !== undefined ? { description } : {}),
+      required: !ps.isOptional
+    }
+  })
+  const definition: McpSchema.Prompt = {
+    name,
+    ...(options.title !== undefined ? { title: options.title } : {}),
+    ...(options.description !== undefined ? { description: options.description } : {}),
+    ...(args.length > 0 ? { arguments: args } : {}),
+    ...(options.icons !== undefined ? { icons: options.icons } : {}),
+    ...(options._meta !== undefined ? { _meta: options._meta } : {})
+  }
+  const recoverCause = recover(
+    `Prompt "${name}"`,
+    (error) =>
+      Effect.fail(new McpError({ code: ErrorCode.InternalError, message: `Prompt "${name}" failed: ${failureMessage(error)}` })),
+    () => Effect.fail(McpError.internal())
+  )
+  return {
+    name,
+    definition,
+    get: (input) =>
+      Either.match(decode(input ?? {}), {
+        onLeft: (error) =>
+          Effect.fail(
+            McpError.invalidParams(`Invalid arguments for prompt "${name}": ${ParseResult.TreeFormatter.formatErrorSync(error)}`)
+          ),
+        onRight: (decoded) =>
+          handler(decoded).pipe(
+            Effect.map((output) => toResult(options.description, output)),
+            Effect.catchAllCause(recoverCause)
+          ) as Effect.Effect<McpSchema.GetPromptResult, McpError, Exclude<R, RequestContext> | RequestContext>
+      }),
+    complete: (argument, value, context) =>
+      Completion.run(completers[argument], value, context) as Effect.Effect<
+        McpSchema.CompleteResult,
+        never,
+        Exclude<R, RequestContext>
+      >
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * Resources: data the client can read by URI. A URI with RFC 6570
+ * expressions makes a resource template, whose variables reach the handler
+ * typed from the template string itself (or decoded by `parameters` schemas).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Resource } from "mcp-effect"
+ *
+ * const readme = Resource.make("file:///readme.md", { mimeType: "text/markdown" }, () =>
+ *   Effect.succeed("# Hello"))
+ *
+ * const greeting = Resource.make("greeting://{name}", { description: "A greeting" }, ({ name }) =>
+ *   Effect.succeed(`Hello, ${name}!`))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { Effect, Either, ParseResult, Schema } from "effect"
+import * as Completion from "./Completion.js"
+import * as Content from "./Content.js"
+import { DefinitionError, ErrorCode, McpError } from "./McpError.js"
+import type * as McpSchema from "./McpSchema.js"
+import type { RequestContext } from "./RequestContext.js"
+import { failureMessage } from "./Tool.js"
+import * as UriTemplate from "./UriTemplate.js"
+import { recover } from "./internal/cause.js"
+
+/** What a resource handler returns: text, bytes, or whole contents. */
+export type Output =
+  | string
+  | Uint8Array
+  | McpSchema.ResourceContents
+  | ReadonlyArray<McpSchema.ResourceContents>
+
+export interface Options {
+  /** Defaults to the URI. */
+  readonly name?: string
+  readonly title?: string
+  readonly description?: string
+  readonly mimeType?: string
+  readonly size?: number
+  readonly annotations?: McpSchema.Annotations
+  readonly icons?: ReadonlyArray<McpSchema.Icon>
+  readonly _meta?: McpSchema.Meta
+}
+
+/** Schemas decoding template variables from their string form, by name. */
+export type VariableSchemas<U extends string> = {
+  readonly [K in keyof UriTemplate.Variables<U>]?: Schema.Schema<any, string, never>
+}
+
+export interface TemplateOptions<U extends string, P extends VariableSchemas<U>, R> extends Options {
+  readonly parameters?: P
+  /** Completers for the template's variables. */
+  readonly complete?: { readonly [K in keyof UriTemplate.Variables<U>]?: Completion.Completer<R> }
+}
+
+/** The variables a handler receives: decoded where a schema is given, strings otherwise. */
+export type Params<U extends string, P> = {
+  readonly [K in keyof UriTemplate.Variables<U>]: K extends keyof P
+    ? P[K] extends Schema.Schema<infer A, string, never> ? A : UriTemplate.Variables<U>[K]
+    : UriTemplate.Variables<U>[K]
+}
+
+/** A resource with a fixed URI. */
+export interface Resource<R = never> {
+  readonly _tag: "Resource"
+  readonly uri: string
+  readonly definition: McpSchema.Resource
+  readonly read: (uri: string) => Effect.Effect<McpSchema.ReadResourceResult, McpError, R | RequestContext>
+}
+
+/** A resource template: any URI its pattern matches. */
+export interface Template<R = never> {
+  readonly _tag: "Template"
+  readonly uriTemplate: UriTemplate.UriTemplate
+  readonly definition: McpSchema.ResourceTemplate
+  /** Reads `uri`, or answers `undefined` when the template does not match it. */
+  readonly read: (
+    uri: string
+  ) => Effect.Effect<McpSchema.ReadResourceResult, McpError, R | RequestContext> | undefined
+  readonly complete: (argument: string, value: string, context: Completion.Context) => Effect.Effect<
+    McpSchema.CompleteResult,
+    never,
+    R
+  >
+}
+
+const toContents = (uri: string, mimeType: string | undefined, output: Output): McpSchema.ReadResourceResult => {
+  if (typeof output === "string") return { contents: [{ uri, mimeType: mimeType ?? "text/plain", text: output }] }
+  if (output instanceof Uint8Array) {
+    return { contents: [{ uri, mimeType: mimeType ?? "application/octet-stream", blob: Content.base64(output) }] }
+  }
+  const list: ReadonlyArray<McpSchema.ResourceContents> = Array.isArray(output) ? output : [output]
+  return {
+    contents: list.map((c) => (c.mimeType === undefined && mimeType !== undefined ? { ...c, mimeType } : c))
+  }
+}
+
+/** Typed failures become -32603 with their message; defects get a safe message. */
+const recoverRead = (uri: string) =>
+  recover(
+    `Reading ${uri}`,
+    (error) =>
+      Effect.fail(new McpError({ code: ErrorCode.InternalError, message: `Failed to read ${uri}: ${failureMessage(error)}` })),
+    () => Effect.fail(McpError.internal())
+  )
+
+const describe = (uri: string, options: Options) => ({
+  name: options.name ?? uri,
+  ...(options.title !== undefined ? { title: options.title } : {}),
+  ...(options.description !== undefined ? { description: options.description } : {}),
+  ...(options.mimeType !== undefined ? { mimeType: options.mimeType } : {}),
+  ...(options.annotations !== undefined ? { annotations: options.annotations } : {}),
+  ...(options.icons !== undefined ? { icons: options.icons } : {}),
+  ...(options._meta !== undefined ? { _meta: options._meta } : {})
+})
+
+const makeDecoder = (parameters: Readonly<Record<string, Schema.Schema<any, string, never> | undefined>>) => {
+  const decoders = Object.entries(parameters).flatMap(([name, schema]) =>
+    schema === undefined ? [] : [[name, Schema.decodeUnknownEither(schema)] as const]
+  )
+  return (vars: Record<string, string>): Either.Either<Record<string, unknown>, string> => {
+    const decoded: Record<string, unknown> = { ...vars }
+    for (const [name, decode] of decoders) {
+      if (vars[name] === undefined) continue
+      const result = decode(vars[name])
+      if (Either.isLeft(result)) {
+        return Either.left(`Invalid value for "${name}": ${ParseResult.TreeFormatter.formatErrorSync(result.left)}`)
+      }
+      decoded[name] = result.right
+    }
+    return Either.right(decoded)
+  }
+}
+
+/**
+ * Makes a resource, or a resource template when `uri` has `{…}` expressions.
+ * Throws a `DefinitionError` for a malformed template.
+ */
+export const make = <const U extends string, P extends VariableSchemas<U> = {}, E = never, R = never>(
+  uri: U,
+  options: TemplateOptions<U, P, R>,
+  handler: (params: Params<U, P>) => Effect.Effect<Output, E, R>
+): Resource<Exclude<R, RequestContext>> | Template<Exclude<R, RequestContext>> => {
+  const run = (target: string, params: Record<string, unknown>) =>
+    handler(params as Params<U, P>).pipe(
+      Effect.map((output) => toContents(target, options.mimeType, output)),
+      Effect.catchAllCause(recoverRead(target))
+    ) as Effect.Effect<McpSchema.ReadResourceResult, McpError, Exclude<R, RequestContext> | RequestContext>
+  if (!UriTemplate.isTemplate(uri)) {
+    return {
+      _tag: "Resource",
+      uri,
+      definition: {
+        uri,
+        ...describe(uri, options),
+        ...(options.size !== undefined ? { size: options.size } : {})
+      },
+      read: (target) => run(target, {})
+    }
+  }
+  let uriTemplate: UriTemplate.UriTemplate
+  try {
+    uriTemplate = UriTemplate.parse(uri)
+  } catch (e) {
+    throw new DefinitionError({ message: e instanceof Error ? e.message : String(e) })
+  }
+  const decode = makeDecoder(options.parameters ?? {})
+  const completers: Readonly<Record<string, Completion.Completer<R> | undefined>> = options.complete ?? {}
+  return {
+    _tag: "Template",
+    uriTemplate,
+    definition: { uriTemplate: uri, ...describe(uri, options) },
+    read: (target) => {
+      const vars = uriTemplate.match(target)
+      if (vars === undefined) return undefined
+      return Either.match(decode(vars), {
+        onLeft: (message) => Effect.fail(McpError.invalidParams(message)),
+        onRight: (params) => run(target, params)
+      })
+    },
+    complete: (argument, value, context) =>
+      Completion.run(completers[argument], value, context) as Effect.Effect<
+        McpSchema.CompleteResult,
+        never,
+        Exclude<R, RequestContext>
+      >
+  }
+}

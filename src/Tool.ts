@@ -1,0 +1,213 @@
+/**
+ * Tools: functions the model can call. A tool's parameters and result are
+ * Effect Schemas; its input and output JSON Schemas (dialect 2020-12) are
+ * derived from them once, when the tool is made.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Tool } from "mcp-effect"
+ *
+ * const add = Tool.make("add", {
+ *   description: "Add two numbers",
+ *   parameters: { a: Schema.Number, b: Schema.Number },
+ *   success: Schema.Number
+ * }, ({ a, b }) => Effect.succeed(a + b))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { Effect, Either, ParseResult, Schema } from "effect"
+import * as Content from "./Content.js"
+import { DefinitionError, McpError } from "./McpError.js"
+import type * as McpSchema from "./McpSchema.js"
+import type { RequestContext } from "./RequestContext.js"
+import { recover } from "./internal/cause.js"
+import { type JsonObject, rootJsonSchema } from "./internal/jsonSchema.js"
+
+/** A JSON Schema passed through to clients unchanged; arguments reach the handler undecoded. */
+export interface JsonSchemaParameters {
+  readonly _tag: "JsonSchema"
+  readonly schema: JsonObject
+}
+
+/** Declares parameters with a raw JSON Schema, sent to clients byte for byte as given. */
+export const jsonSchema = (schema: JsonObject): JsonSchemaParameters => ({ _tag: "JsonSchema", schema })
+
+/** What a tool's `parameters` may be: struct fields, a schema of an object, or a raw JSON Schema. */
+export type Parameters = Schema.Struct.Fields | Schema.Schema<any, any, never> | JsonSchemaParameters
+
+/** The decoded arguments a handler receives for the given parameters. */
+export type ParametersType<P> = P extends JsonSchemaParameters ? Readonly<Record<string, unknown>>
+  : P extends Schema.Schema<infer A, infer _I, infer _R> ? A
+  : P extends Schema.Struct.Fields ? Schema.Struct.Type<P>
+  : never
+
+/** What a handler without a `success` schema returns. */
+export type Output =
+  | string
+  | McpSchema.ContentBlock
+  | ReadonlyArray<McpSchema.ContentBlock>
+  | McpSchema.CallToolResult
+
+export interface Options<P extends Parameters, S extends Schema.Schema<any, any, never> | undefined> {
+  readonly description?: string
+  readonly title?: string
+  readonly icons?: ReadonlyArray<McpSchema.Icon>
+  readonly annotations?: McpSchema.ToolAnnotations
+  readonly _meta?: McpSchema.Meta
+  /** The arguments; omitted for a tool that takes none. */
+  readonly parameters?: P
+  /** The result's schema: the result is sent as `structuredContent` with a JSON text rendering. */
+  readonly success?: S
+}
+
+/** A tool ready to register: its wire definition and its handler. */
+export interface Tool<R = never> {
+  readonly name: string
+  readonly definition: McpSchema.ToolDefinition
+  readonly call: (
+    args: Readonly<Record<string, unknown>> | undefined
+  ) => Effect.Effect<McpSchema.CallToolResult, McpError, R | RequestContext>
+}
+
+const NAME = /^[A-Za-z0-9_.-]{1,128}$/
+
+/** Checks a tool name against the spec: 1–128 characters from `[A-Za-z0-9_.-]`. */
+export const validateName = (name: string): Either.Either<string, DefinitionError> =>
+  NAME.test(name)
+    ? Either.right(name)
+    : Either.left(
+      new DefinitionError({
+        message: `Invalid tool name ${JSON.stringify(name)}: a tool name must be 1 to 128 characters from A-Z, a-z, 0-9, "_", "-" and "."`
+      })
+    )
+
+const isJsonSchemaParameters = (p: unknown): p is JsonSchemaParameters =>
+  typeof p === "object" && p !== null && "_tag" in p && p._tag === "JsonSchema"
+
+const EMPTY_INPUT: JsonObject = { type: "object", properties: {}, additionalProperties: false }
+
+/** The message a model reads when a handler fails: the error's own message, never a stack. */
+export const failureMessage = (error: unknown): string => {
+  if (typeof error === "string") return error
+  if (typeof error === "object" && error !== null) {
+    if ("message" in error && typeof error.message === "string" && error.message !== "") return error.message
+    if ("_tag" in error && typeof error._tag === "string") return error._tag
+  }
+  return String(error)
+}
+
+const errorResult = (text: string): McpSchema.CallToolResult => ({ content: [Content.text(text)], isError: true })
+
+const isCallToolResult = (u: Output): u is McpSchema.CallToolResult =>
+  typeof u === "object" && !Array.isArray(u) && "content" in u && Array.isArray(u.content)
+
+const toResult = (output: Output): McpSchema.CallToolResult => {
+  if (typeof output === "string") return { content: [Content.text(output)] }
+  if (Array.isArray(output)) return { content: output }
+  if (isCallToolResult(output)) return output
+  return { content: [output as McpSchema.ContentBlock] }
+}
+
+/**
+ * The output side: a `success` schema whose JSON Schema is not an object is
+ * wrapped as `{ result }`, since `structuredContent` must be an object.
+ */
+const makeStructured = (schema: Schema.Schema<any, any, never>) => {
+  const json = rootJsonSchema(schema)
+  const wrap = json.type !== "object"
+  const encode = Schema.encodeEither(schema)
+  const outputSchema: JsonObject = wrap
+    ? { type: "object", properties: { result: json }, required: ["result"] }
+    : json
+  return {
+    outputSchema,
+    toResult: (value: unknown): Effect.Effect<McpSchema.CallToolResult> =>
+      Either.match(encode(value), {
+        onLeft: (error) => Effect.die(new Error(`Tool result does not match its success schema: ${ParseResult.TreeFormatter.formatErrorSync(error)}`)),
+        onRight: (encoded) => {
+          const structuredContent: JsonObject = wrap ? { result: encoded } : encoded
+          return Effect.succeed({ content: [Content.text(JSON.stringify(structuredContent))], structuredContent })
+        }
+      })
+  }
+}
+
+const makeInput = (name: string, parameters: Parameters | undefined) => {
+  if (parameters === undefined) {
+    return { inputSchema: EMPTY_INPUT, decode: (args: unknown) => Either.right(args ?? {}) }
+  }
+  if (isJsonSchemaParameters(parameters)) {
+    return { inputSchema: parameters.schema, decode: (args: unknown) => Either.right(args ?? {}) }
+  }
+  const schema = (Schema.isSchema(parameters) ? parameters : Schema.Struct(parameters)) as Schema.Schema<any, any, never>
+  const decode = Schema.decodeUnknownEither(schema, { errors: "all" })
+  return {
+    inputSchema: rootJsonSchema(schema),
+    decode: (args: unknown) =>
+      Either.mapLeft(
+        decode(args ?? {}),
+        (error) => `Invalid arguments for tool "${name}": ${ParseResult.TreeFormatter.formatErrorSync(error)}`
+      )
+  }
+}
+
+/**
+ * Makes a tool. The handler receives the decoded arguments. With a `success`
+ * schema it returns a value of that schema; without one it returns text,
+ * content blocks or a whole `CallToolResult`.
+ *
+ * Arguments that fail to decode and handler failures become `isError: true`
+ * results with a message the model can read; an `McpError` failure becomes a
+ * JSON-RPC error instead.
+ */
+export const make = <
+  const P extends Parameters = never,
+  S extends Schema.Schema<any, any, never> | undefined = undefined,
+  E = never,
+  R = never
+>(
+  name: string,
+  options: Options<P, S>,
+  handler: (
+    params: [P] extends [never] ? {} : ParametersType<P>
+  ) => Effect.Effect<S extends Schema.Schema<infer A, infer _I, never> ? A : Output, E, R>
+): Tool<Exclude<R, RequestContext>> => {
+  const input = makeInput(name, options.parameters)
+  const structured = options.success === undefined ? undefined : makeStructured(options.success)
+  const definition: McpSchema.ToolDefinition = {
+    name,
+    ...(options.title !== undefined ? { title: options.title } : {}),
+    ...(options.description !== undefined ? { description: options.description } : {}),
+    inputSchema: input.inputSchema,
+    ...(structured !== undefined ? { outputSchema: structured.outputSchema } : {}),
+    ...(options.annotations !== undefined ? { annotations: options.annotations } : {}),
+    ...(options.icons !== undefined ? { icons: options.icons } : {}),
+    ...(options._meta !== undefined ? { _meta: options._meta } : {})
+  }
+  const run = (params: any): Effect.Effect<McpSchema.CallToolResult, unknown, any> => {
+    const effect = handler(params)
+    return structured === undefined
+      ? Effect.map(effect, (output) => toResult(output as Output))
+      : Effect.flatMap(effect, structured.toResult)
+  }
+  const recoverCause = recover(
+    `Tool "${name}"`,
+    (error) => Effect.succeed(errorResult(failureMessage(error))),
+    () => Effect.succeed(errorResult(`Tool "${name}" failed with an internal error`))
+  )
+  return {
+    name,
+    definition,
+    call: (args) =>
+      Either.match(input.decode(args), {
+        onLeft: (message) => Effect.succeed(errorResult(message)),
+        onRight: (params) => Effect.catchAllCause(run(params), recoverCause)
+      })
+  }
+}
+
+/** Validates a tool when it is registered. */
+export const validate = <R>(tool: Tool<R>): Effect.Effect<Tool<R>, DefinitionError> =>
+  Either.match(validateName(tool.name), { onLeft: Effect.fail, onRight: () => Effect.succeed(tool) })

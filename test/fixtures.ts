@@ -1,0 +1,52 @@
+import { Effect, Layer, Schema } from "effect"
+import { Content, McpServer, Prompt, RequestContext } from "mcp-effect"
+
+export const Add = McpServer.tool("add", {
+  description: "Add two numbers",
+  parameters: { a: Schema.Number, b: Schema.Number },
+  success: Schema.Number
+}, ({ a, b }) => Effect.succeed(a + b))
+
+export const Echo = McpServer.tool("echo", {
+  description: "Echo the text back",
+  parameters: { text: Schema.String }
+}, ({ text }) => Effect.succeed(text))
+
+export const Fail = McpServer.tool("fail", { description: "Always fails" }, () => Effect.fail(new Error("boom")))
+
+export const Die = McpServer.tool("die", { description: "Dies" }, () => Effect.die(new Error("secret /etc/path")))
+
+export const Greeting = McpServer.resource("greeting://{name}", {
+  description: "A personalized greeting",
+  complete: { name: (value) => Effect.succeed(["alice", "bob", "carol"].filter((n) => n.startsWith(value))) }
+}, ({ name }) => Effect.succeed(`Hello, ${name}!`))
+
+export const Readme = McpServer.resource("file:///readme.md", { name: "readme", mimeType: "text/markdown" }, () =>
+  Effect.succeed("# Readme"))
+
+export const Review = McpServer.prompt("review", {
+  description: "Review code",
+  parameters: { code: Schema.String, language: Schema.optional(Schema.String) },
+  complete: { language: (value) => Effect.succeed(["python", "typescript"].filter((l) => l.startsWith(value))) }
+}, ({ code, language }) =>
+  Effect.succeed([
+    Prompt.user(`Please review this ${language ?? "code"}:\n${code}`),
+    Prompt.assistant(Content.text("Sure."))
+  ]))
+
+export const Progress = McpServer.tool("progress", {
+  description: "Reports progress every minute for ten minutes",
+  parameters: { steps: Schema.Number }
+}, ({ steps }) =>
+  Effect.gen(function*() {
+    for (let i = 1; i <= steps; i++) {
+      yield* Effect.sleep("1 minute")
+      yield* RequestContext.progress(i, steps, `step ${i}`)
+    }
+    yield* Effect.log("finished")
+    return `done after ${steps} steps`
+  }))
+
+export const TestServer = Layer.mergeAll(Add, Echo, Fail, Die, Greeting, Readme, Review, Progress).pipe(
+  Layer.provideMerge(McpServer.layer({ name: "test-server", version: "1.0.0", instructions: "Use add to add." }))
+)
