@@ -36,6 +36,7 @@ import type { RequestError } from "./McpError.js"
 import { ConnectionClosedError, ErrorCode, McpError, RequestTimeoutError } from "./McpError.js"
 import type { ProgressNotificationParams, ProgressToken, RequestId } from "./McpSchema.js"
 import type { Receiver, Transport } from "./Transport.js"
+import { INTERNAL } from "./internal/cause.js"
 
 /** An incoming request after its envelope was validated. */
 export interface IncomingRequest {
@@ -156,7 +157,7 @@ export const make = (transport: Transport, handlers: Handlers): Effect.Effect<Pe
       if (Option.isSome(failure)) return errorResponse(id, failure.value)
       if (Cause.isInterruptedOnly(exit.cause)) return undefined
       // A defect: keep its details on our side, give the peer a safe message.
-      runFork(Effect.logError("Request handler failed", exit.cause))
+      runFork(Effect.logError("Request handler failed", exit.cause).pipe(Effect.annotateLogs(INTERNAL, true)))
       return errorResponse(id, McpError.internal())
     }
 

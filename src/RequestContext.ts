@@ -28,6 +28,7 @@ import type { RequestError } from "./McpError.js"
 import { CapabilityNotSupportedError, McpError } from "./McpError.js"
 import * as McpSchema from "./McpSchema.js"
 import type { RequestOptions } from "./Peer.js"
+import { INTERNAL } from "./internal/cause.js"
 import { rootJsonSchema } from "./internal/jsonSchema.js"
 
 /** The per-request service every handler may read. */
@@ -244,7 +245,7 @@ const renderMessage = (message: unknown): unknown => {
  */
 export const clientLogger: Logger.Logger<unknown, void> = Logger.make(({ annotations, context, logLevel, message }) => {
   const ctx = Context.getOption(FiberRefs.getOrDefault(context, FiberRef.currentContext), RequestContext)
-  if (ctx._tag === "None") return
+  if (ctx._tag === "None" || HashMap.has(annotations, INTERNAL)) return
   const rendered = renderMessage(message)
   const data = HashMap.size(annotations) === 0
     ? rendered

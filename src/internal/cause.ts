@@ -1,6 +1,9 @@
 import { Cause, Effect, Option } from "effect"
 import { McpError } from "../McpError.js"
 
+/** Marks a log entry as the server's own diagnostics, which the client logger does not forward. */
+export const INTERNAL = "mcp-effect/internal"
+
 /**
  * Turns a handler's failure cause into what the protocol sends: an `McpError`
  * passes through, another typed failure goes through `onFailure`, an
@@ -18,5 +21,8 @@ export const recover = <A>(
     return failure.value instanceof McpError ? Effect.fail(failure.value) : onFailure(failure.value)
   }
   if (Cause.isInterruptedOnly(cause)) return Effect.interrupt
-  return Effect.logError(`${label} failed`, cause).pipe(Effect.zipRight(onDefect()))
+  return Effect.logError(`${label} failed`, cause).pipe(
+    Effect.annotateLogs(INTERNAL, true),
+    Effect.zipRight(onDefect())
+  )
 }

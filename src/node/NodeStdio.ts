@@ -1,0 +1,224 @@
+/**
+ * MCP over stdio on Node: newline-delimited JSON-RPC on a process's stdin and
+ * stdout, the way MCP hosts launch servers; and the client side, which spawns
+ * a server process and talks to it.
+ *
+ * While a server runs, nothing but protocol reaches stdout: writes to
+ * `process.stdout` from anywhere else (a stray `console.log`, a native module)
+ * are sent to stderr, and the default logger writes to stderr.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Layer, Schema } from "effect"
+ * import { McpServer } from "mcp-effect"
+ * import { NodeStdio } from "mcp-effect/node"
+ *
+ * const Echo = McpServer.tool("echo", { parameters: { text: Schema.String } }, ({ text }) => Effect.succeed(text))
+ *
+ * Echo.pipe(
+ *   Layer.provideMerge(McpServer.layer({ name: "echo", version: "1.0.0" })),
+ *   NodeStdio.run
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { Command } from "@effect/platform"
+import type { CommandExecutor } from "@effect/platform"
+import type { PlatformError } from "@effect/platform/Error"
+import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import { Effect, Fiber, Layer, Logger, Queue, Stream } from "effect"
+import type { Scope } from "effect"
+import * as McpClient from "../McpClient.js"
+import type { RequestError } from "../McpError.js"
+import * as McpServer from "../McpServer.js"
+import type { Receiver, Transport } from "../Transport.js"
+
+/**
+ * Splits a byte stream into lines and hands each non-empty one to `onLine`.
+ * Chunks are joined only when a line spans them.
+ */
+const lineSplitter = (onLine: (line: string) => void) => {
+  let rest = ""
+  return (chunk: Buffer | string) => {
+    const text = rest + (typeof chunk === "string" ? chunk : chunk.toString("utf8"))
+    let start = 0
+    let newline = text.indexOf("\n", start)
+    while (newline !== -1) {
+      const end = newline > start && text.charCodeAt(newline - 1) === 13 ? newline - 1 : newline
+      if (end > start) onLine(text.slice(start, end))
+      start = newline + 1
+      newline = text.indexOf("\n", start)
+    }
+    rest = text.slice(start)
+  }
+}
+
+/**
+ * Buffers outgoing frames and writes them in one call per microtask: under
+ * load many responses share a write (and a syscall), and a lone response is
+ * still written before the event loop turns.
+ */
+const batchedWriter = (write: (data: string) => void) => {
+  let pending: Array<string> = []
+  const flush = () => {
+    const data = pending.join("\n") + "\n"
+    pending = []
+    write(data)
+  }
+  return (frame: string) => {
+    if (pending.push(frame) === 1) queueMicrotask(flush)
+  }
+}
+
+export interface StreamOptions {
+  readonly stdin?: NodeJS.ReadableStream
+  readonly stdout?: NodeJS.WritableStream
+}
+
+/**
+ * A transport on a readable and a writable stream (the process's stdin and
+ * stdout by default). `run` ends when the input ends.
+ */
+export const makeTransport = (options: StreamOptions = {}): Transport => {
+  const stdin = options.stdin ?? process.stdin
+  const stdout = options.stdout ?? process.stdout
+  // Bound now, so that the stdout guard below does not redirect our own writes.
+  const write = stdout.write.bind(stdout)
+  const enqueue = batchedWriter((data) => {
+    write(data)
+  })
+  return {
+    run: (receiver: Receiver) =>
+      Effect.async<void>((resume) => {
+        const onData = lineSplitter(receiver.frame)
+        const onEnd = () => resume(Effect.void)
+        stdin.on("data", onData)
+        stdin.once("end", onEnd)
+        stdin.once("close", onEnd)
+        if ("resume" in stdin && typeof stdin.resume === "function") stdin.resume()
+        return Effect.sync(() => {
+          stdin.off("data", onData)
+          stdin.off("end", onEnd)
+          stdin.off("close", onEnd)
+          if ("pause" in stdin && typeof stdin.pause === "function") stdin.pause()
+        })
+      }),
+    send: (message) => enqueue(JSON.stringify(message))
+  }
+}
+
+/**
+ * Redirects every other write to `process.stdout` to stderr for the life of
+ * the scope, so that only protocol reaches stdout.
+ */
+export const guardStdout: Effect.Effect<void, never, Scope.Scope> = Effect.acquireRelease(
+  Effect.sync(() => {
+    const original = process.stdout.write
+    process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write
+    return original
+  }),
+  (original) =>
+    Effect.sync(() => {
+      process.stdout.write = original
+    })
+).pipe(Effect.asVoid)
+
+/** The default logger, writing to stderr instead of stdout. */
+export const layerStderrLogger: Layer.Layer<never> = Logger.replace(
+  Logger.defaultLogger,
+  Logger.withConsoleError(Logger.logfmtLogger)
+)
+
+/**
+ * Serves a server layer on the process's stdin and stdout until stdin ends,
+ * then interrupts in-flight handlers and releases every scope.
+ */
+export const serve = <E, R>(server: Layer.Layer<McpServer.McpServer, E, R>): Effect.Effect<void, E, Exclude<R, Scope.Scope>> =>
+  Effect.scoped(
+    Effect.gen(function*() {
+      const transport = makeTransport()
+      yield* guardStdout
+      yield* McpServer.serve(server, transport)
+    })
+  ).pipe(Effect.provide(layerStderrLogger))
+
+/** Runs a server layer over stdio as the program's main, the way an MCP host launches it. */
+export const run = <E>(server: Layer.Layer<McpServer.McpServer, E, never>): void =>
+  NodeRuntime.runMain(serve(server), { disableErrorReporting: false })
+
+// ---------------------------------------------------------------------------
+// Client side
+// ---------------------------------------------------------------------------
+
+export interface SpawnOptions {
+  readonly command: string
+  readonly args?: ReadonlyArray<string>
+  readonly cwd?: string
+  readonly env?: Record<string, string>
+  /** Where the server's stderr goes. Default: this process's stderr. */
+  readonly stderr?: "inherit" | "pipe"
+  /** How long to wait for the server to exit after its stdin is closed, before it is killed. Default 2 s. */
+  readonly exitGracePeriod?: number
+}
+
+/**
+ * Spawns a server process and returns a transport on its stdin and stdout.
+ * Closing the scope ends its stdin, waits for it to exit, and kills it if it
+ * does not.
+ */
+export const spawnTransport = (
+  options: SpawnOptions
+): Effect.Effect<Transport, PlatformError, CommandExecutor.CommandExecutor | Scope.Scope> =>
+  Effect.gen(function*() {
+    let command = Command.make(options.command, ...(options.args ?? [])).pipe(
+      Command.stderr(options.stderr ?? "inherit")
+    )
+    if (options.cwd !== undefined) command = Command.workingDirectory(command, options.cwd)
+    if (options.env !== undefined) command = Command.env(command, options.env)
+    const outbox = yield* Queue.unbounded<string>()
+    const child = yield* Command.start(command)
+    const writer = yield* Stream.fromQueue(outbox).pipe(
+      Stream.map((frame) => new TextEncoder().encode(frame + "\n")),
+      Stream.run(child.stdin),
+      Effect.forkScoped
+    )
+    yield* Effect.addFinalizer(() =>
+      Queue.shutdown(outbox).pipe(
+        Effect.zipRight(Fiber.await(writer)),
+        Effect.zipRight(child.exitCode),
+        Effect.timeout(options.exitGracePeriod ?? 2000),
+        Effect.ignore
+      )
+    )
+    return {
+      run: (receiver) =>
+        child.stdout.pipe(
+          Stream.decodeText(),
+          Stream.splitLines,
+          Stream.runForEach((line) => Effect.sync(() => line.length > 0 && receiver.frame(line))),
+          Effect.catchAll((error) => Effect.logWarning("Reading the server's stdout failed", error))
+        ),
+      send: (message) => {
+        Queue.unsafeOffer(outbox, JSON.stringify(message))
+      }
+    }
+  })
+
+/** A client connected to a spawned server process, for the life of the scope. */
+export const connect = (
+  spawn: SpawnOptions,
+  options?: McpClient.Options
+): Effect.Effect<McpClient.Service, PlatformError | RequestError, Scope.Scope> =>
+  Effect.flatMap(spawnTransport(spawn), (transport) => McpClient.make(transport, options)).pipe(
+    Effect.provide(NodeContext.layer)
+  )
+
+/** {@link connect} as a layer. */
+export const layerClient = (
+  spawn: SpawnOptions,
+  options?: McpClient.Options
+): Layer.Layer<McpClient.McpClient, PlatformError | RequestError> =>
+  Layer.scoped(McpClient.McpClient, connect(spawn, options))
+
+

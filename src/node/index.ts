@@ -1,0 +1,6 @@
+/**
+ * mcp-effect/node: Node specifics on `@effect/platform-node`.
+ *
+ * @since 0.1.0
+ */
+export * as NodeStdio from "./NodeStdio.js"
