@@ -106,7 +106,11 @@ export const make = <const P extends Parameters = {}, E = never, R = never>(
   const signatures = SchemaAST.isTypeLiteral(ast) ? ast.propertySignatures : []
   const args = signatures.map((ps): McpSchema.PromptArgument => {
     const argName = String(ps.name)
-    const description = descriptions[argName] ?? Option.getOrUndefined(SchemaAST.getDescriptionAnnotation(ps.type))
+    // The bare `Schema.String` carries a generic description ("a string"); only a user's own is worth sending.
+    const annotated = ps.type === SchemaAST.stringKeyword
+      ? undefined
+      : Option.getOrUndefined(SchemaAST.getDescriptionAnnotation(ps.type))
+    const description = descriptions[argName] ?? annotated
     return {
       name: argName,
       ...(description !== undefined ? { description } : {}),

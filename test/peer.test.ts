@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber, Layer, Ref } from "effect"
+import type { Duration } from "effect"
 import { InMemoryTransport, McpServer, McpTest, Peer } from "mcp-effect"
 import { advance, flush } from "./helpers.js"
 import { TestServer } from "./fixtures.js"
@@ -92,7 +93,7 @@ const pair = (answer: (request: Peer.IncomingRequest, right: () => Peer.Peer) =>
     return left
   })
 
-const progressing = (count: number, every: string) => (request: Peer.IncomingRequest, right: () => Peer.Peer) =>
+const progressing = (count: number, every: Duration.DurationInput) => (request: Peer.IncomingRequest, right: () => Peer.Peer) =>
   Effect.gen(function*() {
     for (let i = 1; i <= count; i++) {
       yield* Effect.sleep(every)
