@@ -91,7 +91,7 @@ export interface Peer {
 }
 
 interface InFlight {
-  readonly fiber: Fiber.RuntimeFiber<unknown, McpError>
+  fiber: Fiber.RuntimeFiber<unknown, McpError> | undefined
   cancelled: boolean
 }
 
@@ -165,9 +165,11 @@ export const make = (transport: Transport, handlers: Handlers): Effect.Effect<Pe
       const answer = handlers.onRequest(request)
       if (answer === undefined) return respond(errorResponse(request.id, McpError.methodNotFound(request.method)))
       if (answer instanceof McpError) return respond(errorResponse(request.id, answer))
-      const fiber = runFork(answer)
-      const entry: InFlight = { fiber, cancelled: false }
+      // Registered before the fiber starts: a handler may report progress before its first yield.
+      const entry: InFlight = { fiber: undefined, cancelled: false }
       inFlight.set(request.id, entry)
+      const fiber = runFork(answer)
+      entry.fiber = fiber
       fiber.addObserver((exit) => {
         if (inFlight.get(request.id) === entry) inFlight.delete(request.id)
         respond(entry.cancelled ? undefined : exitToResponse(request.id, exit))
@@ -182,7 +184,7 @@ export const make = (transport: Transport, handlers: Handlers): Effect.Effect<Pe
       if (entry === undefined) return
       entry.cancelled = true
       inFlight.delete(id)
-      entry.fiber.unsafeInterruptAsFork(FiberId.none)
+      entry.fiber?.unsafeInterruptAsFork(FiberId.none)
     }
 
     const onProgress = (params: Record<string, unknown> | undefined) => {
@@ -325,9 +327,9 @@ export const make = (transport: Transport, handlers: Handlers): Effect.Effect<Pe
         Deferred.unsafeDone(entry.deferred, Exit.fail(new ConnectionClosedError({ method: entry.method })))
       }
       pending.clear()
-      const fibers = Array.from(inFlight.values(), (entry) => {
+      const fibers = Array.from(inFlight.values()).flatMap((entry) => {
         entry.cancelled = true
-        return entry.fiber
+        return entry.fiber === undefined ? [] : [entry.fiber]
       })
       inFlight.clear()
       handlers.onClose?.()

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber, Layer, Ref } from "effect"
 import type { Duration } from "effect"
-import { InMemoryTransport, McpServer, McpTest, Peer } from "mcp-effect"
+import { InMemoryTransport, McpServer, McpTest, Peer, RequestContext } from "mcp-effect"
 import { advance, flush } from "./helpers.js"
 import { TestServer } from "./fixtures.js"
 
@@ -64,6 +64,16 @@ describe("progress", () => {
       const result = yield* Fiber.join(call)
       expect(result.content).toEqual([{ type: "text", text: "done after 10 steps" }])
       expect(yield* Ref.get(seen)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+    }))
+
+  it.scoped("sends progress reported before the handler's first yield (regression)", () =>
+    Effect.gen(function*() {
+      const Eager = McpServer.tool("eager", {}, () =>
+        RequestContext.progress(0, 1).pipe(Effect.zipRight(RequestContext.progress(1, 1)), Effect.as("ok")))
+      const client = yield* McpTest.makeClient(Layer.provideMerge(Eager, TestServer))
+      const seen: Array<number> = []
+      yield* client.callTool("eager", {}, { onProgress: (p) => seen.push(p.progress) })
+      expect(seen).toEqual([0, 1])
     }))
 
   it.scoped("sends no progress without a progress token", () =>

@@ -1,0 +1,47 @@
+/**
+ * A low-level server: no registry, just the JSON-RPC peer and a hand-written
+ * router, for full control over every method (like the Python SDK's
+ * low-level `Server`).
+ *
+ *   npx tsx examples/low-level.ts
+ */
+import { NodeRuntime } from "@effect/platform-node"
+import { Effect } from "effect"
+import { McpError, McpSchema, Peer } from "mcp-effect"
+import { NodeStdio } from "mcp-effect/node"
+
+const tools = [{
+  name: "query_db",
+  description: "Query the database",
+  inputSchema: { type: "object", properties: { query: { type: "string" } }, required: ["query"] }
+}]
+
+const router = (request: Peer.IncomingRequest) => {
+  switch (request.method) {
+    case "initialize":
+      return Effect.succeed({
+        protocolVersion: McpSchema.LATEST_PROTOCOL_VERSION,
+        capabilities: { tools: {} },
+        serverInfo: { name: "low-level", version: "1.0.0" }
+      })
+    case "ping":
+      return Effect.succeed({})
+    case "tools/list":
+      return Effect.succeed({ tools })
+    case "tools/call": {
+      const query = (request.params?.arguments as { query?: unknown } | undefined)?.query
+      return typeof query === "string"
+        ? Effect.succeed({ content: [{ type: "text", text: `Query results for: ${query}` }] })
+        : McpError.McpError.invalidParams("query must be a string")
+    }
+    default:
+      return undefined
+  }
+}
+
+const main = Effect.gen(function*() {
+  const peer = yield* Peer.make(NodeStdio.makeTransport(), { onRequest: router })
+  yield* peer.run
+}).pipe(Effect.scoped, Effect.provide(NodeStdio.layerStderrLogger))
+
+NodeRuntime.runMain(main)

@@ -1,0 +1,55 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { NodeStdio } from "mcp-effect/node"
+import { spawn } from "node:child_process"
+
+const tsx = ["node_modules/.bin/tsx"]
+
+describe("stdio", () => {
+  it.scoped("serves an example over real stdio, driven by McpClient", () =>
+    Effect.gen(function*() {
+      const client = yield* NodeStdio.connect({ command: tsx[0]!, args: ["examples/echo.ts"] })
+      expect(client.serverInfo).toEqual({ name: "Echo", version: "1.0.0" })
+      expect((yield* client.listTools).map((t) => t.name)).toEqual(["echo_tool"])
+      expect(yield* client.callTool("echo_tool", { message: "hi" })).toEqual({
+        content: [{ type: "text", text: "Tool echo: hi" }]
+      })
+      expect((yield* client.readResource("echo://x")).contents[0]).toMatchObject({ text: "Resource echo: x" })
+    }), 30_000)
+
+  it("keeps stdout protocol-only and shuts down cleanly when stdin ends", async () => {
+    const child = spawn(tsx[0]!, ["test/fixtures/noisy-server.ts"], { stdio: ["pipe", "pipe", "pipe"] })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (d) => (stdout += d))
+    child.stderr.on("data", (d) => (stderr += d))
+    const send = (m: unknown) => child.stdin.write(JSON.stringify(m) + "\n")
+    const waitFor = async (predicate: () => boolean) => {
+      for (let i = 0; i < 300 && !predicate(); i++) await new Promise((r) => setTimeout(r, 50))
+    }
+    send({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "t", version: "1" } }
+    })
+    send({ jsonrpc: "2.0", method: "notifications/initialized" })
+    send({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "noisy" } })
+    send({ jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "slow" } })
+    // Split a message across writes: the line buffer joins it.
+    child.stdin.write('{"jsonrpc":"2.0","id":4,')
+    child.stdin.write('"method":"ping"}\r\n')
+    await waitFor(() => stdout.includes('"id":4'))
+    child.stdin.end()
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve))
+    expect(code).toBe(0)
+    const lines = stdout.trim().split("\n")
+    for (const line of lines) expect(() => JSON.parse(line)).not.toThrow()
+    expect(lines.map((l) => JSON.parse(l).id)).toEqual([1, 2, 4])
+    expect(stdout).not.toContain("stray")
+    expect(stderr).toContain("stray console.log")
+    expect(stderr).toContain("stray write")
+    expect(stderr).toContain("slow interrupted")
+    expect(stderr).toContain("lifespan released")
+  }, 30_000)
+})
