@@ -188,8 +188,10 @@ class ServerRequestContext implements RequestContext.Service {
       relatedRequestId: this.incoming.id
     })
   }
-  readResource(uri: string) {
-    return this.server.read(uri).pipe(Effect.provideService(RequestContext.RequestContext, this))
+  readResource(uri: string): Effect.Effect<McpSchema.ReadResourceResult, McpError> {
+    const answer = this.server.read(uri, this)
+    if (answer instanceof McpError) return Effect.fail(answer)
+    return Effect.provide(answer.effect, answer.context) as Effect.Effect<McpSchema.ReadResourceResult, McpError>
   }
 }
 
@@ -210,15 +212,30 @@ const sendLog = (
 // Server
 // ---------------------------------------------------------------------------
 
-type Handler = (
-  params: Record<string, unknown> | undefined,
+/** What a method answers: an effect needing only the request context, or one with its registration's services. */
+type Answer = Effect.Effect<unknown, McpError, RequestContext.RequestContext> | Peer.WithContext | McpError
+
+type Handler = (params: Record<string, unknown> | undefined, ctx: ServerRequestContext) => Answer
+
+/** A registered definition with the services it was registered with. */
+interface Registered<A> {
+  readonly value: A
+  readonly context: Context.Context<never>
+}
+
+/** Runs a registered handler with its services and the request context, as the fiber's whole context. */
+const inContext = (
+  registered: Registered<unknown>,
+  effect: Effect.Effect<unknown, McpError, unknown>,
   ctx: ServerRequestContext
-) => Effect.Effect<unknown, McpError, RequestContext.RequestContext> | McpError
+): Peer.WithContext =>
+  // The registration erased which services the handler needs; its captured context holds them.
+  Peer.withContext(effect, Context.add(registered.context, RequestContext.RequestContext, ctx) as Context.Context<unknown>)
 
 /** Decodes params once per method with a compiled decoder; a mismatch answers -32602. */
 const withParams = <A, I>(
   schema: Schema.Schema<A, I>,
-  handle: (params: A, ctx: ServerRequestContext) => Effect.Effect<unknown, McpError, RequestContext.RequestContext> | McpError
+  handle: (params: A, ctx: ServerRequestContext) => Answer
 ): Handler => {
   const decode = Schema.decodeUnknownEither(schema, { errors: "all" })
   return (params, ctx) => {
@@ -233,7 +250,7 @@ const fromEither = <A>(either: Either.Either<A, McpError>): Effect.Effect<A, Mcp
   Either.isLeft(either) ? either.left : Effect.succeed(either.right)
 
 interface Server extends Service {
-  readonly read: (uri: string) => Effect.Effect<McpSchema.ReadResourceResult, McpError, RequestContext.RequestContext>
+  readonly read: (uri: string, ctx: ServerRequestContext) => Peer.WithContext | McpError
 }
 
 const ALWAYS_ALLOWED = new Set(["initialize", "ping"])
@@ -250,16 +267,19 @@ export const make = (options: Options): Effect.Effect<Service> =>
       ...(options.websiteUrl !== undefined ? { websiteUrl: options.websiteUrl } : {})
     }
     const pageSize = options.pageSize ?? 100
-    const tools = new Map<string, Tool.Tool<never>>()
-    const resources = new Map<string, Resource.Resource<never>>()
-    const templates = new Map<string, Resource.Template<never>>()
-    const prompts = new Map<string, Prompt.Prompt<never>>()
+    const tools = new Map<string, Registered<Tool.Tool<unknown>>>()
+    const resources = new Map<string, Registered<Resource.Resource<unknown>>>()
+    const templates = new Map<string, Registered<Resource.Template<unknown>>>()
+    const prompts = new Map<string, Registered<Prompt.Prompt<unknown>>>()
     const sessions = new Set<Session>()
 
     const broadcast = (method: string) =>
       Effect.sync(() => {
         for (const session of sessions) if (session.initialized) session.peer.notify(method, {})
       })
+
+    const remove = (registry: Map<string, unknown>, key: string, notification: string) =>
+      Effect.suspend(() => (registry.delete(key) ? Effect.as(broadcast(notification), true) : Effect.succeed(false)))
 
     const capabilities = (): McpSchema.ServerCapabilities => {
       const forced = options.capabilities ?? {}
@@ -274,18 +294,18 @@ export const make = (options: Options): Effect.Effect<Service> =>
       }
     }
 
-    /** Handlers keep the services they were registered with; the request context stays open. */
-    const withContext = <A extends object>(value: A, wrap: (context: Context.Context<never>) => A) =>
-      Effect.map(Effect.context<never>(), (context) => (context.unsafeMap.size === 0 ? value : wrap(context)))
+    /** Handlers keep the services they were registered with. */
+    const register = <A>(value: A): Effect.Effect<Registered<A>> =>
+      Effect.map(Effect.context<never>(), (context) => ({ value, context }))
 
-    const read = (uri: string) => {
+    const read = (uri: string, ctx: ServerRequestContext): Peer.WithContext | McpError => {
       const resource = resources.get(uri)
-      if (resource !== undefined) return resource.read(uri)
+      if (resource !== undefined) return inContext(resource, resource.value.read(uri), ctx)
       for (const template of templates.values()) {
-        const result = template.read(uri)
-        if (result !== undefined) return result
+        const result = template.value.read(uri)
+        if (result !== undefined) return inContext(template, result, ctx)
       }
-      return Effect.fail(McpError.resourceNotFound(uri))
+      return McpError.resourceNotFound(uri)
     }
 
     const list = <A, B>(
@@ -301,18 +321,18 @@ export const make = (options: Options): Effect.Effect<Service> =>
           }))
         ))
 
-    const completeRef = (
-      params: McpSchema.CompleteRequestParams
-    ): Effect.Effect<McpSchema.CompleteResult, McpError> | McpError => {
+    const completeRef = (params: McpSchema.CompleteRequestParams, ctx: ServerRequestContext): Answer => {
       const context: Completion.Context = { arguments: params.context?.arguments ?? {} }
       if (params.ref.type === "ref/prompt") {
         const prompt = prompts.get(params.ref.name)
         return prompt === undefined
           ? McpError.invalidParams(`Unknown prompt: ${params.ref.name}`)
-          : prompt.complete(params.argument.name, params.argument.value, context)
+          : inContext(prompt, prompt.value.complete(params.argument.name, params.argument.value, context), ctx)
       }
       const template = templates.get(params.ref.uri)
-      if (template !== undefined) return template.complete(params.argument.name, params.argument.value, context)
+      if (template !== undefined) {
+        return inContext(template, template.value.complete(params.argument.name, params.argument.value, context), ctx)
+      }
       return resources.has(params.ref.uri)
         ? Effect.succeed({ completion: { values: [], total: 0, hasMore: false } })
         : McpError.invalidParams(`Unknown resource template: ${params.ref.uri}`)
@@ -342,21 +362,28 @@ export const make = (options: Options): Effect.Effect<Service> =>
         ctx.session.logLevel = params.level
         return Effect.succeed({})
       })],
-      ["tools/list", list("tools", () => Array.from(tools.values()), (tool, v) => Versioning.tool(tool.definition, v))],
+      ["tools/list", list("tools", () => Array.from(tools.values()), (t, v) => Versioning.tool(t.value.definition, v))],
       ["tools/call", withParams(McpSchema.CallToolRequestParams, (params, ctx) => {
         const tool = tools.get(params.name)
         if (tool === undefined) return McpError.invalidParams(`Unknown tool: ${params.name}`)
-        const result = tool.call(params.arguments)
-        return McpSchema.versionAtLeast(ctx.protocolVersion, "2025-06-18")
-          ? result
-          : Effect.map(result, (r) => Versioning.callToolResult(r, ctx.protocolVersion))
+        const result = tool.value.call(params.arguments)
+        return inContext(
+          tool,
+          McpSchema.versionAtLeast(ctx.protocolVersion, "2025-06-18")
+            ? result
+            : Effect.map(result, (r) => Versioning.callToolResult(r, ctx.protocolVersion)),
+          ctx
+        )
       })],
-      ["resources/list", list("resources", () => Array.from(resources.values()), (r, v) => Versioning.described(r.definition, v))],
+      [
+        "resources/list",
+        list("resources", () => Array.from(resources.values()), (r, v) => Versioning.described(r.value.definition, v))
+      ],
       [
         "resources/templates/list",
-        list("resourceTemplates", () => Array.from(templates.values()), (t, v) => Versioning.described(t.definition, v))
+        list("resourceTemplates", () => Array.from(templates.values()), (t, v) => Versioning.described(t.value.definition, v))
       ],
-      ["resources/read", withParams(McpSchema.ReadResourceRequestParams, (params) => read(params.uri))],
+      ["resources/read", withParams(McpSchema.ReadResourceRequestParams, (params, ctx) => read(params.uri, ctx))],
       ["resources/subscribe", withParams(McpSchema.SubscribeRequestParams, (params, ctx) => {
         ctx.session.subscriptions.add(params.uri)
         return Effect.succeed({})
@@ -365,13 +392,17 @@ export const make = (options: Options): Effect.Effect<Service> =>
         ctx.session.subscriptions.delete(params.uri)
         return Effect.succeed({})
       })],
-      ["prompts/list", list("prompts", () => Array.from(prompts.values()), (p, v) => Versioning.described(p.definition, v))],
+      ["prompts/list", list("prompts", () => Array.from(prompts.values()), (p, v) => Versioning.described(p.value.definition, v))],
       ["prompts/get", withParams(McpSchema.GetPromptRequestParams, (params, ctx) => {
         const prompt = prompts.get(params.name)
         if (prompt === undefined) return McpError.invalidParams(`Unknown prompt: ${params.name}`)
-        return Effect.map(prompt.get(params.arguments), (r) => Versioning.promptResult(r, ctx.protocolVersion))
+        return inContext(
+          prompt,
+          Effect.map(prompt.value.get(params.arguments), (r) => Versioning.promptResult(r, ctx.protocolVersion)),
+          ctx
+        )
       })],
-      ["completion/complete", withParams(McpSchema.CompleteRequestParams, (params) => completeRef(params))]
+      ["completion/complete", withParams(McpSchema.CompleteRequestParams, completeRef)]
     ])
 
     const run = (transport: Transport, runOptions?: { readonly sessionId?: string }) =>
@@ -390,9 +421,9 @@ export const make = (options: Options): Effect.Effect<Service> =>
               }
               const ctx = new ServerRequestContext(session, request, server)
               const answer = handler(request.params, ctx)
-              return answer instanceof McpError
-                ? answer
-                : Effect.provideService(answer, RequestContext.RequestContext, ctx)
+              return Effect.isEffect(answer)
+                ? Peer.withContext(answer, Context.make(RequestContext.RequestContext, ctx))
+                : answer
             },
             acceptsBatch: () => session.initialized && session.protocolVersion === "2025-03-26"
           })
@@ -419,57 +450,33 @@ export const make = (options: Options): Effect.Effect<Service> =>
       run,
       read,
       addTool: (tool) =>
-        Effect.flatMap(Tool.validate(tool), (valid) =>
-          withContext(valid as Tool.Tool<never>, (context) => ({
-            ...valid,
-            call: (args) => Effect.provide(valid.call(args), context)
-          } as Tool.Tool<never>))).pipe(
-            Effect.tap((registered) => tools.set(registered.name, registered)),
-            Effect.zipRight(broadcast("notifications/tools/list_changed"))
-          ),
-      removeTool: (name) =>
-        Effect.suspend(() =>
-          tools.delete(name) ? Effect.as(broadcast("notifications/tools/list_changed"), true) : Effect.succeed(false)
+        Tool.validate(tool).pipe(
+          Effect.flatMap(register),
+          Effect.tap((registered) => tools.set(tool.name, registered)),
+          Effect.zipRight(broadcast("notifications/tools/list_changed"))
         ),
+      removeTool: (name) => remove(tools, name, "notifications/tools/list_changed"),
       addResource: (resource) =>
-        withContext(resource as Resource.Resource<never> | Resource.Template<never>, (context) =>
-          resource._tag === "Resource"
-            ? { ...resource, read: (uri: string) => Effect.provide(resource.read(uri), context) } as Resource.Resource<never>
-            : {
-              ...resource,
-              read: (uri: string) => {
-                const effect = resource.read(uri)
-                return effect === undefined ? undefined : Effect.provide(effect, context)
-              },
-              complete: (argument: string, value: string, ctx: Completion.Context) =>
-                Effect.provide(resource.complete(argument, value, ctx), context)
-            } as Resource.Template<never>).pipe(
-            Effect.tap((registered) =>
-              registered._tag === "Resource"
-                ? resources.set(registered.uri, registered)
-                : templates.set(registered.uriTemplate.template, registered)
-            ),
-            Effect.zipRight(broadcast("notifications/resources/list_changed"))
+        register(resource).pipe(
+          Effect.tap((registered) =>
+            resource._tag === "Resource"
+              ? resources.set(resource.uri, registered as Registered<Resource.Resource<unknown>>)
+              : templates.set(resource.uriTemplate.template, registered as Registered<Resource.Template<unknown>>)
           ),
+          Effect.zipRight(broadcast("notifications/resources/list_changed"))
+        ),
       removeResource: (uri) =>
-        Effect.suspend(() =>
-          resources.delete(uri) || templates.delete(uri)
-            ? Effect.as(broadcast("notifications/resources/list_changed"), true)
-            : Effect.succeed(false)
+        Effect.zipWith(
+          remove(resources, uri, "notifications/resources/list_changed"),
+          remove(templates, uri, "notifications/resources/list_changed"),
+          (a, b) => a || b
         ),
       addPrompt: (prompt) =>
-        withContext(prompt as Prompt.Prompt<never>, (context) => ({
-          ...prompt,
-          get: (args) => Effect.provide(prompt.get(args), context),
-          complete: (argument, value, ctx) => Effect.provide(prompt.complete(argument, value, ctx), context)
-        } as Prompt.Prompt<never>)).pipe(
-          Effect.tap((registered) => prompts.set(registered.name, registered)),
+        register(prompt).pipe(
+          Effect.tap((registered) => prompts.set(prompt.name, registered)),
           Effect.zipRight(broadcast("notifications/prompts/list_changed"))
         ),
-      removePrompt: (name) =>
-        Effect.suspend(() =>
-          prompts.delete(name) ? Effect.as(broadcast("notifications/prompts/list_changed"), true) : Effect.succeed(false)
-        ),
+      removePrompt: (name) => remove(prompts, name, "notifications/prompts/list_changed"),
       notifyResourceUpdated: (uri) =>
         Effect.sync(() => {
           for (const session of sessions) {

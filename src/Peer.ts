@@ -30,7 +30,7 @@
  *
  * @since 0.1.0
  */
-import { Cause, Clock, Deferred, Duration, Effect, Exit, Fiber, FiberId, Option, Runtime } from "effect"
+import { Cause, Clock, Context, Deferred, Duration, Effect, Exit, Fiber, FiberId, Option, Runtime } from "effect"
 import type { Scope } from "effect"
 import type { RequestError } from "./McpError.js"
 import { ConnectionClosedError, ErrorCode, McpError, RequestTimeoutError } from "./McpError.js"
@@ -47,12 +47,36 @@ export interface IncomingRequest {
 }
 
 /**
- * What the peer does with incoming messages. `onRequest` returns the effect
- * that answers, an `McpError` to answer at once, or `undefined` for an unknown
+ * An answer that needs services: its effect runs with exactly `context`.
+ *
+ * Starting the handler's fiber with its whole context at once is much cheaper
+ * than `Effect.provide` inside it, which compares and restores contexts on
+ * every request.
+ */
+export interface WithContext {
+  readonly _tag: "WithContext"
+  readonly effect: Effect.Effect<unknown, McpError>
+  readonly context: Context.Context<never>
+}
+
+/** Runs `effect` with `context` as its whole context (see {@link WithContext}). */
+export const withContext = <R>(effect: Effect.Effect<unknown, McpError, R>, context: Context.Context<R>): WithContext => ({
+  _tag: "WithContext",
+  // The signature ties the effect's requirements to the context it runs with; past it both are erased.
+  effect: effect as Effect.Effect<unknown, McpError>,
+  context: context as Context.Context<never>
+})
+
+/**
+ * What a request handler answers: the effect that answers, an effect with its
+ * context, an `McpError` to answer at once, or `undefined` for an unknown
  * method.
  */
+export type Answer = Effect.Effect<unknown, McpError> | WithContext | McpError | undefined
+
+/** What the peer does with incoming messages. */
 export interface Handlers {
-  readonly onRequest: (request: IncomingRequest) => Effect.Effect<unknown, McpError> | McpError | undefined
+  readonly onRequest: (request: IncomingRequest) => Answer
   readonly onNotification?: (method: string, params: Record<string, unknown> | undefined) => void
   /** Whether a JSON-RPC batch is accepted now (only protocol 2025-03-26 has batches). */
   readonly acceptsBatch?: () => boolean
@@ -168,7 +192,11 @@ export const make = (transport: Transport, handlers: Handlers): Effect.Effect<Pe
       // Registered before the fiber starts: a handler may report progress before its first yield.
       const entry: InFlight = { fiber: undefined, cancelled: false }
       inFlight.set(request.id, entry)
-      const fiber = runFork(answer)
+      const fiber = Effect.isEffect(answer)
+        ? runFork(answer)
+        : Runtime.runFork(Runtime.make({ ...runtime, context: Context.merge(runtime.context, answer.context) }))(
+          answer.effect
+        )
       entry.fiber = fiber
       fiber.addObserver((exit) => {
         if (inFlight.get(request.id) === entry) inFlight.delete(request.id)

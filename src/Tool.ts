@@ -186,11 +186,17 @@ export const make = <
     ...(options.icons !== undefined ? { icons: options.icons } : {}),
     ...(options._meta !== undefined ? { _meta: options._meta } : {})
   }
-  const run = (params: any): Effect.Effect<McpSchema.CallToolResult, unknown, any> => {
-    const effect = handler(params)
-    return structured === undefined
+  // The decoder's output is the handler's input by construction of `makeInput`; and R is always within
+  // `Exclude<R, RequestContext> | RequestContext`, which TypeScript cannot prove for a generic R.
+  const run = (params: unknown) => {
+    const effect = handler(params as [P] extends [never] ? {} : ParametersType<P>)
+    return (structured === undefined
       ? Effect.map(effect, (output) => toResult(output as Output))
-      : Effect.flatMap(effect, structured.toResult)
+      : Effect.flatMap(effect, structured.toResult)) as Effect.Effect<
+        McpSchema.CallToolResult,
+        unknown,
+        Exclude<R, RequestContext> | RequestContext
+      >
   }
   const recoverCause = recover(
     `Tool "${name}"`,
