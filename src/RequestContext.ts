@@ -29,7 +29,7 @@ import { CapabilityNotSupportedError, McpError } from "./McpError.js"
 import * as McpSchema from "./McpSchema.js"
 import type { RequestOptions } from "./Peer.js"
 import { INTERNAL } from "./internal/cause.js"
-import { rootJsonSchema } from "./internal/jsonSchema.js"
+import { formField, rootJsonSchema } from "./internal/jsonSchema.js"
 
 /** The per-request service every handler may read. */
 export interface Service {
@@ -162,7 +162,7 @@ export const formSchema = (schema: Schema.Schema.Any): McpSchema.ElicitRequestFo
   const required = Array.isArray(json.required) ? json.required.filter((r): r is string => typeof r === "string") : []
   return {
     type: "object",
-    properties: Object.fromEntries(Object.entries(properties)),
+    properties: Object.fromEntries(Object.entries(properties).map(([name, field]) => [name, formField(field)])),
     ...(required.length > 0 ? { required } : {})
   }
 }

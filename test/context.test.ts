@@ -11,6 +11,9 @@ const Booking = Schema.Struct({
   vegan: Schema.Boolean.annotations({ default: false }),
   seating: Schema.Literal("inside", "outside").annotations({ default: "inside" }),
   extras: Schema.Array(Schema.Literal("wine", "cake")),
+  size: Schema.Union(Schema.Literal("s").annotations({ title: "Small" }), Schema.Literal("l").annotations({ title: "Large" })),
+  sizes: Schema.Array(Schema.Union(Schema.Literal("s").annotations({ title: "Small" }), Schema.Literal("l").annotations({ title: "Large" }))),
+  age: Schema.optional(Schema.Int),
   email: Schema.optional(Schema.String.annotations({ format: "email" } as any))
 })
 
@@ -58,7 +61,7 @@ describe("elicitation", () => {
       const client = yield* McpTest.makeClient(Server, {
         elicitation: (params) =>
           Ref.set(seen, params).pipe(
-            Effect.as({ action: "accept" as const, content: { name: "Grace", guests: 4, vegan: true, seating: "outside", extras: ["cake"] } })
+            Effect.as({ action: "accept" as const, content: { name: "Grace", guests: 4, vegan: true, seating: "outside", extras: ["cake"], size: "l", sizes: ["s"] } })
           )
       })
       expect(text(yield* client.callTool("book"))).toBe("booked for Grace (4)")
@@ -67,12 +70,15 @@ describe("elicitation", () => {
       expect(params.message).toBe("Book a table?")
       const props = params.requestedSchema.properties
       expect(params.requestedSchema.type).toBe("object")
-      expect(params.requestedSchema.required).toEqual(["name", "guests", "vegan", "seating", "extras"])
+      expect(params.requestedSchema.required).toEqual(["name", "guests", "vegan", "seating", "extras", "size", "sizes"])
       expect(props.name).toMatchObject({ type: "string", description: "Your name", default: "Ada" })
       expect(props.guests).toMatchObject({ type: "integer", default: 2 })
       expect(props.vegan).toMatchObject({ type: "boolean", default: false })
       expect(props.seating).toMatchObject({ type: "string", enum: ["inside", "outside"], default: "inside" })
       expect(props.extras).toMatchObject({ type: "array", items: { type: "string", enum: ["wine", "cake"] } })
+      expect(props.size).toEqual({ type: "string", oneOf: [{ const: "s", title: "Small" }, { const: "l", title: "Large" }] })
+      expect(props.sizes).toEqual({ type: "array", items: { anyOf: [{ const: "s", title: "Small" }, { const: "l", title: "Large" }] } })
+      expect(props.age).toMatchObject({ type: "integer" })
       expect(JSON.stringify(params.requestedSchema)).not.toMatch(/\$ref|\$defs/)
     }))
 

@@ -5,24 +5,79 @@ export type JsonObject = Record<string, unknown>
 
 const isObject = (u: unknown): u is JsonObject => typeof u === "object" && u !== null && !Array.isArray(u)
 
+const DEFS = "#/$defs/"
+
+/**
+ * Replaces `$ref`s to `$defs` by the definitions themselves, since many model
+ * clients read references poorly. A recursive definition stays a reference,
+ * and then `$defs` keeps what is still referenced.
+ */
+const inlineRefs = (root: JsonObject): JsonObject => {
+  const defs = isObject(root.$defs) ? root.$defs : {}
+  const kept = new Set<string>()
+  const visit = (node: unknown, inlining: ReadonlySet<string>): unknown => {
+    if (Array.isArray(node)) return node.map((item) => visit(item, inlining))
+    if (!isObject(node)) return node
+    const ref = node.$ref
+    if (typeof ref === "string" && ref.startsWith(DEFS)) {
+      const name = ref.slice(DEFS.length)
+      const target = defs[name]
+      if (isObject(target) && !inlining.has(name)) {
+        const { $ref: _, ...siblings } = node
+        return { ...(visit(target, new Set([...inlining, name])) as JsonObject), ...visit(siblings, inlining) as JsonObject }
+      }
+      kept.add(name)
+      return node
+    }
+    const out: JsonObject = {}
+    for (const [key, value] of Object.entries(node)) {
+      if (key !== "$defs") out[key] = visit(value, inlining)
+    }
+    return out
+  }
+  const result = visit(root, new Set()) as JsonObject
+  if (kept.size === 0) return result
+  const remaining: JsonObject = {}
+  for (const name of kept) remaining[name] = visit(defs[name], new Set([name]))
+  return { ...result, $defs: remaining }
+}
+
 /**
  * The JSON Schema (dialect 2020-12) of a schema, as MCP carries it: without
  * `$schema` (2020-12 is the default when it is absent, and older validators in
- * clients refuse the 2020-12 URI) and with a top-level `$ref` inlined, so that
- * the root keeps its `type: "object"`.
+ * clients refuse the 2020-12 URI) and with references inlined, so that the
+ * root keeps its `type: "object"`.
  */
 export const rootJsonSchema = (schema: Schema.Schema.Any): JsonObject => {
-  const generated: JsonObject = { ...JSONSchema.make(schema, { target: "jsonSchema2020-12" }) }
-  const { $schema: _, ...json } = generated
-  const ref = json.$ref
-  if (typeof ref !== "string" || !ref.startsWith("#/$defs/")) return json
-  const { $defs, $ref: __, ...rest } = json
-  const name = ref.slice("#/$defs/".length)
-  const defs: JsonObject = isObject($defs) ? { ...$defs } : {}
-  const root = defs[name]
-  if (!isObject(root)) return json
-  // Other definitions may still refer to the root, so keep it in $defs then.
-  const stillReferenced = JSON.stringify({ ...defs, [name]: undefined, root }).includes(`"${ref}"`)
-  if (!stillReferenced) delete defs[name]
-  return { ...rest, ...root, ...(Object.keys(defs).length > 0 ? { $defs: defs } : {}) }
+  const { $schema: _, ...json }: JsonObject = { ...JSONSchema.make(schema, { target: "jsonSchema2020-12" }) }
+  return inlineRefs(json)
+}
+
+/** `{ type: "string", enum: [value], title }`: one titled option as Effect writes a titled literal. */
+const titledOption = (u: unknown): { readonly const: unknown; readonly title: string } | undefined => {
+  if (!isObject(u) || !Array.isArray(u.enum) || u.enum.length !== 1 || typeof u.title !== "string") return undefined
+  return { const: u.enum[0], title: u.title }
+}
+
+const titledOptions = (u: unknown) => {
+  if (!isObject(u) || !Array.isArray(u.anyOf)) return undefined
+  const options = u.anyOf.map(titledOption)
+  return options.every((o) => o !== undefined) ? options : undefined
+}
+
+/**
+ * Rewrites a form field to the enum shapes of SEP-1330: a union of titled
+ * literals becomes `oneOf` of `{ const, title }` (single select), and an
+ * array of them `items.anyOf` (multiple select). Untitled enums stay `enum`.
+ */
+export const formField = (field: unknown): JsonObject => {
+  if (!isObject(field)) throw new Error("An elicitation form field must be a JSON Schema object")
+  const single = titledOptions(field)
+  if (single !== undefined) {
+    const { anyOf: _, ...rest } = field
+    return { type: "string", ...rest, oneOf: single }
+  }
+  const multiple = field.type === "array" ? titledOptions(field.items) : undefined
+  if (multiple !== undefined) return { ...field, items: { anyOf: multiple } }
+  return field
 }
