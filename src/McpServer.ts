@@ -72,6 +72,19 @@ export interface Session {
   logLevel: McpSchema.LoggingLevel | undefined
   readonly subscriptions: Set<string>
   readonly peer: Peer.Peer
+  readonly transport: Transport
+}
+
+/** Options of one session run by {@link Service.run}. */
+export interface RunOptions {
+  /** The transport's session id, if it has sessions. */
+  readonly sessionId?: string
+  /**
+   * Serves requests without a prior `initialize`, at this version and with no
+   * client capabilities: for stateless transports, where every request stands
+   * alone. An `initialize` is still answered.
+   */
+  readonly initialized?: { readonly protocolVersion: string }
 }
 
 export interface Service {
@@ -91,7 +104,7 @@ export interface Service {
   /** The capabilities declared to a client that initializes now. */
   readonly capabilities: () => McpSchema.ServerCapabilities
   /** Serves one session on a transport until its input ends. */
-  readonly run: (transport: Transport, options?: { readonly sessionId?: string }) => Effect.Effect<void>
+  readonly run: (transport: Transport, options?: RunOptions) => Effect.Effect<void>
 }
 
 export class McpServer extends Context.Tag("mcp-effect/McpServer")<McpServer, Service>() {}
@@ -187,6 +200,9 @@ class ServerRequestContext implements RequestContext.Service {
       ...options,
       relatedRequestId: this.incoming.id
     })
+  }
+  get closeStream() {
+    return Effect.sync(() => this.session.transport.closeStream?.(this.incoming.id))
   }
   readResource(uri: string): Effect.Effect<McpSchema.ReadResourceResult, McpError> {
     const answer = this.server.read(uri, this)
@@ -405,18 +421,19 @@ export const make = (options: Options): Effect.Effect<Service> =>
       ["completion/complete", withParams(McpSchema.CompleteRequestParams, completeRef)]
     ])
 
-    const run = (transport: Transport, runOptions?: { readonly sessionId?: string }) =>
+    const run = (transport: Transport, runOptions?: RunOptions) =>
       Effect.scoped(
         Effect.gen(function*() {
           // Effect.log* inside handlers reaches the client as notifications/message.
           yield* Effect.locallyScopedWith(FiberRef.currentLoggers, HashSet.add(RequestContext.clientLogger))
           // The peer reads nothing before `run`, so its handlers may close over the session made after it.
           let session: Session
+          const stateless = runOptions?.initialized !== undefined
           const peer = yield* Peer.make(transport, {
             onRequest: (request) => {
               const handler = methods.get(request.method)
               if (handler === undefined) return undefined
-              if (!session.initialized && !ALWAYS_ALLOWED.has(request.method)) {
+              if (!session.initialized && !stateless && !ALWAYS_ALLOWED.has(request.method)) {
                 return McpError.invalidRequest(`the session is not initialized; send initialize before ${request.method}`)
               }
               const ctx = new ServerRequestContext(session, request, server)
@@ -430,12 +447,13 @@ export const make = (options: Options): Effect.Effect<Service> =>
           session = {
             id: runOptions?.sessionId,
             initialized: false,
-            protocolVersion: McpSchema.LATEST_PROTOCOL_VERSION,
+            protocolVersion: runOptions?.initialized?.protocolVersion ?? McpSchema.LATEST_PROTOCOL_VERSION,
             clientInfo: undefined,
             clientCapabilities: {},
             logLevel: undefined,
             subscriptions: new Set(),
-            peer
+            peer,
+            transport
           }
           sessions.add(session)
           yield* Effect.addFinalizer(() => Effect.sync(() => sessions.delete(session)))

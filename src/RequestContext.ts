@@ -57,6 +57,12 @@ export interface Service {
   ) => Effect.Effect<unknown, RequestError>
   /** Reads one of this server's resources. */
   readonly readResource: (uri: string) => Effect.Effect<McpSchema.ReadResourceResult, McpError>
+  /**
+   * Closes the SSE stream of this request before its result (polling,
+   * SEP-1699): the client reconnects and the rest is replayed. A no-op on
+   * transports without per-request streams.
+   */
+  readonly closeStream: Effect.Effect<void>
 }
 
 export class RequestContext extends Context.Tag("mcp-effect/RequestContext")<RequestContext, Service>() {}
@@ -71,6 +77,9 @@ export const progress = (progress: number, total?: number, message?: string) =>
 /** Sends a log message to the client, tied to the current request. */
 export const log = (level: McpSchema.LoggingLevel, data: unknown, logger?: string) =>
   Effect.flatMap(RequestContext, (ctx) => ctx.log(level, data, logger))
+
+/** Closes the current request's SSE stream so that the client polls for the rest (SEP-1699). */
+export const closeStream: Effect.Effect<void, never, RequestContext> = Effect.flatMap(RequestContext, (ctx) => ctx.closeStream)
 
 /** Reads one of this server's own resources. */
 export const readResource = (uri: string) => Effect.flatMap(RequestContext, (ctx) => ctx.readResource(uri))
@@ -93,6 +102,13 @@ const decodeRoots = decodeResult(McpSchema.ListRootsResult, "roots/list")
 
 const requireCapability = (capability: string, method: string, present: boolean) =>
   present ? Effect.void : Effect.fail(new CapabilityNotSupportedError({ capability, method }))
+
+const requireFormCapability = (ctx: Service) => {
+  const elicitation = ctx.clientCapabilities.elicitation
+  // An empty `elicitation` object means form mode, as before modes existed.
+  const form = elicitation !== undefined && (elicitation.form !== undefined || elicitation.url === undefined)
+  return requireCapability("elicitation.form", "elicitation/create", form)
+}
 
 /** Options of {@link sample} besides the messages. */
 export type SampleOptions = Omit<McpSchema.CreateMessageRequestParams, "messages" | "_meta" | "maxTokens"> & {
@@ -178,10 +194,7 @@ export const elicit = <A, I extends Record<string, unknown>>(
 ): Effect.Effect<ElicitResult<A>, RequestError | CapabilityNotSupportedError, RequestContext> =>
   Effect.gen(function*() {
     const ctx = yield* RequestContext
-    const elicitation = ctx.clientCapabilities.elicitation
-    // An empty `elicitation` object means form mode, as before modes existed.
-    const form = elicitation !== undefined && (elicitation.form !== undefined || elicitation.url === undefined)
-    yield* requireCapability("elicitation.form", "elicitation/create", form)
+    yield* requireFormCapability(ctx)
     const requestedSchema = yield* Effect.try({
       try: () => formSchema(schema),
       catch: (e) => McpError.invalidParams(e instanceof Error ? e.message : String(e))
@@ -196,6 +209,22 @@ export const elicit = <A, I extends Record<string, unknown>>(
       )
     )
     return { action: "accept", content }
+  })
+
+/**
+ * Form elicitation with a JSON Schema given as is (for shapes a Schema does
+ * not produce, such as legacy `enumNames`); the answer is returned undecoded.
+ */
+export const elicitJson = (
+  message: string,
+  requestedSchema: McpSchema.ElicitRequestFormParams["requestedSchema"]
+): Effect.Effect<McpSchema.ElicitResult, RequestError | CapabilityNotSupportedError, RequestContext> =>
+  Effect.gen(function*() {
+    const ctx = yield* RequestContext
+    yield* requireFormCapability(ctx)
+    return yield* ctx.request("elicitation/create", { mode: "form", message, requestedSchema }).pipe(
+      Effect.flatMap(decodeElicit)
+    )
   })
 
 /**

@@ -43,4 +43,10 @@ export interface Transport {
    * requests), so that a transport with a stream per request can route it.
    */
   readonly send: (message: unknown, relatedRequestId?: RequestId) => void
+  /**
+   * Ends the stream carrying a request's messages before its response, where
+   * the transport has one (SSE polling, SEP-1699): the client reconnects and
+   * what follows is replayed to it.
+   */
+  readonly closeStream?: (relatedRequestId: RequestId) => void
 }

@@ -146,7 +146,7 @@ export const serve = <E, R>(server: Layer.Layer<McpServer.McpServer, E, R>): Eff
 
 /** Runs a server layer over stdio as the program's main, the way an MCP host launches it. */
 export const run = <E>(server: Layer.Layer<McpServer.McpServer, E, never>): void =>
-  NodeRuntime.runMain(serve(server), { disableErrorReporting: false })
+  NodeRuntime.runMain(serve(server), { disablePrettyLogger: true })
 
 // ---------------------------------------------------------------------------
 // Client side

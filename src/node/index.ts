@@ -3,4 +3,5 @@
  *
  * @since 0.1.0
  */
+export * as NodeHttp from "./NodeHttp.js"
 export * as NodeStdio from "./NodeStdio.js"

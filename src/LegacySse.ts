@@ -1,0 +1,118 @@
+/**
+ * The legacy HTTP+SSE transport (protocol 2024-11-05), so that older clients
+ * can connect: `GET /sse` opens a session's event stream, whose first event
+ * (`endpoint`) names the URL to POST messages to; responses and notifications
+ * all travel on that stream.
+ *
+ * `Host` and `Origin` are validated as in Streamable HTTP.
+ *
+ * @example
+ * ```ts
+ * import { HttpRouter } from "@effect/platform"
+ * import { Effect } from "effect"
+ * import { LegacySse } from "mcp-effect"
+ *
+ * const router = Effect.map(LegacySse.make(), (legacy) =>
+ *   HttpRouter.empty.pipe(HttpRouter.get("/sse", legacy.sse), HttpRouter.post("/messages", legacy.messages)))
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import type { HttpApp } from "@effect/platform"
+import { Deferred, Duration, Effect, ExecutionStrategy, Exit, Option, Queue, Scope, Stream } from "effect"
+import { McpServer } from "./McpServer.js"
+import type { Receiver } from "./Transport.js"
+import * as HttpSecurity from "./internal/httpSecurity.js"
+
+export interface Options {
+  readonly dnsRebinding?: HttpSecurity.Options | undefined
+  /** The path clients POST to, announced in the `endpoint` event. Default `/messages`. */
+  readonly messagesPath?: string
+  /** Largest POST body in bytes. Default 4 MiB. */
+  readonly maxBodyBytes?: number
+  /** Time between keep-alive comments. Default 15 s. */
+  readonly keepAliveInterval?: Duration.DurationInput
+}
+
+export interface LegacyApps {
+  /** `GET`: opens a session and its event stream. */
+  readonly sse: HttpApp.Default
+  /** `POST ?sessionId=…`: one message from the client; 202 on acceptance. */
+  readonly messages: HttpApp.Default
+}
+
+interface LegacySession {
+  readonly receiver: Deferred.Deferred<Receiver>
+  readonly scope: Scope.CloseableScope
+}
+
+const refuse = (status: number, message: string) => HttpServerResponse.text(message, { status })
+
+/** Makes the two endpoints for the `McpServer` in context; sessions live in the scope. */
+export const make = (options: Options = {}): Effect.Effect<LegacyApps, never, McpServer | Scope.Scope> =>
+  Effect.gen(function*() {
+    const server = yield* McpServer
+    const appScope = yield* Effect.scope
+    const sessions = new Map<string, LegacySession>()
+    const messagesPath = options.messagesPath ?? "/messages"
+    const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024
+    const encoder = new TextEncoder()
+
+    const guard = <E, R>(handle: (request: HttpServerRequest.HttpServerRequest) => Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
+      Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+        const refused = HttpSecurity.check(request.headers, options.dnsRebinding)
+        return refused === undefined ? handle(request) : Effect.succeed(refuse(403, `Forbidden: ${refused}`))
+      })
+
+    const sse: HttpApp.Default = guard(() =>
+      Effect.gen(function*() {
+        const id = crypto.randomUUID()
+        const scope = yield* Scope.fork(appScope, ExecutionStrategy.sequential)
+        const outbox = yield* Queue.unbounded<string>()
+        const session: LegacySession = { receiver: yield* Deferred.make<Receiver>(), scope }
+        sessions.set(id, session)
+        yield* Effect.forkIn(
+          server.run({
+            run: (receiver) => Effect.zipRight(Deferred.succeed(session.receiver, receiver), Effect.never),
+            send: (message) => outbox.unsafeOffer(`event: message\ndata: ${JSON.stringify(message)}\n\n`)
+          }),
+          scope
+        )
+        const close = Effect.suspend(() => {
+          sessions.delete(id)
+          return Scope.close(scope, Exit.void)
+        })
+        const body = Stream.make(`event: endpoint\ndata: ${messagesPath}?sessionId=${id}\n\n`).pipe(
+          Stream.concat(Stream.fromQueue(outbox)),
+          Stream.merge(
+            Stream.tick(options.keepAliveInterval ?? Duration.seconds(15)).pipe(Stream.drop(1), Stream.as(": keep-alive\n\n")),
+            { haltStrategy: "left" }
+          ),
+          Stream.map((text) => encoder.encode(text)),
+          // The stream is the session: when the client goes away, the session ends.
+          Stream.ensuring(close)
+        )
+        return HttpServerResponse.stream(body, {
+          contentType: "text/event-stream",
+          headers: { "cache-control": "no-cache", "connection": "keep-alive" }
+        })
+      })
+    )
+
+    const messages: HttpApp.Default = guard((request) =>
+      Effect.gen(function*() {
+        const url = new URL(request.url, "http://localhost")
+        const session = sessions.get(url.searchParams.get("sessionId") ?? "")
+        if (session === undefined) return refuse(404, "Session not found")
+        const text = yield* request.text.pipe(HttpServerRequest.withMaxBodySize(Option.some(maxBody)), Effect.option)
+        if (Option.isNone(text)) return refuse(413, `Payload Too Large: the body exceeds ${maxBody} bytes`)
+        const receiver = yield* Deferred.await(session.receiver)
+        // Parse errors are answered on the event stream, as JSON-RPC -32700.
+        receiver.frame(text.value)
+        return HttpServerResponse.text("Accepted", { status: 202 })
+      })
+    )
+
+    return { sse, messages }
+  })

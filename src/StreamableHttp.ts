@@ -1,0 +1,660 @@
+/**
+ * MCP over Streamable HTTP (protocol 2025-03-26 and later) as an `HttpApp`
+ * that mounts at any path of an `@effect/platform` `HttpRouter`.
+ *
+ * - POST carries one JSON-RPC message. A request is answered with JSON, or
+ *   with an SSE stream as soon as its handler emits anything tied to it
+ *   (progress, logs, requests to the client), so nothing is dropped.
+ * - Sessions: a random `Mcp-Session-Id` is issued once `initialize` has
+ *   succeeded; DELETE ends a session; idle sessions expire; their number is
+ *   capped.
+ * - GET opens the session's stream of server-initiated messages.
+ * - SSE streams open with a priming event and a `retry` field (for sessions
+ *   at 2025-11-25 and later), send keep-alive comments, keep what they send in
+ *   an `EventStore`, and resume on a GET with `Last-Event-ID`. A handler may
+ *   close its stream early (`RequestContext.closeStream`) to make the client
+ *   poll (SEP-1699).
+ * - `Host` and `Origin` are checked against DNS rebinding, bodies are size
+ *   limited and requests per session capped.
+ * - Stateless mode serves every POST on a fresh context.
+ *
+ * @example
+ * ```ts
+ * import { HttpRouter, HttpServerResponse } from "@effect/platform"
+ * import { Effect } from "effect"
+ * import { StreamableHttp } from "mcp-effect"
+ *
+ * declare const ServerLive: import("effect").Layer.Layer<import("mcp-effect").McpServer.McpServer>
+ *
+ * const router = Effect.gen(function*() {
+ *   const mcp = yield* StreamableHttp.toApp(ServerLive)
+ *   return HttpRouter.empty.pipe(
+ *     HttpRouter.all("/mcp", mcp),
+ *     HttpRouter.get("/health", HttpServerResponse.text("ok"))
+ *   )
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import type { HttpApp } from "@effect/platform"
+import { Deferred, Duration, Effect, ExecutionStrategy, Exit, Layer, Option, Queue, Schedule, Scope, Stream } from "effect"
+import * as EventStore from "./EventStore.js"
+import * as McpSchema from "./McpSchema.js"
+import { McpServer } from "./McpServer.js"
+import type { Receiver, Transport } from "./Transport.js"
+import * as HttpSecurity from "./internal/httpSecurity.js"
+
+export interface Options {
+  /** Serve every POST on a fresh context, without sessions. GET and DELETE answer 405. */
+  readonly stateless?: boolean
+  /** DNS-rebinding protection: on by default for local hosts. */
+  readonly dnsRebinding?: HttpSecurity.Options
+  /** Largest request body, in bytes; larger ones get 413. Default 4 MiB. */
+  readonly maxBodyBytes?: number
+  /** Most sessions at once; an `initialize` beyond gets 503. Default 10,000. */
+  readonly maxSessions?: number
+  /** A session with no request for this long is closed. Default 30 minutes. */
+  readonly sessionIdleTimeout?: Duration.DurationInput
+  /** Most requests in flight per session; more get 429. Default 100. */
+  readonly maxRequestsPerSession?: number
+  /** The SSE `retry` field, in milliseconds. Default 1,000. */
+  readonly retryMillis?: number
+  /** Time between SSE keep-alive comments. Default 15 s. */
+  readonly keepAliveInterval?: Duration.DurationInput
+  /** On shutdown, how long in-flight requests may run before they are interrupted. Default 5 s. */
+  readonly shutdownGracePeriod?: Duration.DurationInput
+}
+
+// ---------------------------------------------------------------------------
+// Streams of events
+// ---------------------------------------------------------------------------
+
+const END = Symbol("end")
+type Chunk = string | typeof END
+
+/** Put in a request's inbox by `closeStream`: the HTTP response ends there, in order with what came before. */
+const CLOSE_STREAM = Symbol("closeStream")
+
+const encoder = new TextEncoder()
+
+const sseEvent = (id: string, message: unknown) => `event: message\nid: ${id}\ndata: ${JSON.stringify(message)}\n\n`
+
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+const isResponse = (u: unknown): u is Record<string, unknown> =>
+  isRecord(u) && "id" in u && ("result" in u || "error" in u) && !("method" in u)
+
+/**
+ * One SSE stream's messages: a consumer fiber stores each in the event store
+ * and writes it to the HTTP response attached now, if any. A stream outlives
+ * its HTTP response (disconnect, or polling), and a GET with `Last-Event-ID`
+ * attaches a new one.
+ */
+class EventStream {
+  readonly inbox: Queue.Queue<unknown> = Effect.runSync(Queue.unbounded<unknown>())
+  sink: Queue.Queue<Chunk> | undefined
+  readonly lock = Effect.unsafeMakeSemaphore(1)
+  finished = false
+  constructor(
+    readonly streamId: string,
+    /** The request whose response ends this stream; none for the standalone GET stream. */
+    readonly requestId: McpSchema.RequestId | undefined
+  ) {}
+
+  /**
+   * Stores and forwards messages until the response to `requestId` has been
+   * sent, starting with `first` when given (the message that opened the stream).
+   */
+  consume(store: EventStore.Service, first?: unknown): Effect.Effect<void> {
+    const handle = (message: unknown): Effect.Effect<boolean> =>
+      message === CLOSE_STREAM ? Effect.sync(() => {
+        this.detach()
+        return false
+      }) : this.lock.withPermits(1)(
+        Effect.flatMap(store.append(this.streamId, message), (id) =>
+          Effect.sync(() => {
+            const done = this.requestId !== undefined && isResponse(message) && message.id === this.requestId
+            this.sink?.unsafeOffer(sseEvent(id, message))
+            if (done) {
+              this.finished = true
+              this.sink?.unsafeOffer(END)
+              this.sink = undefined
+            }
+            return done
+          })
+        )
+      )
+    const rest = Effect.repeat(Effect.flatMap(Queue.take(this.inbox), handle), { until: (done) => done })
+    return first === undefined
+      ? Effect.asVoid(rest)
+      : Effect.flatMap(handle(first), (done) => (done ? Effect.void : Effect.asVoid(rest)))
+  }
+
+  /** Ends the attached HTTP response, if any; what follows is only stored. */
+  detach(sink?: Queue.Queue<Chunk>) {
+    if (sink !== undefined && this.sink !== sink) return
+    this.sink?.unsafeOffer(END)
+    this.sink = undefined
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Sessions
+// ---------------------------------------------------------------------------
+
+interface HttpSession {
+  readonly id: string
+  readonly scope: Scope.CloseableScope
+  readonly receiver: Deferred.Deferred<Receiver>
+  /** The negotiated version, known once `initialize` has answered. */
+  protocolVersion: string | undefined
+  readonly streams: Map<string, EventStream>
+  /** Streams of requests waiting for their first message, by request id. */
+  readonly requests: Map<McpSchema.RequestId, EventStream>
+  readonly standalone: EventStream
+  standaloneAttached: boolean
+  active: number
+  lastActive: number
+  counter: number
+  readonly stateless: boolean
+}
+
+const jsonRpcError = (status: number, code: number, message: string, id: McpSchema.RequestId | null = null) =>
+  HttpServerResponse.unsafeJson({ jsonrpc: "2.0", id, error: { code, message } }, { status })
+
+/**
+ * Whether the client prefers SSE to JSON, by the Accept header's q-values and
+ * then its order: `text/event-stream, application/json` asks for SSE first.
+ */
+const prefersSse = (header: string | undefined) => {
+  const ranks = (header ?? "").split(",").map((part, index) => {
+    const [type, ...params] = part.split(";").map((p) => p.trim().toLowerCase())
+    const q = params.find((p) => p.startsWith("q="))
+    return { type, q: q === undefined ? 1 : Number(q.slice(2)), index }
+  })
+  const sse = ranks.find((r) => r.type === "text/event-stream")
+  const json = ranks.find((r) => r.type === "application/json")
+  if (sse === undefined || json === undefined) return sse !== undefined
+  return sse.q !== json.q ? sse.q > json.q : sse.index < json.index
+}
+
+const accepts = (header: string | undefined, type: string) =>
+  header !== undefined && header.split(",").some((part) => {
+    const value = part.split(";")[0]!.trim().toLowerCase()
+    return value === type || value === "*/*"
+  })
+
+/** Session ids: 128 random bits, as visible ASCII. */
+const newSessionId = () => crypto.randomUUID()
+
+/**
+ * Makes the Streamable HTTP app for the `McpServer` in context. Sessions live
+ * in the scope; closing it drains in-flight requests for the grace period,
+ * then ends every session.
+ */
+export const make = (
+  options: Options = {}
+): Effect.Effect<HttpApp.Default, never, McpServer | Scope.Scope> =>
+  Effect.gen(function*() {
+    const server = yield* McpServer
+    const store = Option.getOrElse(yield* Effect.serviceOption(EventStore.EventStore), () => EventStore.makeMemory())
+    const appScope = yield* Effect.scope
+    const sessions = new Map<string, HttpSession>()
+    const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024
+    const maxSessions = options.maxSessions ?? 10_000
+    const maxActive = options.maxRequestsPerSession ?? 100
+    const idleMillis = Duration.toMillis(options.sessionIdleTimeout ?? Duration.minutes(30))
+    const retryMillis = options.retryMillis ?? 1000
+    const keepAlive = options.keepAliveInterval ?? Duration.seconds(15)
+    let closing = false
+
+    const fork = <A>(effect: Effect.Effect<A>, scope: Scope.Scope) => Effect.runFork(Effect.forkIn(effect, scope))
+
+    // --- sessions --------------------------------------------------------
+
+    const openSession = (stateless: boolean, protocolVersion?: string) =>
+      Effect.gen(function*() {
+        const id = newSessionId()
+        const scope = yield* Scope.fork(appScope, ExecutionStrategy.sequential)
+        const session: HttpSession = {
+          id,
+          scope,
+          receiver: yield* Deferred.make<Receiver>(),
+          protocolVersion,
+          streams: new Map(),
+          requests: new Map(),
+          standalone: new EventStream(`${id}-0`, undefined),
+          standaloneAttached: false,
+          active: 0,
+          lastActive: Date.now(),
+          counter: 0,
+          stateless
+        }
+        const transport: Transport = {
+          run: (receiver) => Effect.zipRight(Deferred.succeed(session.receiver, receiver), Effect.never),
+          send: (message, related) => route(session, message, related),
+          closeStream: (related) => session.requests.get(related)?.inbox.unsafeOffer(CLOSE_STREAM)
+        }
+        if (!stateless) yield* Effect.forkIn(session.standalone.consume(store), scope)
+        yield* Effect.forkIn(
+          server.run(transport, {
+            sessionId: stateless ? undefined : id,
+            ...(stateless ? { initialized: { protocolVersion: protocolVersion ?? McpSchema.LATEST_PROTOCOL_VERSION } } : {})
+          }),
+          scope
+        )
+        return session
+      })
+
+    const closeSession = (session: HttpSession) =>
+      Effect.suspend(() => {
+        sessions.delete(session.id)
+        for (const stream of session.streams.values()) stream.detach()
+        session.standalone.detach()
+        return Scope.close(session.scope, Exit.void).pipe(
+          Effect.zipRight(Effect.forEach([...session.streams.keys(), session.standalone.streamId], store.remove))
+        )
+      })
+
+    /** Where a message from the server goes: its request's stream, or the session's standalone stream. */
+    const route = (session: HttpSession, message: unknown, related: McpSchema.RequestId | undefined) => {
+      if (session.stateless && isRecord(message) && "method" in message && "id" in message) {
+        // No session to answer on: a request to the client fails at once instead of hanging.
+        Effect.runFork(Effect.flatMap(Deferred.await(session.receiver), (receiver) =>
+          Effect.sync(() =>
+            receiver.message({
+              jsonrpc: "2.0",
+              id: message.id,
+              error: {
+                code: -32601,
+                message: `${String(message.method)} is not available in stateless mode: the server cannot send requests to the client`
+              }
+            })
+          )))
+        return
+      }
+      const stream = related === undefined ? undefined : session.requests.get(related)
+      ;(stream ?? session.standalone).inbox.unsafeOffer(message)
+    }
+
+    // Idle sessions are closed; a session with a request in flight or an open GET stream is not idle.
+    yield* Effect.forkIn(
+      Effect.suspend(() => {
+        const now = Date.now()
+        const idle = [...sessions.values()].filter(
+          (s) => s.active === 0 && !s.standaloneAttached && now - s.lastActive > idleMillis
+        )
+        return Effect.forEach(idle, closeSession, { discard: true })
+      }).pipe(Effect.repeat(Schedule.spaced(Duration.millis(Math.max(1000, Math.min(idleMillis / 2, 60_000)))))),
+      appScope
+    )
+
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function*() {
+        closing = true
+        const busy = () => [...sessions.values()].some((s) => s.active > 0)
+        yield* Effect.sleep("20 millis").pipe(
+          Effect.repeat({ while: busy }),
+          Effect.timeout(options.shutdownGracePeriod ?? Duration.seconds(5)),
+          Effect.ignore
+        )
+        yield* Effect.forEach([...sessions.values()], closeSession, { discard: true })
+      })
+    )
+
+    // --- SSE responses ---------------------------------------------------
+
+    const primes = (session: HttpSession) =>
+      McpSchema.versionAtLeast(session.protocolVersion ?? McpSchema.LATEST_PROTOCOL_VERSION, "2025-11-25")
+
+    /** An SSE response fed by `sink`; the stream detaches when the client goes away. */
+    const sseResponse = (
+      stream: EventStream,
+      sink: Queue.Queue<Chunk>,
+      headers: Record<string, string>,
+      onClose: () => void = () => {}
+    ) => {
+      const body = Stream.fromQueue(sink).pipe(
+        Stream.takeWhile((chunk): chunk is string => chunk !== END),
+        Stream.merge(Stream.tick(keepAlive).pipe(Stream.drop(1), Stream.as(": keep-alive\n\n")), { haltStrategy: "left" }),
+        Stream.map((text) => encoder.encode(text)),
+        Stream.ensuring(Effect.sync(() => {
+          stream.detach(sink)
+          onClose()
+        }))
+      )
+      return HttpServerResponse.stream(body, {
+        contentType: "text/event-stream",
+        headers: { "cache-control": "no-cache", "connection": "keep-alive", ...headers }
+      })
+    }
+
+    const newSink = (session: HttpSession, stream: EventStream) => {
+      const sink = Effect.runSync(Queue.unbounded<Chunk>())
+      if (primes(session)) sink.unsafeOffer(`id: ${EventStore.eventId(stream.streamId, 0)}\nretry: ${retryMillis}\ndata: \n\n`)
+      return sink
+    }
+
+    // --- POST ------------------------------------------------------------
+
+    const sessionHeaders = (session: HttpSession): Record<string, string> =>
+      session.stateless ? {} : { "mcp-session-id": session.id }
+
+    const checkVersionHeader = (session: HttpSession, header: string | undefined) => {
+      if (header === undefined) return undefined
+      if (!McpSchema.SUPPORTED_PROTOCOL_VERSIONS.includes(header)) {
+        return `Unsupported MCP-Protocol-Version ${JSON.stringify(header)}; supported: ${McpSchema.SUPPORTED_PROTOCOL_VERSIONS.join(", ")}`
+      }
+      if (session.protocolVersion !== undefined && header > session.protocolVersion) {
+        return `MCP-Protocol-Version ${header} is newer than the session's negotiated ${session.protocolVersion}`
+      }
+      return undefined
+    }
+
+    const readBody = (request: HttpServerRequest.HttpServerRequest) =>
+      Effect.gen(function*() {
+        const length = Number(request.headers["content-length"] ?? "0")
+        if (length > maxBody) return { _tag: "TooLarge" as const }
+        const text = yield* request.text.pipe(
+          HttpServerRequest.withMaxBodySize(Option.some(maxBody)),
+          Effect.option
+        )
+        if (Option.isNone(text)) return { _tag: "TooLarge" as const }
+        if (Buffer.byteLength(text.value) > maxBody) return { _tag: "TooLarge" as const }
+        try {
+          return { _tag: "Ok" as const, body: JSON.parse(text.value) as unknown }
+        } catch (e) {
+          return { _tag: "BadJson" as const, message: e instanceof Error ? e.message : "invalid JSON" }
+        }
+      })
+
+    /** Sends one request into the session and answers with JSON or SSE. */
+    const answerRequest = (
+      session: HttpSession,
+      message: Record<string, unknown>,
+      id: McpSchema.RequestId,
+      acceptsSse: boolean,
+      preferSse = false
+    ) =>
+      Effect.gen(function*() {
+        const stream = new EventStream(`${session.id}-${++session.counter}`, id)
+        session.requests.set(id, stream)
+        session.active++
+        const receiver = yield* Deferred.await(session.receiver)
+        receiver.message(message)
+        const first = yield* Queue.take(stream.inbox)
+        if (isResponse(first) && first.id === id && !preferSse) {
+          session.requests.delete(id)
+          session.active--
+          return { first, stream: undefined }
+        }
+        if (!acceptsSse) {
+          // A JSON-only client cannot take what comes before the response: keep it for the session's stream.
+          let next = first
+          while (!(isResponse(next) && next.id === id)) {
+            if (next !== CLOSE_STREAM) session.standalone.inbox.unsafeOffer(next)
+            next = yield* Queue.take(stream.inbox)
+          }
+          session.requests.delete(id)
+          session.active--
+          return { first: next, stream: undefined }
+        }
+        return { first, stream }
+      })
+
+    const handlePost = (request: HttpServerRequest.HttpServerRequest) =>
+      Effect.gen(function*() {
+        const accept = request.headers["accept"]
+        const acceptsJson = accepts(accept, "application/json")
+        const acceptsSse = accepts(accept, "text/event-stream")
+        if (!acceptsJson || !acceptsSse) {
+          return jsonRpcError(406, -32000, "Not Acceptable: the Accept header must list application/json and text/event-stream")
+        }
+        const contentType = request.headers["content-type"] ?? ""
+        if (!contentType.toLowerCase().startsWith("application/json")) {
+          return jsonRpcError(415, -32000, "Unsupported Media Type: the Content-Type must be application/json")
+        }
+        const read = yield* readBody(request)
+        if (read._tag === "TooLarge") return jsonRpcError(413, -32000, `Payload Too Large: the body exceeds ${maxBody} bytes`)
+        if (read._tag === "BadJson") return jsonRpcError(400, -32700, `Parse error: ${read.message}`)
+        const body = read.body
+        if (Array.isArray(body)) return yield* handleBatch(request, body)
+        if (!isRecord(body) || body.jsonrpc !== "2.0") {
+          return jsonRpcError(400, -32600, 'Invalid request: expected one JSON-RPC 2.0 message with jsonrpc "2.0"')
+        }
+        const isRequest = typeof body.method === "string" && "id" in body
+        const id = body.id
+        if (isRequest && !(typeof id === "string" || Number.isInteger(id))) {
+          return jsonRpcError(400, -32600, "Invalid request: id must be a string or an integer")
+        }
+        const requestId = isRequest ? (id as McpSchema.RequestId) : undefined
+        if (options.stateless) return yield* handleStateless(request, body, requestId)
+
+        if (body.method === "initialize" && requestId !== undefined) return yield* handleInitialize(body, requestId)
+
+        const sessionId = request.headers["mcp-session-id"]
+        if (sessionId === undefined) {
+          return jsonRpcError(400, -32000, "Bad Request: the Mcp-Session-Id header is required", requestId ?? null)
+        }
+        const session = sessions.get(sessionId)
+        if (session === undefined) {
+          return jsonRpcError(404, -32001, "Session not found: it expired or was ended; initialize a new one", requestId ?? null)
+        }
+        session.lastActive = Date.now()
+        const versionError = checkVersionHeader(session, request.headers["mcp-protocol-version"])
+        if (versionError !== undefined) return jsonRpcError(400, -32000, `Bad Request: ${versionError}`, requestId ?? null)
+        if (requestId === undefined) {
+          const receiver = yield* Deferred.await(session.receiver)
+          receiver.message(body)
+          return HttpServerResponse.empty({ status: 202 })
+        }
+        if (session.requests.has(requestId)) {
+          return jsonRpcError(409, -32600, `Invalid request: id ${JSON.stringify(requestId)} is already used by a request in flight`, requestId)
+        }
+        if (session.active >= maxActive) {
+          return jsonRpcError(429, -32000, `Too Many Requests: at most ${maxActive} requests may be in flight per session`, requestId)
+        }
+        return yield* respond(session, body, requestId, accept)
+      })
+
+    /**
+     * Answers a request with JSON, or with SSE once something else comes
+     * first; `onDone` runs when the request is over either way.
+     */
+    const respond = (
+      session: HttpSession,
+      body: Record<string, unknown>,
+      requestId: McpSchema.RequestId,
+      accept: string | undefined,
+      onDone: Effect.Effect<void> = Effect.void
+    ) =>
+      Effect.gen(function*() {
+        const answer = yield* answerRequest(session, body, requestId, accepts(accept, "text/event-stream"), prefersSse(accept))
+        const stream = answer.stream
+        if (stream === undefined) {
+          yield* onDone
+          return HttpServerResponse.unsafeJson(answer.first, { headers: sessionHeaders(session) })
+        }
+        session.streams.set(stream.streamId, stream)
+        const sink = newSink(session, stream)
+        stream.sink = sink
+        // Messages tied to the request keep coming to this stream (it stays in `requests`) until its response.
+        fork(
+          stream.consume(store, answer.first).pipe(
+            Effect.ensuring(Effect.suspend(() => {
+              session.active--
+              session.requests.delete(requestId)
+              session.streams.delete(stream.streamId)
+              return onDone
+            }))
+          ),
+          session.scope
+        )
+        return sseResponse(stream, sink, sessionHeaders(session))
+      })
+
+    const handleInitialize = (body: Record<string, unknown>, requestId: McpSchema.RequestId) =>
+      Effect.gen(function*() {
+        if (closing) return jsonRpcError(503, -32000, "Service Unavailable: the server is shutting down", requestId)
+        if (sessions.size >= maxSessions) {
+          return jsonRpcError(503, -32000, `Service Unavailable: the server holds its maximum of ${maxSessions} sessions`, requestId)
+        }
+        const session = yield* openSession(false)
+        const answer = yield* answerRequest(session, body, requestId, false)
+        const response = answer.first
+        if (!isRecord(response) || !isRecord(response.result)) {
+          // A failed initialize leaves nothing behind.
+          yield* closeSession(session)
+          return HttpServerResponse.unsafeJson(response, { status: 400 })
+        }
+        const version = response.result.protocolVersion
+        session.protocolVersion = typeof version === "string" ? version : McpSchema.LATEST_PROTOCOL_VERSION
+        sessions.set(session.id, session)
+        return HttpServerResponse.unsafeJson(response, { headers: sessionHeaders(session) })
+      })
+
+    const handleStateless = (
+      request: HttpServerRequest.HttpServerRequest,
+      body: Record<string, unknown>,
+      requestId: McpSchema.RequestId | undefined
+    ) =>
+      Effect.gen(function*() {
+        const header = request.headers["mcp-protocol-version"]
+        if (header !== undefined && !McpSchema.SUPPORTED_PROTOCOL_VERSIONS.includes(header)) {
+          return jsonRpcError(400, -32000, `Bad Request: unsupported MCP-Protocol-Version ${JSON.stringify(header)}`, requestId ?? null)
+        }
+        if (requestId === undefined) return HttpServerResponse.empty({ status: 202 })
+        const session = yield* openSession(true, header ?? McpSchema.LATEST_PROTOCOL_VERSION)
+        // The fresh context lives as long as its one request.
+        const close = Effect.sync(() => fork(closeSession(session), appScope))
+        return yield* respond(session, body, requestId, request.headers["accept"], Effect.asVoid(close))
+      })
+
+    const handleBatch = (request: HttpServerRequest.HttpServerRequest, messages: ReadonlyArray<unknown>) =>
+      Effect.gen(function*() {
+        const session = sessions.get(request.headers["mcp-session-id"] ?? "")
+        if (session === undefined || session.protocolVersion !== "2025-03-26") {
+          return jsonRpcError(400, -32600, "Invalid request: JSON-RPC batches are only accepted under protocol 2025-03-26")
+        }
+        session.lastActive = Date.now()
+        const answers = yield* Effect.forEach(messages, (message) => {
+          if (isRecord(message) && typeof message.method === "string" && "id" in message) {
+            const id = message.id as McpSchema.RequestId
+            return Effect.map(answerRequest(session, message, id, false), (a) => [a.first])
+          }
+          return Effect.flatMap(Deferred.await(session.receiver), (receiver) =>
+            Effect.sync(() => {
+              receiver.message(message)
+              return []
+            }))
+        }, { concurrency: "unbounded" })
+        const responses = answers.flat()
+        return responses.length === 0
+          ? HttpServerResponse.empty({ status: 202 })
+          : HttpServerResponse.unsafeJson(responses, { headers: sessionHeaders(session) })
+      })
+
+    // --- GET -------------------------------------------------------------
+
+    const handleGet = (request: HttpServerRequest.HttpServerRequest) =>
+      Effect.gen(function*() {
+        if (options.stateless) return jsonRpcError(405, -32000, "Method Not Allowed: a stateless server has no GET stream")
+        if (!accepts(request.headers["accept"], "text/event-stream")) {
+          return jsonRpcError(406, -32000, "Not Acceptable: the Accept header must list text/event-stream")
+        }
+        const sessionId = request.headers["mcp-session-id"]
+        if (sessionId === undefined) return jsonRpcError(400, -32000, "Bad Request: the Mcp-Session-Id header is required")
+        const session = sessions.get(sessionId)
+        if (session === undefined) return jsonRpcError(404, -32001, "Session not found")
+        session.lastActive = Date.now()
+        const versionError = checkVersionHeader(session, request.headers["mcp-protocol-version"])
+        if (versionError !== undefined) return jsonRpcError(400, -32000, `Bad Request: ${versionError}`)
+        const lastEventId = request.headers["last-event-id"]
+        if (lastEventId !== undefined) return yield* resume(session, lastEventId)
+        if (session.standaloneAttached) {
+          return jsonRpcError(409, -32000, "Conflict: this session already has an open GET stream")
+        }
+        const sink = newSink(session, session.standalone)
+        session.standalone.sink = sink
+        session.standaloneAttached = true
+        return sseResponse(session.standalone, sink, sessionHeaders(session), () => {
+          if (session.standalone.sink === undefined) session.standaloneAttached = false
+        })
+      })
+
+    /** Replays what a stream sent after `lastEventId`, then carries on with it if it is still live. */
+    const resume = (session: HttpSession, lastEventId: string) =>
+      Effect.gen(function*() {
+        const parsed = EventStore.parseEventId(lastEventId)
+        if (parsed === undefined || !parsed.streamId.startsWith(session.id)) {
+          return jsonRpcError(400, -32000, "Bad Request: Last-Event-ID does not name a stream of this session")
+        }
+        const live = parsed.streamId === session.standalone.streamId
+          ? session.standalone
+          : session.streams.get(parsed.streamId)
+        const sink = Effect.runSync(Queue.unbounded<Chunk>())
+        const attach = Effect.gen(function*() {
+          const replay = yield* store.replayAfter(lastEventId)
+          if (Option.isSome(replay)) {
+            for (const event of replay.value.events) sink.unsafeOffer(sseEvent(event.id, event.message))
+          }
+          if (live === undefined || live.finished) sink.unsafeOffer(END)
+          else {
+            live.detach()
+            live.sink = sink
+            if (live === session.standalone) session.standaloneAttached = true
+          }
+        })
+        yield* live === undefined ? attach : live.lock.withPermits(1)(attach)
+        return sseResponse(live ?? new EventStream(parsed.streamId, undefined), sink, sessionHeaders(session), () => {
+          if (live === session.standalone && live.sink === undefined) session.standaloneAttached = false
+        })
+      })
+
+    // --- DELETE ----------------------------------------------------------
+
+    const handleDelete = (request: HttpServerRequest.HttpServerRequest) =>
+      Effect.gen(function*() {
+        if (options.stateless) return jsonRpcError(405, -32000, "Method Not Allowed: a stateless server has no sessions")
+        const sessionId = request.headers["mcp-session-id"]
+        if (sessionId === undefined) return jsonRpcError(400, -32000, "Bad Request: the Mcp-Session-Id header is required")
+        const session = sessions.get(sessionId)
+        if (session === undefined) return jsonRpcError(404, -32001, "Session not found")
+        yield* closeSession(session)
+        return HttpServerResponse.empty({ status: 200 })
+      })
+
+    const app: HttpApp.Default = Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const refused = HttpSecurity.check(request.headers, options.dnsRebinding)
+      if (refused !== undefined) return jsonRpcError(403, -32000, `Forbidden: ${refused}`)
+      switch (request.method) {
+        case "POST":
+          return yield* handlePost(request)
+        case "GET":
+          return yield* handleGet(request)
+        case "DELETE":
+          return yield* handleDelete(request)
+        default:
+          return jsonRpcError(405, -32000, `Method Not Allowed: ${request.method}`).pipe(
+            HttpServerResponse.setHeader("allow", options.stateless ? "POST" : "GET, POST, DELETE")
+          )
+      }
+    })
+    return app
+  })
+
+/**
+ * Builds a server layer in the scope and returns its Streamable HTTP app, to
+ * mount with `HttpRouter.all(path, app)`. Several servers can be mounted in
+ * one router, each from its own layer.
+ */
+export const toApp = <E, R>(
+  server: Layer.Layer<McpServer, E, R>,
+  options?: Options
+): Effect.Effect<HttpApp.Default, E, Scope.Scope | R> =>
+  Effect.flatMap(Layer.build(server), (context) => make(options).pipe(Effect.provide(context)))
+
+export type { HttpSecurity }
