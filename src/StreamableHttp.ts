@@ -39,7 +39,7 @@
  */
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import type { HttpApp } from "@effect/platform"
-import { Deferred, Duration, Effect, ExecutionStrategy, Exit, Layer, Option, Queue, Schedule, Scope, Stream } from "effect"
+import { Deferred, Duration, Effect, Exit, Layer, Option, Queue, Schedule, Scope, Stream } from "effect"
 import * as EventStore from "./EventStore.js"
 import * as McpSchema from "./McpSchema.js"
 import { McpServer } from "./McpServer.js"
@@ -202,6 +202,8 @@ export const make = (
     const store = Option.getOrElse(yield* Effect.serviceOption(EventStore.EventStore), () => EventStore.makeMemory())
     const appScope = yield* Effect.scope
     const sessions = new Map<string, HttpSession>()
+    /** Every open session, stateless ones included, for shutdown. */
+    const live = new Set<HttpSession>()
     const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024
     const maxSessions = options.maxSessions ?? 10_000
     const maxActive = options.maxRequestsPerSession ?? 100
@@ -217,7 +219,8 @@ export const make = (
     const openSession = (stateless: boolean, protocolVersion?: string) =>
       Effect.gen(function*() {
         const id = newSessionId()
-        const scope = yield* Scope.fork(appScope, ExecutionStrategy.sequential)
+        // Not a child of the app's scope: on shutdown the app drains first, then closes sessions itself.
+        const scope = yield* Scope.make()
         const session: HttpSession = {
           id,
           scope,
@@ -232,6 +235,7 @@ export const make = (
           counter: 0,
           stateless
         }
+        live.add(session)
         const transport: Transport = {
           run: (receiver) => Effect.zipRight(Deferred.succeed(session.receiver, receiver), Effect.never),
           send: (message, related) => route(session, message, related),
@@ -251,6 +255,15 @@ export const make = (
     const closeSession = (session: HttpSession) =>
       Effect.suspend(() => {
         sessions.delete(session.id)
+        live.delete(session)
+        // Requests still waiting get an answer, so that no HTTP response stays open forever.
+        for (const [id, stream] of session.requests) {
+          stream.inbox.unsafeOffer({
+            jsonrpc: "2.0",
+            id,
+            error: { code: -32000, message: "The session ended before this request completed" }
+          })
+        }
         for (const stream of session.streams.values()) stream.detach()
         session.standalone.detach()
         return Scope.close(session.scope, Exit.void).pipe(
@@ -294,13 +307,11 @@ export const make = (
     yield* Effect.addFinalizer(() =>
       Effect.gen(function*() {
         closing = true
-        const busy = () => [...sessions.values()].some((s) => s.active > 0)
-        yield* Effect.sleep("20 millis").pipe(
-          Effect.repeat({ while: busy }),
-          Effect.timeout(options.shutdownGracePeriod ?? Duration.seconds(5)),
-          Effect.ignore
-        )
-        yield* Effect.forEach([...sessions.values()], closeSession, { discard: true })
+        // Finalizers are uninterruptible, so the grace period is a deadline the loop checks, not a timeout.
+        const deadline = Date.now() + Duration.toMillis(options.shutdownGracePeriod ?? Duration.seconds(5))
+        const busy = () => [...live].some((s) => s.active > 0) && Date.now() < deadline
+        yield* Effect.sleep("20 millis").pipe(Effect.repeat({ while: busy }))
+        yield* Effect.forEach([...live], closeSession, { discard: true })
       })
     )
 

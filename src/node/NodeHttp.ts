@@ -60,6 +60,13 @@ export const serve = <E, R>(
 ): Effect.Effect<Served, E | HttpServerError.ServeError, Scope.Scope | R> =>
   Effect.gen(function*() {
     const path = options.path ?? "/mcp"
+    // The HTTP server first, so that it closes last: on shutdown the app drains and ends its sessions
+    // (answering every open request) before the listener waits for connections to finish.
+    // No request timeout: SSE streams stay open, kept alive by comments.
+    const httpServer = yield* NodeHttpServer.make(() => createServer({ requestTimeout: 0 }), {
+      port: options.port ?? 3000,
+      host: options.host ?? "127.0.0.1"
+    })
     const context = yield* Layer.build(server)
     const mcp = yield* StreamableHttp.make(options).pipe(Effect.provide(context))
     let router = HttpRouter.empty.pipe(HttpRouter.all(path, mcp))
@@ -67,11 +74,6 @@ export const serve = <E, R>(
       const legacy = yield* LegacySse.make({ dnsRebinding: options.dnsRebinding }).pipe(Effect.provide(context))
       router = router.pipe(HttpRouter.get("/sse", legacy.sse), HttpRouter.post("/messages", legacy.messages))
     }
-    // No request timeout: SSE streams stay open, kept alive by comments.
-    const httpServer = yield* NodeHttpServer.make(() => createServer({ requestTimeout: 0 }), {
-      port: options.port ?? 3000,
-      host: options.host ?? "127.0.0.1"
-    })
     yield* HttpServer.serveEffect(router).pipe(Effect.provideService(HttpServer.HttpServer, httpServer))
     const address = httpServer.address
     const port = address._tag === "TcpAddress" ? address.port : 0

@@ -188,6 +188,8 @@ export const spawnTransport = (
       Queue.shutdown(outbox).pipe(
         Effect.zipRight(Fiber.await(writer)),
         Effect.zipRight(child.exitCode),
+        // Finalizers are uninterruptible: only an interruptible wait can be cut short by the timeout.
+        Effect.interruptible,
         Effect.timeout(options.exitGracePeriod ?? 2000),
         Effect.ignore
       )

@@ -1,0 +1,326 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Deferred, Effect, Exit, Fiber, Layer, Queue, Ref, Schema, Scope } from "effect"
+import { McpClient, McpServer, RequestContext, StreamableHttpClient, Tool } from "mcp-effect"
+import { TestServer } from "./fixtures.js"
+import { initializeBody, JSON_AND_SSE, openSession, promise, raw, serveHttp, sseMessages } from "./httpHelpers.js"
+
+const Chatty = McpServer.tool("chatty", { description: "Logs, then answers" }, () =>
+  Effect.gen(function*() {
+    yield* RequestContext.log("info", "working")
+    yield* RequestContext.progress(1, 2)
+    return "chatted"
+  }))
+
+const Ask = McpServer.tool("ask", { description: "Samples the client's model" }, () =>
+  Effect.map(RequestContext.sample("hi", { maxTokens: 10 }), (r) => JSON.stringify(r.content)))
+
+const Poll = McpServer.tool("poll", { description: "Closes its stream, then answers" }, () =>
+  Effect.gen(function*() {
+    yield* RequestContext.closeStream
+    yield* Effect.sleep("200 millis")
+    return "polled result"
+  }))
+
+const Slow = McpServer.tool("slow", { description: "Takes 300 ms", parameters: { fail: Schema.Boolean } }, ({ fail }) =>
+  Effect.sleep("300 millis").pipe(Effect.zipRight(fail ? Effect.fail(new Error("failed on purpose")) : Effect.succeed("slow done"))))
+
+const Grow = McpServer.tool("grow", { description: "Registers another tool" }, () =>
+  McpServer.addTool(Tool.make("grown", { description: "late" }, () => Effect.succeed("grown"))).pipe(
+    Effect.as("grew"),
+    Effect.orDie
+  ))
+
+const Server = Layer.mergeAll(Chatty, Ask, Poll, Slow, Grow).pipe(Layer.provideMerge(TestServer))
+
+const call = (id: number | string, name: string, args: object = {}, meta?: object) => ({
+  jsonrpc: "2.0",
+  id,
+  method: "tools/call",
+  params: { name, arguments: args, ...(meta ? { _meta: meta } : {}) }
+})
+
+describe("Streamable HTTP: POST", () => {
+  it.scopedLive("answers simple requests with JSON and emitting ones with SSE, priming first", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serveHttp(Server)
+      const { headers } = yield* promise(() => openSession(url))
+      const json = yield* promise(() => raw(url, { headers, body: call(1, "add", { a: 1, b: 2 }) }))
+      expect(json.status).toBe(200)
+      expect(json.headers["content-type"]).toMatch(/application\/json/)
+      expect(JSON.parse(json.body).result.structuredContent).toEqual({ result: 3 })
+      const sse = yield* promise(() => raw(url, { headers, body: call(2, "chatty", {}, { progressToken: "p" }) }))
+      expect(sse.headers["content-type"]).toMatch(/text\/event-stream/)
+      const blocks = sse.body.split("\n\n")
+      expect(blocks[0]).toMatch(/^id: .+\/0\nretry: \d+\ndata: $/)
+      const messages = sseMessages(sse.body).map((m) => m.message)
+      expect(messages.map((m) => m.method ?? "response")).toEqual(["notifications/message", "notifications/progress", "response"])
+      expect(messages[2].result.content[0].text).toBe("chatted")
+      const ids = sseMessages(sse.body).map((m) => m.id)
+      expect(new Set(ids).size).toBe(ids.length)
+    }))
+
+  it.scopedLive("sends no priming event to sessions before 2025-11-25", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serveHttp(Server)
+      const { headers } = yield* promise(() => openSession(url, "2025-06-18"))
+      const sse = yield* promise(() => raw(url, { headers, body: call(1, "chatty") }))
+      expect(sse.body).not.toMatch(/retry:/)
+      expect(sseMessages(sse.body)[0]!.message.method).toBe("notifications/message")
+    }))
+
+  it.scopedLive("answers notifications and responses with 202", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serveHttp(Server)
+      const { headers } = yield* promise(() => openSession(url))
+      const response = yield* promise(() => raw(url, { headers, body: { jsonrpc: "2.0", method: "notifications/roots/list_changed" } }))
+      expect(response.status).toBe(202)
+      const orphan = yield* promise(() => raw(url, { headers, body: { jsonrpc: "2.0", id: 99, result: {} } }))
+      expect(orphan.status).toBe(202)
+    }))
+
+  it.scopedLive("refuses bad headers and bodies with the right status and a clear message", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serveHttp(Server, { maxBodyBytes: 1000 })
+      const { headers } = yield* promise(() => openSession(url))
+      const cases: Array<[Record<string, string>, string | object, number, RegExp]> = [
+        [{ ...headers, accept: "application/json" }, call(1, "add"), 406, /Accept/],
+        [{ ...headers, accept: "" }, call(1, "add"), 406, /Accept/],
+        [{ ...headers, "content-type": "text/plain" }, call(1, "add"), 415, /Content-Type/],
+        [headers, "{oops", 400, /Parse error/],
+        [headers, { jsonrpc: "1.0", id: 1, method: "ping" }, 400, /Invalid request/],
+        [headers, { jsonrpc: "2.0", id: 1, method: "ping", pad: "x".repeat(2000) }, 413, /exceeds 1000 bytes/],
+        [{ ...headers, "mcp-session-id": "" }, call(1, "add"), 404, /Session not found/],
+        [{ ...JSON_AND_SSE }, call(1, "add"), 400, /Mcp-Session-Id/],
+        [{ ...headers, "mcp-session-id": "nope" }, call(1, "add"), 404, /Session not found/],
+        [{ ...headers, "mcp-protocol-version": "1999-01-01" }, call(1, "add"), 400, /Unsupported MCP-Protocol-Version/],
+        [{ ...headers, host: "evil.example.com" }, call(1, "add"), 403, /Host/],
+        [{ ...headers, origin: "http://evil.example.com" }, call(1, "add"), 403, /Origin/]
+      ]
+      for (const [h, body, status, message] of cases) {
+        const response = yield* promise(() => raw(url, { headers: h, body }))
+        expect(response.status, JSON.stringify(h) + response.body).toBe(status)
+        expect(JSON.parse(response.body).error.message).toMatch(message)
+      }
+      // The session still works, and a missing version header means 2025-03-26, which is accepted.
+      const { "mcp-protocol-version": _, ...noVersion } = headers
+      const ok = yield* promise(() => raw(url, { headers: noVersion, body: call(2, "echo", { text: "alive" }) }))
+      expect(JSON.parse(ok.body).result.content[0].text).toBe("alive")
+      for (const host of ["localhost:1", "127.0.0.1:80", "[::1]:3000"]) {
+        const local = yield* promise(() => raw(url, { headers: { ...headers, host, origin: `http://${host}` }, body: call(3, "add", { a: 1, b: 1 }) }))
+        expect(local.status).toBe(200)
+      }
+    }))
+
+  it.scopedLive("serves other hosts only when configured", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serveHttp(Server, { dnsRebinding: { allowedHosts: ["mcp.example.com"] } })
+      const allowed = yield* promise(() => raw(url, { headers: { ...JSON_AND_SSE, host: "mcp.example.com" }, body: initializeBody() }))
+      expect(allowed.status).toBe(200)
+      const other = yield* promise(() => raw(url, { headers: { ...JSON_AND_SSE, host: "other.example.com" }, body: initializeBody() }))
+      expect(other.status).toBe(403)
+    }))
+
+  it.scopedLive("runs concurrent POSTs on their own streams; one failing leaves the others alone", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serveHttp(Server)
+      const { headers } = yield* promise(() => openSession(url))
+      const results = yield* promise(() =>
+        Promise.all([
+          raw(url, { headers, body: call(1, "slow", { fail: false }) }),
+          raw(url, { headers, body: call(2, "slow", { fail: true }) }),
+          raw(url, { headers, body: call(3, "slow", { fail: false }) }),
+          raw(url, { headers, body: { jsonrpc: "2.0", id: 4, method: "nope" } })
+        ]))
+      const bodies = results.map((r) => JSON.parse(r.body))
+      expect(bodies[0].result.content[0].text).toBe("slow done")
+      expect(bodies[1].result.isError).toBe(true)
+      expect(bodies[2].result.content[0].text).toBe("slow done")
+      expect(bodies[3].error.code).toBe(-32601)
+    }))
+
+  it.scopedLive("caps requests in flight per session with 429", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serveHttp(Server, { maxRequestsPerSession: 2 })
+      const { headers } = yield* promise(() => openSession(url))
+      const results = yield* promise(() =>
+        Promise.all([1, 2, 3].map((id) => raw(url, { headers, body: call(id, "slow", { fail: false }) }))))
+      expect(results.map((r) => r.status).sort()).toEqual([200, 200, 429])
+      expect(results.find((r) => r.status === 429)!.body).toMatch(/at most 2 requests/)
+    }))
+})
+
+describe("Streamable HTTP: sessions", () => {
+  it.scopedLive("registers a session only after a valid initialize, and DELETE ends it", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serveHttp(Server)
+      const bad = yield* promise(() => raw(url, { headers: JSON_AND_SSE, body: { jsonrpc: "2.0", id: 1, method: "initialize", params: {} } }))
+      expect(bad.status).toBe(400)
+      expect(bad.headers["mcp-session-id"]).toBeUndefined()
+      const { headers, sessionId } = yield* promise(() => openSession(url))
+      expect(sessionId).toMatch(/^[\x21-\x7e]{32,}$/)
+      const deleted = yield* promise(() => raw(url, { method: "DELETE", headers }))
+      expect(deleted.status).toBe(200)
+      const after = yield* promise(() => raw(url, { headers, body: call(1, "add", { a: 1, b: 1 }) }))
+      expect(after.status).toBe(404)
+    }))
+
+  it.scopedLive("DELETE interrupts the session's handlers", () =>
+    Effect.gen(function*() {
+      const interrupted = yield* Deferred.make<void>()
+      const Hang = McpServer.tool("hang", { description: "hangs" }, () =>
+        Effect.never.pipe(Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined))))
+      const { url } = yield* serveHttp(Layer.provideMerge(Hang, Server))
+      const { headers } = yield* promise(() => openSession(url))
+      raw(url, { headers, body: call(1, "hang") }).catch(() => {})
+      yield* Effect.sleep("100 millis")
+      yield* promise(() => raw(url, { method: "DELETE", headers }))
+      yield* Deferred.await(interrupted).pipe(Effect.timeout("5 seconds"))
+    }))
+
+  it.scopedLive("expires idle sessions and caps their number", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serveHttp(Server, { sessionIdleTimeout: "300 millis", maxSessions: 2 })
+      const first = yield* promise(() => openSession(url))
+      yield* promise(() => openSession(url))
+      const third = yield* promise(() => raw(url, { headers: JSON_AND_SSE, body: initializeBody() }))
+      expect(third.status).toBe(503)
+      expect(third.body).toMatch(/maximum of 2 sessions/)
+      yield* Effect.sleep("1500 millis")
+      const expired = yield* promise(() => raw(url, { headers: first.headers, body: call(1, "add", { a: 1, b: 1 }) }))
+      expect(expired.status).toBe(404)
+      const fresh = yield* promise(() => raw(url, { headers: JSON_AND_SSE, body: initializeBody() }))
+      expect(fresh.status).toBe(200)
+    }))
+
+  it.scopedLive("carries list_changed and unrelated messages on the GET stream; one GET per session", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serveHttp(Server)
+      const { headers } = yield* promise(() => openSession(url))
+      const get = raw(url, { method: "GET", headers: { ...headers, accept: "text/event-stream" }, until: "list_changed" })
+      yield* Effect.sleep("100 millis")
+      const second = yield* promise(() => raw(url, { method: "GET", headers: { ...headers, accept: "text/event-stream" } }))
+      expect(second.status).toBe(409)
+      yield* promise(() => raw(url, { headers, body: call(1, "grow") }))
+      const stream = yield* promise(() => get)
+      expect(stream.headers["content-type"]).toMatch(/text\/event-stream/)
+      expect(sseMessages(stream.body).map((m) => m.message.method)).toContain("notifications/tools/list_changed")
+      const noAccept = yield* promise(() => raw(url, { method: "GET", headers: { ...headers, accept: "application/json" } }))
+      expect(noAccept.status).toBe(406)
+    }))
+
+  it.scopedLive("sends SSE keep-alive comments", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serveHttp(Server, { keepAliveInterval: "100 millis" })
+      const { headers } = yield* promise(() => openSession(url))
+      const stream = yield* promise(() => raw(url, { method: "GET", headers: { ...headers, accept: "text/event-stream" }, readFor: 450 }))
+      expect(stream.body.match(/: keep-alive/g)?.length).toBeGreaterThanOrEqual(2)
+    }))
+
+  it.scopedLive("replays a closed stream's result on a GET with Last-Event-ID (polling, SEP-1699)", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serveHttp(Server)
+      const { headers } = yield* promise(() => openSession(url))
+      const post = yield* promise(() => raw(url, { headers, body: call(7, "poll") }))
+      expect(post.headers["content-type"]).toMatch(/text\/event-stream/)
+      const priming = post.body.match(/^id: (\S+)/)![1]!
+      expect(sseMessages(post.body)).toEqual([])
+      const resumed = yield* promise(() =>
+        raw(url, { method: "GET", headers: { ...headers, accept: "text/event-stream", "last-event-id": priming }, until: "polled result" }))
+      const [event] = sseMessages(resumed.body)
+      expect(event!.message).toMatchObject({ id: 7, result: { content: [{ text: "polled result" }] } })
+      expect(event!.id!.startsWith(priming.split("/")[0]!)).toBe(true)
+      const foreign = yield* promise(() =>
+        raw(url, { method: "GET", headers: { ...headers, accept: "text/event-stream", "last-event-id": "other-session-1/0" } }))
+      expect(foreign.status).toBe(400)
+    }))
+
+  it.live("drains in-flight requests on shutdown, then interrupts what is left", () =>
+    Effect.gen(function*() {
+      const interrupted = yield* Deferred.make<void>()
+      const Hang = McpServer.tool("hang", { description: "hangs" }, () =>
+        Effect.never.pipe(Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined))))
+      const scope = yield* Scope.make()
+      const { url } = yield* serveHttp(Layer.provideMerge(Hang, Server), { shutdownGracePeriod: "1 second" }).pipe(
+        Scope.extend(scope)
+      )
+      const { headers } = yield* promise(() => openSession(url))
+      const slow = raw(url, { headers, body: call(1, "slow", { fail: false }) })
+      const hang = raw(url, { headers, body: call(2, "hang") })
+      yield* Effect.sleep("50 millis")
+      const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+      const drained = yield* promise(() => slow)
+      expect(JSON.parse(drained.body).result.content[0].text).toBe("slow done")
+      const cut = yield* promise(() => hang)
+      expect(JSON.parse(cut.body).error.message).toMatch(/session ended/)
+      yield* Fiber.join(closing)
+      yield* Deferred.await(interrupted)
+    }))
+})
+
+describe("Streamable HTTP: stateless", () => {
+  it.scopedLive("serves each POST on a fresh context, without sessions", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serveHttp(Server, { stateless: true })
+      const init = yield* promise(() => raw(url, { headers: JSON_AND_SSE, body: initializeBody() }))
+      expect(init.status).toBe(200)
+      expect(init.headers["mcp-session-id"]).toBeUndefined()
+      const result = yield* promise(() => raw(url, { headers: JSON_AND_SSE, body: call(1, "add", { a: 2, b: 2 }) }))
+      expect(JSON.parse(result.body).result.structuredContent).toEqual({ result: 4 })
+      for (const method of ["GET", "DELETE"]) {
+        const refused = yield* promise(() => raw(url, { method, headers: { ...JSON_AND_SSE, accept: "text/event-stream" } }))
+        expect(refused.status).toBe(405)
+      }
+      // A request to the client fails fast with a clear error instead of hanging.
+      const ask = yield* promise(() => raw(url, { headers: JSON_AND_SSE, body: call(2, "ask") }))
+      const answer = JSON.parse(ask.body)
+      expect(answer.result.isError).toBe(true)
+      expect(answer.result.content[0].text).toMatch(/sampling/)
+    }))
+})
+
+describe("StreamableHttpClient", () => {
+  it.scopedLive("drives a server over HTTP: SSE progress, logs, sampling round trip and the GET stream", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serveHttp(Server)
+      const client = yield* StreamableHttpClient.connect(url).pipe(
+        Effect.provideService(McpClient.Sampling, {
+          createMessage: () =>
+            Effect.succeed({ role: "assistant" as const, model: "m", content: { type: "text" as const, text: "sampled" } })
+        })
+      )
+      const notifications = yield* client.subscribe
+      expect(client.serverInfo.name).toBe("test-server")
+      expect((yield* client.callTool("add", { a: 20, b: 22 })).structuredContent).toEqual({ result: 42 })
+      const progress = yield* Ref.make<Array<number>>([])
+      const chatty = yield* client.callTool("chatty", {}, { onProgress: (p) => Effect.runSync(Ref.update(progress, (a) => [...a, p.progress])) })
+      expect(chatty.content).toEqual([{ type: "text", text: "chatted" }])
+      expect(yield* Ref.get(progress)).toEqual([1])
+      expect((yield* client.callTool("ask")).content[0]).toMatchObject({ text: JSON.stringify({ type: "text", text: "sampled" }) })
+      yield* client.callTool("grow")
+      const seen = yield* Queue.take(notifications).pipe(
+        Effect.repeat({ until: (n) => n.method === "notifications/tools/list_changed" }),
+        Effect.timeout("5 seconds")
+      )
+      expect(seen.method).toBe("notifications/tools/list_changed")
+      expect((yield* client.listTools).map((t) => t.name)).toContain("grown")
+    }))
+
+  it.scopedLive("resumes a stream the server closed early", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serveHttp(Server)
+      const client = yield* StreamableHttpClient.connect(url)
+      expect((yield* client.callTool("poll")).content).toEqual([{ type: "text", text: "polled result" }])
+    }))
+
+  it.scopedLive("fails pending requests when the session is gone, and DELETEs on close", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serveHttp(Server, { sessionIdleTimeout: "200 millis" })
+      const fiber = yield* Effect.fork(Effect.scoped(Effect.gen(function*() {
+        const client = yield* StreamableHttpClient.connect(url, { http: { openGetStream: false } })
+        yield* Effect.sleep("1500 millis")
+        return yield* Effect.flip(client.callTool("add", { a: 1, b: 1 }))
+      })))
+      const error = yield* Fiber.join(fiber)
+      expect(error).toMatchObject({ message: expect.stringMatching(/Session not found/) })
+    }))
+})

@@ -1,0 +1,81 @@
+import { Effect } from "effect"
+import type { Layer } from "effect"
+import type { McpServer } from "mcp-effect"
+import { NodeHttp } from "mcp-effect/node"
+import { request as httpRequest } from "node:http"
+
+export interface RawResponse {
+  readonly status: number
+  readonly headers: Record<string, string | string[] | undefined>
+  readonly body: string
+}
+
+export interface RawOptions {
+  readonly method?: string
+  readonly headers?: Record<string, string>
+  readonly body?: string | object
+  /** Stop reading after this long (for SSE streams that stay open). */
+  readonly readFor?: number
+  /** Stop reading once the body contains this. */
+  readonly until?: string
+}
+
+/** A request on loopback with full control over headers (Host included), reading at most `readFor` ms. */
+export const raw = (url: string, options: RawOptions = {}): Promise<RawResponse> =>
+  new Promise((resolve, reject) => {
+    const body = options.body === undefined ? undefined : typeof options.body === "string" ? options.body : JSON.stringify(options.body)
+    const headers = body === undefined ? options.headers : { "content-length": String(Buffer.byteLength(body)), ...options.headers }
+    const req = httpRequest(url, { method: options.method ?? "POST", headers }, (res) => {
+      let text = ""
+      let timer: NodeJS.Timeout | undefined
+      const done = () => {
+        if (timer) clearTimeout(timer)
+        res.destroy()
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text })
+      }
+      res.setEncoding("utf8")
+      res.on("data", (chunk: string) => {
+        text += chunk
+        if (options.until !== undefined && text.includes(options.until)) done()
+      })
+      res.on("end", done)
+      res.on("error", done)
+      if (options.readFor !== undefined) timer = setTimeout(done, options.readFor)
+    })
+    req.on("error", reject)
+    if (body !== undefined) req.write(body)
+    req.end()
+  })
+
+export const JSON_AND_SSE = { "content-type": "application/json", accept: "application/json, text/event-stream" }
+
+export const initializeBody = (protocolVersion = "2025-11-25", capabilities: object = {}) => ({
+  jsonrpc: "2.0",
+  id: "init",
+  method: "initialize",
+  params: { protocolVersion, capabilities, clientInfo: { name: "raw-http", version: "1" } }
+})
+
+/** Initializes a session over raw HTTP and returns its id. */
+export const openSession = async (url: string, protocolVersion = "2025-11-25", capabilities: object = {}) => {
+  const response = await raw(url, { headers: JSON_AND_SSE, body: initializeBody(protocolVersion, capabilities) })
+  const sessionId = response.headers["mcp-session-id"]
+  if (typeof sessionId !== "string") throw new Error(`no session: ${response.status} ${response.body}`)
+  const headers = { ...JSON_AND_SSE, "mcp-session-id": sessionId, "mcp-protocol-version": protocolVersion }
+  await raw(url, { headers, body: { jsonrpc: "2.0", method: "notifications/initialized" } })
+  return { sessionId, headers }
+}
+
+/** The JSON-RPC messages in an SSE body, with their event ids. */
+export const sseMessages = (body: string) =>
+  body.split("\n\n").flatMap((block) => {
+    const data = block.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim()).join("")
+    const id = block.split("\n").find((l) => l.startsWith("id:"))?.slice(3).trim()
+    return data === "" ? [] : [{ id, message: JSON.parse(data) }]
+  })
+
+/** Serves a server layer on a free loopback port for the life of the scope. */
+export const serveHttp = <E, R>(server: Layer.Layer<McpServer.McpServer, E, R>, options: NodeHttp.ServeOptions = {}) =>
+  NodeHttp.serve(server, { port: 0, ...options })
+
+export const promise = <A>(evaluate: () => Promise<A>) => Effect.promise(evaluate)
