@@ -7,7 +7,7 @@
  */
 import { Effect, Layer, Schema } from "effect"
 import { McpServer, RequestContext } from "mcp-effect"
-import { NodeStdio } from "mcp-effect/node"
+import { NodeHttp, NodeStdio } from "mcp-effect/node"
 
 const Add = McpServer.tool("add", {
   description: "Add two numbers",
@@ -54,9 +54,17 @@ export const DemoServer = Layer.mergeAll(Add, Countdown, Greeting, About, Review
 )
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  process.stderr.write(
-    "mcp-effect demo server on stdio. Connect an MCP host to `npx tsx examples/demo-server.ts`, " +
-      "or try it with: npx @modelcontextprotocol/inspector npx tsx examples/demo-server.ts\n"
-  )
-  NodeStdio.run(DemoServer)
+  const args = process.argv.slice(2)
+  if (args.includes("--http")) {
+    // npm start -- --http [--port N]: the URL is printed once the server listens.
+    const port = args.includes("--port") ? Number(args[args.indexOf("--port") + 1]) : 3000
+    NodeHttp.run(DemoServer, { port })
+  } else {
+    process.stderr.write(
+      "mcp-effect demo server on stdio. Connect an MCP host to `npx tsx examples/demo-server.ts`, " +
+        "or try it with: npx @modelcontextprotocol/inspector npx tsx examples/demo-server.ts " +
+        "(npm start -- --http serves it over HTTP)\n"
+    )
+    NodeStdio.run(DemoServer)
+  }
 }

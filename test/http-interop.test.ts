@@ -19,8 +19,10 @@ const Poll = McpServer.tool("poll", { description: "Closes its stream, then answ
   }))
 
 const Ask = McpServer.tool("ask", { description: "Samples the client's model" }, () =>
-  Effect.map(RequestContext.sample("What is 2+2?", { maxTokens: 10 }), (r) =>
-    Array.isArray(r.content) ? "many" : r.content.type === "text" ? r.content.text : "other"))
+  Effect.map(RequestContext.sample("What is 2+2?", { maxTokens: 10 }), (r) => {
+    const content = Array.isArray(r.content) ? r.content[0] : r.content
+    return content?.type === "text" ? content.text : "other"
+  }))
 
 const Grow = McpServer.tool("grow", { description: "Registers another tool" }, () =>
   McpServer.addTool(Tool.make("grown", { description: "late" }, () => Effect.succeed("grown"))).pipe(Effect.as("grew"), Effect.orDie))

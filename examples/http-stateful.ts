@@ -1,0 +1,37 @@
+/**
+ * A stateful Streamable HTTP server: sessions, a tool that streams
+ * notifications while it works, and resumability. A client that loses the
+ * stream reconnects with `Last-Event-ID` and gets what it missed from the
+ * event store.
+ *
+ *   npx tsx examples/http-stateful.ts          # http://127.0.0.1:3000/mcp
+ *   npx @modelcontextprotocol/inspector        # then connect to that URL
+ */
+import { Effect, Layer, Schema } from "effect"
+import { EventStore, McpServer, RequestContext } from "mcp-effect"
+import { NodeHttp } from "mcp-effect/node"
+
+const StartNotificationStream = McpServer.tool("start-notification-stream", {
+  description: "Sends a log notification every interval, then answers",
+  parameters: {
+    interval: Schema.Number.annotations({ description: "Milliseconds between notifications" }),
+    count: Schema.Int.annotations({ description: "How many notifications to send" })
+  }
+}, ({ count, interval }) =>
+  Effect.gen(function*() {
+    for (let i = 1; i <= count; i++) {
+      yield* RequestContext.log("info", `Notification ${i} of ${count}`, "notification-stream")
+      yield* RequestContext.progress(i, count)
+      yield* Effect.sleep(interval)
+    }
+    return `Sent ${count} notifications`
+  }))
+
+const Server = StartNotificationStream.pipe(
+  Layer.provideMerge(McpServer.layer({ name: "stateful-example", version: "1.0.0" })),
+  // Keep up to 500 events per stream for resumption (in memory; swap in your own EventStore to share it).
+  Layer.provideMerge(EventStore.layerMemory({ maxEventsPerStream: 500 }))
+)
+
+const port = Number(process.argv[process.argv.indexOf("--port") + 1] || 3000)
+NodeHttp.run(Server, { port, sessionIdleTimeout: "30 minutes", maxSessions: 1000 })
