@@ -10,7 +10,8 @@ PORT=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=
 URL="http://localhost:${PORT}/mcp"
 OUT=$(mktemp -d)
 
-npx tsx examples/everything-server.ts --port "$PORT" > "$OUT/server.log" 2>&1 &
+# One process (no npx or tsx wrapper), so that stopping it stops the server.
+node --import tsx examples/everything-server.ts --port "$PORT" > "$OUT/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 

@@ -10,23 +10,16 @@
  *   npm run bench            # defaults
  *   npm run bench -- --calls 20000
  */
-import { build } from "esbuild"
 import { spawn } from "node:child_process"
-import { readFileSync } from "node:fs"
 import { performance } from "node:perf_hooks"
+import { bundle, flag, measure, median, peakRssMb, tableHeader, tableRow } from "./common.js"
+import type { Phase } from "./common.js"
 
-const args = process.argv.slice(2)
-const flag = (name: string, fallback: number) => {
-  const i = args.indexOf(`--${name}`)
-  return i === -1 ? fallback : Number(args[i + 1])
-}
 const SEQUENTIAL = flag("sequential", 10000)
 const CONCURRENT = flag("calls", 20000)
 const IN_FLIGHT = flag("in-flight", 64)
 const WARMUP = flag("warmup", 3000)
 const ROUNDS = flag("rounds", 3)
-
-const TICK_MICROS = 1e6 / 100 // USER_HZ is 100 on Linux
 
 interface Server {
   readonly name: string
@@ -40,17 +33,6 @@ const servers: ReadonlyArray<Server> = [
   { name: "official SDK", command: "node", args: ["bench/servers/sdk-echo.mjs"] },
   { name: "bare loop", command: "node", args: ["bench/servers/bare-echo.mjs"] }
 ]
-
-const cpuMicros = (pid: number) => {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MICROS
-}
-
-const peakRssMb = (pid: number) => {
-  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))
-  return match ? Number(match[1]) / 1024 : NaN
-}
 
 const connect = async (server: Server) => {
   const child = spawn(server.command, [...server.args], { stdio: ["pipe", "pipe", "inherit"] })
@@ -99,52 +81,6 @@ const connect = async (server: Server) => {
   return { child, call, pid: child.pid! }
 }
 
-interface Phase {
-  readonly throughput: number
-  readonly p50: number
-  readonly p99: number
-  readonly cpuPerCall: number
-}
-
-const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!
-
-const measure = async (
-  pid: number,
-  calls: number,
-  inFlight: number,
-  call: () => Promise<number>
-): Promise<Phase> => {
-  const latencies: Array<number> = []
-  const cpuBefore = cpuMicros(pid)
-  const start = performance.now()
-  let issued = 0
-  const worker = async () => {
-    while (issued < calls) {
-      issued++
-      latencies.push(await call())
-    }
-  }
-  await Promise.all(Array.from({ length: inFlight }, worker))
-  const elapsed = performance.now() - start
-  const cpu = cpuMicros(pid) - cpuBefore
-  latencies.sort((a, b) => a - b)
-  return {
-    throughput: calls / (elapsed / 1000),
-    p50: percentile(latencies, 0.5) * 1000,
-    p99: percentile(latencies, 0.99) * 1000,
-    cpuPerCall: cpu / calls
-  }
-}
-
-/** The median of each figure over the rounds, to damp noise. */
-const median = (phases: ReadonlyArray<Phase>): Phase => {
-  const mid = (f: (p: Phase) => number) => {
-    const values = phases.map(f).sort((a, b) => a - b)
-    return values[Math.floor(values.length / 2)]!
-  }
-  return { throughput: mid((p) => p.throughput), p50: mid((p) => p.p50), p99: mid((p) => p.p99), cpuPerCall: mid((p) => p.cpuPerCall) }
-}
-
 const run = async (server: Server) => {
   const { call, child, pid } = await connect(server)
   await measure(pid, WARMUP, IN_FLIGHT, call)
@@ -161,34 +97,17 @@ const run = async (server: Server) => {
   return { name: server.name, sequential: median(sequential), concurrent: median(concurrent), rss }
 }
 
-const fmt = (n: number, digits = 0) => n.toFixed(digits).padStart(9)
-
 const main = async () => {
-  await build({
-    entryPoints: ["bench/servers/effect-echo.ts"],
-    outfile: ".bench/effect-echo.mjs",
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    external: ["effect", "@effect/*"],
-    logLevel: "warning"
-  })
+  await bundle("bench/servers/effect-echo.ts", ".bench/effect-echo.mjs")
   process.stdout.write(
     `stdio tools/call: ${SEQUENTIAL} sequential, ${CONCURRENT} at ${IN_FLIGHT} in flight, median of ${ROUNDS} rounds\n\n`
   )
   const results = []
   for (const server of servers) results.push(await run(server))
-  process.stdout.write(
-    "server        | mode        |  calls/s  |  p50 µs   |  p99 µs   | CPU µs/call\n" +
-      "--------------|-------------|-----------|-----------|-----------|------------\n"
-  )
+  process.stdout.write(tableHeader)
   for (const r of results) {
-    for (const [mode, phase] of [["sequential", r.sequential], [`${IN_FLIGHT} in flight`, r.concurrent]] as const) {
-      process.stdout.write(
-        `${r.name.padEnd(13)} | ${mode.padEnd(11)} |${fmt(phase.throughput)}  |${fmt(phase.p50)}  |${fmt(phase.p99)}  |${fmt(phase.cpuPerCall, 1)}\n`
-      )
-    }
+    process.stdout.write(tableRow(r.name, "sequential", r.sequential))
+    process.stdout.write(tableRow(r.name, `${IN_FLIGHT} in flight`, r.concurrent))
   }
   process.stdout.write("\npeak RSS: " + results.map((r) => `${r.name} ${r.rss.toFixed(1)} MB`).join(", ") + "\n")
   const ours = results[0]!

@@ -40,7 +40,7 @@ import * as Prompt from "./Prompt.js"
 import * as RequestContext from "./RequestContext.js"
 import * as Resource from "./Resource.js"
 import * as Tool from "./Tool.js"
-import type { Transport } from "./Transport.js"
+import type { Receiver, Transport } from "./Transport.js"
 import type * as UriTemplate from "./UriTemplate.js"
 import * as Versioning from "./internal/versioning.js"
 
@@ -105,6 +105,16 @@ export interface Service {
   readonly capabilities: () => McpSchema.ServerCapabilities
   /** Serves one session on a transport until its input ends. */
   readonly run: (transport: Transport, options?: RunOptions) => Effect.Effect<void>
+  /**
+   * Opens a session on a transport for the life of the scope, without a fiber
+   * of its own: messages go in through `receiver` (the transport's `run` is
+   * not called unless `run` is). For transports that hold many idle sessions,
+   * such as HTTP; closing the scope interrupts the session's handlers.
+   */
+  readonly connect: (
+    transport: Transport,
+    options?: RunOptions
+  ) => Effect.Effect<{ readonly receiver: Receiver; readonly run: Effect.Effect<void> }, never, Scope.Scope>
 }
 
 export class McpServer extends Context.Tag("mcp-effect/McpServer")<McpServer, Service>() {}
@@ -421,11 +431,8 @@ export const make = (options: Options): Effect.Effect<Service> =>
       ["completion/complete", withParams(McpSchema.CompleteRequestParams, completeRef)]
     ])
 
-    const run = (transport: Transport, runOptions?: RunOptions) =>
-      Effect.scoped(
+    const connect = (transport: Transport, runOptions?: RunOptions) =>
         Effect.gen(function*() {
-          // Effect.log* inside handlers reaches the client as notifications/message.
-          yield* Effect.locallyScopedWith(FiberRef.currentLoggers, HashSet.add(RequestContext.clientLogger))
           // The peer reads nothing before `run`, so its handlers may close over the session made after it.
           let session: Session
           const stateless = runOptions?.initialized !== undefined
@@ -443,7 +450,10 @@ export const make = (options: Options): Effect.Effect<Service> =>
                 : answer
             },
             acceptsBatch: () => session.initialized && session.protocolVersion === "2025-03-26"
-          })
+          }).pipe(
+            // Effect.log* inside handlers reaches the client as notifications/message.
+            Effect.locallyWith(FiberRef.currentLoggers, HashSet.add(RequestContext.clientLogger))
+          )
           session = {
             id: runOptions?.sessionId,
             initialized: false,
@@ -457,14 +467,17 @@ export const make = (options: Options): Effect.Effect<Service> =>
           }
           sessions.add(session)
           yield* Effect.addFinalizer(() => Effect.sync(() => sessions.delete(session)))
-          yield* peer.run
+          return { receiver: peer.receiver, run: peer.run }
         })
-      )
+
+    const run = (transport: Transport, runOptions?: RunOptions) =>
+      Effect.scoped(Effect.flatMap(connect(transport, runOptions), (connection) => connection.run))
 
     const server: Server = {
       info,
       options,
       capabilities,
+      connect,
       run,
       read,
       addTool: (tool) =>

@@ -39,7 +39,7 @@
  */
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import type { HttpApp } from "@effect/platform"
-import { Deferred, Duration, Effect, Exit, Layer, Option, Queue, Schedule, Scope, Stream } from "effect"
+import { Duration, Effect, Exit, Layer, Option, Queue, Schedule, Scope, Stream } from "effect"
 import * as EventStore from "./EventStore.js"
 import * as McpSchema from "./McpSchema.js"
 import { McpServer } from "./McpServer.js"
@@ -87,16 +87,44 @@ const isResponse = (u: unknown): u is Record<string, unknown> =>
   isRecord(u) && "id" in u && ("result" in u || "error" in u) && !("method" in u)
 
 /**
+ * A one-reader mailbox: cheaper than a `Queue` (no fiber handoff, nothing
+ * allocated until used), which matters because every request gets one.
+ */
+class Mailbox {
+  private buffer: Array<unknown> = []
+  private waiter: ((message: unknown) => void) | undefined
+  offer(message: unknown) {
+    const waiter = this.waiter
+    if (waiter === undefined) this.buffer.push(message)
+    else {
+      this.waiter = undefined
+      waiter(message)
+    }
+  }
+  readonly take: Effect.Effect<unknown> = Effect.async<unknown>((resume) => {
+    if (this.buffer.length > 0) return resume(Effect.succeed(this.buffer.shift()))
+    this.waiter = (message) => resume(Effect.succeed(message))
+    return Effect.sync(() => {
+      this.waiter = undefined
+    })
+  })
+}
+
+/**
  * One SSE stream's messages: a consumer fiber stores each in the event store
  * and writes it to the HTTP response attached now, if any. A stream outlives
  * its HTTP response (disconnect, or polling), and a GET with `Last-Event-ID`
  * attaches a new one.
  */
 class EventStream {
-  readonly inbox: Queue.Queue<unknown> = Effect.runSync(Queue.unbounded<unknown>())
+  readonly inbox = new Mailbox()
   sink: Queue.Queue<Chunk> | undefined
-  readonly lock = Effect.unsafeMakeSemaphore(1)
+  private semaphore: Effect.Semaphore | undefined
   finished = false
+  /** Serializes storing-and-forwarding with a resumption's replay-and-attach. */
+  get lock() {
+    return (this.semaphore ??= Effect.unsafeMakeSemaphore(1))
+  }
   constructor(
     readonly streamId: string,
     /** The request whose response ends this stream; none for the standalone GET stream. */
@@ -126,7 +154,7 @@ class EventStream {
           })
         )
       )
-    const rest = Effect.repeat(Effect.flatMap(Queue.take(this.inbox), handle), { until: (done) => done })
+    const rest = Effect.repeat(Effect.flatMap(this.inbox.take, handle), { until: (done) => done })
     return first === undefined
       ? Effect.asVoid(rest)
       : Effect.flatMap(handle(first), (done) => (done ? Effect.void : Effect.asVoid(rest)))
@@ -147,13 +175,14 @@ class EventStream {
 interface HttpSession {
   readonly id: string
   readonly scope: Scope.CloseableScope
-  readonly receiver: Deferred.Deferred<Receiver>
+  receiver: Receiver
   /** The negotiated version, known once `initialize` has answered. */
   protocolVersion: string | undefined
   readonly streams: Map<string, EventStream>
   /** Streams of requests waiting for their first message, by request id. */
   readonly requests: Map<McpSchema.RequestId, EventStream>
-  readonly standalone: EventStream
+  /** The stream of messages not tied to a request; made when first needed, so idle sessions stay small. */
+  standalone: EventStream | undefined
   standaloneAttached: boolean
   active: number
   lastActive: number
@@ -185,6 +214,9 @@ const accepts = (header: string | undefined, type: string) =>
     const value = part.split(";")[0]!.trim().toLowerCase()
     return value === type || value === "*/*"
   })
+
+/** Stands in for a session's receiver until its peer exists (never for long: both are made together). */
+const NO_RECEIVER: Receiver = { frame: () => {}, message: () => {} }
 
 /** Session ids: 128 random bits, as visible ASCII. */
 const newSessionId = () => crypto.randomUUID()
@@ -224,11 +256,11 @@ export const make = (
         const session: HttpSession = {
           id,
           scope,
-          receiver: yield* Deferred.make<Receiver>(),
+          receiver: NO_RECEIVER,
           protocolVersion,
           streams: new Map(),
           requests: new Map(),
-          standalone: new EventStream(`${id}-0`, undefined),
+          standalone: undefined,
           standaloneAttached: false,
           active: 0,
           lastActive: Date.now(),
@@ -237,18 +269,16 @@ export const make = (
         }
         live.add(session)
         const transport: Transport = {
-          run: (receiver) => Effect.zipRight(Deferred.succeed(session.receiver, receiver), Effect.never),
+          run: () => Effect.never,
           send: (message, related) => route(session, message, related),
-          closeStream: (related) => session.requests.get(related)?.inbox.unsafeOffer(CLOSE_STREAM)
+          closeStream: (related) => session.requests.get(related)?.inbox.offer(CLOSE_STREAM)
         }
-        if (!stateless) yield* Effect.forkIn(session.standalone.consume(store), scope)
-        yield* Effect.forkIn(
-          server.run(transport, {
-            sessionId: stateless ? undefined : id,
-            ...(stateless ? { initialized: { protocolVersion: protocolVersion ?? McpSchema.LATEST_PROTOCOL_VERSION } } : {})
-          }),
-          scope
-        )
+        // No fiber per session: messages go straight into the session's receiver.
+        const connection = yield* server.connect(transport, {
+          sessionId: stateless ? undefined : id,
+          ...(stateless ? { initialized: { protocolVersion: protocolVersion ?? McpSchema.LATEST_PROTOCOL_VERSION } } : {})
+        }).pipe(Scope.extend(scope))
+        session.receiver = connection.receiver
         return session
       })
 
@@ -258,39 +288,54 @@ export const make = (
         live.delete(session)
         // Requests still waiting get an answer, so that no HTTP response stays open forever.
         for (const [id, stream] of session.requests) {
-          stream.inbox.unsafeOffer({
+          stream.inbox.offer({
             jsonrpc: "2.0",
             id,
             error: { code: -32000, message: "The session ended before this request completed" }
           })
         }
         for (const stream of session.streams.values()) stream.detach()
-        session.standalone.detach()
-        return Scope.close(session.scope, Exit.void).pipe(
-          Effect.zipRight(Effect.forEach([...session.streams.keys(), session.standalone.streamId], store.remove))
-        )
+        session.standalone?.detach()
+        const streamIds = [...session.streams.keys(), ...(session.standalone ? [session.standalone.streamId] : [])]
+        return Scope.close(session.scope, Exit.void).pipe(Effect.zipRight(Effect.forEach(streamIds, store.remove)))
       })
 
     /** Where a message from the server goes: its request's stream, or the session's standalone stream. */
     const route = (session: HttpSession, message: unknown, related: McpSchema.RequestId | undefined) => {
       if (session.stateless && isRecord(message) && "method" in message && "id" in message) {
         // No session to answer on: a request to the client fails at once instead of hanging.
-        Effect.runFork(Effect.flatMap(Deferred.await(session.receiver), (receiver) =>
-          Effect.sync(() =>
-            receiver.message({
-              jsonrpc: "2.0",
-              id: message.id,
-              error: {
-                code: -32601,
-                message: `${String(message.method)} is not available in stateless mode: the server cannot send requests to the client`
-              }
-            })
-          )))
+        queueMicrotask(() =>
+          session.receiver.message({
+            jsonrpc: "2.0",
+            id: message.id,
+            error: {
+              code: -32601,
+              message: `${String(message.method)} is not available in stateless mode: the server cannot send requests to the client`
+            }
+          })
+        )
         return
       }
       const stream = related === undefined ? undefined : session.requests.get(related)
-      ;(stream ?? session.standalone).inbox.unsafeOffer(message)
+      ;(stream ?? standaloneOf(session)).inbox.offer(message)
     }
+
+    const standaloneOf = (session: HttpSession): EventStream => {
+      if (session.standalone !== undefined) return session.standalone
+      const stream = new EventStream(`${session.id}-0`, undefined)
+      session.standalone = stream
+      fork(stream.consume(store), session.scope)
+      return stream
+    }
+
+    // One timer keeps every open SSE stream alive, rather than a timer per stream.
+    const openSinks = new Set<Queue.Queue<Chunk>>()
+    yield* Effect.forkIn(
+      Effect.sync(() => {
+        for (const sink of openSinks) sink.unsafeOffer(": keep-alive\n\n")
+      }).pipe(Effect.delay(keepAlive), Effect.forever),
+      appScope
+    )
 
     // Idle sessions are closed; a session with a request in flight or an open GET stream is not idle.
     yield* Effect.forkIn(
@@ -317,8 +362,11 @@ export const make = (
 
     // --- SSE responses ---------------------------------------------------
 
-    const primes = (session: HttpSession) =>
+    /** The priming event and retry field, for sessions at 2025-11-25 and later (by the negotiated version). */
+    const primer = (session: HttpSession, stream: EventStream) =>
       McpSchema.versionAtLeast(session.protocolVersion ?? McpSchema.LATEST_PROTOCOL_VERSION, "2025-11-25")
+        ? `id: ${EventStore.eventId(stream.streamId, 0)}\nretry: ${retryMillis}\ndata: \n\n`
+        : ""
 
     /** An SSE response fed by `sink`; the stream detaches when the client goes away. */
     const sseResponse = (
@@ -327,11 +375,12 @@ export const make = (
       headers: Record<string, string>,
       onClose: () => void = () => {}
     ) => {
+      openSinks.add(sink)
       const body = Stream.fromQueue(sink).pipe(
         Stream.takeWhile((chunk): chunk is string => chunk !== END),
-        Stream.merge(Stream.tick(keepAlive).pipe(Stream.drop(1), Stream.as(": keep-alive\n\n")), { haltStrategy: "left" }),
         Stream.map((text) => encoder.encode(text)),
         Stream.ensuring(Effect.sync(() => {
+          openSinks.delete(sink)
           stream.detach(sink)
           onClose()
         }))
@@ -344,7 +393,8 @@ export const make = (
 
     const newSink = (session: HttpSession, stream: EventStream) => {
       const sink = Effect.runSync(Queue.unbounded<Chunk>())
-      if (primes(session)) sink.unsafeOffer(`id: ${EventStore.eventId(stream.streamId, 0)}\nretry: ${retryMillis}\ndata: \n\n`)
+      const priming = primer(session, stream)
+      if (priming !== "") sink.unsafeOffer(priming)
       return sink
     }
 
@@ -381,38 +431,36 @@ export const make = (
         }
       })
 
-    /** Sends one request into the session and answers with JSON or SSE. */
+    /**
+     * Sends one request into the session and waits for its first message. The
+     * answer is complete (`stream` undefined) when that message is the
+     * response; otherwise the request continues on `stream`.
+     */
     const answerRequest = (
       session: HttpSession,
       message: Record<string, unknown>,
       id: McpSchema.RequestId,
-      acceptsSse: boolean,
-      preferSse = false
+      acceptsSse: boolean
     ) =>
       Effect.gen(function*() {
         const stream = new EventStream(`${session.id}-${++session.counter}`, id)
         session.requests.set(id, stream)
         session.active++
-        const receiver = yield* Deferred.await(session.receiver)
-        receiver.message(message)
-        const first = yield* Queue.take(stream.inbox)
-        if (isResponse(first) && first.id === id && !preferSse) {
-          session.requests.delete(id)
-          session.active--
-          return { first, stream: undefined }
-        }
-        if (!acceptsSse) {
+        session.receiver.message(message)
+        const first = yield* stream.inbox.take
+        const complete = isResponse(first) && first.id === id
+        if (complete || !acceptsSse) {
           // A JSON-only client cannot take what comes before the response: keep it for the session's stream.
           let next = first
           while (!(isResponse(next) && next.id === id)) {
-            if (next !== CLOSE_STREAM) session.standalone.inbox.unsafeOffer(next)
-            next = yield* Queue.take(stream.inbox)
+            if (next !== CLOSE_STREAM) standaloneOf(session).inbox.offer(next)
+            next = yield* stream.inbox.take
           }
           session.requests.delete(id)
           session.active--
-          return { first: next, stream: undefined }
+          return { first: next, stream: complete ? stream : undefined, complete: true }
         }
-        return { first, stream }
+        return { first, stream, complete: false }
       })
 
     const handlePost = (request: HttpServerRequest.HttpServerRequest) =>
@@ -457,8 +505,7 @@ export const make = (
         const versionError = checkVersionHeader(session, request.headers["mcp-protocol-version"])
         if (versionError !== undefined) return jsonRpcError(400, -32000, `Bad Request: ${versionError}`, requestId ?? null)
         if (requestId === undefined) {
-          const receiver = yield* Deferred.await(session.receiver)
-          receiver.message(body)
+          session.receiver.message(body)
           return HttpServerResponse.empty({ status: 202 })
         }
         if (session.requests.has(requestId)) {
@@ -482,12 +529,21 @@ export const make = (
       onDone: Effect.Effect<void> = Effect.void
     ) =>
       Effect.gen(function*() {
-        const answer = yield* answerRequest(session, body, requestId, accepts(accept, "text/event-stream"), prefersSse(accept))
+        const answer = yield* answerRequest(session, body, requestId, accepts(accept, "text/event-stream"))
         const stream = answer.stream
-        if (stream === undefined) {
+        if (answer.complete) {
           yield* onDone
-          return HttpServerResponse.unsafeJson(answer.first, { headers: sessionHeaders(session) })
+          if (stream === undefined || !prefersSse(accept)) {
+            return HttpServerResponse.unsafeJson(answer.first, { headers: sessionHeaders(session) })
+          }
+          // SSE asked for and the answer already here: the whole stream is one event, sent as one body.
+          const id = yield* store.append(stream.streamId, answer.first)
+          return HttpServerResponse.text(primer(session, stream) + sseEvent(id, answer.first), {
+            contentType: "text/event-stream",
+            headers: { "cache-control": "no-cache", ...sessionHeaders(session) }
+          })
         }
+        if (stream === undefined) return HttpServerResponse.empty({ status: 500 })
         session.streams.set(stream.streamId, stream)
         const sink = newSink(session, stream)
         stream.sink = sink
@@ -555,11 +611,10 @@ export const make = (
             const id = message.id as McpSchema.RequestId
             return Effect.map(answerRequest(session, message, id, false), (a) => [a.first])
           }
-          return Effect.flatMap(Deferred.await(session.receiver), (receiver) =>
-            Effect.sync(() => {
-              receiver.message(message)
-              return []
-            }))
+          return Effect.sync(() => {
+            session.receiver.message(message)
+            return []
+          })
         }, { concurrency: "unbounded" })
         const responses = answers.flat()
         return responses.length === 0
@@ -587,11 +642,12 @@ export const make = (
         if (session.standaloneAttached) {
           return jsonRpcError(409, -32000, "Conflict: this session already has an open GET stream")
         }
-        const sink = newSink(session, session.standalone)
-        session.standalone.sink = sink
+        const standalone = standaloneOf(session)
+        const sink = newSink(session, standalone)
+        standalone.sink = sink
         session.standaloneAttached = true
-        return sseResponse(session.standalone, sink, sessionHeaders(session), () => {
-          if (session.standalone.sink === undefined) session.standaloneAttached = false
+        return sseResponse(standalone, sink, sessionHeaders(session), () => {
+          if (standalone.sink === undefined) session.standaloneAttached = false
         })
       })
 
@@ -602,8 +658,8 @@ export const make = (
         if (parsed === undefined || !parsed.streamId.startsWith(session.id)) {
           return jsonRpcError(400, -32000, "Bad Request: Last-Event-ID does not name a stream of this session")
         }
-        const live = parsed.streamId === session.standalone.streamId
-          ? session.standalone
+        const live = parsed.streamId === `${session.id}-0`
+          ? standaloneOf(session)
           : session.streams.get(parsed.streamId)
         const sink = Effect.runSync(Queue.unbounded<Chunk>())
         const attach = Effect.gen(function*() {
@@ -620,7 +676,9 @@ export const make = (
         })
         yield* live === undefined ? attach : live.lock.withPermits(1)(attach)
         return sseResponse(live ?? new EventStream(parsed.streamId, undefined), sink, sessionHeaders(session), () => {
-          if (live === session.standalone && live.sink === undefined) session.standaloneAttached = false
+          if (live !== undefined && live === session.standalone && live.sink === undefined) {
+            session.standaloneAttached = false
+          }
         })
       })
 

@@ -1,0 +1,98 @@
+/** What the stdio and HTTP benchmarks share: flags, /proc readings, statistics and the bundling step. */
+import { build } from "esbuild"
+import { readFileSync } from "node:fs"
+
+const args = process.argv.slice(2)
+
+/** A numeric `--name N` flag. */
+export const flag = (name: string, fallback: number) => {
+  const i = args.indexOf(`--${name}`)
+  return i === -1 ? fallback : Number(args[i + 1])
+}
+
+const TICK_MICROS = 1e6 / 100 // USER_HZ is 100 on Linux
+
+/** A process's user + system CPU time so far, in microseconds. */
+export const cpuMicros = (pid: number) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MICROS
+}
+
+export const peakRssMb = (pid: number) => {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))
+  return match ? Number(match[1]) / 1024 : NaN
+}
+
+export interface Phase {
+  readonly throughput: number
+  readonly p50: number
+  readonly p99: number
+  readonly cpuPerCall: number
+}
+
+const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!
+
+/** Runs `calls` calls with `inFlight` at a time, measuring the server process's CPU. */
+export const measure = async (
+  pid: number,
+  calls: number,
+  inFlight: number,
+  call: () => Promise<number>
+): Promise<Phase> => {
+  const latencies: Array<number> = []
+  const cpuBefore = cpuMicros(pid)
+  const start = performance.now()
+  let issued = 0
+  const worker = async () => {
+    while (issued < calls) {
+      issued++
+      latencies.push(await call())
+    }
+  }
+  await Promise.all(Array.from({ length: inFlight }, worker))
+  const elapsed = performance.now() - start
+  const cpu = cpuMicros(pid) - cpuBefore
+  latencies.sort((a, b) => a - b)
+  return {
+    throughput: calls / (elapsed / 1000),
+    p50: percentile(latencies, 0.5) * 1000,
+    p99: percentile(latencies, 0.99) * 1000,
+    cpuPerCall: cpu / calls
+  }
+}
+
+/** The median of each figure over the rounds, to damp noise. */
+export const median = (phases: ReadonlyArray<Phase>): Phase => {
+  const mid = (f: (p: Phase) => number) => {
+    const values = phases.map(f).sort((a, b) => a - b)
+    return values[Math.floor(values.length / 2)]!
+  }
+  return { throughput: mid((p) => p.throughput), p50: mid((p) => p.p50), p99: mid((p) => p.p99), cpuPerCall: mid((p) => p.cpuPerCall) }
+}
+
+const fmt = (n: number, digits = 0) => n.toFixed(digits).padStart(9)
+
+export const tableHeader =
+  "server        | mode              |  calls/s  |  p50 µs   |  p99 µs   | CPU µs/call\n" +
+  "--------------|-------------------|-----------|-----------|-----------|------------\n"
+
+export const tableRow = (name: string, mode: string, phase: Phase) =>
+  `${name.padEnd(13)} | ${mode.padEnd(17)} |${fmt(phase.throughput)}  |${fmt(phase.p50)}  |${fmt(phase.p99)}  |${fmt(phase.cpuPerCall, 1)}\n`
+
+/**
+ * Bundles one of our TypeScript bench servers to plain JavaScript (as the SDK ships), so that no loader runs in
+ * the measured process. Effect itself stays in node_modules.
+ */
+export const bundle = async (entry: string, outfile: string) => {
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    external: ["effect", "@effect/*"],
+    logLevel: "warning"
+  })
+}

@@ -1,0 +1,204 @@
+/**
+ * Streamable HTTP `tools/call` benchmark: mcp-effect against the official
+ * TypeScript SDK (and a bare node:http endpoint as a floor), driven by the
+ * same keep-alive client in the same run.
+ *
+ * For JSON and SSE response modes, sequentially and with 64 in flight, it
+ * reports throughput, p50/p99 latency and the server process's CPU per call.
+ * Then the server heap per idle session (the slope over 1,000 sessions, after
+ * a forced GC) and whether one mcp-effect process holds 10,000 idle sessions.
+ *
+ *   npx tsx bench/http.ts [--sequential N] [--calls N] [--sessions N] [--many N]
+ */
+import { spawn } from "node:child_process"
+import { Agent, request } from "node:http"
+import { performance } from "node:perf_hooks"
+import { bundle, flag, measure, median, tableHeader, tableRow } from "./common.js"
+import type { Phase } from "./common.js"
+
+const SEQUENTIAL = flag("sequential", 3000)
+const CONCURRENT = flag("calls", 10000)
+const IN_FLIGHT = flag("in-flight", 64)
+const WARMUP = flag("warmup", 2000)
+const ROUNDS = flag("rounds", 3)
+const SESSIONS = flag("sessions", 1000)
+const MANY = flag("many", 10000)
+
+type Mode = "json" | "sse"
+
+interface Server {
+  readonly name: string
+  readonly args: (mode: Mode) => ReadonlyArray<string>
+  /** The Accept header that selects the mode on this server. */
+  readonly accept: (mode: Mode) => string
+  readonly modes: ReadonlyArray<Mode>
+}
+
+const servers: ReadonlyArray<Server> = [
+  {
+    name: "mcp-effect",
+    args: () => ["--expose-gc", ".bench/effect-http.mjs"],
+    // The client's preference decides: SSE listed first asks for SSE.
+    accept: (mode) => (mode === "sse" ? "text/event-stream, application/json" : "application/json, text/event-stream"),
+    modes: ["json", "sse"]
+  },
+  {
+    name: "official SDK",
+    args: (mode) => ["--expose-gc", "bench/servers/sdk-http.mjs", ...(mode === "json" ? ["--json"] : [])],
+    accept: () => "application/json, text/event-stream",
+    modes: ["json", "sse"]
+  },
+  {
+    name: "bare node:http",
+    args: () => ["bench/servers/bare-http.mjs"],
+    accept: () => "application/json",
+    modes: ["json"]
+  }
+]
+
+const agent = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT })
+
+interface Reply {
+  readonly status: number
+  readonly sessionId: string | undefined
+  readonly body: string
+}
+
+const post = (port: number, headers: Record<string, string>, body: unknown, path = "/mcp") =>
+  new Promise<Reply>((resolve, reject) => {
+    const text = body === undefined ? "" : JSON.stringify(body)
+    const req = request({
+      host: "127.0.0.1",
+      port,
+      path,
+      method: body === undefined ? "GET" : "POST",
+      agent,
+      headers: { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...headers }
+    }, (res) => {
+      let data = ""
+      res.setEncoding("utf8")
+      res.on("data", (c) => (data += c))
+      res.on("end", () => {
+        const sessionId = res.headers["mcp-session-id"]
+        resolve({ status: res.statusCode ?? 0, sessionId: typeof sessionId === "string" ? sessionId : undefined, body: data })
+      })
+    })
+    req.on("error", reject)
+    req.end(body === undefined ? undefined : text)
+  })
+
+const start = (server: Server, mode: Mode) =>
+  new Promise<{ pid: number; port: number; stop: () => void }>((resolve, reject) => {
+    const child = spawn("node", [...server.args(mode)], { stdio: ["ignore", "pipe", "inherit"] })
+    child.stdout.setEncoding("utf8")
+    child.stdout.once("data", (line: string) => {
+      const port = Number(/listening (\d+)/.exec(line)?.[1])
+      resolve({ pid: child.pid!, port, stop: () => child.kill() })
+    })
+    child.on("error", reject)
+  })
+
+const openSession = async (port: number, accept: string) => {
+  const init = await post(port, { accept }, {
+    jsonrpc: "2.0",
+    id: 0,
+    method: "initialize",
+    params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "bench", version: "1" } }
+  })
+  if (init.status !== 200) throw new Error(`initialize failed: ${init.status} ${init.body}`)
+  const headers: Record<string, string> = {
+    accept,
+    ...(init.sessionId !== undefined ? { "mcp-session-id": init.sessionId } : {}),
+    "mcp-protocol-version": "2025-11-25"
+  }
+  await post(port, headers, { jsonrpc: "2.0", method: "notifications/initialized" })
+  return headers
+}
+
+const heap = async (port: number) => Number((await post(port, {}, undefined, "/__heap")).body)
+
+const run = async (server: Server, mode: Mode) => {
+  process.stderr.write(`${server.name} (${mode})...\n`)
+  const { pid, port, stop } = await start(server, mode)
+  const headers = await openSession(port, server.accept(mode))
+  let id = 1
+  const call = async () => {
+    const began = performance.now()
+    const reply = await post(port, headers, { jsonrpc: "2.0", id: id++, method: "tools/call", params: { name: "echo", arguments: { text: "hello world" } } })
+    if (reply.status !== 200 || !reply.body.includes("hello world")) throw new Error(`bad reply: ${reply.status} ${reply.body}`)
+    return performance.now() - began
+  }
+  await measure(pid, WARMUP, IN_FLIGHT, call)
+  const sequential: Array<Phase> = []
+  const concurrent: Array<Phase> = []
+  for (let round = 0; round < ROUNDS; round++) {
+    sequential.push(await measure(pid, SEQUENTIAL, 1, call))
+    concurrent.push(await measure(pid, CONCURRENT, IN_FLIGHT, call))
+  }
+  stop()
+  return { sequential: median(sequential), concurrent: median(concurrent) }
+}
+
+/** Heap growth per idle session: the slope over `count` sessions, after a forced GC each side. */
+const heapPerSession = async (server: Server, count: number) => {
+  const { port, stop } = await start(server, "json")
+  await openSession(port, server.accept("json"))
+  const before = await heap(port)
+  for (let i = 0; i < count; i++) await openSession(port, server.accept("json"))
+  const after = await heap(port)
+  stop()
+  return (after - before) / count
+}
+
+const main = async () => {
+  await bundle("bench/servers/effect-http.ts", ".bench/effect-http.mjs")
+  process.stdout.write(
+    `HTTP tools/call: ${SEQUENTIAL} sequential, ${CONCURRENT} at ${IN_FLIGHT} in flight, median of ${ROUNDS} rounds\n\n`
+  )
+  const results: Array<{ name: string; mode: Mode; sequential: Phase; concurrent: Phase }> = []
+  for (const server of servers) {
+    for (const mode of server.modes) results.push({ name: server.name, mode, ...(await run(server, mode)) })
+  }
+  process.stdout.write(tableHeader)
+  for (const r of results) {
+    process.stdout.write(tableRow(r.name, `${r.mode} sequential`, r.sequential))
+    process.stdout.write(tableRow(r.name, `${r.mode} ${IN_FLIGHT} in flight`, r.concurrent))
+  }
+  process.stdout.write("\nmcp-effect / official SDK, CPU per call (target ≤ 0.5x):\n")
+  for (const mode of ["json", "sse"] as const) {
+    const ours = results.find((r) => r.name === "mcp-effect" && r.mode === mode)!
+    const sdk = results.find((r) => r.name === "official SDK" && r.mode === mode)!
+    process.stdout.write(
+      `  ${mode.padEnd(4)} sequential ${(ours.sequential.cpuPerCall / sdk.sequential.cpuPerCall).toFixed(2)}x, ` +
+        `${IN_FLIGHT} in flight ${(ours.concurrent.cpuPerCall / sdk.concurrent.cpuPerCall).toFixed(2)}x\n`
+    )
+  }
+  const oursHeap = await heapPerSession(servers[0]!, SESSIONS)
+  const sdkHeap = await heapPerSession(servers[1]!, SESSIONS)
+  process.stdout.write(
+    `\nheap per idle session (slope over ${SESSIONS}, after GC): mcp-effect ${(oursHeap / 1024).toFixed(2)} KB, ` +
+      `official SDK ${(sdkHeap / 1024).toFixed(2)} KB (target ≤ 2 KB)\n`
+  )
+  const { port, stop } = await start(servers[0]!, "json")
+  let held = 0
+  try {
+    for (; held < MANY; held++) await openSession(port, servers[0]!.accept("json"))
+    const check = await post(port, await openSession(port, servers[0]!.accept("json")), {
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "echo", arguments: { text: "hello world" } }
+    })
+    process.stdout.write(
+      `${MANY.toLocaleString("en")} idle sessions in one mcp-effect process: ${check.status === 200 ? "held, and still serving" : `failed (${check.status})`}; ` +
+        `heap ${((await heap(port)) / 1024 / 1024).toFixed(1)} MB\n`
+    )
+  } catch (e) {
+    process.stdout.write(`${MANY} idle sessions: failed after ${held}: ${e instanceof Error ? e.message : String(e)}\n`)
+  } finally {
+    stop()
+  }
+  agent.destroy()
+}
+
+main()
