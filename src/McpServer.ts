@@ -29,7 +29,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Either, FiberRef, HashSet, Layer, ParseResult, Schema } from "effect"
+import { Context, Effect, Either, FiberRef, HashSet, Layer, ParseResult, Runtime, Schema } from "effect"
 import type { Scope } from "effect"
 import type * as Completion from "./Completion.js"
 import type { DefinitionError } from "./McpError.js"
@@ -432,43 +432,58 @@ export const make = (options: Options): Effect.Effect<Service> =>
     ])
 
     const connect = (transport: Transport, runOptions?: RunOptions) =>
-        Effect.gen(function*() {
-          // The peer reads nothing before `run`, so its handlers may close over the session made after it.
-          let session: Session
-          const stateless = runOptions?.initialized !== undefined
-          const peer = yield* Peer.make(transport, {
-            onRequest: (request) => {
-              const handler = methods.get(request.method)
-              if (handler === undefined) return undefined
-              if (!session.initialized && !stateless && !ALWAYS_ALLOWED.has(request.method)) {
-                return McpError.invalidRequest(`the session is not initialized; send initialize before ${request.method}`)
-              }
-              const ctx = new ServerRequestContext(session, request, server)
-              const answer = handler(request.params, ctx)
-              return Effect.isEffect(answer)
-                ? Peer.withContext(answer, Context.make(RequestContext.RequestContext, ctx))
-                : answer
-            },
-            acceptsBatch: () => session.initialized && session.protocolVersion === "2025-03-26"
-          }).pipe(
-            // Effect.log* inside handlers reaches the client as notifications/message.
-            Effect.locallyWith(FiberRef.currentLoggers, HashSet.add(RequestContext.clientLogger))
+      // Effect.log* inside handlers reaches the client as notifications/message.
+      Effect.runtime<never>().pipe(
+        Effect.locallyWith(FiberRef.currentLoggers, HashSet.add(RequestContext.clientLogger)),
+        Effect.flatMap((runtime) => {
+          const session = openSession(transport, runOptions, runtime)
+          return Effect.as(
+            Effect.addFinalizer(() =>
+              Effect.suspend(() => {
+                sessions.delete(session)
+                return session.peer.shutdown
+              })
+            ),
+            { receiver: session.peer.receiver, run: session.peer.run }
           )
-          session = {
-            id: runOptions?.sessionId,
-            initialized: false,
-            protocolVersion: runOptions?.initialized?.protocolVersion ?? McpSchema.LATEST_PROTOCOL_VERSION,
-            clientInfo: undefined,
-            clientCapabilities: {},
-            logLevel: undefined,
-            subscriptions: new Set(),
-            peer,
-            transport
-          }
-          sessions.add(session)
-          yield* Effect.addFinalizer(() => Effect.sync(() => sessions.delete(session)))
-          return { receiver: peer.receiver, run: peer.run }
         })
+      )
+
+    /** A plain function, so that an idle session holds only what it needs. */
+    const openSession = (
+      transport: Transport,
+      runOptions: RunOptions | undefined,
+      runtime: Runtime.Runtime<never>
+    ): Session & { readonly peer: ReturnType<typeof Peer.unsafeMake> } => {
+      const stateless = runOptions?.initialized !== undefined
+      // The peer reads nothing before it receives, so its handlers may close over the session made after it.
+      const peer = Peer.unsafeMake(transport, {
+        onRequest: (request) => {
+          const handler = methods.get(request.method)
+          if (handler === undefined) return undefined
+          if (!session.initialized && !stateless && !ALWAYS_ALLOWED.has(request.method)) {
+            return McpError.invalidRequest(`the session is not initialized; send initialize before ${request.method}`)
+          }
+          const ctx = new ServerRequestContext(session, request, server)
+          const answer = handler(request.params, ctx)
+          return Effect.isEffect(answer) ? Peer.withContext(answer, Context.make(RequestContext.RequestContext, ctx)) : answer
+        },
+        acceptsBatch: () => session.initialized && session.protocolVersion === "2025-03-26"
+      }, runtime)
+      const session = {
+        id: runOptions?.sessionId,
+        initialized: false,
+        protocolVersion: runOptions?.initialized?.protocolVersion ?? McpSchema.LATEST_PROTOCOL_VERSION,
+        clientInfo: undefined,
+        clientCapabilities: {},
+        logLevel: undefined,
+        subscriptions: new Set<string>(),
+        peer,
+        transport
+      }
+      sessions.add(session)
+      return session
+    }
 
     const run = (transport: Transport, runOptions?: RunOptions) =>
       Effect.scoped(Effect.flatMap(connect(transport, runOptions), (connection) => connection.run))

@@ -156,8 +156,23 @@ const progressTokenOf = (params: Record<string, unknown> | undefined): ProgressT
  * scope's closing interrupts every handler still running.
  */
 export const make = (transport: Transport, handlers: Handlers): Effect.Effect<Peer, never, Scope.Scope> =>
-  Effect.gen(function*() {
-    const runtime = yield* Effect.runtime<never>()
+  Effect.flatMap(Effect.runtime<never>(), (runtime) => {
+    const peer = unsafeMake(transport, handlers, runtime)
+    return Effect.as(Effect.addFinalizer(() => peer.shutdown), peer)
+  })
+
+/**
+ * Makes a peer whose handlers run on `runtime`, outside any scope: the caller
+ * runs `shutdown` when the connection ends. A plain function rather than an
+ * `Effect.gen`, so that an idle peer holds its closures and nothing more
+ * (servers keep thousands of idle HTTP sessions).
+ */
+export const unsafeMake = (
+  transport: Transport,
+  handlers: Handlers,
+  runtime: Runtime.Runtime<never>
+): Peer & { readonly shutdown: Effect.Effect<void> } => {
+  {
     const runFork = Runtime.runFork(runtime)
     const inFlight = new Map<RequestId, InFlight>()
     const pending = new Map<RequestId, Pending>()
@@ -350,6 +365,7 @@ export const make = (transport: Transport, handlers: Handlers): Effect.Effect<Pe
     }
 
     const shutdown = Effect.suspend(() => {
+      if (closed) return Effect.void
       closed = true
       for (const entry of pending.values()) {
         Deferred.unsafeDone(entry.deferred, Exit.fail(new ConnectionClosedError({ method: entry.method })))
@@ -364,7 +380,6 @@ export const make = (transport: Transport, handlers: Handlers): Effect.Effect<Pe
       return Fiber.interruptAll(fibers)
     })
 
-    yield* Effect.addFinalizer(() => shutdown)
 
     const awaitAnswer = (entry: Pending, options: RequestOptions | undefined) => {
       const answer = Deferred.await(entry.deferred)
@@ -433,13 +448,15 @@ export const make = (transport: Transport, handlers: Handlers): Effect.Effect<Pe
     const notify: Peer["notify"] = (method, params, related) =>
       send(params === undefined ? { jsonrpc: "2.0", method } : { jsonrpc: "2.0", method, params }, related)
 
-    const run = transport.run(receiver).pipe(Effect.ensuring(shutdown))
-
     return {
-      run,
+      get run() {
+        return transport.run(receiver).pipe(Effect.ensuring(shutdown))
+      },
       request,
       notify,
       isActive: (id) => inFlight.has(id),
-      receiver
+      receiver,
+      shutdown
     }
-  })
+  }
+}
