@@ -72,7 +72,7 @@ export interface Resource<R = never> {
   readonly read: (uri: string) => Effect.Effect<McpSchema.ReadResourceResult, McpError, R | RequestContext>
 }
 
-/** A resource template: any URI its pattern matches. */
+/** A resource template: every URI its pattern matches. */
 export interface Template<R = never> {
   readonly _tag: "Template"
   readonly uriTemplate: UriTemplate.UriTemplate
