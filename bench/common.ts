@@ -78,7 +78,7 @@ export const tableHeader =
   "--------------|-------------------|-----------|-----------|-----------|------------\n"
 
 export const tableRow = (name: string, mode: string, phase: Phase) =>
-  `${name.padEnd(13)} | ${mode.padEnd(17)} |${fmt(phase.throughput)}  |${fmt(phase.p50)}  |${fmt(phase.p99)}  |${fmt(phase.cpuPerCall, 1)}\n`
+  `${name.padEnd(14)}| ${mode.padEnd(17)} |${fmt(phase.throughput)}  |${fmt(phase.p50)}  |${fmt(phase.p99)}  |${fmt(phase.cpuPerCall, 1)}\n`
 
 /**
  * Bundles one of our TypeScript bench servers to plain JavaScript (as the SDK ships), so that no loader runs in

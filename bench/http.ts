@@ -1,6 +1,7 @@
 /**
  * Streamable HTTP `tools/call` benchmark: mcp-effect against the official
- * TypeScript SDK (and a bare node:http endpoint as a floor), driven by the
+ * TypeScript SDK (and, as floors, a bare node:http endpoint and the cheapest
+ * answer an @effect/platform server can give), driven by the
  * same keep-alive client in the same run.
  *
  * For JSON and SSE response modes, sequentially and with 64 in flight, it
@@ -47,6 +48,12 @@ const servers: ReadonlyArray<Server> = [
     args: (mode) => ["--expose-gc", "bench/servers/sdk-http.mjs", ...(mode === "json" ? ["--json"] : [])],
     accept: () => "application/json, text/event-stream",
     modes: ["json", "sse"]
+  },
+  {
+    name: "platform floor",
+    args: () => [".bench/platform-floor.mjs"],
+    accept: () => "application/json",
+    modes: ["json"]
   },
   {
     name: "bare node:http",
@@ -152,6 +159,7 @@ const heapPerSession = async (server: Server, count: number) => {
 
 const main = async () => {
   await bundle("bench/servers/effect-http.ts", ".bench/effect-http.mjs")
+  await bundle("bench/servers/platform-floor.ts", ".bench/platform-floor.mjs")
   process.stdout.write(
     `HTTP tools/call: ${SEQUENTIAL} sequential, ${CONCURRENT} at ${IN_FLIGHT} in flight, median of ${ROUNDS} rounds\n\n`
   )
