@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber, Layer, Queue, Ref, Schema, Scope } from "effect"
-import { McpClient, McpServer, RequestContext, StreamableHttpClient, Tool } from "mcp-effect"
+import { EventStore, McpClient, McpServer, RequestContext, StreamableHttpClient, Tool } from "mcp-effect"
 import { TestServer } from "./fixtures.js"
 import { initializeBody, JSON_AND_SSE, openSession, promise, raw, serveHttp, sseMessages } from "./httpHelpers.js"
 
@@ -57,6 +57,15 @@ describe("Streamable HTTP: POST", () => {
       expect(messages[2].result.content[0].text).toBe("chatted")
       const ids = sseMessages(sse.body).map((m) => m.id)
       expect(new Set(ids).size).toBe(ids.length)
+    }))
+
+  it.scopedLive("primes by the session's negotiated version, not by the request's version header", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serveHttp(Server)
+      const { headers } = yield* promise(() => openSession(url, "2025-11-25"))
+      const sse = yield* promise(() =>
+        raw(url, { headers: { ...headers, "mcp-protocol-version": "2025-03-26" }, body: call(1, "chatty") }))
+      expect(sse.body).toMatch(/^id: \S+\/0\nretry: /)
     }))
 
   it.scopedLive("sends no priming event to sessions before 2025-11-25", () =>
@@ -208,6 +217,39 @@ describe("Streamable HTTP: sessions", () => {
       expect(noAccept.status).toBe(406)
     }))
 
+  it.scopedLive("carries resources/updated for subscribed resources on the GET stream", () =>
+    Effect.gen(function*() {
+      const Touch = McpServer.tool("touch", { description: "Updates the readme" }, () =>
+        Effect.as(McpServer.notifyResourceUpdated("file:///readme.md"), "touched"))
+      const { url } = yield* serveHttp(Layer.provideMerge(Touch, Server))
+      const { headers } = yield* promise(() => openSession(url))
+      yield* promise(() => raw(url, { headers, body: { jsonrpc: "2.0", id: 1, method: "resources/subscribe", params: { uri: "file:///readme.md" } } }))
+      const get = raw(url, { method: "GET", headers: { ...headers, accept: "text/event-stream" }, until: "resources/updated" })
+      yield* Effect.sleep("100 millis")
+      yield* promise(() => raw(url, { headers, body: call(2, "touch") }))
+      const stream = yield* promise(() => get)
+      expect(sseMessages(stream.body).map((m) => m.message)).toContainEqual({
+        jsonrpc: "2.0",
+        method: "notifications/resources/updated",
+        params: { uri: "file:///readme.md" }
+      })
+    }))
+
+  it.scopedLive("keeps events in the EventStore in context, which is pluggable", () =>
+    Effect.gen(function*() {
+      const appended = yield* Ref.make(0)
+      const memory = EventStore.makeMemory()
+      const Counting = Layer.succeed(EventStore.EventStore, {
+        ...memory,
+        append: (streamId, message) => Effect.zipRight(Ref.update(appended, (n) => n + 1), memory.append(streamId, message))
+      })
+      const { url } = yield* serveHttp(Layer.provideMerge(Server, Counting))
+      const { headers } = yield* promise(() => openSession(url))
+      yield* promise(() => raw(url, { headers, body: call(1, "chatty") }))
+      // The log message and the response went out on the SSE stream, so both were stored.
+      expect(yield* Ref.get(appended)).toBe(2)
+    }))
+
   it.scopedLive("sends SSE keep-alive comments", () =>
     Effect.gen(function*() {
       const { url } = yield* serveHttp(Server, { keepAliveInterval: "100 millis" })
@@ -323,4 +365,50 @@ describe("StreamableHttpClient", () => {
       const error = yield* Fiber.join(fiber)
       expect(error).toMatchObject({ message: expect.stringMatching(/Session not found/) })
     }))
+
+  it.scopedLive("sends DELETE when its scope closes", () =>
+    Effect.gen(function*() {
+      let sessionHeaders: Record<string, string> = {}
+      const Who = McpServer.tool("who", { description: "session id" }, () =>
+        Effect.map(RequestContext.current, (ctx) => ctx.sessionId ?? "none"))
+      const served = yield* serveHttp(Layer.provideMerge(Who, Server))
+      yield* Effect.scoped(Effect.gen(function*() {
+        const client = yield* StreamableHttpClient.connect(served.url)
+        const id = (yield* client.callTool("who")).content[0]
+        sessionHeaders = { ...JSON_AND_SSE, "mcp-session-id": id?.type === "text" ? id.text : "" }
+      }))
+      const after = yield* promise(() => raw(served.url, { headers: sessionHeaders, body: call(1, "add", { a: 1, b: 1 }) }))
+      expect(after.status).toBe(404)
+    }))
+})
+
+describe("NodeHttp", () => {
+  it.scopedLive("binds to 127.0.0.1 by default", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serveHttp(Server)
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/)
+    }))
+
+  it("npm start -- --http serves the demo server and prints its URL", async () => {
+    const { spawn } = await import("node:child_process")
+    const child = spawn(process.execPath, ["--import", "tsx", "examples/demo-server.ts", "--http", "--port", "0"], {
+      stdio: ["ignore", "ignore", "pipe"]
+    })
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let text = ""
+        child.stderr.on("data", (chunk) => {
+          text += chunk
+          const match = /(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(text)
+          if (match) resolve(match[1]!)
+        })
+        child.on("exit", () => reject(new Error(`exited: ${text}`)))
+      })
+      const { headers } = await openSession(url)
+      const response = await raw(url, { headers, body: call(1, "add", { a: 2, b: 3 }) })
+      expect(JSON.parse(response.body).result.structuredContent).toEqual({ result: 5 })
+    } finally {
+      child.kill()
+    }
+  }, 30_000)
 })
