@@ -32,8 +32,7 @@
 import { Context, Effect, Either, FiberRef, HashSet, Layer, ParseResult, Runtime, Schema } from "effect"
 import type { Scope } from "effect"
 import type * as Completion from "./Completion.js"
-import type { DefinitionError } from "./McpError.js"
-import { McpError } from "./McpError.js"
+import { DefinitionError, McpError } from "./McpError.js"
 import * as McpSchema from "./McpSchema.js"
 import * as Peer from "./Peer.js"
 import * as Prompt from "./Prompt.js"
@@ -163,7 +162,7 @@ class ServerRequestContext implements RequestContext.Service {
   }
   get meta() {
     const meta = this.incoming.params?._meta
-    return typeof meta === "object" && meta !== null ? (meta as Record<string, unknown>) : undefined
+    return isRecord(meta) ? meta : undefined
   }
   get progressToken() {
     return this.incoming.progressToken
@@ -242,6 +241,12 @@ const sendLog = (
 type Answer = Effect.Effect<unknown, McpError, RequestContext.RequestContext> | Peer.WithContext | McpError
 
 type Handler = (params: Record<string, unknown> | undefined, ctx: ServerRequestContext) => Answer
+
+const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+
+/** What `Resource.make` and `Prompt.make` throw for a malformed definition. */
+const asDefinitionError = (e: unknown): DefinitionError =>
+  e instanceof DefinitionError ? e : new DefinitionError({ message: e instanceof Error ? e.message : String(e) })
 
 /** A registered definition with the services it was registered with. */
 interface Registered<A> {
@@ -602,7 +607,7 @@ export const resource = <const U extends string, P extends Resource.VariableSche
 ): Layer.Layer<never, DefinitionError, McpServer | Exclude<R, RequestContext.RequestContext>> =>
   Layer.effectDiscard(Effect.flatMap(Effect.try({
     try: () => Resource.make(uri, options, handler),
-    catch: (e) => e as DefinitionError
+    catch: asDefinitionError
   }), addResource))
 
 /**
@@ -624,7 +629,7 @@ export const prompt = <const P extends Prompt.Parameters = {}, E = never, R = ne
 ): Layer.Layer<never, DefinitionError, McpServer | Exclude<R, RequestContext.RequestContext>> =>
   Layer.effectDiscard(Effect.flatMap(Effect.try({
     try: () => Prompt.make(name, options, handler),
-    catch: (e) => e as DefinitionError
+    catch: asDefinitionError
   }), addPrompt))
 
 /** Serves one session on `transport` with the server in context, until the transport's input ends. */

@@ -83,6 +83,8 @@ const sseEvent = (id: string, message: unknown) => `event: message\nid: ${id}\nd
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
+const isRequestId = (u: unknown): u is McpSchema.RequestId => typeof u === "string" || Number.isInteger(u)
+
 const isResponse = (u: unknown): u is Record<string, unknown> =>
   isRecord(u) && "id" in u && ("result" in u || "error" in u) && !("method" in u)
 
@@ -485,10 +487,10 @@ export const make = (
         }
         const isRequest = typeof body.method === "string" && "id" in body
         const id = body.id
-        if (isRequest && !(typeof id === "string" || Number.isInteger(id))) {
+        if (isRequest && !isRequestId(id)) {
           return jsonRpcError(400, -32600, "Invalid request: id must be a string or an integer")
         }
-        const requestId = isRequest ? (id as McpSchema.RequestId) : undefined
+        const requestId = isRequest && isRequestId(id) ? id : undefined
         if (options.stateless) return yield* handleStateless(request, body, requestId)
 
         if (body.method === "initialize" && requestId !== undefined) return yield* handleInitialize(body, requestId)
@@ -607,9 +609,8 @@ export const make = (
         }
         session.lastActive = Date.now()
         const answers = yield* Effect.forEach(messages, (message) => {
-          if (isRecord(message) && typeof message.method === "string" && "id" in message) {
-            const id = message.id as McpSchema.RequestId
-            return Effect.map(answerRequest(session, message, id, false), (a) => [a.first])
+          if (isRecord(message) && typeof message.method === "string" && isRequestId(message.id)) {
+            return Effect.map(answerRequest(session, message, message.id, false), (a) => [a.first])
           }
           return Effect.sync(() => {
             session.receiver.message(message)

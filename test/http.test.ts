@@ -147,6 +147,25 @@ describe("Streamable HTTP: POST", () => {
       expect(bodies[3].error.code).toBe(-32601)
     }))
 
+  it.scopedLive("accepts batches only on 2025-03-26 sessions", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serveHttp(Server)
+      const modern = yield* promise(() => openSession(url))
+      const refused = yield* promise(() => raw(url, { headers: modern.headers, body: [call(1, "add", { a: 1, b: 1 })] }))
+      expect(refused.status).toBe(400)
+      expect(JSON.parse(refused.body).error.message).toMatch(/batches/)
+      const old = yield* promise(() => openSession(url, "2025-03-26"))
+      const batch = yield* promise(() =>
+        raw(url, {
+          headers: old.headers,
+          body: [call(1, "add", { a: 1, b: 1 }), { jsonrpc: "2.0", method: "notifications/whatever" }, { jsonrpc: "2.0", id: 2, method: "ping" }]
+        }))
+      const answers = JSON.parse(batch.body)
+      expect(answers).toHaveLength(2)
+      expect(answers.find((a: any) => a.id === 1).result.content).toEqual([{ type: "text", text: "{\"result\":2}" }])
+      expect(answers.find((a: any) => a.id === 2).result).toEqual({})
+    }))
+
   it.scopedLive("caps requests in flight per session with 429", () =>
     Effect.gen(function*() {
       const { url } = yield* serveHttp(Server, { maxRequestsPerSession: 2 })
