@@ -288,7 +288,11 @@ const ALWAYS_ALLOWED = new Set(["initialize", "ping"])
 
 /** Makes the server service; {@link layer} is the usual way to provide it. */
 export const make = (options: Options): Effect.Effect<Service> =>
-  Effect.sync(() => {
+  // Sessions run their handlers on the server's runtime, captured once: Effect.log* inside handlers reaches the
+  // client as notifications/message, and no session pays for a runtime of its own.
+  Effect.map(
+    Effect.locallyWith(Effect.runtime<never>(), FiberRef.currentLoggers, HashSet.add(RequestContext.clientLogger)),
+    (runtime) => {
     const info: McpSchema.Implementation = {
       name: options.name,
       version: options.version,
@@ -437,22 +441,18 @@ export const make = (options: Options): Effect.Effect<Service> =>
     ])
 
     const connect = (transport: Transport, runOptions?: RunOptions) =>
-      // Effect.log* inside handlers reaches the client as notifications/message.
-      Effect.runtime<never>().pipe(
-        Effect.locallyWith(FiberRef.currentLoggers, HashSet.add(RequestContext.clientLogger)),
-        Effect.flatMap((runtime) => {
-          const session = openSession(transport, runOptions, runtime)
-          return Effect.as(
-            Effect.addFinalizer(() =>
-              Effect.suspend(() => {
-                sessions.delete(session)
-                return session.peer.shutdown
-              })
-            ),
-            { receiver: session.peer.receiver, run: session.peer.run }
-          )
-        })
-      )
+      Effect.suspend(() => {
+        const session = openSession(transport, runOptions, runtime)
+        return Effect.as(
+          Effect.addFinalizer(() =>
+            Effect.suspend(() => {
+              sessions.delete(session)
+              return session.peer.shutdown
+            })
+          ),
+          { receiver: session.peer.receiver, run: session.peer.run }
+        )
+      })
 
     /** A plain function, so that an idle session holds only what it needs. */
     const openSession = (
@@ -536,7 +536,8 @@ export const make = (options: Options): Effect.Effect<Service> =>
         })
     }
     return server
-  })
+  }
+  )
 
 /**
  * The server service, with nothing registered yet. Compose registrations on

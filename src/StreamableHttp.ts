@@ -39,7 +39,7 @@
  */
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import type { HttpApp } from "@effect/platform"
-import { Duration, Effect, Exit, Layer, Option, Queue, Schedule, Scope, Stream } from "effect"
+import { Duration, Effect, Exit, Layer, Option, Queue, Runtime, Schedule, Scope, Stream } from "effect"
 import * as EventStore from "./EventStore.js"
 import * as McpSchema from "./McpSchema.js"
 import { McpServer } from "./McpServer.js"
@@ -235,6 +235,7 @@ export const make = (
     const server = yield* McpServer
     const store = Option.getOrElse(yield* Effect.serviceOption(EventStore.EventStore), () => EventStore.makeMemory())
     const appScope = yield* Effect.scope
+    const runOnApp = Runtime.runSync(yield* Effect.runtime<never>())
     const sessions = new Map<string, HttpSession>()
     /** Every open session, stateless ones included, for shutdown. */
     const live = new Set<HttpSession>()
@@ -275,11 +276,14 @@ export const make = (
           send: (message, related) => route(session, message, related),
           closeStream: (related) => session.requests.get(related)?.inbox.offer(CLOSE_STREAM)
         }
-        // No fiber per session: messages go straight into the session's receiver.
-        const connection = yield* server.connect(transport, {
-          sessionId: stateless ? undefined : id,
-          ...(stateless ? { initialized: { protocolVersion: protocolVersion ?? McpSchema.LATEST_PROTOCOL_VERSION } } : {})
-        }).pipe(Scope.extend(scope))
+        // No fiber per session: messages go straight into the session's receiver. The session runs on the app's
+        // runtime, not the HTTP request's, which would keep that request (and its socket) alive as long as the session.
+        const connection = runOnApp(
+          server.connect(transport, {
+            sessionId: stateless ? undefined : id,
+            ...(stateless ? { initialized: { protocolVersion: protocolVersion ?? McpSchema.LATEST_PROTOCOL_VERSION } } : {})
+          }).pipe(Scope.extend(scope))
+        )
         session.receiver = connection.receiver
         return session
       })
