@@ -18,12 +18,17 @@ const tools = [{
 
 const router = (request: Peer.IncomingRequest) => {
   switch (request.method) {
-    case "initialize":
+    case "initialize": {
+      const asked = request.params?.protocolVersion
       return Effect.succeed({
-        protocolVersion: McpSchema.LATEST_PROTOCOL_VERSION,
+        // Echo the client's version when we speak it, else offer our latest.
+        protocolVersion: typeof asked === "string" && McpSchema.SUPPORTED_PROTOCOL_VERSIONS.includes(asked)
+          ? asked
+          : McpSchema.LATEST_PROTOCOL_VERSION,
         capabilities: { tools: {} },
         serverInfo: { name: "low-level", version: "1.0.0" }
       })
+    }
     case "ping":
       return Effect.succeed({})
     case "tools/list":
