@@ -72,12 +72,12 @@ export interface Options {
 // ---------------------------------------------------------------------------
 
 const END = Symbol("end")
-type Chunk = string | typeof END
+/** An SSE stream's text, piece by piece, then `END`. */
+export type Chunk = string | typeof END
 
 /** Put in a request's inbox by `closeStream`: the HTTP response ends there, in order with what came before. */
 const CLOSE_STREAM = Symbol("closeStream")
 
-const encoder = new TextEncoder()
 
 const sseEvent = (id: string, message: unknown) => `event: message\nid: ${id}\ndata: ${JSON.stringify(message)}\n\n`
 
@@ -192,8 +192,51 @@ interface HttpSession {
   readonly stateless: boolean
 }
 
+/**
+ * One HTTP request as the app needs it, so that the same logic serves
+ * `@effect/platform`'s `HttpApp` and a plain `node:http` handler.
+ */
+export interface Exchange {
+  readonly method: string
+  /** Lower-case header names. */
+  readonly headers: Readonly<Record<string, string | undefined>>
+  /** The body as text, or `None` when it is larger than `maxBytes`. */
+  readonly text: (maxBytes: number) => Effect.Effect<Option.Option<string>>
+}
+
+/** The app's answer: a whole body, or an SSE stream fed from a queue until `END`. */
+export type Reply =
+  | {
+    readonly _tag: "Full"
+    readonly status: number
+    readonly headers: Readonly<Record<string, string>>
+    readonly body: string
+  }
+  | {
+    readonly _tag: "Stream"
+    readonly headers: Readonly<Record<string, string>>
+    readonly chunks: Queue.Dequeue<Chunk>
+    /** Runs once when the response ends, whether it finished or the client went away. */
+    readonly onClose: () => void
+  }
+
+const full = (status: number, body: string, headers: Readonly<Record<string, string>> = {}): Reply => ({
+  _tag: "Full",
+  status,
+  headers,
+  body
+})
+
+const json = (body: unknown, status = 200, headers: Readonly<Record<string, string>> = {}): Reply =>
+  full(status, JSON.stringify(body), { "content-type": "application/json", ...headers })
+
+const empty = (status: number): Reply => full(status, "")
+
 const jsonRpcError = (status: number, code: number, message: string, id: McpSchema.RequestId | null = null) =>
-  HttpServerResponse.unsafeJson({ jsonrpc: "2.0", id, error: { code, message } }, { status })
+  json({ jsonrpc: "2.0", id, error: { code, message } }, status)
+
+/** The end of an SSE stream's chunks. */
+export { END }
 
 /**
  * Whether the client prefers SSE to JSON, by the Accept header's q-values and
@@ -224,13 +267,13 @@ const NO_RECEIVER: Receiver = { frame: () => {}, message: () => {} }
 const newSessionId = () => crypto.randomUUID()
 
 /**
- * Makes the Streamable HTTP app for the `McpServer` in context. Sessions live
- * in the scope; closing it drains in-flight requests for the grace period,
- * then ends every session.
+ * Makes the app's request handler for the `McpServer` in context, independent
+ * of any HTTP server: `make` wraps it as an `HttpApp`, and `NodeHttp` calls it
+ * straight from `node:http`. Sessions live in the scope.
  */
-export const make = (
+export const makeHandler = (
   options: Options = {}
-): Effect.Effect<HttpApp.Default, never, McpServer | Scope.Scope> =>
+): Effect.Effect<(request: Exchange) => Effect.Effect<Reply>, never, McpServer | Scope.Scope> =>
   Effect.gen(function*() {
     const server = yield* McpServer
     const store = Option.getOrElse(yield* Effect.serviceOption(EventStore.EventStore), () => EventStore.makeMemory())
@@ -375,26 +418,24 @@ export const make = (
         : ""
 
     /** An SSE response fed by `sink`; the stream detaches when the client goes away. */
+    /** An SSE reply fed by `sink`; the stream detaches when the client goes away. */
     const sseResponse = (
       stream: EventStream,
       sink: Queue.Queue<Chunk>,
       headers: Record<string, string>,
       onClose: () => void = () => {}
-    ) => {
+    ): Reply => {
       openSinks.add(sink)
-      const body = Stream.fromQueue(sink).pipe(
-        Stream.takeWhile((chunk): chunk is string => chunk !== END),
-        Stream.map((text) => encoder.encode(text)),
-        Stream.ensuring(Effect.sync(() => {
+      return {
+        _tag: "Stream",
+        headers: { "content-type": "text/event-stream", "cache-control": "no-cache", ...headers },
+        chunks: sink,
+        onClose: () => {
           openSinks.delete(sink)
           stream.detach(sink)
           onClose()
-        }))
-      )
-      return HttpServerResponse.stream(body, {
-        contentType: "text/event-stream",
-        headers: { "cache-control": "no-cache", "connection": "keep-alive", ...headers }
-      })
+        }
+      }
     }
 
     const newSink = (session: HttpSession, stream: EventStream) => {
@@ -420,14 +461,11 @@ export const make = (
       return undefined
     }
 
-    const readBody = (request: HttpServerRequest.HttpServerRequest) =>
+    const readBody = (request: Exchange) =>
       Effect.gen(function*() {
         const length = Number(request.headers["content-length"] ?? "0")
         if (length > maxBody) return { _tag: "TooLarge" as const }
-        const text = yield* request.text.pipe(
-          HttpServerRequest.withMaxBodySize(Option.some(maxBody)),
-          Effect.option
-        )
+        const text = yield* request.text(maxBody)
         if (Option.isNone(text)) return { _tag: "TooLarge" as const }
         if (Buffer.byteLength(text.value) > maxBody) return { _tag: "TooLarge" as const }
         try {
@@ -469,7 +507,7 @@ export const make = (
         return { first, stream, complete: false }
       })
 
-    const handlePost = (request: HttpServerRequest.HttpServerRequest) =>
+    const handlePost = (request: Exchange) =>
       Effect.gen(function*() {
         const accept = request.headers["accept"]
         const acceptsJson = accepts(accept, "application/json")
@@ -512,7 +550,7 @@ export const make = (
         if (versionError !== undefined) return jsonRpcError(400, -32000, `Bad Request: ${versionError}`, requestId ?? null)
         if (requestId === undefined) {
           session.receiver.message(body)
-          return HttpServerResponse.empty({ status: 202 })
+          return empty(202)
         }
         if (session.requests.has(requestId)) {
           return jsonRpcError(409, -32600, `Invalid request: id ${JSON.stringify(requestId)} is already used by a request in flight`, requestId)
@@ -540,16 +578,17 @@ export const make = (
         if (answer.complete) {
           yield* onDone
           if (stream === undefined || !prefersSse(accept)) {
-            return HttpServerResponse.unsafeJson(answer.first, { headers: sessionHeaders(session) })
+            return json(answer.first, 200, sessionHeaders(session))
           }
           // SSE asked for and the answer already here: the whole stream is one event, sent as one body.
           const id = yield* store.append(stream.streamId, answer.first)
-          return HttpServerResponse.text(primer(session, stream) + sseEvent(id, answer.first), {
-            contentType: "text/event-stream",
-            headers: { "cache-control": "no-cache", ...sessionHeaders(session) }
+          return full(200, primer(session, stream) + sseEvent(id, answer.first), {
+            "content-type": "text/event-stream",
+            "cache-control": "no-cache",
+            ...sessionHeaders(session)
           })
         }
-        if (stream === undefined) return HttpServerResponse.empty({ status: 500 })
+        if (stream === undefined) return empty(500)
         session.streams.set(stream.streamId, stream)
         const sink = newSink(session, stream)
         stream.sink = sink
@@ -580,16 +619,16 @@ export const make = (
         if (!isRecord(response) || !isRecord(response.result)) {
           // A failed initialize leaves nothing behind.
           yield* closeSession(session)
-          return HttpServerResponse.unsafeJson(response, { status: 400 })
+          return json(response, 400)
         }
         const version = response.result.protocolVersion
         session.protocolVersion = typeof version === "string" ? version : McpSchema.LATEST_PROTOCOL_VERSION
         sessions.set(session.id, session)
-        return HttpServerResponse.unsafeJson(response, { headers: sessionHeaders(session) })
+        return json(response, 200, sessionHeaders(session))
       })
 
     const handleStateless = (
-      request: HttpServerRequest.HttpServerRequest,
+      request: Exchange,
       body: Record<string, unknown>,
       requestId: McpSchema.RequestId | undefined
     ) =>
@@ -598,14 +637,14 @@ export const make = (
         if (header !== undefined && !McpSchema.SUPPORTED_PROTOCOL_VERSIONS.includes(header)) {
           return jsonRpcError(400, -32000, `Bad Request: unsupported MCP-Protocol-Version ${JSON.stringify(header)}`, requestId ?? null)
         }
-        if (requestId === undefined) return HttpServerResponse.empty({ status: 202 })
+        if (requestId === undefined) return empty(202)
         const session = yield* openSession(true, header ?? McpSchema.LATEST_PROTOCOL_VERSION)
         // The fresh context lives as long as its one request.
         const close = Effect.sync(() => fork(closeSession(session), appScope))
         return yield* respond(session, body, requestId, request.headers["accept"], Effect.asVoid(close))
       })
 
-    const handleBatch = (request: HttpServerRequest.HttpServerRequest, messages: ReadonlyArray<unknown>) =>
+    const handleBatch = (request: Exchange, messages: ReadonlyArray<unknown>) =>
       Effect.gen(function*() {
         const session = sessions.get(request.headers["mcp-session-id"] ?? "")
         if (session === undefined || session.protocolVersion !== "2025-03-26") {
@@ -623,13 +662,13 @@ export const make = (
         }, { concurrency: "unbounded" })
         const responses = answers.flat()
         return responses.length === 0
-          ? HttpServerResponse.empty({ status: 202 })
-          : HttpServerResponse.unsafeJson(responses, { headers: sessionHeaders(session) })
+          ? empty(202)
+          : json(responses, 200, sessionHeaders(session))
       })
 
     // --- GET -------------------------------------------------------------
 
-    const handleGet = (request: HttpServerRequest.HttpServerRequest) =>
+    const handleGet = (request: Exchange) =>
       Effect.gen(function*() {
         if (options.stateless) return jsonRpcError(405, -32000, "Method Not Allowed: a stateless server has no GET stream")
         if (!accepts(request.headers["accept"], "text/event-stream")) {
@@ -689,7 +728,7 @@ export const make = (
 
     // --- DELETE ----------------------------------------------------------
 
-    const handleDelete = (request: HttpServerRequest.HttpServerRequest) =>
+    const handleDelete = (request: Exchange) =>
       Effect.gen(function*() {
         if (options.stateless) return jsonRpcError(405, -32000, "Method Not Allowed: a stateless server has no sessions")
         const sessionId = request.headers["mcp-session-id"]
@@ -697,28 +736,65 @@ export const make = (
         const session = sessions.get(sessionId)
         if (session === undefined) return jsonRpcError(404, -32001, "Session not found")
         yield* closeSession(session)
-        return HttpServerResponse.empty({ status: 200 })
+        return empty(200)
       })
 
-    const app: HttpApp.Default = Effect.gen(function*() {
-      const request = yield* HttpServerRequest.HttpServerRequest
+    const handle = (request: Exchange): Effect.Effect<Reply> => {
       const refused = HttpSecurity.check(request.headers, options.dnsRebinding)
-      if (refused !== undefined) return jsonRpcError(403, -32000, `Forbidden: ${refused}`)
+      if (refused !== undefined) return Effect.succeed(jsonRpcError(403, -32000, `Forbidden: ${refused}`))
       switch (request.method) {
         case "POST":
-          return yield* handlePost(request)
+          return handlePost(request)
         case "GET":
-          return yield* handleGet(request)
+          return handleGet(request)
         case "DELETE":
-          return yield* handleDelete(request)
-        default:
-          return jsonRpcError(405, -32000, `Method Not Allowed: ${request.method}`).pipe(
-            HttpServerResponse.setHeader("allow", options.stateless ? "POST" : "GET, POST, DELETE")
-          )
+          return handleDelete(request)
+        default: {
+          const refusal = jsonRpcError(405, -32000, `Method Not Allowed: ${request.method}`)
+          const allow = options.stateless ? "POST" : "GET, POST, DELETE"
+          return Effect.succeed({ ...refusal, headers: { ...refusal.headers, allow } })
+        }
       }
-    })
-    return app
+    }
+    return handle
   })
+
+/**
+ * Makes the Streamable HTTP app for the `McpServer` in context, as an
+ * `HttpApp` to mount in an `HttpRouter`. Sessions live in the scope; closing
+ * it drains in-flight requests for the grace period, then ends every session.
+ */
+export const make = (options: Options = {}): Effect.Effect<HttpApp.Default, never, McpServer | Scope.Scope> =>
+  Effect.map(makeHandler(options), (handle) =>
+    Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+      Effect.map(
+        handle({
+          method: request.method,
+          headers: request.headers,
+          text: (maxBytes) =>
+            request.text.pipe(HttpServerRequest.withMaxBodySize(Option.some(maxBytes)), Effect.option)
+        }),
+        toResponse
+      )))
+
+const encoder = new TextEncoder()
+
+/** A reply as an `@effect/platform` response. */
+const toResponse = (reply: Reply): HttpServerResponse.HttpServerResponse => {
+  if (reply._tag === "Full") {
+    const { "content-type": contentType, ...headers } = reply.headers
+    return reply.body === "" && contentType === undefined
+      ? HttpServerResponse.empty({ status: reply.status, headers })
+      : HttpServerResponse.text(reply.body, { status: reply.status, headers, contentType: contentType ?? "text/plain" })
+  }
+  const { "content-type": contentType, ...headers } = reply.headers
+  const body = Stream.fromQueue(reply.chunks).pipe(
+    Stream.takeWhile((chunk): chunk is string => chunk !== END),
+    Stream.map((text) => encoder.encode(text)),
+    Stream.ensuring(Effect.sync(reply.onClose))
+  )
+  return HttpServerResponse.stream(body, { contentType: contentType ?? "text/event-stream", headers })
+}
 
 /**
  * Builds a server layer in the scope and returns its Streamable HTTP app, to
