@@ -20,13 +20,13 @@
  *
  * @since 0.1.0
  */
-import { HttpRouter, HttpServer } from "@effect/platform"
-import type { HttpServerError } from "@effect/platform"
+import { HttpRouter, HttpServerError } from "@effect/platform"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Effect, Layer } from "effect"
-import type { Scope } from "effect"
+import { Effect, Exit, FiberId, Layer, Option, Queue, Runtime } from "effect"
+import type { Fiber, Scope } from "effect"
 import { createServer } from "node:http"
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http"
 import * as LegacySse from "../LegacySse.js"
 import type { McpServer } from "../McpServer.js"
 import * as StreamableHttp from "../StreamableHttp.js"
@@ -60,27 +60,120 @@ export const serve = <E, R>(
 ): Effect.Effect<Served, E | HttpServerError.ServeError, Scope.Scope | R> =>
   Effect.gen(function*() {
     const path = options.path ?? "/mcp"
-    // The HTTP server first, so that it closes last: on shutdown the app drains and ends its sessions
-    // (answering every open request) before the listener waits for connections to finish.
+    const host = options.host ?? "127.0.0.1"
+    // Requests are routed here once the app exists; the listener comes first so that it closes last: on shutdown
+    // the app drains and ends its sessions (answering every open request) before the listener waits for connections.
+    let route: (request: IncomingMessage, response: ServerResponse) => void = (_, response) => {
+      response.writeHead(503).end()
+    }
     // No request timeout: SSE streams stay open, kept alive by comments.
-    const httpServer = yield* NodeHttpServer.make(() => createServer({ requestTimeout: 0 }), {
-      port: options.port ?? 3000,
-      host: options.host ?? "127.0.0.1"
-    })
+    const nodeServer = createServer({ requestTimeout: 0 }, (request, response) => route(request, response))
+    yield* Effect.acquireRelease(
+      Effect.async<void, HttpServerError.ServeError>((resume) => {
+        nodeServer.once("error", (cause) => resume(Effect.fail(new HttpServerError.ServeError({ cause }))))
+        nodeServer.listen(options.port ?? 3000, host, () => resume(Effect.void))
+      }),
+      () =>
+        Effect.async<void>((resume) => {
+          nodeServer.close(() => resume(Effect.void))
+        })
+    )
     const context = yield* Layer.build(server)
-    const mcp = yield* StreamableHttp.make(options).pipe(Effect.provide(context))
-    let router = HttpRouter.empty.pipe(HttpRouter.all(path, mcp))
+    const handle = yield* StreamableHttp.makeHandler(options).pipe(Effect.provide(context))
+    let fallback: (request: IncomingMessage, response: ServerResponse) => void = (_, response) => {
+      response.writeHead(404, { "content-type": "text/plain" }).end("Not Found")
+    }
     if (options.legacySse) {
       const legacy = yield* LegacySse.make({ dnsRebinding: options.dnsRebinding }).pipe(Effect.provide(context))
-      router = router.pipe(HttpRouter.get("/sse", legacy.sse), HttpRouter.post("/messages", legacy.messages))
+      fallback = yield* NodeHttpServer.makeHandler(
+        HttpRouter.empty.pipe(HttpRouter.get("/sse", legacy.sse), HttpRouter.post("/messages", legacy.messages))
+      )
     }
-    yield* HttpServer.serveEffect(router).pipe(Effect.provideService(HttpServer.HttpServer, httpServer))
-    const address = httpServer.address
-    const port = address._tag === "TcpAddress" ? address.port : 0
-    const host = options.host ?? "127.0.0.1"
+    const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+    route = (request, response) => {
+      const url = request.url ?? "/"
+      const query = url.indexOf("?")
+      if ((query === -1 ? url : url.slice(0, query)) !== path) return fallback(request, response)
+      // The MCP endpoint is served straight from node:http: no router, no per-request platform machinery.
+      const fiber = runFork(handle(exchangeOf(request)))
+      fiber.addObserver((exit) => {
+        if (Exit.isSuccess(exit)) writeReply(response, exit.value, runFork)
+        else if (!response.headersSent) response.writeHead(500).end()
+      })
+      response.once("close", () => {
+        if (!response.writableEnded) fiber.unsafeInterruptAsFork(FiberId.none)
+      })
+    }
+    const address = nodeServer.address()
+    const port = typeof address === "object" && address !== null ? address.port : 0
     const urlHost = host.includes(":") ? `[${host}]` : host
     return { url: `http://${urlHost}:${port}${path}`, port }
   })
+
+/** Node's headers as the app reads them: repeated values joined, as HTTP allows. */
+const headersOf = (headers: IncomingHttpHeaders): Record<string, string | undefined> => {
+  const out: Record<string, string | undefined> = {}
+  for (const name in headers) {
+    const value = headers[name]
+    out[name] = Array.isArray(value) ? value.join(", ") : value
+  }
+  return out
+}
+
+const exchangeOf = (request: IncomingMessage): StreamableHttp.Exchange => ({
+  method: request.method ?? "GET",
+  headers: headersOf(request.headers),
+  text: (maxBytes) =>
+    Effect.async<Option.Option<string>>((resume) => {
+      const chunks: Array<Buffer> = []
+      let size = 0
+      const finish = (result: Option.Option<string>) => {
+        request.off("data", onData).off("end", onEnd).off("error", onError)
+        resume(Effect.succeed(result))
+      }
+      const onData = (chunk: Buffer) => {
+        size += chunk.length
+        if (size > maxBytes) finish(Option.none())
+        else chunks.push(chunk)
+      }
+      const onEnd = () => finish(Option.some(Buffer.concat(chunks).toString("utf8")))
+      const onError = () => finish(Option.none())
+      request.on("data", onData).on("end", onEnd).on("error", onError)
+      return Effect.sync(() => request.off("data", onData).off("end", onEnd).off("error", onError))
+    })
+})
+
+/** Writes a reply: a whole body at once, or SSE chunks as they come until the stream ends or the client leaves. */
+const writeReply = (
+  response: ServerResponse,
+  reply: StreamableHttp.Reply,
+  runFork: <A>(effect: Effect.Effect<A>) => Fiber.RuntimeFiber<A>
+) => {
+  if (reply._tag === "Full") {
+    response.writeHead(reply.status, { ...reply.headers, "content-length": Buffer.byteLength(reply.body) })
+    response.end(reply.body)
+    return
+  }
+  response.writeHead(200, reply.headers)
+  response.flushHeaders()
+  const pump = runFork(
+    Queue.take(reply.chunks).pipe(
+      Effect.flatMap((chunk) =>
+        Effect.sync(() => {
+          if (chunk === StreamableHttp.END) {
+            response.end()
+            return true
+          }
+          response.write(chunk)
+          return false
+        })
+      ),
+      Effect.repeat({ until: (ended) => ended }),
+      Effect.ensuring(Effect.sync(reply.onClose))
+    )
+  )
+  response.once("close", () => pump.unsafeInterruptAsFork(FiberId.none))
+}
 
 /** Serves a server layer over HTTP as the program's main, printing its URL to stderr. */
 export const run = <E>(server: Layer.Layer<McpServer, E, never>, options?: ServeOptions): void =>
