@@ -78,6 +78,39 @@ export const serve = <E, R>(
           nodeServer.close(() => resume(Effect.void))
         })
     )
+    route = yield* makeListener(server, options)
+    const address = nodeServer.address()
+    const port = typeof address === "object" && address !== null ? address.port : 0
+    const urlHost = host.includes(":") ? `[${host}]` : host
+    return { url: `http://${urlHost}:${port}${path}`, port }
+  })
+
+/**
+ * A `node:http` request listener serving the MCP endpoint at `path` (and, with
+ * `legacySse`, `/sse` and `/messages`), for the life of the scope: use it with
+ * your own Node HTTP server. Other paths get 404.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { NodeHttp } from "mcp-effect/node"
+ * import { createServer } from "node:http"
+ *
+ * declare const ServerLive: import("effect").Layer.Layer<import("mcp-effect").McpServer.McpServer>
+ *
+ * const program = Effect.gen(function*() {
+ *   const listener = yield* NodeHttp.makeListener(ServerLive, { path: "/mcp" })
+ *   createServer(listener).listen(3000, "127.0.0.1")
+ *   return yield* Effect.never
+ * }).pipe(Effect.scoped)
+ * ```
+ */
+export const makeListener = <E, R>(
+  server: Layer.Layer<McpServer, E, R>,
+  options: Omit<ServeOptions, "port" | "host"> = {}
+): Effect.Effect<(request: IncomingMessage, response: ServerResponse) => void, E, Scope.Scope | R> =>
+  Effect.gen(function*() {
+    const path = options.path ?? "/mcp"
     const context = yield* Layer.build(server)
     const handle = yield* StreamableHttp.makeHandler(options).pipe(Effect.provide(context))
     let fallback: (request: IncomingMessage, response: ServerResponse) => void = (_, response) => {
@@ -90,7 +123,7 @@ export const serve = <E, R>(
       )
     }
     const runFork = Runtime.runFork(yield* Effect.runtime<never>())
-    route = (request, response) => {
+    return (request: IncomingMessage, response: ServerResponse) => {
       const url = request.url ?? "/"
       const query = url.indexOf("?")
       if ((query === -1 ? url : url.slice(0, query)) !== path) return fallback(request, response)
@@ -104,10 +137,6 @@ export const serve = <E, R>(
         if (!response.writableEnded) fiber.unsafeInterruptAsFork(FiberId.none)
       })
     }
-    const address = nodeServer.address()
-    const port = typeof address === "object" && address !== null ? address.port : 0
-    const urlHost = host.includes(":") ? `[${host}]` : host
-    return { url: `http://${urlHost}:${port}${path}`, port }
   })
 
 /** Node's headers as the app reads them: repeated values joined, as HTTP allows. */
