@@ -238,27 +238,42 @@ const jsonRpcError = (status: number, code: number, message: string, id: McpSche
 /** The end of an SSE stream's chunks. */
 export { END }
 
-/**
- * Whether the client prefers SSE to JSON, by the Accept header's q-values and
- * then its order: `text/event-stream, application/json` asks for SSE first.
- */
-const prefersSse = (header: string | undefined) => {
-  const ranks = (header ?? "").split(",").map((part, index) => {
+interface AcceptInfo {
+  readonly json: boolean
+  readonly sse: boolean
+  /** SSE ranked above JSON, by q-value and then order: `text/event-stream, application/json` asks for SSE first. */
+  readonly prefersSse: boolean
+}
+
+const parseAccept = (header: string): AcceptInfo => {
+  const ranks = header.split(",").map((part, index) => {
     const [type, ...params] = part.split(";").map((p) => p.trim().toLowerCase())
     const q = params.find((p) => p.startsWith("q="))
     return { type, q: q === undefined ? 1 : Number(q.slice(2)), index }
   })
+  const any = ranks.some((r) => r.type === "*/*")
   const sse = ranks.find((r) => r.type === "text/event-stream")
   const json = ranks.find((r) => r.type === "application/json")
-  if (sse === undefined || json === undefined) return sse !== undefined
-  return sse.q !== json.q ? sse.q > json.q : sse.index < json.index
+  return {
+    json: any || json !== undefined,
+    sse: any || sse !== undefined,
+    prefersSse: sse !== undefined && (json === undefined || (sse.q !== json.q ? sse.q > json.q : sse.index < json.index))
+  }
 }
 
-const accepts = (header: string | undefined, type: string) =>
-  header !== undefined && header.split(",").some((part) => {
-    const value = part.split(";")[0]!.trim().toLowerCase()
-    return value === type || value === "*/*"
-  })
+/** Clients send the same few Accept headers over and over: parse each once. */
+const acceptCache = new Map<string, AcceptInfo>()
+
+const acceptOf = (header: string | undefined): AcceptInfo => {
+  const key = header ?? ""
+  let info = acceptCache.get(key)
+  if (info === undefined) {
+    info = parseAccept(key)
+    if (acceptCache.size >= 64) acceptCache.clear()
+    acceptCache.set(key, info)
+  }
+  return info
+}
 
 /** Stands in for a session's receiver until its peer exists (never for long: both are made together). */
 const NO_RECEIVER: Receiver = { frame: () => {}, message: () => {} }
@@ -461,19 +476,26 @@ export const makeHandler = (
       return undefined
     }
 
-    const readBody = (request: Exchange) =>
-      Effect.gen(function*() {
-        const length = Number(request.headers["content-length"] ?? "0")
-        if (length > maxBody) return { _tag: "TooLarge" as const }
-        const text = yield* request.text(maxBody)
-        if (Option.isNone(text)) return { _tag: "TooLarge" as const }
-        if (Buffer.byteLength(text.value) > maxBody) return { _tag: "TooLarge" as const }
+    type Body =
+      | { readonly _tag: "TooLarge" }
+      | { readonly _tag: "BadJson"; readonly message: string }
+      | { readonly _tag: "Ok"; readonly body: unknown }
+    const TOO_LARGE: Body = { _tag: "TooLarge" }
+
+    const readBody = (request: Exchange): Effect.Effect<Body> => {
+      if (Number(request.headers["content-length"] ?? "0") > maxBody) return Effect.succeed(TOO_LARGE)
+      return Effect.map(request.text(maxBody), (text): Body => {
+        // The reader stops at maxBytes bytes; a text of more characters than that is over the limit too.
+        if (Option.isNone(text) || (text.value.length > maxBody / 4 && Buffer.byteLength(text.value) > maxBody)) {
+          return TOO_LARGE
+        }
         try {
-          return { _tag: "Ok" as const, body: JSON.parse(text.value) as unknown }
+          return { _tag: "Ok", body: JSON.parse(text.value) }
         } catch (e) {
-          return { _tag: "BadJson" as const, message: e instanceof Error ? e.message : "invalid JSON" }
+          return { _tag: "BadJson", message: e instanceof Error ? e.message : "invalid JSON" }
         }
       })
+    }
 
     /**
      * Sends one request into the session and waits for its first message. The
@@ -510,8 +532,7 @@ export const makeHandler = (
     const handlePost = (request: Exchange) =>
       Effect.gen(function*() {
         const accept = request.headers["accept"]
-        const acceptsJson = accepts(accept, "application/json")
-        const acceptsSse = accepts(accept, "text/event-stream")
+        const { json: acceptsJson, sse: acceptsSse } = acceptOf(accept)
         if (!acceptsJson || !acceptsSse) {
           return jsonRpcError(406, -32000, "Not Acceptable: the Accept header must list application/json and text/event-stream")
         }
@@ -573,11 +594,12 @@ export const makeHandler = (
       onDone: Effect.Effect<void> = Effect.void
     ) =>
       Effect.gen(function*() {
-        const answer = yield* answerRequest(session, body, requestId, accepts(accept, "text/event-stream"))
+        const { prefersSse, sse } = acceptOf(accept)
+        const answer = yield* answerRequest(session, body, requestId, sse)
         const stream = answer.stream
         if (answer.complete) {
           yield* onDone
-          if (stream === undefined || !prefersSse(accept)) {
+          if (stream === undefined || !prefersSse) {
             return json(answer.first, 200, sessionHeaders(session))
           }
           // SSE asked for and the answer already here: the whole stream is one event, sent as one body.
@@ -671,7 +693,7 @@ export const makeHandler = (
     const handleGet = (request: Exchange) =>
       Effect.gen(function*() {
         if (options.stateless) return jsonRpcError(405, -32000, "Method Not Allowed: a stateless server has no GET stream")
-        if (!accepts(request.headers["accept"], "text/event-stream")) {
+        if (!acceptOf(request.headers["accept"]).sse) {
           return jsonRpcError(406, -32000, "Not Acceptable: the Accept header must list text/event-stream")
         }
         const sessionId = request.headers["mcp-session-id"]
