@@ -20,7 +20,7 @@
  */
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import type { HttpApp } from "@effect/platform"
-import { Deferred, Duration, Effect, ExecutionStrategy, Exit, Option, Queue, Scope, Stream } from "effect"
+import { Duration, Effect, ExecutionStrategy, Exit, Option, Queue, Scope, Stream } from "effect"
 import { McpServer } from "./McpServer.js"
 import type { Receiver } from "./Transport.js"
 import * as HttpSecurity from "./internal/httpSecurity.js"
@@ -43,8 +43,8 @@ export interface LegacyApps {
 }
 
 interface LegacySession {
-  readonly receiver: Deferred.Deferred<Receiver>
-  readonly scope: Scope.CloseableScope
+  readonly receiver: Receiver
+  readonly outbox: Queue.Queue<string>
 }
 
 const refuse = (status: number, message: string) => HttpServerResponse.text(message, { status })
@@ -59,6 +59,14 @@ export const make = (options: Options = {}): Effect.Effect<LegacyApps, never, Mc
     const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024
     const encoder = new TextEncoder()
 
+    // One timer keeps every open stream alive, rather than a timer per stream.
+    yield* Effect.forkIn(
+      Effect.sync(() => {
+        for (const session of sessions.values()) session.outbox.unsafeOffer(": keep-alive\n\n")
+      }).pipe(Effect.delay(options.keepAliveInterval ?? Duration.seconds(15)), Effect.forever),
+      appScope
+    )
+
     const guard = <E, R>(handle: (request: HttpServerRequest.HttpServerRequest) => Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
       Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
         const refused = HttpSecurity.check(request.headers, options.dnsRebinding)
@@ -70,25 +78,17 @@ export const make = (options: Options = {}): Effect.Effect<LegacyApps, never, Mc
         const id = crypto.randomUUID()
         const scope = yield* Scope.fork(appScope, ExecutionStrategy.sequential)
         const outbox = yield* Queue.unbounded<string>()
-        const session: LegacySession = { receiver: yield* Deferred.make<Receiver>(), scope }
-        sessions.set(id, session)
-        yield* Effect.forkIn(
-          server.run({
-            run: (receiver) => Effect.zipRight(Deferred.succeed(session.receiver, receiver), Effect.never),
-            send: (message) => outbox.unsafeOffer(`event: message\ndata: ${JSON.stringify(message)}\n\n`)
-          }),
-          scope
-        )
+        const connection = yield* server.connect({
+          run: () => Effect.never,
+          send: (message) => outbox.unsafeOffer(`event: message\ndata: ${JSON.stringify(message)}\n\n`)
+        }).pipe(Scope.extend(scope))
+        sessions.set(id, { receiver: connection.receiver, outbox })
         const close = Effect.suspend(() => {
           sessions.delete(id)
           return Scope.close(scope, Exit.void)
         })
         const body = Stream.make(`event: endpoint\ndata: ${messagesPath}?sessionId=${id}\n\n`).pipe(
           Stream.concat(Stream.fromQueue(outbox)),
-          Stream.merge(
-            Stream.tick(options.keepAliveInterval ?? Duration.seconds(15)).pipe(Stream.drop(1), Stream.as(": keep-alive\n\n")),
-            { haltStrategy: "left" }
-          ),
           Stream.map((text) => encoder.encode(text)),
           // The stream is the session: when the client goes away, the session ends.
           Stream.ensuring(close)
@@ -107,9 +107,8 @@ export const make = (options: Options = {}): Effect.Effect<LegacyApps, never, Mc
         if (session === undefined) return refuse(404, "Session not found")
         const text = yield* request.text.pipe(HttpServerRequest.withMaxBodySize(Option.some(maxBody)), Effect.option)
         if (Option.isNone(text)) return refuse(413, `Payload Too Large: the body exceeds ${maxBody} bytes`)
-        const receiver = yield* Deferred.await(session.receiver)
         // Parse errors are answered on the event stream, as JSON-RPC -32700.
-        receiver.frame(text.value)
+        session.receiver.frame(text.value)
         return HttpServerResponse.text("Accepted", { status: 202 })
       })
     )
