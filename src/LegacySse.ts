@@ -59,6 +59,9 @@ export const make = (options: Options = {}): Effect.Effect<LegacyApps, never, Mc
     const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024
     const encoder = new TextEncoder()
 
+    // On shutdown the streams end, so that the listener is not left waiting for their connections.
+    yield* Effect.addFinalizer(() => Effect.forEach([...sessions.values()], (session) => Queue.shutdown(session.outbox)))
+
     // One timer keeps every open stream alive, rather than a timer per stream.
     yield* Effect.forkIn(
       Effect.sync(() => {

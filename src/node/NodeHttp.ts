@@ -76,6 +76,8 @@ export const serve = <E, R>(
       () =>
         Effect.async<void>((resume) => {
           nodeServer.close(() => resume(Effect.void))
+          // By now the app has drained and answered every request: what is left are idle keep-alive connections.
+          nodeServer.closeAllConnections()
         })
     )
     route = yield* makeListener(server, options)
