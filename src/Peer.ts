@@ -163,300 +163,314 @@ export const make = (transport: Transport, handlers: Handlers): Effect.Effect<Pe
 
 /**
  * Makes a peer whose handlers run on `runtime`, outside any scope: the caller
- * runs `shutdown` when the connection ends. A plain function rather than an
- * `Effect.gen`, so that an idle peer holds its closures and nothing more
- * (servers keep thousands of idle HTTP sessions).
+ * runs `shutdown` when the connection ends.
  */
 export const unsafeMake = (
   transport: Transport,
   handlers: Handlers,
   runtime: Runtime.Runtime<never>
-): Peer & { readonly shutdown: Effect.Effect<void> } => {
-  {
-    const runFork = Runtime.runFork(runtime)
-    const inFlight = new Map<RequestId, InFlight>()
-    const pending = new Map<RequestId, Pending>()
-    let nextId = 0
-    let closed = false
+): Peer & { readonly shutdown: Effect.Effect<void> } => new PeerImpl(transport, handlers, runtime)
 
-    const send = (message: object, related?: RequestId) => {
-      if (!closed) transport.send(message, related)
-    }
+/**
+ * The peer as a class: its methods live on the prototype and its maps are
+ * made on first use, so an idle peer is a handful of fields (servers hold
+ * thousands of idle HTTP sessions).
+ */
+class PeerImpl implements Peer {
+  private readonly runFork: <A, E>(effect: Effect.Effect<A, E>) => Fiber.RuntimeFiber<A, E>
+  private inFlight: Map<RequestId, InFlight> | undefined
+  private pending: Map<RequestId, Pending> | undefined
+  private nextId = 0
+  private closed = false
+  readonly receiver: Receiver
 
-    const respondDirect = (id: RequestId): Respond => (response) => {
-      if (response !== undefined) send(response, id)
+  constructor(
+    private readonly transport: Transport,
+    private readonly handlers: Handlers,
+    private readonly runtime: Runtime.Runtime<never>
+  ) {
+    this.runFork = Runtime.runFork(runtime)
+    this.receiver = {
+      message: (message) => this.receive(message),
+      frame: (text) => this.frame(text)
     }
-    const respondUnrelated: Respond = (response) => {
-      if (response !== undefined) send(response)
-    }
+  }
 
-    const exitToResponse = (id: RequestId, exit: Exit.Exit<unknown, McpError>): object | undefined => {
-      if (Exit.isSuccess(exit)) return { jsonrpc: "2.0", id, result: exit.value }
-      const failure = Cause.failureOption(exit.cause)
-      if (Option.isSome(failure)) return errorResponse(id, failure.value)
-      if (Cause.isInterruptedOnly(exit.cause)) return undefined
-      // A defect: keep its details on our side, give the peer a safe message.
-      runFork(Effect.logError("Request handler failed", exit.cause).pipe(Effect.annotateLogs(INTERNAL, true)))
-      return errorResponse(id, McpError.internal())
-    }
+  get run(): Effect.Effect<void> {
+    return this.transport.run(this.receiver).pipe(Effect.ensuring(this.shutdown))
+  }
 
-    const runRequest = (request: IncomingRequest, respond: Respond) => {
-      const answer = handlers.onRequest(request)
-      if (answer === undefined) return respond(errorResponse(request.id, McpError.methodNotFound(request.method)))
-      if (answer instanceof McpError) return respond(errorResponse(request.id, answer))
-      // Registered before the fiber starts: a handler may report progress before its first yield.
-      const entry: InFlight = { fiber: undefined, cancelled: false }
-      inFlight.set(request.id, entry)
-      const fiber = Effect.isEffect(answer)
-        ? runFork(answer)
-        : Runtime.runFork(Runtime.make({ ...runtime, context: Context.merge(runtime.context, answer.context) }))(
-          answer.effect
-        )
-      entry.fiber = fiber
-      fiber.addObserver((exit) => {
-        if (inFlight.get(request.id) === entry) inFlight.delete(request.id)
-        respond(entry.cancelled ? undefined : exitToResponse(request.id, exit))
-      })
-    }
-
-    const onCancelled = (params: Record<string, unknown> | undefined) => {
-      const id = params?.requestId
-      if (!isRequestId(id)) return
-      const entry = inFlight.get(id)
-      // A cancel racing the response is harmless: the entry is already gone.
-      if (entry === undefined) return
-      entry.cancelled = true
-      inFlight.delete(id)
-      entry.fiber?.unsafeInterruptAsFork(FiberId.none)
-    }
-
-    const onProgress = (params: Record<string, unknown> | undefined) => {
-      const token = params?.progressToken
-      if (!isRequestId(token) || typeof params?.progress !== "number") return
-      const entry = pending.get(token)
-      if (entry === undefined) return
-      const previous = entry.progressed
-      entry.progressed = Deferred.unsafeMake(FiberId.none)
-      Deferred.unsafeDone(previous, Exit.void)
-      if (entry.onProgress) {
-        entry.onProgress({
-          progressToken: token,
-          progress: params.progress,
-          ...(typeof params.total === "number" ? { total: params.total } : {}),
-          ...(typeof params.message === "string" ? { message: params.message } : {})
-        })
-      }
-    }
-
-    const onResponse = (id: RequestId, message: Record<string, unknown>) => {
-      const entry = pending.get(id)
-      if (entry === undefined) return
-      pending.delete(id)
-      if ("error" in message) {
-        const error = isRecord(message.error) ? message.error : {}
-        Deferred.unsafeDone(
-          entry.deferred,
-          Exit.fail(
-            new McpError({
-              code: typeof error.code === "number" ? error.code : ErrorCode.InternalError,
-              message: typeof error.message === "string" ? error.message : "Unknown error",
-              data: error.data
-            })
-          )
-        )
-      } else {
-        Deferred.unsafeDone(entry.deferred, Exit.succeed(message.result))
-      }
-    }
-
-    /**
-     * Validates one message and acts on it. Returns whether `respond` will be
-     * called (at once or when a handler ends); notifications and responses
-     * never answer.
-     */
-    const dispatch = (message: unknown, respond: Respond): boolean => {
-      const reply = (id: RequestId | null, error: McpError) => {
-        respond(errorResponse(id, error))
-        return true
-      }
-      if (!isRecord(message)) return reply(null, McpError.invalidRequest("a message must be a JSON object"))
-      const id = message.id
-      const hasId = "id" in message
-      if (hasId && !isRequestId(id)) return reply(null, McpError.invalidRequest("id must be a string or an integer"))
-      const replyId = isRequestId(id) ? id : null
-      const isCall = "method" in message
-      if (message.jsonrpc !== "2.0") {
-        return hasId || !isCall ? reply(replyId, McpError.invalidRequest('jsonrpc must be "2.0"')) : false
-      }
-      if (!isCall) {
-        if (replyId !== null && ("result" in message || "error" in message)) {
-          onResponse(replyId, message)
-          return false
-        }
-        return reply(replyId, McpError.invalidRequest("expected a method, or a result or error"))
-      }
-      const method = message.method
-      const params = message.params
-      if (typeof method !== "string") {
-        return replyId !== null ? reply(replyId, McpError.invalidRequest("method must be a string")) : false
-      }
-      if (params !== undefined && !isRecord(params)) {
-        return replyId !== null ? reply(replyId, McpError.invalidRequest("params must be an object")) : false
-      }
-      if (replyId === null) {
-        if (method === "notifications/cancelled") onCancelled(params)
-        else if (method === "notifications/progress") onProgress(params)
-        else handlers.onNotification?.(method, params)
-        return false
-      }
-      if (inFlight.has(replyId)) {
-        return reply(
-          replyId,
-          McpError.invalidRequest(`id ${JSON.stringify(replyId)} is already used by a request in flight`)
-        )
-      }
-      runRequest({ id: replyId, method, params, progressToken: progressTokenOf(params) }, respond)
-      return true
-    }
-
-    const dispatchBatch = (messages: ReadonlyArray<unknown>) => {
-      if (messages.length === 0) {
-        return send(errorResponse(null, McpError.invalidRequest("a batch must not be empty")))
-      }
-      if (!(handlers.acceptsBatch?.() ?? false)) {
-        return send(errorResponse(null, McpError.invalidRequest("batches are not supported by this protocol version")))
-      }
-      // Answer the batch with one array once every request in it has answered.
-      const responses: Array<object> = []
-      let outstanding = 0
-      let dispatching = true
-      const flush = () => {
-        if (!dispatching && outstanding === 0 && responses.length > 0) send(responses)
-      }
-      for (const message of messages) {
-        outstanding++
-        const answers = dispatch(message, (response) => {
-          if (response !== undefined) responses.push(response)
-          outstanding--
-          flush()
-        })
-        if (!answers) outstanding--
-      }
-      dispatching = false
-      flush()
-    }
-
-    const receive = (message: unknown) => {
-      if (Array.isArray(message)) return dispatchBatch(message)
-      dispatch(message, isRecord(message) && isRequestId(message.id) ? respondDirect(message.id) : respondUnrelated)
-    }
-
-    const receiver: Receiver = {
-      message: receive,
-      frame: (text) => {
-        let message: unknown
-        try {
-          message = JSON.parse(text)
-        } catch (e) {
-          return send(errorResponse(null, McpError.parseError(e instanceof Error ? e.message : "invalid JSON")))
-        }
-        receive(message)
-      }
-    }
-
-    const shutdown = Effect.suspend(() => {
-      if (closed) return Effect.void
-      closed = true
-      for (const entry of pending.values()) {
+  get shutdown(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      if (this.closed) return Effect.void
+      this.closed = true
+      for (const entry of this.pending?.values() ?? []) {
         Deferred.unsafeDone(entry.deferred, Exit.fail(new ConnectionClosedError({ method: entry.method })))
       }
-      pending.clear()
-      const fibers = Array.from(inFlight.values()).flatMap((entry) => {
+      this.pending?.clear()
+      const fibers = Array.from(this.inFlight?.values() ?? []).flatMap((entry) => {
         entry.cancelled = true
         return entry.fiber === undefined ? [] : [entry.fiber]
       })
-      inFlight.clear()
-      handlers.onClose?.()
+      this.inFlight?.clear()
+      this.handlers.onClose?.()
       return Fiber.interruptAll(fibers)
     })
+  }
 
+  isActive(id: RequestId): boolean {
+    return this.inFlight?.has(id) ?? false
+  }
 
-    const awaitAnswer = (entry: Pending, options: RequestOptions | undefined) => {
-      const answer = Deferred.await(entry.deferred)
-      const timeout = Duration.decode(options?.timeout ?? DEFAULT_TIMEOUT)
-      if (!Duration.isFinite(timeout)) return answer
-      const timeoutMillis = Duration.toMillis(timeout)
-      const maxTotal = options?.maxTotalTimeout === undefined
-        ? Infinity
-        : Duration.toMillis(options.maxTotalTimeout)
-      const reset = options?.resetTimeoutOnProgress ?? false
-      const timer = Effect.gen(function*() {
-        const start = yield* Clock.currentTimeMillis
-        let last = start
-        while (true) {
-          const now = yield* Clock.currentTimeMillis
-          const deadline = Math.min(last + timeoutMillis, start + maxTotal)
-          if (now >= deadline) {
-            return yield* new RequestTimeoutError({
-              method: entry.method,
-              timeoutMillis: deadline === start + maxTotal ? maxTotal : timeoutMillis
-            })
-          }
-          const progressed = yield* Deferred.await(entry.progressed).pipe(
-            Effect.timeoutTo({ duration: deadline - now, onSuccess: () => true, onTimeout: () => false })
-          )
-          if (progressed && reset) last = yield* Clock.currentTimeMillis
-        }
-      })
-      return Effect.raceFirst(answer, timer)
-    }
+  notify(method: string, params: unknown, related?: RequestId): void {
+    this.send(params === undefined ? { jsonrpc: "2.0", method } : { jsonrpc: "2.0", method, params }, related)
+  }
 
-    const request: Peer["request"] = (method, params, options) =>
-      Effect.suspend(() => {
-        if (closed) return Effect.fail(new ConnectionClosedError({ method }))
-        const id = nextId++
-        const entry: Pending = {
-          method,
-          deferred: Deferred.unsafeMake(FiberId.none),
-          onProgress: options?.onProgress,
-          progressed: Deferred.unsafeMake(FiberId.none)
-        }
-        pending.set(id, entry)
-        const wantsProgress = options?.onProgress !== undefined || options?.resetTimeoutOnProgress === true
-        const withToken = wantsProgress
-          ? { ...params, _meta: { ...(isRecord(params?._meta) ? params._meta : {}), progressToken: id } }
-          : params
-        send(
-          withToken === undefined ? { jsonrpc: "2.0", id, method } : { jsonrpc: "2.0", id, method, params: withToken },
-          options?.relatedRequestId
+  request(
+    method: string,
+    params: Record<string, unknown> | undefined,
+    options?: RequestOptions
+  ): Effect.Effect<unknown, RequestError> {
+    return Effect.suspend(() => {
+      if (this.closed) return Effect.fail(new ConnectionClosedError({ method }))
+      const id = this.nextId++
+      const entry: Pending = {
+        method,
+        deferred: Deferred.unsafeMake(FiberId.none),
+        onProgress: options?.onProgress,
+        progressed: Deferred.unsafeMake(FiberId.none)
+      }
+      const pending = (this.pending ??= new Map())
+      pending.set(id, entry)
+      const wantsProgress = options?.onProgress !== undefined || options?.resetTimeoutOnProgress === true
+      const withToken = wantsProgress
+        ? { ...params, _meta: { ...(isRecord(params?._meta) ? params._meta : {}), progressToken: id } }
+        : params
+      this.send(
+        withToken === undefined ? { jsonrpc: "2.0", id, method } : { jsonrpc: "2.0", id, method, params: withToken },
+        options?.relatedRequestId
+      )
+      return awaitAnswer(entry, options).pipe(
+        Effect.onExit((exit) =>
+          Effect.sync(() => {
+            if (!pending.has(id)) return
+            pending.delete(id)
+            // Tell the peer to stop working on what we no longer wait for.
+            if (Exit.isFailure(exit) && method !== "initialize") {
+              const reason = Cause.isInterruptedOnly(exit.cause) ? "Request was cancelled" : "Request timed out"
+              this.send({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: id, reason } })
+            }
+          })
         )
-        return awaitAnswer(entry, options).pipe(
-          Effect.onExit((exit) =>
-            Effect.sync(() => {
-              if (!pending.has(id)) return
-              pending.delete(id)
-              // Tell the peer to stop working on what we no longer wait for.
-              if (Exit.isFailure(exit) && method !== "initialize") {
-                const reason = Cause.isInterruptedOnly(exit.cause) ? "Request was cancelled" : "Request timed out"
-                send({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: id, reason } })
-              }
-            })
-          )
-        )
-      })
+      )
+    })
+  }
 
-    const notify: Peer["notify"] = (method, params, related) =>
-      send(params === undefined ? { jsonrpc: "2.0", method } : { jsonrpc: "2.0", method, params }, related)
+  private send(message: object, related?: RequestId) {
+    if (!this.closed) this.transport.send(message, related)
+  }
 
-    return {
-      get run() {
-        return transport.run(receiver).pipe(Effect.ensuring(shutdown))
-      },
-      request,
-      notify,
-      isActive: (id) => inFlight.has(id),
-      receiver,
-      shutdown
+  private respondTo(id: RequestId | undefined): Respond {
+    return (response) => {
+      if (response !== undefined) this.send(response, id)
     }
   }
+
+  private frame(text: string) {
+    let message: unknown
+    try {
+      message = JSON.parse(text)
+    } catch (e) {
+      return this.send(errorResponse(null, McpError.parseError(e instanceof Error ? e.message : "invalid JSON")))
+    }
+    this.receive(message)
+  }
+
+  private receive(message: unknown) {
+    if (Array.isArray(message)) return this.dispatchBatch(message)
+    this.dispatch(message, this.respondTo(isRecord(message) && isRequestId(message.id) ? message.id : undefined))
+  }
+
+  private exitToResponse(id: RequestId, exit: Exit.Exit<unknown, McpError>): object | undefined {
+    if (Exit.isSuccess(exit)) return { jsonrpc: "2.0", id, result: exit.value }
+    const failure = Cause.failureOption(exit.cause)
+    if (Option.isSome(failure)) return errorResponse(id, failure.value)
+    if (Cause.isInterruptedOnly(exit.cause)) return undefined
+    // A defect: keep its details on our side, give the peer a safe message.
+    this.runFork(Effect.logError("Request handler failed", exit.cause).pipe(Effect.annotateLogs(INTERNAL, true)))
+    return errorResponse(id, McpError.internal())
+  }
+
+  private runRequest(request: IncomingRequest, respond: Respond) {
+    const answer = this.handlers.onRequest(request)
+    if (answer === undefined) return respond(errorResponse(request.id, McpError.methodNotFound(request.method)))
+    if (answer instanceof McpError) return respond(errorResponse(request.id, answer))
+    // Registered before the fiber starts: a handler may report progress before its first yield.
+    const entry: InFlight = { fiber: undefined, cancelled: false }
+    const inFlight = (this.inFlight ??= new Map())
+    inFlight.set(request.id, entry)
+    const fiber = Effect.isEffect(answer)
+      ? this.runFork(answer)
+      : Runtime.runFork(Runtime.make({ ...this.runtime, context: Context.merge(this.runtime.context, answer.context) }))(
+        answer.effect
+      )
+    entry.fiber = fiber
+    fiber.addObserver((exit) => {
+      if (inFlight.get(request.id) === entry) inFlight.delete(request.id)
+      respond(entry.cancelled ? undefined : this.exitToResponse(request.id, exit))
+    })
+  }
+
+  private onCancelled(params: Record<string, unknown> | undefined) {
+    const id = params?.requestId
+    if (!isRequestId(id)) return
+    const entry = this.inFlight?.get(id)
+    // A cancel racing the response is harmless: the entry is already gone.
+    if (entry === undefined) return
+    entry.cancelled = true
+    this.inFlight?.delete(id)
+    entry.fiber?.unsafeInterruptAsFork(FiberId.none)
+  }
+
+  private onProgress(params: Record<string, unknown> | undefined) {
+    const token = params?.progressToken
+    if (!isRequestId(token) || typeof params?.progress !== "number") return
+    const entry = this.pending?.get(token)
+    if (entry === undefined) return
+    const previous = entry.progressed
+    entry.progressed = Deferred.unsafeMake(FiberId.none)
+    Deferred.unsafeDone(previous, Exit.void)
+    if (entry.onProgress) {
+      entry.onProgress({
+        progressToken: token,
+        progress: params.progress,
+        ...(typeof params.total === "number" ? { total: params.total } : {}),
+        ...(typeof params.message === "string" ? { message: params.message } : {})
+      })
+    }
+  }
+
+  private onResponse(id: RequestId, message: Record<string, unknown>) {
+    const entry = this.pending?.get(id)
+    if (entry === undefined) return
+    this.pending?.delete(id)
+    if ("error" in message) {
+      const error = isRecord(message.error) ? message.error : {}
+      Deferred.unsafeDone(
+        entry.deferred,
+        Exit.fail(
+          new McpError({
+            code: typeof error.code === "number" ? error.code : ErrorCode.InternalError,
+            message: typeof error.message === "string" ? error.message : "Unknown error",
+            data: error.data
+          })
+        )
+      )
+    } else {
+      Deferred.unsafeDone(entry.deferred, Exit.succeed(message.result))
+    }
+  }
+
+  /**
+   * Validates one message and acts on it. Returns whether `respond` will be
+   * called (at once or when a handler ends); notifications and responses
+   * never answer.
+   */
+  private dispatch(message: unknown, respond: Respond): boolean {
+    const reply = (id: RequestId | null, error: McpError) => {
+      respond(errorResponse(id, error))
+      return true
+    }
+    if (!isRecord(message)) return reply(null, McpError.invalidRequest("a message must be a JSON object"))
+    const id = message.id
+    const hasId = "id" in message
+    if (hasId && !isRequestId(id)) return reply(null, McpError.invalidRequest("id must be a string or an integer"))
+    const replyId = isRequestId(id) ? id : null
+    const isCall = "method" in message
+    if (message.jsonrpc !== "2.0") {
+      return hasId || !isCall ? reply(replyId, McpError.invalidRequest('jsonrpc must be "2.0"')) : false
+    }
+    if (!isCall) {
+      if (replyId !== null && ("result" in message || "error" in message)) {
+        this.onResponse(replyId, message)
+        return false
+      }
+      return reply(replyId, McpError.invalidRequest("expected a method, or a result or error"))
+    }
+    const method = message.method
+    const params = message.params
+    if (typeof method !== "string") {
+      return replyId !== null ? reply(replyId, McpError.invalidRequest("method must be a string")) : false
+    }
+    if (params !== undefined && !isRecord(params)) {
+      return replyId !== null ? reply(replyId, McpError.invalidRequest("params must be an object")) : false
+    }
+    if (replyId === null) {
+      if (method === "notifications/cancelled") this.onCancelled(params)
+      else if (method === "notifications/progress") this.onProgress(params)
+      else this.handlers.onNotification?.(method, params)
+      return false
+    }
+    if (this.inFlight?.has(replyId)) {
+      return reply(replyId, McpError.invalidRequest(`id ${JSON.stringify(replyId)} is already used by a request in flight`))
+    }
+    this.runRequest({ id: replyId, method, params, progressToken: progressTokenOf(params) }, respond)
+    return true
+  }
+
+  private dispatchBatch(messages: ReadonlyArray<unknown>) {
+    if (messages.length === 0) {
+      return this.send(errorResponse(null, McpError.invalidRequest("a batch must not be empty")))
+    }
+    if (!(this.handlers.acceptsBatch?.() ?? false)) {
+      return this.send(errorResponse(null, McpError.invalidRequest("batches are not supported by this protocol version")))
+    }
+    // Answer the batch with one array once every request in it has answered.
+    const responses: Array<object> = []
+    let outstanding = 0
+    let dispatching = true
+    const flush = () => {
+      if (!dispatching && outstanding === 0 && responses.length > 0) this.send(responses)
+    }
+    for (const message of messages) {
+      outstanding++
+      const answers = this.dispatch(message, (response) => {
+        if (response !== undefined) responses.push(response)
+        outstanding--
+        flush()
+      })
+      if (!answers) outstanding--
+    }
+    dispatching = false
+    flush()
+  }
+}
+
+/** Waits for a request's answer, within its timeout (restarted by progress if asked) and its maximum total. */
+const awaitAnswer = (entry: Pending, options: RequestOptions | undefined) => {
+  const answer = Deferred.await(entry.deferred)
+  const timeout = Duration.decode(options?.timeout ?? DEFAULT_TIMEOUT)
+  if (!Duration.isFinite(timeout)) return answer
+  const timeoutMillis = Duration.toMillis(timeout)
+  const maxTotal = options?.maxTotalTimeout === undefined ? Infinity : Duration.toMillis(options.maxTotalTimeout)
+  const reset = options?.resetTimeoutOnProgress ?? false
+  const timer = Effect.gen(function*() {
+    const start = yield* Clock.currentTimeMillis
+    let last = start
+    while (true) {
+      const now = yield* Clock.currentTimeMillis
+      const deadline = Math.min(last + timeoutMillis, start + maxTotal)
+      if (now >= deadline) {
+        return yield* new RequestTimeoutError({
+          method: entry.method,
+          timeoutMillis: deadline === start + maxTotal ? maxTotal : timeoutMillis
+        })
+      }
+      const progressed = yield* Deferred.await(entry.progressed).pipe(
+        Effect.timeoutTo({ duration: deadline - now, onSuccess: () => true, onTimeout: () => false })
+      )
+      if (progressed && reset) last = yield* Clock.currentTimeMillis
+    }
+  })
+  return Effect.raceFirst(answer, timer)
 }
