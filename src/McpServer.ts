@@ -29,8 +29,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Either, FiberRef, HashSet, Layer, ParseResult, Runtime, Schema } from "effect"
-import type { Scope } from "effect"
+import { Context, Effect, Either, FiberRef, HashSet, Layer, ParseResult, Runtime, Schema, Scope } from "effect"
 import type * as Completion from "./Completion.js"
 import { DefinitionError, McpError } from "./McpError.js"
 import * as McpSchema from "./McpSchema.js"
@@ -441,17 +440,15 @@ export const make = (options: Options): Effect.Effect<Service> =>
     ])
 
     const connect = (transport: Transport, runOptions?: RunOptions) =>
-      Effect.suspend(() => {
+      Effect.flatMap(Effect.scope, (scope) => {
         const session = openSession(transport, runOptions, runtime)
-        return Effect.as(
-          Effect.addFinalizer(() =>
-            Effect.suspend(() => {
-              sessions.delete(session)
-              return session.peer.shutdown
-            })
-          ),
-          { receiver: session.peer.receiver, run: session.peer.run }
-        )
+        // Scope.addFinalizer, not Effect.addFinalizer: the latter keeps the calling fiber's FiberRefs for the
+        // finalizer, which an idle session would then hold for its whole life.
+        const close = Effect.suspend(() => {
+          sessions.delete(session)
+          return session.peer.shutdown
+        })
+        return Effect.as(Scope.addFinalizer(scope, close), { receiver: session.peer.receiver, run: session.peer.run })
       })
 
     /** A plain function, so that an idle session holds only what it needs. */
