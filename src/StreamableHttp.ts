@@ -144,15 +144,16 @@ class EventStream {
         return false
       }) : this.lock.withPermits(1)(
         Effect.flatMap(store.append(this.streamId, message), (id) =>
-          Effect.sync(() => {
+          Effect.suspend(() => {
             const done = this.requestId !== undefined && isResponse(message) && message.id === this.requestId
-            this.sink?.unsafeOffer(sseEvent(id, message))
-            if (done) {
-              this.finished = true
-              this.sink?.unsafeOffer(END)
-              this.sink = undefined
-            }
-            return done
+            const sink = this.sink
+            sink?.unsafeOffer(sseEvent(id, message))
+            if (!done) return Effect.succeed(false)
+            this.finished = true
+            sink?.unsafeOffer(END)
+            this.sink = undefined
+            // Delivered to the end on a live response: nothing is left to resume, so the store can forget it.
+            return sink === undefined ? Effect.succeed(true) : Effect.as(store.remove(this.streamId), true)
           })
         )
       )
@@ -603,7 +604,8 @@ export const makeHandler = (
             return json(answer.first, 200, sessionHeaders(session))
           }
           // SSE asked for and the answer already here: the whole stream is one event, sent as one body.
-          const id = yield* store.append(stream.streamId, answer.first)
+          // Sent whole in one body: there is nothing to resume, so it is not stored.
+          const id = EventStore.eventId(stream.streamId, 1)
           return full(200, primer(session, stream) + sseEvent(id, answer.first), {
             "content-type": "text/event-stream",
             "cache-control": "no-cache",
