@@ -68,7 +68,8 @@ export interface Session {
   clientInfo: McpSchema.Implementation | undefined
   clientCapabilities: McpSchema.ClientCapabilities
   logLevel: McpSchema.LoggingLevel | undefined
-  readonly subscriptions: Set<string>
+  /** Subscribed resource URIs; made on first subscribe. */
+  subscriptions: Set<string> | undefined
   readonly peer: Peer.Peer
   readonly transport: Transport
 }
@@ -419,11 +420,11 @@ export const make = (options: Options): Effect.Effect<Service> =>
       ],
       ["resources/read", withParams(McpSchema.ReadResourceRequestParams, (params, ctx) => read(params.uri, ctx))],
       ["resources/subscribe", withParams(McpSchema.SubscribeRequestParams, (params, ctx) => {
-        ctx.session.subscriptions.add(params.uri)
+        ;(ctx.session.subscriptions ??= new Set()).add(params.uri)
         return Effect.succeed({})
       })],
       ["resources/unsubscribe", withParams(McpSchema.SubscribeRequestParams, (params, ctx) => {
-        ctx.session.subscriptions.delete(params.uri)
+        ctx.session.subscriptions?.delete(params.uri)
         return Effect.succeed({})
       })],
       ["prompts/list", list("prompts", () => Array.from(prompts.values()), (p, v) => Versioning.described(p.value.definition, v))],
@@ -479,7 +480,7 @@ export const make = (options: Options): Effect.Effect<Service> =>
         clientInfo: undefined,
         clientCapabilities: {},
         logLevel: undefined,
-        subscriptions: new Set<string>(),
+        subscriptions: undefined,
         peer,
         transport
       }
@@ -528,7 +529,7 @@ export const make = (options: Options): Effect.Effect<Service> =>
       notifyResourceUpdated: (uri) =>
         Effect.sync(() => {
           for (const session of sessions) {
-            if (session.subscriptions.has(uri)) session.peer.notify("notifications/resources/updated", { uri })
+            if (session.subscriptions?.has(uri)) session.peer.notify("notifications/resources/updated", { uri })
           }
         })
     }

@@ -181,9 +181,10 @@ interface HttpSession {
   receiver: Receiver
   /** The negotiated version, known once `initialize` has answered. */
   protocolVersion: string | undefined
-  readonly streams: Map<string, EventStream>
+  /** SSE streams by stream id; made on first use and dropped when empty, so idle sessions stay small. */
+  streams: Map<string, EventStream> | undefined
   /** Streams of requests waiting for their first message, by request id. */
-  readonly requests: Map<McpSchema.RequestId, EventStream>
+  requests: Map<McpSchema.RequestId, EventStream> | undefined
   /** The stream of messages not tied to a request; made when first needed, so idle sessions stay small. */
   standalone: EventStream | undefined
   standaloneAttached: boolean
@@ -276,6 +277,11 @@ const acceptOf = (header: string | undefined): AcceptInfo => {
   return info
 }
 
+const forgetRequest = (session: HttpSession, id: McpSchema.RequestId) => {
+  session.requests?.delete(id)
+  if (session.requests?.size === 0) session.requests = undefined
+}
+
 /** Stands in for a session's receiver until its peer exists (never for long: both are made together). */
 const NO_RECEIVER: Receiver = { frame: () => {}, message: () => {} }
 
@@ -320,8 +326,8 @@ export const makeHandler = (
           scope,
           receiver: NO_RECEIVER,
           protocolVersion,
-          streams: new Map(),
-          requests: new Map(),
+          streams: undefined,
+          requests: undefined,
           standalone: undefined,
           standaloneAttached: false,
           active: 0,
@@ -333,7 +339,7 @@ export const makeHandler = (
         const transport: Transport = {
           run: () => Effect.never,
           send: (message, related) => route(session, message, related),
-          closeStream: (related) => session.requests.get(related)?.inbox.offer(CLOSE_STREAM)
+          closeStream: (related) => session.requests?.get(related)?.inbox.offer(CLOSE_STREAM)
         }
         // No fiber per session: messages go straight into the session's receiver. The session runs on the app's
         // runtime, not the HTTP request's, which would keep that request (and its socket) alive as long as the session.
@@ -352,16 +358,16 @@ export const makeHandler = (
         sessions.delete(session.id)
         live.delete(session)
         // Requests still waiting get an answer, so that no HTTP response stays open forever.
-        for (const [id, stream] of session.requests) {
+        for (const [id, stream] of session.requests ?? []) {
           stream.inbox.offer({
             jsonrpc: "2.0",
             id,
             error: { code: -32000, message: "The session ended before this request completed" }
           })
         }
-        for (const stream of session.streams.values()) stream.detach()
+        for (const stream of session.streams?.values() ?? []) stream.detach()
         session.standalone?.detach()
-        const streamIds = [...session.streams.keys(), ...(session.standalone ? [session.standalone.streamId] : [])]
+        const streamIds = [...(session.streams?.keys() ?? []), ...(session.standalone ? [session.standalone.streamId] : [])]
         return Scope.close(session.scope, Exit.void).pipe(Effect.zipRight(Effect.forEach(streamIds, store.remove)))
       })
 
@@ -381,7 +387,7 @@ export const makeHandler = (
         )
         return
       }
-      const stream = related === undefined ? undefined : session.requests.get(related)
+      const stream = related === undefined ? undefined : session.requests?.get(related)
       ;(stream ?? standaloneOf(session)).inbox.offer(message)
     }
 
@@ -511,7 +517,7 @@ export const makeHandler = (
     ) =>
       Effect.gen(function*() {
         const stream = new EventStream(`${session.id}-${++session.counter}`, id)
-        session.requests.set(id, stream)
+        ;(session.requests ??= new Map()).set(id, stream)
         session.active++
         session.receiver.message(message)
         const first = yield* stream.inbox.take
@@ -523,7 +529,7 @@ export const makeHandler = (
             if (next !== CLOSE_STREAM) standaloneOf(session).inbox.offer(next)
             next = yield* stream.inbox.take
           }
-          session.requests.delete(id)
+          forgetRequest(session, id)
           session.active--
           return { first: next, stream: complete ? stream : undefined, complete: true }
         }
@@ -574,7 +580,7 @@ export const makeHandler = (
           session.receiver.message(body)
           return empty(202)
         }
-        if (session.requests.has(requestId)) {
+        if (session.requests?.has(requestId)) {
           return jsonRpcError(409, -32600, `Invalid request: id ${JSON.stringify(requestId)} is already used by a request in flight`, requestId)
         }
         if (session.active >= maxActive) {
@@ -613,7 +619,7 @@ export const makeHandler = (
           })
         }
         if (stream === undefined) return empty(500)
-        session.streams.set(stream.streamId, stream)
+        ;(session.streams ??= new Map()).set(stream.streamId, stream)
         const sink = newSink(session, stream)
         stream.sink = sink
         // Messages tied to the request keep coming to this stream (it stays in `requests`) until its response.
@@ -621,8 +627,9 @@ export const makeHandler = (
           stream.consume(store, answer.first).pipe(
             Effect.ensuring(Effect.suspend(() => {
               session.active--
-              session.requests.delete(requestId)
-              session.streams.delete(stream.streamId)
+              forgetRequest(session, requestId)
+              session.streams?.delete(stream.streamId)
+              if (session.streams?.size === 0) session.streams = undefined
               return onDone
             }))
           ),
@@ -728,7 +735,7 @@ export const makeHandler = (
         }
         const live = parsed.streamId === `${session.id}-0`
           ? standaloneOf(session)
-          : session.streams.get(parsed.streamId)
+          : session.streams?.get(parsed.streamId)
         const sink = Effect.runSync(Queue.unbounded<Chunk>())
         const attach = Effect.gen(function*() {
           const replay = yield* store.replayAfter(lastEventId)
