@@ -286,6 +286,51 @@ interface Server extends Service {
 
 const ALWAYS_ALLOWED = new Set(["initialize", "ping"])
 
+/**
+ * One session: its state, and the peer's request handler. A class, so that
+ * the handlers are prototype methods and an idle session holds only its
+ * fields (servers keep thousands of idle HTTP sessions).
+ */
+class ServerSession implements Session, Peer.Handlers {
+  initialized = false
+  protocolVersion: string
+  clientInfo: McpSchema.Implementation | undefined = undefined
+  clientCapabilities: McpSchema.ClientCapabilities = {}
+  logLevel: McpSchema.LoggingLevel | undefined = undefined
+  subscriptions: Set<string> | undefined = undefined
+  readonly id: string | undefined
+  readonly peer: ReturnType<typeof Peer.unsafeMake>
+  private readonly stateless: boolean
+
+  constructor(
+    readonly transport: Transport,
+    runOptions: RunOptions | undefined,
+    runtime: Runtime.Runtime<never>,
+    private readonly methods: ReadonlyMap<string, Handler>,
+    private readonly server: Server
+  ) {
+    this.id = runOptions?.sessionId
+    this.stateless = runOptions?.initialized !== undefined
+    this.protocolVersion = runOptions?.initialized?.protocolVersion ?? McpSchema.LATEST_PROTOCOL_VERSION
+    this.peer = Peer.unsafeMake(transport, this, runtime)
+  }
+
+  onRequest(request: Peer.IncomingRequest): Peer.Answer {
+    const handler = this.methods.get(request.method)
+    if (handler === undefined) return undefined
+    if (!this.initialized && !this.stateless && !ALWAYS_ALLOWED.has(request.method)) {
+      return McpError.invalidRequest(`the session is not initialized; send initialize before ${request.method}`)
+    }
+    const ctx = new ServerRequestContext(this, request, this.server)
+    const answer = handler(request.params, ctx)
+    return Effect.isEffect(answer) ? Peer.withContext(answer, Context.make(RequestContext.RequestContext, ctx)) : answer
+  }
+
+  acceptsBatch(): boolean {
+    return this.initialized && this.protocolVersion === "2025-03-26"
+  }
+}
+
 /** Makes the server service; {@link layer} is the usual way to provide it. */
 export const make = (options: Options): Effect.Effect<Service> =>
   // Sessions run their handlers on the server's runtime, captured once: Effect.log* inside handlers reaches the
@@ -457,33 +502,8 @@ export const make = (options: Options): Effect.Effect<Service> =>
       transport: Transport,
       runOptions: RunOptions | undefined,
       runtime: Runtime.Runtime<never>
-    ): Session & { readonly peer: ReturnType<typeof Peer.unsafeMake> } => {
-      const stateless = runOptions?.initialized !== undefined
-      // The peer reads nothing before it receives, so its handlers may close over the session made after it.
-      const peer = Peer.unsafeMake(transport, {
-        onRequest: (request) => {
-          const handler = methods.get(request.method)
-          if (handler === undefined) return undefined
-          if (!session.initialized && !stateless && !ALWAYS_ALLOWED.has(request.method)) {
-            return McpError.invalidRequest(`the session is not initialized; send initialize before ${request.method}`)
-          }
-          const ctx = new ServerRequestContext(session, request, server)
-          const answer = handler(request.params, ctx)
-          return Effect.isEffect(answer) ? Peer.withContext(answer, Context.make(RequestContext.RequestContext, ctx)) : answer
-        },
-        acceptsBatch: () => session.initialized && session.protocolVersion === "2025-03-26"
-      }, runtime)
-      const session = {
-        id: runOptions?.sessionId,
-        initialized: false,
-        protocolVersion: runOptions?.initialized?.protocolVersion ?? McpSchema.LATEST_PROTOCOL_VERSION,
-        clientInfo: undefined,
-        clientCapabilities: {},
-        logLevel: undefined,
-        subscriptions: undefined,
-        peer,
-        transport
-      }
+    ): ServerSession => {
+      const session = new ServerSession(transport, runOptions, runtime, methods, server)
       sessions.add(session)
       return session
     }

@@ -176,24 +176,23 @@ export const unsafeMake = (
  * made on first use, so an idle peer is a handful of fields (servers hold
  * thousands of idle HTTP sessions).
  */
-class PeerImpl implements Peer {
+class PeerImpl implements Peer, Receiver {
   private readonly runFork: <A, E>(effect: Effect.Effect<A, E>) => Fiber.RuntimeFiber<A, E>
   private inFlight: Map<RequestId, InFlight> | undefined
   private pending: Map<RequestId, Pending> | undefined
   private nextId = 0
   private closed = false
-  readonly receiver: Receiver
-
   constructor(
     private readonly transport: Transport,
     private readonly handlers: Handlers,
     private readonly runtime: Runtime.Runtime<never>
   ) {
     this.runFork = Runtime.runFork(runtime)
-    this.receiver = {
-      message: (message) => this.receive(message),
-      frame: (text) => this.frame(text)
-    }
+  }
+
+  /** The peer is its own receiver: call `frame` and `message` on it as methods. */
+  get receiver(): Receiver {
+    return this
   }
 
   get run(): Effect.Effect<void> {
@@ -276,17 +275,17 @@ class PeerImpl implements Peer {
     }
   }
 
-  private frame(text: string) {
+  frame(text: string): void {
     let message: unknown
     try {
       message = JSON.parse(text)
     } catch (e) {
       return this.send(errorResponse(null, McpError.parseError(e instanceof Error ? e.message : "invalid JSON")))
     }
-    this.receive(message)
+    this.message(message)
   }
 
-  private receive(message: unknown) {
+  message(message: unknown): void {
     if (Array.isArray(message)) return this.dispatchBatch(message)
     this.dispatch(message, this.respondTo(isRecord(message) && isRequestId(message.id) ? message.id : undefined))
   }

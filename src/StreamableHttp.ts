@@ -175,23 +175,44 @@ class EventStream {
 // Sessions
 // ---------------------------------------------------------------------------
 
-interface HttpSession {
-  readonly id: string
-  readonly scope: Scope.CloseableScope
-  receiver: Receiver
-  /** The negotiated version, known once `initialize` has answered. */
-  protocolVersion: string | undefined
+/**
+ * One session: its state, and the transport its peer writes to. A class, so
+ * that the transport's methods live on the prototype and an idle session
+ * holds only its fields.
+ */
+class HttpSession implements Transport {
+  receiver: Receiver = NO_RECEIVER
   /** SSE streams by stream id; made on first use and dropped when empty, so idle sessions stay small. */
-  streams: Map<string, EventStream> | undefined
-  /** Streams of requests waiting for their first message, by request id. */
-  requests: Map<McpSchema.RequestId, EventStream> | undefined
-  /** The stream of messages not tied to a request; made when first needed, so idle sessions stay small. */
-  standalone: EventStream | undefined
-  standaloneAttached: boolean
-  active: number
-  lastActive: number
-  counter: number
-  readonly stateless: boolean
+  streams: Map<string, EventStream> | undefined = undefined
+  /** Streams of requests in flight, by request id; likewise. */
+  requests: Map<McpSchema.RequestId, EventStream> | undefined = undefined
+  /** The stream of messages not tied to a request; made when first needed. */
+  standalone: EventStream | undefined = undefined
+  standaloneAttached = false
+  active = 0
+  lastActive = Date.now()
+  counter = 0
+
+  constructor(
+    readonly id: string,
+    readonly scope: Scope.CloseableScope,
+    /** The negotiated version, known once `initialize` has answered. */
+    public protocolVersion: string | undefined,
+    readonly stateless: boolean,
+    private readonly router: { readonly route: (session: HttpSession, message: unknown, related: McpSchema.RequestId | undefined) => void }
+  ) {}
+
+  run(): Effect.Effect<void> {
+    return Effect.never
+  }
+
+  send(message: unknown, related?: McpSchema.RequestId): void {
+    this.router.route(this, message, related)
+  }
+
+  closeStream(related: McpSchema.RequestId): void {
+    this.requests?.get(related)?.inbox.offer(CLOSE_STREAM)
+  }
 }
 
 /**
@@ -321,30 +342,12 @@ export const makeHandler = (
         const id = newSessionId()
         // Not a child of the app's scope: on shutdown the app drains first, then closes sessions itself.
         const scope = yield* Scope.make()
-        const session: HttpSession = {
-          id,
-          scope,
-          receiver: NO_RECEIVER,
-          protocolVersion,
-          streams: undefined,
-          requests: undefined,
-          standalone: undefined,
-          standaloneAttached: false,
-          active: 0,
-          lastActive: Date.now(),
-          counter: 0,
-          stateless
-        }
+        const session = new HttpSession(id, scope, protocolVersion, stateless, router)
         live.add(session)
-        const transport: Transport = {
-          run: () => Effect.never,
-          send: (message, related) => route(session, message, related),
-          closeStream: (related) => session.requests?.get(related)?.inbox.offer(CLOSE_STREAM)
-        }
         // No fiber per session: messages go straight into the session's receiver. The session runs on the app's
         // runtime, not the HTTP request's, which would keep that request (and its socket) alive as long as the session.
         const connection = runOnApp(
-          server.connect(transport, {
+          server.connect(session, {
             sessionId: stateless ? undefined : id,
             ...(stateless ? { initialized: { protocolVersion: protocolVersion ?? McpSchema.LATEST_PROTOCOL_VERSION } } : {})
           }).pipe(Scope.extend(scope))
@@ -390,6 +393,8 @@ export const makeHandler = (
       const stream = related === undefined ? undefined : session.requests?.get(related)
       ;(stream ?? standaloneOf(session)).inbox.offer(message)
     }
+
+    const router = { route }
 
     const standaloneOf = (session: HttpSession): EventStream => {
       if (session.standalone !== undefined) return session.standalone

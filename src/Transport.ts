@@ -23,7 +23,7 @@
 import type { Effect } from "effect"
 import type { RequestId } from "./McpSchema.js"
 
-/** Where a transport delivers what it reads. */
+/** Where a transport delivers what it reads. Call `frame` and `message` as methods: a receiver may rely on `this`. */
 export interface Receiver {
   /** One serialized message (a line on stdio); the peer parses it and answers -32700 if it cannot. */
   readonly frame: (text: string) => void

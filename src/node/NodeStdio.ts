@@ -92,7 +92,7 @@ export const makeTransport = (options: StreamOptions = {}): Transport => {
   return {
     run: (receiver: Receiver) =>
       Effect.async<void>((resume) => {
-        const onData = lineSplitter(receiver.frame)
+        const onData = lineSplitter((line) => receiver.frame(line))
         const onEnd = () => resume(Effect.void)
         stdin.on("data", onData)
         stdin.once("end", onEnd)
