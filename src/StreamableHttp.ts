@@ -274,12 +274,12 @@ const parseAccept = (header: string): AcceptInfo => {
     const q = params.find((p) => p.startsWith("q="))
     return { type, q: q === undefined ? 1 : Number(q.slice(2)), index }
   })
-  const any = ranks.some((r) => r.type === "*/*")
+  const wildcard = ranks.some((r) => r.type === "*/*")
   const sse = ranks.find((r) => r.type === "text/event-stream")
   const json = ranks.find((r) => r.type === "application/json")
   return {
-    json: any || json !== undefined,
-    sse: any || sse !== undefined,
+    json: wildcard || json !== undefined,
+    sse: wildcard || sse !== undefined,
     prefersSse: sse !== undefined && (json === undefined || (sse.q !== json.q ? sse.q > json.q : sse.index < json.index))
   }
 }
