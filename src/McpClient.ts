@@ -22,13 +22,14 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Either, Layer, Option, ParseResult, PubSub, Schema, Stream } from "effect"
+import { Context, Effect, Layer, Option, PubSub, Schema, Stream } from "effect"
 import type { Queue, Scope } from "effect"
 import type { RequestError } from "./McpError.js"
 import { McpError } from "./McpError.js"
 import * as McpSchema from "./McpSchema.js"
 import * as Peer from "./Peer.js"
 import type { Transport } from "./Transport.js"
+import { decodeOrInvalid } from "./internal/guards.js"
 
 /** Answers the server's `sampling/createMessage`. */
 export class Sampling extends Context.Tag("mcp-effect/McpClient/Sampling")<
@@ -120,25 +121,13 @@ export interface Service {
 
 export class McpClient extends Context.Tag("mcp-effect/McpClient")<McpClient, Service>() {}
 
-const decodeWith = <A, I>(schema: Schema.Schema<A, I>, what: string) => {
-  const decode = Schema.decodeUnknownEither(schema)
-  return (u: unknown): Effect.Effect<A, McpError> => {
-    const result = decode(u)
-    return Either.isRight(result)
-      ? Effect.succeed(result.right)
-      : Effect.fail(
-        McpError.invalidParams(`malformed ${what}: ${ParseResult.TreeFormatter.formatErrorSync(result.left)}`)
-      )
-  }
-}
-
 /** Serves a server→client request with a decoded-params handler. */
 const serveRequest = <A, I>(
   schema: Schema.Schema<A, I>,
   method: string,
   handle: (params: A) => Effect.Effect<unknown, McpError>
 ) => {
-  const decode = decodeWith(schema, `${method} params`)
+  const decode = decodeOrInvalid(schema, `${method} params`)
   return (params: unknown) => Effect.flatMap(decode(params ?? {}), handle)
 }
 
@@ -190,7 +179,7 @@ export const make = (
       result: Schema.Schema<A, I>,
       requestOptions?: Peer.RequestOptions
     ) => {
-      const decode = decodeWith(result, `${method} result`)
+      const decode = decodeOrInvalid(result, `${method} result`)
       return Effect.flatMap(peer.request(method, params, { ...options.requestOptions, ...requestOptions }), decode)
     }
 

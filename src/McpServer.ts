@@ -40,6 +40,7 @@ import * as Resource from "./Resource.js"
 import * as Tool from "./Tool.js"
 import type { Receiver, Transport } from "./Transport.js"
 import type * as UriTemplate from "./UriTemplate.js"
+import { isRecord } from "./internal/guards.js"
 import * as Versioning from "./internal/versioning.js"
 
 /** Options of {@link layer}. */
@@ -242,7 +243,6 @@ type Answer = Effect.Effect<unknown, McpError, RequestContext.RequestContext> | 
 
 type Handler = (params: Record<string, unknown> | undefined, ctx: ServerRequestContext) => Answer
 
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
 /** What `Resource.make` and `Prompt.make` throw for a malformed definition. */
 const asDefinitionError = (e: unknown): DefinitionError =>

@@ -37,6 +37,7 @@ import { ConnectionClosedError, ErrorCode, McpError, RequestTimeoutError } from 
 import type { ProgressNotificationParams, ProgressToken, RequestId } from "./McpSchema.js"
 import type { Receiver, Transport } from "./Transport.js"
 import { INTERNAL } from "./internal/cause.js"
+import { isRecord, isRequestId } from "./internal/guards.js"
 
 /** An incoming request after its envelope was validated. */
 export interface IncomingRequest {
@@ -47,7 +48,8 @@ export interface IncomingRequest {
 }
 
 /**
- * An answer that needs services: its effect runs with exactly `context`.
+ * An answer that needs services: its effect runs with exactly `context` (in
+ * place of the peer's own), so that context must hold everything it needs.
  *
  * Starting the handler's fiber with its whole context at once is much cheaper
  * than `Effect.provide` inside it, which compares and restores contexts on
@@ -132,9 +134,7 @@ type Respond = (response: object | undefined) => void
 
 const DEFAULT_TIMEOUT = Duration.seconds(60)
 
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
-const isRequestId = (u: unknown): u is RequestId => typeof u === "string" || Number.isInteger(u)
 
 const errorResponse = (id: RequestId | null, error: McpError) => ({
   jsonrpc: "2.0" as const,
@@ -310,9 +310,7 @@ class PeerImpl implements Peer, Receiver {
     inFlight.set(request.id, entry)
     const fiber = Effect.isEffect(answer)
       ? this.runFork(answer)
-      : Runtime.runFork(Runtime.make({ ...this.runtime, context: Context.merge(this.runtime.context, answer.context) }))(
-        answer.effect
-      )
+      : Runtime.runFork(Runtime.make({ ...this.runtime, context: answer.context }))(answer.effect)
     entry.fiber = fiber
     fiber.addObserver((exit) => {
       if (inFlight.get(request.id) === entry) inFlight.delete(request.id)

@@ -23,12 +23,13 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Either, FiberRef, FiberRefs, HashMap, List, Logger, LogLevel, ParseResult, Schema } from "effect"
+import { Context, Effect, FiberRef, FiberRefs, HashMap, List, Logger, LogLevel, ParseResult, Schema } from "effect"
 import type { RequestError } from "./McpError.js"
 import { CapabilityNotSupportedError, McpError } from "./McpError.js"
 import * as McpSchema from "./McpSchema.js"
 import type { RequestOptions } from "./Peer.js"
 import { INTERNAL } from "./internal/cause.js"
+import { decodeOrInvalid } from "./internal/guards.js"
 import { formField, rootJsonSchema } from "./internal/jsonSchema.js"
 
 /** The per-request service every handler may read. */
@@ -84,17 +85,8 @@ export const closeStream: Effect.Effect<void, never, RequestContext> = Effect.fl
 /** Reads one of this server's own resources. */
 export const readResource = (uri: string) => Effect.flatMap(RequestContext, (ctx) => ctx.readResource(uri))
 
-const decodeResult = <A, I>(schema: Schema.Schema<A, I>, method: string) => {
-  const decode = Schema.decodeUnknownEither(schema)
-  return (u: unknown): Effect.Effect<A, McpError> =>
-    Either.match(decode(u), {
-      onLeft: (error) =>
-        Effect.fail(
-          McpError.invalidParams(`the client's ${method} result is malformed: ${ParseResult.TreeFormatter.formatErrorSync(error)}`)
-        ),
-      onRight: Effect.succeed
-    })
-}
+const decodeResult = <A, I>(schema: Schema.Schema<A, I>, method: string) =>
+  decodeOrInvalid(schema, `${method} result from the client`)
 
 const decodeCreateMessage = decodeResult(McpSchema.CreateMessageResult, "sampling/createMessage")
 const decodeElicit = decodeResult(McpSchema.ElicitResult, "elicitation/create")

@@ -39,11 +39,12 @@
  */
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import type { HttpApp } from "@effect/platform"
-import { Duration, Effect, Exit, Layer, Option, Queue, Runtime, Schedule, Scope, Stream } from "effect"
+import { Duration, Effect, Exit, Layer, Option, Queue, Schedule, Scope, Stream } from "effect"
 import * as EventStore from "./EventStore.js"
 import * as McpSchema from "./McpSchema.js"
 import { McpServer } from "./McpServer.js"
 import type { Receiver, Transport } from "./Transport.js"
+import { isRecord, isRequestId } from "./internal/guards.js"
 import * as HttpSecurity from "./internal/httpSecurity.js"
 
 export interface Options {
@@ -81,9 +82,7 @@ const CLOSE_STREAM = Symbol("closeStream")
 
 const sseEvent = (id: string, message: unknown) => `event: message\nid: ${id}\ndata: ${JSON.stringify(message)}\n\n`
 
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
-const isRequestId = (u: unknown): u is McpSchema.RequestId => typeof u === "string" || Number.isInteger(u)
 
 const isResponse = (u: unknown): u is Record<string, unknown> =>
   isRecord(u) && "id" in u && ("result" in u || "error" in u) && !("method" in u)
@@ -321,7 +320,6 @@ export const makeHandler = (
     const server = yield* McpServer
     const store = Option.getOrElse(yield* Effect.serviceOption(EventStore.EventStore), () => EventStore.makeMemory())
     const appScope = yield* Effect.scope
-    const runOnApp = Runtime.runSync(yield* Effect.runtime<never>())
     const sessions = new Map<string, HttpSession>()
     /** Every open session, stateless ones included, for shutdown. */
     const live = new Set<HttpSession>()
@@ -344,14 +342,12 @@ export const makeHandler = (
         const scope = yield* Scope.make()
         const session = new HttpSession(id, scope, protocolVersion, stateless, router)
         live.add(session)
-        // No fiber per session: messages go straight into the session's receiver. The session runs on the app's
-        // runtime, not the HTTP request's, which would keep that request (and its socket) alive as long as the session.
-        const connection = runOnApp(
-          server.connect(session, {
-            sessionId: stateless ? undefined : id,
-            ...(stateless ? { initialized: { protocolVersion: protocolVersion ?? McpSchema.LATEST_PROTOCOL_VERSION } } : {})
-          }).pipe(Scope.extend(scope))
-        )
+        // No fiber per session: messages go straight into the session's receiver. (`connect` runs the session on
+        // the server's runtime and keeps nothing of this request's fiber, which would otherwise live as long as it.)
+        const connection = yield* server.connect(session, {
+          sessionId: stateless ? undefined : id,
+          ...(stateless ? { initialized: { protocolVersion: protocolVersion ?? McpSchema.LATEST_PROTOCOL_VERSION } } : {})
+        }).pipe(Scope.extend(scope))
         session.receiver = connection.receiver
         return session
       })
@@ -496,11 +492,9 @@ export const makeHandler = (
 
     const readBody = (request: Exchange): Effect.Effect<Body> => {
       if (Number(request.headers["content-length"] ?? "0") > maxBody) return Effect.succeed(TOO_LARGE)
+      // The reader itself stops at maxBody bytes and answers None.
       return Effect.map(request.text(maxBody), (text): Body => {
-        // The reader stops at maxBytes bytes; a text of more characters than that is over the limit too.
-        if (Option.isNone(text) || (text.value.length > maxBody / 4 && Buffer.byteLength(text.value) > maxBody)) {
-          return TOO_LARGE
-        }
+        if (Option.isNone(text)) return TOO_LARGE
         try {
           return { _tag: "Ok", body: JSON.parse(text.value) }
         } catch (e) {

@@ -25,6 +25,7 @@ import * as McpClient from "./McpClient.js"
 import type { RequestError } from "./McpError.js"
 import { ErrorCode } from "./McpError.js"
 import type { Receiver, Transport } from "./Transport.js"
+import { isRecord } from "./internal/guards.js"
 
 export interface Options {
   /** Extra headers on every request (authorization, say). */
@@ -83,7 +84,6 @@ interface SseState {
 
 const EMPTY_EVENT: SseState = { event: "", id: undefined, data: [], retry: undefined, seen: false }
 
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
 
 /**
  * A transport speaking Streamable HTTP to `url`, for the life of the scope.

@@ -1,9 +1,9 @@
 import { JSONSchema } from "effect"
 import type { Schema } from "effect"
+import { isRecord as isObject } from "./guards.js"
 
 export type JsonObject = Record<string, unknown>
 
-const isObject = (u: unknown): u is JsonObject => typeof u === "object" && u !== null && !Array.isArray(u)
 
 const DEFS = "#/$defs/"
 
