@@ -19,11 +19,10 @@
 import { Effect, Either, Option, ParseResult, Schema, SchemaAST } from "effect"
 import * as Completion from "./Completion.js"
 import * as Content from "./Content.js"
-import { DefinitionError, ErrorCode, McpError } from "./McpError.js"
+import { DefinitionError, McpError } from "./McpError.js"
 import type * as McpSchema from "./McpSchema.js"
 import type { RequestContext } from "./RequestContext.js"
-import { failureMessage } from "./Tool.js"
-import { recover } from "./internal/cause.js"
+import { recoverAsError } from "./internal/cause.js"
 
 /** Argument schemas: each decodes from a string. */
 export type Parameters = {
@@ -125,12 +124,7 @@ export const make = <const P extends Parameters = {}, E = never, R = never>(
     ...(options.icons !== undefined ? { icons: options.icons } : {}),
     ...(options._meta !== undefined ? { _meta: options._meta } : {})
   }
-  const recoverCause = recover(
-    `Prompt "${name}"`,
-    (error) =>
-      Effect.fail(new McpError({ code: ErrorCode.InternalError, message: `Prompt "${name}" failed: ${failureMessage(error)}` })),
-    () => Effect.fail(McpError.internal())
-  )
+  const recoverCause = recoverAsError(`Prompt "${name}"`, `Prompt "${name}" failed`)
   return {
     name,
     definition,

@@ -20,12 +20,11 @@
 import { Effect, Either, ParseResult, Schema } from "effect"
 import * as Completion from "./Completion.js"
 import * as Content from "./Content.js"
-import { DefinitionError, ErrorCode, McpError } from "./McpError.js"
+import { DefinitionError, McpError } from "./McpError.js"
 import type * as McpSchema from "./McpSchema.js"
 import type { RequestContext } from "./RequestContext.js"
-import { failureMessage } from "./Tool.js"
 import * as UriTemplate from "./UriTemplate.js"
-import { recover } from "./internal/cause.js"
+import { recoverAsError } from "./internal/cause.js"
 
 /** What a resource handler returns: text, bytes, or whole contents. */
 export type Output =
@@ -99,15 +98,6 @@ const toContents = (uri: string, mimeType: string | undefined, output: Output): 
   }
 }
 
-/** Typed failures become -32603 with their message; defects get a safe message. */
-const recoverRead = (uri: string) =>
-  recover(
-    `Reading ${uri}`,
-    (error) =>
-      Effect.fail(new McpError({ code: ErrorCode.InternalError, message: `Failed to read ${uri}: ${failureMessage(error)}` })),
-    () => Effect.fail(McpError.internal())
-  )
-
 const describe = (uri: string, options: Options) => ({
   name: options.name ?? uri,
   ...(options.title !== undefined ? { title: options.title } : {}),
@@ -148,7 +138,7 @@ export const make = <const U extends string, P extends VariableSchemas<U> = {}, 
   const run = (target: string, params: Record<string, unknown>) =>
     handler(params as Params<U, P>).pipe(
       Effect.map((output) => toContents(target, options.mimeType, output)),
-      Effect.catchAllCause(recoverRead(target))
+      Effect.catchAllCause(recoverAsError(`Reading ${target}`, `Failed to read ${target}`))
     ) as Effect.Effect<McpSchema.ReadResourceResult, McpError, Exclude<R, RequestContext> | RequestContext>
   if (!UriTemplate.isTemplate(uri)) {
     return {

@@ -22,7 +22,7 @@ import * as Content from "./Content.js"
 import { DefinitionError, McpError } from "./McpError.js"
 import type * as McpSchema from "./McpSchema.js"
 import type { RequestContext } from "./RequestContext.js"
-import { recover } from "./internal/cause.js"
+import { failureMessage, recover } from "./internal/cause.js"
 import { type JsonObject, rootJsonSchema } from "./internal/jsonSchema.js"
 
 /** A JSON Schema passed through to clients unchanged; arguments reach the handler undecoded. */
@@ -87,16 +87,6 @@ const isJsonSchemaParameters = (p: unknown): p is JsonSchemaParameters =>
   typeof p === "object" && p !== null && "_tag" in p && p._tag === "JsonSchema"
 
 const EMPTY_INPUT: JsonObject = { type: "object", properties: {}, additionalProperties: false }
-
-/** The message a model reads when a handler fails: the error's own message, never a stack. */
-export const failureMessage = (error: unknown): string => {
-  if (typeof error === "string") return error
-  if (typeof error === "object" && error !== null) {
-    if ("message" in error && typeof error.message === "string" && error.message !== "") return error.message
-    if ("_tag" in error && typeof error._tag === "string") return error._tag
-  }
-  return String(error)
-}
 
 const errorResult = (text: string): McpSchema.CallToolResult => ({ content: [Content.text(text)], isError: true })
 

@@ -1,5 +1,15 @@
 import { Cause, Effect, Option } from "effect"
-import { McpError } from "../McpError.js"
+import { ErrorCode, McpError } from "../McpError.js"
+
+/** The message a model reads when a handler fails: the error's own message, never a stack. */
+export const failureMessage = (error: unknown): string => {
+  if (typeof error === "string") return error
+  if (typeof error === "object" && error !== null) {
+    if ("message" in error && typeof error.message === "string" && error.message !== "") return error.message
+    if ("_tag" in error && typeof error._tag === "string") return error._tag
+  }
+  return String(error)
+}
 
 /** Marks a log entry as the server's own diagnostics, which the client logger does not forward. */
 export const INTERNAL = "mcp-effect/internal"
@@ -26,3 +36,15 @@ export const recover = <A>(
     Effect.zipRight(onDefect())
   )
 }
+
+/**
+ * For handlers whose failures are JSON-RPC errors (resources, prompts): a
+ * typed failure becomes -32603 with `prefix` and its message, a defect a safe
+ * "Internal error".
+ */
+export const recoverAsError = (label: string, prefix: string) =>
+  recover<never>(
+    label,
+    (error) => Effect.fail(new McpError({ code: ErrorCode.InternalError, message: `${prefix}: ${failureMessage(error)}` })),
+    () => Effect.fail(McpError.internal())
+  )
