@@ -443,10 +443,15 @@ export const make = (options: Options): Effect.Effect<Service> =>
         return Effect.succeed({})
       })],
       ["tools/list", list("tools", () => Array.from(tools.values()), (t, v) => Versioning.tool(t.value.definition, v))],
-      ["tools/call", withParams(McpSchema.CallToolRequestParams, (params, ctx) => {
-        const tool = tools.get(params.name)
-        if (tool === undefined) return McpError.invalidParams(`Unknown tool: ${params.name}`)
-        const result = tool.value.call(params.arguments)
+      // The hot path: checked by hand rather than decoded, since the tool's own decoder reads the arguments anyway.
+      ["tools/call", (params, ctx) => {
+        const name = params?.name
+        const args = params?.arguments
+        if (typeof name !== "string") return McpError.invalidParams("name must be a string")
+        if (args !== undefined && !isRecord(args)) return McpError.invalidParams("arguments must be an object")
+        const tool = tools.get(name)
+        if (tool === undefined) return McpError.invalidParams(`Unknown tool: ${name}`)
+        const result = tool.value.call(args)
         return inContext(
           tool,
           McpSchema.versionAtLeast(ctx.protocolVersion, "2025-06-18")
@@ -454,7 +459,7 @@ export const make = (options: Options): Effect.Effect<Service> =>
             : Effect.map(result, (r) => Versioning.callToolResult(r, ctx.protocolVersion)),
           ctx
         )
-      })],
+      }],
       [
         "resources/list",
         list("resources", () => Array.from(resources.values()), (r, v) => Versioning.described(r.value.definition, v))

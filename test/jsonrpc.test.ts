@@ -69,6 +69,12 @@ describe("JSON-RPC engine", () => {
       const response: any = yield* conn.receive
       expect(response.error.code).toBe(-32602)
       expect(response.error.message).toMatch(/uri/)
+      for (const params of [{ name: 5 }, { name: "add", arguments: "a=1" }, {}]) {
+        yield* conn.send({ jsonrpc: "2.0", id: "bad", method: "tools/call", params })
+        const bad: any = yield* conn.receive
+        expect(bad.error.code).toBe(-32602)
+        expect(bad.error.message).toMatch(/name|arguments/)
+      }
       yield* conn.send({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "nope" } })
       const unknown: any = yield* conn.receive
       expect(unknown.error).toEqual({ code: -32602, message: "Invalid params: Unknown tool: nope" })
