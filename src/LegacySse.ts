@@ -72,7 +72,7 @@ export const make = (options: Options = {}): Effect.Effect<LegacyApps, never, Mc
 
     const guard = <E, R>(handle: (request: HttpServerRequest.HttpServerRequest) => Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
       Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-        const refused = HttpSecurity.check(request.headers, options.dnsRebinding)
+        const refused = HttpSecurity.check({ header: (name) => request.headers[name] }, options.dnsRebinding)
         return refused === undefined ? handle(request) : Effect.succeed(refuse(403, `Forbidden: ${refused}`))
       })
 

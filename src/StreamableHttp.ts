@@ -89,26 +89,33 @@ const isResponse = (u: unknown): u is Record<string, unknown> =>
 
 /**
  * A one-reader mailbox: cheaper than a `Queue` (no fiber handoff, nothing
- * allocated until used), which matters because every request gets one.
+ * allocated until used), which matters because every request gets one. The
+ * request path reads it with callbacks (`next`); streams read it as an effect.
  */
 class Mailbox {
-  private buffer: Array<unknown> = []
+  private buffer: Array<unknown> | undefined
   private waiter: ((message: unknown) => void) | undefined
   offer(message: unknown) {
     const waiter = this.waiter
-    if (waiter === undefined) this.buffer.push(message)
+    if (waiter === undefined) (this.buffer ??= []).push(message)
     else {
       this.waiter = undefined
       waiter(message)
     }
   }
-  readonly take: Effect.Effect<unknown> = Effect.async<unknown>((resume) => {
-    if (this.buffer.length > 0) return resume(Effect.succeed(this.buffer.shift()))
-    this.waiter = (message) => resume(Effect.succeed(message))
-    return Effect.sync(() => {
-      this.waiter = undefined
+  /** Calls `f` with the next message: at once if one is waiting, else when it comes. One reader at a time. */
+  next(f: (message: unknown) => void) {
+    if (this.buffer !== undefined && this.buffer.length > 0) f(this.buffer.shift())
+    else this.waiter = f
+  }
+  get take(): Effect.Effect<unknown> {
+    return Effect.async<unknown>((resume) => {
+      this.next((message) => resume(Effect.succeed(message)))
+      return Effect.sync(() => {
+        this.waiter = undefined
+      })
     })
-  })
+  }
 }
 
 /**
@@ -216,15 +223,24 @@ class HttpSession implements Transport {
 
 /**
  * One HTTP request as the app needs it, so that the same logic serves
- * `@effect/platform`'s `HttpApp` and a plain `node:http` handler.
+ * `@effect/platform`'s `HttpApp` and a plain `node:http` listener. Plain
+ * callbacks rather than effects: the request path of a call on a live
+ * session runs no fiber of its own, only the handler's.
  */
 export interface Exchange {
   readonly method: string
-  /** Lower-case header names. */
-  readonly headers: Readonly<Record<string, string | undefined>>
-  /** The body as text, or `None` when it is larger than `maxBytes`. */
-  readonly text: (maxBytes: number) => Effect.Effect<Option.Option<string>>
+  /** A header's value by lower-case name, repeated values joined with ", ". */
+  header(name: string): string | undefined
+  /** Reads the body as text; `undefined` when it is larger than `maxBytes` or cannot be read. */
+  body(maxBytes: number, done: (text: string | undefined) => void): void
 }
+
+/**
+ * The app's request handler: it calls `reply` exactly once. Whoever writes
+ * the reply must run a `Stream` reply's `onClose` when it ends, also when the
+ * client has already gone by the time the reply comes.
+ */
+export type Handler = (request: Exchange, reply: (reply: Reply) => void) => void
 
 /** The app's answer: a whole body, or an SSE stream fed from a queue until `END`. */
 export type Reply =
@@ -313,9 +329,7 @@ const newSessionId = () => crypto.randomUUID()
  * of any HTTP server: `make` wraps it as an `HttpApp`, and `NodeHttp` calls it
  * straight from `node:http`. Sessions live in the scope.
  */
-export const makeHandler = (
-  options: Options = {}
-): Effect.Effect<(request: Exchange) => Effect.Effect<Reply>, never, McpServer | Scope.Scope> =>
+export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never, McpServer | Scope.Scope> =>
   Effect.gen(function*() {
     const server = yield* McpServer
     const store = Option.getOrElse(yield* Effect.serviceOption(EventStore.EventStore), () => EventStore.makeMemory())
@@ -484,109 +498,121 @@ export const makeHandler = (
       return undefined
     }
 
-    type Body =
-      | { readonly _tag: "TooLarge" }
-      | { readonly _tag: "BadJson"; readonly message: string }
-      | { readonly _tag: "Ok"; readonly body: unknown }
-    const TOO_LARGE: Body = { _tag: "TooLarge" }
+    /** Runs the rarer paths (initialize, stateless, batches, GET, DELETE) as effects, replying with their result. */
+    const replyWith = (effect: Effect.Effect<Reply>, reply: (reply: Reply) => void) => {
+      Effect.runFork(effect).addObserver((exit) => reply(Exit.isSuccess(exit) ? exit.value : empty(500)))
+    }
 
-    const readBody = (request: Exchange): Effect.Effect<Body> => {
-      if (Number(request.headers["content-length"] ?? "0") > maxBody) return Effect.succeed(TOO_LARGE)
-      // The reader itself stops at maxBody bytes and answers None.
-      return Effect.map(request.text(maxBody), (text): Body => {
-        if (Option.isNone(text)) return TOO_LARGE
-        try {
-          return { _tag: "Ok", body: JSON.parse(text.value) }
-        } catch (e) {
-          return { _tag: "BadJson", message: e instanceof Error ? e.message : "invalid JSON" }
-        }
-      })
+    interface Answer {
+      /** The response, or (when `complete` is false) the first message of a stream that continues. */
+      readonly first: unknown
+      /** The request's stream: where it continues, or (when complete) the stream that would have carried it. */
+      readonly stream: EventStream | undefined
+      readonly complete: boolean
     }
 
     /**
-     * Sends one request into the session and waits for its first message. The
-     * answer is complete (`stream` undefined) when that message is the
-     * response; otherwise the request continues on `stream`.
+     * Sends one request into the session and calls `then` with its first
+     * message. The answer is complete when that message is the response;
+     * otherwise the request continues on `stream`. A client that cannot take
+     * SSE gets only the response: what comes before it goes to the session's
+     * stream.
      */
     const answerRequest = (
       session: HttpSession,
       message: Record<string, unknown>,
       id: McpSchema.RequestId,
-      acceptsSse: boolean
-    ) =>
-      Effect.gen(function*() {
-        const stream = new EventStream(`${session.id}-${++session.counter}`, id)
-        ;(session.requests ??= new Map()).set(id, stream)
-        session.active++
-        session.receiver.message(message)
-        const first = yield* stream.inbox.take
-        const complete = isResponse(first) && first.id === id
-        if (complete || !acceptsSse) {
-          // A JSON-only client cannot take what comes before the response: keep it for the session's stream.
-          let next = first
-          while (!(isResponse(next) && next.id === id)) {
-            if (next !== CLOSE_STREAM) standaloneOf(session).inbox.offer(next)
-            next = yield* stream.inbox.take
-          }
-          forgetRequest(session, id)
-          session.active--
-          return { first: next, stream: complete ? stream : undefined, complete: true }
-        }
-        return { first, stream, complete: false }
+      acceptsSse: boolean,
+      then: (answer: Answer) => void
+    ) => {
+      const stream = new EventStream(`${session.id}-${++session.counter}`, id)
+      ;(session.requests ??= new Map()).set(id, stream)
+      session.active++
+      const finish = (response: unknown, complete: boolean) => {
+        forgetRequest(session, id)
+        session.active--
+        then({ first: response, stream: complete ? stream : undefined, complete: true })
+      }
+      // What comes before the response goes to the session's stream; the mailbox calls back at once while it holds
+      // messages, so this recurses only as deep as the backlog.
+      const drain = (next: unknown): void => {
+        if (isResponse(next) && next.id === id) return finish(next, false)
+        if (next !== CLOSE_STREAM) standaloneOf(session).inbox.offer(next)
+        stream.inbox.next(drain)
+      }
+      stream.inbox.next((first) => {
+        if (isResponse(first) && first.id === id) return finish(first, true)
+        if (acceptsSse) return then({ first, stream, complete: false })
+        drain(first)
       })
+      session.receiver.message(message)
+    }
 
-    const handlePost = (request: Exchange) =>
-      Effect.gen(function*() {
-        const accept = request.headers["accept"]
-        const { json: acceptsJson, sse: acceptsSse } = acceptOf(accept)
-        if (!acceptsJson || !acceptsSse) {
-          return jsonRpcError(406, -32000, "Not Acceptable: the Accept header must list application/json and text/event-stream")
-        }
-        const contentType = request.headers["content-type"] ?? ""
-        if (!contentType.toLowerCase().startsWith("application/json")) {
-          return jsonRpcError(415, -32000, "Unsupported Media Type: the Content-Type must be application/json")
-        }
-        const read = yield* readBody(request)
-        if (read._tag === "TooLarge") return jsonRpcError(413, -32000, `Payload Too Large: the body exceeds ${maxBody} bytes`)
-        if (read._tag === "BadJson") return jsonRpcError(400, -32700, `Parse error: ${read.message}`)
-        const body = read.body
-        if (Array.isArray(body)) return yield* handleBatch(request, body)
-        if (!isRecord(body) || body.jsonrpc !== "2.0") {
-          return jsonRpcError(400, -32600, 'Invalid request: expected one JSON-RPC 2.0 message with jsonrpc "2.0"')
-        }
-        const isRequest = typeof body.method === "string" && "id" in body
-        const id = body.id
-        if (isRequest && !isRequestId(id)) {
-          return jsonRpcError(400, -32600, "Invalid request: id must be a string or an integer")
-        }
-        const requestId = isRequest && isRequestId(id) ? id : undefined
-        if (options.stateless) return yield* handleStateless(request, body, requestId)
+    const answerRequestEffect = (session: HttpSession, message: Record<string, unknown>, id: McpSchema.RequestId) =>
+      Effect.async<Answer>((resume) => answerRequest(session, message, id, false, (answer) => resume(Effect.succeed(answer))))
 
-        if (body.method === "initialize" && requestId !== undefined) return yield* handleInitialize(body, requestId)
-
-        const sessionId = request.headers["mcp-session-id"]
-        if (sessionId === undefined) {
-          return jsonRpcError(400, -32000, "Bad Request: the Mcp-Session-Id header is required", requestId ?? null)
+    const handlePost = (request: Exchange, reply: (reply: Reply) => void) => {
+      const accept = request.header("accept")
+      const acceptInfo = acceptOf(accept)
+      if (!acceptInfo.json || !acceptInfo.sse) {
+        return reply(jsonRpcError(406, -32000, "Not Acceptable: the Accept header must list application/json and text/event-stream"))
+      }
+      const contentType = request.header("content-type") ?? ""
+      if (!contentType.toLowerCase().startsWith("application/json")) {
+        return reply(jsonRpcError(415, -32000, "Unsupported Media Type: the Content-Type must be application/json"))
+      }
+      const tooLarge = () => reply(jsonRpcError(413, -32000, `Payload Too Large: the body exceeds ${maxBody} bytes`))
+      if (Number(request.header("content-length") ?? "0") > maxBody) return tooLarge()
+      // The reader itself stops at maxBody bytes and answers undefined.
+      request.body(maxBody, (text) => {
+        if (text === undefined) return tooLarge()
+        let body: unknown
+        try {
+          body = JSON.parse(text)
+        } catch (e) {
+          return reply(jsonRpcError(400, -32700, `Parse error: ${e instanceof Error ? e.message : "invalid JSON"}`))
         }
-        const session = sessions.get(sessionId)
-        if (session === undefined) {
-          return jsonRpcError(404, -32001, "Session not found: it expired or was ended; initialize a new one", requestId ?? null)
-        }
-        session.lastActive = Date.now()
-        const versionError = checkVersionHeader(session, request.headers["mcp-protocol-version"])
-        if (versionError !== undefined) return jsonRpcError(400, -32000, `Bad Request: ${versionError}`, requestId ?? null)
-        if (requestId === undefined) {
-          session.receiver.message(body)
-          return empty(202)
-        }
-        if (session.requests?.has(requestId)) {
-          return jsonRpcError(409, -32600, `Invalid request: id ${JSON.stringify(requestId)} is already used by a request in flight`, requestId)
-        }
-        if (session.active >= maxActive) {
-          return jsonRpcError(429, -32000, `Too Many Requests: at most ${maxActive} requests may be in flight per session`, requestId)
-        }
-        return yield* respond(session, body, requestId, accept)
+        handleMessage(request, accept, body, reply)
       })
+    }
+
+    const handleMessage = (request: Exchange, accept: string | undefined, body: unknown, reply: (reply: Reply) => void) => {
+      if (Array.isArray(body)) return replyWith(handleBatch(request, body), reply)
+      if (!isRecord(body) || body.jsonrpc !== "2.0") {
+        return reply(jsonRpcError(400, -32600, 'Invalid request: expected one JSON-RPC 2.0 message with jsonrpc "2.0"'))
+      }
+      const isRequest = typeof body.method === "string" && "id" in body
+      const id = body.id
+      if (isRequest && !isRequestId(id)) {
+        return reply(jsonRpcError(400, -32600, "Invalid request: id must be a string or an integer"))
+      }
+      const requestId = isRequest && isRequestId(id) ? id : undefined
+      if (options.stateless) return replyWith(handleStateless(request, body, requestId), reply)
+      if (body.method === "initialize" && requestId !== undefined) return replyWith(handleInitialize(body, requestId), reply)
+
+      const sessionId = request.header("mcp-session-id")
+      if (sessionId === undefined) {
+        return reply(jsonRpcError(400, -32000, "Bad Request: the Mcp-Session-Id header is required", requestId ?? null))
+      }
+      const session = sessions.get(sessionId)
+      if (session === undefined) {
+        return reply(jsonRpcError(404, -32001, "Session not found: it expired or was ended; initialize a new one", requestId ?? null))
+      }
+      session.lastActive = Date.now()
+      const versionError = checkVersionHeader(session, request.header("mcp-protocol-version"))
+      if (versionError !== undefined) return reply(jsonRpcError(400, -32000, `Bad Request: ${versionError}`, requestId ?? null))
+      if (requestId === undefined) {
+        session.receiver.message(body)
+        return reply(empty(202))
+      }
+      if (session.requests?.has(requestId)) {
+        return reply(jsonRpcError(409, -32600, `Invalid request: id ${JSON.stringify(requestId)} is already used by a request in flight`, requestId))
+      }
+      if (session.active >= maxActive) {
+        return reply(jsonRpcError(429, -32000, `Too Many Requests: at most ${maxActive} requests may be in flight per session`, requestId))
+      }
+      respond(session, body, requestId, accept, reply)
+    }
 
     /**
      * Answers a request with JSON, or with SSE once something else comes
@@ -597,45 +623,44 @@ export const makeHandler = (
       body: Record<string, unknown>,
       requestId: McpSchema.RequestId,
       accept: string | undefined,
-      onDone: Effect.Effect<void> = Effect.void
-    ) =>
-      Effect.gen(function*() {
-        const { prefersSse, sse } = acceptOf(accept)
-        const answer = yield* answerRequest(session, body, requestId, sse)
+      reply: (reply: Reply) => void,
+      onDone?: () => void
+    ) => {
+      const { prefersSse, sse } = acceptOf(accept)
+      answerRequest(session, body, requestId, sse, (answer) => {
         const stream = answer.stream
         if (answer.complete) {
-          yield* onDone
-          if (stream === undefined || !prefersSse) {
-            return json(answer.first, 200, sessionHeaders(session))
-          }
-          // SSE asked for and the answer already here: the whole stream is one event, sent as one body.
-          // Sent whole in one body: there is nothing to resume, so it is not stored.
+          onDone?.()
+          if (stream === undefined || !prefersSse) return reply(json(answer.first, 200, sessionHeaders(session)))
+          // SSE asked for and the answer already here: the whole stream is one event, sent as one body. There is
+          // nothing to resume, so it is not stored.
           const id = EventStore.eventId(stream.streamId, 1)
-          return full(200, primer(session, stream) + sseEvent(id, answer.first), {
+          return reply(full(200, primer(session, stream) + sseEvent(id, answer.first), {
             "content-type": "text/event-stream",
             "cache-control": "no-cache",
             ...sessionHeaders(session)
-          })
+          }))
         }
-        if (stream === undefined) return empty(500)
+        if (stream === undefined) return reply(empty(500))
         ;(session.streams ??= new Map()).set(stream.streamId, stream)
         const sink = newSink(session, stream)
         stream.sink = sink
         // Messages tied to the request keep coming to this stream (it stays in `requests`) until its response.
         fork(
           stream.consume(store, answer.first).pipe(
-            Effect.ensuring(Effect.suspend(() => {
+            Effect.ensuring(Effect.sync(() => {
               session.active--
               forgetRequest(session, requestId)
               session.streams?.delete(stream.streamId)
               if (session.streams?.size === 0) session.streams = undefined
-              return onDone
+              onDone?.()
             }))
           ),
           session.scope
         )
-        return sseResponse(stream, sink, sessionHeaders(session))
+        reply(sseResponse(stream, sink, sessionHeaders(session)))
       })
+    }
 
     const handleInitialize = (body: Record<string, unknown>, requestId: McpSchema.RequestId) =>
       Effect.gen(function*() {
@@ -644,8 +669,7 @@ export const makeHandler = (
           return jsonRpcError(503, -32000, `Service Unavailable: the server holds its maximum of ${maxSessions} sessions`, requestId)
         }
         const session = yield* openSession(false)
-        const answer = yield* answerRequest(session, body, requestId, false)
-        const response = answer.first
+        const response = (yield* answerRequestEffect(session, body, requestId)).first
         if (!isRecord(response) || !isRecord(response.result)) {
           // A failed initialize leaves nothing behind.
           yield* closeSession(session)
@@ -663,27 +687,30 @@ export const makeHandler = (
       requestId: McpSchema.RequestId | undefined
     ) =>
       Effect.gen(function*() {
-        const header = request.headers["mcp-protocol-version"]
+        const header = request.header("mcp-protocol-version")
         if (header !== undefined && !McpSchema.SUPPORTED_PROTOCOL_VERSIONS.includes(header)) {
           return jsonRpcError(400, -32000, `Bad Request: unsupported MCP-Protocol-Version ${JSON.stringify(header)}`, requestId ?? null)
         }
         if (requestId === undefined) return empty(202)
         const session = yield* openSession(true, header ?? McpSchema.LATEST_PROTOCOL_VERSION)
         // The fresh context lives as long as its one request.
-        const close = Effect.sync(() => fork(closeSession(session), appScope))
-        return yield* respond(session, body, requestId, request.headers["accept"], Effect.asVoid(close))
+        return yield* Effect.async<Reply>((resume) =>
+          respond(session, body, requestId, request.header("accept"), (reply) => resume(Effect.succeed(reply)), () => {
+            fork(closeSession(session), appScope)
+          })
+        )
       })
 
     const handleBatch = (request: Exchange, messages: ReadonlyArray<unknown>) =>
       Effect.gen(function*() {
-        const session = sessions.get(request.headers["mcp-session-id"] ?? "")
+        const session = sessions.get(request.header("mcp-session-id") ?? "")
         if (session === undefined || session.protocolVersion !== "2025-03-26") {
           return jsonRpcError(400, -32600, "Invalid request: JSON-RPC batches are only accepted under protocol 2025-03-26")
         }
         session.lastActive = Date.now()
         const answers = yield* Effect.forEach(messages, (message) => {
           if (isRecord(message) && typeof message.method === "string" && isRequestId(message.id)) {
-            return Effect.map(answerRequest(session, message, message.id, false), (a) => [a.first])
+            return Effect.map(answerRequestEffect(session, message, message.id), (a) => [a.first])
           }
           return Effect.sync(() => {
             session.receiver.message(message)
@@ -701,17 +728,17 @@ export const makeHandler = (
     const handleGet = (request: Exchange) =>
       Effect.gen(function*() {
         if (options.stateless) return jsonRpcError(405, -32000, "Method Not Allowed: a stateless server has no GET stream")
-        if (!acceptOf(request.headers["accept"]).sse) {
+        if (!acceptOf(request.header("accept")).sse) {
           return jsonRpcError(406, -32000, "Not Acceptable: the Accept header must list text/event-stream")
         }
-        const sessionId = request.headers["mcp-session-id"]
+        const sessionId = request.header("mcp-session-id")
         if (sessionId === undefined) return jsonRpcError(400, -32000, "Bad Request: the Mcp-Session-Id header is required")
         const session = sessions.get(sessionId)
         if (session === undefined) return jsonRpcError(404, -32001, "Session not found")
         session.lastActive = Date.now()
-        const versionError = checkVersionHeader(session, request.headers["mcp-protocol-version"])
+        const versionError = checkVersionHeader(session, request.header("mcp-protocol-version"))
         if (versionError !== undefined) return jsonRpcError(400, -32000, `Bad Request: ${versionError}`)
-        const lastEventId = request.headers["last-event-id"]
+        const lastEventId = request.header("last-event-id")
         if (lastEventId !== undefined) return yield* resume(session, lastEventId)
         if (session.standaloneAttached) {
           return jsonRpcError(409, -32000, "Conflict: this session already has an open GET stream")
@@ -761,7 +788,7 @@ export const makeHandler = (
     const handleDelete = (request: Exchange) =>
       Effect.gen(function*() {
         if (options.stateless) return jsonRpcError(405, -32000, "Method Not Allowed: a stateless server has no sessions")
-        const sessionId = request.headers["mcp-session-id"]
+        const sessionId = request.header("mcp-session-id")
         if (sessionId === undefined) return jsonRpcError(400, -32000, "Bad Request: the Mcp-Session-Id header is required")
         const session = sessions.get(sessionId)
         if (session === undefined) return jsonRpcError(404, -32001, "Session not found")
@@ -769,20 +796,20 @@ export const makeHandler = (
         return empty(200)
       })
 
-    const handle = (request: Exchange): Effect.Effect<Reply> => {
-      const refused = HttpSecurity.check(request.headers, options.dnsRebinding)
-      if (refused !== undefined) return Effect.succeed(jsonRpcError(403, -32000, `Forbidden: ${refused}`))
+    const handle: Handler = (request, reply) => {
+      const refused = HttpSecurity.check(request, options.dnsRebinding)
+      if (refused !== undefined) return reply(jsonRpcError(403, -32000, `Forbidden: ${refused}`))
       switch (request.method) {
         case "POST":
-          return handlePost(request)
+          return handlePost(request, reply)
         case "GET":
-          return handleGet(request)
+          return replyWith(handleGet(request), reply)
         case "DELETE":
-          return handleDelete(request)
+          return replyWith(handleDelete(request), reply)
         default: {
           const refusal = jsonRpcError(405, -32000, `Method Not Allowed: ${request.method}`)
           const allow = options.stateless ? "POST" : "GET, POST, DELETE"
-          return Effect.succeed({ ...refusal, headers: { ...refusal.headers, allow } })
+          return reply({ ...refusal, headers: { ...refusal.headers, allow } })
         }
       }
     }
@@ -798,11 +825,22 @@ export const make = (options: Options = {}): Effect.Effect<HttpApp.Default, neve
   Effect.map(makeHandler(options), (handle) =>
     Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
       Effect.map(
-        handle({
-          method: request.method,
-          headers: request.headers,
-          text: (maxBytes) =>
-            request.text.pipe(HttpServerRequest.withMaxBodySize(Option.some(maxBytes)), Effect.option)
+        Effect.async<Reply>((resume) => {
+          let gone = false
+          handle({
+            method: request.method,
+            header: (name) => request.headers[name],
+            body: (maxBytes, done) =>
+              Effect.runCallback(request.text.pipe(HttpServerRequest.withMaxBodySize(Option.some(maxBytes))), {
+                onExit: (exit) => done(Exit.isSuccess(exit) ? exit.value : undefined)
+              })
+          }, (reply) => {
+            if (!gone) resume(Effect.succeed(reply))
+            else if (reply._tag === "Stream") reply.onClose()
+          })
+          return Effect.sync(() => {
+            gone = true
+          })
         }),
         toResponse
       )))

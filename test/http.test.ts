@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber, Layer, Queue, Ref, Schema, Scope } from "effect"
 import { EventStore, McpClient, McpServer, RequestContext, StreamableHttpClient, Tool } from "mcp-effect"
 import { TestServer } from "./fixtures.js"
-import { initializeBody, JSON_AND_SSE, openSession, promise, raw, serveHttp, sseMessages } from "./httpHelpers.js"
+import { initializeBody, JSON_AND_SSE, leave, openSession, promise, raw, serveHttp, sseMessages } from "./httpHelpers.js"
 
 const Chatty = McpServer.tool("chatty", { description: "Logs, then answers" }, () =>
   Effect.gen(function*() {
@@ -174,6 +174,19 @@ describe("Streamable HTTP: POST", () => {
         Promise.all([1, 2, 3].map((id) => raw(url, { headers, body: call(id, "slow", { fail: false }) }))))
       expect(results.map((r) => r.status).sort()).toEqual([200, 200, 429])
       expect(results.find((r) => r.status === 429)!.body).toMatch(/at most 2 requests/)
+    }))
+  it.scopedLive("frees the slot of a request whose client left before the answer; the request itself runs on", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serveHttp(Server, { maxRequestsPerSession: 1 })
+      const { headers } = yield* promise(() => openSession(url))
+      // Leaving is not cancelling: the slow call still runs to its end, and then its slot is free again.
+      yield* promise(() => leave(url, headers, call(1, "slow", { fail: false }), 50))
+      const busy = yield* promise(() => raw(url, { headers, body: call(2, "add", { a: 1, b: 1 }) }))
+      expect(busy.status).toBe(429)
+      yield* Effect.sleep("400 millis")
+      const next = yield* promise(() => raw(url, { headers, body: call(3, "add", { a: 1, b: 1 }) }))
+      expect(next.status).toBe(200)
+      expect(JSON.parse(next.body).result.structuredContent).toEqual({ result: 2 })
     }))
 })
 

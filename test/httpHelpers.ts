@@ -47,6 +47,19 @@ export const raw = (url: string, options: RawOptions = {}): Promise<RawResponse>
     req.end()
   })
 
+/** Sends a POST and drops the connection after `afterMillis`, before any answer. */
+export const leave = (url: string, headers: Record<string, string>, body: object, afterMillis: number): Promise<void> =>
+  new Promise((resolve) => {
+    const text = JSON.stringify(body)
+    const req = httpRequest(url, { method: "POST", headers: { "content-length": String(Buffer.byteLength(text)), ...headers } })
+    req.on("error", () => resolve())
+    req.end(text)
+    setTimeout(() => {
+      req.destroy()
+      resolve()
+    }, afterMillis)
+  })
+
 export const JSON_AND_SSE = { "content-type": "application/json", accept: "application/json, text/event-stream" }
 
 export const initializeBody = (protocolVersion = "2025-11-25", capabilities: object = {}) => ({

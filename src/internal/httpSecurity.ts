@@ -34,16 +34,16 @@ const hostAllowed = (host: string, allowed: ReadonlyArray<string>) => {
  * 403, or `undefined` to serve it.
  */
 export const check = (
-  headers: Readonly<Record<string, string | undefined>>,
+  request: { header(name: string): string | undefined },
   options: Options | undefined
 ): string | undefined => {
   if (options?.enabled === false) return undefined
   const allowedHosts = options?.allowedHosts ?? []
-  const host = headers["host"]
+  const host = request.header("host")
   if (host === undefined || !hostAllowed(host, allowedHosts)) {
     return `Host ${JSON.stringify(host ?? "")} is not allowed (DNS-rebinding protection)`
   }
-  const origin = headers["origin"]
+  const origin = request.header("origin")
   if (origin === undefined) return undefined
   if (options?.allowedOrigins?.some((o) => o.toLowerCase() === origin.toLowerCase())) return undefined
   let originHost: string

@@ -23,10 +23,10 @@
 import { HttpRouter, HttpServerError } from "@effect/platform"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Effect, Exit, FiberId, Layer, Option, Queue, Runtime } from "effect"
+import { Effect, FiberId, Layer, Queue, Runtime } from "effect"
 import type { Fiber, Scope } from "effect"
 import { createServer } from "node:http"
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http"
+import type { IncomingMessage, ServerResponse } from "node:http"
 import * as LegacySse from "../LegacySse.js"
 import type { McpServer } from "../McpServer.js"
 import * as StreamableHttp from "../StreamableHttp.js"
@@ -130,51 +130,46 @@ export const makeListener = <E, R>(
       const query = url.indexOf("?")
       if ((query === -1 ? url : url.slice(0, query)) !== path) return fallback(request, response)
       // The MCP endpoint is served straight from node:http: no router, no per-request platform machinery.
-      const fiber = runFork(handle(exchangeOf(request)))
-      fiber.addObserver((exit) => {
-        if (Exit.isSuccess(exit)) writeReply(response, exit.value, runFork)
-        else if (!response.headersSent) response.writeHead(500).end()
-      })
-      response.once("close", () => {
-        if (!response.writableEnded) fiber.unsafeInterruptAsFork(FiberId.none)
-      })
+      handle(new NodeExchange(request), (reply) => writeReply(response, reply, runFork))
     }
   })
 
-/** Node's headers as the app reads them: repeated values joined, as HTTP allows. */
-const headersOf = (headers: IncomingHttpHeaders): Record<string, string | undefined> => {
-  const out: Record<string, string | undefined> = {}
-  for (const name in headers) {
-    const value = headers[name]
-    out[name] = Array.isArray(value) ? value.join(", ") : value
+/** A node:http request as the app reads it; a class, so that its methods are not closures made per request. */
+class NodeExchange implements StreamableHttp.Exchange {
+  constructor(private readonly request: IncomingMessage) {}
+
+  get method() {
+    return this.request.method ?? "GET"
   }
-  return out
+
+  header(name: string): string | undefined {
+    const value = this.request.headers[name]
+    return Array.isArray(value) ? value.join(", ") : value
+  }
+
+  body(maxBytes: number, done: (text: string | undefined) => void): void {
+    const request = this.request
+    const chunks: Array<Buffer> = []
+    let size = 0
+    const finish = (text: string | undefined) => {
+      request.off("data", onData).off("end", onEnd).off("error", onError)
+      done(text)
+    }
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size > maxBytes) finish(undefined)
+      else chunks.push(chunk)
+    }
+    const onEnd = () => finish(chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8"))
+    const onError = () => finish(undefined)
+    request.on("data", onData).on("end", onEnd).on("error", onError)
+  }
 }
 
-const exchangeOf = (request: IncomingMessage): StreamableHttp.Exchange => ({
-  method: request.method ?? "GET",
-  headers: headersOf(request.headers),
-  text: (maxBytes) =>
-    Effect.async<Option.Option<string>>((resume) => {
-      const chunks: Array<Buffer> = []
-      let size = 0
-      const finish = (result: Option.Option<string>) => {
-        request.off("data", onData).off("end", onEnd).off("error", onError)
-        resume(Effect.succeed(result))
-      }
-      const onData = (chunk: Buffer) => {
-        size += chunk.length
-        if (size > maxBytes) finish(Option.none())
-        else chunks.push(chunk)
-      }
-      const onEnd = () => finish(Option.some(Buffer.concat(chunks).toString("utf8")))
-      const onError = () => finish(Option.none())
-      request.on("data", onData).on("end", onEnd).on("error", onError)
-      return Effect.sync(() => request.off("data", onData).off("end", onEnd).off("error", onError))
-    })
-})
-
-/** Writes a reply: a whole body at once, or SSE chunks as they come until the stream ends or the client leaves. */
+/**
+ * Writes a reply: a whole body at once, or SSE chunks as they come until the
+ * stream ends or the client leaves (also when it left before the reply came).
+ */
 const writeReply = (
   response: ServerResponse,
   reply: StreamableHttp.Reply,
@@ -185,6 +180,7 @@ const writeReply = (
     response.end(reply.body)
     return
   }
+  if (response.destroyed) return reply.onClose()
   response.writeHead(200, reply.headers)
   response.flushHeaders()
   const pump = runFork(
