@@ -17,6 +17,7 @@
  */
 import { Deferred, Effect, Exit, FiberId } from "effect"
 import type { Receiver, Transport } from "./Transport.js"
+import { encode } from "./internal/encode.js"
 
 interface End {
   receiver: Receiver | undefined
@@ -55,7 +56,7 @@ export const makePair = (): readonly [RawTransport, RawTransport] => {
         }))
       ),
     send: (message) => {
-      if (!isClosed) deliver(other, JSON.stringify(message))
+      if (!isClosed) deliver(other, encode(message))
     },
     sendText: (text) => {
       if (!isClosed) deliver(other, text)

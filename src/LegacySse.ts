@@ -24,6 +24,7 @@ import { Duration, Effect, ExecutionStrategy, Exit, Option, Queue, Scope, Stream
 import { McpServer } from "./McpServer.js"
 import type { Receiver } from "./Transport.js"
 import * as HttpSecurity from "./internal/httpSecurity.js"
+import { encode } from "./internal/encode.js"
 
 export interface Options {
   readonly dnsRebinding?: HttpSecurity.Options | undefined
@@ -83,7 +84,7 @@ export const make = (options: Options = {}): Effect.Effect<LegacyApps, never, Mc
         const outbox = yield* Queue.unbounded<string>()
         const connection = yield* server.connect({
           run: () => Effect.never,
-          send: (message) => outbox.unsafeOffer(`event: message\ndata: ${JSON.stringify(message)}\n\n`)
+          send: (message) => outbox.unsafeOffer(`event: message\ndata: ${encode(message)}\n\n`)
         }).pipe(Scope.extend(scope))
         sessions.set(id, { receiver: connection.receiver, outbox })
         const close = Effect.suspend(() => {

@@ -45,6 +45,7 @@ import * as McpSchema from "./McpSchema.js"
 import { McpServer } from "./McpServer.js"
 import type { Receiver, Transport } from "./Transport.js"
 import { isRecord, isRequestId } from "./internal/guards.js"
+import { encode, encoded, isResponse } from "./internal/encode.js"
 import * as HttpSecurity from "./internal/httpSecurity.js"
 
 export interface Options {
@@ -80,12 +81,19 @@ export type Chunk = string | typeof END
 const CLOSE_STREAM = Symbol("closeStream")
 
 
-const sseEvent = (id: string, message: unknown) => `event: message\nid: ${id}\ndata: ${JSON.stringify(message)}\n\n`
+const sseEvent = (id: string, text: string) => `event: message\nid: ${id}\ndata: ${text}\n\n`
+
+/** A message from the session, encoded once as it comes in (a response that cannot be encoded becomes an error). */
+type Outgoing = ReturnType<typeof encoded>
+
+/** What a request's mailbox holds: its messages, and `CLOSE_STREAM`. */
+type Entry = Outgoing | typeof CLOSE_STREAM
+
+/** Whether an entry is the response to request `id`. */
+const answers = (entry: Entry, id: McpSchema.RequestId | undefined): entry is Outgoing =>
+  id !== undefined && entry !== CLOSE_STREAM && isResponse(entry.message) && entry.message.id === id
 
 
-
-const isResponse = (u: unknown): u is Record<string, unknown> =>
-  isRecord(u) && "id" in u && ("result" in u || "error" in u) && !("method" in u)
 
 /**
  * A one-reader mailbox: cheaper than a `Queue` (no fiber handoff, nothing
@@ -93,9 +101,9 @@ const isResponse = (u: unknown): u is Record<string, unknown> =>
  * request path reads it with callbacks (`next`); streams read it as an effect.
  */
 class Mailbox {
-  private buffer: Array<unknown> | undefined
-  private waiter: ((message: unknown) => void) | undefined
-  offer(message: unknown) {
+  private buffer: Array<Entry> | undefined
+  private waiter: ((message: Entry) => void) | undefined
+  offer(message: Entry) {
     const waiter = this.waiter
     if (waiter === undefined) (this.buffer ??= []).push(message)
     else {
@@ -104,12 +112,13 @@ class Mailbox {
     }
   }
   /** Calls `f` with the next message: at once if one is waiting, else when it comes. One reader at a time. */
-  next(f: (message: unknown) => void) {
-    if (this.buffer !== undefined && this.buffer.length > 0) f(this.buffer.shift())
+  next(f: (message: Entry) => void) {
+    const message = this.buffer?.shift()
+    if (message !== undefined) f(message)
     else this.waiter = f
   }
-  get take(): Effect.Effect<unknown> {
-    return Effect.async<unknown>((resume) => {
+  get take(): Effect.Effect<Entry> {
+    return Effect.async<Entry>((resume) => {
       this.next((message) => resume(Effect.succeed(message)))
       return Effect.sync(() => {
         this.waiter = undefined
@@ -143,17 +152,17 @@ class EventStream {
    * Stores and forwards messages until the response to `requestId` has been
    * sent, starting with `first` when given (the message that opened the stream).
    */
-  consume(store: EventStore.Service, first?: unknown): Effect.Effect<void> {
-    const handle = (message: unknown): Effect.Effect<boolean> =>
-      message === CLOSE_STREAM ? Effect.sync(() => {
+  consume(store: EventStore.Service, first?: Entry): Effect.Effect<void> {
+    const handle = (entry: Entry): Effect.Effect<boolean> =>
+      entry === CLOSE_STREAM ? Effect.sync(() => {
         this.detach()
         return false
       }) : this.lock.withPermits(1)(
-        Effect.flatMap(store.append(this.streamId, message), (id) =>
+        Effect.flatMap(store.append(this.streamId, entry.message), (id) =>
           Effect.suspend(() => {
-            const done = this.requestId !== undefined && isResponse(message) && message.id === this.requestId
+            const done = answers(entry, this.requestId)
             const sink = this.sink
-            sink?.unsafeOffer(sseEvent(id, message))
+            sink?.unsafeOffer(sseEvent(id, entry.text))
             if (!done) return Effect.succeed(false)
             this.finished = true
             sink?.unsafeOffer(END)
@@ -265,13 +274,13 @@ const full = (status: number, body: string, headers: Readonly<Record<string, str
   body
 })
 
-const json = (body: unknown, status = 200, headers: Readonly<Record<string, string>> = {}): Reply =>
-  full(status, JSON.stringify(body), { "content-type": "application/json", ...headers })
+const jsonText = (text: string, status = 200, headers: Readonly<Record<string, string>> = {}): Reply =>
+  full(status, text, { "content-type": "application/json", ...headers })
 
 const empty = (status: number): Reply => full(status, "")
 
 const jsonRpcError = (status: number, code: number, message: string, id: McpSchema.RequestId | null = null) =>
-  json({ jsonrpc: "2.0", id, error: { code, message } }, status)
+  jsonText(JSON.stringify({ jsonrpc: "2.0", id, error: { code, message } }), status)
 
 /** The end of an SSE stream's chunks. */
 export { END }
@@ -372,11 +381,11 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
         live.delete(session)
         // Requests still waiting get an answer, so that no HTTP response stays open forever.
         for (const [id, stream] of session.requests ?? []) {
-          stream.inbox.offer({
+          stream.inbox.offer(encoded({
             jsonrpc: "2.0",
             id,
             error: { code: -32000, message: "The session ended before this request completed" }
-          })
+          }))
         }
         for (const stream of session.streams?.values() ?? []) stream.detach()
         session.standalone?.detach()
@@ -401,7 +410,8 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
         return
       }
       const stream = related === undefined ? undefined : session.requests?.get(related)
-      ;(stream ?? standaloneOf(session)).inbox.offer(message)
+      // Encoded here, once: what cannot be encoded fails in the sender's fiber, not later in a stream's.
+      ;(stream ?? standaloneOf(session)).inbox.offer(encoded(message))
     }
 
     const router = { route }
@@ -503,53 +513,46 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
       Effect.runFork(effect).addObserver((exit) => reply(Exit.isSuccess(exit) ? exit.value : empty(500)))
     }
 
-    interface Answer {
-      /** The response, or (when `complete` is false) the first message of a stream that continues. */
-      readonly first: unknown
-      /** The request's stream: where it continues, or (when complete) the stream that would have carried it. */
-      readonly stream: EventStream | undefined
-      readonly complete: boolean
-    }
-
     /**
-     * Sends one request into the session and calls `then` with its first
-     * message. The answer is complete when that message is the response;
-     * otherwise the request continues on `stream`. A client that cannot take
-     * SSE gets only the response: what comes before it goes to the session's
-     * stream.
+     * Sends one request into the session. `onResponse` gets its response, with
+     * the stream that would have carried it when the response came first. With
+     * `onStream`, anything else that comes first starts a stream: `onStream`
+     * gets that entry and the stream, where the request continues. Without it
+     * (a client that cannot take SSE), what comes before the response goes to
+     * the session's stream.
      */
     const answerRequest = (
       session: HttpSession,
       message: Record<string, unknown>,
       id: McpSchema.RequestId,
-      acceptsSse: boolean,
-      then: (answer: Answer) => void
+      onResponse: (response: Outgoing, stream: EventStream | undefined) => void,
+      onStream?: (first: Entry, stream: EventStream) => void
     ) => {
       const stream = new EventStream(`${session.id}-${++session.counter}`, id)
       ;(session.requests ??= new Map()).set(id, stream)
       session.active++
-      const finish = (response: unknown, complete: boolean) => {
+      const finish = (response: Outgoing, first: boolean) => {
         forgetRequest(session, id)
         session.active--
-        then({ first: response, stream: complete ? stream : undefined, complete: true })
+        onResponse(response, first ? stream : undefined)
       }
-      // What comes before the response goes to the session's stream; the mailbox calls back at once while it holds
-      // messages, so this recurses only as deep as the backlog.
-      const drain = (next: unknown): void => {
-        if (isResponse(next) && next.id === id) return finish(next, false)
+      // The mailbox calls back at once while it holds messages, so this recurses only as deep as the backlog.
+      const drain = (next: Entry): void => {
+        if (answers(next, id)) return finish(next, false)
         if (next !== CLOSE_STREAM) standaloneOf(session).inbox.offer(next)
         stream.inbox.next(drain)
       }
       stream.inbox.next((first) => {
-        if (isResponse(first) && first.id === id) return finish(first, true)
-        if (acceptsSse) return then({ first, stream, complete: false })
+        if (answers(first, id)) return finish(first, true)
+        if (onStream !== undefined) return onStream(first, stream)
         drain(first)
       })
       session.receiver.message(message)
     }
 
-    const answerRequestEffect = (session: HttpSession, message: Record<string, unknown>, id: McpSchema.RequestId) =>
-      Effect.async<Answer>((resume) => answerRequest(session, message, id, false, (answer) => resume(Effect.succeed(answer))))
+    /** The response to a request, whatever came before it. */
+    const responseTo = (session: HttpSession, message: Record<string, unknown>, id: McpSchema.RequestId) =>
+      Effect.async<Outgoing>((resume) => answerRequest(session, message, id, (response) => resume(Effect.succeed(response))))
 
     const handlePost = (request: Exchange, reply: (reply: Reply) => void) => {
       const accept = request.header("accept")
@@ -627,27 +630,25 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
       onDone?: () => void
     ) => {
       const { prefersSse, sse } = acceptOf(accept)
-      answerRequest(session, body, requestId, sse, (answer) => {
-        const stream = answer.stream
-        if (answer.complete) {
-          onDone?.()
-          if (stream === undefined || !prefersSse) return reply(json(answer.first, 200, sessionHeaders(session)))
-          // SSE asked for and the answer already here: the whole stream is one event, sent as one body. There is
-          // nothing to resume, so it is not stored.
-          const id = EventStore.eventId(stream.streamId, 1)
-          return reply(full(200, primer(session, stream) + sseEvent(id, answer.first), {
-            "content-type": "text/event-stream",
-            "cache-control": "no-cache",
-            ...sessionHeaders(session)
-          }))
-        }
-        if (stream === undefined) return reply(empty(500))
+      const onResponse = (response: Outgoing, stream: EventStream | undefined) => {
+        onDone?.()
+        if (stream === undefined || !prefersSse) return reply(jsonText(response.text, 200, sessionHeaders(session)))
+        // SSE asked for and the answer already here: the whole stream is one event, sent as one body. There is
+        // nothing to resume, so it is not stored.
+        const id = EventStore.eventId(stream.streamId, 1)
+        reply(full(200, primer(session, stream) + sseEvent(id, response.text), {
+          "content-type": "text/event-stream",
+          "cache-control": "no-cache",
+          ...sessionHeaders(session)
+        }))
+      }
+      const onStream = (first: Entry, stream: EventStream) => {
         ;(session.streams ??= new Map()).set(stream.streamId, stream)
         const sink = newSink(session, stream)
         stream.sink = sink
         // Messages tied to the request keep coming to this stream (it stays in `requests`) until its response.
         fork(
-          stream.consume(store, answer.first).pipe(
+          stream.consume(store, first).pipe(
             Effect.ensuring(Effect.sync(() => {
               session.active--
               forgetRequest(session, requestId)
@@ -659,7 +660,8 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
           session.scope
         )
         reply(sseResponse(stream, sink, sessionHeaders(session)))
-      })
+      }
+      answerRequest(session, body, requestId, onResponse, sse ? onStream : undefined)
     }
 
     const handleInitialize = (body: Record<string, unknown>, requestId: McpSchema.RequestId) =>
@@ -669,16 +671,16 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
           return jsonRpcError(503, -32000, `Service Unavailable: the server holds its maximum of ${maxSessions} sessions`, requestId)
         }
         const session = yield* openSession(false)
-        const response = (yield* answerRequestEffect(session, body, requestId)).first
+        const { message: response, text } = yield* responseTo(session, body, requestId)
         if (!isRecord(response) || !isRecord(response.result)) {
           // A failed initialize leaves nothing behind.
           yield* closeSession(session)
-          return json(response, 400)
+          return jsonText(text, 400)
         }
         const version = response.result.protocolVersion
         session.protocolVersion = typeof version === "string" ? version : McpSchema.LATEST_PROTOCOL_VERSION
         sessions.set(session.id, session)
-        return json(response, 200, sessionHeaders(session))
+        return jsonText(text, 200, sessionHeaders(session))
       })
 
     const handleStateless = (
@@ -710,7 +712,7 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
         session.lastActive = Date.now()
         const answers = yield* Effect.forEach(messages, (message) => {
           if (isRecord(message) && typeof message.method === "string" && isRequestId(message.id)) {
-            return Effect.map(answerRequestEffect(session, message, message.id), (a) => [a.first])
+            return Effect.map(responseTo(session, message, message.id), (response) => [response.text])
           }
           return Effect.sync(() => {
             session.receiver.message(message)
@@ -720,7 +722,7 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
         const responses = answers.flat()
         return responses.length === 0
           ? empty(202)
-          : json(responses, 200, sessionHeaders(session))
+          : jsonText(`[${responses.join(",")}]`, 200, sessionHeaders(session))
       })
 
     // --- GET -------------------------------------------------------------
@@ -766,7 +768,7 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
         const attach = Effect.gen(function*() {
           const replay = yield* store.replayAfter(lastEventId)
           if (Option.isSome(replay)) {
-            for (const event of replay.value.events) sink.unsafeOffer(sseEvent(event.id, event.message))
+            for (const event of replay.value.events) sink.unsafeOffer(sseEvent(event.id, encode(event.message)))
           }
           if (live === undefined || live.finished) sink.unsafeOffer(END)
           else {

@@ -26,6 +26,7 @@ import type { RequestError } from "./McpError.js"
 import { ErrorCode } from "./McpError.js"
 import type { Receiver, Transport } from "./Transport.js"
 import { isRecord } from "./internal/guards.js"
+import { encode } from "./internal/encode.js"
 
 export interface Options {
   /** Extra headers on every request (authorization, say). */
@@ -177,7 +178,7 @@ export const makeTransport = (
         const response = yield* http.execute(
           HttpClientRequest.post(url).pipe(
             HttpClientRequest.setHeaders(headers({ accept: "application/json, text/event-stream" })),
-            HttpClientRequest.bodyText(JSON.stringify(message), "application/json")
+            HttpClientRequest.bodyText(encode(message), "application/json")
           )
         )
         const issued = response.headers["mcp-session-id"]

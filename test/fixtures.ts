@@ -50,3 +50,16 @@ export const Progress = McpServer.tool("progress", {
 export const TestServer = Layer.mergeAll(Add, Echo, Fail, Die, Greeting, Readme, Review, Progress).pipe(
   Layer.provideMerge(McpServer.layer({ name: "test-server", version: "1.0.0", instructions: "Use add to add." }))
 )
+
+/** Tools whose output JSON cannot encode: a BigInt in a result, a cycle in a result, a BigInt in a log. */
+export const Unencodable = Layer.mergeAll(
+  McpServer.tool("bigint", {}, () => Effect.succeed({ content: [Content.text("x")], _meta: { n: BigInt(1) } })),
+  McpServer.tool("cycle", {}, () => {
+    const meta: Record<string, unknown> = {}
+    meta.self = meta
+    return Effect.succeed({ content: [Content.text("x")], _meta: meta })
+  }),
+  McpServer.tool("logs-bigint", {}, () => Effect.as(RequestContext.log("info", { n: BigInt(1) }), "logged")),
+  McpServer.tool("logs-then-bigint", {}, () =>
+    Effect.as(RequestContext.log("info", "working"), { content: [Content.text("x")], _meta: { n: BigInt(1) } }))
+)

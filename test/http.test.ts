@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber, Layer, Queue, Ref, Schema, Scope } from "effect"
 import { EventStore, McpClient, McpServer, RequestContext, StreamableHttpClient, Tool } from "mcp-effect"
-import { TestServer } from "./fixtures.js"
+import { TestServer, Unencodable } from "./fixtures.js"
 import { initializeBody, JSON_AND_SSE, leave, openSession, promise, raw, serveHttp, sseMessages } from "./httpHelpers.js"
 
 const Chatty = McpServer.tool("chatty", { description: "Logs, then answers" }, () =>
@@ -175,6 +175,26 @@ describe("Streamable HTTP: POST", () => {
       expect(results.map((r) => r.status).sort()).toEqual([200, 200, 429])
       expect(results.find((r) => r.status === 429)!.body).toMatch(/at most 2 requests/)
     }))
+  it.scopedLive("answers a result JSON cannot encode with -32603, in JSON and in SSE, and keeps serving", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serveHttp(Unencodable.pipe(Layer.provideMerge(TestServer)))
+      const { headers } = yield* promise(() => openSession(url))
+      const direct = yield* promise(() => raw(url, { headers, body: call(1, "bigint") }))
+      expect(direct.status).toBe(200)
+      expect(JSON.parse(direct.body)).toEqual({
+        jsonrpc: "2.0",
+        id: 1,
+        error: { code: -32603, message: "Internal error: the result could not be encoded as JSON" }
+      })
+      const streamed = yield* promise(() => raw(url, { headers, body: call(2, "logs-then-bigint") }))
+      const messages = sseMessages(streamed.body).map((m) => m.message)
+      expect(messages.map((m) => m.method ?? m.error?.code)).toEqual(["notifications/message", -32603])
+      const logged = yield* promise(() => raw(url, { headers, body: call(3, "logs-bigint") }))
+      expect(JSON.parse(logged.body).result.isError).toBe(true)
+      const fine = yield* promise(() => raw(url, { headers, body: call(4, "add", { a: 1, b: 2 }) }))
+      expect(JSON.parse(fine.body).result.structuredContent).toEqual({ result: 3 })
+    }))
+
   it.scopedLive("frees the slot of a request whose client left before the answer; the request itself runs on", () =>
     Effect.gen(function*() {
       const { url } = yield* serveHttp(Server, { maxRequestsPerSession: 1 })

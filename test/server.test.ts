@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Context, Effect, Exit, Layer, Queue, Ref, Schema } from "effect"
 import { Content, McpServer, McpTest, Tool } from "mcp-effect"
 import { flush } from "./helpers.js"
-import { TestServer } from "./fixtures.js"
+import { TestServer, Unencodable } from "./fixtures.js"
 
 const bare = McpServer.layer({ name: "s", version: "1" })
 const serverWith = <E, R>(...layers: ReadonlyArray<Layer.Layer<never, E, R>>) =>
@@ -103,6 +103,18 @@ describe("tools", () => {
       const died = yield* client.callTool("die")
       expect(died.isError).toBe(true)
       expect(JSON.stringify(died)).not.toMatch(/secret|etc/)
+    }))
+
+  it.scoped("answer a result JSON cannot encode with -32603, and keep serving", () =>
+    Effect.gen(function*() {
+      const client = yield* McpTest.makeClient(Unencodable.pipe(Layer.provideMerge(TestServer)))
+      for (const name of ["bigint", "cycle", "logs-then-bigint"]) {
+        const error = yield* Effect.flip(client.callTool(name))
+        expect(error).toMatchObject({ code: -32603, message: "Internal error: the result could not be encoded as JSON" })
+      }
+      // A notification that cannot be encoded fails the handler that sent it.
+      expect((yield* client.callTool("logs-bigint")).isError).toBe(true)
+      expect((yield* client.callTool("add", { a: 1, b: 2 })).structuredContent).toEqual({ result: 3 })
     }))
 
   it.scoped("answer an unknown tool with -32602", () =>

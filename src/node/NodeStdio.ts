@@ -34,6 +34,7 @@ import * as McpClient from "../McpClient.js"
 import type { RequestError } from "../McpError.js"
 import * as McpServer from "../McpServer.js"
 import type { Receiver, Transport } from "../Transport.js"
+import { encode } from "../internal/encode.js"
 
 /**
  * Splits a byte stream into lines and hands each non-empty one to `onLine`.
@@ -105,7 +106,7 @@ export const makeTransport = (options: StreamOptions = {}): Transport => {
           if ("pause" in stdin && typeof stdin.pause === "function") stdin.pause()
         })
       }),
-    send: (message) => enqueue(JSON.stringify(message))
+    send: (message) => enqueue(encode(message))
   }
 }
 
@@ -203,7 +204,7 @@ export const spawnTransport = (
           Effect.catchAll((error) => Effect.logWarning("Reading the server's stdout failed", error))
         ),
       send: (message) => {
-        Queue.unsafeOffer(outbox, JSON.stringify(message))
+        Queue.unsafeOffer(outbox, encode(message))
       }
     }
   })
