@@ -43,7 +43,7 @@ export const run = <R>(
 ): Effect.Effect<McpSchema.CompleteResult, never, R> =>
   completer === undefined
     ? Effect.succeed(EMPTY)
-    : Effect.map(completer(value, context), (values) => ({
+    : Effect.map(Effect.suspend(() => completer(value, context)), (values) => ({
       completion: {
         values: values.slice(0, MAX_VALUES),
         total: values.length,

@@ -300,8 +300,19 @@ class PeerImpl implements Peer, Receiver {
     return errorResponse(id, McpError.internal())
   }
 
+  /** A handler that throws (rather than failing its effect) is a defect: logged here, never thrown at the transport. */
+  private defect(cause: unknown) {
+    this.runFork(Effect.logError("Message handler threw", Cause.die(cause)).pipe(Effect.annotateLogs(INTERNAL, true)))
+  }
+
   private runRequest(request: IncomingRequest, respond: Respond) {
-    const answer = this.handlers.onRequest(request)
+    let answer: Answer
+    try {
+      answer = this.handlers.onRequest(request)
+    } catch (cause) {
+      this.defect(cause)
+      return respond(errorResponse(request.id, McpError.internal()))
+    }
     if (answer === undefined) return respond(errorResponse(request.id, McpError.methodNotFound(request.method)))
     if (answer instanceof McpError) return respond(errorResponse(request.id, answer))
     // Registered before the fiber starts: a handler may report progress before its first yield.
@@ -405,7 +416,13 @@ class PeerImpl implements Peer, Receiver {
     if (replyId === null) {
       if (method === "notifications/cancelled") this.onCancelled(params)
       else if (method === "notifications/progress") this.onProgress(params)
-      else this.handlers.onNotification?.(method, params)
+      else {
+        try {
+          this.handlers.onNotification?.(method, params)
+        } catch (cause) {
+          this.defect(cause)
+        }
+      }
       return false
     }
     if (this.inFlight?.has(replyId)) {

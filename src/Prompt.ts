@@ -135,7 +135,8 @@ export const make = <const P extends Parameters = {}, E = never, R = never>(
             McpError.invalidParams(`Invalid arguments for prompt "${name}": ${ParseResult.TreeFormatter.formatErrorSync(error)}`)
           ),
         onRight: (decoded) =>
-          handler(decoded).pipe(
+          // Suspended: a handler that throws before returning its effect fails like any other.
+          Effect.suspend(() => handler(decoded)).pipe(
             Effect.map((output) => toResult(options.description, output)),
             Effect.catchAllCause(recoverCause)
           ) as Effect.Effect<McpSchema.GetPromptResult, McpError, Exclude<R, RequestContext> | RequestContext>

@@ -136,7 +136,8 @@ export const make = <const U extends string, P extends VariableSchemas<U> = {}, 
   handler: (params: Params<U, P>) => Effect.Effect<Output, E, R>
 ): Resource<Exclude<R, RequestContext>> | Template<Exclude<R, RequestContext>> => {
   const run = (target: string, params: Record<string, unknown>) =>
-    handler(params as Params<U, P>).pipe(
+    // Suspended: a handler that throws before returning its effect fails like any other.
+    Effect.suspend(() => handler(params as Params<U, P>)).pipe(
       Effect.map((output) => toContents(target, options.mimeType, output)),
       Effect.catchAllCause(recoverAsError(`Reading ${target}`, `Failed to read ${target}`))
     ) as Effect.Effect<McpSchema.ReadResourceResult, McpError, Exclude<R, RequestContext> | RequestContext>

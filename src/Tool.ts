@@ -179,7 +179,8 @@ export const make = <
   // The decoder's output is the handler's input by construction of `makeInput`; and R is always within
   // `Exclude<R, RequestContext> | RequestContext`, which TypeScript cannot prove for a generic R.
   const run = (params: unknown) => {
-    const effect = handler(params as [P] extends [never] ? {} : ParametersType<P>)
+    // Suspended: a handler that throws before returning its effect fails like any other.
+    const effect = Effect.suspend(() => handler(params as [P] extends [never] ? {} : ParametersType<P>))
     return (structured === undefined
       ? Effect.map(effect, (output) => toResult(output as Output))
       : Effect.flatMap(effect, structured.toResult)) as Effect.Effect<

@@ -63,3 +63,11 @@ export const Unencodable = Layer.mergeAll(
   McpServer.tool("logs-then-bigint", {}, () =>
     Effect.as(RequestContext.log("info", "working"), { content: [Content.text("x")], _meta: { n: BigInt(1) } }))
 )
+
+/** Handlers that throw before they return an effect, as `Effect.succeed(JSON.parse(text))` does on bad text. */
+export const Throwing = Layer.mergeAll(
+  McpServer.tool("throws", {}, () => Effect.succeed(JSON.parse("{not json"))),
+  McpServer.resource("throws://{id}", { name: "throws" }, () => Effect.succeed(JSON.parse("{not json"))),
+  McpServer.prompt("throws", { parameters: { topic: Schema.String }, complete: { topic: () => Effect.succeed(JSON.parse("{")) } }, () =>
+    Effect.succeed(JSON.parse("{not json")))
+)

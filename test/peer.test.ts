@@ -184,3 +184,26 @@ describe("ping", () => {
       yield* client.ping
     }))
 })
+
+describe("handlers that throw", () => {
+  it.scoped("answer -32603 for a request, drop a notification, and keep the connection", () =>
+    Effect.gen(function*() {
+      const [a, b] = InMemoryTransport.makePair()
+      const left = yield* Peer.make(a, { onRequest: () => undefined })
+      const right = yield* Peer.make(b, {
+        onRequest: (r) => {
+          if (r.method === "ping") return Effect.succeed({})
+          throw new Error("at /home/secret/handler.ts:1")
+        },
+        onNotification: () => {
+          throw new Error("boom")
+        }
+      })
+      yield* Effect.forkScoped(left.run)
+      yield* Effect.forkScoped(right.run)
+      const error = yield* Effect.flip(left.request("explode", {}))
+      expect(error).toMatchObject({ code: -32603, message: "Internal error" })
+      left.notify("notifications/explode", {})
+      expect(yield* left.request("ping", undefined)).toEqual({})
+    }))
+})

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Context, Effect, Exit, Layer, Queue, Ref, Schema } from "effect"
 import { Content, McpServer, McpTest, Tool } from "mcp-effect"
 import { flush } from "./helpers.js"
-import { TestServer, Unencodable } from "./fixtures.js"
+import { Throwing, TestServer, Unencodable } from "./fixtures.js"
 
 const bare = McpServer.layer({ name: "s", version: "1" })
 const serverWith = <E, R>(...layers: ReadonlyArray<Layer.Layer<never, E, R>>) =>
@@ -114,6 +114,21 @@ describe("tools", () => {
       }
       // A notification that cannot be encoded fails the handler that sent it.
       expect((yield* client.callTool("logs-bigint")).isError).toBe(true)
+      expect((yield* client.callTool("add", { a: 1, b: 2 })).structuredContent).toEqual({ result: 3 })
+    }))
+
+  it.scoped("treat a handler that throws before returning its effect as a failure, and keep serving", () =>
+    Effect.gen(function*() {
+      const client = yield* McpTest.makeClient(Throwing.pipe(Layer.provideMerge(TestServer)))
+      const tool = yield* client.callTool("throws")
+      expect(tool.isError).toBe(true)
+      expect(JSON.stringify(tool)).not.toMatch(/JSON|position/)
+      const read = yield* Effect.flip(client.readResource("throws://1"))
+      expect(read).toMatchObject({ code: -32603 })
+      const prompt = yield* Effect.flip(client.getPrompt("throws", { topic: "x" }))
+      expect(prompt).toMatchObject({ code: -32603 })
+      const completion = yield* Effect.flip(client.complete({ type: "ref/prompt", name: "throws" }, { name: "topic", value: "" }))
+      expect(completion).toMatchObject({ code: -32603 })
       expect((yield* client.callTool("add", { a: 1, b: 2 })).structuredContent).toEqual({ result: 3 })
     }))
 
