@@ -337,6 +337,30 @@ const newSessionId = () => crypto.randomUUID()
  * Makes the app's request handler for the `McpServer` in context, independent
  * of any HTTP server: `make` wraps it as an `HttpApp`, and `NodeHttp` calls it
  * straight from `node:http`. Sessions live in the scope.
+ *
+ * Any other HTTP server can drive it too: hand it the request, write the
+ * reply it gives back.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { StreamableHttp } from "mcp-effect"
+ *
+ * declare const request: { method: string; headers: Record<string, string>; text: string }
+ * declare const write: (status: number, headers: Record<string, string>, body: string) => void
+ *
+ * const program = Effect.gen(function*() {
+ *   const handle = yield* StreamableHttp.makeHandler({ maxBodyBytes: 1_000_000 })
+ *   handle({
+ *     method: request.method,
+ *     header: (name) => request.headers[name],
+ *     body: (maxBytes, done) => done(request.text.length <= maxBytes ? request.text : undefined)
+ *   }, (reply) => {
+ *     if (reply._tag === "Full") write(reply.status, reply.headers, reply.body)
+ *     else reply.onClose() // an SSE stream: read `reply.chunks` until `StreamableHttp.END`, then close
+ *   })
+ * })
+ * ```
  */
 export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never, McpServer | Scope.Scope> =>
   Effect.gen(function*() {
