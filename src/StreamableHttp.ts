@@ -39,7 +39,7 @@
  */
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import type { HttpApp } from "@effect/platform"
-import { Duration, Effect, Exit, Layer, Option, Queue, Schedule, Scope, Stream } from "effect"
+import { Duration, Effect, Exit, Layer, Option, Schedule, Scope, Stream } from "effect"
 import * as EventStore from "./EventStore.js"
 import * as McpSchema from "./McpSchema.js"
 import { McpServer } from "./McpServer.js"
@@ -73,9 +73,44 @@ export interface Options {
 // Streams of events
 // ---------------------------------------------------------------------------
 
-const END = Symbol("end")
-/** An SSE stream's text, piece by piece, then `END`. */
-export type Chunk = string | typeof END
+/** Where an SSE response's text goes: the HTTP server's response body. */
+export interface Writer {
+  readonly write: (chunk: string) => void
+  readonly end: () => void
+}
+
+/**
+ * An SSE response's text as it comes: held until the HTTP server attaches a
+ * writer, then written straight through. No queue and no fiber per response:
+ * what was held goes out as one chunk, with the headers.
+ */
+export class Sink {
+  private held: Array<string> | undefined = []
+  private writer: Writer | undefined
+  private ended = false
+
+  write(chunk: string): void {
+    if (this.ended) return
+    if (this.writer !== undefined) this.writer.write(chunk)
+    else this.held?.push(chunk)
+  }
+
+  end(): void {
+    if (this.ended) return
+    this.ended = true
+    this.writer?.end()
+  }
+
+  /** Writes what was held, then everything that follows; returns whether anything was written at once. */
+  attach(writer: Writer): boolean {
+    const held = this.held?.join("") ?? ""
+    this.held = undefined
+    this.writer = writer
+    if (held !== "") writer.write(held)
+    if (this.ended) writer.end()
+    return held !== "" || this.ended
+  }
+}
 
 /** Put in a request's inbox by `closeStream`: the HTTP response ends there, in order with what came before. */
 const CLOSE_STREAM = Symbol("closeStream")
@@ -135,7 +170,7 @@ class Mailbox {
  */
 class EventStream {
   readonly inbox = new Mailbox()
-  sink: Queue.Queue<Chunk> | undefined
+  sink: Sink | undefined
   private semaphore: Effect.Semaphore | undefined
   finished = false
   /** Serializes storing-and-forwarding with a resumption's replay-and-attach. */
@@ -162,10 +197,10 @@ class EventStream {
           Effect.suspend(() => {
             const done = answers(entry, this.requestId)
             const sink = this.sink
-            sink?.unsafeOffer(sseEvent(id, entry.text))
+            sink?.write(sseEvent(id, entry.text))
             if (!done) return Effect.succeed(false)
             this.finished = true
-            sink?.unsafeOffer(END)
+            sink?.end()
             this.sink = undefined
             // Delivered to the end on a live response: nothing is left to resume, so the store can forget it.
             return sink === undefined ? Effect.succeed(true) : Effect.as(store.remove(this.streamId), true)
@@ -179,9 +214,9 @@ class EventStream {
   }
 
   /** Ends the attached HTTP response, if any; what follows is only stored. */
-  detach(sink?: Queue.Queue<Chunk>) {
+  detach(sink?: Sink) {
     if (sink !== undefined && this.sink !== sink) return
-    this.sink?.unsafeOffer(END)
+    this.sink?.end()
     this.sink = undefined
   }
 }
@@ -251,7 +286,7 @@ export interface Exchange {
  */
 export type Handler = (request: Exchange, reply: (reply: Reply) => void) => void
 
-/** The app's answer: a whole body, or an SSE stream fed from a queue until `END`. */
+/** The app's answer: a whole body, or an SSE stream whose text comes through a `Sink`. */
 export type Reply =
   | {
     readonly _tag: "Full"
@@ -262,7 +297,7 @@ export type Reply =
   | {
     readonly _tag: "Stream"
     readonly headers: Readonly<Record<string, string>>
-    readonly chunks: Queue.Dequeue<Chunk>
+    readonly sink: Sink
     /** Runs once when the response ends, whether it finished or the client went away. */
     readonly onClose: () => void
   }
@@ -282,8 +317,6 @@ const empty = (status: number): Reply => full(status, "")
 const jsonRpcError = (status: number, code: number, message: string, id: McpSchema.RequestId | null = null) =>
   jsonText(JSON.stringify({ jsonrpc: "2.0", id, error: { code, message } }), status)
 
-/** The end of an SSE stream's chunks. */
-export { END }
 
 interface AcceptInfo {
   readonly json: boolean
@@ -357,7 +390,7 @@ const newSessionId = () => crypto.randomUUID()
  *     body: (maxBytes, done) => done(request.text.length <= maxBytes ? request.text : undefined)
  *   }, (reply) => {
  *     if (reply._tag === "Full") write(reply.status, reply.headers, reply.body)
- *     else reply.onClose() // an SSE stream: read `reply.chunks` until `StreamableHttp.END`, then close
+ *     else reply.onClose() // an SSE stream: `reply.sink.attach(writer)`, and `onClose` once the response ends
  *   })
  * })
  * ```
@@ -449,10 +482,10 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
     }
 
     // One timer keeps every open SSE stream alive, rather than a timer per stream.
-    const openSinks = new Set<Queue.Queue<Chunk>>()
+    const openSinks = new Set<Sink>()
     yield* Effect.forkIn(
       Effect.sync(() => {
-        for (const sink of openSinks) sink.unsafeOffer(": keep-alive\n\n")
+        for (const sink of openSinks) sink.write(": keep-alive\n\n")
       }).pipe(Effect.delay(keepAlive), Effect.forever),
       appScope
     )
@@ -488,11 +521,10 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
         ? `id: ${EventStore.eventId(stream.streamId, 0)}\nretry: ${retryMillis}\ndata: \n\n`
         : ""
 
-    /** An SSE response fed by `sink`; the stream detaches when the client goes away. */
     /** An SSE reply fed by `sink`; the stream detaches when the client goes away. */
     const sseResponse = (
       stream: EventStream,
-      sink: Queue.Queue<Chunk>,
+      sink: Sink,
       headers: Record<string, string>,
       onClose: () => void = () => {}
     ): Reply => {
@@ -500,7 +532,7 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
       return {
         _tag: "Stream",
         headers: { "content-type": "text/event-stream", "cache-control": "no-cache", ...headers },
-        chunks: sink,
+        sink,
         onClose: () => {
           openSinks.delete(sink)
           stream.detach(sink)
@@ -510,9 +542,9 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
     }
 
     const newSink = (session: HttpSession, stream: EventStream) => {
-      const sink = Effect.runSync(Queue.unbounded<Chunk>())
+      const sink = new Sink()
       const priming = primer(session, stream)
-      if (priming !== "") sink.unsafeOffer(priming)
+      if (priming !== "") sink.write(priming)
       return sink
     }
 
@@ -788,13 +820,13 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
         const live = parsed.streamId === `${session.id}-0`
           ? standaloneOf(session)
           : session.streams?.get(parsed.streamId)
-        const sink = Effect.runSync(Queue.unbounded<Chunk>())
+        const sink = new Sink()
         const attach = Effect.gen(function*() {
           const replay = yield* store.replayAfter(lastEventId)
           if (Option.isSome(replay)) {
-            for (const event of replay.value.events) sink.unsafeOffer(sseEvent(event.id, encode(event.message)))
+            for (const event of replay.value.events) sink.write(sseEvent(event.id, encode(event.message)))
           }
-          if (live === undefined || live.finished) sink.unsafeOffer(END)
+          if (live === undefined || live.finished) sink.end()
           else {
             live.detach()
             live.sink = sink
@@ -882,11 +914,9 @@ const toResponse = (reply: Reply): HttpServerResponse.HttpServerResponse => {
       : HttpServerResponse.text(reply.body, { status: reply.status, headers, contentType: contentType ?? "text/plain" })
   }
   const { "content-type": contentType, ...headers } = reply.headers
-  const body = Stream.fromQueue(reply.chunks).pipe(
-    Stream.takeWhile((chunk): chunk is string => chunk !== END),
-    Stream.map((text) => encoder.encode(text)),
-    Stream.ensuring(Effect.sync(reply.onClose))
-  )
+  const body = Stream.async<Uint8Array>((emit) => {
+    reply.sink.attach({ write: (text) => emit.single(encoder.encode(text)), end: () => emit.end() })
+  }, "unbounded").pipe(Stream.ensuring(Effect.sync(reply.onClose)))
   return HttpServerResponse.stream(body, { contentType: contentType ?? "text/event-stream", headers })
 }
 

@@ -23,8 +23,8 @@
 import { HttpRouter, HttpServerError } from "@effect/platform"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Effect, FiberId, Layer, Queue, Runtime } from "effect"
-import type { Fiber, Scope } from "effect"
+import { Effect, Layer } from "effect"
+import type { Scope } from "effect"
 import { createServer } from "node:http"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import * as LegacySse from "../LegacySse.js"
@@ -124,13 +124,12 @@ export const makeListener = <E, R>(
         HttpRouter.empty.pipe(HttpRouter.get("/sse", legacy.sse), HttpRouter.post("/messages", legacy.messages))
       )
     }
-    const runFork = Runtime.runFork(yield* Effect.runtime<never>())
     return (request: IncomingMessage, response: ServerResponse) => {
       const url = request.url ?? "/"
       const query = url.indexOf("?")
       if ((query === -1 ? url : url.slice(0, query)) !== path) return fallback(request, response)
       // The MCP endpoint is served straight from node:http: no router, no per-request platform machinery.
-      handle(new NodeExchange(request), (reply) => writeReply(response, reply, runFork))
+      handle(new NodeExchange(request), (reply) => writeReply(response, reply))
     }
   })
 
@@ -167,14 +166,10 @@ class NodeExchange implements StreamableHttp.Exchange {
 }
 
 /**
- * Writes a reply: a whole body at once, or SSE chunks as they come until the
- * stream ends or the client leaves (also when it left before the reply came).
+ * Writes a reply: a whole body at once, or an SSE stream as its text comes,
+ * until it ends or the client leaves (also when it left before the reply came).
  */
-const writeReply = (
-  response: ServerResponse,
-  reply: StreamableHttp.Reply,
-  runFork: <A>(effect: Effect.Effect<A>) => Fiber.RuntimeFiber<A>
-) => {
+const writeReply = (response: ServerResponse, reply: StreamableHttp.Reply) => {
   if (reply._tag === "Full") {
     response.writeHead(reply.status, { ...reply.headers, "content-length": Buffer.byteLength(reply.body) })
     response.end(reply.body)
@@ -182,24 +177,10 @@ const writeReply = (
   }
   if (response.destroyed) return reply.onClose()
   response.writeHead(200, reply.headers)
-  response.flushHeaders()
-  const pump = runFork(
-    Queue.take(reply.chunks).pipe(
-      Effect.flatMap((chunk) =>
-        Effect.sync(() => {
-          if (chunk === StreamableHttp.END) {
-            response.end()
-            return true
-          }
-          response.write(chunk)
-          return false
-        })
-      ),
-      Effect.repeat({ until: (ended) => ended }),
-      Effect.ensuring(Effect.sync(reply.onClose))
-    )
-  )
-  response.once("close", () => pump.unsafeInterruptAsFork(FiberId.none))
+  // 'close' comes once the response has ended, or when the client has gone.
+  response.once("close", reply.onClose)
+  // What the stream already holds goes out with the headers; otherwise the headers go at once.
+  if (!reply.sink.attach({ write: (chunk) => response.write(chunk), end: () => response.end() })) response.flushHeaders()
 }
 
 /** Serves a server layer over HTTP as the program's main, printing its URL to stderr. */
