@@ -19,6 +19,7 @@
  * @since 0.1.0
  */
 import { Context, Effect, Layer, Option } from "effect"
+import { immediateStores } from "./internal/immediateStore.js"
 
 /** One stored event. */
 export interface StoredEvent {
@@ -68,22 +69,25 @@ export const makeMemory = (options: MemoryOptions = {}): Service => {
   const maxStreams = options.maxStreams ?? 10_000
   // A Map iterates in insertion order: re-inserting on write keeps it ordered by recency.
   const streams = new Map<string, MemoryStream>()
-  return {
-    append: (streamId, message) =>
-      Effect.sync(() => {
-        let stream = streams.get(streamId)
-        if (stream === undefined) {
-          stream = { next: 1, events: [] }
-          if (streams.size >= maxStreams) streams.delete(streams.keys().next().value!)
-        } else {
-          streams.delete(streamId)
-        }
-        streams.set(streamId, stream)
-        const sequence = stream.next++
-        stream.events.push({ sequence, message })
-        if (stream.events.length > maxEvents) stream.events.shift()
-        return eventId(streamId, sequence)
-      }),
+  const unsafeAppend = (streamId: string, message: unknown) => {
+    let stream = streams.get(streamId)
+    if (stream === undefined) {
+      stream = { next: 1, events: [] }
+      if (streams.size >= maxStreams) streams.delete(streams.keys().next().value!)
+    } else {
+      streams.delete(streamId)
+    }
+    streams.set(streamId, stream)
+    const sequence = stream.next++
+    stream.events.push({ sequence, message })
+    if (stream.events.length > maxEvents) stream.events.shift()
+    return eventId(streamId, sequence)
+  }
+  const unsafeRemove = (streamId: string) => {
+    streams.delete(streamId)
+  }
+  const service: Service = {
+    append: (streamId, message) => Effect.sync(() => unsafeAppend(streamId, message)),
     replayAfter: (lastEventId) =>
       Effect.sync(() => {
         const parsed = parseEventId(lastEventId)
@@ -96,11 +100,10 @@ export const makeMemory = (options: MemoryOptions = {}): Service => {
             .map((event) => ({ id: eventId(parsed.streamId, event.sequence), message: event.message }))
         })
       }),
-    remove: (streamId) =>
-      Effect.sync(() => {
-        streams.delete(streamId)
-      })
+    remove: (streamId) => Effect.sync(() => unsafeRemove(streamId))
   }
+  immediateStores.set(service, { append: unsafeAppend, remove: unsafeRemove })
+  return service
 }
 
 /** The in-memory store as a layer. */

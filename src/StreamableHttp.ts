@@ -47,6 +47,7 @@ import type { Receiver, Transport } from "./Transport.js"
 import { isRecord, isRequestId } from "./internal/guards.js"
 import { encode, encoded, isResponse } from "./internal/encode.js"
 import * as HttpSecurity from "./internal/httpSecurity.js"
+import { immediateStores } from "./internal/immediateStore.js"
 
 export interface Options {
   /** Serve every POST on a fresh context, without sessions. GET and DELETE answer 405. */
@@ -116,7 +117,8 @@ export class Sink {
 const CLOSE_STREAM = Symbol("closeStream")
 
 
-const sseEvent = (id: string, text: string) => `event: message\nid: ${id}\ndata: ${text}\n\n`
+const sseEvent = (id: string | undefined, text: string) =>
+  id === undefined ? `event: message\ndata: ${text}\n\n` : `event: message\nid: ${id}\ndata: ${text}\n\n`
 
 /** A message from the session, encoded once as it comes in (a response that cannot be encoded becomes an error). */
 type Outgoing = ReturnType<typeof encoded>
@@ -132,8 +134,7 @@ const answers = (entry: Entry, id: McpSchema.RequestId | undefined): entry is Ou
 
 /**
  * A one-reader mailbox: cheaper than a `Queue` (no fiber handoff, nothing
- * allocated until used), which matters because every request gets one. The
- * request path reads it with callbacks (`next`); streams read it as an effect.
+ * allocated until used), which matters because every request gets one.
  */
 class Mailbox {
   private buffer: Array<Entry> | undefined
@@ -152,14 +153,6 @@ class Mailbox {
     if (message !== undefined) f(message)
     else this.waiter = f
   }
-  get take(): Effect.Effect<Entry> {
-    return Effect.async<Entry>((resume) => {
-      this.next((message) => resume(Effect.succeed(message)))
-      return Effect.sync(() => {
-        this.waiter = undefined
-      })
-    })
-  }
 }
 
 /**
@@ -171,12 +164,9 @@ class Mailbox {
 class EventStream {
   readonly inbox = new Mailbox()
   sink: Sink | undefined
-  private semaphore: Effect.Semaphore | undefined
   finished = false
-  /** Serializes storing-and-forwarding with a resumption's replay-and-attach. */
-  get lock() {
-    return (this.semaphore ??= Effect.unsafeMakeSemaphore(1))
-  }
+  private busy = false
+  private waiting: Array<() => void> | undefined
   constructor(
     readonly streamId: string,
     /** The request whose response ends this stream; none for the standalone GET stream. */
@@ -184,33 +174,65 @@ class EventStream {
   ) {}
 
   /**
-   * Stores and forwards messages until the response to `requestId` has been
-   * sent, starting with `first` when given (the message that opened the stream).
+   * Runs `f` when nothing else holds the stream, until it calls `release`:
+   * storing-and-forwarding an event and a resumption's replay-and-attach
+   * must not interleave (with a store that answers later).
    */
-  consume(store: EventStore.Service, first?: Entry): Effect.Effect<void> {
-    const handle = (entry: Entry): Effect.Effect<boolean> =>
-      entry === CLOSE_STREAM ? Effect.sync(() => {
+  exclusive(f: () => void) {
+    if (!this.busy) {
+      this.busy = true
+      f()
+    } else (this.waiting ??= []).push(f)
+  }
+
+  release() {
+    const next = this.waiting?.shift()
+    if (next !== undefined) next()
+    else this.busy = false
+  }
+
+  /**
+   * Stores and forwards messages until the response to `requestId` has been
+   * sent, starting with `first` when given (the message that opened the
+   * stream), then calls `onDone`. Plain callbacks: no fiber per stream.
+   */
+  pump(store: Store, first?: Entry, onDone?: () => void): void {
+    // The mailbox calls back at once while it holds messages; past some depth, go on in a microtask instead.
+    let depth = 0
+    const take = (entry: Entry): void => {
+      if (depth > 32) return queueMicrotask(() => take(entry))
+      depth++
+      try {
+        handle(entry)
+      } finally {
+        depth--
+      }
+    }
+    const handle = (entry: Entry) => {
+      if (entry === CLOSE_STREAM) {
         this.detach()
-        return false
-      }) : this.lock.withPermits(1)(
-        Effect.flatMap(store.append(this.streamId, entry.message), (id) =>
-          Effect.suspend(() => {
-            const done = answers(entry, this.requestId)
-            const sink = this.sink
-            sink?.write(sseEvent(id, entry.text))
-            if (!done) return Effect.succeed(false)
+        return this.inbox.next(take)
+      }
+      this.exclusive(() =>
+        store.append(this.streamId, entry.message, (id) => {
+          const done = answers(entry, this.requestId)
+          const sink = this.sink
+          sink?.write(sseEvent(id, entry.text))
+          if (done) {
             this.finished = true
             sink?.end()
             this.sink = undefined
             // Delivered to the end on a live response: nothing is left to resume, so the store can forget it.
-            return sink === undefined ? Effect.succeed(true) : Effect.as(store.remove(this.streamId), true)
-          })
-        )
+            if (sink !== undefined) store.remove(this.streamId)
+          }
+          this.release()
+          if (done) onDone?.()
+          else this.inbox.next(take)
+        })
       )
-    const rest = Effect.repeat(Effect.flatMap(this.inbox.take, handle), { until: (done) => done })
-    return first === undefined
-      ? Effect.asVoid(rest)
-      : Effect.flatMap(handle(first), (done) => (done ? Effect.void : Effect.asVoid(rest)))
+    }
+    if (first === undefined) this.inbox.next(take)
+    else take(first)
   }
 
   /** Ends the attached HTTP response, if any; what follows is only stored. */
@@ -218,6 +240,30 @@ class EventStream {
     if (sink !== undefined && this.sink !== sink) return
     this.sink?.end()
     this.sink = undefined
+  }
+}
+
+/** The event store as the streams call it: with callbacks, at once when the store can. */
+interface Store {
+  /** Stores a message and calls back with its event id, or with none when the store failed. */
+  readonly append: (streamId: string, message: unknown, then: (id: string | undefined) => void) => void
+  readonly remove: (streamId: string) => void
+}
+
+const storeOf = (store: EventStore.Service): Store => {
+  const immediate = immediateStores.get(store)
+  if (immediate !== undefined) {
+    return { append: (streamId, message, then) => then(immediate.append(streamId, message)), remove: immediate.remove }
+  }
+  return {
+    // A store that failed still lets the message through, without an event id: it cannot be resumed from.
+    append: (streamId, message, then) =>
+      Effect.runCallback(store.append(streamId, message), {
+        onExit: (exit) => then(Exit.isSuccess(exit) ? exit.value : undefined)
+      }),
+    remove: (streamId) => {
+      Effect.runFork(store.remove(streamId))
+    }
   }
 }
 
@@ -399,6 +445,7 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
   Effect.gen(function*() {
     const server = yield* McpServer
     const store = Option.getOrElse(yield* Effect.serviceOption(EventStore.EventStore), () => EventStore.makeMemory())
+    const events = storeOf(store)
     const appScope = yield* Effect.scope
     const sessions = new Map<string, HttpSession>()
     /** Every open session, stateless ones included, for shutdown. */
@@ -477,7 +524,7 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
       if (session.standalone !== undefined) return session.standalone
       const stream = new EventStream(`${session.id}-0`, undefined)
       session.standalone = stream
-      fork(stream.consume(store), session.scope)
+      stream.pump(events)
       return stream
     }
 
@@ -703,18 +750,13 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
         const sink = newSink(session, stream)
         stream.sink = sink
         // Messages tied to the request keep coming to this stream (it stays in `requests`) until its response.
-        fork(
-          stream.consume(store, first).pipe(
-            Effect.ensuring(Effect.sync(() => {
-              session.active--
-              forgetRequest(session, requestId)
-              session.streams?.delete(stream.streamId)
-              if (session.streams?.size === 0) session.streams = undefined
-              onDone?.()
-            }))
-          ),
-          session.scope
-        )
+        stream.pump(events, first, () => {
+          session.active--
+          forgetRequest(session, requestId)
+          session.streams?.delete(stream.streamId)
+          if (session.streams?.size === 0) session.streams = undefined
+          onDone?.()
+        })
         reply(sseResponse(stream, sink, sessionHeaders(session)))
       }
       answerRequest(session, body, requestId, onResponse, sse ? onStream : undefined)
@@ -811,6 +853,14 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
       })
 
     /** Replays what a stream sent after `lastEventId`, then carries on with it if it is still live. */
+    /** Runs `effect` holding the stream (see `EventStream.exclusive`). */
+    const exclusively = <A>(stream: EventStream, effect: Effect.Effect<A>) =>
+      Effect.acquireUseRelease(
+        Effect.async<void>((resume) => stream.exclusive(() => resume(Effect.void))),
+        () => effect,
+        () => Effect.sync(() => stream.release())
+      )
+
     const resume = (session: HttpSession, lastEventId: string) =>
       Effect.gen(function*() {
         const parsed = EventStore.parseEventId(lastEventId)
@@ -833,7 +883,7 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
             if (live === session.standalone) session.standaloneAttached = true
           }
         })
-        yield* live === undefined ? attach : live.lock.withPermits(1)(attach)
+        yield* live === undefined ? attach : exclusively(live, attach)
         return sseResponse(live ?? new EventStream(parsed.streamId, undefined), sink, sessionHeaders(session), () => {
           if (live !== undefined && live === session.standalone && live.sink === undefined) {
             session.standaloneAttached = false

@@ -302,6 +302,27 @@ describe("Streamable HTTP: sessions", () => {
       expect(yield* Ref.get(appended)).toBe(2)
     }))
 
+  it.scopedLive("with a store that answers later, keeps each stream's order and still resumes", () =>
+    Effect.gen(function*() {
+      const memory = EventStore.makeMemory()
+      const Slow = Layer.succeed(EventStore.EventStore, {
+        ...memory,
+        append: (streamId, message) => Effect.zipRight(Effect.sleep("5 millis"), memory.append(streamId, message)),
+        replayAfter: (lastEventId) => Effect.zipRight(Effect.sleep("5 millis"), memory.replayAfter(lastEventId))
+      })
+      const { url } = yield* serveHttp(Layer.provideMerge(Server, Slow))
+      const { headers } = yield* promise(() => openSession(url))
+      const chatty = yield* promise(() => raw(url, { headers, body: call(1, "chatty", {}, { progressToken: "p" }) }))
+      const events = sseMessages(chatty.body)
+      expect(events.map((e) => e.message.method ?? "response")).toEqual(["notifications/message", "notifications/progress", "response"])
+      expect(events.map((e) => Number(e.id!.split("/")[1]))).toEqual([1, 2, 3])
+      const post = yield* promise(() => raw(url, { headers, body: call(2, "poll") }))
+      const priming = post.body.match(/^id: (\S+)/)![1]!
+      const resumed = yield* promise(() =>
+        raw(url, { method: "GET", headers: { ...headers, accept: "text/event-stream", "last-event-id": priming }, until: "polled result" }))
+      expect(sseMessages(resumed.body)[0]!.message).toMatchObject({ id: 2, result: { content: [{ text: "polled result" }] } })
+    }))
+
   it.scopedLive("sends SSE keep-alive comments", () =>
     Effect.gen(function*() {
       const { url } = yield* serveHttp(Server, { keepAliveInterval: "100 millis" })
