@@ -5,7 +5,9 @@
  * same keep-alive client in the same run.
  *
  * For JSON and SSE response modes, sequentially and with 64 in flight, it
- * reports throughput, p50/p99 latency and the server process's CPU per call.
+ * reports throughput, p50/p99 latency and the server process's CPU per call;
+ * and for "streamed" calls, whose tool reports progress before it answers, so
+ * that the answer is an SSE stream of two events on every server.
  * Then the server heap per idle session (the slope over 1,000 sessions, after
  * a forced GC) and whether one mcp-effect process holds 10,000 idle sessions.
  *
@@ -25,7 +27,7 @@ const ROUNDS = flag("rounds", 3)
 const SESSIONS = flag("sessions", 1000)
 const MANY = flag("many", 10000)
 
-type Mode = "json" | "sse"
+type Mode = "json" | "sse" | "streamed"
 
 interface Server {
   readonly name: string
@@ -40,14 +42,14 @@ const servers: ReadonlyArray<Server> = [
     name: "mcp-effect",
     args: () => ["--expose-gc", ".bench/effect-http.mjs"],
     // The client's preference decides: SSE listed first asks for SSE.
-    accept: (mode) => (mode === "sse" ? "text/event-stream, application/json" : "application/json, text/event-stream"),
-    modes: ["json", "sse"]
+    accept: (mode) => (mode === "json" ? "application/json, text/event-stream" : "text/event-stream, application/json"),
+    modes: ["json", "sse", "streamed"]
   },
   {
     name: "official SDK",
     args: (mode) => ["--expose-gc", "bench/servers/sdk-http.mjs", ...(mode === "json" ? ["--json"] : [])],
     accept: () => "application/json, text/event-stream",
-    modes: ["json", "sse"]
+    modes: ["json", "sse", "streamed"]
   },
   {
     name: "platform floor",
@@ -129,10 +131,14 @@ const run = async (server: Server, mode: Mode) => {
   const { pid, port, stop } = await start(server, mode)
   const headers = await openSession(port, server.accept(mode))
   let id = 1
+  const params = mode === "streamed"
+    ? { name: "echo-progress", arguments: { text: "hello world" }, _meta: { progressToken: "p" } }
+    : { name: "echo", arguments: { text: "hello world" } }
   const call = async () => {
     const began = performance.now()
-    const reply = await post(port, headers, { jsonrpc: "2.0", id: id++, method: "tools/call", params: { name: "echo", arguments: { text: "hello world" } } })
+    const reply = await post(port, headers, { jsonrpc: "2.0", id: id++, method: "tools/call", params })
     if (reply.status !== 200 || !reply.body.includes("hello world")) throw new Error(`bad reply: ${reply.status} ${reply.body}`)
+    if (mode === "streamed" && !reply.body.includes("notifications/progress")) throw new Error(`not streamed: ${reply.body}`)
     return performance.now() - began
   }
   await measure(pid, WARMUP, IN_FLIGHT, call)
@@ -173,12 +179,12 @@ const main = async () => {
     process.stdout.write(tableRow(r.name, `${r.mode} sequential`, r.sequential))
     process.stdout.write(tableRow(r.name, `${r.mode} ${IN_FLIGHT} in flight`, r.concurrent))
   }
-  process.stdout.write("\nmcp-effect / official SDK, CPU per call (target ≤ 0.5x):\n")
-  for (const mode of ["json", "sse"] as const) {
+  process.stdout.write("\nmcp-effect / official SDK, CPU per call (target ≤ 0.5x in json and sse):\n")
+  for (const mode of ["json", "sse", "streamed"] as const) {
     const ours = results.find((r) => r.name === "mcp-effect" && r.mode === mode)!
     const sdk = results.find((r) => r.name === "official SDK" && r.mode === mode)!
     process.stdout.write(
-      `  ${mode.padEnd(4)} sequential ${(ours.sequential.cpuPerCall / sdk.sequential.cpuPerCall).toFixed(2)}x, ` +
+      `  ${mode.padEnd(8)} sequential ${(ours.sequential.cpuPerCall / sdk.sequential.cpuPerCall).toFixed(2)}x, ` +
         `${IN_FLIGHT} in flight ${(ours.concurrent.cpuPerCall / sdk.concurrent.cpuPerCall).toFixed(2)}x\n`
     )
   }

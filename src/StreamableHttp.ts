@@ -156,7 +156,7 @@ class Mailbox {
 }
 
 /**
- * One SSE stream's messages: a consumer fiber stores each in the event store
+ * One SSE stream's messages: its pump stores each in the event store
  * and writes it to the HTTP response attached now, if any. A stream outlives
  * its HTTP response (disconnect, or polling), and a GET with `Last-Event-ID`
  * attaches a new one.

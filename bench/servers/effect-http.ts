@@ -1,7 +1,10 @@
-/** The HTTP benchmark's mcp-effect server: one `echo` tool, plus /__heap (heap after a forced GC). */
+/**
+ * The HTTP benchmark's mcp-effect server: an `echo` tool, an `echo-progress` tool that reports progress before it
+ * answers (so that its answer is streamed), plus /__heap (heap after a forced GC).
+ */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Effect, Layer, Schema } from "effect"
-import { McpServer } from "mcp-effect"
+import { McpServer, RequestContext } from "mcp-effect"
 import { NodeHttp } from "mcp-effect/node"
 import { createServer } from "node:http"
 
@@ -10,7 +13,12 @@ const Echo = McpServer.tool("echo", {
   parameters: { text: Schema.String }
 }, ({ text }) => Effect.succeed(text))
 
-const Server = Echo.pipe(Layer.provideMerge(McpServer.layer({ name: "bench-effect", version: "1.0.0" })))
+const EchoProgress = McpServer.tool("echo-progress", {
+  description: "Report progress, then echo the text back",
+  parameters: { text: Schema.String }
+}, ({ text }) => Effect.as(RequestContext.progress(1, 1), text))
+
+const Server = Layer.merge(Echo, EchoProgress).pipe(Layer.provideMerge(McpServer.layer({ name: "bench-effect", version: "1.0.0" })))
 
 const main = Effect.gen(function*() {
   const listener = yield* NodeHttp.makeListener(Server, { maxSessions: 20_000, maxRequestsPerSession: 1000 })

@@ -1,4 +1,4 @@
-// The HTTP benchmark's official-SDK server: the same `echo` tool, one McpServer and transport per session (the
+// The HTTP benchmark's official-SDK server: the same `echo` and `echo-progress` tools, one McpServer and transport per session (the
 // SDK's documented pattern), JSON or SSE responses by --json, plus /__heap.
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js"
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js"
@@ -34,6 +34,14 @@ const server = createServer({ requestTimeout: 0 }, async (req, res) => {
     mcp.registerTool("echo", { description: "Echo the text back", inputSchema: { text: z.string() } }, async ({ text }) => ({
       content: [{ type: "text", text }]
     }))
+    mcp.registerTool("echo-progress", { description: "Report progress, then echo the text back", inputSchema: { text: z.string() } },
+      async ({ text }, extra) => {
+        const progressToken = extra._meta?.progressToken
+        if (progressToken !== undefined) {
+          await extra.sendNotification({ method: "notifications/progress", params: { progressToken, progress: 1, total: 1 } })
+        }
+        return { content: [{ type: "text", text }] }
+      })
     await mcp.connect(transport)
   }
   if (!transport) {
