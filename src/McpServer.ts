@@ -231,7 +231,27 @@ const sendLog = (
   if (session.logLevel !== undefined && McpSchema.loggingLevelRank[level] < McpSchema.loggingLevelRank[session.logLevel]) {
     return
   }
-  session.peer.notify("notifications/message", logger === undefined ? { level, data } : { level, logger, data }, related)
+  const params = (data: unknown) => (logger === undefined ? { level, data } : { level, logger, data })
+  try {
+    session.peer.notify("notifications/message", params(data), related)
+  } catch {
+    // A log is best-effort: data JSON cannot encode goes out as near as it can, rather than failing the handler.
+    session.peer.notify("notifications/message", params(encodableLogData(data)), related)
+  }
+}
+
+/** Log data as JSON can carry it: a BigInt as its digits, an object seen before (a cycle) as "[Circular]". */
+const encodableLogData = (data: unknown): unknown => {
+  const seen = new WeakSet<object>()
+  const text = JSON.stringify(data, (_key, value: unknown) => {
+    if (typeof value === "bigint") return value.toString()
+    if (typeof value === "object" && value !== null) {
+      if (seen.has(value)) return "[Circular]"
+      seen.add(value)
+    }
+    return value
+  })
+  return text === undefined ? null : JSON.parse(text)
 }
 
 // ---------------------------------------------------------------------------

@@ -36,7 +36,7 @@ import type { RequestError } from "./McpError.js"
 import { ConnectionClosedError, ErrorCode, McpError, RequestTimeoutError } from "./McpError.js"
 import type { ProgressNotificationParams, ProgressToken, RequestId } from "./McpSchema.js"
 import type { Receiver, Transport } from "./Transport.js"
-import { INTERNAL } from "./internal/cause.js"
+import { INTERNAL, logThrown } from "./internal/cause.js"
 import { isRecord, isRequestId } from "./internal/guards.js"
 
 /** An incoming request after its envelope was validated. */
@@ -272,6 +272,8 @@ class PeerImpl implements Peer, Receiver {
   private respondTo(id: RequestId | undefined): Respond {
     return (response) => {
       if (response !== undefined) this.send(response, id)
+      // Cancelled: no response will come, and a transport waiting for one can stop.
+      else if (id !== undefined && !this.closed) this.transport.abandon?.(id)
     }
   }
 
@@ -294,7 +296,10 @@ class PeerImpl implements Peer, Receiver {
     if (Exit.isSuccess(exit)) return { jsonrpc: "2.0", id, result: exit.value }
     const failure = Cause.failureOption(exit.cause)
     if (Option.isSome(failure)) return errorResponse(id, failure.value)
-    if (Cause.isInterruptedOnly(exit.cause)) return undefined
+    // Interrupted without a cancel (the handler interrupted itself): the peer still gets an answer.
+    if (Cause.isInterruptedOnly(exit.cause)) {
+      return errorResponse(id, new McpError({ code: ErrorCode.InternalError, message: "Internal error: the request was interrupted" }))
+    }
     // A defect: keep its details on our side, give the peer a safe message.
     this.runFork(Effect.logError("Request handler failed", exit.cause).pipe(Effect.annotateLogs(INTERNAL, true)))
     return errorResponse(id, McpError.internal())
@@ -302,7 +307,7 @@ class PeerImpl implements Peer, Receiver {
 
   /** A handler that throws (rather than failing its effect) is a defect: logged here, never thrown at the transport. */
   private defect(cause: unknown) {
-    this.runFork(Effect.logError("Message handler threw", Cause.die(cause)).pipe(Effect.annotateLogs(INTERNAL, true)))
+    this.runFork(logThrown("Message handler threw", cause))
   }
 
   private runRequest(request: IncomingRequest, respond: Respond) {

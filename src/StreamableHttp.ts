@@ -39,8 +39,9 @@
  */
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import type { HttpApp } from "@effect/platform"
-import { Duration, Effect, Exit, Layer, Option, Schedule, Scope, Stream } from "effect"
+import { Duration, Effect, Exit, Layer, Option, Runtime, Schedule, Scope, Stream } from "effect"
 import * as EventStore from "./EventStore.js"
+import { McpError } from "./McpError.js"
 import * as McpSchema from "./McpSchema.js"
 import { McpServer } from "./McpServer.js"
 import type { Receiver, Transport } from "./Transport.js"
@@ -123,12 +124,15 @@ const sseEvent = (id: string | undefined, text: string) =>
 /** A message from the session, encoded once as it comes in (a response that cannot be encoded becomes an error). */
 type Outgoing = ReturnType<typeof encoded>
 
-/** What a request's mailbox holds: its messages, and `CLOSE_STREAM`. */
-type Entry = Outgoing | typeof CLOSE_STREAM
+/** Put in a request's inbox when it was cancelled: no response will come, and its HTTP response ends. */
+const ABANDONED = Symbol("abandoned")
+
+/** What a request's mailbox holds: its messages, `CLOSE_STREAM` and `ABANDONED`. */
+type Entry = Outgoing | typeof CLOSE_STREAM | typeof ABANDONED
 
 /** Whether an entry is the response to request `id`. */
 const answers = (entry: Entry, id: McpSchema.RequestId | undefined): entry is Outgoing =>
-  id !== undefined && entry !== CLOSE_STREAM && isResponse(entry.message) && entry.message.id === id
+  id !== undefined && typeof entry === "object" && isResponse(entry.message) && entry.message.id === id
 
 
 
@@ -213,6 +217,13 @@ class EventStream {
         this.detach()
         return this.inbox.next(take)
       }
+      if (entry === ABANDONED) {
+        // Cancelled: the stream ends without a response, and nobody will resume it.
+        this.finished = true
+        this.detach()
+        store.remove(this.streamId)
+        return onDone?.()
+      }
       this.exclusive(() =>
         store.append(this.streamId, entry.message, (id) => {
           const done = answers(entry, this.requestId)
@@ -250,7 +261,7 @@ interface Store {
   readonly remove: (streamId: string) => void
 }
 
-const storeOf = (store: EventStore.Service): Store => {
+const storeOf = (store: EventStore.Service, runtime: Runtime.Runtime<never>): Store => {
   const immediate = immediateStores.get(store)
   if (immediate !== undefined) {
     return { append: (streamId, message, then) => then(immediate.append(streamId, message)), remove: immediate.remove }
@@ -258,11 +269,11 @@ const storeOf = (store: EventStore.Service): Store => {
   return {
     // A store that failed still lets the message through, without an event id: it cannot be resumed from.
     append: (streamId, message, then) =>
-      Effect.runCallback(store.append(streamId, message), {
+      Runtime.runCallback(runtime)(store.append(streamId, message), {
         onExit: (exit) => then(Exit.isSuccess(exit) ? exit.value : undefined)
       }),
     remove: (streamId) => {
-      Effect.runFork(store.remove(streamId))
+      Runtime.runFork(runtime)(store.remove(streamId))
     }
   }
 }
@@ -308,6 +319,10 @@ class HttpSession implements Transport {
 
   closeStream(related: McpSchema.RequestId): void {
     this.requests?.get(related)?.inbox.offer(CLOSE_STREAM)
+  }
+
+  abandon(related: McpSchema.RequestId): void {
+    this.requests?.get(related)?.inbox.offer(ABANDONED)
   }
 }
 
@@ -445,7 +460,10 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
   Effect.gen(function*() {
     const server = yield* McpServer
     const store = Option.getOrElse(yield* Effect.serviceOption(EventStore.EventStore), () => EventStore.makeMemory())
-    const events = storeOf(store)
+    // What runs outside a request's own fiber runs on the runtime the app was made with (its logger, tracer...).
+    const runtime = yield* Effect.runtime<never>()
+    const runFork = Runtime.runFork(runtime)
+    const events = storeOf(store, runtime)
     const appScope = yield* Effect.scope
     const sessions = new Map<string, HttpSession>()
     /** Every open session, stateless ones included, for shutdown. */
@@ -458,7 +476,7 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
     const keepAlive = options.keepAliveInterval ?? Duration.seconds(15)
     let closing = false
 
-    const fork = <A>(effect: Effect.Effect<A>, scope: Scope.Scope) => Effect.runFork(Effect.forkIn(effect, scope))
+    const fork = <A>(effect: Effect.Effect<A>, scope: Scope.Scope) => runFork(Effect.forkIn(effect, scope))
 
     // --- sessions --------------------------------------------------------
 
@@ -613,7 +631,7 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
 
     /** Runs the rarer paths (initialize, stateless, batches, GET, DELETE) as effects, replying with their result. */
     const replyWith = (effect: Effect.Effect<Reply>, reply: (reply: Reply) => void) => {
-      Effect.runFork(effect).addObserver((exit) => reply(Exit.isSuccess(exit) ? exit.value : empty(500)))
+      runFork(effect).addObserver((exit) => reply(Exit.isSuccess(exit) ? exit.value : empty(500)))
     }
 
     /**
@@ -628,13 +646,14 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
       session: HttpSession,
       message: Record<string, unknown>,
       id: McpSchema.RequestId,
-      onResponse: (response: Outgoing, stream: EventStream | undefined) => void,
+      /** Called with no response when the request was cancelled. */
+      onResponse: (response: Outgoing | undefined, stream: EventStream | undefined) => void,
       onStream?: (first: Entry, stream: EventStream) => void
     ) => {
       const stream = new EventStream(`${session.id}-${++session.counter}`, id)
       ;(session.requests ??= new Map()).set(id, stream)
       session.active++
-      const finish = (response: Outgoing, first: boolean) => {
+      const finish = (response: Outgoing | undefined, first: boolean) => {
         forgetRequest(session, id)
         session.active--
         onResponse(response, first ? stream : undefined)
@@ -642,20 +661,24 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
       // The mailbox calls back at once while it holds messages, so this recurses only as deep as the backlog.
       const drain = (next: Entry): void => {
         if (answers(next, id)) return finish(next, false)
+        if (next === ABANDONED) return finish(undefined, false)
         if (next !== CLOSE_STREAM) standaloneOf(session).inbox.offer(next)
         stream.inbox.next(drain)
       }
       stream.inbox.next((first) => {
         if (answers(first, id)) return finish(first, true)
+        if (first === ABANDONED) return finish(undefined, false)
         if (onStream !== undefined) return onStream(first, stream)
         drain(first)
       })
       session.receiver.message(message)
     }
 
-    /** The response to a request, whatever came before it. */
+    /** The response to a request, whatever came before it; none when it was cancelled. */
     const responseTo = (session: HttpSession, message: Record<string, unknown>, id: McpSchema.RequestId) =>
-      Effect.async<Outgoing>((resume) => answerRequest(session, message, id, (response) => resume(Effect.succeed(response))))
+      Effect.async<Outgoing | undefined>((resume) =>
+        answerRequest(session, message, id, (response) => resume(Effect.succeed(response)))
+      )
 
     const handlePost = (request: Exchange, reply: (reply: Reply) => void) => {
       const accept = request.header("accept")
@@ -687,12 +710,11 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
       if (!isRecord(body) || body.jsonrpc !== "2.0") {
         return reply(jsonRpcError(400, -32600, 'Invalid request: expected one JSON-RPC 2.0 message with jsonrpc "2.0"'))
       }
-      const isRequest = typeof body.method === "string" && "id" in body
-      const id = body.id
-      if (isRequest && !isRequestId(id)) {
-        return reply(jsonRpcError(400, -32600, "Invalid request: id must be a string or an integer"))
+      let requestId: McpSchema.RequestId | undefined
+      if (typeof body.method === "string" && "id" in body) {
+        if (!isRequestId(body.id)) return reply(jsonRpcError(400, -32600, "Invalid request: id must be a string or an integer"))
+        requestId = body.id
       }
-      const requestId = isRequest && isRequestId(id) ? id : undefined
       if (options.stateless) return replyWith(handleStateless(request, body, requestId), reply)
       if (body.method === "initialize" && requestId !== undefined) return replyWith(handleInitialize(body, requestId), reply)
 
@@ -733,8 +755,9 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
       onDone?: () => void
     ) => {
       const { prefersSse, sse } = acceptOf(accept)
-      const onResponse = (response: Outgoing, stream: EventStream | undefined) => {
+      const onResponse = (response: Outgoing | undefined, stream: EventStream | undefined) => {
         onDone?.()
+        if (response === undefined) return reply(empty(202))
         if (stream === undefined || !prefersSse) return reply(jsonText(response.text, 200, sessionHeaders(session)))
         // SSE asked for and the answer already here: the whole stream is one event, sent as one body. There is
         // nothing to resume, so it is not stored.
@@ -769,16 +792,17 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
           return jsonRpcError(503, -32000, `Service Unavailable: the server holds its maximum of ${maxSessions} sessions`, requestId)
         }
         const session = yield* openSession(false)
-        const { message: response, text } = yield* responseTo(session, body, requestId)
-        if (!isRecord(response) || !isRecord(response.result)) {
+        const answer = yield* responseTo(session, body, requestId)
+        const response = answer?.message
+        if (answer === undefined || !isRecord(response) || !isRecord(response.result)) {
           // A failed initialize leaves nothing behind.
           yield* closeSession(session)
-          return jsonText(text, 400)
+          return answer === undefined ? empty(202) : jsonText(answer.text, 400)
         }
         const version = response.result.protocolVersion
         session.protocolVersion = typeof version === "string" ? version : McpSchema.LATEST_PROTOCOL_VERSION
         sessions.set(session.id, session)
-        return jsonText(text, 200, sessionHeaders(session))
+        return jsonText(answer.text, 200, sessionHeaders(session))
       })
 
     const handleStateless = (
@@ -808,14 +832,31 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
           return jsonRpcError(400, -32600, "Invalid request: JSON-RPC batches are only accepted under protocol 2025-03-26")
         }
         session.lastActive = Date.now()
+        const isCall = (m: unknown): m is Record<string, unknown> & { readonly id: McpSchema.RequestId } =>
+          isRecord(m) && typeof m.method === "string" && isRequestId(m.id)
+        // An id already in flight (or twice in the batch) is refused here: its stream must not be taken over.
+        const fresh = new Set<McpSchema.RequestId>()
+        const refused = new Set<unknown>()
+        for (const message of messages) {
+          if (!isCall(message)) continue
+          if (fresh.has(message.id) || session.requests?.has(message.id)) refused.add(message)
+          else fresh.add(message.id)
+        }
+        if (session.active + fresh.size > maxActive) {
+          return jsonRpcError(429, -32000, `Too Many Requests: at most ${maxActive} requests may be in flight per session`)
+        }
         const answers = yield* Effect.forEach(messages, (message) => {
-          if (isRecord(message) && typeof message.method === "string" && isRequestId(message.id)) {
-            return Effect.map(responseTo(session, message, message.id), (response) => [response.text])
+          if (!isCall(message)) {
+            return Effect.sync(() => {
+              session.receiver.message(message)
+              return []
+            })
           }
-          return Effect.sync(() => {
-            session.receiver.message(message)
-            return []
-          })
+          if (refused.has(message)) {
+            const error = McpError.invalidRequest(`id ${JSON.stringify(message.id)} is already used by a request in flight`)
+            return Effect.succeed([JSON.stringify({ jsonrpc: "2.0", id: message.id, error: { code: error.code, message: error.message } })])
+          }
+          return Effect.map(responseTo(session, message, message.id), (response) => response === undefined ? [] : [response.text])
         }, { concurrency: "unbounded" })
         const responses = answers.flat()
         return responses.length === 0
@@ -935,17 +976,33 @@ export const make = (options: Options = {}): Effect.Effect<HttpApp.Default, neve
       Effect.map(
         Effect.async<Reply>((resume) => {
           let gone = false
-          handle({
-            method: request.method,
-            header: (name) => request.headers[name],
-            body: (maxBytes, done) =>
-              Effect.runCallback(request.text.pipe(HttpServerRequest.withMaxBodySize(Option.some(maxBytes))), {
-                onExit: (exit) => done(Exit.isSuccess(exit) ? exit.value : undefined)
-              })
-          }, (reply) => {
+          let replied = false
+          const reply = (reply: Reply) => {
+            if (replied) return
+            replied = true
             if (!gone) resume(Effect.succeed(reply))
             else if (reply._tag === "Stream") reply.onClose()
-          })
+          }
+          // What the handler throws becomes this request's defect (a 500), never an exception elsewhere.
+          const guard = (f: () => void) => {
+            try {
+              f()
+            } catch (thrown) {
+              if (replied) return
+              replied = true
+              resume(Effect.die(thrown))
+            }
+          }
+          guard(() =>
+            handle({
+              method: request.method,
+              header: (name) => request.headers[name],
+              body: (maxBytes, done) =>
+                Effect.runCallback(request.text.pipe(HttpServerRequest.withMaxBodySize(Option.some(maxBytes))), {
+                  onExit: (exit) => guard(() => done(Exit.isSuccess(exit) ? exit.value : undefined))
+                })
+            }, reply)
+          )
           return Effect.sync(() => {
             gone = true
           })

@@ -49,4 +49,10 @@ export interface Transport {
    * what follows is replayed to it.
    */
   readonly closeStream?: (relatedRequestId: RequestId) => void
+  /**
+   * The incoming request was cancelled: no response will be sent for it. A
+   * transport that holds something open until the response (an HTTP request)
+   * can end it.
+   */
+  readonly abandon?: (relatedRequestId: RequestId) => void
 }

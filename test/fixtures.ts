@@ -51,7 +51,7 @@ export const TestServer = Layer.mergeAll(Add, Echo, Fail, Die, Greeting, Readme,
   Layer.provideMerge(McpServer.layer({ name: "test-server", version: "1.0.0", instructions: "Use add to add." }))
 )
 
-/** Tools whose output JSON cannot encode: a BigInt in a result, a cycle in a result, a BigInt in a log. */
+/** Tools whose output JSON cannot encode (a BigInt or a cycle in a result, a BigInt in a log), and one that interrupts itself. */
 export const Unencodable = Layer.mergeAll(
   McpServer.tool("bigint", {}, () => Effect.succeed({ content: [Content.text("x")], _meta: { n: BigInt(1) } })),
   McpServer.tool("cycle", {}, () => {
@@ -60,6 +60,7 @@ export const Unencodable = Layer.mergeAll(
     return Effect.succeed({ content: [Content.text("x")], _meta: meta })
   }),
   McpServer.tool("logs-bigint", {}, () => Effect.as(RequestContext.log("info", { n: BigInt(1) }), "logged")),
+  McpServer.tool("interrupts", {}, () => Effect.interrupt),
   McpServer.tool("logs-then-bigint", {}, () =>
     Effect.as(RequestContext.log("info", "working"), { content: [Content.text("x")], _meta: { n: BigInt(1) } }))
 )

@@ -112,8 +112,11 @@ describe("tools", () => {
         const error = yield* Effect.flip(client.callTool(name))
         expect(error).toMatchObject({ code: -32603, message: "Internal error: the result could not be encoded as JSON" })
       }
-      // A notification that cannot be encoded fails the handler that sent it.
-      expect((yield* client.callTool("logs-bigint")).isError).toBe(true)
+      // A log is best-effort: what JSON cannot encode goes out as near as it can, and the handler carries on.
+      expect((yield* client.callTool("logs-bigint")).content).toEqual([{ type: "text", text: "logged" }])
+      // A handler that interrupts itself still gets an answer.
+      const interrupted = yield* Effect.flip(client.callTool("interrupts"))
+      expect(interrupted).toMatchObject({ code: -32603, message: "Internal error: the request was interrupted" })
       expect((yield* client.callTool("add", { a: 1, b: 2 })).structuredContent).toEqual({ result: 3 })
     }))
 

@@ -14,6 +14,10 @@ export const failureMessage = (error: unknown): string => {
 /** Marks a log entry as the server's own diagnostics, which the client logger does not forward. */
 export const INTERNAL = "mcp-effect/internal"
 
+/** Logs something thrown where no fiber could catch it, as the server's own diagnostics. */
+export const logThrown = (message: string, thrown: unknown): Effect.Effect<void> =>
+  Effect.logError(message, Cause.die(thrown)).pipe(Effect.annotateLogs(INTERNAL, true))
+
 /**
  * Turns a handler's failure cause into what the protocol sends: an `McpError`
  * passes through, another typed failure goes through `onFailure`, an

@@ -23,13 +23,14 @@
 import { HttpRouter, HttpServerError } from "@effect/platform"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Runtime } from "effect"
 import type { Scope } from "effect"
 import { createServer } from "node:http"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import * as LegacySse from "../LegacySse.js"
 import type { McpServer } from "../McpServer.js"
 import * as StreamableHttp from "../StreamableHttp.js"
+import { logThrown } from "../internal/cause.js"
 import { layerStderrLogger } from "./NodeStdio.js"
 
 export interface ServeOptions extends StreamableHttp.Options {
@@ -124,18 +125,32 @@ export const makeListener = <E, R>(
         HttpRouter.empty.pipe(HttpRouter.get("/sse", legacy.sse), HttpRouter.post("/messages", legacy.messages))
       )
     }
+    const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+    const onThrown = (thrown: unknown) => {
+      runFork(logThrown("Streamable HTTP request failed", thrown))
+    }
     return (request: IncomingMessage, response: ServerResponse) => {
       const url = request.url ?? "/"
       const query = url.indexOf("?")
       if ((query === -1 ? url : url.slice(0, query)) !== path) return fallback(request, response)
       // The MCP endpoint is served straight from node:http: no router, no per-request platform machinery.
-      handle(new NodeExchange(request), (reply) => writeReply(response, reply))
+      const exchange = new NodeExchange(request, response, onThrown)
+      exchange.guard(() => handle(exchange, (reply) => exchange.reply(reply)))
     }
   })
 
-/** A node:http request as the app reads it; a class, so that its methods are not closures made per request. */
+/**
+ * A node:http request as the app reads it, and where its reply goes, once. A
+ * class, so that its methods are not closures made per request. Nothing
+ * thrown reaches node's event emitters: it is logged and answered with 500.
+ */
 class NodeExchange implements StreamableHttp.Exchange {
-  constructor(private readonly request: IncomingMessage) {}
+  private replied = false
+  constructor(
+    private readonly request: IncomingMessage,
+    private readonly response: ServerResponse,
+    private readonly onThrown: (thrown: unknown) => void
+  ) {}
 
   get method() {
     return this.request.method ?? "GET"
@@ -152,7 +167,7 @@ class NodeExchange implements StreamableHttp.Exchange {
     let size = 0
     const finish = (text: string | undefined) => {
       request.off("data", onData).off("end", onEnd).off("error", onError)
-      done(text)
+      this.guard(() => done(text))
     }
     const onData = (chunk: Buffer) => {
       size += chunk.length
@@ -162,6 +177,30 @@ class NodeExchange implements StreamableHttp.Exchange {
     const onEnd = () => finish(chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8"))
     const onError = () => finish(undefined)
     request.on("data", onData).on("end", onEnd).on("error", onError)
+  }
+
+  reply(reply: StreamableHttp.Reply): void {
+    if (this.replied) return
+    this.replied = true
+    try {
+      writeReply(this.response, reply)
+    } catch (thrown) {
+      this.onThrown(thrown)
+      this.response.destroy()
+    }
+  }
+
+  /** Runs `f`; what it throws is logged and, unless a reply went out already, answered with 500. */
+  guard(f: () => void): void {
+    try {
+      f()
+    } catch (thrown) {
+      this.onThrown(thrown)
+      if (this.replied) return
+      this.replied = true
+      if (this.response.headersSent) this.response.destroy()
+      else this.response.writeHead(500).end()
+    }
   }
 }
 
