@@ -90,6 +90,12 @@ export class Sink {
   private held: Array<string> | undefined = []
   private writer: Writer | undefined
   private ended = false
+  /** Seen unattached by a keep-alive round: see the app's keep-alive loop. */
+  stale = false
+
+  get attached(): boolean {
+    return this.writer !== undefined
+  }
 
   write(chunk: string): void {
     if (this.ended) return
@@ -168,7 +174,10 @@ class Mailbox {
 class EventStream {
   readonly inbox = new Mailbox()
   sink: Sink | undefined
+  /** Its request has answered (or was cancelled): nothing more will come. */
   finished = false
+  /** Its session has ended: nothing more is stored, and no response attaches again. */
+  closed = false
   private busy = false
   private waiting: Array<() => void> | undefined
   constructor(
@@ -183,10 +192,14 @@ class EventStream {
    * must not interleave (with a store that answers later).
    */
   exclusive(f: () => void) {
-    if (!this.busy) {
-      this.busy = true
+    if (this.busy) return void (this.waiting ??= []).push(f)
+    this.busy = true
+    try {
       f()
-    } else (this.waiting ??= []).push(f)
+    } catch (thrown) {
+      this.release()
+      throw thrown
+    }
   }
 
   release() {
@@ -198,9 +211,11 @@ class EventStream {
   /**
    * Stores and forwards messages until the response to `requestId` has been
    * sent, starting with `first` when given (the message that opened the
-   * stream), then calls `onDone`. Plain callbacks: no fiber per stream.
+   * stream), then calls `onDone` with whether the store keeps the stream (to
+   * resume from: it ended while no response was attached). Plain callbacks:
+   * no fiber per stream.
    */
-  pump(store: Store, first?: Entry, onDone?: () => void): void {
+  pump(store: Store, first?: Entry, onDone?: (kept: boolean) => void): void {
     // The mailbox calls back at once while it holds messages; past some depth, go on in a microtask instead.
     let depth = 0
     const take = (entry: Entry): void => {
@@ -222,25 +237,35 @@ class EventStream {
         this.finished = true
         this.detach()
         store.remove(this.streamId)
-        return onDone?.()
+        return onDone?.(false)
       }
-      this.exclusive(() =>
+      this.exclusive(() => {
+        // A closed session's streams store nothing more: what is left goes to the response still attached, if any.
+        if (this.closed) return forward(entry, undefined)
         store.append(this.streamId, entry.message, (id) => {
-          const done = answers(entry, this.requestId)
-          const sink = this.sink
-          sink?.write(sseEvent(id, entry.text))
-          if (done) {
-            this.finished = true
-            sink?.end()
-            this.sink = undefined
-            // Delivered to the end on a live response: nothing is left to resume, so the store can forget it.
-            if (sink !== undefined) store.remove(this.streamId)
-          }
-          this.release()
-          if (done) onDone?.()
-          else this.inbox.next(take)
+          // Stored while the session was closing: forget it again.
+          if (this.closed) store.remove(this.streamId)
+          forward(entry, id)
         })
-      )
+      })
+    }
+    const forward = (entry: Outgoing, id: string | undefined) => {
+      const done = answers(entry, this.requestId)
+      const sink = this.sink
+      try {
+        sink?.write(sseEvent(id, entry.text))
+        if (done) {
+          this.finished = true
+          sink?.end()
+          this.sink = undefined
+          // Delivered to the end on a live response: nothing is left to resume, so the store can forget it.
+          if (sink !== undefined) store.remove(this.streamId)
+        }
+      } finally {
+        this.release()
+      }
+      if (done) onDone?.(sink === undefined && !this.closed)
+      else this.inbox.next(take)
     }
     if (first === undefined) this.inbox.next(take)
     else take(first)
@@ -269,11 +294,11 @@ const storeOf = (store: EventStore.Service, runtime: Runtime.Runtime<never>): St
   return {
     // A store that failed still lets the message through, without an event id: it cannot be resumed from.
     append: (streamId, message, then) =>
-      Runtime.runCallback(runtime)(store.append(streamId, message), {
+      Runtime.runCallback(runtime)(Effect.suspend(() => store.append(streamId, message)), {
         onExit: (exit) => then(Exit.isSuccess(exit) ? exit.value : undefined)
       }),
     remove: (streamId) => {
-      Runtime.runFork(runtime)(store.remove(streamId))
+      Runtime.runFork(runtime)(Effect.suspend(() => store.remove(streamId)))
     }
   }
 }
@@ -293,6 +318,8 @@ class HttpSession implements Transport {
   streams: Map<string, EventStream> | undefined = undefined
   /** Streams of requests in flight, by request id; likewise. */
   requests: Map<McpSchema.RequestId, EventStream> | undefined = undefined
+  /** Streams that ended while detached, whose events the store keeps for a resumption until the session ends. */
+  kept: Set<string> | undefined = undefined
   /** The stream of messages not tied to a request; made when first needed. */
   standalone: EventStream | undefined = undefined
   standaloneAttached = false
@@ -501,7 +528,14 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
       Effect.suspend(() => {
         sessions.delete(session.id)
         live.delete(session)
-        // Requests still waiting get an answer, so that no HTTP response stays open forever.
+        // From now on the session's streams store nothing, and no response attaches to them again.
+        for (const stream of session.requests?.values() ?? []) stream.closed = true
+        if (session.standalone !== undefined) {
+          session.standalone.closed = true
+          session.standalone.detach()
+        }
+        // Requests still waiting get an answer, so that no HTTP response stays open forever: on a stream, it is the
+        // last event, after which the stream ends its response.
         for (const [id, stream] of session.requests ?? []) {
           stream.inbox.offer(encoded({
             jsonrpc: "2.0",
@@ -509,9 +543,11 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
             error: { code: -32000, message: "The session ended before this request completed" }
           }))
         }
-        for (const stream of session.streams?.values() ?? []) stream.detach()
-        session.standalone?.detach()
-        const streamIds = [...(session.streams?.keys() ?? []), ...(session.standalone ? [session.standalone.streamId] : [])]
+        const streamIds = [
+          ...(session.streams?.keys() ?? []),
+          ...(session.kept ?? []),
+          ...(session.standalone ? [session.standalone.streamId] : [])
+        ]
         return Scope.close(session.scope, Exit.void).pipe(Effect.zipRight(Effect.forEach(streamIds, store.remove)))
       })
 
@@ -547,10 +583,16 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
     }
 
     // One timer keeps every open SSE stream alive, rather than a timer per stream.
-    const openSinks = new Set<Sink>()
+    // A reply whose HTTP response never started (the client left before the platform ran its body) is never attached;
+    // found unattached by two rounds, it is closed here, or its session would count as busy for ever.
+    const openSinks = new Map<Sink, () => void>()
     yield* Effect.forkIn(
       Effect.sync(() => {
-        for (const sink of openSinks) sink.write(": keep-alive\n\n")
+        for (const [sink, close] of openSinks) {
+          if (sink.attached) sink.write(": keep-alive\n\n")
+          else if (sink.stale) close()
+          else sink.stale = true
+        }
       }).pipe(Effect.delay(keepAlive), Effect.forever),
       appScope
     )
@@ -593,16 +635,20 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
       headers: Record<string, string>,
       onClose: () => void = () => {}
     ): Reply => {
-      openSinks.add(sink)
+      let closed = false
+      const close = () => {
+        if (closed) return
+        closed = true
+        openSinks.delete(sink)
+        stream.detach(sink)
+        onClose()
+      }
+      openSinks.set(sink, close)
       return {
         _tag: "Stream",
         headers: { "content-type": "text/event-stream", "cache-control": "no-cache", ...headers },
         sink,
-        onClose: () => {
-          openSinks.delete(sink)
-          stream.detach(sink)
-          onClose()
-        }
+        onClose: close
       }
     }
 
@@ -773,7 +819,9 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
         const sink = newSink(session, stream)
         stream.sink = sink
         // Messages tied to the request keep coming to this stream (it stays in `requests`) until its response.
-        stream.pump(events, first, () => {
+        stream.pump(events, first, (kept) => {
+          // Ended while no response was attached: kept for a resumption until the session ends.
+          if (kept) (session.kept ??= new Set()).add(stream.streamId)
           session.active--
           forgetRequest(session, requestId)
           session.streams?.delete(stream.streamId)
@@ -917,7 +965,7 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
           if (Option.isSome(replay)) {
             for (const event of replay.value.events) sink.write(sseEvent(event.id, encode(event.message)))
           }
-          if (live === undefined || live.finished) sink.end()
+          if (live === undefined || live.finished || live.closed) sink.end()
           else {
             live.detach()
             live.sink = sink
@@ -973,7 +1021,7 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
 export const make = (options: Options = {}): Effect.Effect<HttpApp.Default, never, McpServer | Scope.Scope> =>
   Effect.map(makeHandler(options), (handle) =>
     Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
-      Effect.map(
+      Effect.flatMap(
         Effect.async<Reply>((resume) => {
           let gone = false
           let replied = false
@@ -1007,7 +1055,17 @@ export const make = (options: Options = {}): Effect.Effect<HttpApp.Default, neve
             gone = true
           })
         }),
-        toResponse
+        (reply) =>
+          // The platform runs each request in a scope that closes once its response is written, or abandoned before
+          // its body ever ran: a stream's `onClose` (which runs once) is tied to both.
+          reply._tag === "Stream"
+            ? Effect.serviceOption(Scope.Scope).pipe(
+              Effect.flatMap((scope) =>
+                Option.isSome(scope) ? Scope.addFinalizer(scope.value, Effect.sync(reply.onClose)) : Effect.void
+              ),
+              Effect.as(toResponse(reply))
+            )
+            : Effect.succeed(toResponse(reply))
       )))
 
 const encoder = new TextEncoder()

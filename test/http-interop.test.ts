@@ -9,7 +9,7 @@ import { Effect, Layer } from "effect"
 import { McpServer, RequestContext, StreamableHttp, Tool } from "mcp-effect"
 import { createServer } from "node:http"
 import { TestServer } from "./fixtures.js"
-import { promise, raw, serveHttp } from "./httpHelpers.js"
+import { leave, openSession, promise, raw, serveHttp } from "./httpHelpers.js"
 
 const Poll = McpServer.tool("poll", { description: "Closes its stream, then answers" }, () =>
   Effect.gen(function*() {
@@ -97,6 +97,24 @@ describe("official TypeScript SDK client over Streamable HTTP", () => {
 })
 
 describe("mounting", () => {
+  it.scopedLive("frees a GET stream whose client left before the platform wrote its response", () =>
+    Effect.gen(function*() {
+      const httpServer = yield* NodeHttpServer.make(() => createServer(), { port: 0, host: "127.0.0.1" })
+      const app = yield* StreamableHttp.toApp(TestServer)
+      // A middleware that still works after the app has answered (metrics, say): the client leaves meanwhile.
+      yield* HttpServer.serveEffect(HttpRouter.empty.pipe(HttpRouter.all("/mcp", app)), (inner) =>
+        Effect.tap(inner, () => Effect.sleep("150 millis"))).pipe(Effect.provideService(HttpServer.HttpServer, httpServer))
+      const port = httpServer.address._tag === "TcpAddress" ? httpServer.address.port : 0
+      const url = `http://127.0.0.1:${port}/mcp`
+      const { headers } = yield* promise(() => openSession(url))
+      const get = { ...headers, accept: "text/event-stream" }
+      yield* promise(() => leave(url, get, undefined, 50))
+      yield* Effect.sleep("300 millis")
+      // The first stream was let go, so the session may open another (one GET stream at a time: 409 otherwise).
+      const again = yield* promise(() => raw(url, { method: "GET", headers: get, readFor: 50 }))
+      expect(again.status).toBe(200)
+    }))
+
   it.scopedLive("mounts two servers in one app next to an ordinary route", () =>
     Effect.gen(function*() {
       const Weather = McpServer.tool("forecast", { description: "Sunny" }, () => Effect.succeed("sunny")).pipe(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Layer, Queue, Ref, Schema, Scope } from "effect"
+import { Deferred, Effect, Exit, Fiber, Layer, Option, Queue, Ref, Schema, Scope } from "effect"
 import { EventStore, McpClient, McpServer, RequestContext, StreamableHttpClient, Tool } from "mcp-effect"
 import { TestServer, Unencodable } from "./fixtures.js"
 import { initializeBody, JSON_AND_SSE, leave, openSession, promise, raw, serveHttp, sseMessages } from "./httpHelpers.js"
@@ -367,6 +367,43 @@ describe("Streamable HTTP: sessions", () => {
       const resumed = yield* promise(() =>
         raw(url, { method: "GET", headers: { ...headers, accept: "text/event-stream", "last-event-id": priming }, until: "polled result" }))
       expect(sseMessages(resumed.body)[0]!.message).toMatchObject({ id: 2, result: { content: [{ text: "polled result" }] } })
+    }))
+
+  it.scopedLive("with a store that answers later, ending a session ends every response and forgets every stream", () =>
+    Effect.gen(function*() {
+      const memory = EventStore.makeMemory()
+      const Slow = Layer.succeed(EventStore.EventStore, {
+        ...memory,
+        append: (streamId, message) => Effect.zipRight(Effect.sleep("30 millis"), memory.append(streamId, message))
+      })
+      const { url } = yield* serveHttp(Layer.provideMerge(Server, Slow))
+      const { sessionId, headers } = yield* promise(() => openSession(url))
+      const get = { ...headers, accept: "text/event-stream" }
+      // A stream that ended while detached (polling): its result is kept for a resumption.
+      const polled = yield* promise(() => raw(url, { headers, body: call(1, "poll") }))
+      const polledStream = polled.body.match(/^id: (\S+)\/0/)![1]!
+      yield* Effect.sleep("300 millis")
+      // The GET stream, with an event being stored as the session ends, and a resumption waiting for it.
+      const standalone = yield* Effect.fork(promise(() => raw(url, { method: "GET", headers: get, readFor: 5000 })))
+      yield* Effect.sleep("50 millis")
+      yield* promise(() => raw(url, { headers, body: call(2, "grow") }))
+      const resumed = yield* Effect.fork(promise(() =>
+        raw(url, { method: "GET", headers: { ...get, "last-event-id": `${sessionId}-0/0` }, readFor: 5000 })))
+      // A request stream still running.
+      const hanging = yield* Effect.fork(promise(() => raw(url, { headers, body: call(3, "hang", { log: true }), readFor: 5000 })))
+      yield* Effect.sleep("10 millis")
+      expect((yield* promise(() => raw(url, { method: "DELETE", headers }))).status).toBe(200)
+      const [standaloneEnded, resumedEnded, hangingEnded] = yield* Fiber.join(Fiber.zip(Fiber.zip(standalone, resumed), hanging)).pipe(
+        Effect.map(([[a, b], c]) => [a, b, c] as const)
+      )
+      // Every response was ended by the server, none cut short by the reader.
+      expect([standaloneEnded.ended, resumedEnded.ended, hangingEnded.ended]).toEqual([true, true, true])
+      expect(sseMessages(hangingEnded.body).at(-1)!.message.error.message).toMatch(/session ended/)
+      yield* Effect.sleep("100 millis")
+      const hangingStream = hangingEnded.body.match(/^id: (\S+)\/0/)![1]!
+      for (const stream of [polledStream, `${sessionId}-0`, hangingStream]) {
+        expect(Option.isNone(yield* memory.replayAfter(`${stream}/0`))).toBe(true)
+      }
     }))
 
   it.scopedLive("sends SSE keep-alive comments", () =>

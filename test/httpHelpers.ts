@@ -8,6 +8,8 @@ export interface RawResponse {
   readonly status: number
   readonly headers: Record<string, string | string[] | undefined>
   readonly body: string
+  /** Whether the server ended the response (rather than `readFor` or `until` stopping the read). */
+  readonly ended: boolean
 }
 
 export interface RawOptions {
@@ -28,30 +30,33 @@ export const raw = (url: string, options: RawOptions = {}): Promise<RawResponse>
     const req = httpRequest(url, { method: options.method ?? "POST", headers }, (res) => {
       let text = ""
       let timer: NodeJS.Timeout | undefined
-      const done = () => {
+      const done = (ended: boolean) => {
         if (timer) clearTimeout(timer)
         res.destroy()
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text })
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, ended })
       }
       res.setEncoding("utf8")
       res.on("data", (chunk: string) => {
         text += chunk
-        if (options.until !== undefined && text.includes(options.until)) done()
+        if (options.until !== undefined && text.includes(options.until)) done(false)
       })
-      res.on("end", done)
-      res.on("error", done)
-      if (options.readFor !== undefined) timer = setTimeout(done, options.readFor)
+      res.on("end", () => done(true))
+      res.on("error", () => done(false))
+      if (options.readFor !== undefined) timer = setTimeout(() => done(false), options.readFor)
     })
     req.on("error", reject)
     if (body !== undefined) req.write(body)
     req.end()
   })
 
-/** Sends a POST and drops the connection after `afterMillis`, before any answer. */
-export const leave = (url: string, headers: Record<string, string>, body: object, afterMillis: number): Promise<void> =>
+/** Sends a POST (or, without a body, a GET) and drops the connection after `afterMillis`, before any answer. */
+export const leave = (url: string, headers: Record<string, string>, body: object | undefined, afterMillis: number): Promise<void> =>
   new Promise((resolve) => {
-    const text = JSON.stringify(body)
-    const req = httpRequest(url, { method: "POST", headers: { "content-length": String(Buffer.byteLength(text)), ...headers } })
+    const text = body === undefined ? undefined : JSON.stringify(body)
+    const req = httpRequest(url, {
+      method: text === undefined ? "GET" : "POST",
+      headers: text === undefined ? headers : { "content-length": String(Buffer.byteLength(text)), ...headers }
+    })
     req.on("error", () => resolve())
     req.end(text)
     setTimeout(() => {
