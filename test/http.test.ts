@@ -24,7 +24,7 @@ const Poll = McpServer.tool("poll", { description: "Closes its stream, then answ
 const Slow = McpServer.tool("slow", { description: "Takes 300 ms", parameters: { fail: Schema.Boolean } }, ({ fail }) =>
   Effect.sleep("300 millis").pipe(Effect.zipRight(fail ? Effect.fail(new Error("failed on purpose")) : Effect.succeed("slow done"))))
 
-const Hang = McpServer.tool("hang", { description: "Never answers (after a log, if asked)", parameters: { log: Schema.Boolean } }, ({ log }) =>
+const Stall = McpServer.tool("stall", { description: "Never answers (after a log, if asked)", parameters: { log: Schema.Boolean } }, ({ log }) =>
   Effect.zipRight(log ? RequestContext.log("info", "hanging") : Effect.void, Effect.never))
 
 const Grow = McpServer.tool("grow", { description: "Registers another tool" }, () =>
@@ -33,7 +33,7 @@ const Grow = McpServer.tool("grow", { description: "Registers another tool" }, (
     Effect.orDie
   ))
 
-const Server = Layer.mergeAll(Chatty, Ask, Poll, Slow, Hang, Grow).pipe(Layer.provideMerge(TestServer))
+const Server = Layer.mergeAll(Chatty, Ask, Poll, Slow, Stall, Grow).pipe(Layer.provideMerge(TestServer))
 
 const call = (id: number | string, name: string, args: object = {}, meta?: object) => ({
   jsonrpc: "2.0",
@@ -195,14 +195,14 @@ describe("Streamable HTTP: POST", () => {
       const cancel = (requestId: number) =>
         promise(() => raw(url, { headers, body: { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId } } }))
       // Nothing came before the cancel: the POST is answered 202, with no body.
-      const json = yield* promise(() => raw(url, { headers, body: call(1, "hang", { log: false }) })).pipe(Effect.fork)
+      const json = yield* promise(() => raw(url, { headers, body: call(1, "stall", { log: false }) })).pipe(Effect.fork)
       yield* Effect.sleep("50 millis")
       expect((yield* cancel(1)).status).toBe(202)
       const jsonEnded = yield* Fiber.join(json)
       expect(jsonEnded.status).toBe(202)
       expect(jsonEnded.body).toBe("")
       // A log came first: the SSE stream carries it, then ends without a response.
-      const sse = yield* promise(() => raw(url, { headers, body: call(2, "hang", { log: true }) })).pipe(Effect.fork)
+      const sse = yield* promise(() => raw(url, { headers, body: call(2, "stall", { log: true }) })).pipe(Effect.fork)
       yield* Effect.sleep("50 millis")
       yield* cancel(2)
       const sseEnded = yield* Fiber.join(sse)
@@ -390,7 +390,7 @@ describe("Streamable HTTP: sessions", () => {
       const resumed = yield* Effect.fork(promise(() =>
         raw(url, { method: "GET", headers: { ...get, "last-event-id": `${sessionId}-0/0` }, readFor: 5000 })))
       // A request stream still running.
-      const hanging = yield* Effect.fork(promise(() => raw(url, { headers, body: call(3, "hang", { log: true }), readFor: 5000 })))
+      const hanging = yield* Effect.fork(promise(() => raw(url, { headers, body: call(3, "stall", { log: true }), readFor: 5000 })))
       yield* Effect.sleep("10 millis")
       expect((yield* promise(() => raw(url, { method: "DELETE", headers }))).status).toBe(200)
       const [standaloneEnded, resumedEnded, hangingEnded] = yield* Fiber.join(Fiber.zip(Fiber.zip(standalone, resumed), hanging)).pipe(
