@@ -51,8 +51,9 @@ export class McpError extends Schema.TaggedError<McpError>()("McpError", {
   static invalidParams(detail: string) {
     return new McpError({ code: ErrorCode.InvalidParams, message: `Invalid params: ${detail}` })
   }
-  static internal() {
-    return new McpError({ code: ErrorCode.InternalError, message: "Internal error" })
+  /** -32603, with a detail that is safe to show the peer (never a stack or a path). */
+  static internal(detail?: string) {
+    return new McpError({ code: ErrorCode.InternalError, message: detail === undefined ? "Internal error" : `Internal error: ${detail}` })
   }
   static resourceNotFound(uri: string) {
     return new McpError({ code: ErrorCode.ResourceNotFound, message: `Resource not found: ${uri}`, data: { uri } })
@@ -66,6 +67,19 @@ export class RequestTimeoutError extends Schema.TaggedError<RequestTimeoutError>
 }) {
   override get message() {
     return `Request ${this.method} timed out after ${this.timeoutMillis} ms`
+  }
+}
+
+/**
+ * An outgoing message JSON cannot encode (a BigInt, a cycle). Transports throw
+ * it in the fiber that sent the message; a response is never refused this way
+ * (it becomes a -32603 for its id instead).
+ */
+export class MessageEncodingError extends Schema.TaggedError<MessageEncodingError>()("MessageEncodingError", {
+  detail: Schema.String
+}) {
+  override get message() {
+    return `The message cannot be encoded as JSON: ${this.detail}`
   }
 }
 

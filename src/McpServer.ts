@@ -31,7 +31,8 @@
  */
 import { Context, Effect, Either, FiberRef, HashSet, Layer, ParseResult, Runtime, Schema, Scope } from "effect"
 import type * as Completion from "./Completion.js"
-import { DefinitionError, McpError } from "./McpError.js"
+import { DefinitionError, McpError, MessageEncodingError } from "./McpError.js"
+import { encodable } from "./internal/encode.js"
 import * as McpSchema from "./McpSchema.js"
 import * as Peer from "./Peer.js"
 import * as Prompt from "./Prompt.js"
@@ -234,24 +235,11 @@ const sendLog = (
   const params = (data: unknown) => (logger === undefined ? { level, data } : { level, logger, data })
   try {
     session.peer.notify("notifications/message", params(data), related)
-  } catch {
+  } catch (thrown) {
+    if (!(thrown instanceof MessageEncodingError)) throw thrown
     // A log is best-effort: data JSON cannot encode goes out as near as it can, rather than failing the handler.
-    session.peer.notify("notifications/message", params(encodableLogData(data)), related)
+    session.peer.notify("notifications/message", params(encodable(data)), related)
   }
-}
-
-/** Log data as JSON can carry it: a BigInt as its digits, an object seen before (a cycle) as "[Circular]". */
-const encodableLogData = (data: unknown): unknown => {
-  const seen = new WeakSet<object>()
-  const text = JSON.stringify(data, (_key, value: unknown) => {
-    if (typeof value === "bigint") return value.toString()
-    if (typeof value === "object" && value !== null) {
-      if (seen.has(value)) return "[Circular]"
-      seen.add(value)
-    }
-    return value
-  })
-  return text === undefined ? null : JSON.parse(text)
 }
 
 // ---------------------------------------------------------------------------

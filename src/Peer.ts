@@ -36,7 +36,7 @@ import type { RequestError } from "./McpError.js"
 import { ConnectionClosedError, ErrorCode, McpError, RequestTimeoutError } from "./McpError.js"
 import type { ProgressNotificationParams, ProgressToken, RequestId } from "./McpSchema.js"
 import type { Receiver, Transport } from "./Transport.js"
-import { INTERNAL, logThrown } from "./internal/cause.js"
+import { logDefect, logThrown } from "./internal/cause.js"
 import { isRecord, isRequestId } from "./internal/guards.js"
 
 /** An incoming request after its envelope was validated. */
@@ -133,8 +133,6 @@ interface Pending {
 type Respond = (response: object | undefined) => void
 
 const DEFAULT_TIMEOUT = Duration.seconds(60)
-
-
 
 const errorResponse = (id: RequestId | null, error: McpError) => ({
   jsonrpc: "2.0" as const,
@@ -245,10 +243,16 @@ class PeerImpl implements Peer, Receiver {
       const withToken = wantsProgress
         ? { ...params, _meta: { ...(isRecord(params?._meta) ? params._meta : {}), progressToken: id } }
         : params
-      this.send(
-        withToken === undefined ? { jsonrpc: "2.0", id, method } : { jsonrpc: "2.0", id, method, params: withToken },
-        options?.relatedRequestId
-      )
+      try {
+        this.send(
+          withToken === undefined ? { jsonrpc: "2.0", id, method } : { jsonrpc: "2.0", id, method, params: withToken },
+          options?.relatedRequestId
+        )
+      } catch (thrown) {
+        // Not sent (its params cannot be encoded): nothing will answer it.
+        pending.delete(id)
+        return Effect.die(thrown)
+      }
       return awaitAnswer(entry, options).pipe(
         Effect.onExit((exit) =>
           Effect.sync(() => {
@@ -293,15 +297,16 @@ class PeerImpl implements Peer, Receiver {
   }
 
   private exitToResponse(id: RequestId, exit: Exit.Exit<unknown, McpError>): object | undefined {
-    if (Exit.isSuccess(exit)) return { jsonrpc: "2.0", id, result: exit.value }
+    // A result must be there: a handler that answered nothing answers the empty result.
+    if (Exit.isSuccess(exit)) return { jsonrpc: "2.0", id, result: exit.value === undefined ? {} : exit.value }
     const failure = Cause.failureOption(exit.cause)
     if (Option.isSome(failure)) return errorResponse(id, failure.value)
     // Interrupted without a cancel (the handler interrupted itself): the peer still gets an answer.
     if (Cause.isInterruptedOnly(exit.cause)) {
-      return errorResponse(id, new McpError({ code: ErrorCode.InternalError, message: "Internal error: the request was interrupted" }))
+      return errorResponse(id, McpError.internal("the request was interrupted"))
     }
     // A defect: keep its details on our side, give the peer a safe message.
-    this.runFork(Effect.logError("Request handler failed", exit.cause).pipe(Effect.annotateLogs(INTERNAL, true)))
+    this.runFork(logDefect("Request handler failed", exit.cause))
     return errorResponse(id, McpError.internal())
   }
 
@@ -451,8 +456,18 @@ class PeerImpl implements Peer, Receiver {
     const flush = () => {
       if (!dispatching && outstanding === 0 && responses.length > 0) this.send(responses)
     }
+    const ids = new Set<RequestId>()
     for (const message of messages) {
       outstanding++
+      // An id twice in one batch is refused, even when its first request has already answered.
+      if (isRecord(message) && "method" in message && isRequestId(message.id)) {
+        if (ids.has(message.id)) {
+          responses.push(errorResponse(message.id, McpError.invalidRequest(`id ${JSON.stringify(message.id)} is used twice in the batch`)))
+          outstanding--
+          continue
+        }
+        ids.add(message.id)
+      }
       const answers = this.dispatch(message, (response) => {
         if (response !== undefined) responses.push(response)
         outstanding--

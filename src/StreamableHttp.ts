@@ -402,6 +402,12 @@ const jsonText = (text: string, status = 200, headers: Readonly<Record<string, s
 
 const empty = (status: number): Reply => full(status, "")
 
+/** A -32600 for one entry of a batch, as JSON text. */
+const refusal = (id: McpSchema.RequestId | null, detail: string) => {
+  const error = McpError.invalidRequest(detail)
+  return JSON.stringify({ jsonrpc: "2.0", id, error: { code: error.code, message: error.message } })
+}
+
 const jsonRpcError = (status: number, code: number, message: string, id: McpSchema.RequestId | null = null) =>
   jsonText(JSON.stringify({ jsonrpc: "2.0", id, error: { code, message } }), status)
 
@@ -882,27 +888,33 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
         session.lastActive = Date.now()
         const isCall = (m: unknown): m is Record<string, unknown> & { readonly id: McpSchema.RequestId } =>
           isRecord(m) && typeof m.method === "string" && isRequestId(m.id)
-        // An id already in flight (or twice in the batch) is refused here: its stream must not be taken over.
+        // Refused here, inline: an id already in flight (its stream must not be taken over), an id twice in the
+        // batch, and an entry that is no JSON-RPC message at all.
+        const refusals = new Map<unknown, string>()
         const fresh = new Set<McpSchema.RequestId>()
-        const refused = new Set<unknown>()
         for (const message of messages) {
-          if (!isCall(message)) continue
-          if (fresh.has(message.id) || session.requests?.has(message.id)) refused.add(message)
-          else fresh.add(message.id)
+          if (isCall(message)) {
+            if (session.requests?.has(message.id)) {
+              refusals.set(message, refusal(message.id, `id ${JSON.stringify(message.id)} is already used by a request in flight`))
+            } else if (fresh.has(message.id)) {
+              refusals.set(message, refusal(message.id, `id ${JSON.stringify(message.id)} is used twice in the batch`))
+            } else fresh.add(message.id)
+          } else if (!isRecord(message) || ("method" in message ? "id" in message : !("id" in message))) {
+            const id = isRecord(message) && isRequestId(message.id) ? message.id : null
+            refusals.set(message, refusal(id, "expected a JSON-RPC 2.0 request, notification or response"))
+          }
         }
         if (session.active + fresh.size > maxActive) {
           return jsonRpcError(429, -32000, `Too Many Requests: at most ${maxActive} requests may be in flight per session`)
         }
         const answers = yield* Effect.forEach(messages, (message) => {
+          const refused = refusals.get(message)
+          if (refused !== undefined) return Effect.succeed([refused])
           if (!isCall(message)) {
             return Effect.sync(() => {
               session.receiver.message(message)
               return []
             })
-          }
-          if (refused.has(message)) {
-            const error = McpError.invalidRequest(`id ${JSON.stringify(message.id)} is already used by a request in flight`)
-            return Effect.succeed([JSON.stringify({ jsonrpc: "2.0", id: message.id, error: { code: error.code, message: error.message } })])
           }
           return Effect.map(responseTo(session, message, message.id), (response) => response === undefined ? [] : [response.text])
         }, { concurrency: "unbounded" })

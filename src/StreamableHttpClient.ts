@@ -173,12 +173,12 @@ export const makeTransport = (
       if (response.status === 200) yield* readSse(response, undefined, 0)
     }).pipe(Effect.ignore)
 
-    const post = (message: unknown) =>
+    const post = (message: unknown, encodedMessage: string) =>
       Effect.gen(function*() {
         const response = yield* http.execute(
           HttpClientRequest.post(url).pipe(
             HttpClientRequest.setHeaders(headers({ accept: "application/json, text/event-stream" })),
-            HttpClientRequest.bodyText(encode(message), "application/json")
+            HttpClientRequest.bodyText(encodedMessage, "application/json")
           )
         )
         const issued = response.headers["mcp-session-id"]
@@ -220,7 +220,9 @@ export const makeTransport = (
       send: (message) => {
         const opensStream = isRecord(message) && message.method === "notifications/initialized" &&
           options.openGetStream !== false
-        fork(opensStream ? Effect.zipRight(post(message), Effect.sync(() => fork(openGetStream))) : post(message))
+        // Encoded here, in the sender's fiber: a message that cannot be encoded fails its sender at once.
+        const request = post(message, encode(message))
+        fork(opensStream ? Effect.zipRight(request, Effect.sync(() => fork(openGetStream))) : request)
       }
     } satisfies Transport
   })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Layer, Option, Queue, Ref, Schema, Scope } from "effect"
+import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Queue, Ref, Schema, Scope } from "effect"
 import { EventStore, McpClient, McpServer, RequestContext, StreamableHttpClient, Tool } from "mcp-effect"
 import { TestServer, Unencodable } from "./fixtures.js"
 import { initializeBody, JSON_AND_SSE, leave, openSession, promise, raw, serveHttp, sseMessages } from "./httpHelpers.js"
@@ -180,6 +180,10 @@ describe("Streamable HTTP: POST", () => {
       const answers = JSON.parse(batch.body)
       expect(answers.find((a: any) => a.id === 1).error).toMatchObject({ code: -32600, message: expect.stringMatching(/in flight/) })
       expect(answers.find((a: any) => a.id === 2).result.content).toEqual([{ type: "text", text: "{\"result\":3}" }])
+      // Entries that are no JSON-RPC message, and ids twice in the batch, are refused inline, as over stdio.
+      const odd = yield* promise(() =>
+        raw(url, { headers, body: [42, { jsonrpc: "2.0", id: 1.5, method: "ping" }, { jsonrpc: "2.0", id: 9, method: "ping" }, { jsonrpc: "2.0", id: 9, method: "ping" }] }))
+      expect(JSON.parse(odd.body).map((a: any) => [a.id, a.error?.code ?? "ok"])).toEqual([[null, -32600], [null, -32600], [9, "ok"], [9, -32600]])
       const tooMany = yield* promise(() => raw(url, { headers, body: [call(3, "add", { a: 1, b: 1 }), call(4, "add", { a: 1, b: 1 })] }))
       expect(tooMany.status).toBe(429)
       const answered = yield* Fiber.join(pending)
@@ -229,7 +233,7 @@ describe("Streamable HTTP: POST", () => {
       expect(JSON.parse(direct.body)).toEqual({
         jsonrpc: "2.0",
         id: 1,
-        error: { code: -32603, message: "Internal error: the result could not be encoded as JSON" }
+        error: { code: -32603, message: "Internal error: the response could not be encoded as JSON" }
       })
       const streamed = yield* promise(() => raw(url, { headers, body: call(2, "logs-then-bigint") }))
       const messages = sseMessages(streamed.body).map((m) => m.message)
@@ -520,6 +524,16 @@ describe("StreamableHttpClient", () => {
       })))
       const error = yield* Fiber.join(fiber)
       expect(error).toMatchObject({ message: expect.stringMatching(/Session not found/) })
+    }))
+
+  it.scopedLive("fails a call whose arguments JSON cannot encode at once, not at its timeout", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serveHttp(Server)
+      const client = yield* StreamableHttpClient.connect(url, { http: { openGetStream: false } })
+      const exit = yield* Effect.exit(client.callTool("echo", { text: BigInt(1) }, { timeout: "1 hour" }))
+      expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
+      expect(String(Exit.isFailure(exit) && Cause.squash(exit.cause))).toMatch(/cannot be encoded as JSON/)
+      expect((yield* client.callTool("echo", { text: "still fine" })).content).toEqual([{ type: "text", text: "still fine" }])
     }))
 
   it.scopedLive("sends DELETE when its scope closes", () =>

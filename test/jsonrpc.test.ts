@@ -243,6 +243,11 @@ describe("batches", () => {
       // 2025-03-26 has no structuredContent; the text rendering remains.
       expect((byId.get(2) as any).result).toEqual({ content: [{ type: "text", text: "{\"result\":5}" }] })
       expect((byId.get(3) as any).error.code).toBe(-32601)
+      // An id twice in one batch is refused, even though its first request answered at once.
+      yield* conn.send([{ jsonrpc: "2.0", id: 7, method: "ping" }, { jsonrpc: "2.0", id: 7, method: "ping" }])
+      const twice: any = yield* conn.receive
+      expect(twice).toHaveLength(2)
+      expect(twice.map((r: any) => r.result ?? r.error.message)).toEqual([{}, "Invalid request: id 7 is used twice in the batch"])
       yield* conn.send([])
       const empty: any = yield* conn.receive
       expect(empty.error.code).toBe(-32600)

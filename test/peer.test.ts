@@ -185,6 +185,18 @@ describe("ping", () => {
     }))
 })
 
+describe("results", () => {
+  it.scoped("a handler that answers nothing answers the empty result", () =>
+    Effect.gen(function*() {
+      const [a, b] = InMemoryTransport.makePair()
+      const left = yield* Peer.make(a, { onRequest: () => undefined })
+      const right = yield* Peer.make(b, { onRequest: () => Effect.void })
+      yield* Effect.forkScoped(left.run)
+      yield* Effect.forkScoped(right.run)
+      expect(yield* left.request("nothing", {})).toEqual({})
+    }))
+})
+
 describe("handlers that throw", () => {
   it.scoped("answer -32603 for a request, drop a notification, and keep the connection", () =>
     Effect.gen(function*() {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Context, Effect, Exit, Layer, Queue, Ref, Schema } from "effect"
-import { Content, McpServer, McpTest, Tool } from "mcp-effect"
+import { Content, McpServer, McpTest, RequestContext, Tool } from "mcp-effect"
 import { flush } from "./helpers.js"
 import { Throwing, TestServer, Unencodable } from "./fixtures.js"
 
@@ -110,7 +110,7 @@ describe("tools", () => {
       const client = yield* McpTest.makeClient(Unencodable.pipe(Layer.provideMerge(TestServer)))
       for (const name of ["bigint", "cycle", "logs-then-bigint"]) {
         const error = yield* Effect.flip(client.callTool(name))
-        expect(error).toMatchObject({ code: -32603, message: "Internal error: the result could not be encoded as JSON" })
+        expect(error).toMatchObject({ code: -32603, message: "Internal error: the response could not be encoded as JSON" })
       }
       // A log is best-effort: what JSON cannot encode goes out as near as it can, and the handler carries on.
       expect((yield* client.callTool("logs-bigint")).content).toEqual([{ type: "text", text: "logged" }])
@@ -406,6 +406,30 @@ describe("logging", () => {
       yield* client.callTool("chatty")
       yield* flush
       expect(Chunk.toArray(yield* Queue.takeAll(notifications)).map((n) => n.params)).toEqual([{ level: "error", data: "bad" }])
+    }))
+
+  it.scoped("sends log data JSON cannot encode as near as it can, and the handler carries on", () =>
+    Effect.gen(function*() {
+      const shared = { a: 1 }
+      const cycle: Record<string, unknown> = { name: "loop" }
+      cycle.self = cycle
+      const refusing = { toJSON: () => { throw new Error("no") }, n: BigInt(2) }
+      const Logs = McpServer.tool("logs", {}, () =>
+        Effect.gen(function*() {
+          yield* RequestContext.log("info", { x: shared, y: shared, n: BigInt(1), when: new Date(0) })
+          yield* RequestContext.log("info", cycle)
+          yield* RequestContext.log("info", refusing)
+          return "ok"
+        }))
+      const client = yield* McpTest.makeClient(serverWith(Logs))
+      const notifications = yield* client.subscribe
+      expect((yield* client.callTool("logs")).content).toEqual([{ type: "text", text: "ok" }])
+      yield* flush
+      expect(Chunk.toArray(yield* Queue.takeAll(notifications)).map((n) => n.params?.data)).toEqual([
+        { x: { a: 1 }, y: { a: 1 }, n: "1", when: "1970-01-01T00:00:00.000Z" },
+        { name: "loop", self: "[Circular]" },
+        "[a value JSON cannot encode]"
+      ])
     }))
 
   it.scoped("rejects an unknown level with -32602", () =>

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Exit, Fiber } from "effect"
 import { NodeStdio } from "mcp-effect/node"
 import { spawn } from "node:child_process"
+import { PassThrough, Writable } from "node:stream"
 
 const tsx = ["node_modules/.bin/tsx"]
 
@@ -52,4 +53,16 @@ describe("stdio", () => {
     expect(stderr).toContain("slow interrupted")
     expect(stderr).toContain("lifespan released")
   }, 30_000)
+})
+
+describe("stdio transport", () => {
+  it.scoped("ends the connection when its output fails (the host stopped reading), without an unhandled error", () =>
+    Effect.gen(function*() {
+      const stdin = new PassThrough()
+      const stdout = new Writable({ write: (_chunk, _encoding, done) => done(new Error("EPIPE")) })
+      const transport = NodeStdio.makeTransport({ stdin, stdout })
+      const run = yield* Effect.fork(transport.run({ frame: () => {}, message: () => {} }))
+      transport.send({ jsonrpc: "2.0", method: "notifications/message", params: { level: "info", data: "x" } })
+      expect(Exit.isSuccess(yield* Fiber.await(run))).toBe(true)
+    }))
 })

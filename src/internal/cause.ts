@@ -14,9 +14,12 @@ export const failureMessage = (error: unknown): string => {
 /** Marks a log entry as the server's own diagnostics, which the client logger does not forward. */
 export const INTERNAL = "mcp-effect/internal"
 
+/** Logs a defect as the server's own diagnostics: on stderr (or wherever logs go), never to the client. */
+export const logDefect = (message: string, cause: Cause.Cause<unknown>): Effect.Effect<void> =>
+  Effect.logError(message, cause).pipe(Effect.annotateLogs(INTERNAL, true))
+
 /** Logs something thrown where no fiber could catch it, as the server's own diagnostics. */
-export const logThrown = (message: string, thrown: unknown): Effect.Effect<void> =>
-  Effect.logError(message, Cause.die(thrown)).pipe(Effect.annotateLogs(INTERNAL, true))
+export const logThrown = (message: string, thrown: unknown): Effect.Effect<void> => logDefect(message, Cause.die(thrown))
 
 /**
  * Turns a handler's failure cause into what the protocol sends: an `McpError`
@@ -35,10 +38,7 @@ export const recover = <A>(
     return failure.value instanceof McpError ? Effect.fail(failure.value) : onFailure(failure.value)
   }
   if (Cause.isInterruptedOnly(cause)) return Effect.interrupt
-  return Effect.logError(`${label} failed`, cause).pipe(
-    Effect.annotateLogs(INTERNAL, true),
-    Effect.zipRight(onDefect())
-  )
+  return Effect.zipRight(logDefect(`${label} failed`, cause), onDefect())
 }
 
 /**

@@ -187,6 +187,7 @@ class NodeExchange implements StreamableHttp.Exchange {
     } catch (thrown) {
       this.onThrown(thrown)
       this.response.destroy()
+      if (reply._tag === "Stream") reply.onClose()
     }
   }
 

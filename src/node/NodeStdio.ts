@@ -90,16 +90,21 @@ export const makeTransport = (options: StreamOptions = {}): Transport => {
   const enqueue = batchedWriter((data) => {
     write(data)
   })
+  // Output that fails (EPIPE: the host stopped reading) ends the connection like the end of input does.
+  let onOutputError: (() => void) | undefined
+  stdout.on("error", () => onOutputError?.())
   return {
     run: (receiver: Receiver) =>
       Effect.async<void>((resume) => {
         const onData = lineSplitter((line) => receiver.frame(line))
         const onEnd = () => resume(Effect.void)
+        onOutputError = onEnd
         stdin.on("data", onData)
         stdin.once("end", onEnd)
         stdin.once("close", onEnd)
         if ("resume" in stdin && typeof stdin.resume === "function") stdin.resume()
         return Effect.sync(() => {
+          onOutputError = undefined
           stdin.off("data", onData)
           stdin.off("end", onEnd)
           stdin.off("close", onEnd)
