@@ -4,6 +4,10 @@
  * answer an @effect/platform server can give), driven by the
  * same keep-alive client in the same run.
  *
+ * Every server runs at once, and each round measures them all in turn (the
+ * median of 5 rounds is reported), so that the noise of a shared machine
+ * falls on all of them alike.
+ *
  * For JSON and SSE response modes, sequentially and with 64 in flight, it
  * reports throughput, p50/p99 latency and the server process's CPU per call;
  * and for "streamed" calls, whose tool reports progress before it answers, so
@@ -23,7 +27,7 @@ const SEQUENTIAL = flag("sequential", 3000)
 const CONCURRENT = flag("calls", 10000)
 const IN_FLIGHT = flag("in-flight", 64)
 const WARMUP = flag("warmup", 2000)
-const ROUNDS = flag("rounds", 3)
+const ROUNDS = flag("rounds", 5)
 const SESSIONS = flag("sessions", 1000)
 const MANY = flag("many", 10000)
 
@@ -126,7 +130,8 @@ const openSession = async (port: number, accept: string) => {
 
 const heap = async (port: number) => Number((await post(port, {}, undefined, "/__heap")).body)
 
-const run = async (server: Server, mode: Mode) => {
+/** One server process in one mode, warmed up and ready to be measured. */
+const prepare = async (server: Server, mode: Mode) => {
   process.stderr.write(`${server.name} (${mode})...\n`)
   const { pid, port, stop } = await start(server, mode)
   const headers = await openSession(port, server.accept(mode))
@@ -142,16 +147,8 @@ const run = async (server: Server, mode: Mode) => {
     return performance.now() - began
   }
   await measure(pid, WARMUP, IN_FLIGHT, call)
-  const sequential: Array<Phase> = []
-  const concurrent: Array<Phase> = []
-  for (let round = 0; round < ROUNDS; round++) {
-    sequential.push(await measure(pid, SEQUENTIAL, 1, call))
-    concurrent.push(await measure(pid, CONCURRENT, IN_FLIGHT, call))
-  }
-  stop()
-  return { sequential: median(sequential), concurrent: median(concurrent) }
+  return { name: server.name, mode, pid, call, stop, sequential: new Array<Phase>(), concurrent: new Array<Phase>() }
 }
-
 /** Heap growth per idle session: the slope over `count` sessions after as many for warm-up, with a forced GC each side. */
 const heapPerSession = async (server: Server, count: number) => {
   const { port, stop } = await start(server, "json")
@@ -170,10 +167,20 @@ const main = async () => {
   process.stdout.write(
     `HTTP tools/call: ${SEQUENTIAL} sequential, ${CONCURRENT} at ${IN_FLIGHT} in flight, median of ${ROUNDS} rounds\n\n`
   )
-  const results: Array<{ name: string; mode: Mode; sequential: Phase; concurrent: Phase }> = []
+  const targets = []
   for (const server of servers) {
-    for (const mode of server.modes) results.push({ name: server.name, mode, ...(await run(server, mode)) })
+    for (const mode of server.modes) targets.push(await prepare(server, mode))
   }
+  // Rounds go across every server in turn, so that whatever else the machine is doing meanwhile weighs on all alike.
+  for (let round = 0; round < ROUNDS; round++) {
+    process.stderr.write(`round ${round + 1} of ${ROUNDS}\n`)
+    for (const target of targets) {
+      target.sequential.push(await measure(target.pid, SEQUENTIAL, 1, target.call))
+      target.concurrent.push(await measure(target.pid, CONCURRENT, IN_FLIGHT, target.call))
+    }
+  }
+  for (const target of targets) target.stop()
+  const results = targets.map((t) => ({ name: t.name, mode: t.mode, sequential: median(t.sequential), concurrent: median(t.concurrent) }))
   process.stdout.write(tableHeader)
   for (const r of results) {
     process.stdout.write(tableRow(r.name, `${r.mode} sequential`, r.sequential))
