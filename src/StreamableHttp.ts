@@ -123,7 +123,6 @@ export class Sink {
 /** Put in a request's inbox by `closeStream`: the HTTP response ends there, in order with what came before. */
 const CLOSE_STREAM = Symbol("closeStream")
 
-
 const sseEvent = (id: string | undefined, text: string) =>
   id === undefined ? `event: message\ndata: ${text}\n\n` : `event: message\nid: ${id}\ndata: ${text}\n\n`
 
@@ -534,15 +533,15 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
       Effect.suspend(() => {
         sessions.delete(session.id)
         live.delete(session)
-        // From now on the session's streams store nothing, and no response attaches to them again.
-        for (const stream of session.requests?.values() ?? []) stream.closed = true
+        // From now on the session's streams store nothing, and no response attaches to them again. Requests still
+        // waiting get an answer, so that no HTTP response stays open forever: on a stream, it is the last event,
+        // after which the stream ends its response.
         if (session.standalone !== undefined) {
           session.standalone.closed = true
           session.standalone.detach()
         }
-        // Requests still waiting get an answer, so that no HTTP response stays open forever: on a stream, it is the
-        // last event, after which the stream ends its response.
         for (const [id, stream] of session.requests ?? []) {
+          stream.closed = true
           stream.inbox.offer(encoded({
             jsonrpc: "2.0",
             id,
