@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Queue, Ref, Schema, Scope } from "effect"
 import { EventStore, McpClient, McpServer, RequestContext, StreamableHttpClient, Tool } from "mcp-effect"
 import { TestServer, Unencodable } from "./fixtures.js"
-import { initializeBody, JSON_AND_SSE, leave, openSession, promise, raw, serveHttp, sseMessages } from "./httpHelpers.js"
+import { initializeBody, JSON_AND_SSE, leave, openSession, promise, raw, readLate, serveHttp, sseMessages } from "./httpHelpers.js"
 
 const Chatty = McpServer.tool("chatty", { description: "Logs, then answers" }, () =>
   Effect.gen(function*() {
@@ -27,13 +27,16 @@ const Slow = McpServer.tool("slow", { description: "Takes 300 ms", parameters: {
 const Stall = McpServer.tool("stall", { description: "Never answers (after a log, if asked)", parameters: { log: Schema.Boolean } }, ({ log }) =>
   Effect.zipRight(log ? RequestContext.log("info", "hanging") : Effect.void, Effect.never))
 
+const Flood = McpServer.tool("flood", { description: "Logs 20 MB, then answers" }, () =>
+  Effect.as(Effect.forEach(Array.from({ length: 2000 }), () => RequestContext.log("info", "x".repeat(10_000)), { discard: true }), "flooded"))
+
 const Grow = McpServer.tool("grow", { description: "Registers another tool" }, () =>
   McpServer.addTool(Tool.make("grown", { description: "late" }, () => Effect.succeed("grown"))).pipe(
     Effect.as("grew"),
     Effect.orDie
   ))
 
-const Server = Layer.mergeAll(Chatty, Ask, Poll, Slow, Stall, Grow).pipe(Layer.provideMerge(TestServer))
+const Server = Layer.mergeAll(Chatty, Ask, Poll, Slow, Stall, Flood, Grow).pipe(Layer.provideMerge(TestServer))
 
 const call = (id: number | string, name: string, args: object = {}, meta?: object) => ({
   jsonrpc: "2.0",
@@ -190,6 +193,22 @@ describe("Streamable HTTP: POST", () => {
       expect(JSON.parse(answered.body).result.content[0].text).toBe("slow done")
       const after = yield* promise(() => raw(url, { headers, body: [call(5, "add", { a: 1, b: 1 }), call(6, "add", { a: 1, b: 1 })] }))
       expect(JSON.parse(after.body)).toHaveLength(2)
+    }))
+
+  it.scopedLive("drops an SSE response whose client stopped reading, rather than buffering without end", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serveHttp(Server, { maxStreamBufferBytes: 64 * 1024, streamStallTimeout: "300 millis" })
+      const { headers } = yield* promise(() => openSession(url))
+      // A client that reads everything gets everything, however fast the handler writes.
+      const read = yield* promise(() => raw(url, { headers, body: call(1, "flood") }))
+      expect(sseMessages(read.body)).toHaveLength(2001)
+      // A client that reads the headers, then nothing for a second: its response was dropped once the backlog stayed
+      // above 64 KiB for 300 ms, so what it reads then ends before the result (which it could resume from the store).
+      const late = yield* promise(() => readLate(url, headers, call(2, "flood"), 1000))
+      expect(late.complete).toBe(false)
+      expect(late.body).not.toContain("flooded")
+      const next = yield* promise(() => raw(url, { headers, body: call(3, "add", { a: 1, b: 1 }) }))
+      expect(JSON.parse(next.body).result.structuredContent).toEqual({ result: 2 })
     }))
 
   it.scopedLive("ends the HTTP response of a cancelled request, JSON or SSE, and frees its slot", () =>

@@ -65,6 +65,28 @@ export const leave = (url: string, headers: Record<string, string>, body: object
     }, afterMillis)
   })
 
+/**
+ * Sends a POST, reads the response's headers, then nothing for `pauseMillis`, then the rest: what arrived, and
+ * whether the response was complete or cut off.
+ */
+export const readLate = (url: string, headers: Record<string, string>, body: object, pauseMillis: number) =>
+  new Promise<{ readonly body: string; readonly complete: boolean }>((resolve) => {
+    const text = JSON.stringify(body)
+    let received = ""
+    const req = httpRequest(url, { method: "POST", headers: { "content-length": String(Buffer.byteLength(text)), ...headers } }, (res) => {
+      res.pause()
+      res.setEncoding("utf8")
+      setTimeout(() => {
+        res.on("data", (chunk: string) => (received += chunk))
+        res.on("end", () => resolve({ body: received, complete: res.complete }))
+        res.on("error", () => resolve({ body: received, complete: false }))
+        res.resume()
+      }, pauseMillis)
+    })
+    req.on("error", () => resolve({ body: received, complete: false }))
+    req.end(text)
+  })
+
 export const JSON_AND_SSE = { "content-type": "application/json", accept: "application/json, text/event-stream" }
 
 export const initializeBody = (protocolVersion = "2025-11-25", capabilities: object = {}) => ({

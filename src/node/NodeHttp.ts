@@ -23,7 +23,7 @@
 import { HttpRouter, HttpServerError } from "@effect/platform"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Effect, Layer, Runtime } from "effect"
+import { Duration, Effect, Layer, Runtime } from "effect"
 import type { Scope } from "effect"
 import { createServer } from "node:http"
 import type { IncomingMessage, ServerResponse } from "node:http"
@@ -42,6 +42,15 @@ export interface ServeOptions extends StreamableHttp.Options {
   readonly path?: HttpRouter.PathInput
   /** Also serve the legacy HTTP+SSE transport at `/sse` and `/messages`. Default false. */
   readonly legacySse?: boolean
+  /**
+   * An SSE response whose backlog (what waits to be sent) stays above this
+   * many bytes for `streamStallTimeout` is dropped, rather than growing the
+   * server's memory while its client does not read; the stream's events stay
+   * in the `EventStore`, so the client can resume. Default 8 MiB.
+   */
+  readonly maxStreamBufferBytes?: number
+  /** See `maxStreamBufferBytes`. Default 30 s. */
+  readonly streamStallTimeout?: Duration.DurationInput
 }
 
 /** Where a served server listens. */
@@ -126,18 +135,29 @@ export const makeListener = <E, R>(
       )
     }
     const runFork = Runtime.runFork(yield* Effect.runtime<never>())
-    const onThrown = (thrown: unknown) => {
-      runFork(logThrown("Streamable HTTP request failed", thrown))
+    const shared: ExchangeContext = {
+      onThrown: (thrown) => {
+        runFork(logThrown("Streamable HTTP request failed", thrown))
+      },
+      maxBuffered: options.maxStreamBufferBytes ?? 8 * 1024 * 1024,
+      stallMillis: Duration.toMillis(options.streamStallTimeout ?? Duration.seconds(30))
     }
     return (request: IncomingMessage, response: ServerResponse) => {
       const url = request.url ?? "/"
       const query = url.indexOf("?")
       if ((query === -1 ? url : url.slice(0, query)) !== path) return fallback(request, response)
       // The MCP endpoint is served straight from node:http: no router, no per-request platform machinery.
-      const exchange = new NodeExchange(request, response, onThrown)
+      const exchange = new NodeExchange(request, response, shared)
       exchange.guard(() => handle(exchange, (reply) => exchange.reply(reply)))
     }
   })
+
+/** What every exchange of one listener shares. */
+interface ExchangeContext {
+  readonly onThrown: (thrown: unknown) => void
+  readonly maxBuffered: number
+  readonly stallMillis: number
+}
 
 /**
  * A node:http request as the app reads it, and where its reply goes, once. A
@@ -149,7 +169,7 @@ class NodeExchange implements StreamableHttp.Exchange {
   constructor(
     private readonly request: IncomingMessage,
     private readonly response: ServerResponse,
-    private readonly onThrown: (thrown: unknown) => void
+    private readonly context: ExchangeContext
   ) {}
 
   get method() {
@@ -183,9 +203,9 @@ class NodeExchange implements StreamableHttp.Exchange {
     if (this.replied) return
     this.replied = true
     try {
-      writeReply(this.response, reply)
+      writeReply(this.response, reply, this.context)
     } catch (thrown) {
-      this.onThrown(thrown)
+      this.context.onThrown(thrown)
       this.response.destroy()
       if (reply._tag === "Stream") reply.onClose()
     }
@@ -196,7 +216,7 @@ class NodeExchange implements StreamableHttp.Exchange {
     try {
       f()
     } catch (thrown) {
-      this.onThrown(thrown)
+      this.context.onThrown(thrown)
       if (this.replied) return
       this.replied = true
       if (this.response.headersSent) this.response.destroy()
@@ -207,9 +227,10 @@ class NodeExchange implements StreamableHttp.Exchange {
 
 /**
  * Writes a reply: a whole body at once, or an SSE stream as its text comes,
- * until it ends or the client leaves (also when it left before the reply came).
+ * until it ends or the client leaves (also when it left before the reply
+ * came), or its backlog stays too large for too long.
  */
-const writeReply = (response: ServerResponse, reply: StreamableHttp.Reply) => {
+const writeReply = (response: ServerResponse, reply: StreamableHttp.Reply, limits: ExchangeContext) => {
   if (reply._tag === "Full") {
     response.writeHead(reply.status, { ...reply.headers, "content-length": Buffer.byteLength(reply.body) })
     response.end(reply.body)
@@ -217,10 +238,23 @@ const writeReply = (response: ServerResponse, reply: StreamableHttp.Reply) => {
   }
   if (response.destroyed) return reply.onClose()
   response.writeHead(200, reply.headers)
+  // A backlog above the limit must drain within the stall timeout, or the client is taken to have stopped reading.
+  let stall: NodeJS.Timeout | undefined
+  const write = (chunk: string) => {
+    if (response.write(chunk) || stall !== undefined || response.writableLength <= limits.maxBuffered) return
+    stall = setTimeout(() => response.destroy(), limits.stallMillis).unref()
+    response.once("drain", () => {
+      clearTimeout(stall)
+      stall = undefined
+    })
+  }
   // 'close' comes once the response has ended, or when the client has gone.
-  response.once("close", reply.onClose)
+  response.once("close", () => {
+    clearTimeout(stall)
+    reply.onClose()
+  })
   // What the stream already holds goes out with the headers; otherwise the headers go at once.
-  if (!reply.sink.attach({ write: (chunk) => response.write(chunk), end: () => response.end() })) response.flushHeaders()
+  if (!reply.sink.attach({ write, end: () => response.end() })) response.flushHeaders()
 }
 
 /** Serves a server layer over HTTP as the program's main, printing its URL to stderr. */
