@@ -33,5 +33,5 @@ const Server = StartNotificationStream.pipe(
   Layer.provideMerge(EventStore.layerMemory({ maxEventsPerStream: 500 }))
 )
 
-const port = Number(process.argv[process.argv.indexOf("--port") + 1] || 3000)
+const port = process.argv.includes("--port") ? Number(process.argv[process.argv.indexOf("--port") + 1]) : 3000
 NodeHttp.run(Server, { port, sessionIdleTimeout: "30 minutes", maxSessions: 1000 })

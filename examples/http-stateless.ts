@@ -17,5 +17,5 @@ const Convert = McpServer.tool("celsius_to_fahrenheit", {
 
 const Server = Convert.pipe(Layer.provideMerge(McpServer.layer({ name: "stateless-example", version: "1.0.0" })))
 
-const port = Number(process.argv[process.argv.indexOf("--port") + 1] || 3001)
+const port = process.argv.includes("--port") ? Number(process.argv[process.argv.indexOf("--port") + 1]) : 3001
 NodeHttp.run(Server, { port, stateless: true })

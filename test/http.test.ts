@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Queue, Ref, Schema, Scope } from "effect"
 import { EventStore, McpClient, McpServer, RequestContext, StreamableHttpClient, Tool } from "mcp-effect"
 import { TestServer, Unencodable } from "./fixtures.js"
-import { initializeBody, JSON_AND_SSE, leave, openSession, promise, raw, readLate, serveHttp, sseMessages } from "./httpHelpers.js"
+import { initializeBody, JSON_AND_SSE, leave, openSession, promise, raw, readLate, serveHttp, sseMessages, startExample } from "./httpHelpers.js"
 
 const Chatty = McpServer.tool("chatty", { description: "Logs, then answers" }, () =>
   Effect.gen(function*() {
@@ -579,25 +579,25 @@ describe("NodeHttp", () => {
     }))
 
   it("npm start -- --http serves the demo server and prints its URL", async () => {
-    const { spawn } = await import("node:child_process")
-    const child = spawn(process.execPath, ["--import", "tsx", "examples/demo-server.ts", "--http", "--port", "0"], {
-      stdio: ["ignore", "ignore", "pipe"]
-    })
+    const { url, stop } = await startExample("examples/demo-server.ts", ["--http", "--port", "0"])
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let text = ""
-        child.stderr.on("data", (chunk) => {
-          text += chunk
-          const match = /(http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(text)
-          if (match) resolve(match[1]!)
-        })
-        child.on("exit", () => reject(new Error(`exited: ${text}`)))
-      })
       const { headers } = await openSession(url)
       const response = await raw(url, { headers, body: call(1, "add", { a: 2, b: 3 }) })
       expect(JSON.parse(response.body).result.structuredContent).toEqual({ result: 5 })
     } finally {
-      child.kill()
+      stop()
+    }
+  }, 30_000)
+
+  it("starts the HTTP examples on their documented ports when none is given (regression)", async () => {
+    for (const [file, port] of [["examples/http-stateful.ts", 3000], ["examples/http-stateless.ts", 3001]] as const) {
+      const { url, stop } = await startExample(file)
+      try {
+        expect(url).toBe(`http://127.0.0.1:${port}/mcp`)
+        expect((await raw(url, { headers: JSON_AND_SSE, body: initializeBody() })).status).toBe(200)
+      } finally {
+        stop()
+      }
     }
   }, 30_000)
 })

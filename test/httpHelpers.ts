@@ -2,6 +2,7 @@ import { Effect } from "effect"
 import type { Layer } from "effect"
 import type { McpServer } from "mcp-effect"
 import { NodeHttp } from "mcp-effect/node"
+import { spawn } from "node:child_process"
 import { request as httpRequest } from "node:http"
 
 export interface RawResponse {
@@ -119,3 +120,29 @@ export const serveHttp = <E, R>(server: Layer.Layer<McpServer.McpServer, E, R>, 
   NodeHttp.serve(server, { port: 0, ...options })
 
 export const promise = <A>(evaluate: () => Promise<A>) => Effect.promise(evaluate)
+
+/**
+ * Runs an example in its own process and waits for the URL it prints once it listens; `stop` ends it. Use it in a
+ * `try`/`finally`, so that the process never outlives the test.
+ */
+export const startExample = async (file: string, args: ReadonlyArray<string> = []) => {
+  const child = spawn(process.execPath, ["--import", "tsx", file, ...args], { stdio: ["ignore", "ignore", "pipe"] })
+  const stop = () => {
+    child.kill()
+  }
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let text = ""
+      child.stderr.on("data", (chunk) => {
+        text += chunk
+        const match = /(http:\/\/127\.0\.0\.1:\d+\/\S*)/.exec(text)
+        if (match) resolve(match[1]!.replace(/"$/, ""))
+      })
+      child.on("exit", () => reject(new Error(`exited: ${text}`)))
+    })
+    return { url, stop }
+  } catch (e) {
+    stop()
+    throw e
+  }
+}
