@@ -188,11 +188,7 @@ describe("ping", () => {
 describe("results", () => {
   it.scoped("a handler that answers nothing answers the empty result", () =>
     Effect.gen(function*() {
-      const [a, b] = InMemoryTransport.makePair()
-      const left = yield* Peer.make(a, { onRequest: () => undefined })
-      const right = yield* Peer.make(b, { onRequest: () => Effect.void })
-      yield* Effect.forkScoped(left.run)
-      yield* Effect.forkScoped(right.run)
+      const left = yield* pair(() => Effect.void)
       expect(yield* left.request("nothing", {})).toEqual({})
     }))
 })
