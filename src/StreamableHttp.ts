@@ -732,9 +732,8 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
       )
 
     const handlePost = (request: Exchange, reply: (reply: Reply) => void) => {
-      const accept = request.header("accept")
-      const acceptInfo = acceptOf(accept)
-      if (!acceptInfo.json || !acceptInfo.sse) {
+      const accept = acceptOf(request.header("accept"))
+      if (!accept.json || !accept.sse) {
         return reply(jsonRpcError(406, -32000, "Not Acceptable: the Accept header must list application/json and text/event-stream"))
       }
       const contentType = request.header("content-type") ?? ""
@@ -756,7 +755,7 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
       })
     }
 
-    const handleMessage = (request: Exchange, accept: string | undefined, body: unknown, reply: (reply: Reply) => void) => {
+    const handleMessage = (request: Exchange, accept: AcceptInfo, body: unknown, reply: (reply: Reply) => void) => {
       if (Array.isArray(body)) return replyWith(handleBatch(request, body), reply)
       if (!isRecord(body) || body.jsonrpc !== "2.0") {
         return reply(jsonRpcError(400, -32600, 'Invalid request: expected one JSON-RPC 2.0 message with jsonrpc "2.0"'))
@@ -766,7 +765,7 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
         if (!isRequestId(body.id)) return reply(jsonRpcError(400, -32600, "Invalid request: id must be a string or an integer"))
         requestId = body.id
       }
-      if (options.stateless) return replyWith(handleStateless(request, body, requestId), reply)
+      if (options.stateless) return replyWith(handleStateless(request, accept, body, requestId), reply)
       if (body.method === "initialize" && requestId !== undefined) return replyWith(handleInitialize(body, requestId), reply)
 
       const sessionId = request.header("mcp-session-id")
@@ -801,11 +800,10 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
       session: HttpSession,
       body: Record<string, unknown>,
       requestId: McpSchema.RequestId,
-      accept: string | undefined,
+      { prefersSse, sse }: AcceptInfo,
       reply: (reply: Reply) => void,
       onDone?: () => void
     ) => {
-      const { prefersSse, sse } = acceptOf(accept)
       const onResponse = (response: Outgoing | undefined, stream: EventStream | undefined) => {
         onDone?.()
         if (response === undefined) return reply(empty(202))
@@ -860,6 +858,7 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
 
     const handleStateless = (
       request: Exchange,
+      accept: AcceptInfo,
       body: Record<string, unknown>,
       requestId: McpSchema.RequestId | undefined
     ) =>
@@ -872,7 +871,7 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
         const session = yield* openSession(true, header ?? McpSchema.LATEST_PROTOCOL_VERSION)
         // The fresh context lives as long as its one request.
         return yield* Effect.async<Reply>((resume) =>
-          respond(session, body, requestId, request.header("accept"), (reply) => resume(Effect.succeed(reply)), () => {
+          respond(session, body, requestId, accept, (reply) => resume(Effect.succeed(reply)), () => {
             fork(closeSession(session), appScope)
           })
         )
