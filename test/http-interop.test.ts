@@ -3,6 +3,7 @@ import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { CreateMessageRequestSchema, ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
 import { HttpRouter, HttpServer, HttpServerResponse } from "@effect/platform"
+import type { HttpMiddleware } from "@effect/platform"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
@@ -96,16 +97,23 @@ describe("official TypeScript SDK client over Streamable HTTP", () => {
     }))
 })
 
+/** Serves a router with `@effect/platform`'s Node HTTP server on a free loopback port; its base URL. */
+const servePlatform = <E, R>(router: HttpRouter.HttpRouter<E, R>, middleware?: HttpMiddleware.HttpMiddleware) =>
+  Effect.gen(function*() {
+    const httpServer = yield* NodeHttpServer.make(() => createServer(), { port: 0, host: "127.0.0.1" })
+    const serve = middleware === undefined ? HttpServer.serveEffect(router) : HttpServer.serveEffect(router, middleware)
+    yield* serve.pipe(Effect.provideService(HttpServer.HttpServer, httpServer))
+    return `http://127.0.0.1:${httpServer.address._tag === "TcpAddress" ? httpServer.address.port : 0}`
+  })
+
 describe("mounting", () => {
   it.scopedLive("frees a GET stream whose client left before the platform wrote its response", () =>
     Effect.gen(function*() {
-      const httpServer = yield* NodeHttpServer.make(() => createServer(), { port: 0, host: "127.0.0.1" })
       const app = yield* StreamableHttp.toApp(TestServer)
       // A middleware that still works after the app has answered (metrics, say): the client leaves meanwhile.
-      yield* HttpServer.serveEffect(HttpRouter.empty.pipe(HttpRouter.all("/mcp", app)), (inner) =>
-        Effect.tap(inner, () => Effect.sleep("150 millis"))).pipe(Effect.provideService(HttpServer.HttpServer, httpServer))
-      const port = httpServer.address._tag === "TcpAddress" ? httpServer.address.port : 0
-      const url = `http://127.0.0.1:${port}/mcp`
+      const base = yield* servePlatform(HttpRouter.empty.pipe(HttpRouter.all("/mcp", app)), (inner) =>
+        Effect.tap(inner, () => Effect.sleep("150 millis")))
+      const url = `${base}/mcp`
       const { headers } = yield* promise(() => openSession(url))
       const get = { ...headers, accept: "text/event-stream" }
       yield* promise(() => leave(url, get, undefined, 50))
@@ -120,17 +128,13 @@ describe("mounting", () => {
       const Weather = McpServer.tool("forecast", { description: "Sunny" }, () => Effect.succeed("sunny")).pipe(
         Layer.provideMerge(McpServer.layer({ name: "weather", version: "1.0.0" }))
       )
-      const httpServer = yield* NodeHttpServer.make(() => createServer(), { port: 0, host: "127.0.0.1" })
       const math = yield* StreamableHttp.toApp(TestServer)
       const weather = yield* StreamableHttp.toApp(Weather)
-      const router = HttpRouter.empty.pipe(
+      const base = yield* servePlatform(HttpRouter.empty.pipe(
         HttpRouter.all("/math/mcp", math),
         HttpRouter.all("/weather/mcp", weather),
         HttpRouter.get("/health", HttpServerResponse.text("ok"))
-      )
-      yield* HttpServer.serveEffect(router).pipe(Effect.provideService(HttpServer.HttpServer, httpServer))
-      const port = httpServer.address._tag === "TcpAddress" ? httpServer.address.port : 0
-      const base = `http://127.0.0.1:${port}`
+      ))
       const health = yield* promise(() => raw(`${base}/health`, { method: "GET" }))
       expect(health.body).toBe("ok")
       for (const [path, name] of [["/math/mcp", "test-server"], ["/weather/mcp", "weather"]]) {
