@@ -28,11 +28,65 @@ import type { RequestError } from "./McpError.js"
 import { CapabilityNotSupportedError, McpError } from "./McpError.js"
 import * as McpSchema from "./McpSchema.js"
 import type { RequestOptions } from "./Peer.js"
+import type { AuthInfo, MessageExtras } from "./Transport.js"
 import { INTERNAL } from "./internal/cause.js"
 import { decodeOrInvalid } from "./internal/guards.js"
 import { formField, rootJsonSchema } from "./internal/jsonSchema.js"
 
-/** The per-request service every handler may read. */
+/**
+ * What the client says about itself for one request: in the handshake era the
+ * session fills it from `initialize`; in the 2026-07-28 revision the
+ * request's `_meta` does. The request core serves a request given its
+ * envelope, and never asks whether there is a session.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Envelope {
+  readonly protocolVersion: string
+  readonly clientCapabilities: McpSchema.ClientCapabilities
+  readonly clientInfo: McpSchema.Implementation | undefined
+  /** The minimum level of `notifications/message` the client wants; none means every level. */
+  readonly logLevel: McpSchema.LoggingLevel | undefined
+  readonly progressToken: McpSchema.ProgressToken | undefined
+  /** The principal an authorization layer verified, if any. */
+  readonly auth: AuthInfo | undefined
+  /** What the transport handed with the message: HTTP headers, the remote address. */
+  readonly extras: MessageExtras | undefined
+  /** The transport session, where the era and the transport have one. */
+  readonly sessionId: string | undefined
+}
+
+/**
+ * The one way back to the client from a request being served: requests
+ * (elicitation, sampling, roots), notifications tied to the request, and its
+ * stream. Today a live request fulfils it; in the 2026-07-28 revision an
+ * `input_required` round will.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface ClientChannel {
+  /** Sends a request to the client on behalf of the request being served. */
+  readonly request: (
+    method: string,
+    params: Record<string, unknown>,
+    options?: RequestOptions
+  ) => Effect.Effect<unknown, RequestError>
+  /** Sends a notification tied to the request being served. */
+  readonly notify: (method: string, params: unknown) => void
+  /** Whether the request is still being served: progress stops once it has answered. */
+  readonly isActive: () => boolean
+  /** Ends the request's stream before its result (SEP-1699), where the transport has one. */
+  readonly closeStream: () => void
+}
+
+/**
+ * The per-request service every handler may read.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Service {
   readonly requestId: McpSchema.RequestId
   readonly method: string
@@ -42,10 +96,14 @@ export interface Service {
   readonly protocolVersion: string
   readonly clientInfo: McpSchema.Implementation | undefined
   readonly clientCapabilities: McpSchema.ClientCapabilities
-  /** The minimum level the client asked for with `logging/setLevel`, if it did. */
+  /** The minimum level the client asked for, if it did. */
   readonly logLevel: McpSchema.LoggingLevel | undefined
   /** The transport session, if the transport has sessions. */
   readonly sessionId: string | undefined
+  /** The principal an authorization layer verified for this request, if any. */
+  readonly auth: AuthInfo | undefined
+  /** What the transport handed with the request: HTTP headers (`extras.header?.(name)`), the remote address. */
+  readonly extras: MessageExtras | undefined
   /** Sends `notifications/progress` for this request; a no-op without a progress token or once it has answered. */
   readonly progress: (progress: number, total?: number, message?: string) => Effect.Effect<void>
   /** Sends `notifications/message` if `level` is at or above the client's level. */
@@ -66,6 +124,12 @@ export interface Service {
   readonly closeStream: Effect.Effect<void>
 }
 
+/**
+ * The current request's context, provided to every handler.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
 export class RequestContext extends Context.Tag("mcp-effect/RequestContext")<RequestContext, Service>() {}
 
 /** The current request's context. */
@@ -92,15 +156,30 @@ const decodeCreateMessage = decodeResult(McpSchema.CreateMessageResult, "samplin
 const decodeElicit = decodeResult(McpSchema.ElicitResult, "elicitation/create")
 const decodeRoots = decodeResult(McpSchema.ListRootsResult, "roots/list")
 
-const requireCapability = (capability: string, method: string, present: boolean) =>
-  present ? Effect.void : Effect.fail(new CapabilityNotSupportedError({ capability, method }))
+/**
+ * The one place a handler asks the client for something (elicitation,
+ * sampling, roots): the capability the request needs is checked first, and
+ * nothing is sent without it; then the request goes through the request's
+ * channel and its answer is decoded. `missing` names the capability the
+ * client did not declare, if any.
+ */
+const ask = <A>(
+  method: string,
+  params: Record<string, unknown>,
+  missing: (capabilities: McpSchema.ClientCapabilities) => string | undefined,
+  decode: (u: unknown) => Effect.Effect<A, McpError>
+): Effect.Effect<A, RequestError | CapabilityNotSupportedError, RequestContext> =>
+  Effect.flatMap(RequestContext, (ctx): Effect.Effect<A, RequestError | CapabilityNotSupportedError> => {
+    const capability = missing(ctx.clientCapabilities)
+    if (capability !== undefined) return Effect.fail(new CapabilityNotSupportedError({ capability, method }))
+    return Effect.flatMap(ctx.request(method, params), decode)
+  })
 
-const requireFormCapability = (ctx: Service) => {
-  const elicitation = ctx.clientCapabilities.elicitation
-  // An empty `elicitation` object means form mode, as before modes existed.
-  const form = elicitation !== undefined && (elicitation.form !== undefined || elicitation.url === undefined)
-  return requireCapability("elicitation.form", "elicitation/create", form)
-}
+/** Form mode: an empty `elicitation` object means form mode, as before modes existed. */
+const missingForm = ({ elicitation }: McpSchema.ClientCapabilities) =>
+  elicitation !== undefined && (elicitation.form !== undefined || elicitation.url === undefined)
+    ? undefined
+    : "elicitation.form"
 
 /** Options of {@link sample} besides the messages. */
 export type SampleOptions = Omit<McpSchema.CreateMessageRequestParams, "messages" | "_meta" | "maxTokens"> & {
@@ -120,35 +199,32 @@ export const sample = (
   RequestError | CapabilityNotSupportedError,
   RequestContext
 > =>
-  Effect.gen(function*() {
-    const ctx = yield* RequestContext
-    const sampling = ctx.clientCapabilities.sampling
-    yield* requireCapability("sampling", "sampling/createMessage", sampling !== undefined)
-    const usesTools = options.tools !== undefined || options.toolChoice !== undefined
-    if (usesTools) {
-      yield* requireCapability("sampling.tools", "sampling/createMessage", sampling?.tools !== undefined)
-    }
-    const params = {
+  ask(
+    "sampling/createMessage",
+    {
       ...options,
       maxTokens: options.maxTokens ?? 1000,
       messages: typeof messages === "string"
         ? [{ role: "user" as const, content: { type: "text" as const, text: messages } }]
         : messages
-    }
-    return yield* ctx.request("sampling/createMessage", params).pipe(Effect.flatMap(decodeCreateMessage))
-  })
+    },
+    ({ sampling }) =>
+      sampling === undefined
+        ? "sampling"
+        : (options.tools !== undefined || options.toolChoice !== undefined) && sampling.tools === undefined
+        ? "sampling.tools"
+        : undefined,
+    decodeCreateMessage
+  )
 
 /** The client's roots (`roots/list`). Requires the client's `roots` capability. */
 export const listRoots: Effect.Effect<
   ReadonlyArray<McpSchema.Root>,
   RequestError | CapabilityNotSupportedError,
   RequestContext
-> = Effect.gen(function*() {
-  const ctx = yield* RequestContext
-  yield* requireCapability("roots", "roots/list", ctx.clientCapabilities.roots !== undefined)
-  const result = yield* ctx.request("roots/list", {}).pipe(Effect.flatMap(decodeRoots))
-  return result.roots
-})
+> = ask("roots/list", {}, ({ roots }) => roots === undefined ? "roots" : undefined, decodeRoots).pipe(
+  Effect.map((result) => result.roots)
+)
 
 /** The answer to a form elicitation, with the content decoded by the form's schema. */
 export type ElicitResult<A> =
@@ -185,15 +261,11 @@ export const elicit = <A, I extends Record<string, unknown>>(
   schema: Schema.Schema<A, I>
 ): Effect.Effect<ElicitResult<A>, RequestError | CapabilityNotSupportedError, RequestContext> =>
   Effect.gen(function*() {
-    const ctx = yield* RequestContext
-    yield* requireFormCapability(ctx)
     const requestedSchema = yield* Effect.try({
       try: () => formSchema(schema),
       catch: (e) => McpError.invalidParams(e instanceof Error ? e.message : String(e))
     })
-    const result = yield* ctx.request("elicitation/create", { mode: "form", message, requestedSchema }).pipe(
-      Effect.flatMap(decodeElicit)
-    )
+    const result = yield* elicitJson(message, requestedSchema)
     if (result.action !== "accept") return { action: result.action }
     const content = yield* Schema.decodeUnknown(schema)(result.content ?? {}).pipe(
       Effect.mapError((error) =>
@@ -211,13 +283,7 @@ export const elicitJson = (
   message: string,
   requestedSchema: McpSchema.ElicitRequestFormParams["requestedSchema"]
 ): Effect.Effect<McpSchema.ElicitResult, RequestError | CapabilityNotSupportedError, RequestContext> =>
-  Effect.gen(function*() {
-    const ctx = yield* RequestContext
-    yield* requireFormCapability(ctx)
-    return yield* ctx.request("elicitation/create", { mode: "form", message, requestedSchema }).pipe(
-      Effect.flatMap(decodeElicit)
-    )
-  })
+  ask("elicitation/create", { mode: "form", message, requestedSchema }, missingForm, decodeElicit)
 
 /**
  * Sends the user to a URL (URL mode, 2025-11-25) for an interaction that must
@@ -229,11 +295,12 @@ export const elicitUrl = (options: {
   readonly url: string
   readonly elicitationId: string
 }): Effect.Effect<McpSchema.ElicitResult, RequestError | CapabilityNotSupportedError, RequestContext> =>
-  Effect.gen(function*() {
-    const ctx = yield* RequestContext
-    yield* requireCapability("elicitation.url", "elicitation/create", ctx.clientCapabilities.elicitation?.url !== undefined)
-    return yield* ctx.request("elicitation/create", { mode: "url", ...options }).pipe(Effect.flatMap(decodeElicit))
-  })
+  ask(
+    "elicitation/create",
+    { mode: "url", ...options },
+    ({ elicitation }) => elicitation?.url === undefined ? "elicitation.url" : undefined,
+    decodeElicit
+  )
 
 // ---------------------------------------------------------------------------
 // Logger bridge

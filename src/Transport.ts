@@ -23,14 +23,66 @@
 import type { Effect } from "effect"
 import type { RequestId } from "./McpSchema.js"
 
-/** Where a transport delivers what it reads. Call `frame` and `message` as methods: a receiver may rely on `this`. */
-export interface Receiver {
-  /** One serialized message (a line on stdio); the peer parses it and answers -32700 if it cannot. */
-  readonly frame: (text: string) => void
-  /** One message the transport already parsed. */
-  readonly message: (message: unknown) => void
+/**
+ * Who made a request, as an authorization layer established it. Handlers read
+ * it from the request context.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface AuthInfo {
+  /** The principal: a user, or the client acting for itself. */
+  readonly subject?: string | undefined
+  readonly clientId?: string | undefined
+  readonly scopes: ReadonlyArray<string>
+  /** The token's claims, as the verifier read them. */
+  readonly claims?: Readonly<Record<string, unknown>> | undefined
+  /** When the credential expires, in seconds since the epoch. */
+  readonly expiresAt?: number | undefined
 }
 
+/**
+ * What a transport hands with each message, beside the message itself: HTTP
+ * headers, the remote address, the authenticated principal. Handlers read it
+ * from the request context (`RequestContext.extras`); authorization and the
+ * 2026-07-28 header rules depend on it.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface MessageExtras {
+  /**
+   * A request header by lower-case name, repeated values joined with ", "
+   * (HTTP transports). Call it as a method: it may rely on `this`.
+   */
+  readonly header?: ((name: string) => string | undefined) | undefined
+  /** The peer's network address, where the transport knows it. */
+  readonly remoteAddress?: string | undefined
+  /** The principal an authorization layer verified for this message. */
+  readonly auth?: AuthInfo | undefined
+}
+
+/**
+ * Where a transport delivers what it reads. Call `frame` and `message` as
+ * methods: a receiver may rely on `this`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Receiver {
+  /** One serialized message (a line on stdio); the peer parses it and answers -32700 if it cannot. */
+  readonly frame: (text: string, extras?: MessageExtras) => void
+  /** One message the transport already parsed. */
+  readonly message: (message: unknown, extras?: MessageExtras) => void
+}
+
+/**
+ * A byte channel as JSON-RPC messages: what it reads goes to a receiver, and
+ * `send` writes.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Transport {
   /**
    * Reads until the input ends, delivering each message to the receiver. The

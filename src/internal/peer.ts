@@ -1,0 +1,382 @@
+/**
+ * The peer's machinery: see `Peer.ts` for what it does. A class whose methods
+ * live on the prototype and whose maps are made on first use, so that an idle
+ * peer is a handful of fields (servers hold thousands of idle HTTP sessions).
+ * The per-message path (validate, dispatch, respond) runs on plain callbacks,
+ * without a queue hop or a fiber per message: only a handler gets a fiber.
+ * That is where most of the CPU per call went in a stream-based design
+ * (docs/benchmarks.md).
+ */
+import { Cause, Clock, Context, Deferred, Duration, Effect, Exit, Fiber, FiberId, Option, Runtime } from "effect"
+import type { RequestError } from "../McpError.js"
+import { ConnectionClosedError, ErrorCode, McpError, RequestTimeoutError } from "../McpError.js"
+import type { ProgressNotificationParams, RequestId } from "../McpSchema.js"
+import type { Answer, Handlers, IncomingRequest, Peer, RequestOptions } from "../Peer.js"
+import type { MessageExtras, Receiver, Transport } from "../Transport.js"
+import { logDefect, logThrown } from "./cause.js"
+import { isRecord, isRequestId } from "./guards.js"
+import * as JsonRpc from "./jsonRpc.js"
+
+/**
+ * An answer that needs services: its effect runs with exactly `context` (in
+ * place of the peer's own), so that context must hold everything it needs.
+ *
+ * Starting the handler's fiber with its whole context at once is much cheaper
+ * than `Effect.provide` inside it, which compares and restores contexts on
+ * every request.
+ */
+export interface WithContext {
+  readonly _tag: "WithContext"
+  readonly effect: Effect.Effect<unknown, McpError>
+  readonly context: Context.Context<never>
+}
+
+/** Runs `effect` with `context` as its whole context (see {@link WithContext}). */
+export const withContext = <R>(effect: Effect.Effect<unknown, McpError, R>, context: Context.Context<R>): WithContext => ({
+  _tag: "WithContext",
+  // The signature ties the effect's requirements to the context it runs with; past it both are erased.
+  effect: effect as Effect.Effect<unknown, McpError>,
+  context: context as Context.Context<never>
+})
+
+/** What the framework's own handlers may answer besides a public {@link Answer}. */
+export type InternalAnswer = Answer | WithContext
+
+export interface InternalHandlers extends Omit<Handlers, "onRequest"> {
+  readonly onRequest: (request: IncomingRequest) => InternalAnswer
+}
+
+/** A peer that its owner shuts down when the connection ends. */
+export interface Connection extends Peer {
+  readonly shutdown: Effect.Effect<void>
+}
+
+/** Makes a peer whose handlers run on `runtime`, outside any scope: the caller runs `shutdown`. */
+export const make = (transport: Transport, handlers: InternalHandlers, runtime: Runtime.Runtime<never>): Connection =>
+  new PeerImpl(transport, handlers, runtime)
+
+interface InFlight {
+  fiber: Fiber.RuntimeFiber<unknown, McpError> | undefined
+  cancelled: boolean
+}
+
+interface Pending {
+  readonly method: string
+  readonly deferred: Deferred.Deferred<unknown, McpError | ConnectionClosedError>
+  readonly onProgress: ((progress: ProgressNotificationParams) => void) | undefined
+  /** Completed and replaced on each progress notification, to wake the timeout loop. */
+  progressed: Deferred.Deferred<void>
+}
+
+/** Receives a request's response, or `undefined` when none is to be sent (it was cancelled). */
+type Respond = (response: object | undefined) => void
+
+const DEFAULT_TIMEOUT = Duration.seconds(60)
+
+class PeerImpl implements Connection, Receiver {
+  private readonly runFork: <A, E>(effect: Effect.Effect<A, E>) => Fiber.RuntimeFiber<A, E>
+  private inFlight: Map<RequestId, InFlight> | undefined
+  private pending: Map<RequestId, Pending> | undefined
+  private nextId = 0
+  private closed = false
+  constructor(
+    private readonly transport: Transport,
+    private readonly handlers: InternalHandlers,
+    private readonly runtime: Runtime.Runtime<never>
+  ) {
+    this.runFork = Runtime.runFork(runtime)
+  }
+
+  /** The peer is its own receiver: call `frame` and `message` on it as methods. */
+  get receiver(): Receiver {
+    return this
+  }
+
+  get run(): Effect.Effect<void> {
+    return this.transport.run(this.receiver).pipe(Effect.ensuring(this.shutdown))
+  }
+
+  get shutdown(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      if (this.closed) return Effect.void
+      this.closed = true
+      for (const entry of this.pending?.values() ?? []) {
+        Deferred.unsafeDone(entry.deferred, Exit.fail(new ConnectionClosedError({ method: entry.method })))
+      }
+      this.pending?.clear()
+      const fibers = Array.from(this.inFlight?.values() ?? []).flatMap((entry) => {
+        entry.cancelled = true
+        return entry.fiber === undefined ? [] : [entry.fiber]
+      })
+      this.inFlight?.clear()
+      this.handlers.onClose?.()
+      return Fiber.interruptAll(fibers)
+    })
+  }
+
+  isActive(id: RequestId): boolean {
+    return this.inFlight?.has(id) ?? false
+  }
+
+  notify(method: string, params: unknown, related?: RequestId): void {
+    this.send(params === undefined ? { jsonrpc: "2.0", method } : { jsonrpc: "2.0", method, params }, related)
+  }
+
+  request(
+    method: string,
+    params: Record<string, unknown> | undefined,
+    options?: RequestOptions
+  ): Effect.Effect<unknown, RequestError> {
+    return Effect.suspend(() => {
+      if (this.closed) return Effect.fail(new ConnectionClosedError({ method }))
+      const id = this.nextId++
+      const entry: Pending = {
+        method,
+        deferred: Deferred.unsafeMake(FiberId.none),
+        onProgress: options?.onProgress,
+        progressed: Deferred.unsafeMake(FiberId.none)
+      }
+      const pending = (this.pending ??= new Map())
+      pending.set(id, entry)
+      const wantsProgress = options?.onProgress !== undefined || options?.resetTimeoutOnProgress === true
+      const withToken = wantsProgress
+        ? { ...params, _meta: { ...(isRecord(params?._meta) ? params._meta : {}), progressToken: id } }
+        : params
+      try {
+        this.send(
+          withToken === undefined ? { jsonrpc: "2.0", id, method } : { jsonrpc: "2.0", id, method, params: withToken },
+          options?.relatedRequestId
+        )
+      } catch (thrown) {
+        // Not sent (its params cannot be encoded): nothing will answer it.
+        pending.delete(id)
+        return Effect.die(thrown)
+      }
+      return awaitAnswer(entry, options).pipe(
+        Effect.onExit((exit) =>
+          Effect.sync(() => {
+            if (!pending.has(id)) return
+            pending.delete(id)
+            // Tell the peer to stop working on what we no longer wait for.
+            if (Exit.isFailure(exit) && method !== "initialize") {
+              const reason = Cause.isInterruptedOnly(exit.cause) ? "Request was cancelled" : "Request timed out"
+              this.send({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: id, reason } })
+            }
+          })
+        )
+      )
+    })
+  }
+
+  private send(message: object, related?: RequestId) {
+    if (!this.closed) this.transport.send(message, related)
+  }
+
+  private respondTo(id: RequestId | undefined): Respond {
+    return (response) => {
+      if (response !== undefined) this.send(response, id)
+      // Cancelled: no response will come, and a transport waiting for one can stop.
+      else if (id !== undefined && !this.closed) this.transport.abandon?.(id)
+    }
+  }
+
+  frame(text: string, extras?: MessageExtras): void {
+    const message = JsonRpc.parse(text)
+    if (message instanceof McpError) return this.send(JsonRpc.errorResponse(null, message))
+    this.message(message, extras)
+  }
+
+  message(message: unknown, extras?: MessageExtras): void {
+    if (Array.isArray(message)) return this.dispatchBatch(message, extras)
+    this.dispatch(message, this.respondTo(isRecord(message) && isRequestId(message.id) ? message.id : undefined), extras)
+  }
+
+  private exitToResponse(id: RequestId, exit: Exit.Exit<unknown, McpError>): object | undefined {
+    // A result must be there: a handler that answered nothing answers the empty result.
+    if (Exit.isSuccess(exit)) return { jsonrpc: "2.0", id, result: exit.value === undefined ? {} : exit.value }
+    const failure = Cause.failureOption(exit.cause)
+    if (Option.isSome(failure)) return JsonRpc.errorResponse(id, failure.value)
+    // Interrupted without a cancel (the handler interrupted itself): the peer still gets an answer.
+    if (Cause.isInterruptedOnly(exit.cause)) {
+      return JsonRpc.errorResponse(id, McpError.internal("the request was interrupted"))
+    }
+    // A defect: keep its details on our side, give the peer a safe message.
+    this.runFork(logDefect("Request handler failed", exit.cause))
+    return JsonRpc.errorResponse(id, McpError.internal())
+  }
+
+  /** A handler that throws (rather than failing its effect) is a defect: logged here, never thrown at the transport. */
+  private defect(cause: unknown) {
+    this.runFork(logThrown("Message handler threw", cause))
+  }
+
+  private runRequest(request: IncomingRequest, respond: Respond) {
+    let answer: InternalAnswer
+    try {
+      answer = this.handlers.onRequest(request)
+    } catch (cause) {
+      this.defect(cause)
+      return respond(JsonRpc.errorResponse(request.id, McpError.internal()))
+    }
+    if (answer === undefined) return respond(JsonRpc.errorResponse(request.id, McpError.methodNotFound(request.method)))
+    if (answer instanceof McpError) return respond(JsonRpc.errorResponse(request.id, answer))
+    // Registered before the fiber starts: a handler may report progress before its first yield.
+    const entry: InFlight = { fiber: undefined, cancelled: false }
+    const inFlight = (this.inFlight ??= new Map())
+    inFlight.set(request.id, entry)
+    const fiber = Effect.isEffect(answer)
+      ? this.runFork(answer)
+      : Runtime.runFork(Runtime.make({ ...this.runtime, context: answer.context }))(answer.effect)
+    entry.fiber = fiber
+    fiber.addObserver((exit) => {
+      if (inFlight.get(request.id) === entry) inFlight.delete(request.id)
+      respond(entry.cancelled ? undefined : this.exitToResponse(request.id, exit))
+    })
+  }
+
+  private onCancelled(params: JsonRpc.Params) {
+    const id = params?.requestId
+    if (!isRequestId(id)) return
+    const entry = this.inFlight?.get(id)
+    // A cancel racing the response is harmless: the entry is already gone.
+    if (entry === undefined) return
+    entry.cancelled = true
+    this.inFlight?.delete(id)
+    entry.fiber?.unsafeInterruptAsFork(FiberId.none)
+  }
+
+  private onProgress(params: JsonRpc.Params) {
+    const token = params?.progressToken
+    if (!isRequestId(token) || typeof params?.progress !== "number") return
+    const entry = this.pending?.get(token)
+    if (entry === undefined) return
+    const previous = entry.progressed
+    entry.progressed = Deferred.unsafeMake(FiberId.none)
+    Deferred.unsafeDone(previous, Exit.void)
+    if (entry.onProgress) {
+      entry.onProgress({
+        progressToken: token,
+        progress: params.progress,
+        ...(typeof params.total === "number" ? { total: params.total } : {}),
+        ...(typeof params.message === "string" ? { message: params.message } : {})
+      })
+    }
+  }
+
+  private onResponse(id: RequestId, message: Record<string, unknown>) {
+    const entry = this.pending?.get(id)
+    if (entry === undefined) return
+    this.pending?.delete(id)
+    if ("error" in message) {
+      const error = isRecord(message.error) ? message.error : {}
+      Deferred.unsafeDone(
+        entry.deferred,
+        Exit.fail(
+          new McpError({
+            code: typeof error.code === "number" ? error.code : ErrorCode.InternalError,
+            message: typeof error.message === "string" ? error.message : "Unknown error",
+            data: error.data
+          })
+        )
+      )
+    } else {
+      Deferred.unsafeDone(entry.deferred, Exit.succeed(message.result))
+    }
+  }
+
+  private onNotification(method: string, params: JsonRpc.Params, extras: MessageExtras | undefined) {
+    if (method === "notifications/cancelled") return this.onCancelled(params)
+    if (method === "notifications/progress") return this.onProgress(params)
+    try {
+      this.handlers.onNotification?.(method, params, extras)
+    } catch (cause) {
+      this.defect(cause)
+    }
+  }
+
+  /**
+   * Validates one message and acts on it. Returns whether `respond` will be
+   * called (at once or when a handler ends); notifications and responses
+   * never answer.
+   */
+  private dispatch(message: unknown, respond: Respond, extras: MessageExtras | undefined): boolean {
+    const classified = JsonRpc.classify(message)
+    switch (classified._tag) {
+      case "Invalid":
+        if (classified.answer) respond(JsonRpc.errorResponse(classified.id, classified.error))
+        return classified.answer
+      case "Response":
+        this.onResponse(classified.id, classified.message)
+        return false
+      case "Notification":
+        this.onNotification(classified.method, classified.params, extras)
+        return false
+      case "Request": {
+        const { id, method, params } = classified
+        if (this.inFlight?.has(id)) {
+          respond(JsonRpc.errorResponse(id, JsonRpc.inFlightError(id)))
+          return true
+        }
+        this.runRequest({ id, method, params, progressToken: JsonRpc.progressTokenOf(params), extras }, respond)
+        return true
+      }
+    }
+  }
+
+  private dispatchBatch(messages: ReadonlyArray<unknown>, extras: MessageExtras | undefined) {
+    if (!(this.handlers.acceptsBatch?.() ?? false) && messages.length > 0) {
+      return this.send(JsonRpc.errorResponse(null, McpError.invalidRequest("batches are not supported by this protocol version")))
+    }
+    const checked = JsonRpc.checkBatch(messages, (id) => this.isActive(id))
+    if (checked instanceof McpError) return this.send(JsonRpc.errorResponse(null, checked))
+    // Answer the batch with one array once every request in it has answered.
+    const responses: Array<object> = []
+    let outstanding = 0
+    let dispatching = true
+    const flush = () => {
+      if (!dispatching && outstanding === 0 && responses.length > 0) this.send(responses)
+    }
+    messages.forEach((message, index) => {
+      const refused = checked.get(index)
+      if (refused !== undefined) return void responses.push(refused)
+      outstanding++
+      const answers = this.dispatch(message, (response) => {
+        if (response !== undefined) responses.push(response)
+        outstanding--
+        flush()
+      }, extras)
+      if (!answers) outstanding--
+    })
+    dispatching = false
+    flush()
+  }
+}
+
+/** Waits for a request's answer, within its timeout (restarted by progress if asked) and its maximum total. */
+const awaitAnswer = (entry: Pending, options: RequestOptions | undefined) => {
+  const answer = Deferred.await(entry.deferred)
+  const timeout = Duration.decode(options?.timeout ?? DEFAULT_TIMEOUT)
+  if (!Duration.isFinite(timeout)) return answer
+  const timeoutMillis = Duration.toMillis(timeout)
+  const maxTotal = options?.maxTotalTimeout === undefined ? Infinity : Duration.toMillis(options.maxTotalTimeout)
+  const reset = options?.resetTimeoutOnProgress ?? false
+  const timer = Effect.gen(function*() {
+    const start = yield* Clock.currentTimeMillis
+    let last = start
+    while (true) {
+      const now = yield* Clock.currentTimeMillis
+      const deadline = Math.min(last + timeoutMillis, start + maxTotal)
+      if (now >= deadline) {
+        return yield* new RequestTimeoutError({
+          method: entry.method,
+          timeoutMillis: deadline === start + maxTotal ? maxTotal : timeoutMillis
+        })
+      }
+      const progressed = yield* Deferred.await(entry.progressed).pipe(
+        Effect.timeoutTo({ duration: deadline - now, onSuccess: () => true, onTimeout: () => false })
+      )
+      if (progressed && reset) last = yield* Clock.currentTimeMillis
+    }
+  })
+  return Effect.raceFirst(answer, timer)
+}

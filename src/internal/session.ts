@@ -1,0 +1,176 @@
+/**
+ * The handshake era as one adapter over the request core: a session's state
+ * comes from `initialize` and fills each request's envelope, the channel back
+ * to the client is the session's peer, and the lifecycle methods
+ * (`initialize`, `ping`, `logging/setLevel`, resource subscriptions) are
+ * served here. Everything else goes to the core.
+ *
+ * Classes, so that the handlers are prototype methods and an idle session
+ * holds only its fields (servers keep thousands of idle HTTP sessions).
+ */
+import { Effect, Either, ParseResult, Schema } from "effect"
+import type { Runtime } from "effect"
+import type { RequestError } from "../McpError.js"
+import { McpError } from "../McpError.js"
+import * as McpSchema from "../McpSchema.js"
+import type { IncomingRequest, RequestOptions } from "../Peer.js"
+import type { AuthInfo, MessageExtras, Transport } from "../Transport.js"
+import type { ClientChannel, Envelope } from "../RequestContext.js"
+import type { Core } from "./dispatch.js"
+import * as Peer from "./peer.js"
+import * as ProtocolVersion from "./protocolVersion.js"
+
+/** What a session needs of its server. */
+export interface Server {
+  readonly core: Core
+  readonly info: McpSchema.Implementation
+  readonly instructions: string | undefined
+  readonly capabilities: () => McpSchema.ServerCapabilities
+}
+
+/** Options of one session. */
+export interface SessionOptions {
+  /** The transport's session id, if it has sessions. */
+  readonly sessionId?: string | undefined
+  /**
+   * Serves requests without a prior `initialize`, at this version and with no
+   * client capabilities: for stateless transports, where every request stands
+   * alone. An `initialize` is still answered.
+   */
+  readonly initialized?: { readonly protocolVersion: string } | undefined
+}
+
+const BEFORE_HANDSHAKE = new Set(["initialize", "ping"])
+
+type LifecycleHandler = (params: Record<string, unknown> | undefined, session: ServerSession) => Peer.InternalAnswer
+
+const decoding = <A, I>(schema: Schema.Schema<A, I>, handle: (params: A, session: ServerSession) => Peer.InternalAnswer) => {
+  const decode = Schema.decodeUnknownEither(schema, { errors: "all" })
+  return (params: Record<string, unknown> | undefined, session: ServerSession): Peer.InternalAnswer =>
+    Either.match(decode(params ?? {}), {
+      onLeft: (error) => McpError.invalidParams(ParseResult.TreeFormatter.formatErrorSync(error)),
+      onRight: (decoded) => handle(decoded, session)
+    })
+}
+
+const lifecycle = new Map<string, LifecycleHandler>([
+  ["ping", () => Effect.succeed({})],
+  ["initialize", decoding(McpSchema.InitializeRequestParams, (params, session) => session.initialize(params))],
+  ["logging/setLevel", decoding(McpSchema.SetLevelRequestParams, (params, session) => {
+    session.logLevel = params.level
+    return Effect.succeed({})
+  })],
+  ["resources/subscribe", decoding(McpSchema.SubscribeRequestParams, (params, session) => {
+    ;(session.subscriptions ??= new Set()).add(params.uri)
+    return Effect.succeed({})
+  })],
+  ["resources/unsubscribe", decoding(McpSchema.SubscribeRequestParams, (params, session) => {
+    session.subscriptions?.delete(params.uri)
+    return Effect.succeed({})
+  })]
+])
+
+/** One handshake-era session: its state, and the peer's request handler. */
+export class ServerSession implements Peer.InternalHandlers {
+  initialized = false
+  protocolVersion: string
+  clientInfo: McpSchema.Implementation | undefined = undefined
+  clientCapabilities: McpSchema.ClientCapabilities = {}
+  logLevel: McpSchema.LoggingLevel | undefined = undefined
+  /** Subscribed resource URIs; made on first subscribe. */
+  subscriptions: Set<string> | undefined = undefined
+  readonly id: string | undefined
+  readonly peer: Peer.Connection
+  private readonly stateless: boolean
+
+  constructor(
+    readonly transport: Transport,
+    options: SessionOptions | undefined,
+    runtime: Runtime.Runtime<never>,
+    private readonly server: Server
+  ) {
+    this.id = options?.sessionId
+    this.stateless = options?.initialized !== undefined
+    this.protocolVersion = options?.initialized?.protocolVersion ?? ProtocolVersion.latest
+    this.peer = Peer.make(transport, this, runtime)
+  }
+
+  onRequest(request: IncomingRequest): Peer.InternalAnswer {
+    const own = lifecycle.get(request.method)
+    // Before the handshake only initialize and ping are served; an unknown method stays -32601 then too.
+    if (!this.initialized && !this.stateless && !BEFORE_HANDSHAKE.has(request.method)) {
+      if (own !== undefined || this.server.core.serves(request.method)) {
+        return McpError.invalidRequest(`the session is not initialized; send initialize before ${request.method}`)
+      }
+    }
+    if (own !== undefined) return own(request.params, this)
+    const envelope = new SessionRequest(this, request)
+    return this.server.core.handle(request, envelope, envelope)
+  }
+
+  initialize(params: McpSchema.InitializeRequestParams): Peer.InternalAnswer {
+    if (this.initialized) {
+      return McpError.invalidRequest("the session is already initialized; initialize may be sent only once")
+    }
+    this.initialized = true
+    this.protocolVersion = ProtocolVersion.negotiate(params.protocolVersion)
+    this.clientInfo = params.clientInfo
+    this.clientCapabilities = params.capabilities
+    const { info, instructions } = this.server
+    return Effect.succeed({
+      protocolVersion: this.protocolVersion,
+      capabilities: this.server.capabilities(),
+      serverInfo: ProtocolVersion.described(info, this.protocolVersion),
+      ...(instructions !== undefined ? { instructions } : {})
+    })
+  }
+
+  acceptsBatch(): boolean {
+    return this.initialized && ProtocolVersion.hasBatches(this.protocolVersion)
+  }
+}
+
+/**
+ * One request on a session: its envelope, filled from the session's state,
+ * and its channel back to the client, which is the session's peer. One
+ * object for both, so that a request allocates little.
+ */
+class SessionRequest implements Envelope, ClientChannel {
+  constructor(private readonly session: ServerSession, private readonly incoming: IncomingRequest) {}
+  get protocolVersion() {
+    return this.session.protocolVersion
+  }
+  get clientCapabilities() {
+    return this.session.clientCapabilities
+  }
+  get clientInfo() {
+    return this.session.clientInfo
+  }
+  get logLevel() {
+    return this.session.logLevel
+  }
+  get sessionId() {
+    return this.session.id
+  }
+  get progressToken() {
+    return this.incoming.progressToken
+  }
+  get extras(): MessageExtras | undefined {
+    return this.incoming.extras
+  }
+  get auth(): AuthInfo | undefined {
+    return this.incoming.extras?.auth
+  }
+  request(method: string, params: Record<string, unknown>, options?: RequestOptions): Effect.Effect<unknown, RequestError> {
+    return this.session.peer.request(method, params, { ...options, relatedRequestId: this.incoming.id })
+  }
+  notify(method: string, params: unknown): void {
+    this.session.peer.notify(method, params, this.incoming.id)
+  }
+  isActive(): boolean {
+    return this.session.peer.isActive(this.incoming.id)
+  }
+  closeStream(): void {
+    this.session.transport.closeStream?.(this.incoming.id)
+  }
+}
