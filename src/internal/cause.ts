@@ -21,11 +21,32 @@ export const logDefect = (message: string, cause: Cause.Cause<unknown>): Effect.
 /** Logs something thrown where no fiber could catch it, as the server's own diagnostics. */
 export const logThrown = (message: string, thrown: unknown): Effect.Effect<void> => logDefect(message, Cause.die(thrown))
 
+const ControlSignalTypeId: unique symbol = Symbol.for("mcp-effect/ControlSignal")
+
+/**
+ * A control signal: raised on purpose, as a defect, to end a handler early
+ * with something other than its result (the 2026-07-28 era ends a round with
+ * an `input_required` result this way). A defect, so that a handler's own
+ * `catchAll` does not swallow it; error recovery lets it through untouched.
+ */
+export abstract class ControlSignal {
+  readonly [ControlSignalTypeId] = ControlSignalTypeId
+}
+
+export const isControlSignal = (u: unknown): u is ControlSignal =>
+  typeof u === "object" && u !== null && ControlSignalTypeId in u
+
+/** The control signal a cause carries, if it carries one. */
+export const controlSignalOf = (cause: Cause.Cause<unknown>): Option.Option<ControlSignal> =>
+  Cause.find(cause, (reason) =>
+    Cause.isDieType(reason) && isControlSignal(reason.defect) ? Option.some(reason.defect) : Option.none())
+
 /**
  * Turns a handler's failure cause into what the protocol sends: an `McpError`
  * passes through, another typed failure goes through `onFailure`, an
- * interruption stays one, and a defect is logged on our side and answered
- * with `onDefect`, so no stack trace or path reaches the client.
+ * interruption stays one, a control signal passes through untouched, and a
+ * defect is logged on our side and answered with `onDefect`, so no stack
+ * trace or path reaches the client.
  */
 export const recover = <A>(
   label: string,
@@ -38,6 +59,8 @@ export const recover = <A>(
     return failure.value instanceof McpError ? Effect.fail(failure.value) : onFailure(failure.value)
   }
   if (Cause.isInterruptedOnly(cause)) return Effect.interrupt
+  const signal = controlSignalOf(cause)
+  if (Option.isSome(signal)) return Effect.die(signal.value)
   return Effect.zipRight(logDefect(`${label} failed`, cause), onDefect())
 }
 
