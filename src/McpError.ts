@@ -17,7 +17,12 @@
  */
 import { Schema } from "effect"
 
-/** JSON-RPC and MCP error codes. */
+/**
+ * JSON-RPC and MCP error codes.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export const ErrorCode = {
   ParseError: -32700,
   InvalidRequest: -32600,
@@ -27,7 +32,11 @@ export const ErrorCode = {
   ResourceNotFound: -32002,
   UrlElicitationRequired: -32042,
   RequestTimeout: -32001,
-  ConnectionClosed: -32000
+  ConnectionClosed: -32000,
+  /** An HTTP request refused before any JSON-RPC handling (a bad header, a limit), as the official SDKs send it. */
+  ServerError: -32000,
+  /** The HTTP session named by `Mcp-Session-Id` is gone, as the official SDKs send it. */
+  SessionNotFound: -32001
 } as const
 
 /**

@@ -76,6 +76,8 @@ export interface Handlers {
   ) => void
   /** Whether a JSON-RPC batch is accepted now (only protocol 2025-03-26 has batches). */
   readonly acceptsBatch?: () => boolean
+  /** The most entries a batch may hold; a longer one is answered with one -32600. Default 100. */
+  readonly maxBatchEntries?: number
   /** Called once when the transport's input has ended. */
   readonly onClose?: () => void
 }

@@ -101,6 +101,10 @@ describe("Streamable HTTP: POST", () => {
         [{ ...headers, accept: "application/json" }, call(1, "add"), 406, /Accept/],
         [{ ...headers, accept: "" }, call(1, "add"), 406, /Accept/],
         [{ ...headers, "content-type": "text/plain" }, call(1, "add"), 415, /Content-Type/],
+        // The media type is parsed, not prefix-matched (regression: application/jsonfoo was accepted).
+        [{ ...headers, "content-type": "application/jsonfoo" }, call(1, "add"), 415, /Content-Type/],
+        // A method that is no string is -32600, as over stdio (regression: it got 202 and no answer).
+        [headers, { jsonrpc: "2.0", id: 7, method: 42 }, 400, /method must be a string/],
         [headers, "{oops", 400, /Parse error/],
         [headers, { jsonrpc: "1.0", id: 1, method: "ping" }, 400, /Invalid request/],
         [headers, { jsonrpc: "2.0", id: 1, method: "ping", pad: "x".repeat(2000) }, 413, /exceeds 1000 bytes/],
@@ -116,6 +120,9 @@ describe("Streamable HTTP: POST", () => {
         expect(response.status, JSON.stringify(h) + response.body).toBe(status)
         expect(JSON.parse(response.body).error.message).toMatch(message)
       }
+      const charset = yield* promise(() =>
+        raw(url, { headers: { ...headers, "content-type": "Application/JSON; charset=utf-8" }, body: call(9, "add", { a: 1, b: 1 }) }))
+      expect(charset.status).toBe(200)
       // The session still works, and a missing version header means 2025-03-26, which is accepted.
       const { "mcp-protocol-version": _, ...noVersion } = headers
       const ok = yield* promise(() => raw(url, { headers: noVersion, body: call(2, "echo", { text: "alive" }) }))
@@ -170,6 +177,34 @@ describe("Streamable HTTP: POST", () => {
       expect(answers).toHaveLength(2)
       expect(answers.find((a: any) => a.id === 1).result.content).toEqual([{ type: "text", text: "{\"result\":2}" }])
       expect(answers.find((a: any) => a.id === 2).result).toEqual({})
+    }))
+
+  it.scopedLive("answers an over-long batch with one error, and a second initialize on a session with a refusal", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serveHttp(Server, { maxBatchEntries: 3 })
+      const { headers, sessionId } = yield* promise(() => openSession(url, "2025-03-26"))
+      const long = yield* promise(() =>
+        raw(url, { headers, body: Array.from({ length: 4 }, (_, i) => ({ jsonrpc: "2.0", id: i, method: "ping" })) }))
+      expect(long.status).toBe(400)
+      expect(JSON.parse(long.body).error).toMatchObject({ code: -32600, message: expect.stringMatching(/at most 3 entries/) })
+      const fits = yield* promise(() =>
+        raw(url, { headers, body: Array.from({ length: 3 }, (_, i) => ({ jsonrpc: "2.0", id: i, method: "ping" })) }))
+      expect(JSON.parse(fits.body)).toHaveLength(3)
+      // Regression: an initialize on an initialized session opened a new session; the session refuses it now.
+      const again = yield* promise(() => raw(url, { headers, body: initializeBody("2025-03-26") }))
+      expect(again.headers["mcp-session-id"]).toBe(sessionId)
+      expect(JSON.parse(again.body).error).toMatchObject({ code: -32600, message: expect.stringMatching(/already initialized/) })
+    }))
+
+  it.scopedLive("hands each request's headers and remote address to the handler", () =>
+    Effect.gen(function*() {
+      const Whoami = McpServer.tool("whoami", {}, () =>
+        Effect.map(RequestContext.current, (ctx) =>
+          `${ctx.extras?.header?.("x-caller") ?? "-"} from ${ctx.extras?.remoteAddress ?? "-"}`))
+      const { url } = yield* serveHttp(Layer.provideMerge(Whoami, TestServer))
+      const { headers } = yield* promise(() => openSession(url))
+      const answer = yield* promise(() => raw(url, { headers: { ...headers, "x-caller": "ada" }, body: call(1, "whoami") }))
+      expect(JSON.parse(answer.body).result.content[0].text).toMatch(/^ada from (127\.0\.0\.1|::ffff:127\.0\.0\.1)$/)
     }))
 
   it.scopedLive("refuses a batch entry whose id is in flight, without taking over its request", () =>

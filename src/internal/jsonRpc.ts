@@ -77,13 +77,18 @@ const requestIdOf = (message: unknown): RequestId | undefined =>
  * Checks a batch before any of it runs: an empty batch is one error; an id
  * used twice in the batch, or already in flight, is refused for that entry
  * (the refusals, by entry index), so that no request can take over another's
- * answer.
+ * answer. A batch longer than `maxEntries` is one error: it would hold the
+ * event loop, and its answer would dwarf it.
  */
 export const checkBatch = (
   messages: ReadonlyArray<unknown>,
-  inFlight: (id: RequestId) => boolean
+  inFlight: (id: RequestId) => boolean,
+  maxEntries: number
 ): McpError | Map<number, ReturnType<typeof errorResponse>> => {
   if (messages.length === 0) return McpError.invalidRequest("a batch must not be empty")
+  if (messages.length > maxEntries) {
+    return McpError.invalidRequest(`a batch may hold at most ${maxEntries} entries; this one has ${messages.length}`)
+  }
   const refusals = new Map<number, ReturnType<typeof errorResponse>>()
   const ids = new Set<RequestId>()
   messages.forEach((message, index) => {

@@ -73,6 +73,8 @@ type Respond = (response: object | undefined) => void
 
 const DEFAULT_TIMEOUT = Duration.seconds(60)
 
+const DEFAULT_MAX_BATCH = 100
+
 class PeerImpl implements Connection, Receiver {
   private readonly runFork: <A, E>(effect: Effect.Effect<A, E>) => Fiber.RuntimeFiber<A, E>
   private inFlight: Map<RequestId, InFlight> | undefined
@@ -327,7 +329,7 @@ class PeerImpl implements Connection, Receiver {
     if (!(this.handlers.acceptsBatch?.() ?? false) && messages.length > 0) {
       return this.send(JsonRpc.errorResponse(null, McpError.invalidRequest("batches are not supported by this protocol version")))
     }
-    const checked = JsonRpc.checkBatch(messages, (id) => this.isActive(id))
+    const checked = JsonRpc.checkBatch(messages, (id) => this.isActive(id), this.handlers.maxBatchEntries ?? DEFAULT_MAX_BATCH)
     if (checked instanceof McpError) return this.send(JsonRpc.errorResponse(null, checked))
     // Answer the batch with one array once every request in it has answered.
     const responses: Array<object> = []

@@ -176,6 +176,10 @@ class NodeExchange implements StreamableHttp.Exchange {
     return this.request.method ?? "GET"
   }
 
+  get remoteAddress() {
+    return this.request.socket.remoteAddress
+  }
+
   header(name: string): string | undefined {
     const value = this.request.headers[name]
     return Array.isArray(value) ? value.join(", ") : value
@@ -254,7 +258,7 @@ const writeReply = (response: ServerResponse, reply: StreamableHttp.Reply, limit
     reply.onClose()
   })
   // What the stream already holds goes out with the headers; otherwise the headers go at once.
-  if (!reply.sink.attach({ write, end: () => response.end() })) response.flushHeaders()
+  if (!reply.attach({ write, end: () => response.end() })) response.flushHeaders()
 }
 
 /** Serves a server layer over HTTP as the program's main, printing its URL to stderr. */

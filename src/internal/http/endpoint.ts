@@ -1,0 +1,285 @@
+/**
+ * What every request to one Streamable HTTP endpoint shares: the server, the
+ * sessions, the event store, the limits, and the plumbing between a session's
+ * messages and the SSE streams and HTTP responses that carry them. The HTTP
+ * methods are served in `post.ts` and `get.ts` over this.
+ */
+import { Deferred, Duration, Effect, Exit, FiberId, Runtime, Scope } from "effect"
+import type { Fiber } from "effect"
+import * as EventStore from "../../EventStore.js"
+import { ErrorCode, McpError } from "../../McpError.js"
+import type * as McpSchema from "../../McpSchema.js"
+import type { McpServer } from "../../McpServer.js"
+import type { Options, Reply } from "../../StreamableHttp.js"
+import type { MessageExtras } from "../../Transport.js"
+import { encoded } from "../encode.js"
+import { isRecord, isRequestId } from "../guards.js"
+import * as JsonRpc from "../jsonRpc.js"
+import * as ProtocolVersion from "../protocolVersion.js"
+import { ABANDONED, answers, CLOSE_STREAM, EventStream, storeOf } from "./eventStream.js"
+import type { Entry, Outgoing, Store } from "./eventStream.js"
+import { HttpSession } from "./httpSession.js"
+import { empty, Sink } from "./reply.js"
+
+/** The options with their defaults applied. */
+export interface Limits {
+  readonly maxBody: number
+  readonly maxSessions: number
+  readonly maxActive: number
+  readonly maxBatch: number
+  readonly idleMillis: number
+  readonly retryMillis: number
+  readonly keepAlive: Duration.Duration
+  readonly grace: Duration.Duration
+}
+
+export const limitsOf = (options: Options): Limits => ({
+  maxBody: options.maxBodyBytes ?? 4 * 1024 * 1024,
+  maxSessions: options.maxSessions ?? 10_000,
+  maxActive: options.maxRequestsPerSession ?? 100,
+  maxBatch: options.maxBatchEntries ?? 100,
+  idleMillis: Duration.toMillis(options.sessionIdleTimeout ?? Duration.minutes(30)),
+  retryMillis: options.retryMillis ?? 1000,
+  keepAlive: Duration.decode(options.keepAliveInterval ?? Duration.seconds(15)),
+  grace: Duration.decode(options.shutdownGracePeriod ?? Duration.seconds(5))
+})
+
+/** Session ids: 128 random bits, as visible ASCII. */
+const newSessionId = () => crypto.randomUUID()
+
+export class Endpoint {
+  readonly sessions = new Map<string, HttpSession>()
+  /** Every open session, stateless ones included, for shutdown. */
+  readonly live = new Set<HttpSession>()
+  /** Open SSE replies, for the keep-alive round, with what closes each. */
+  readonly openSinks = new Map<Sink, () => void>()
+  readonly events: Store
+  readonly runFork: <A, E>(effect: Effect.Effect<A, E>) => Fiber.RuntimeFiber<A, E>
+  readonly limits: Limits
+  closing = false
+  /** Requests in flight across every session; `drained` completes when it reaches 0 while closing. */
+  private inFlight = 0
+  private readonly drained = Deferred.unsafeMake<void>(FiberId.none)
+
+  constructor(
+    readonly server: McpServer["Type"],
+    readonly store: EventStore.Service,
+    /** What runs outside a request's own fiber runs on the runtime the app was made with (its logger, tracer...). */
+    readonly runtime: Runtime.Runtime<never>,
+    readonly options: Options
+  ) {
+    this.events = storeOf(store, runtime)
+    this.runFork = Runtime.runFork(runtime)
+    this.limits = limitsOf(options)
+  }
+
+  // --- sessions ------------------------------------------------------------
+
+  openSession(stateless: boolean, protocolVersion?: string): Effect.Effect<HttpSession> {
+    return Effect.gen(this, function*() {
+      const id = newSessionId()
+      // Not a child of the app's scope: on shutdown the app drains first, then closes sessions itself.
+      const scope = yield* Scope.make()
+      const session = new HttpSession(id, scope, protocolVersion, stateless, this)
+      this.live.add(session)
+      // No fiber per session: messages go straight into the session's receiver. (`connect` runs the session on
+      // the server's runtime and keeps nothing of this request's fiber, which would otherwise live as long as it.)
+      const connection = yield* this.server.connect(session, {
+        sessionId: stateless ? undefined : id,
+        ...(stateless ? { initialized: { protocolVersion: protocolVersion ?? ProtocolVersion.latest } } : {})
+      }).pipe(Scope.extend(scope))
+      session.receiver = connection.receiver
+      return session
+    })
+  }
+
+  /**
+   * Ends a session. From then on its streams store nothing, and no response
+   * attaches to them again. Requests still waiting get an answer, so that no
+   * HTTP response stays open forever: on a stream, it is the last event,
+   * after which the stream ends its response.
+   */
+  closeSession(session: HttpSession): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      this.sessions.delete(session.id)
+      this.live.delete(session)
+      if (session.standalone !== undefined) {
+        session.standalone.closed = true
+        session.standalone.detach()
+      }
+      for (const [id, stream] of session.requests ?? []) {
+        stream.closed = true
+        stream.inbox.offer(encoded({
+          jsonrpc: "2.0",
+          id,
+          error: { code: ErrorCode.ServerError, message: "The session ended before this request completed" }
+        }))
+      }
+      const streamIds = [
+        ...(session.streams?.keys() ?? []),
+        ...(session.kept ?? []),
+        ...(session.standalone ? [session.standalone.streamId] : [])
+      ]
+      return Scope.close(session.scope, Exit.void).pipe(Effect.zipRight(Effect.forEach(streamIds, (id) => this.store.remove(id))))
+    })
+  }
+
+  /** A request starts on a session: it holds one of the session's slots until it ends. */
+  begin(session: HttpSession): void {
+    session.active++
+    this.inFlight++
+  }
+
+  end(session: HttpSession): void {
+    session.active--
+    if (--this.inFlight === 0 && this.closing) Deferred.unsafeDone(this.drained, Exit.void)
+  }
+
+  /** Stops taking sessions, waits up to the grace period for requests in flight, then ends every session. */
+  get shutdown(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      this.closing = true
+      if (this.inFlight === 0) Deferred.unsafeDone(this.drained, Exit.void)
+      // Finalizers are uninterruptible: only an interruptible wait can be cut short by the timeout.
+      return Deferred.await(this.drained).pipe(Effect.interruptible, Effect.timeout(this.limits.grace), Effect.ignore)
+    }).pipe(Effect.zipRight(Effect.suspend(() => Effect.forEach([...this.live], (s) => this.closeSession(s), { discard: true }))))
+  }
+
+  /** Closes the sessions idle for longer than the idle timeout: no request in flight and no open GET stream. */
+  get sweepIdle(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      const now = Date.now()
+      const idle = [...this.sessions.values()].filter(
+        (s) => s.active === 0 && !s.standaloneAttached && now - s.lastActive > this.limits.idleMillis
+      )
+      return Effect.forEach(idle, (s) => this.closeSession(s), { discard: true })
+    })
+  }
+
+  /**
+   * One keep-alive round for every open SSE stream, rather than a timer per
+   * stream. A reply whose HTTP response never started (the client left before
+   * the platform ran its body) is never attached; found unattached by two
+   * rounds, it is closed here, or its session would count as busy for ever.
+   */
+  keepAliveRound(): void {
+    for (const [sink, close] of this.openSinks) {
+      if (sink.attached) sink.write(": keep-alive\n\n")
+      else if (sink.stale) close()
+      else sink.stale = true
+    }
+  }
+
+  // --- routing ---------------------------------------------------------------
+
+  /** Where a message from the server goes: its request's stream, or the session's standalone stream. */
+  route(session: HttpSession, message: unknown, related: McpSchema.RequestId | undefined): void {
+    if (session.stateless && isRecord(message) && "method" in message && "id" in message) {
+      // No session to answer on: a request to the client fails at once instead of hanging.
+      const error = new McpError({
+        code: ErrorCode.MethodNotFound,
+        message: `${String(message.method)} is not available in stateless mode: the server cannot send requests to the client`
+      })
+      return queueMicrotask(() => session.receiver.message(JsonRpc.errorResponse(isRequestId(message.id) ? message.id : null, error)))
+    }
+    const stream = related === undefined ? undefined : session.requests?.get(related)
+    // Encoded here, once: what cannot be encoded fails in the sender's fiber, not later in a stream's.
+    ;(stream ?? this.standaloneOf(session)).inbox.offer(encoded(message))
+  }
+
+  standaloneOf(session: HttpSession): EventStream {
+    if (session.standalone !== undefined) return session.standalone
+    const stream = new EventStream(`${session.id}-0`, undefined)
+    session.standalone = stream
+    stream.pump(this.events)
+    return stream
+  }
+
+  /**
+   * Sends one request into the session. `onResponse` gets its response, with
+   * the stream that would have carried it when the response came first. With
+   * `onStream`, anything else that comes first starts a stream: `onStream`
+   * gets that entry and the stream, where the request continues. Without it
+   * (a client that cannot take SSE), what comes before the response goes to
+   * the session's stream.
+   */
+  answerRequest(
+    session: HttpSession,
+    message: unknown,
+    id: McpSchema.RequestId,
+    /** Called with no response when the request was cancelled. */
+    onResponse: (response: Outgoing | undefined, stream: EventStream | undefined) => void,
+    onStream?: (first: Entry, stream: EventStream) => void,
+    extras?: MessageExtras
+  ): void {
+    const stream = new EventStream(`${session.id}-${++session.counter}`, id)
+    ;(session.requests ??= new Map()).set(id, stream)
+    this.begin(session)
+    const finish = (response: Outgoing | undefined, first: boolean) => {
+      session.forgetRequest(id)
+      this.end(session)
+      onResponse(response, first ? stream : undefined)
+    }
+    // The mailbox calls back at once while it holds messages, so this recurses only as deep as the backlog.
+    const drain = (next: Entry): void => {
+      if (answers(next, id)) return finish(next, false)
+      if (next === ABANDONED) return finish(undefined, false)
+      if (next !== CLOSE_STREAM) this.standaloneOf(session).inbox.offer(next)
+      stream.inbox.next(drain)
+    }
+    stream.inbox.next((first) => {
+      if (answers(first, id)) return finish(first, true)
+      if (first === ABANDONED) return finish(undefined, false)
+      if (onStream !== undefined) return onStream(first, stream)
+      drain(first)
+    })
+    session.receiver.message(message, extras)
+  }
+
+  /** The response to a request, whatever came before it; none when it was cancelled. */
+  responseTo(session: HttpSession, message: unknown, id: McpSchema.RequestId, extras?: MessageExtras) {
+    return Effect.async<Outgoing | undefined>((resume) =>
+      this.answerRequest(session, message, id, (response) => resume(Effect.succeed(response)), undefined, extras)
+    )
+  }
+
+  // --- SSE responses -------------------------------------------------------
+
+  /** The priming event and retry field, for sessions at 2025-11-25 and later (by the negotiated version). */
+  primer(session: HttpSession, stream: EventStream): string {
+    return ProtocolVersion.primesStreams(session.protocolVersion ?? ProtocolVersion.latest)
+      ? `id: ${EventStore.eventId(stream.streamId, 0)}\nretry: ${this.limits.retryMillis}\ndata: \n\n`
+      : ""
+  }
+
+  newSink(session: HttpSession, stream: EventStream): Sink {
+    const sink = new Sink()
+    const priming = this.primer(session, stream)
+    if (priming !== "") sink.write(priming)
+    return sink
+  }
+
+  /** An SSE reply fed by `sink`; the stream detaches when the client goes away. */
+  sseResponse(stream: EventStream, sink: Sink, headers: Record<string, string>, onClose: () => void = () => {}): Reply {
+    let closed = false
+    const close = () => {
+      if (closed) return
+      closed = true
+      this.openSinks.delete(sink)
+      stream.detach(sink)
+      onClose()
+    }
+    this.openSinks.set(sink, close)
+    return {
+      _tag: "Stream",
+      headers: { "content-type": "text/event-stream", "cache-control": "no-cache", ...headers },
+      attach: (writer) => sink.attach(writer),
+      onClose: close
+    }
+  }
+
+  /** Runs the rarer paths (initialize, stateless, batches, GET, DELETE) as effects, replying with their result. */
+  replyWith(effect: Effect.Effect<Reply>, reply: (reply: Reply) => void): void {
+    this.runFork(effect).addObserver((exit) => reply(Exit.isSuccess(exit) ? exit.value : empty(500)))
+  }
+}

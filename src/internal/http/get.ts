@@ -1,0 +1,89 @@
+/**
+ * GET (the session's stream of server-initiated messages, and resumption with
+ * `Last-Event-ID`) and DELETE (ending a session).
+ */
+import { Effect, Option } from "effect"
+import * as EventStore from "../../EventStore.js"
+import type { Exchange, Reply } from "../../StreamableHttp.js"
+import { encode } from "../encode.js"
+import * as ProtocolVersion from "../protocolVersion.js"
+import { acceptOf } from "./accept.js"
+import type { Endpoint } from "./endpoint.js"
+import { EventStream } from "./eventStream.js"
+import { HttpSession } from "./httpSession.js"
+import { empty, httpError, Sink, sessionNotFound, sseEvent } from "./reply.js"
+
+/** The session named by the request's header, or the reply that refuses it. */
+const namedSession = (app: Endpoint, request: Exchange): HttpSession | Reply => {
+  const sessionId = request.header("mcp-session-id")
+  if (sessionId === undefined) return httpError(400, "Bad Request: the Mcp-Session-Id header is required")
+  return app.sessions.get(sessionId) ?? sessionNotFound()
+}
+
+export const handleGet = (app: Endpoint, request: Exchange): Effect.Effect<Reply> =>
+  Effect.suspend(() => {
+    if (app.options.stateless) {
+      return Effect.succeed(httpError(405, "Method Not Allowed: a stateless server has no GET stream"))
+    }
+    if (!acceptOf(request.header("accept")).sse) {
+      return Effect.succeed(httpError(406, "Not Acceptable: the Accept header must list text/event-stream"))
+    }
+    const session = namedSession(app, request)
+    if (!(session instanceof HttpSession)) return Effect.succeed(session)
+    session.lastActive = Date.now()
+    const versionError = ProtocolVersion.checkHeader(request.header("mcp-protocol-version"), session.protocolVersion)
+    if (versionError !== undefined) return Effect.succeed(httpError(400, `Bad Request: ${versionError}`))
+    const lastEventId = request.header("last-event-id")
+    if (lastEventId !== undefined) return resume(app, session, lastEventId)
+    if (session.standaloneAttached) {
+      return Effect.succeed(httpError(409, "Conflict: this session already has an open GET stream"))
+    }
+    const standalone = app.standaloneOf(session)
+    const sink = app.newSink(session, standalone)
+    standalone.sink = sink
+    session.standaloneAttached = true
+    return Effect.succeed(app.sseResponse(standalone, sink, session.headers, () => {
+      if (standalone.sink === undefined) session.standaloneAttached = false
+    }))
+  })
+
+/** Replays what a stream sent after `lastEventId`, then carries on with it if it is still live. */
+const resume = (app: Endpoint, session: HttpSession, lastEventId: string) =>
+  Effect.gen(function*() {
+    const parsed = EventStore.parseEventId(lastEventId)
+    if (parsed === undefined || !parsed.streamId.startsWith(session.id)) {
+      return httpError(400, "Bad Request: Last-Event-ID does not name a stream of this session")
+    }
+    const live = parsed.streamId === `${session.id}-0`
+      ? app.standaloneOf(session)
+      : session.streams?.get(parsed.streamId)
+    const sink = new Sink()
+    const attach = Effect.gen(function*() {
+      const replay = yield* app.store.replayAfter(lastEventId)
+      if (Option.isSome(replay)) {
+        for (const event of replay.value.events) sink.write(sseEvent(event.id, encode(event.message)))
+      }
+      if (live === undefined || live.finished || live.closed) sink.end()
+      else {
+        live.detach()
+        live.sink = sink
+        if (live === session.standalone) session.standaloneAttached = true
+      }
+    })
+    yield* live === undefined ? attach : live.exclusively(attach)
+    return app.sseResponse(live ?? new EventStream(parsed.streamId, undefined), sink, session.headers, () => {
+      if (live !== undefined && live === session.standalone && live.sink === undefined) {
+        session.standaloneAttached = false
+      }
+    })
+  })
+
+export const handleDelete = (app: Endpoint, request: Exchange): Effect.Effect<Reply> =>
+  Effect.suspend(() => {
+    if (app.options.stateless) {
+      return Effect.succeed(httpError(405, "Method Not Allowed: a stateless server has no sessions"))
+    }
+    const session = namedSession(app, request)
+    if (!(session instanceof HttpSession)) return Effect.succeed(session)
+    return Effect.as(app.closeSession(session), empty(200))
+  })

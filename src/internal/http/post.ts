@@ -1,0 +1,217 @@
+/**
+ * POST: one JSON-RPC message (or, under 2025-03-26, a batch) into a session,
+ * answered with JSON, or with SSE as soon as anything else comes first.
+ *
+ * A call on a live session runs on plain callbacks, without a fiber of its
+ * own: the handler's fiber is the only one (a fiber per request cost more than
+ * everything else on this path; docs/architecture.md). The rarer paths
+ * (initialize, stateless, batches) run as effects.
+ */
+import { Effect } from "effect"
+import * as EventStore from "../../EventStore.js"
+import { McpError } from "../../McpError.js"
+import type * as McpSchema from "../../McpSchema.js"
+import type { Exchange, Reply } from "../../StreamableHttp.js"
+import { isRecord } from "../guards.js"
+import * as JsonRpc from "../jsonRpc.js"
+import * as ProtocolVersion from "../protocolVersion.js"
+import type { AcceptInfo } from "./accept.js"
+import { acceptOf, isJson } from "./accept.js"
+import type { Endpoint } from "./endpoint.js"
+import type { Entry, EventStream, Outgoing } from "./eventStream.js"
+import { HttpSession } from "./httpSession.js"
+import { empty, full, httpError, jsonText, refuse, sessionNotFound, sseEvent } from "./reply.js"
+
+export const handlePost = (app: Endpoint, request: Exchange, reply: (reply: Reply) => void): void => {
+  const accept = acceptOf(request.header("accept"))
+  if (!accept.json || !accept.sse) {
+    return reply(httpError(406, "Not Acceptable: the Accept header must list application/json and text/event-stream"))
+  }
+  if (!isJson(request.header("content-type"))) {
+    return reply(httpError(415, "Unsupported Media Type: the Content-Type must be application/json"))
+  }
+  const { maxBody } = app.limits
+  const tooLarge = () => reply(httpError(413, `Payload Too Large: the body exceeds ${maxBody} bytes`))
+  if (Number(request.header("content-length") ?? "0") > maxBody) return tooLarge()
+  // The reader itself stops at maxBody bytes and answers undefined.
+  request.body(maxBody, (text) => {
+    if (text === undefined) return tooLarge()
+    const body = JsonRpc.parse(text)
+    if (body instanceof McpError) return reply(refuse(400, body))
+    if (Array.isArray(body)) return app.replyWith(handleBatch(app, request, body), reply)
+    handleMessage(app, request, accept, body, reply)
+  })
+}
+
+/** The session a request names, or the reply that refuses it. */
+const sessionOf = (app: Endpoint, request: Exchange, id: McpSchema.RequestId | null): HttpSession | Reply => {
+  const sessionId = request.header("mcp-session-id")
+  if (sessionId === undefined) return httpError(400, "Bad Request: the Mcp-Session-Id header is required", id)
+  const session = app.sessions.get(sessionId)
+  if (session === undefined) return sessionNotFound(id)
+  session.lastActive = Date.now()
+  const versionError = ProtocolVersion.checkHeader(request.header("mcp-protocol-version"), session.protocolVersion)
+  return versionError === undefined ? session : httpError(400, `Bad Request: ${versionError}`, id)
+}
+
+const handleMessage = (
+  app: Endpoint,
+  request: Exchange,
+  accept: AcceptInfo,
+  body: unknown,
+  reply: (reply: Reply) => void
+) => {
+  const message = JsonRpc.classify(body)
+  // Over HTTP every POST is answered: an invalid message gets its error even where stdio would stay silent.
+  if (message._tag === "Invalid") return reply(refuse(400, message.error, message.id))
+  const id = message._tag === "Request" ? message.id : null
+  if (app.options.stateless) return app.replyWith(handleStateless(app, request, accept, body, id), reply)
+  // An initialize without a session opens one; with one, the session itself refuses a second handshake.
+  if (message._tag === "Request" && message.method === "initialize" && request.header("mcp-session-id") === undefined) {
+    return app.replyWith(handleInitialize(app, request, body, message.id), reply)
+  }
+  const session = sessionOf(app, request, id)
+  if (!(session instanceof HttpSession)) return reply(session)
+  if (message._tag !== "Request") {
+    session.receiver.message(body, request)
+    return reply(empty(202))
+  }
+  if (session.requests?.has(message.id)) return reply(refuse(409, JsonRpc.inFlightError(message.id), message.id))
+  if (session.active >= app.limits.maxActive) return reply(tooManyRequests(app, message.id))
+  respond(app, session, body, message.id, accept, reply, request)
+}
+
+const tooManyRequests = (app: Endpoint, id: McpSchema.RequestId | null = null) =>
+  httpError(429, `Too Many Requests: at most ${app.limits.maxActive} requests may be in flight per session`, id)
+
+/**
+ * Answers a request with JSON, or with SSE once something else comes
+ * first; `onDone` runs when the request is over either way.
+ */
+const respond = (
+  app: Endpoint,
+  session: HttpSession,
+  body: unknown,
+  requestId: McpSchema.RequestId,
+  { prefersSse, sse }: AcceptInfo,
+  reply: (reply: Reply) => void,
+  request: Exchange,
+  onDone?: () => void
+) => {
+  const onResponse = (response: Outgoing | undefined, stream: EventStream | undefined) => {
+    onDone?.()
+    if (response === undefined) return reply(empty(202))
+    if (stream === undefined || !prefersSse) return reply(jsonText(response.text, 200, session.headers))
+    // SSE asked for and the answer already here: the whole stream is one event, sent as one body. There is
+    // nothing to resume, so it is not stored.
+    const id = EventStore.eventId(stream.streamId, 1)
+    reply(full(200, app.primer(session, stream) + sseEvent(id, response.text), {
+      "content-type": "text/event-stream",
+      "cache-control": "no-cache",
+      ...session.headers
+    }))
+  }
+  const onStream = (first: Entry, stream: EventStream) => {
+    ;(session.streams ??= new Map()).set(stream.streamId, stream)
+    const sink = app.newSink(session, stream)
+    stream.sink = sink
+    // Messages tied to the request keep coming to this stream (it stays in `requests`) until its response.
+    stream.pump(app.events, first, (kept) => {
+      // Ended while no response was attached: kept for a resumption until the session ends.
+      if (kept) (session.kept ??= new Set()).add(stream.streamId)
+      app.end(session)
+      session.forgetRequest(requestId)
+      session.streams?.delete(stream.streamId)
+      if (session.streams?.size === 0) session.streams = undefined
+      onDone?.()
+    })
+    reply(app.sseResponse(stream, sink, session.headers))
+  }
+  app.answerRequest(session, body, requestId, onResponse, sse ? onStream : undefined, request)
+}
+
+const handleInitialize = (
+  app: Endpoint,
+  request: Exchange,
+  body: unknown,
+  requestId: McpSchema.RequestId
+) =>
+  Effect.gen(function*() {
+    if (app.closing) return httpError(503, "Service Unavailable: the server is shutting down", requestId)
+    if (app.sessions.size >= app.limits.maxSessions) {
+      return httpError(503, `Service Unavailable: the server holds its maximum of ${app.limits.maxSessions} sessions`, requestId)
+    }
+    const session = yield* app.openSession(false)
+    const answer = yield* app.responseTo(session, body, requestId, request)
+    const response = answer?.message
+    if (answer === undefined || !isRecord(response) || !isRecord(response.result)) {
+      // A failed initialize leaves nothing behind.
+      yield* app.closeSession(session)
+      return answer === undefined ? empty(202) : jsonText(answer.text, 400)
+    }
+    const version = response.result.protocolVersion
+    session.protocolVersion = typeof version === "string" ? version : ProtocolVersion.latest
+    app.sessions.set(session.id, session)
+    return jsonText(answer.text, 200, session.headers)
+  })
+
+const handleStateless = (
+  app: Endpoint,
+  request: Exchange,
+  accept: AcceptInfo,
+  body: unknown,
+  requestId: McpSchema.RequestId | null
+) =>
+  Effect.gen(function*() {
+    const header = request.header("mcp-protocol-version")
+    if (header !== undefined && !ProtocolVersion.isSupported(header)) {
+      return httpError(400, `Bad Request: unsupported MCP-Protocol-Version ${JSON.stringify(header)}`, requestId)
+    }
+    if (requestId === null) return empty(202)
+    const session = yield* app.openSession(true, header ?? ProtocolVersion.latest)
+    // The fresh context lives as long as its one request.
+    return yield* Effect.async<Reply>((resume) =>
+      respond(app, session, body, requestId, accept, (reply) => resume(Effect.succeed(reply)), request, () => {
+        app.runFork(app.closeSession(session))
+      })
+    )
+  })
+
+/**
+ * A batch (2025-03-26 only): every entry is checked before any runs, each
+ * request counts against the session's limit, and the answers go back as one
+ * array.
+ */
+const handleBatch = (app: Endpoint, request: Exchange, messages: ReadonlyArray<unknown>) =>
+  Effect.gen(function*() {
+    const session = sessionOf(app, request, null)
+    if (!(session instanceof HttpSession)) return session
+    if (!ProtocolVersion.hasBatches(session.protocolVersion)) {
+      return refuse(400, McpError.invalidRequest("JSON-RPC batches are only accepted under protocol 2025-03-26"))
+    }
+    const checked = JsonRpc.checkBatch(messages, (id) => session.requests?.has(id) ?? false, app.limits.maxBatch)
+    if (checked instanceof McpError) return refuse(400, checked)
+    const classified = messages.map(JsonRpc.classify)
+    const calls = classified.filter((m, index) => m._tag === "Request" && !checked.has(index)).length
+    if (session.active + calls > app.limits.maxActive) return tooManyRequests(app)
+    const answers = yield* Effect.forEach(classified, (message, index) => {
+      const refused = checked.get(index)
+      if (refused !== undefined) return Effect.succeed([JSON.stringify(refused)])
+      switch (message._tag) {
+        case "Invalid":
+          return Effect.succeed(message.answer ? [JsonRpc.errorText(message.id, message.error)] : [])
+        case "Request":
+          return Effect.map(
+            app.responseTo(session, messages[index], message.id, request),
+            (response) => response === undefined ? [] : [response.text]
+          )
+        default:
+          return Effect.sync(() => {
+            session.receiver.message(messages[index], request)
+            return []
+          })
+      }
+    }, { concurrency: "unbounded" })
+    const responses = answers.flat()
+    return responses.length === 0 ? empty(202) : jsonText(`[${responses.join(",")}]`, 200, session.headers)
+  })
