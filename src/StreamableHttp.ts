@@ -37,7 +37,7 @@
  *
  * @since 0.1.0
  */
-import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import type { HttpApp } from "@effect/platform"
 import type { Duration } from "effect"
 import { Effect, Exit, Layer, Option, Schedule, Scope, Stream } from "effect"
@@ -291,5 +291,46 @@ export const toApp = <E, R>(
   options?: Options
 ): Effect.Effect<HttpApp.Default, E, Scope.Scope | R> =>
   Effect.flatMap(Layer.build(server), (context) => make(options).pipe(Effect.provide(context)))
+
+/**
+ * Mounts the Streamable HTTP app for the `McpServer` in context at `path` of
+ * a router declared with `HttpRouter.Tag`, for the life of the layer: the
+ * transport as a layer beside the router's other routes.
+ *
+ * @example
+ * ```ts
+ * import { HttpRouter, HttpServerResponse } from "@effect/platform"
+ * import { Effect, Layer } from "effect"
+ * import { StreamableHttp } from "mcp-effect"
+ *
+ * declare const ServerLive: Layer.Layer<import("mcp-effect").McpServer.McpServer>
+ *
+ * class ApiRouter extends HttpRouter.Tag("ApiRouter")<ApiRouter>() {}
+ *
+ * const Health = ApiRouter.use((router) => router.get("/health", HttpServerResponse.text("ok")))
+ * const Mcp = StreamableHttp.layerRouter(ApiRouter, "/mcp").pipe(Layer.provide(ServerLive))
+ * const Routes = Layer.mergeAll(Health, Mcp)
+ * ```
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerRouter = <Self, Name extends string, E, R>(
+  router: HttpRouter.HttpRouter.TagClass<Self, Name, E, R>,
+  path: HttpRouter.PathInput,
+  options?: Options
+): Layer.Layer<never, never, McpServer | Self> =>
+  router.use((routes) => Effect.flatMap(make(options), (app) => routes.all(path, app)))
+
+/**
+ * {@link layerRouter} on the platform's default router, `HttpRouter.Default`.
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layer = (
+  path: HttpRouter.PathInput,
+  options?: Options
+): Layer.Layer<never, never, McpServer | HttpRouter.Default> => layerRouter(HttpRouter.Default, path, options)
 
 export type { HttpSecurity }

@@ -23,7 +23,7 @@
 import { HttpRouter, HttpServerError } from "@effect/platform"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Duration, Effect, Layer, Runtime } from "effect"
+import { Context, Duration, Effect, Layer, Runtime } from "effect"
 import type { Scope } from "effect"
 import { createServer } from "node:http"
 import type { IncomingMessage, ServerResponse } from "node:http"
@@ -53,21 +53,48 @@ export interface ServeOptions extends StreamableHttp.Options {
   readonly streamStallTimeout?: Duration.DurationInput
 }
 
-/** Where a served server listens. */
+/**
+ * Where a served server listens.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Served {
   readonly url: string
   readonly port: number
 }
 
 /**
+ * Where the server of {@link layer} listens.
+ *
+ * @since 0.2.0
+ * @category tags
+ */
+export class Address extends Context.Tag("mcp-effect/NodeHttp/Address")<Address, Served>() {}
+
+/**
  * Serves a server layer over HTTP for the life of the scope. Closing the
  * scope drains in-flight requests for the grace period, then ends every
  * session.
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const serve = <E, R>(
   server: Layer.Layer<McpServer, E, R>,
   options: ServeOptions = {}
 ): Effect.Effect<Served, E | HttpServerError.ServeError, Scope.Scope | R> =>
+  Effect.flatMap(Layer.build(server), (context) => listen(options).pipe(Effect.provide(context)))
+
+/**
+ * Serves the `McpServer` in context over HTTP for the life of the scope.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const listen = (
+  options: ServeOptions = {}
+): Effect.Effect<Served, HttpServerError.ServeError, McpServer | Scope.Scope> =>
   Effect.gen(function*() {
     const path = options.path ?? "/mcp"
     const host = options.host ?? "127.0.0.1"
@@ -90,12 +117,39 @@ export const serve = <E, R>(
           nodeServer.closeAllConnections()
         })
     )
-    route = yield* makeListener(server, options)
+    route = yield* listenerFor(options)
     const address = nodeServer.address()
     const port = typeof address === "object" && address !== null ? address.port : 0
     const urlHost = host.includes(":") ? `[${host}]` : host
     return { url: `http://${urlHost}:${port}${path}`, port }
   })
+
+/**
+ * Serves the `McpServer` in context over HTTP for the life of the layer, and
+ * logs its URL: the transport as a layer, composed beside the program's other
+ * layers.
+ *
+ * @example
+ * ```ts
+ * import { NodeRuntime } from "@effect/platform-node"
+ * import { Effect, Layer, Schema } from "effect"
+ * import { McpServer } from "mcp-effect"
+ * import { NodeHttp } from "mcp-effect/node"
+ *
+ * const Echo = McpServer.tool("echo", { parameters: { text: Schema.String } }, ({ text }) => Effect.succeed(text))
+ * const ServerLive = Echo.pipe(Layer.provideMerge(McpServer.layer({ name: "echo", version: "1.0.0" })))
+ *
+ * NodeHttp.layer({ port: 3000 }).pipe(Layer.provide(ServerLive), Layer.launch, NodeRuntime.runMain)
+ * ```
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layer = (options: ServeOptions = {}): Layer.Layer<Address, HttpServerError.ServeError, McpServer> =>
+  Layer.scoped(
+    Address,
+    Effect.tap(listen(options), (served) => Effect.logInfo(`MCP server listening on ${served.url}`))
+  )
 
 /**
  * A `node:http` request listener serving the MCP endpoint at `path` (and, with
@@ -116,20 +170,26 @@ export const serve = <E, R>(
  *   return yield* Effect.never
  * }).pipe(Effect.scoped)
  * ```
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const makeListener = <E, R>(
   server: Layer.Layer<McpServer, E, R>,
   options: Omit<ServeOptions, "port" | "host"> = {}
 ): Effect.Effect<(request: IncomingMessage, response: ServerResponse) => void, E, Scope.Scope | R> =>
+  Effect.flatMap(Layer.build(server), (context) => listenerFor(options).pipe(Effect.provide(context)))
+
+/** The listener for the `McpServer` in context. */
+const listenerFor = (options: Omit<ServeOptions, "port" | "host">) =>
   Effect.gen(function*() {
     const path = options.path ?? "/mcp"
-    const context = yield* Layer.build(server)
-    const handle = yield* StreamableHttp.makeHandler(options).pipe(Effect.provide(context))
+    const handle = yield* StreamableHttp.makeHandler(options)
     let fallback: (request: IncomingMessage, response: ServerResponse) => void = (_, response) => {
       response.writeHead(404, { "content-type": "text/plain" }).end("Not Found")
     }
     if (options.legacySse) {
-      const legacy = yield* LegacySse.make({ dnsRebinding: options.dnsRebinding }).pipe(Effect.provide(context))
+      const legacy = yield* LegacySse.make({ dnsRebinding: options.dnsRebinding })
       fallback = yield* NodeHttpServer.makeHandler(
         HttpRouter.empty.pipe(HttpRouter.get("/sse", legacy.sse), HttpRouter.post("/messages", legacy.messages))
       )

@@ -231,3 +231,45 @@ export const layerClient = (
   Layer.scoped(McpClient.McpClient, connect(spawn, options))
 
 
+
+/**
+ * Serves the `McpServer` in context on the process's stdin and stdout, for
+ * the life of the layer: the transport as a layer, composed beside the
+ * program's other layers. While it serves, nothing but protocol reaches
+ * stdout. When stdin ends (the host closed the connection) the session ends
+ * and the fiber that built the layer is interrupted, so that a launched
+ * program exits as a stdio server should.
+ *
+ * @example
+ * ```ts
+ * import { NodeRuntime } from "@effect/platform-node"
+ * import { Effect, Layer, Schema } from "effect"
+ * import { McpServer } from "mcp-effect"
+ * import { NodeStdio } from "mcp-effect/node"
+ *
+ * const Echo = McpServer.tool("echo", { parameters: { text: Schema.String } }, ({ text }) => Effect.succeed(text))
+ * const ServerLive = Echo.pipe(Layer.provideMerge(McpServer.layer({ name: "echo", version: "1.0.0" })))
+ *
+ * NodeStdio.layer.pipe(
+ *   Layer.provide(ServerLive),
+ *   Layer.launch,
+ *   Effect.provide(NodeStdio.layerStderrLogger),
+ *   NodeRuntime.runMain
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layer: Layer.Layer<never, never, McpServer.McpServer> = Layer.scopedDiscard(
+  Effect.gen(function*() {
+    const server = yield* McpServer.McpServer
+    yield* guardStdout
+    // The layer's builder is the program's main fiber under `Layer.launch`: ending it on EOF ends the program.
+    const builder = yield* Effect.withFiberRuntime<Fiber.RuntimeFiber<unknown, unknown>>((fiber) => Effect.succeed(fiber))
+    yield* server.run(makeTransport()).pipe(
+      Effect.zipRight(Effect.sync(() => builder.unsafeInterruptAsFork(builder.id()))),
+      Effect.forkScoped
+    )
+  })
+)
