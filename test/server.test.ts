@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Context, Effect, Exit, Layer, Queue, Ref, Schema } from "effect"
-import { Content, McpServer, McpTest, RequestContext, Tool } from "mcp-effect"
+import { ListToolsResultSchema } from "@modelcontextprotocol/sdk/types.js"
+import { Content, McpError, McpServer, McpTest, RequestContext, Tool } from "mcp-effect"
 import { flush } from "./helpers.js"
 import { Throwing, TestServer, Unencodable } from "./fixtures.js"
 
@@ -77,6 +78,39 @@ describe("tools", () => {
         _meta: { "example.com/x": 1 }
       })
       expect(tool.inputSchema).toEqual({ type: "object", properties: {}, additionalProperties: false })
+    }))
+
+  it.scoped("give every input schema type object at the root, as the official client requires (regression)", () =>
+    Effect.gen(function*() {
+      // Effect writes an empty struct as "an object or an array", and a union of structs as a bare anyOf.
+      const Empty = McpServer.tool("empty", { parameters: {} }, () => Effect.succeed("ok"))
+      const AnyObject = McpServer.tool("any_object", { parameters: Schema.Object }, () => Effect.succeed("ok"))
+      const Either = McpServer.tool("either", {
+        parameters: Schema.Union(Schema.Struct({ a: Schema.String }), Schema.Struct({ b: Schema.Number }))
+      }, (args) => Effect.succeed("a" in args ? args.a : String(args.b)))
+      const client = yield* McpTest.makeClient(serverWith(Empty, AnyObject, Either))
+      const tools = yield* client.listTools
+      // What the official SDK client checks in listTools: it throws on any tool whose inputSchema is not an object.
+      expect(() => ListToolsResultSchema.parse({ tools })).not.toThrow()
+      const byName = new Map(tools.map((t) => [t.name, t.inputSchema]))
+      expect(byName.get("empty")).toEqual({ type: "object", properties: {} })
+      expect(byName.get("any_object")).toMatchObject({ type: "object", properties: {} })
+      expect(byName.get("either")).toMatchObject({ type: "object", anyOf: [{ type: "object" }, { type: "object" }] })
+      expect((yield* client.callTool("empty", {})).content).toEqual([{ type: "text", text: "ok" }])
+      expect((yield* client.callTool("either", { b: 2 })).content).toEqual([{ type: "text", text: "2" }])
+    }))
+
+  it.effect("refuse a tool whose arguments are not an object when the layer is built", () =>
+    Effect.gen(function*() {
+      const refused = [
+        McpServer.tool("string", { parameters: Schema.String }, () => Effect.succeed("")),
+        McpServer.tool("raw", { parameters: Tool.jsonSchema({ type: "array" }) }, () => Effect.succeed(""))
+      ]
+      for (const layer of refused) {
+        const error = yield* Effect.flip(Layer.build(serverWith(layer)).pipe(Effect.scoped))
+        expect(error).toBeInstanceOf(McpError.DefinitionError)
+        expect(error.message).toMatch(/input schema must have type "object" at its root/)
+      }
     }))
 
   it.effect("refuse an invalid name when the layer is built", () =>
