@@ -279,6 +279,28 @@ describe("resources", () => {
       expect(bad).toMatchObject({ code: -32602 })
     }))
 
+  it.effect("refuse a malformed URI template when the layer is built (regression)", () =>
+    Effect.gen(function*() {
+      // Each was accepted; the unclosed one silently became a static resource.
+      const cases = [
+        ["files://{path", /Unclosed expression .*"files:\/\/\{path"/],
+        ["files://{a{b}", /Unclosed expression .*"files:\/\/\{a\{b\}"/],
+        ["files://{}", /Empty expression .*"files:\/\/\{\}"/],
+        ["files://{?}", /Empty expression .*"files:\/\/\{\?\}"/],
+        ["files://{a}/{a}", /Variable "a" appears more than once .*"files:\/\/\{a\}\/\{a\}"/],
+        ["files://{a}{?b,a}", /Variable "a" appears more than once/],
+        ["files://a}", /Unmatched "\}" .*"files:\/\/a\}"/],
+        ["files://{a}}", /Unmatched "\}"/]
+      ] as const
+      for (const [template, message] of cases) {
+        const error = yield* Effect.flip(
+          Layer.build(serverWith(McpServer.resource(template, {}, () => Effect.succeed("")))).pipe(Effect.scoped)
+        )
+        expect(error).toBeInstanceOf(McpError.DefinitionError)
+        expect(error.message).toMatch(message)
+      }
+    }))
+
   it.scoped("answer an unknown resource with -32002", () =>
     Effect.gen(function*() {
       const client = yield* McpTest.makeClient(TestServer)
