@@ -1,4 +1,4 @@
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect, expectTypeOf, it } from "@effect/vitest"
 import { Chunk, Context, Effect, Exit, Layer, Queue, Ref, Schema } from "effect"
 import { ListToolsResultSchema } from "@modelcontextprotocol/sdk/types.js"
 import { Content, McpError, McpServer, McpTest, RequestContext, Tool } from "mcp-effect"
@@ -355,6 +355,36 @@ describe("prompts", () => {
           { role: "assistant", content: { type: "text", text: "Sure." } }
         ]
       })
+    }))
+
+  it.scoped("take string-literal arguments, typed as their union (regression)", () =>
+    Effect.gen(function*() {
+      const Summary = McpServer.prompt("summary", {
+        parameters: {
+          length: Schema.Literal("short", "long"),
+          tone: Schema.optional(Schema.Union(Schema.Literal("dry"), Schema.Literal("warm"))),
+          lines: Schema.NumberFromString
+        }
+      }, ({ length, lines, tone }) => {
+        expectTypeOf(length).toEqualTypeOf<"short" | "long">()
+        expectTypeOf(tone).toEqualTypeOf<"dry" | "warm" | undefined>()
+        expectTypeOf(lines).toEqualTypeOf<number>()
+        return Effect.succeed(`A ${length}, ${tone ?? "plain"} summary in ${lines + 1} lines`)
+      })
+      // An argument is a string on the wire: one that does not decode from a string is refused by the compiler.
+      // @ts-expect-error a number schema cannot be a prompt argument
+      McpServer.prompt("count", { parameters: { n: Schema.Number } }, () => Effect.succeed(""))
+      const client = yield* McpTest.makeClient(serverWith(Summary))
+      const [prompt] = yield* client.listPrompts
+      expect(prompt?.arguments).toEqual([
+        { name: "length", required: true },
+        { name: "tone", required: false },
+        { name: "lines", required: true }
+      ])
+      const result = yield* client.getPrompt("summary", { length: "long", lines: "2" })
+      expect(result.messages).toEqual([{ role: "user", content: { type: "text", text: "A long, plain summary in 3 lines" } }])
+      const refused = yield* Effect.flip(client.getPrompt("summary", { length: "medium", lines: "2" }))
+      expect(refused).toMatchObject({ code: -32602 })
     }))
 
   it.scoped("answer missing arguments and unknown prompts with -32602", () =>
