@@ -8,6 +8,7 @@
 import { Effect, Layer, Schema } from "effect"
 import { McpServer, RequestContext } from "mcp-effect"
 import { NodeHttp, NodeStdio } from "mcp-effect/node"
+import { isMain } from "./internal/isMain.js"
 
 const Add = McpServer.tool("add", {
   description: "Add two numbers",
@@ -53,7 +54,7 @@ export const DemoServer = Layer.mergeAll(Add, Countdown, Greeting, About, Review
   }))
 )
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMain(import.meta.url)) {
   const args = process.argv.slice(2)
   if (args.includes("--http")) {
     // npm start -- --http [--port N]: the URL is printed once the server listens.

@@ -6,6 +6,7 @@
 import { Effect, Layer, Schema } from "effect"
 import { McpServer } from "mcp-effect"
 import { NodeStdio } from "mcp-effect/node"
+import { isMain } from "./internal/isMain.js"
 
 const EchoTool = McpServer.tool("echo_tool", {
   description: "Echo a message as a tool",
@@ -24,4 +25,4 @@ export const EchoServer = Layer.mergeAll(EchoTool, EchoResource, EchoPrompt).pip
   Layer.provideMerge(McpServer.layer({ name: "Echo", version: "1.0.0" }))
 )
 
-if (import.meta.url === `file://${process.argv[1]}`) NodeStdio.run(EchoServer)
+if (isMain(import.meta.url)) NodeStdio.run(EchoServer)

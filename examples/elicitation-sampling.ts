@@ -8,6 +8,7 @@
 import { Effect, Layer, Schema } from "effect"
 import { McpServer, RequestContext } from "mcp-effect"
 import { NodeStdio } from "mcp-effect/node"
+import { isMain } from "./internal/isMain.js"
 
 const Alternative = Schema.Struct({
   checkAlternative: Schema.Boolean.annotations({ description: "Would you like to check another date?" }),
@@ -52,4 +53,4 @@ export const InteractiveServer = Layer.mergeAll(BookTable, Connect, Poem).pipe(
   Layer.provideMerge(McpServer.layer({ name: "Interactive", version: "1.0.0" }))
 )
 
-if (import.meta.url === `file://${process.argv[1]}`) NodeStdio.run(InteractiveServer)
+if (isMain(import.meta.url)) NodeStdio.run(InteractiveServer)

@@ -8,6 +8,7 @@
 import { Effect, Layer, Schema } from "effect"
 import { Content, McpServer, Prompt, RequestContext, Tool } from "mcp-effect"
 import { NodeHttp, NodeStdio } from "mcp-effect/node"
+import { isMain } from "./internal/isMain.js"
 
 const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
 const WAV = "UklGRiYAAABXQVZFZm10IBAAAAABAAEAQB8AAAB9AAACABAAZGF0YQIAAAA="
@@ -222,7 +223,7 @@ export const EverythingServer = Layer.mergeAll(
   ImagePrompt
 ).pipe(Layer.provideMerge(McpServer.layer({ name: "mcp-effect-everything", version: "0.1.0" })))
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (isMain(import.meta.url)) {
   const args = process.argv.slice(2)
   if (args.includes("--stdio")) NodeStdio.run(EverythingServer)
   else {

@@ -10,14 +10,15 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Effect, Layer, Schema } from "effect"
 import { McpServer, StreamableHttp } from "mcp-effect"
 import { createServer } from "node:http"
+import { isMain } from "./internal/isMain.js"
 
-const MathServer = McpServer.tool("add", {
+export const MathServer = McpServer.tool("add", {
   description: "Add two numbers",
   parameters: { a: Schema.Number, b: Schema.Number },
   success: Schema.Number
 }, ({ a, b }) => Effect.succeed(a + b)).pipe(Layer.provideMerge(McpServer.layer({ name: "math", version: "1.0.0" })))
 
-const EchoServer = McpServer.tool("echo", {
+export const EchoServer = McpServer.tool("echo", {
   description: "Echo the text back",
   parameters: { text: Schema.String }
 }, ({ text }) => Effect.succeed(text)).pipe(Layer.provideMerge(McpServer.layer({ name: "echo", version: "1.0.0" })))
@@ -34,8 +35,10 @@ const App = Layer.scopedDiscard(Effect.gen(function*() {
   yield* Effect.logInfo("Serving /math/mcp, /echo/mcp and /health on http://127.0.0.1:3002")
 }))
 
-App.pipe(
-  Layer.provide(NodeHttpServer.layer(() => createServer(), { port: 3002, host: "127.0.0.1" })),
-  Layer.launch,
-  NodeRuntime.runMain
-)
+if (isMain(import.meta.url)) {
+  App.pipe(
+    Layer.provide(NodeHttpServer.layer(() => createServer(), { port: 3002, host: "127.0.0.1" })),
+    Layer.launch,
+    NodeRuntime.runMain
+  )
+}

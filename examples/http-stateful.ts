@@ -10,6 +10,7 @@
 import { Effect, Layer, Schema } from "effect"
 import { EventStore, McpServer, RequestContext } from "mcp-effect"
 import { NodeHttp } from "mcp-effect/node"
+import { isMain } from "./internal/isMain.js"
 
 const StartNotificationStream = McpServer.tool("start-notification-stream", {
   description: "Sends a log notification every interval, then answers",
@@ -27,11 +28,13 @@ const StartNotificationStream = McpServer.tool("start-notification-stream", {
     return `Sent ${count} notifications`
   }))
 
-const Server = StartNotificationStream.pipe(
+export const StatefulServer = StartNotificationStream.pipe(
   Layer.provideMerge(McpServer.layer({ name: "stateful-example", version: "1.0.0" })),
   // Keep up to 500 events per stream for resumption (in memory; swap in your own EventStore to share it).
   Layer.provideMerge(EventStore.layerMemory({ maxEventsPerStream: 500 }))
 )
 
-const port = process.argv.includes("--port") ? Number(process.argv[process.argv.indexOf("--port") + 1]) : 3000
-NodeHttp.run(Server, { port, sessionIdleTimeout: "30 minutes", maxSessions: 1000 })
+if (isMain(import.meta.url)) {
+  const port = process.argv.includes("--port") ? Number(process.argv[process.argv.indexOf("--port") + 1]) : 3000
+  NodeHttp.run(StatefulServer, { port, sessionIdleTimeout: "30 minutes", maxSessions: 1000 })
+}

@@ -8,6 +8,7 @@
 import { Effect, Layer, Schema } from "effect"
 import { McpServer } from "mcp-effect"
 import { NodeHttp } from "mcp-effect/node"
+import { isMain } from "./internal/isMain.js"
 
 const Convert = McpServer.tool("celsius_to_fahrenheit", {
   description: "Convert a temperature",
@@ -15,7 +16,9 @@ const Convert = McpServer.tool("celsius_to_fahrenheit", {
   success: Schema.Struct({ fahrenheit: Schema.Number })
 }, ({ celsius }) => Effect.succeed({ fahrenheit: celsius * 9 / 5 + 32 }))
 
-const Server = Convert.pipe(Layer.provideMerge(McpServer.layer({ name: "stateless-example", version: "1.0.0" })))
+export const StatelessServer = Convert.pipe(Layer.provideMerge(McpServer.layer({ name: "stateless-example", version: "1.0.0" })))
 
-const port = process.argv.includes("--port") ? Number(process.argv[process.argv.indexOf("--port") + 1]) : 3001
-NodeHttp.run(Server, { port, stateless: true })
+if (isMain(import.meta.url)) {
+  const port = process.argv.includes("--port") ? Number(process.argv[process.argv.indexOf("--port") + 1]) : 3001
+  NodeHttp.run(StatelessServer, { port, stateless: true })
+}

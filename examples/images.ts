@@ -7,6 +7,7 @@ import { Effect, Layer, Schema } from "effect"
 import { Content, McpServer } from "mcp-effect"
 import { NodeStdio } from "mcp-effect/node"
 import { deflateSync } from "node:zlib"
+import { isMain } from "./internal/isMain.js"
 
 /** A solid-colour PNG, made by hand so the example needs no image library. */
 const solidPng = (size: number, [r, g, b]: readonly [number, number, number]): Uint8Array => {
@@ -52,4 +53,4 @@ const Thumbnail = McpServer.tool("make_thumbnail", {
 
 export const ImageServer = Thumbnail.pipe(Layer.provideMerge(McpServer.layer({ name: "Images", version: "1.0.0" })))
 
-if (import.meta.url === `file://${process.argv[1]}`) NodeStdio.run(ImageServer)
+if (isMain(import.meta.url)) NodeStdio.run(ImageServer)

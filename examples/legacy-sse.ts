@@ -9,12 +9,13 @@
 import { Effect, Layer, Schema } from "effect"
 import { McpServer } from "mcp-effect"
 import { NodeHttp } from "mcp-effect/node"
+import { isMain } from "./internal/isMain.js"
 
 const Echo = McpServer.tool("echo", {
   description: "Echo the text back",
   parameters: { text: Schema.String }
 }, ({ text }) => Effect.succeed(text))
 
-const Server = Echo.pipe(Layer.provideMerge(McpServer.layer({ name: "legacy-example", version: "1.0.0" })))
+export const LegacySseServer = Echo.pipe(Layer.provideMerge(McpServer.layer({ name: "legacy-example", version: "1.0.0" })))
 
-NodeHttp.run(Server, { port: 3003, legacySse: true })
+if (isMain(import.meta.url)) NodeHttp.run(LegacySseServer, { port: 3003, legacySse: true })

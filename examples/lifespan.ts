@@ -8,6 +8,7 @@
 import { Context, Effect, Layer, Schema } from "effect"
 import { McpServer } from "mcp-effect"
 import { NodeStdio } from "mcp-effect/node"
+import { isMain } from "./internal/isMain.js"
 
 class Database extends Context.Tag("Database")<Database, {
   readonly query: (sql: string) => Effect.Effect<ReadonlyArray<Record<string, unknown>>>
@@ -37,4 +38,4 @@ export const LifespanServer = Query.pipe(
   Layer.provideMerge(McpServer.layer({ name: "Lifespan", version: "1.0.0" }))
 )
 
-if (import.meta.url === `file://${process.argv[1]}`) NodeStdio.run(LifespanServer)
+if (isMain(import.meta.url)) NodeStdio.run(LifespanServer)

@@ -9,8 +9,9 @@ import { NodeRuntime } from "@effect/platform-node"
 import { Effect } from "effect"
 import { McpError, McpSchema, Peer } from "mcp-effect"
 import { NodeStdio } from "mcp-effect/node"
+import { isMain } from "./internal/isMain.js"
 
-const tools = [{
+export const tools: ReadonlyArray<McpSchema.ToolDefinition> = [{
   name: "query_db",
   description: "Query the database",
   inputSchema: { type: "object", properties: { query: { type: "string" } }, required: ["query"] }
@@ -49,4 +50,4 @@ const main = Effect.gen(function*() {
   yield* peer.run
 }).pipe(Effect.scoped, Effect.provide(NodeStdio.layerStderrLogger))
 
-NodeRuntime.runMain(main)
+if (isMain(import.meta.url)) NodeRuntime.runMain(main)

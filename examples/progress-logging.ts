@@ -7,6 +7,7 @@
 import { Effect, Layer, Schema } from "effect"
 import { McpServer, RequestContext } from "mcp-effect"
 import { NodeStdio } from "mcp-effect/node"
+import { isMain } from "./internal/isMain.js"
 
 const LongTask = McpServer.tool("long_task", {
   description: "Process some files, reporting progress",
@@ -27,4 +28,4 @@ export const ProgressServer = LongTask.pipe(
   Layer.provideMerge(McpServer.layer({ name: "Progress", version: "1.0.0" }))
 )
 
-if (import.meta.url === `file://${process.argv[1]}`) NodeStdio.run(ProgressServer)
+if (isMain(import.meta.url)) NodeStdio.run(ProgressServer)

@@ -6,6 +6,7 @@
 import { Effect, Layer, Schema } from "effect"
 import { McpServer } from "mcp-effect"
 import { NodeStdio } from "mcp-effect/node"
+import { isMain } from "./internal/isMain.js"
 
 // Add an addition tool
 const Add = McpServer.tool("add", {
@@ -18,7 +19,8 @@ const Add = McpServer.tool("add", {
 const Greeting = McpServer.resource("greeting://{name}", { description: "Get a personalized greeting" }, ({ name }) =>
   Effect.succeed(`Hello, ${name}!`))
 
-Layer.mergeAll(Add, Greeting).pipe(
-  Layer.provideMerge(McpServer.layer({ name: "Demo", version: "1.0.0" })),
-  NodeStdio.run
+export const QuickstartServer = Layer.mergeAll(Add, Greeting).pipe(
+  Layer.provideMerge(McpServer.layer({ name: "Demo", version: "1.0.0" }))
 )
+
+if (isMain(import.meta.url)) NodeStdio.run(QuickstartServer)

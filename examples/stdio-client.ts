@@ -7,6 +7,7 @@
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect } from "effect"
 import { NodeStdio } from "mcp-effect/node"
+import { isMain } from "./internal/isMain.js"
 
 const main = Effect.gen(function*() {
   const client = yield* NodeStdio.connect({ command: "npx", args: ["tsx", "examples/echo.ts"] })
@@ -21,4 +22,4 @@ const main = Effect.gen(function*() {
   yield* Console.log("Prompt:", prompt.messages)
 }).pipe(Effect.scoped)
 
-NodeRuntime.runMain(main)
+if (isMain(import.meta.url)) NodeRuntime.runMain(main)

@@ -24,12 +24,39 @@ import type * as McpSchema from "./McpSchema.js"
 import type { RequestContext } from "./RequestContext.js"
 import { recoverAsError } from "./internal/cause.js"
 
-/** Argument schemas: each decodes from a string. */
+/**
+ * Argument schemas, by name. Each must decode from a string (its encoded side
+ * a string, or a subtype such as a literal union); `Options` checks that, by
+ * name, since a schema's type parameters are invariant and a bound of
+ * `Schema<any, string>` would refuse `Schema.Literal("short", "long")`.
+ */
 export type Parameters = {
   readonly [name: string]:
-    | Schema.Schema<any, string, never>
-    | Schema.optional<Schema.Schema<any, string, never>>
-    | Schema.PropertySignature<"?:", any, never, "?:", string | undefined, boolean, never>
+    | Schema.Schema<any, any, never>
+    | Schema.PropertySignature<"?:", any, PropertyKey, "?:", any, boolean, never>
+}
+
+/**
+ * What an argument that does not decode from a string is checked against, so
+ * that the compiler's error names the rule.
+ *
+ * @since 0.2.0
+ */
+export interface ArgumentMustDecodeFromAString {
+  readonly "a prompt argument's schema must decode from a string": never
+}
+
+/**
+ * `P`, with each argument whose encoded side is not a string (or, optional,
+ * a string or undefined) replaced by `ArgumentMustDecodeFromAString`.
+ *
+ * @since 0.2.0
+ */
+export type StringArguments<P> = {
+  readonly [K in keyof P]: P[K] extends Schema.Schema.Any
+    ? [Schema.Schema.Encoded<P[K]>] extends [string] ? P[K] : ArgumentMustDecodeFromAString
+    : [Schema.Schema.Encoded<P[K]>] extends [string | undefined] ? P[K]
+    : ArgumentMustDecodeFromAString
 }
 
 /** What a handler returns: text (one user message), messages, or a whole result. */
@@ -44,7 +71,7 @@ export interface Options<P extends Parameters, R> {
   readonly description?: string
   readonly icons?: ReadonlyArray<McpSchema.Icon>
   readonly _meta?: McpSchema.Meta
-  readonly parameters?: P
+  readonly parameters?: P & StringArguments<P>
   /** Argument descriptions shown to the user, by name. */
   readonly descriptions?: { readonly [K in keyof P]?: string }
   readonly complete?: { readonly [K in keyof P]?: Completion.Completer<R> }

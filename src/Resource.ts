@@ -128,7 +128,9 @@ const makeDecoder = (parameters: Readonly<Record<string, Schema.Schema<any, stri
 
 /**
  * Makes a resource, or a resource template when `uri` has `{…}` expressions.
- * Throws a `DefinitionError` for a malformed template.
+ * Throws a `DefinitionError` for a malformed template: any brace makes `uri`
+ * a template (a URI cannot hold one), so an unclosed `{` or a stray `}` is
+ * refused rather than served as a static URI.
  */
 export const make = <const U extends string, P extends VariableSchemas<U> = {}, E = never, R = never>(
   uri: U,

@@ -23,7 +23,7 @@ import { DefinitionError, McpError } from "./McpError.js"
 import type * as McpSchema from "./McpSchema.js"
 import type { RequestContext } from "./RequestContext.js"
 import { failureMessage, recover } from "./internal/cause.js"
-import { type JsonObject, rootJsonSchema } from "./internal/jsonSchema.js"
+import { type JsonObject, objectRoot, rootJsonSchema } from "./internal/jsonSchema.js"
 
 /** A JSON Schema passed through to clients unchanged; arguments reach the handler undecoded. */
 export interface JsonSchemaParameters {
@@ -133,8 +133,10 @@ const makeInput = (name: string, parameters: Parameters | undefined) => {
   }
   const schema = (Schema.isSchema(parameters) ? parameters : Schema.Struct(parameters)) as Schema.Schema<any, any, never>
   const decode = Schema.decodeUnknownEither(schema, { errors: "all" })
+  const json = rootJsonSchema(schema)
   return {
-    inputSchema: rootJsonSchema(schema),
+    // What does not describe objects is kept as it is, for `validate` to refuse with the schema in its message.
+    inputSchema: objectRoot(json) ?? json,
     decode: (args: unknown) =>
       Either.mapLeft(
         decode(args ?? {}),
@@ -205,6 +207,29 @@ export const make = <
   }
 }
 
-/** Validates a tool when it is registered. */
+/**
+ * Checks that a tool's input schema, and its output schema if any, has
+ * `type: "object"` at its root: MCP requires it (arguments and structured
+ * results are JSON objects), and clients such as the official SDK refuse a
+ * whole tool list that breaks it.
+ */
+const validateSchemas = (definition: McpSchema.ToolDefinition): Either.Either<void, DefinitionError> => {
+  const schemas = [["input", definition.inputSchema], ["output", definition.outputSchema]] as const
+  for (const [side, schema] of schemas) {
+    if (schema === undefined || schema.type === "object") continue
+    return Either.left(
+      new DefinitionError({
+        message: `Invalid ${side} schema for tool ${JSON.stringify(definition.name)}: a tool's ${side} schema must have ` +
+          `type "object" at its root, got ${JSON.stringify(schema)}`
+      })
+    )
+  }
+  return Either.void
+}
+
+/** Validates a tool when it is registered: its name, and its schemas' root type. */
 export const validate = <R>(tool: Tool<R>): Effect.Effect<Tool<R>, DefinitionError> =>
-  Either.match(validateName(tool.name), { onLeft: Effect.fail, onRight: () => Effect.succeed(tool) })
+  Either.match(Either.flatMap(validateName(tool.name), () => validateSchemas(tool.definition)), {
+    onLeft: Effect.fail,
+    onRight: () => Effect.succeed(tool)
+  })

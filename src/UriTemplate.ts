@@ -64,26 +64,41 @@ const isOperator = (c: string): c is Exclude<Operator, ""> => OPERATORS.has(c)
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
 
+const malformed = (problem: string, template: string) => new Error(`${problem} in URI template ${JSON.stringify(template)}`)
+
+/** A literal part: it may hold no `}`, since a template's braces come in pairs. */
+const literal = (text: string, template: string): string => {
+  if (text.includes("}")) throw malformed(`Unmatched "}"`, template)
+  return text
+}
+
 const parseParts = (template: string): Array<Part> => {
   const parts: Array<Part> = []
+  const seen = new Set<string>()
   let i = 0
   while (i < template.length) {
     const open = template.indexOf("{", i)
     if (open === -1) {
-      parts.push(template.slice(i))
+      parts.push(literal(template.slice(i), template))
       break
     }
     const close = template.indexOf("}", open)
-    if (close === -1) throw new Error(`Unclosed expression in URI template "${template}"`)
-    if (open > i) parts.push(template.slice(i, open))
+    const nextOpen = template.indexOf("{", open + 1)
+    if (close === -1 || (nextOpen !== -1 && nextOpen < close)) {
+      throw malformed(`Unclosed expression (a "{" without its "}") at position ${open}`, template)
+    }
+    if (open > i) parts.push(literal(template.slice(i, open), template))
     const body = template.slice(open + 1, close)
     const first = body.charAt(0)
     const operator: Operator = isOperator(first) ? first : ""
-    const names = (operator === "" ? body : body.slice(1))
-      .split(",")
-      .map((name) => name.replace(/\*$/, "").replace(/:\d+$/, ""))
-    if (names.some((name) => !/^[A-Za-z0-9_.%]+$/.test(name))) {
-      throw new Error(`Invalid variable name in URI template "${template}"`)
+    const list = operator === "" ? body : body.slice(1)
+    if (list === "") throw malformed(`Empty expression "{${body}}"`, template)
+    const names = list.split(",").map((name) => name.replace(/\*$/, "").replace(/:\d+$/, ""))
+    for (const name of names) {
+      if (!/^[A-Za-z0-9_.%]+$/.test(name)) throw malformed(`Invalid variable name ${JSON.stringify(name)}`, template)
+      // One name, one value: a repeated variable would have to match the same text twice.
+      if (seen.has(name)) throw malformed(`Variable ${JSON.stringify(name)} appears more than once`, template)
+      seen.add(name)
     }
     parts.push({ operator, names })
     i = close + 1
@@ -145,8 +160,10 @@ const decode = (value: string) => {
 const encodeReserved = (value: string) => encodeURI(value).replace(/%25([0-9A-Fa-f]{2})/g, "%$1")
 
 /**
- * Compiles a template. Throws on a malformed template (an unclosed brace or a
- * bad variable name); `McpServer` turns that into a `DefinitionError`.
+ * Compiles a template. Throws on a malformed template (an unclosed `{`, an
+ * unmatched `}`, an empty expression, a bad or repeated variable name), with
+ * a message naming the problem and the template; `Resource.make` turns that
+ * into a `DefinitionError`.
  */
 export const parse = (template: string): UriTemplate => {
   const parts = parseParts(template)
@@ -203,5 +220,9 @@ export const parse = (template: string): UriTemplate => {
   }
 }
 
-/** Whether a URI string is a template (has an expression). */
-export const isTemplate = (uri: string): boolean => /\{[^}]+\}/.test(uri)
+/**
+ * Whether a URI string is meant as a template: it has a brace, which a URI
+ * cannot hold (RFC 3986). `parse` then compiles it, or refuses it when it is
+ * malformed, rather than it passing for a static URI.
+ */
+export const isTemplate = (uri: string): boolean => uri.includes("{") || uri.includes("}")

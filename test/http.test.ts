@@ -2,7 +2,19 @@ import { describe, expect, it } from "@effect/vitest"
 import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Queue, Ref, Schema, Scope } from "effect"
 import { EventStore, McpClient, McpServer, RequestContext, StreamableHttpClient, Tool } from "mcp-effect"
 import { TestServer, Unencodable } from "./fixtures.js"
-import { initializeBody, JSON_AND_SSE, leave, openSession, promise, raw, readLate, serveHttp, sseMessages, startExample } from "./httpHelpers.js"
+import {
+  initializeBody,
+  JSON_AND_SSE,
+  leave,
+  openSession,
+  promise,
+  raw,
+  readLate,
+  serveHttp,
+  serveHttpWatching,
+  sseMessages,
+  startExample
+} from "./httpHelpers.js"
 
 const Chatty = McpServer.tool("chatty", { description: "Logs, then answers" }, () =>
   Effect.gen(function*() {
@@ -232,14 +244,23 @@ describe("Streamable HTTP: POST", () => {
 
   it.scopedLive("drops an SSE response whose client stopped reading, rather than buffering without end", () =>
     Effect.gen(function*() {
-      const { url } = yield* serveHttp(Server, { maxStreamBufferBytes: 64 * 1024, streamStallTimeout: "300 millis" })
-      const { headers } = yield* promise(() => openSession(url))
-      // A client that reads everything gets everything, however fast the handler writes.
-      const read = yield* promise(() => raw(url, { headers, body: call(1, "flood") }))
+      // A client that reads everything gets everything, however fast the handler writes: with the default limits
+      // (8 MiB for 30 s, 32 MiB at once), the 20 MB the handler writes at once is held until the client reads it.
+      const open = yield* serveHttp(Server)
+      const read = yield* promise(() => openSession(open.url).then(({ headers }) => raw(open.url, { headers, body: call(1, "flood") })))
       expect(sseMessages(read.body)).toHaveLength(2001)
-      // A client that reads the headers, then nothing for a second: its response was dropped once the backlog stayed
-      // above 64 KiB for 300 ms, so what it reads then ends before the result (which it could resume from the store).
-      const late = yield* promise(() => readLate(url, headers, call(2, "flood"), 1000))
+      // A client that reads the headers, then nothing until its response is closed on the server. No timer decides
+      // (the stall timeout is an hour): the response is dropped as soon as its backlog goes above four times 64 KiB,
+      // which the 20 MB the handler writes does however loaded the machine, the kernel's socket buffers holding a few
+      // MB at most. What the client reads then ends before the result (which it could resume from the store).
+      const { responseClosed, url } = yield* serveHttpWatching(Server, {
+        maxStreamBufferBytes: 64 * 1024,
+        streamStallTimeout: "1 hour"
+      })
+      const { headers } = yield* promise(() => openSession(url))
+      const closed = responseClosed("late")
+      const late = yield* promise(() => readLate(url, { ...headers, "x-watch": "late" }, call(2, "flood"), closed))
+      expect(yield* promise(() => closed)).toBe(false)
       expect(late.complete).toBe(false)
       expect(late.body).not.toContain("flooded")
       const next = yield* promise(() => raw(url, { headers, body: call(3, "add", { a: 1, b: 1 }) }))

@@ -3,7 +3,8 @@ import type { Layer } from "effect"
 import type { McpServer } from "mcp-effect"
 import { NodeHttp } from "mcp-effect/node"
 import { spawn } from "node:child_process"
-import { request as httpRequest } from "node:http"
+import { createServer, request as httpRequest } from "node:http"
+import type { IncomingMessage, ServerResponse } from "node:http"
 
 export interface RawResponse {
   readonly status: number
@@ -67,22 +68,25 @@ export const leave = (url: string, headers: Record<string, string>, body: object
   })
 
 /**
- * Sends a POST, reads the response's headers, then nothing for `pauseMillis`, then the rest: what arrived, and
- * whether the response was complete or cut off.
+ * Sends a POST, reads the response's headers, then nothing for `pause` (milliseconds, or until a promise settles),
+ * then the rest: what arrived, and whether the response was complete or cut off.
  */
-export const readLate = (url: string, headers: Record<string, string>, body: object, pauseMillis: number) =>
+export const readLate = (url: string, headers: Record<string, string>, body: object, pause: number | Promise<unknown>) =>
   new Promise<{ readonly body: string; readonly complete: boolean }>((resolve) => {
     const text = JSON.stringify(body)
     let received = ""
     const req = httpRequest(url, { method: "POST", headers: { "content-length": String(Buffer.byteLength(text)), ...headers } }, (res) => {
       res.pause()
       res.setEncoding("utf8")
-      setTimeout(() => {
+      // Listened to at once (neither starts the flow): the server may cut the response off during the pause.
+      res.on("end", () => resolve({ body: received, complete: res.complete }))
+      res.on("error", () => resolve({ body: received, complete: false }))
+      const resume = () => {
         res.on("data", (chunk: string) => (received += chunk))
-        res.on("end", () => resolve({ body: received, complete: res.complete }))
-        res.on("error", () => resolve({ body: received, complete: false }))
         res.resume()
-      }, pauseMillis)
+      }
+      if (typeof pause === "number") setTimeout(resume, pause)
+      else void pause.finally(resume)
     })
     req.on("error", () => resolve({ body: received, complete: false }))
     req.end(text)
@@ -113,6 +117,56 @@ export const sseMessages = (body: string) =>
     const data = block.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim()).join("")
     const id = block.split("\n").find((l) => l.startsWith("id:"))?.slice(3).trim()
     return data === "" ? [] : [{ id, message: JSON.parse(data) }]
+  })
+
+/**
+ * Serves a server layer like `serveHttp`, on a Node server of its own around `NodeHttp.makeListener`, and tells
+ * when the response to a request sent with an `x-watch: <name>` header closes: whether it had finished, or was cut
+ * off. Asked before the request is sent.
+ */
+export const serveHttpWatching = <E, R>(
+  server: Layer.Layer<McpServer.McpServer, E, R>,
+  options: Omit<NodeHttp.ServeOptions, "port" | "host"> = {}
+) =>
+  Effect.gen(function*() {
+    const watched = new Map<string, { readonly closed: Promise<boolean>; readonly settle: (finished: boolean) => void }>()
+    const watch = (name: string) => {
+      const existing = watched.get(name)
+      if (existing !== undefined) return existing
+      let settle: (finished: boolean) => void = () => {}
+      const closed = new Promise<boolean>((resolve) => (settle = resolve))
+      const entry = { closed, settle }
+      watched.set(name, entry)
+      return entry
+    }
+    let route: (request: IncomingMessage, response: ServerResponse) => void = (_, response) => {
+      response.writeHead(503).end()
+    }
+    const nodeServer = createServer((request, response) => {
+      const name = request.headers["x-watch"]
+      if (typeof name === "string") {
+        // 'finish' comes once all of an ended response went to the socket; never for one destroyed before that.
+        let finished = false
+        response.once("finish", () => (finished = true))
+        response.once("close", () => watch(name).settle(finished))
+      }
+      route(request, response)
+    })
+    // Listening first, so that the server closes after the app has ended its sessions, as NodeHttp.serve does.
+    yield* Effect.acquireRelease(
+      Effect.async<void>((resume) => {
+        nodeServer.listen(0, "127.0.0.1", () => resume(Effect.void))
+      }),
+      () =>
+        Effect.async<void>((resume) => {
+          nodeServer.close(() => resume(Effect.void))
+          nodeServer.closeAllConnections()
+        })
+    )
+    route = yield* NodeHttp.makeListener(server, options)
+    const address = nodeServer.address()
+    const port = typeof address === "object" && address !== null ? address.port : 0
+    return { url: `http://127.0.0.1:${port}/mcp`, responseClosed: (name: string) => watch(name).closed }
   })
 
 /** Serves a server layer on a free loopback port for the life of the scope. */

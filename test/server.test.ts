@@ -1,6 +1,7 @@
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect, expectTypeOf, it } from "@effect/vitest"
 import { Chunk, Context, Effect, Exit, Layer, Queue, Ref, Schema } from "effect"
-import { Content, McpServer, McpTest, RequestContext, Tool } from "mcp-effect"
+import { ListToolsResultSchema } from "@modelcontextprotocol/sdk/types.js"
+import { Content, McpError, McpServer, McpTest, RequestContext, Tool } from "mcp-effect"
 import { flush } from "./helpers.js"
 import { Throwing, TestServer, Unencodable } from "./fixtures.js"
 
@@ -77,6 +78,39 @@ describe("tools", () => {
         _meta: { "example.com/x": 1 }
       })
       expect(tool.inputSchema).toEqual({ type: "object", properties: {}, additionalProperties: false })
+    }))
+
+  it.scoped("give every input schema type object at the root, as the official client requires (regression)", () =>
+    Effect.gen(function*() {
+      // Effect writes an empty struct as "an object or an array", and a union of structs as a bare anyOf.
+      const Empty = McpServer.tool("empty", { parameters: {} }, () => Effect.succeed("ok"))
+      const AnyObject = McpServer.tool("any_object", { parameters: Schema.Object }, () => Effect.succeed("ok"))
+      const Either = McpServer.tool("either", {
+        parameters: Schema.Union(Schema.Struct({ a: Schema.String }), Schema.Struct({ b: Schema.Number }))
+      }, (args) => Effect.succeed("a" in args ? args.a : String(args.b)))
+      const client = yield* McpTest.makeClient(serverWith(Empty, AnyObject, Either))
+      const tools = yield* client.listTools
+      // What the official SDK client checks in listTools: it throws on any tool whose inputSchema is not an object.
+      expect(() => ListToolsResultSchema.parse({ tools })).not.toThrow()
+      const byName = new Map(tools.map((t) => [t.name, t.inputSchema]))
+      expect(byName.get("empty")).toEqual({ type: "object", properties: {} })
+      expect(byName.get("any_object")).toMatchObject({ type: "object", properties: {} })
+      expect(byName.get("either")).toMatchObject({ type: "object", anyOf: [{ type: "object" }, { type: "object" }] })
+      expect((yield* client.callTool("empty", {})).content).toEqual([{ type: "text", text: "ok" }])
+      expect((yield* client.callTool("either", { b: 2 })).content).toEqual([{ type: "text", text: "2" }])
+    }))
+
+  it.effect("refuse a tool whose arguments are not an object when the layer is built", () =>
+    Effect.gen(function*() {
+      const refused = [
+        McpServer.tool("string", { parameters: Schema.String }, () => Effect.succeed("")),
+        McpServer.tool("raw", { parameters: Tool.jsonSchema({ type: "array" }) }, () => Effect.succeed(""))
+      ]
+      for (const layer of refused) {
+        const error = yield* Effect.flip(Layer.build(serverWith(layer)).pipe(Effect.scoped))
+        expect(error).toBeInstanceOf(McpError.DefinitionError)
+        expect(error.message).toMatch(/input schema must have type "object" at its root/)
+      }
     }))
 
   it.effect("refuse an invalid name when the layer is built", () =>
@@ -245,6 +279,28 @@ describe("resources", () => {
       expect(bad).toMatchObject({ code: -32602 })
     }))
 
+  it.effect("refuse a malformed URI template when the layer is built (regression)", () =>
+    Effect.gen(function*() {
+      // Each was accepted; the unclosed one silently became a static resource.
+      const cases = [
+        ["files://{path", /Unclosed expression .*"files:\/\/\{path"/],
+        ["files://{a{b}", /Unclosed expression .*"files:\/\/\{a\{b\}"/],
+        ["files://{}", /Empty expression .*"files:\/\/\{\}"/],
+        ["files://{?}", /Empty expression .*"files:\/\/\{\?\}"/],
+        ["files://{a}/{a}", /Variable "a" appears more than once .*"files:\/\/\{a\}\/\{a\}"/],
+        ["files://{a}{?b,a}", /Variable "a" appears more than once/],
+        ["files://a}", /Unmatched "\}" .*"files:\/\/a\}"/],
+        ["files://{a}}", /Unmatched "\}"/]
+      ] as const
+      for (const [template, message] of cases) {
+        const error = yield* Effect.flip(
+          Layer.build(serverWith(McpServer.resource(template, {}, () => Effect.succeed("")))).pipe(Effect.scoped)
+        )
+        expect(error).toBeInstanceOf(McpError.DefinitionError)
+        expect(error.message).toMatch(message)
+      }
+    }))
+
   it.scoped("answer an unknown resource with -32002", () =>
     Effect.gen(function*() {
       const client = yield* McpTest.makeClient(TestServer)
@@ -299,6 +355,36 @@ describe("prompts", () => {
           { role: "assistant", content: { type: "text", text: "Sure." } }
         ]
       })
+    }))
+
+  it.scoped("take string-literal arguments, typed as their union (regression)", () =>
+    Effect.gen(function*() {
+      const Summary = McpServer.prompt("summary", {
+        parameters: {
+          length: Schema.Literal("short", "long"),
+          tone: Schema.optional(Schema.Union(Schema.Literal("dry"), Schema.Literal("warm"))),
+          lines: Schema.NumberFromString
+        }
+      }, ({ length, lines, tone }) => {
+        expectTypeOf(length).toEqualTypeOf<"short" | "long">()
+        expectTypeOf(tone).toEqualTypeOf<"dry" | "warm" | undefined>()
+        expectTypeOf(lines).toEqualTypeOf<number>()
+        return Effect.succeed(`A ${length}, ${tone ?? "plain"} summary in ${lines + 1} lines`)
+      })
+      // An argument is a string on the wire: one that does not decode from a string is refused by the compiler.
+      // @ts-expect-error a number schema cannot be a prompt argument
+      McpServer.prompt("count", { parameters: { n: Schema.Number } }, () => Effect.succeed(""))
+      const client = yield* McpTest.makeClient(serverWith(Summary))
+      const [prompt] = yield* client.listPrompts
+      expect(prompt?.arguments).toEqual([
+        { name: "length", required: true },
+        { name: "tone", required: false },
+        { name: "lines", required: true }
+      ])
+      const result = yield* client.getPrompt("summary", { length: "long", lines: "2" })
+      expect(result.messages).toEqual([{ role: "user", content: { type: "text", text: "A long, plain summary in 3 lines" } }])
+      const refused = yield* Effect.flip(client.getPrompt("summary", { length: "medium", lines: "2" }))
+      expect(refused).toMatchObject({ code: -32602 })
     }))
 
   it.scoped("answer missing arguments and unknown prompts with -32602", () =>

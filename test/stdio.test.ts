@@ -2,6 +2,9 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Fiber } from "effect"
 import { NodeStdio } from "mcp-effect/node"
 import { spawn } from "node:child_process"
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
 import { PassThrough, Writable } from "node:stream"
 
 const tsx = ["node_modules/.bin/tsx"]
@@ -16,6 +19,24 @@ describe("stdio", () => {
         content: [{ type: "text", text: "Tool echo: hi" }]
       })
       expect((yield* client.readResource("echo://x")).contents[0]).toMatchObject({ text: "Resource echo: x" })
+    }), 30_000)
+
+  it.scoped("serves an example run through a symlink on a path with a space (regression)", () =>
+    Effect.gen(function*() {
+      // Its main-module check compared import.meta.url (the real path, percent-encoded) with argv[1] (as typed):
+      // run from here, the example exited at once, serving nothing.
+      const dir = yield* Effect.acquireRelease(
+        Effect.sync(() => mkdtempSync(join(tmpdir(), "mcp-effect-"))),
+        (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+      )
+      const linked = join(dir, "my examples")
+      mkdirSync(linked)
+      symlinkSync(resolve("examples/echo.ts"), join(linked, "echo server.ts"))
+      const client = yield* NodeStdio.connect({ command: tsx[0]!, args: [join(linked, "echo server.ts")] })
+      expect(client.serverInfo).toEqual({ name: "Echo", version: "1.0.0" })
+      expect(yield* client.callTool("echo_tool", { message: "hi" })).toEqual({
+        content: [{ type: "text", text: "Tool echo: hi" }]
+      })
     }), 30_000)
 
   it("keeps stdout protocol-only and shuts down cleanly when stdin ends", async () => {

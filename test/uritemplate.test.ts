@@ -36,5 +36,15 @@ describe("UriTemplate", () => {
   it("refuses malformed templates", () => {
     expect(() => UriTemplate.parse("x://{a")).toThrow(/Unclosed/)
     expect(() => UriTemplate.parse("x://{a b}")).toThrow(/Invalid variable/)
+    expect(() => UriTemplate.parse("x://{}")).toThrow(/Empty expression/)
+    expect(() => UriTemplate.parse("x://{a}/{a*}")).toThrow(/Variable "a" appears more than once/)
+    expect(() => UriTemplate.parse("x://a}")).toThrow(/Unmatched "}"/)
+  })
+
+  it("takes any brace for template syntax, since a URI cannot hold one", () => {
+    expect(UriTemplate.isTemplate("x://{a}")).toBe(true)
+    expect(UriTemplate.isTemplate("x://{a")).toBe(true)
+    expect(UriTemplate.isTemplate("x://a}")).toBe(true)
+    expect(UriTemplate.isTemplate("x://a")).toBe(false)
   })
 })

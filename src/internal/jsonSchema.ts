@@ -53,6 +53,29 @@ export const rootJsonSchema = (schema: Schema.Schema.Any): JsonObject => {
   return inlineRefs(json)
 }
 
+/** `[{ type: "object" }, { type: "array" }]`: how Effect writes the `{}` and `object` types, "any object or array". */
+const isObjectOrArray = (branches: ReadonlyArray<unknown>): boolean =>
+  branches.length === 2 &&
+  branches.every((b, i) => isObject(b) && Object.keys(b).length === 1 && b.type === (i === 0 ? "object" : "array"))
+
+/**
+ * A JSON Schema with `type: "object"` at its root, as MCP requires of a tool's
+ * input and output schemas, or `undefined` for a schema that does not describe
+ * objects. Effect writes an empty struct (and the `object` keyword) as "an
+ * object or an array", which becomes an object with any properties; and a
+ * union of structs as a bare `anyOf` of objects, which gets the root type.
+ */
+export const objectRoot = (json: JsonObject): JsonObject | undefined => {
+  if (json.type === "object") return json
+  if (json.type !== undefined || !Array.isArray(json.anyOf)) return undefined
+  if (isObjectOrArray(json.anyOf)) {
+    // `$id` is Effect's name for the keyword ("/schemas/{}"), not the user's.
+    const { anyOf: _, $id: _id, ...rest } = json
+    return { type: "object", properties: {}, ...rest }
+  }
+  return json.anyOf.every((branch) => isObject(branch) && branch.type === "object") ? { type: "object", ...json } : undefined
+}
+
 /** `{ type: "string", enum: [value], title }`: one titled option as Effect writes a titled literal. */
 const titledOption = (u: unknown): { readonly const: unknown; readonly title: string } | undefined => {
   if (!isObject(u) || !Array.isArray(u.enum) || u.enum.length !== 1 || typeof u.title !== "string") return undefined

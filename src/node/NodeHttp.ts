@@ -45,8 +45,11 @@ export interface ServeOptions extends StreamableHttp.Options {
   /**
    * An SSE response whose backlog (what waits to be sent) stays above this
    * many bytes for `streamStallTimeout` is dropped, rather than growing the
-   * server's memory while its client does not read; the stream's events stay
-   * in the `EventStore`, so the client can resume. Default 8 MiB.
+   * server's memory while its client does not read; one whose backlog goes
+   * above four times this many bytes is dropped at once, whatever the timer
+   * (so at most that much is ever held for one response). Either way the
+   * stream's events stay in the `EventStore`, so the client can resume.
+   * Default 8 MiB (so 32 MiB at once).
    */
   readonly maxStreamBufferBytes?: number
   /** See `maxStreamBufferBytes`. Default 30 s. */
@@ -292,7 +295,7 @@ class NodeExchange implements StreamableHttp.Exchange {
 /**
  * Writes a reply: a whole body at once, or an SSE stream as its text comes,
  * until it ends or the client leaves (also when it left before the reply
- * came), or its backlog stays too large for too long.
+ * came), or its backlog stays too large for too long, or grows far too large.
  */
 const writeReply = (response: ServerResponse, reply: StreamableHttp.Reply, limits: ExchangeContext) => {
   if (reply._tag === "Full") {
@@ -302,10 +305,18 @@ const writeReply = (response: ServerResponse, reply: StreamableHttp.Reply, limit
   }
   if (response.destroyed) return reply.onClose()
   response.writeHead(200, reply.headers)
-  // A backlog above the limit must drain within the stall timeout, or the client is taken to have stopped reading.
+  // A backlog above the limit must drain within the stall timeout, or the client is taken to have stopped reading;
+  // one above four times the limit is dropped at once, so that no race with the timer lets it grow further.
+  const hardLimit = limits.maxBuffered * 4
   let stall: NodeJS.Timeout | undefined
   const write = (chunk: string) => {
-    if (response.write(chunk) || stall !== undefined || response.writableLength <= limits.maxBuffered) return
+    if (response.destroyed || response.write(chunk)) return
+    const backlog = response.writableLength
+    if (backlog > hardLimit) {
+      response.destroy()
+      return
+    }
+    if (stall !== undefined || backlog <= limits.maxBuffered) return
     stall = setTimeout(() => response.destroy(), limits.stallMillis).unref()
     response.once("drain", () => {
       clearTimeout(stall)

@@ -1,0 +1,74 @@
+import { describe, expect, it } from "@effect/vitest"
+import { ListToolsResultSchema } from "@modelcontextprotocol/sdk/types.js"
+import { Effect } from "effect"
+import type { Layer } from "effect"
+import { McpTest } from "mcp-effect"
+import type { McpError, McpSchema, McpServer } from "mcp-effect"
+import { readdirSync } from "node:fs"
+import { DemoServer } from "../examples/demo-server.js"
+import { EchoServer } from "../examples/echo.js"
+import { InteractiveServer } from "../examples/elicitation-sampling.js"
+import { EverythingServer } from "../examples/everything-server.js"
+import { EchoServer as MountedEchoServer, MathServer } from "../examples/http-mounted.js"
+import { StatefulServer } from "../examples/http-stateful.js"
+import { StatelessServer } from "../examples/http-stateless.js"
+import { ImageServer } from "../examples/images.js"
+import { LegacySseServer } from "../examples/legacy-sse.js"
+import { LifespanServer } from "../examples/lifespan.js"
+import { tools as lowLevelTools } from "../examples/low-level.js"
+import { ProgressServer } from "../examples/progress-logging.js"
+import { QuickstartServer } from "../examples/quickstart.js"
+
+type ServerLayer = Layer.Layer<McpServer.McpServer, McpError.DefinitionError>
+
+/** Every example's server layers, by file. */
+const servers: Record<string, ReadonlyArray<ServerLayer>> = {
+  "demo-server.ts": [DemoServer],
+  "echo.ts": [EchoServer],
+  "elicitation-sampling.ts": [InteractiveServer],
+  "everything-server.ts": [EverythingServer],
+  "http-mounted.ts": [MathServer, MountedEchoServer],
+  "http-stateful.ts": [StatefulServer],
+  "http-stateless.ts": [StatelessServer],
+  "images.ts": [ImageServer],
+  "legacy-sse.ts": [LegacySseServer],
+  "lifespan.ts": [LifespanServer],
+  "progress-logging.ts": [ProgressServer],
+  "quickstart.ts": [QuickstartServer]
+}
+/** The examples that serve no McpServer layer: a hand-written router (its tools are checked as listed), a client. */
+const others = ["low-level.ts", "stdio-client.ts"]
+
+const expectObjectSchemas = (tools: ReadonlyArray<McpSchema.ToolDefinition>) => {
+  for (const tool of tools) {
+    expect({ tool: tool.name, type: tool.inputSchema.type }).toEqual({ tool: tool.name, type: "object" })
+    if (tool.outputSchema !== undefined) {
+      expect({ tool: tool.name, type: tool.outputSchema.type }).toEqual({ tool: tool.name, type: "object" })
+    }
+  }
+  // What the official SDK client checks in listTools.
+  expect(() => ListToolsResultSchema.parse({ tools })).not.toThrow()
+}
+
+describe("examples", () => {
+  it("are all checked here", () => {
+    const files = readdirSync("examples").filter((file) => file.endsWith(".ts")).sort()
+    expect(files).toEqual([...Object.keys(servers), ...others].sort())
+  })
+
+  for (const [file, layers] of Object.entries(servers)) {
+    it.scoped(`${file}: every tool's input and output schemas have type object at the root`, () =>
+      Effect.gen(function*() {
+        for (const layer of layers) {
+          const client = yield* McpTest.makeClient(layer)
+          const tools = yield* client.listTools
+          expect(tools.length).toBeGreaterThan(0)
+          expectObjectSchemas(tools)
+        }
+      }))
+  }
+
+  it("low-level.ts: its hand-written tools have type object at the root", () => {
+    expectObjectSchemas(lowLevelTools)
+  })
+})
