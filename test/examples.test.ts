@@ -14,6 +14,7 @@ import { StatefulServer } from "../examples/http-stateful.js"
 import { StatelessServer } from "../examples/http-stateless.js"
 import { ImageServer } from "../examples/images.js"
 import { LegacySseServer } from "../examples/legacy-sse.js"
+import { LayersServer } from "../examples/layers.js"
 import { LifespanServer } from "../examples/lifespan.js"
 import { tools as lowLevelTools } from "../examples/low-level.js"
 import { ProgressServer } from "../examples/progress-logging.js"
@@ -31,6 +32,7 @@ const servers: Record<string, ReadonlyArray<ServerLayer>> = {
   "http-stateful.ts": [StatefulServer],
   "http-stateless.ts": [StatelessServer],
   "images.ts": [ImageServer],
+  "layers.ts": [LayersServer],
   "legacy-sse.ts": [LegacySseServer],
   "lifespan.ts": [LifespanServer],
   "progress-logging.ts": [ProgressServer],

@@ -79,12 +79,9 @@ export class Registry {
   }
 
   addTool<R>(tool: Tool.Tool<R>): Effect.Effect<void, DefinitionError, R> {
-    return Either.match(Tool.validateName(tool.name), {
-      onLeft: Effect.fail,
-      // Registration erases the tool's requirements: its captured context holds them.
-      onRight: () =>
-        this.add(this.tools, "tool", tool.name, tool as Tool.Tool<unknown>, "notifications/tools/list_changed")
-    })
+    // Registration erases the tool's requirements: its captured context holds them.
+    return Effect.flatMap(Tool.validate(tool), () =>
+      this.add(this.tools, "tool", tool.name, tool as Tool.Tool<unknown>, "notifications/tools/list_changed"))
   }
 
   removeTool(name: string): Effect.Effect<boolean> {

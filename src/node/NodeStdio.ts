@@ -264,10 +264,12 @@ export const layerClient = (
 export const layer: Layer.Layer<never, never, McpServer.McpServer> = Layer.scopedDiscard(
   Effect.gen(function*() {
     const server = yield* McpServer.McpServer
+    // Made before the guard, which it must not write through.
+    const transport = makeTransport()
     yield* guardStdout
     // The layer's builder is the program's main fiber under `Layer.launch`: ending it on EOF ends the program.
     const builder = yield* Effect.withFiberRuntime<Fiber.RuntimeFiber<unknown, unknown>>((fiber) => Effect.succeed(fiber))
-    yield* server.run(makeTransport()).pipe(
+    yield* server.run(transport).pipe(
       Effect.zipRight(Effect.sync(() => builder.unsafeInterruptAsFork(builder.id()))),
       Effect.forkScoped
     )
