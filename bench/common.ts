@@ -74,11 +74,14 @@ export const median = (phases: ReadonlyArray<Phase>): Phase => {
 const fmt = (n: number, digits = 0) => n.toFixed(digits).padStart(9)
 
 export const tableHeader =
-  "server        | mode                  |  calls/s  |  p50 µs   |  p99 µs   | CPU µs/call\n" +
-  "--------------|-----------------------|-----------|-----------|-----------|------------\n"
+  "server        | mode                  |  calls/s  |  p50 µs   |  p99 µs   | CPU µs/call | ÷ bare floor\n" +
+  "--------------|-----------------------|-----------|-----------|-----------|-------------|-------------\n"
 
-export const tableRow = (name: string, mode: string, phase: Phase) =>
-  `${name.padEnd(14)}| ${mode.padEnd(21)} |${fmt(phase.throughput)}  |${fmt(phase.p50)}  |${fmt(phase.p99)}  |${fmt(phase.cpuPerCall, 1)}\n`
+/** A row; `floor` is the bare floor's phase of the same run and concurrency, whose CPU per call each row is divided by. */
+export const tableRow = (name: string, mode: string, phase: Phase, floor: Phase) =>
+  `${name.padEnd(14)}| ${mode.padEnd(21)} |${fmt(phase.throughput)}  |${fmt(phase.p50)}  |${fmt(phase.p99)}  |${
+    fmt(phase.cpuPerCall, 1)
+  }   | ${(phase.cpuPerCall / floor.cpuPerCall).toFixed(2)}x\n`
 
 /**
  * Bundles one of our TypeScript bench servers to plain JavaScript (as the SDK ships), so that no loader runs in

@@ -104,10 +104,11 @@ const main = async () => {
   )
   const results = []
   for (const server of servers) results.push(await run(server))
+  const floor = results.find((r) => r.name === "bare loop")!
   process.stdout.write(tableHeader)
   for (const r of results) {
-    process.stdout.write(tableRow(r.name, "sequential", r.sequential))
-    process.stdout.write(tableRow(r.name, `${IN_FLIGHT} in flight`, r.concurrent))
+    process.stdout.write(tableRow(r.name, "sequential", r.sequential, floor.sequential))
+    process.stdout.write(tableRow(r.name, `${IN_FLIGHT} in flight`, r.concurrent, floor.concurrent))
   }
   process.stdout.write("\npeak RSS: " + results.map((r) => `${r.name} ${r.rss.toFixed(1)} MB`).join(", ") + "\n")
   const ours = results[0]!
