@@ -17,6 +17,12 @@
 import { Encoding } from "effect"
 import type * as McpSchema from "./McpSchema.js"
 
+/**
+ * Options every content block may carry: annotations and `_meta`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface BlockOptions {
   readonly annotations?: McpSchema.Annotations
   readonly _meta?: McpSchema.Meta
@@ -25,27 +31,58 @@ export interface BlockOptions {
 const withOptions = <A extends object>(block: A, options: BlockOptions | undefined): A =>
   options === undefined ? block : { ...block, ...options }
 
-/** Binary data as base64, for image, audio and blob fields. */
+/**
+ * Binary data as base64, for image, audio and blob fields.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
 export const base64 = (data: Uint8Array | string): string =>
   typeof data === "string" ? data : Encoding.encodeBase64(data)
 
+/**
+ * A text content block.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
 export const text = (text: string, options?: BlockOptions): McpSchema.TextContent =>
   withOptions({ type: "text", text }, options)
 
-/** An image from raw bytes or a base64 string. */
+/**
+ * An image from raw bytes or a base64 string.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
 export const image = (data: Uint8Array | string, mimeType: string, options?: BlockOptions): McpSchema.ImageContent =>
   withOptions({ type: "image", data: base64(data), mimeType }, options)
 
-/** Audio from raw bytes or a base64 string (protocol 2025-03-26 and later). */
+/**
+ * Audio from raw bytes or a base64 string (protocol 2025-03-26 and later).
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
 export const audio = (data: Uint8Array | string, mimeType: string, options?: BlockOptions): McpSchema.AudioContent =>
   withOptions({ type: "audio", data: base64(data), mimeType }, options)
 
-/** A link to a resource the client may read (protocol 2025-06-18 and later). */
+/**
+ * A link to a resource the client may read (protocol 2025-06-18 and later).
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
 export const resourceLink = (
   resource: Omit<McpSchema.ResourceLink, "type">
 ): McpSchema.ResourceLink => ({ type: "resource_link", ...resource })
 
-/** A resource embedded in the content: text when `contents` is a string, a blob otherwise. */
+/**
+ * A resource embedded in the content: text when `contents` is a string, a blob otherwise.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
 export const embedded = (
   uri: string,
   contents: string | Uint8Array,

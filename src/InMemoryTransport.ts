@@ -24,12 +24,22 @@ interface End {
   readonly buffer: Array<string>
 }
 
-/** An in-memory transport that can also send text verbatim, malformed or not. */
+/**
+ * An in-memory transport that can also send text verbatim, malformed or not.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface RawTransport extends Transport {
   readonly sendText: (text: string) => void
 }
 
-/** Makes two transports; what one sends, the other receives. */
+/**
+ * Makes two transports; what one sends, the other receives.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const makePair = (): readonly [RawTransport, RawTransport] => {
   const closed = Deferred.unsafeMake<void>(FiberId.none)
   let isClosed = false

@@ -26,6 +26,12 @@ import type { Receiver } from "./Transport.js"
 import * as HttpSecurity from "./internal/httpSecurity.js"
 import { encode } from "./internal/encode.js"
 
+/**
+ * Options of the legacy HTTP+SSE endpoints.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Options {
   readonly dnsRebinding?: HttpSecurity.Options | undefined
   /** The path clients POST to, announced in the `endpoint` event. Default `/messages`. */
@@ -36,6 +42,12 @@ export interface Options {
   readonly keepAliveInterval?: Duration.DurationInput
 }
 
+/**
+ * The two endpoints of the legacy transport, to mount in a router.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface LegacyApps {
   /** `GET`: opens a session and its event stream. */
   readonly sse: HttpApp.Default
@@ -50,7 +62,12 @@ interface LegacySession {
 
 const refuse = (status: number, message: string) => HttpServerResponse.text(message, { status })
 
-/** Makes the two endpoints for the `McpServer` in context; sessions live in the scope. */
+/**
+ * Makes the two endpoints for the `McpServer` in context; sessions live in the scope.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = (options: Options = {}): Effect.Effect<LegacyApps, never, McpServer | Scope.Scope> =>
   Effect.gen(function*() {
     const server = yield* McpServer

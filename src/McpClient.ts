@@ -31,7 +31,12 @@ import * as Peer from "./Peer.js"
 import type { Transport } from "./Transport.js"
 import { decodeOrInvalid } from "./internal/guards.js"
 
-/** Answers the server's `sampling/createMessage`. */
+/**
+ * Answers the server's `sampling/createMessage`.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
 export class Sampling extends Context.Tag("mcp-effect/McpClient/Sampling")<
   Sampling,
   {
@@ -43,7 +48,12 @@ export class Sampling extends Context.Tag("mcp-effect/McpClient/Sampling")<
   }
 >() {}
 
-/** Answers the server's `elicitation/create`, in form mode and, if `url` is set, URL mode. */
+/**
+ * Answers the server's `elicitation/create`, in form mode and, if `url` is set, URL mode.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
 export class Elicitation extends Context.Tag("mcp-effect/McpClient/Elicitation")<
   Elicitation,
   {
@@ -52,12 +62,23 @@ export class Elicitation extends Context.Tag("mcp-effect/McpClient/Elicitation")
   }
 >() {}
 
-/** Answers the server's `roots/list`. */
+/**
+ * Answers the server's `roots/list`.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
 export class Roots extends Context.Tag("mcp-effect/McpClient/Roots")<
   Roots,
   { readonly list: Effect.Effect<ReadonlyArray<McpSchema.Root>> }
 >() {}
 
+/**
+ * Options of a client connection.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Options {
   readonly clientInfo?: McpSchema.Implementation
   /** The version asked for in `initialize`. Default: the latest. */
@@ -68,12 +89,23 @@ export interface Options {
   readonly requestOptions?: Peer.RequestOptions
 }
 
-/** A notification from the server. */
+/**
+ * A notification from the server.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Notification {
   readonly method: string
   readonly params: Record<string, unknown> | undefined
 }
 
+/**
+ * A connected client: what the server said about itself, and its methods.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Service {
   readonly serverInfo: McpSchema.Implementation
   readonly serverCapabilities: McpSchema.ServerCapabilities
@@ -119,6 +151,12 @@ export interface Service {
   readonly notifyRootsListChanged: Effect.Effect<void>
 }
 
+/**
+ * The client service, for programs that provide a connected client as a layer.
+ *
+ * @since 0.1.0
+ * @category tags
+ */
 export class McpClient extends Context.Tag("mcp-effect/McpClient")<McpClient, Service>() {}
 
 /** Serves a server→client request with a decoded-params handler. */
@@ -135,6 +173,9 @@ const serveRequest = <A, I>(
  * Connects over `transport`: runs the peer in the scope, sends `initialize`
  * and `notifications/initialized`. Handlers for sampling, elicitation and
  * roots are taken from the context when present.
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const make = (
   transport: Transport,
@@ -260,7 +301,12 @@ export const make = (
     } satisfies Service
   })
 
-/** The client as a layer over a transport. */
+/**
+ * The client as a layer over a transport.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer = (
   transport: Transport,
   options?: Options

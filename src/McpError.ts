@@ -42,6 +42,9 @@ export const ErrorCode = {
 /**
  * A JSON-RPC error: sent to the peer as `{ code, message, data }` when a
  * handler fails with it, and received as it when the peer answers with one.
+ *
+ * @since 0.1.0
+ * @category errors
  */
 export class McpError extends Schema.TaggedError<McpError>()("McpError", {
   code: Schema.Number,
@@ -69,7 +72,12 @@ export class McpError extends Schema.TaggedError<McpError>()("McpError", {
   }
 }
 
-/** The peer answered neither a result nor an error in time. */
+/**
+ * The peer answered neither a result nor an error in time.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class RequestTimeoutError extends Schema.TaggedError<RequestTimeoutError>()("RequestTimeoutError", {
   method: Schema.String,
   timeoutMillis: Schema.Number
@@ -83,6 +91,9 @@ export class RequestTimeoutError extends Schema.TaggedError<RequestTimeoutError>
  * An outgoing message JSON cannot encode (a BigInt, a cycle). Transports throw
  * it in the fiber that sent the message; a response is never refused this way
  * (it becomes a -32603 for its id instead).
+ *
+ * @since 0.1.0
+ * @category errors
  */
 export class MessageEncodingError extends Schema.TaggedError<MessageEncodingError>()("MessageEncodingError", {
   detail: Schema.String
@@ -92,7 +103,12 @@ export class MessageEncodingError extends Schema.TaggedError<MessageEncodingErro
   }
 }
 
-/** The connection ended before the peer answered. */
+/**
+ * The connection ended before the peer answered.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class ConnectionClosedError extends Schema.TaggedError<ConnectionClosedError>()("ConnectionClosedError", {
   method: Schema.String
 }) {
@@ -104,6 +120,9 @@ export class ConnectionClosedError extends Schema.TaggedError<ConnectionClosedEr
 /**
  * A server→client request was refused locally because the client did not
  * declare the capability it needs. Nothing was sent.
+ *
+ * @since 0.1.0
+ * @category errors
  */
 export class CapabilityNotSupportedError extends Schema.TaggedError<CapabilityNotSupportedError>()(
   "CapabilityNotSupportedError",
@@ -114,10 +133,20 @@ export class CapabilityNotSupportedError extends Schema.TaggedError<CapabilityNo
   }
 }
 
-/** Anything a request to the peer can fail with. */
+/**
+ * Anything a request to the peer can fail with.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type RequestError = McpError | RequestTimeoutError | ConnectionClosedError
 
-/** A definition was refused when its layer was built. */
+/**
+ * A definition was refused when its layer was built.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export class DefinitionError extends Schema.TaggedError<DefinitionError>()("DefinitionError", {
   message: Schema.String
 }) {}

@@ -34,6 +34,12 @@ import type { McpError, RequestError } from "./McpError.js"
 import type * as McpSchema from "./McpSchema.js"
 import * as McpServer from "./McpServer.js"
 
+/**
+ * Options of a test client: the client's own options, and scripted answers to the server's requests.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Options extends McpClient.Options {
   /** Answers `sampling/createMessage`; declares the `sampling` capability. */
   readonly sampling?: (
@@ -58,7 +64,12 @@ const connect = <E, R>(server: Layer.Layer<McpServer.McpServer, E, R>) =>
     return clientSide
   })
 
-/** A connected client for `server`, both living as long as the scope. */
+/**
+ * A connected client for `server`, both living as long as the scope.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const makeClient = <E, R>(
   server: Layer.Layer<McpServer.McpServer, E, R>,
   options: Options = {}
@@ -87,14 +98,24 @@ export const makeClient = <E, R>(
     return yield* make
   })
 
-/** {@link makeClient} as a layer. */
+/**
+ * {@link makeClient} as a layer.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layer = <E, R>(
   server: Layer.Layer<McpServer.McpServer, E, R>,
   options?: Options
 ): Layer.Layer<McpClient.McpClient, E | RequestError, Exclude<R, Scope.Scope>> =>
   Layer.scoped(McpClient.McpClient, makeClient(server, options))
 
-/** A connection that speaks raw JSON-RPC, for testing what a well-behaved client never sends. */
+/**
+ * A connection that speaks raw JSON-RPC, for testing what a well-behaved client never sends.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface RawConnection {
   /** Sends a frame as is: a string is sent verbatim (it may be malformed JSON), anything else serialized. */
   readonly send: (message: unknown) => Effect.Effect<void>
@@ -104,7 +125,12 @@ export interface RawConnection {
   readonly initialize: (protocolVersion?: string) => Effect.Effect<unknown>
 }
 
-/** A raw connection to `server`, for the life of the scope. */
+/**
+ * A raw connection to `server`, for the life of the scope.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const raw = <E, R>(
   server: Layer.Layer<McpServer.McpServer, E, R>
 ): Effect.Effect<RawConnection, E, Scope.Scope | R> =>

@@ -28,6 +28,12 @@ import type { Receiver, Transport } from "./Transport.js"
 import { isRecord } from "./internal/guards.js"
 import { encode } from "./internal/encode.js"
 
+/**
+ * Options of the Streamable HTTP client transport.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Options {
   /** Extra headers on every request (authorization, say). */
   readonly headers?: Record<string, string>
@@ -37,7 +43,12 @@ export interface Options {
   readonly maxReconnects?: number
 }
 
-/** One server-sent event. */
+/**
+ * One server-sent event.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface SseEvent {
   readonly event: string
   readonly id: string | undefined
@@ -45,7 +56,12 @@ export interface SseEvent {
   readonly retry: number | undefined
 }
 
-/** Parses a byte stream of `text/event-stream` into events (comments dropped). */
+/**
+ * Parses a byte stream of `text/event-stream` into events (comments dropped).
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
 export const parseSse = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>): Stream.Stream<SseEvent, E, R> =>
   bytes.pipe(
     Stream.decodeText(),
@@ -88,6 +104,9 @@ const EMPTY_EVENT: SseState = { event: "", id: undefined, data: [], retry: undef
 
 /**
  * A transport speaking Streamable HTTP to `url`, for the life of the scope.
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const makeTransport = (
   url: string,
@@ -227,7 +246,12 @@ export const makeTransport = (
     } satisfies Transport
   })
 
-/** A client connected to a Streamable HTTP server at `url` (with `fetch`), for the life of the scope. */
+/**
+ * A client connected to a Streamable HTTP server at `url` (with `fetch`), for the life of the scope.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const connect = (
   url: string,
   options: McpClient.Options & { readonly http?: Options } = {}

@@ -25,31 +25,62 @@ import type { RequestContext } from "./RequestContext.js"
 import { failureMessage, recover } from "./internal/cause.js"
 import { type JsonObject, objectRoot, rootJsonSchema } from "./internal/jsonSchema.js"
 
-/** A JSON Schema passed through to clients unchanged; arguments reach the handler undecoded. */
+/**
+ * A JSON Schema passed through to clients unchanged; arguments reach the handler undecoded.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface JsonSchemaParameters {
   readonly _tag: "JsonSchema"
   readonly schema: JsonObject
 }
 
-/** Declares parameters with a raw JSON Schema, sent to clients byte for byte as given. */
+/**
+ * Declares parameters with a raw JSON Schema, sent to clients byte for byte as given.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const jsonSchema = (schema: JsonObject): JsonSchemaParameters => ({ _tag: "JsonSchema", schema })
 
-/** What a tool's `parameters` may be: struct fields, a schema of an object, or a raw JSON Schema. */
+/**
+ * What a tool's `parameters` may be: struct fields, a schema of an object, or a raw JSON Schema.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Parameters = Schema.Struct.Fields | Schema.Schema<any, any, never> | JsonSchemaParameters
 
-/** The decoded arguments a handler receives for the given parameters. */
+/**
+ * The decoded arguments a handler receives for the given parameters.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type ParametersType<P> = P extends JsonSchemaParameters ? Readonly<Record<string, unknown>>
   : P extends Schema.Schema<infer A, infer _I, infer _R> ? A
   : P extends Schema.Struct.Fields ? Schema.Struct.Type<P>
   : never
 
-/** What a handler without a `success` schema returns. */
+/**
+ * What a handler without a `success` schema returns.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Output =
   | string
   | McpSchema.ContentBlock
   | ReadonlyArray<McpSchema.ContentBlock>
   | McpSchema.CallToolResult
 
+/**
+ * Options of a tool: what clients see of it, its parameters and its result's schema.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Options<P extends Parameters, S extends Schema.Schema<any, any, never> | undefined> {
   readonly description?: string
   readonly title?: string
@@ -62,7 +93,12 @@ export interface Options<P extends Parameters, S extends Schema.Schema<any, any,
   readonly success?: S
 }
 
-/** A tool ready to register: its wire definition and its handler. */
+/**
+ * A tool ready to register: its wire definition and its handler.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Tool<R = never> {
   readonly name: string
   readonly definition: McpSchema.ToolDefinition
@@ -73,7 +109,12 @@ export interface Tool<R = never> {
 
 const NAME = /^[A-Za-z0-9_.-]{1,128}$/
 
-/** Checks a tool name against the spec: 1–128 characters from `[A-Za-z0-9_.-]`. */
+/**
+ * Checks a tool name against the spec: 1–128 characters from `[A-Za-z0-9_.-]`.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
 export const validateName = (name: string): Either.Either<string, DefinitionError> =>
   NAME.test(name)
     ? Either.right(name)
@@ -153,6 +194,9 @@ const makeInput = (name: string, parameters: Parameters | undefined) => {
  * Arguments that fail to decode and handler failures become `isError: true`
  * results with a message the model can read; an `McpError` failure becomes a
  * JSON-RPC error instead.
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const make = <
   const P extends Parameters = never,
@@ -227,7 +271,12 @@ const validateSchemas = (definition: McpSchema.ToolDefinition): Either.Either<vo
   return Either.void
 }
 
-/** Validates a tool when it is registered: its name, and its schemas' root type. */
+/**
+ * Validates a tool when it is registered: its name, and its schemas' root type.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
 export const validate = <R>(tool: Tool<R>): Effect.Effect<Tool<R>, DefinitionError> =>
   Either.match(Either.flatMap(validateName(tool.name), () => validateSchemas(tool.definition)), {
     onLeft: Effect.fail,

@@ -25,7 +25,12 @@ interface Expression {
 
 type Part = string | Expression
 
-/** A compiled template. */
+/**
+ * A compiled template.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface UriTemplate {
   readonly template: string
   /** The variable names, in order of appearance. */
@@ -41,7 +46,12 @@ type SplitNames<S extends string> = S extends `${infer Head},${infer Tail}` ? Tr
   : TrimModifier<S>
 type IsQuery<S extends string> = S extends `${"?" | "&"}${string}` ? true : false
 
-/** The variables a template string names, as a type: `"a://{x}{?q}"` gives `{ x: string; q?: string }`. */
+/**
+ * The variables a template string names, as a type: `"a://{x}{?q}"` gives `{ x: string; q?: string }`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Variables<T extends string> = string extends T ? Record<string, string | undefined>
   : Simplify<
     & { readonly [K in RequiredNames<T>]: string }
@@ -164,6 +174,9 @@ const encodeReserved = (value: string) => encodeURI(value).replace(/%25([0-9A-Fa
  * unmatched `}`, an empty expression, a bad or repeated variable name), with
  * a message naming the problem and the template; `Resource.make` turns that
  * into a `DefinitionError`.
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const parse = (template: string): UriTemplate => {
   const parts = parseParts(template)
@@ -224,5 +237,8 @@ export const parse = (template: string): UriTemplate => {
  * Whether a URI string is meant as a template: it has a brace, which a URI
  * cannot hold (RFC 3986). `parse` then compiles it, or refuses it when it is
  * malformed, rather than it passing for a static URI.
+ *
+ * @since 0.1.0
+ * @category combinators
  */
 export const isTemplate = (uri: string): boolean => uri.includes("{") || uri.includes("}")
