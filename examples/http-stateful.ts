@@ -2,7 +2,7 @@
  * A stateful Streamable HTTP server: sessions, a tool that streams
  * notifications while it works, and resumability. A client that loses the
  * stream reconnects with `Last-Event-ID` and gets what it missed from the
- * event store.
+ * event store. `whoami` shows what a handler sees of the HTTP request.
  *
  *   npx tsx examples/http-stateful.ts          # http://127.0.0.1:3000/mcp
  *   npx @modelcontextprotocol/inspector        # then connect to that URL
@@ -28,7 +28,14 @@ const StartNotificationStream = McpServer.tool("start-notification-stream", {
     return `Sent ${count} notifications`
   }))
 
-export const StatefulServer = StartNotificationStream.pipe(
+/** What the handler sees of the HTTP request: the transport's extras, and the session. */
+const WhoAmI = McpServer.tool("whoami", { description: "Says who is calling, as the server sees it" }, () =>
+  Effect.map(RequestContext.current, (ctx) => {
+    const agent = ctx.extras?.header?.("user-agent") ?? "an unnamed client"
+    return `${agent} from ${ctx.extras?.remoteAddress ?? "somewhere"}, session ${ctx.sessionId ?? "none"}`
+  }))
+
+export const StatefulServer = Layer.merge(StartNotificationStream, WhoAmI).pipe(
   Layer.provideMerge(McpServer.layer({ name: "stateful-example", version: "1.0.0" })),
   // Keep up to 500 events per stream for resumption (in memory; swap in your own EventStore to share it).
   Layer.provideMerge(EventStore.layerMemory({ maxEventsPerStream: 500 }))
