@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process"
 import { Effect, TestClock } from "effect"
 import type { Duration } from "effect"
 
@@ -13,3 +14,38 @@ export const advance = (step: Duration.DurationInput, steps: number) =>
       yield* flush
     }
   })
+
+/**
+ * Spawns a stdio server script with tsx and speaks raw JSON-RPC to it: `send` writes a line, `output` is everything
+ * it wrote so far, `waitFor` polls (for at most 15 s) until a condition holds, and `end` closes its stdin and
+ * resolves with its exit code.
+ */
+export const spawnStdio = (file: string) => {
+  const child = spawn("node_modules/.bin/tsx", [file], { stdio: ["pipe", "pipe", "pipe"] })
+  const output = { stdout: "", stderr: "" }
+  child.stdout.on("data", (d) => (output.stdout += d))
+  child.stderr.on("data", (d) => (output.stderr += d))
+  const send = (message: unknown) => child.stdin.write(JSON.stringify(message) + "\n")
+  return {
+    child,
+    output,
+    send,
+    /** Sends initialize (id 1) and notifications/initialized. */
+    initialize: () => {
+      send({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "initialize",
+        params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "t", version: "1" } }
+      })
+      send({ jsonrpc: "2.0", method: "notifications/initialized" })
+    },
+    waitFor: async (predicate: () => boolean) => {
+      for (let i = 0; i < 300 && !predicate(); i++) await new Promise((r) => setTimeout(r, 50))
+    },
+    end: () => {
+      child.stdin.end()
+      return new Promise<number | null>((resolve) => child.on("exit", resolve))
+    }
+  }
+}

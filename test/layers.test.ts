@@ -4,9 +4,9 @@ import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
 import { StreamableHttp } from "mcp-effect"
 import { NodeHttp } from "mcp-effect/node"
-import { spawn } from "node:child_process"
 import { createServer } from "node:http"
 import { LayersServer } from "../examples/layers.js"
+import { spawnStdio } from "./helpers.js"
 import { openSession, promise, raw } from "./httpHelpers.js"
 
 const shout = (id: number) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "shout", arguments: { text: "hi" } } })
@@ -15,23 +15,12 @@ const shouted = (body: string) => JSON.parse(body).result.content[0].text
 
 describe("transports as layers", () => {
   it("NodeStdio.layer serves a launched program over stdio and ends it when stdin ends", async () => {
-    const child = spawn("node_modules/.bin/tsx", ["examples/layers.ts"], { stdio: ["pipe", "pipe", "pipe"] })
-    let stdout = ""
-    child.stdout.on("data", (d) => (stdout += d))
-    const send = (m: unknown) => child.stdin.write(JSON.stringify(m) + "\n")
-    send({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "initialize",
-      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "t", version: "1" } }
-    })
-    send({ jsonrpc: "2.0", method: "notifications/initialized" })
-    send(shout(2))
-    for (let i = 0; i < 300 && !stdout.includes('"id":2'); i++) await new Promise((r) => setTimeout(r, 50))
-    child.stdin.end()
-    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve))
-    expect(code).toBe(0)
-    const lines = stdout.trim().split("\n").map((line) => JSON.parse(line))
+    const server = spawnStdio("examples/layers.ts")
+    server.initialize()
+    server.send(shout(2))
+    await server.waitFor(() => server.output.stdout.includes('"id":2'))
+    expect(await server.end()).toBe(0)
+    const lines = server.output.stdout.trim().split("\n").map((line) => JSON.parse(line))
     expect(lines.map((m) => m.id)).toEqual([1, 2])
     expect(lines[1].result.content[0].text).toBe("HI")
   }, 30_000)
