@@ -168,6 +168,19 @@ describe("lineSplitter", () => {
     }
   })
 
+  it("reports a line over the limit as soon as it is, before its newline, and drops the rest of it", () => {
+    // One byte over may still be the \r of a \r\n; two cannot.
+    expect(split(["x".repeat(11)], 10)).toEqual([])
+    expect(split(["x".repeat(12)], 10)).toEqual(["oversized"])
+    expect(split(["x".repeat(12), "x".repeat(1000), "x\n{}\n"], 10)).toEqual(["oversized", "{}"])
+  })
+
+  it("counts the held start of a line in bytes, not characters", () => {
+    // "éééx" is 7 bytes (4 characters); with "yyyy" the line is 11 bytes, over 10.
+    expect(split(["{}\néééx", "yyyy\n"], 10)).toEqual(["{}", "oversized"])
+    expect(split(["{}\néééx", "yyy\n"], 10)).toEqual(["{}", "éééxyyy"])
+  })
+
   it("delivers the same lines however the bytes are cut into chunks", () =>
     fc.assert(
       fc.property(
@@ -185,5 +198,28 @@ describe("lineSplitter", () => {
           expect(split(chunks, 1000)).toEqual(expected)
         }
       )
+    ))
+
+  it("reports exactly the lines over the limit, however the bytes are cut into chunks", () =>
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.string({ unit: "grapheme", maxLength: 12 }), fc.constantFrom("", "  ", "x".repeat(20))), {
+          maxLength: 12
+        }),
+        fc.array(fc.nat(), { maxLength: 12 }),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 24 }),
+        (lines, cuts, crlf, limit) => {
+          const clean = lines.map((line) => line.replace(/[\r\n]/g, ""))
+          const bytes = Buffer.from(clean.map((line) => line + (crlf ? "\r\n" : "\n")).join(""))
+          const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b)
+          const chunks = [0, ...points].map((from, i) => bytes.subarray(from, points[i] ?? bytes.length))
+          const expected = clean.flatMap((line) =>
+            Buffer.byteLength(line) > limit ? ["oversized"] : /[^ \t]/.test(line) ? [line] : []
+          )
+          expect(split(chunks, limit)).toEqual(expected)
+        }
+      ),
+      { numRuns: 500 }
     ))
 })

@@ -11,14 +11,18 @@
  *   1.27 GB for one 50 MB line.)
  * - Bounded: a line longer than the limit is dropped as it arrives, never
  *   buffered whole, and reported once.
- * - Bytes are cut at the newline byte before they are decoded, so a multi-byte
- *   UTF-8 character split across two reads arrives intact (0x0A never occurs
- *   inside one).
+ * - A multi-byte UTF-8 character split across two reads arrives intact: bytes
+ *   are decoded only up to a character boundary, a newline (0x0A never occurs
+ *   inside a multi-byte character) or an ASCII byte.
  * - Blank lines (only spaces, tabs or `\r`) are skipped; a final `\r` (CRLF) is
  *   dropped.
  *
- * The common case, a chunk of whole small lines with nothing held, decodes the
- * chunk once and splits the text, as cheaply as the naive splitter did.
+ * The common case, a chunk that ends on an ASCII byte (its newline, usually)
+ * with no line in it near the limit, is decoded at once and split as text, the
+ * way the naive splitter did; measured, it costs no more CPU per line than that
+ * one did on 64 KiB and 16 KiB chunks. Only a chunk that ends inside a
+ * character, or lines near the limit, take the slower path that cuts the bytes
+ * first.
  */
 
 const LF = 0x0a
@@ -45,16 +49,36 @@ const isBlank = (text: string, start: number, end: number): boolean => {
 /** A `data` listener that splits what it receives into lines. */
 export const lineSplitter = (options: LineSplitterOptions): (chunk: Buffer | string) => void => {
   const { maxLineBytes, onLine, onOversized } = options
-  // The start of a line whose newline has not come yet, as the chunks it came in.
-  let held: Array<Buffer> = []
+  // The start of a line whose newline has not come yet, `heldBytes` long: `heldText`, decoded (it ends on a
+  // character boundary), then `heldChunks`, bytes as they came, decoded once the line is complete.
+  let heldText = ""
+  let heldChunks: Array<Buffer> = []
   let heldBytes = 0
   // Inside a line over the limit: its bytes are dropped up to the next newline.
   let discarding = false
 
+  const release = () => {
+    heldText = ""
+    if (heldChunks.length > 0) heldChunks = []
+    heldBytes = 0
+  }
+
   /** Delivers `text[start, end)` less a final `\r`, unless it is blank. */
   const deliver = (text: string, start: number, end: number) => {
     if (end > start && text.charCodeAt(end - 1) === CR) end--
-    if (end > start && !isBlank(text, start, end)) onLine(text.slice(start, end))
+    // A message starts with `{` or `[`: only a line that starts with whitespace is checked for blank.
+    if (end > start && (text.charCodeAt(start) > 32 || !isBlank(text, start, end))) onLine(text.slice(start, end))
+  }
+
+  /** Delivers the lines of `text` from `from` up to its last `\n`, and returns where the last one ended. */
+  const splitText = (text: string, from: number): number => {
+    let newline = text.indexOf("\n", from)
+    while (newline !== -1) {
+      deliver(text, from, newline)
+      from = newline + 1
+      newline = text.indexOf("\n", from)
+    }
+    return from
   }
 
   /** Delivers `bytes[start, end)`, a line without its `\n`, or reports it oversized. */
@@ -67,18 +91,20 @@ export const lineSplitter = (options: LineSplitterOptions): (chunk: Buffer | str
     }
   }
 
-  /** Holds the start of a line, or drops it (once reported) when it is already over the limit. */
-  const hold = (bytes: Buffer) => {
-    if (discarding || bytes.length === 0) return
-    heldBytes += bytes.length
+  /** Holds `bytes[from, end)`, the start of a line, or drops it (reported once) when the line is over the limit. */
+  const hold = (bytes: Buffer, from: number) => {
+    const length = bytes.length - from
+    if (discarding || length === 0) return
+    heldBytes += length
     // One byte over is allowed while held: it may be the `\r` of a `\r\n`.
     if (heldBytes > maxLineBytes + 1) {
-      held = []
-      heldBytes = 0
+      release()
       discarding = true
       onOversized()
+    } else if (heldChunks.length === 0 && bytes[bytes.length - 1] < 0x80) {
+      heldText += bytes.toString("utf8", from)
     } else {
-      held.push(bytes)
+      heldChunks.push(from === 0 ? bytes : bytes.subarray(from))
     }
   }
 
@@ -88,46 +114,78 @@ export const lineSplitter = (options: LineSplitterOptions): (chunk: Buffer | str
       discarding = false
       return
     }
-    const length = heldBytes + newline
-    held.push(bytes.subarray(0, newline))
-    const line = Buffer.concat(held, length)
-    held = []
-    heldBytes = 0
-    deliverBytes(line, 0, length)
+    const last = heldChunks.length > 0 ? heldChunks[heldChunks.length - 1] : undefined
+    const lastByte = newline > 0
+      ? bytes[newline - 1]
+      : last !== undefined
+      ? last[last.length - 1]
+      : heldText.charCodeAt(heldText.length - 1)
+    if (heldBytes + newline - (lastByte === CR ? 1 : 0) > maxLineBytes) {
+      release()
+      return onOversized()
+    }
+    let line: string
+    if (last === undefined) {
+      line = heldText + bytes.toString("utf8", 0, newline)
+    } else {
+      heldChunks.push(bytes.subarray(0, newline))
+      line = heldText + Buffer.concat(heldChunks).toString()
+    }
+    release()
+    deliver(line, 0, line.length)
   }
 
-  return (chunk) => {
-    const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk
+  /** Cuts at newline bytes first, then decodes: for a chunk that ends inside a character, or lines near the limit. */
+  const splitBytes = (bytes: Buffer) => {
     let start = 0
     if (heldBytes > 0 || discarding) {
       const newline = bytes.indexOf(LF)
-      if (newline === -1) return hold(bytes)
+      if (newline === -1) return hold(bytes, 0)
       completeHeld(bytes, newline)
       start = newline + 1
     }
-    // A writer usually writes whole lines: then the last newline is the last byte.
-    const last = bytes[bytes.length - 1] === LF ? bytes.length - 1 : bytes.lastIndexOf(LF)
-    if (last < start) return hold(start === 0 ? bytes : bytes.subarray(start))
+    const last = bytes.lastIndexOf(LF)
+    if (last < start) return hold(bytes, start)
     if (last - start <= maxLineBytes) {
-      // No line here can be over the limit: decode the complete lines at once and split the text.
-      const text = start === 0 && last === bytes.length - 1 ? bytes.toString() : bytes.toString("utf8", start, last + 1)
-      let from = 0
-      let newline = text.indexOf("\n")
-      while (newline !== -1) {
-        const end = newline > from && text.charCodeAt(newline - 1) === CR ? newline - 1 : newline
-        // The first character of a message is `{` or `[`: only a line that starts with whitespace is checked for blank.
-        if (end > from && (text.charCodeAt(from) > 32 || !isBlank(text, from, end))) onLine(text.slice(from, end))
-        from = newline + 1
-        newline = text.indexOf("\n", from)
-      }
+      splitText(bytes.toString("utf8", start, last + 1), 0)
     } else {
-      let from = start
-      while (from <= last) {
+      for (let from = start; from <= last;) {
         const newline = bytes.indexOf(LF, from)
         deliverBytes(bytes, from, newline)
         from = newline + 1
       }
     }
-    if (last + 1 < bytes.length) hold(bytes.subarray(last + 1))
+    hold(bytes, last + 1)
+  }
+
+  return (chunk) => {
+    const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk
+    const length = bytes.length
+    if (length === 0) return
+    // The common case: the chunk ends on a character boundary (an ASCII byte, usually its newline), nothing is held
+    // as bytes, and no line in it can be over the limit. Decode it at once and split the text, scanning only it.
+    if (bytes[length - 1] < 0x80 && heldChunks.length === 0 && !discarding && heldBytes + length <= maxLineBytes) {
+      const text = bytes.toString()
+      const newline = text.indexOf("\n")
+      if (newline === -1) {
+        heldText = heldBytes === 0 ? text : heldText + text
+        heldBytes += length
+        return
+      }
+      let from = 0
+      if (heldBytes > 0) {
+        const line = heldText + text.slice(0, newline)
+        release()
+        deliver(line, 0, line.length)
+        from = newline + 1
+      }
+      from = splitText(text, from)
+      if (from < text.length) {
+        heldText = text.slice(from)
+        heldBytes = length - 1 - bytes.lastIndexOf(LF)
+      }
+      return
+    }
+    splitBytes(bytes)
   }
 }
