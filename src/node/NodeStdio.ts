@@ -31,30 +31,12 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Effect, Fiber, Layer, Logger, Queue, Stream } from "effect"
 import type { Scope } from "effect"
 import * as McpClient from "../McpClient.js"
+import { McpError } from "../McpError.js"
 import type { RequestError } from "../McpError.js"
 import * as McpServer from "../McpServer.js"
 import type { Receiver, Transport } from "../Transport.js"
 import { encode } from "../internal/encode.js"
-
-/**
- * Splits a byte stream into lines and hands each non-empty one to `onLine`.
- * Chunks are joined only when a line spans them.
- */
-const lineSplitter = (onLine: (line: string) => void) => {
-  let rest = ""
-  return (chunk: Buffer | string) => {
-    const text = rest + (typeof chunk === "string" ? chunk : chunk.toString("utf8"))
-    let start = 0
-    let newline = text.indexOf("\n", start)
-    while (newline !== -1) {
-      const end = newline > start && text.charCodeAt(newline - 1) === 13 ? newline - 1 : newline
-      if (end > start) onLine(text.slice(start, end))
-      start = newline + 1
-      newline = text.indexOf("\n", start)
-    }
-    rest = text.slice(start)
-  }
-}
+import { lineSplitter } from "./internal/lineSplitter.js"
 
 /**
  * Buffers outgoing frames and writes them in one call per microtask: under
@@ -76,7 +58,15 @@ const batchedWriter = (write: (data: string) => void) => {
 export interface StreamOptions {
   readonly stdin?: NodeJS.ReadableStream
   readonly stdout?: NodeJS.WritableStream
+  /**
+   * The longest message read, in bytes of its line (without the line ending).
+   * A longer line is dropped as it arrives, never buffered whole, and answered
+   * with one -32600 error (id null); the connection goes on. Default 32 MiB.
+   */
+  readonly maxMessageBytes?: number
 }
+
+const DEFAULT_MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 
 /**
  * A transport on a readable and a writable stream (the process's stdin and
@@ -85,6 +75,7 @@ export interface StreamOptions {
 export const makeTransport = (options: StreamOptions = {}): Transport => {
   const stdin = options.stdin ?? process.stdin
   const stdout = options.stdout ?? process.stdout
+  const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES
   // Bound now, so that the stdout guard below does not redirect our own writes.
   const write = stdout.write.bind(stdout)
   const enqueue = batchedWriter((data) => {
@@ -93,10 +84,16 @@ export const makeTransport = (options: StreamOptions = {}): Transport => {
   // Output that fails (EPIPE: the host stopped reading) ends the connection like the end of input does.
   let onOutputError: (() => void) | undefined
   stdout.on("error", () => onOutputError?.())
+  const tooLarge = McpError.invalidRequest(`the message exceeds ${maxMessageBytes} bytes`)
+  const tooLargeFrame = encode({ jsonrpc: "2.0", id: null, error: { code: tooLarge.code, message: tooLarge.message } })
   return {
     run: (receiver: Receiver) =>
       Effect.async<void>((resume) => {
-        const onData = lineSplitter((line) => receiver.frame(line))
+        const onData = lineSplitter({
+          maxLineBytes: maxMessageBytes,
+          onLine: (line) => receiver.frame(line),
+          onOversized: () => enqueue(tooLargeFrame)
+        })
         const onEnd = () => resume(Effect.void)
         onOutputError = onEnd
         stdin.on("data", onData)
