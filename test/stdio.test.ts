@@ -1,11 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Fiber } from "effect"
 import { NodeStdio } from "mcp-effect/node"
-import { spawn } from "node:child_process"
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { PassThrough, Writable } from "node:stream"
+import { spawnStdio } from "./helpers.js"
 
 const tsx = ["node_modules/.bin/tsx"]
 
@@ -40,31 +40,17 @@ describe("stdio", () => {
     }), 30_000)
 
   it("keeps stdout protocol-only and shuts down cleanly when stdin ends", async () => {
-    const child = spawn(tsx[0]!, ["test/fixtures/noisy-server.ts"], { stdio: ["pipe", "pipe", "pipe"] })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (d) => (stdout += d))
-    child.stderr.on("data", (d) => (stderr += d))
-    const send = (m: unknown) => child.stdin.write(JSON.stringify(m) + "\n")
-    const waitFor = async (predicate: () => boolean) => {
-      for (let i = 0; i < 300 && !predicate(); i++) await new Promise((r) => setTimeout(r, 50))
-    }
-    send({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "initialize",
-      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "t", version: "1" } }
-    })
-    send({ jsonrpc: "2.0", method: "notifications/initialized" })
+    const server = spawnStdio("test/fixtures/noisy-server.ts")
+    const { child, send, waitFor, output } = server
+    server.initialize()
     send({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "noisy" } })
     send({ jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "slow" } })
     // Split a message across writes: the line buffer joins it.
     child.stdin.write('{"jsonrpc":"2.0","id":4,')
     child.stdin.write('"method":"ping"}\r\n')
-    await waitFor(() => stdout.includes('"id":4'))
-    child.stdin.end()
-    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve))
-    expect(code).toBe(0)
+    await waitFor(() => output.stdout.includes('"id":4'))
+    expect(await server.end()).toBe(0)
+    const { stdout, stderr } = output
     const lines = stdout.trim().split("\n")
     for (const line of lines) expect(() => JSON.parse(line)).not.toThrow()
     expect(lines.map((l) => JSON.parse(l).id)).toEqual([1, 2, 4])
