@@ -377,6 +377,14 @@ export const prompt = <const P extends Prompt.Parameters = {}, E = never, R = ne
 /**
  * Registers a middleware with the server in scope.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { McpServer, Middleware } from "mcp-effect"
+ *
+ * const register = McpServer.addMiddleware(Middleware.make((next) => Effect.zipRight(Effect.logDebug("request"), next)))
+ * ```
+ *
  * @since 0.2.0
  * @category registration
  */
@@ -464,6 +472,16 @@ const perSession = <ROut>(): Context.Context<ROut> => Context.empty() as Context
 /**
  * Registers a session layer with the server in scope (see
  * {@link layerSession}).
+ *
+ * @example
+ * ```ts
+ * import { Context, Effect, Layer } from "effect"
+ * import { McpServer } from "mcp-effect"
+ *
+ * class Cart extends Context.Tag("Cart")<Cart, { readonly items: Array<string> }>() {}
+ *
+ * const register = McpServer.addSessionLayer(Layer.sync(Cart, () => ({ items: [] })))
+ * ```
  *
  * @since 0.2.0
  * @category registration

@@ -39,6 +39,14 @@ import { isRecord } from "./internal/guards.js"
  * (nothing is decoded yet). The rest (client info, auth, session) is in
  * `RequestContext`.
  *
+ * @example
+ * ```ts
+ * import type { Middleware } from "mcp-effect"
+ *
+ * const describe = (info: Middleware.Info) =>
+ *   `${info.method} ${info.name ?? ""} ${JSON.stringify(info.arguments ?? {})}`
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -58,6 +66,13 @@ export interface Info {
 /**
  * What a tool middleware knows about the call it wraps.
  *
+ * @example
+ * ```ts
+ * import type { Middleware } from "mcp-effect"
+ *
+ * const isAdmin = (info: Middleware.ToolCallInfo) => info.name.startsWith("admin_")
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -72,6 +87,14 @@ export interface ToolCallInfo extends Info {
  * included if it reads it: the server provides `RequestContext` per request,
  * and the registering layer requires the rest.
  *
+ * @example
+ * ```ts
+ * import type { Middleware } from "mcp-effect"
+ *
+ * // Passes every resource read through unchanged.
+ * const reads: Middleware.Middleware = { methods: new Set(["resources/read"]), run: (next) => next }
+ * ```
+ *
  * @since 0.2.0
  * @category models
  */
@@ -83,6 +106,13 @@ export interface Middleware<R = never> {
 
 /**
  * Options of {@link make}.
+ *
+ * @example
+ * ```ts
+ * import type { Middleware } from "mcp-effect"
+ *
+ * const readsOnly: Middleware.Options = { methods: ["resources/read", "resources/templates/list"] }
+ * ```
  *
  * @since 0.2.0
  * @category models
