@@ -32,6 +32,7 @@
 import { Context, Effect, FiberRef, HashSet, Layer, Schema, Scope } from "effect"
 import { DefinitionError, McpError } from "./McpError.js"
 import * as McpSchema from "./McpSchema.js"
+import * as Middleware from "./Middleware.js"
 import type * as Peer from "./Peer.js"
 import * as Prompt from "./Prompt.js"
 import * as RequestContext from "./RequestContext.js"
@@ -43,6 +44,7 @@ import * as Dispatch from "./internal/dispatch.js"
 import { Registry } from "./internal/registry.js"
 import type { SessionOptions } from "./internal/session.js"
 import { ServerSession } from "./internal/session.js"
+import { SessionServices } from "./internal/sessionServices.js"
 
 /**
  * Options of {@link layer}.
@@ -108,6 +110,31 @@ export interface Service {
   readonly removeResource: (uri: string) => Effect.Effect<boolean>
   readonly addPrompt: <R>(prompt: Prompt.Prompt<R>) => Effect.Effect<void, DefinitionError, R>
   readonly removePrompt: (name: string) => Effect.Effect<boolean>
+  /**
+   * Wraps the requests the request core serves (or those of the
+   * middleware's methods); the first registered is outermost.
+   *
+   * @since 0.2.0
+   */
+  readonly addMiddleware: <R>(middleware: Middleware.Middleware<R>) => Effect.Effect<void, never, Exclude<R, RequestContext.RequestContext>>
+  /**
+   * Builds `layer` once per session, on the session's first request that
+   * runs a handler or middleware, and releases it when the session ends; its
+   * services join every handler's context on that session. Without a
+   * session (`handle` called directly), it is built for each request and
+   * released when the request ends. The same layer added twice is built once.
+   *
+   * @since 0.2.0
+   */
+  readonly addSessionLayer: <ROut, E, RIn>(layer: Layer.Layer<ROut, E, RIn>) => Effect.Effect<void, never, RIn>
+  /**
+   * Serves `child`'s tools, resources and prompts as this server's, under
+   * `prefix`, for the life of the scope: a live view, so what the child adds
+   * or removes later shows here too (with `list_changed`).
+   *
+   * @since 0.2.0
+   */
+  readonly mount: (prefix: string, child: Service) => Effect.Effect<void, DefinitionError, Scope.Scope>
   /** Sends `notifications/resources/updated` to the sessions subscribed to `uri`. */
   readonly notifyResourceUpdated: (uri: string) => Effect.Effect<void>
   /** The capabilities declared to a client that initializes now. */
@@ -146,6 +173,9 @@ export interface Service {
  */
 export class McpServer extends Context.Tag("mcp-effect/McpServer")<McpServer, Service>() {}
 
+/** What mounting needs of a server, kept off its public face. */
+const internals = new WeakMap<Service, { readonly registry: Registry; readonly core: Dispatch.Core }>()
+
 /**
  * Makes the server service; {@link layer} is the usual way to provide it.
  *
@@ -167,11 +197,23 @@ export const make = (options: Options): Effect.Effect<Service> =>
         ...(options.websiteUrl !== undefined ? { websiteUrl: options.websiteUrl } : {})
       }
       const sessions = new Set<ServerSession>()
-      const registry = new Registry(options.capabilities ?? {}, (method) =>
-        Effect.sync(() => {
-          for (const session of sessions) if (session.initialized) session.peer.notify(method, {})
-        }))
-      const core = Dispatch.make(registry, { pageSize: options.pageSize ?? 100, clientRequests: options.clientRequests })
+      const registry = new Registry(options.capabilities ?? {}, {
+        listChanged: (method) =>
+          Effect.sync(() => {
+            for (const session of sessions) if (session.initialized) session.peer.notify(method, {})
+          }),
+        resourceUpdated: (uri) =>
+          Effect.sync(() => {
+            for (const session of sessions) {
+              if (session.subscriptions?.has(uri)) session.peer.notify("notifications/resources/updated", { uri })
+            }
+          })
+      })
+      const core = Dispatch.make(registry, {
+        pageSize: options.pageSize ?? 100,
+        clientRequests: options.clientRequests,
+        runtime
+      })
       const sessionServer = {
         core,
         info,
@@ -184,23 +226,27 @@ export const make = (options: Options): Effect.Effect<Service> =>
           const session = new ServerSession(transport, runOptions, runtime, sessionServer)
           sessions.add(session)
           // Scope.addFinalizer, not Effect.addFinalizer: the latter keeps the calling fiber's FiberRefs for the
-          // finalizer, which an idle session would then hold for its whole life.
+          // finalizer, which an idle session would then hold for its whole life. The session's services go last,
+          // once no handler can use them.
           const close = Effect.suspend(() => {
             sessions.delete(session)
-            return session.peer.shutdown
+            return Effect.zipRight(session.peer.shutdown, Effect.suspend(() => session.services?.close ?? Effect.void))
           })
           return Effect.as(Scope.addFinalizer(scope, close), { receiver: session.peer.receiver, run: session.peer.run })
         })
 
-      return {
+      const service: Service = {
         info,
         options,
         capabilities: () => registry.capabilities(),
         handle: (request, envelope, channel) => {
-          const answer = core.handle(request, envelope, channel)
+          // No session: the request holds the session layers' services, built for it and released when it ends.
+          const services = new SessionServices()
+          const answer = core.handle(request, envelope, channel, services)
           if (answer === undefined) return Effect.fail(McpError.methodNotFound(request.method))
           if (answer instanceof McpError) return Effect.fail(answer)
-          return Effect.isEffect(answer) ? answer : Effect.provide(answer.effect, answer.context)
+          const effect = Effect.isEffect(answer) ? answer : Effect.provide(answer.effect, answer.context)
+          return Effect.ensuring(effect, services.close)
         },
         connect,
         run: (transport, runOptions) =>
@@ -211,13 +257,18 @@ export const make = (options: Options): Effect.Effect<Service> =>
         removeResource: (uri) => registry.removeResource(uri),
         addPrompt: (prompt) => registry.addPrompt(prompt),
         removePrompt: (name) => registry.removePrompt(name),
-        notifyResourceUpdated: (uri) =>
-          Effect.sync(() => {
-            for (const session of sessions) {
-              if (session.subscriptions?.has(uri)) session.peer.notify("notifications/resources/updated", { uri })
-            }
-          })
+        addMiddleware: (middleware) => registry.addMiddleware(middleware),
+        addSessionLayer: (layer) => registry.addSessionLayer(layer),
+        mount: (prefix, child) => {
+          const mounted = internals.get(child)
+          return mounted === undefined
+            ? Effect.fail(new DefinitionError({ message: "Only a server made by McpServer.make or McpServer.layer can be mounted" }))
+            : registry.mount(prefix, mounted)
+        },
+        notifyResourceUpdated: (uri) => registry.resourceUpdated(uri)
       }
+      internals.set(service, { registry, core })
+      return service
     }
   )
 
@@ -318,6 +369,228 @@ export const prompt = <const P extends Prompt.Parameters = {}, E = never, R = ne
     try: () => Prompt.make(name, options, handler),
     catch: asDefinitionError
   }), addPrompt))
+
+// ---------------------------------------------------------------------------
+// Middleware
+// ---------------------------------------------------------------------------
+
+/**
+ * Registers a middleware with the server in scope.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { McpServer, Middleware } from "mcp-effect"
+ *
+ * const register = McpServer.addMiddleware(Middleware.make((next) => Effect.zipRight(Effect.logDebug("request"), next)))
+ * ```
+ *
+ * @since 0.2.0
+ * @category registration
+ */
+export const addMiddleware = <R>(
+  middleware: Middleware.Middleware<R>
+): Effect.Effect<void, never, McpServer | Exclude<R, RequestContext.RequestContext>> =>
+  Effect.flatMap(McpServer, (server) => server.addMiddleware(middleware))
+
+/**
+ * A middleware as a layer: an Effect around every request the request core
+ * serves (tools, resources, prompts, completion), or around those of
+ * `options.methods`. It receives the request's answer as `next` and what the
+ * request is about as `info`; `RequestContext` is available inside. It may
+ * run `next`, replace its result, or fail with an `McpError` (answered as a
+ * JSON-RPC error) without running it. Middlewares compose in registration
+ * order, the first registered outermost; their services are captured when
+ * the layer is built, as a tool's are.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Layer } from "effect"
+ * import { McpServer, RequestContext } from "mcp-effect"
+ *
+ * const Audit = McpServer.middleware((next, info) =>
+ *   Effect.gen(function*() {
+ *     const ctx = yield* RequestContext.current
+ *     yield* Effect.logInfo(`${ctx.auth?.subject ?? "anonymous"}: ${info.method} ${info.name ?? ""}`)
+ *     return yield* next
+ *   }))
+ *
+ * const Server = Audit.pipe(Layer.provideMerge(McpServer.layer({ name: "audited", version: "1.0.0" })))
+ * ```
+ *
+ * @since 0.2.0
+ * @category middleware
+ */
+export const middleware = <R = never>(
+  run: (next: Effect.Effect<unknown, McpError>, info: Middleware.Info) => Effect.Effect<unknown, McpError, R>,
+  options?: Middleware.Options
+): Layer.Layer<never, never, McpServer | Exclude<R, RequestContext.RequestContext>> =>
+  Layer.effectDiscard(addMiddleware(Middleware.make(run, options)))
+
+/**
+ * A middleware around tool calls only, as a layer: `next` answers the call's
+ * `CallToolResult`, and `info` has the tool's name and arguments.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Layer, Ref } from "effect"
+ * import { McpError, McpServer } from "mcp-effect"
+ *
+ * // At most 100 tool calls for the life of the server.
+ * const RateLimit = Layer.unwrapEffect(Effect.map(Ref.make(0), (calls) =>
+ *   McpServer.toolMiddleware((next) =>
+ *     Effect.flatMap(Ref.getAndUpdate(calls, (n) => n + 1), (n) =>
+ *       n < 100 ? next : Effect.fail(McpError.McpError.invalidRequest("rate limit exceeded"))))))
+ * ```
+ *
+ * @since 0.2.0
+ * @category middleware
+ */
+export const toolMiddleware = <R = never>(
+  run: (
+    next: Effect.Effect<McpSchema.CallToolResult, McpError>,
+    info: Middleware.ToolCallInfo
+  ) => Effect.Effect<McpSchema.CallToolResult, McpError, R>
+): Layer.Layer<never, never, McpServer | Exclude<R, RequestContext.RequestContext>> =>
+  Layer.effectDiscard(addMiddleware(Middleware.tools(run)))
+
+// ---------------------------------------------------------------------------
+// Per-session lifespan
+// ---------------------------------------------------------------------------
+
+/**
+ * What a session layer provides when the server is built: nothing. Its
+ * services exist only per session, and the request core merges them into
+ * each handler's context on that session (`inContext` in
+ * `internal/dispatch.ts`). This is the one place where the requirement is
+ * met per session rather than now, and the cast says exactly that; a layer
+ * that reads a session service while it is being built fails with "Service
+ * not found".
+ */
+const perSession = <ROut>(): Context.Context<ROut> => Context.empty() as Context.Context<ROut>
+
+/**
+ * Registers a session layer with the server in scope (see
+ * {@link layerSession}).
+ *
+ * @example
+ * ```ts
+ * import { Context, Effect, Layer } from "effect"
+ * import { McpServer } from "mcp-effect"
+ *
+ * class Cart extends Context.Tag("Cart")<Cart, { readonly items: Array<string> }>() {}
+ *
+ * const register = McpServer.addSessionLayer(Layer.sync(Cart, () => ({ items: [] })))
+ * ```
+ *
+ * @since 0.2.0
+ * @category registration
+ */
+export const addSessionLayer = <ROut, E, RIn>(
+  layer: Layer.Layer<ROut, E, RIn>
+): Effect.Effect<void, never, McpServer | RIn> => Effect.flatMap(McpServer, (server) => server.addSessionLayer(layer))
+
+/**
+ * Per-session lifespan: `session` is built once for each session, lazily on
+ * the session's first request that runs a handler or middleware, and
+ * released when the session ends (the connection closes, the client sends
+ * DELETE, or the session expires idle), after its handlers were stopped.
+ * Handlers `yield*` its services like any other.
+ *
+ * Provide it to the registrations that need its services with
+ * `Layer.provide`: their requirement is then met, and each gets the
+ * session's own instance per request. The layer's own requirements are
+ * captured when the server is built, so a session layer may use server-wide
+ * services (a pool to take a connection from). A session layer that fails
+ * answers the request with an error (its `McpError`, or -32603) and is tried
+ * again on the next request; the server keeps serving.
+ *
+ * Without a session (`McpServer.handle` called directly, as the stateless
+ * 2026-07-28 revision will), each request is its own session: the layer is
+ * built for the request and released when it ends.
+ *
+ * Install session layers when the server is built: a session that has
+ * already built its services keeps them as they are.
+ *
+ * @example
+ * ```ts
+ * import { Context, Effect, Layer } from "effect"
+ * import { McpServer } from "mcp-effect"
+ *
+ * class Connection extends Context.Tag("Connection")<Connection, { readonly id: number }>() {}
+ *
+ * let opened = 0
+ * const ConnectionLive = Layer.scoped(
+ *   Connection,
+ *   Effect.acquireRelease(Effect.sync(() => ({ id: ++opened })), () => Effect.void)
+ * )
+ *
+ * const Whoami = McpServer.tool("connection", {}, () =>
+ *   Effect.map(Connection, (connection) => `connection ${connection.id}`))
+ *
+ * const Server = Whoami.pipe(
+ *   Layer.provide(McpServer.layerSession(ConnectionLive)),
+ *   Layer.provideMerge(McpServer.layer({ name: "sessions", version: "1.0.0" }))
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ * @category lifespan
+ */
+export const layerSession = <ROut, E, RIn>(
+  session: Layer.Layer<ROut, E, RIn>
+): Layer.Layer<ROut, never, McpServer | RIn> =>
+  Layer.effectContext(Effect.as(addSessionLayer(session), perSession<ROut>()))
+
+// ---------------------------------------------------------------------------
+// Composition
+// ---------------------------------------------------------------------------
+
+/**
+ * Mounts another server into this one under `prefix`, as FastMCP's `mount`
+ * does: the child's tools and prompts appear as `prefix_name`, and its
+ * resources and templates with the prefix as the first segment after the
+ * scheme (`data://config` as `data://prefix/config`, `file:///a` as
+ * `file://prefix//a`, `urn:x` as `urn:prefix/x`).
+ *
+ * The mount is a live view: lookups fall through to the child with the
+ * prefix stripped, and what the child adds or removes at run time reaches
+ * this server's clients as `list_changed`. The server's own definitions win
+ * over mounted ones of the same name. The child's middlewares still wrap its
+ * own requests, inside this server's; its session layers are built per
+ * session of this server; and its handlers see the child as their server
+ * (`RequestContext.readResource` reads the child's resources by their own
+ * URIs). The child layer is built with this one, sharing its memoized layers,
+ * and released with it.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Layer } from "effect"
+ * import { McpServer } from "mcp-effect"
+ *
+ * const Weather = McpServer.tool("forecast", {}, () => Effect.succeed("sunny")).pipe(
+ *   Layer.provideMerge(McpServer.layer({ name: "weather", version: "1.0.0" }))
+ * )
+ *
+ * // Lists the tool "weather_forecast".
+ * const Main = McpServer.mount("weather", Weather).pipe(
+ *   Layer.provideMerge(McpServer.layer({ name: "main", version: "1.0.0" }))
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ * @category composition
+ */
+export const mount = <E, R>(
+  prefix: string,
+  child: Layer.Layer<McpServer, E, R>
+): Layer.Layer<never, E | DefinitionError, McpServer | Exclude<R, Scope.Scope>> =>
+  Layer.scopedDiscard(Effect.gen(function*() {
+    const server = yield* McpServer
+    const memoMap = yield* Layer.CurrentMemoMap
+    const built = yield* Layer.buildWithMemoMap(child, memoMap, yield* Effect.scope)
+    yield* server.mount(prefix, Context.get(built, McpServer))
+  }))
 
 /** Serves one session on `transport` with the server in context, until the transport's input ends. */
 export const run = (transport: Transport): Effect.Effect<void, never, McpServer> =>

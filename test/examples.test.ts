@@ -16,6 +16,9 @@ import { ImageServer } from "../examples/images.js"
 import { LegacySseServer } from "../examples/legacy-sse.js"
 import { LayersServer } from "../examples/layers.js"
 import { LifespanServer } from "../examples/lifespan.js"
+import { MiddlewareServer } from "../examples/middleware.js"
+import { MainServer, NotesServer, WeatherServer } from "../examples/mount.js"
+import { SessionServer } from "../examples/session-lifespan.js"
 import { tools as lowLevelTools } from "../examples/low-level.js"
 import { ProgressServer } from "../examples/progress-logging.js"
 import { QuickstartServer } from "../examples/quickstart.js"
@@ -35,8 +38,11 @@ const servers: Record<string, ReadonlyArray<ServerLayer>> = {
   "layers.ts": [LayersServer],
   "legacy-sse.ts": [LegacySseServer],
   "lifespan.ts": [LifespanServer],
+  "middleware.ts": [MiddlewareServer],
+  "mount.ts": [MainServer, WeatherServer, NotesServer],
   "progress-logging.ts": [ProgressServer],
-  "quickstart.ts": [QuickstartServer]
+  "quickstart.ts": [QuickstartServer],
+  "session-lifespan.ts": [SessionServer]
 }
 /** The examples that serve no McpServer layer: a hand-written router (its tools are checked as listed), a client. */
 const others = ["low-level.ts", "stdio-client.ts"]

@@ -7,11 +7,18 @@
  * Answers are plain values or effects with their whole context
  * (`WithContext`), built without a fiber: the peer starts the one fiber a
  * request runs on.
+ *
+ * Three extension points live here, so that they hold for every era and
+ * transport: middlewares wrap the answer; session layers' services join each
+ * handler's context; and mounted servers answer what this one does not have,
+ * by their own names.
  */
 import { Context, Effect, Either, ParseResult, Schema } from "effect"
+import type { Runtime } from "effect"
 import type * as Completion from "../Completion.js"
 import { McpError } from "../McpError.js"
 import * as McpSchema from "../McpSchema.js"
+import type * as Middleware from "../Middleware.js"
 import type { RequestOptions } from "../Peer.js"
 import { RequestContext } from "../RequestContext.js"
 import type { ClientChannel, Envelope } from "../RequestContext.js"
@@ -19,22 +26,48 @@ import { isRecord } from "./guards.js"
 import type { InternalAnswer, WithContext } from "./peer.js"
 import { withContext } from "./peer.js"
 import * as ProtocolVersion from "./protocolVersion.js"
-import type { Registered, Registry } from "./registry.js"
+import type { Found, Registered, Registry } from "./registry.js"
 import { paginate } from "./registry.js"
 import type { Request } from "./requestContext.js"
 import { RequestContextImpl } from "./requestContext.js"
+import type { ServicesOwner } from "./sessionServices.js"
 
 /** A method's handler: its params (not yet decoded) and the request's context. */
 export type Handler = (params: Record<string, unknown> | undefined, ctx: RequestContextImpl) => InternalAnswer
 
-/** Runs a registered handler with its services and the request context, as the fiber's whole context. */
-const inContext = (
-  registered: Registered<unknown>,
-  effect: Effect.Effect<unknown, McpError, unknown>,
-  ctx: RequestContextImpl
-): WithContext =>
-  // The registration erased which services the handler needs; its captured context holds them.
-  withContext(effect, Context.add(registered.context, RequestContext, ctx) as Context.Context<unknown>)
+/** An answer as an effect to run inside another's fiber (a middleware's `next`). */
+const toEffect = (answer: InternalAnswer, method: string): Effect.Effect<unknown, McpError> => {
+  if (answer === undefined) return Effect.fail(McpError.methodNotFound(method))
+  if (answer instanceof McpError) return Effect.fail(answer)
+  return Effect.isEffect(answer) ? answer : Effect.provide(answer.effect, answer.context)
+}
+
+/** Maps an answer's result, keeping its context. */
+const mapAnswer = (answer: InternalAnswer, f: (result: unknown) => unknown): InternalAnswer => {
+  if (answer === undefined || answer instanceof McpError) return answer
+  return Effect.isEffect(answer) ? Effect.map(answer, f) : { ...answer, effect: Effect.map(answer.effect, f) }
+}
+
+/** A mounted server reads by its own URI: its contents are renamed back to the URI the client asked for. */
+const renameContents = (inner: string, outer: string) => (result: unknown): unknown =>
+  isRecord(result) && Array.isArray(result.contents)
+    ? {
+      ...result,
+      contents: result.contents.map((c: unknown) => (isRecord(c) && c.uri === inner ? { ...c, uri: outer } : c))
+    }
+    : result
+
+/** What a request is about, for middlewares: read from its params as sent. */
+const requestInfo = (method: string, params: Record<string, unknown> | undefined): Middleware.Info => {
+  const ref = params?.ref
+  const name = method === "resources/read"
+    ? params?.uri
+    : method === "completion/complete"
+    ? (isRecord(ref) ? ref.name ?? ref.uri : undefined)
+    : params?.name
+  const args = params?.arguments
+  return { method, name: typeof name === "string" ? name : undefined, arguments: isRecord(args) ? args : undefined, params }
+}
 
 /** Decodes params once per method with a compiled decoder; a mismatch answers -32602. */
 export const withParams = <A, I>(
@@ -55,26 +88,76 @@ const fromEither = <A>(either: Either.Either<A, McpError>): Effect.Effect<A, Mcp
 
 /** The request core of one server. */
 export interface Core {
-  /** Answers one request; `undefined` when the core does not serve its method. */
-  readonly handle: (request: Request, envelope: Envelope, channel: ClientChannel) => InternalAnswer
+  /**
+   * Answers one request; `undefined` when the core does not serve its method.
+   * `owner` holds the session-scoped services: the session's, or the
+   * request's own when there is no session.
+   */
+  readonly handle: (request: Request, envelope: Envelope, channel: ClientChannel, owner: ServicesOwner) => InternalAnswer
   /** Whether the core serves `method`. */
   readonly serves: (method: string) => boolean
+  /** Reads one of this server's resources by its own URI, for a handler of `from` (a parent's): no middleware. */
+  readonly readResource: (uri: string, from: RequestContextImpl) => WithContext | McpError
 }
 
 export const make = (registry: Registry, options: {
   readonly pageSize: number
   readonly clientRequests: RequestOptions | undefined
+  /** The server's runtime, on which session layers are built. */
+  readonly runtime: Runtime.Runtime<never>
 }): Core => {
-  const { pageSize } = options
+  const { pageSize, runtime } = options
 
-  const read = (uri: string, ctx: RequestContextImpl): WithContext | McpError => {
+  /**
+   * Runs a registered handler with its services, the session's services and
+   * the request context, as the fiber's whole context. The session's
+   * services are merged at once when built; the first request waits for them.
+   */
+  const inContext = (
+    registered: Registered<unknown>,
+    effect: Effect.Effect<unknown, McpError, unknown>,
+    ctx: RequestContextImpl
+  ): WithContext => {
+    // The registration erased which services the handler needs; its captured context (and the session's) hold them.
+    const base = Context.add(registered.context, RequestContext, ctx) as Context.Context<unknown>
+    if (registry.sessionLayers.length === 0) return withContext(effect, base)
+    const services = ctx.owner.sessionServices().get(registry, registry.sessionLayers, runtime)
+    return Context.isContext(services)
+      ? withContext(effect, Context.add(Context.merge(registered.context, services), RequestContext, ctx) as Context.Context<unknown>)
+      : withContext(Effect.flatMap(services, (session) => Effect.provide(effect, session)), base)
+  }
+
+  /** Hands a request to the mounted server that has what it names, with the name rewritten to its own. */
+  const delegate = (found: Found, ctx: RequestContextImpl, params: Record<string, unknown>): InternalAnswer =>
+    found.mount.core.handle({ ...ctx.incoming, params }, ctx.envelope, ctx.channel, ctx.owner)
+
+  const readOwn = (uri: string, ctx: RequestContextImpl): WithContext | undefined => {
     const resource = registry.resources.get(uri)
     if (resource !== undefined) return inContext(resource, resource.value.read(uri), ctx)
     for (const template of registry.templates.values()) {
       const result = template.value.read(uri)
       if (result !== undefined) return inContext(template, result, ctx)
     }
-    return McpError.resourceNotFound(uri)
+    return undefined
+  }
+
+  /** A read for a handler: own resources, then templates, then mounted servers in mount order. */
+  const read = (uri: string, ctx: RequestContextImpl): WithContext | McpError => {
+    const own = readOwn(uri, ctx)
+    if (own !== undefined) return own
+    const found = registry.mountedResource(uri)
+    if (found === undefined) return McpError.resourceNotFound(uri)
+    const answer = found.mount.core.readResource(found.key, ctx)
+    return answer instanceof McpError ? answer : { ...answer, effect: Effect.map(answer.effect, renameContents(found.key, uri)) }
+  }
+
+  /** `resources/read` as a request: a mounted server answers it as a request of its own (its middlewares apply). */
+  const readRequest = (params: McpSchema.ReadResourceRequestParams, ctx: RequestContextImpl): InternalAnswer => {
+    const own = readOwn(params.uri, ctx)
+    if (own !== undefined) return own
+    const found = registry.mountedResource(params.uri)
+    if (found === undefined) return McpError.resourceNotFound(params.uri)
+    return mapAnswer(delegate(found, ctx, { ...ctx.incoming.params, uri: found.key }), renameContents(found.key, params.uri))
   }
 
   /** `RequestContext.readResource`: a read from inside a handler, with the reading request's context. */
@@ -84,10 +167,10 @@ export const make = (registry: Registry, options: {
     return Effect.provide(answer.effect, answer.context) as Effect.Effect<McpSchema.ReadResourceResult, McpError>
   }
 
-  const list = <A, B>(key: string, items: () => Iterable<A>, render: (item: A, version: string) => B): Handler =>
+  const list = <A, B>(key: string, items: () => ReadonlyArray<A>, render: (item: A, version: string) => B): Handler =>
     withParams(McpSchema.PaginatedRequestParams, (params, ctx) =>
       fromEither(
-        Either.map(paginate(Array.from(items()), params.cursor, pageSize), ({ nextCursor, page }) => ({
+        Either.map(paginate(items(), params.cursor, pageSize), ({ nextCursor, page }) => ({
           [key]: page.map((item) => render(item, ctx.protocolVersion)),
           ...(nextCursor !== undefined ? { nextCursor } : {})
         }))
@@ -96,17 +179,22 @@ export const make = (registry: Registry, options: {
   const complete = (params: McpSchema.CompleteRequestParams, ctx: RequestContextImpl): InternalAnswer => {
     const context: Completion.Context = { arguments: params.context?.arguments ?? {} }
     const { name, value } = params.argument
-    if (params.ref.type === "ref/prompt") {
-      const prompt = registry.prompts.get(params.ref.name)
-      return prompt === undefined
-        ? McpError.invalidParams(`Unknown prompt: ${params.ref.name}`)
-        : inContext(prompt, prompt.value.complete(name, value, context), ctx)
+    const { ref } = params
+    if (ref.type === "ref/prompt") {
+      const prompt = registry.prompts.get(ref.name)
+      if (prompt !== undefined) return inContext(prompt, prompt.value.complete(name, value, context), ctx)
+      const found = registry.mountedPrompt(ref.name)
+      return found === undefined
+        ? McpError.invalidParams(`Unknown prompt: ${ref.name}`)
+        : delegate(found, ctx, { ...ctx.incoming.params, ref: { ...ref, name: found.key } })
     }
-    const template = registry.templates.get(params.ref.uri)
+    const template = registry.templates.get(ref.uri)
     if (template !== undefined) return inContext(template, template.value.complete(name, value, context), ctx)
-    return registry.resources.has(params.ref.uri)
-      ? Effect.succeed({ completion: { values: [], total: 0, hasMore: false } })
-      : McpError.invalidParams(`Unknown resource template: ${params.ref.uri}`)
+    if (registry.resources.has(ref.uri)) return Effect.succeed({ completion: { values: [], total: 0, hasMore: false } })
+    const found = registry.mountedCompletionRef(ref.uri)
+    return found === undefined
+      ? McpError.invalidParams(`Unknown resource template: ${ref.uri}`)
+      : delegate(found, ctx, { ...ctx.incoming.params, ref: { ...ref, uri: found.key } })
   }
 
   // The hot path: checked by hand rather than decoded, since the tool's own decoder reads the arguments anyway.
@@ -116,7 +204,12 @@ export const make = (registry: Registry, options: {
     if (typeof name !== "string") return McpError.invalidParams("name must be a string")
     if (args !== undefined && !isRecord(args)) return McpError.invalidParams("arguments must be an object")
     const tool = registry.tools.get(name)
-    if (tool === undefined) return McpError.invalidParams(`Unknown tool: ${name}`)
+    if (tool === undefined) {
+      const found = registry.mountedTool(name)
+      return found === undefined
+        ? McpError.invalidParams(`Unknown tool: ${name}`)
+        : delegate(found, ctx, { ...params, name: found.key })
+    }
     const result = tool.value.call(args)
     return inContext(
       tool,
@@ -129,7 +222,12 @@ export const make = (registry: Registry, options: {
 
   const getPrompt = withParams(McpSchema.GetPromptRequestParams, (params, ctx) => {
     const prompt = registry.prompts.get(params.name)
-    if (prompt === undefined) return McpError.invalidParams(`Unknown prompt: ${params.name}`)
+    if (prompt === undefined) {
+      const found = registry.mountedPrompt(params.name)
+      return found === undefined
+        ? McpError.invalidParams(`Unknown prompt: ${params.name}`)
+        : delegate(found, ctx, { ...ctx.incoming.params, name: found.key })
+    }
     return inContext(
       prompt,
       Effect.map(prompt.value.get(params.arguments), (r) => ProtocolVersion.promptResult(r, ctx.protocolVersion)),
@@ -138,30 +236,52 @@ export const make = (registry: Registry, options: {
   })
 
   const methods = new Map<string, Handler>([
-    ["tools/list", list("tools", () => registry.tools.values(), (t, v) => ProtocolVersion.tool(t.value.definition, v))],
+    ["tools/list", list("tools", () => registry.toolDefinitions(), ProtocolVersion.tool)],
     ["tools/call", callTool],
-    [
-      "resources/list",
-      list("resources", () => registry.resources.values(), (r, v) => ProtocolVersion.described(r.value.definition, v))
-    ],
-    [
-      "resources/templates/list",
-      list("resourceTemplates", () => registry.templates.values(), (t, v) => ProtocolVersion.described(t.value.definition, v))
-    ],
-    ["resources/read", withParams(McpSchema.ReadResourceRequestParams, (params, ctx) => read(params.uri, ctx))],
-    ["prompts/list", list("prompts", () => registry.prompts.values(), (p, v) => ProtocolVersion.described(p.value.definition, v))],
+    ["resources/list", list("resources", () => registry.resourceDefinitions(), ProtocolVersion.described)],
+    ["resources/templates/list", list("resourceTemplates", () => registry.templateDefinitions(), ProtocolVersion.described)],
+    ["resources/read", withParams(McpSchema.ReadResourceRequestParams, readRequest)],
+    ["prompts/list", list("prompts", () => registry.promptDefinitions(), ProtocolVersion.described)],
     ["prompts/get", getPrompt],
     ["completion/complete", withParams(McpSchema.CompleteRequestParams, complete)]
   ])
 
+  /** The handler's answer, unwrapped: an effect without services of its own runs with the request context alone. */
+  const direct = (handler: Handler, ctx: RequestContextImpl): InternalAnswer => {
+    const answer = handler(ctx.incoming.params, ctx)
+    return Effect.isEffect(answer) ? withContext(answer, Context.make(RequestContext, ctx)) : answer
+  }
+
+  /**
+   * The answer inside the middlewares that wrap its method, the first
+   * registered outermost. Each runs with its own services; the handler runs
+   * only when the innermost runs `next`.
+   */
+  const wrapped = (handler: Handler, ctx: RequestContextImpl): InternalAnswer => {
+    const { method, params } = ctx.incoming
+    const applicable = registry.middlewares.filter((m) => m.value.methods === undefined || m.value.methods.has(method))
+    if (applicable.length === 0) return direct(handler, ctx)
+    const info = requestInfo(method, params)
+    const layer = (index: number, next: Effect.Effect<unknown, McpError>): WithContext => {
+      const middleware = applicable[index]!
+      return inContext(middleware, Effect.suspend(() => middleware.value.run(next, info)), ctx)
+    }
+    let next: Effect.Effect<unknown, McpError> = Effect.suspend(() => toEffect(handler(params, ctx), method))
+    for (let index = applicable.length - 1; index > 0; index--) next = toEffect(layer(index, next), method)
+    return layer(0, next)
+  }
+
+  const readResource = (uri: string, from: RequestContextImpl): WithContext | McpError =>
+    read(uri, new RequestContextImpl(from.incoming, from.envelope, from.channel, readFromHandler, options.clientRequests, from.owner))
+
   return {
     serves: (method) => methods.has(method),
-    handle: (request, envelope, channel) => {
+    readResource,
+    handle: (request, envelope, channel, owner) => {
       const handler = methods.get(request.method)
       if (handler === undefined) return undefined
-      const ctx = new RequestContextImpl(request, envelope, channel, readFromHandler, options.clientRequests)
-      const answer = handler(request.params, ctx)
-      return Effect.isEffect(answer) ? withContext(answer, Context.make(RequestContext, ctx)) : answer
+      const ctx = new RequestContextImpl(request, envelope, channel, readFromHandler, options.clientRequests, owner)
+      return registry.middlewares.length === 0 ? direct(handler, ctx) : wrapped(handler, ctx)
     }
   }
 }

@@ -1,14 +1,23 @@
 /**
  * What a server serves: its tools, resources, resource templates and prompts,
  * each with the services it was registered with, and the capabilities they
- * imply. Lookups by a client-supplied name are own-key `Map` lookups only.
+ * imply; its middlewares and session layers; and the servers mounted into it.
+ * Lookups by a client-supplied name are own-key `Map` lookups only.
+ *
+ * A mount is a live view, not a copy: lists and lookups fall through to the
+ * mounted server's registry with the prefix stripped, and its changes reach
+ * this registry's listeners with the prefix added.
  */
 import { Context, Effect, Either, Encoding } from "effect"
+import type { Layer, Scope } from "effect"
 import { DefinitionError, McpError } from "../McpError.js"
 import type * as McpSchema from "../McpSchema.js"
+import type * as Middleware from "../Middleware.js"
 import type * as Prompt from "../Prompt.js"
 import type * as Resource from "../Resource.js"
 import * as Tool from "../Tool.js"
+import type { Core } from "./dispatch.js"
+import { prefixName, prefixUri, unprefixName, unprefixUri, validatePrefix } from "./mount.js"
 
 /** A registered definition with the services it was registered with. */
 export interface Registered<A> {
@@ -21,6 +30,34 @@ export type ListChanged =
   | "notifications/tools/list_changed"
   | "notifications/resources/list_changed"
   | "notifications/prompts/list_changed"
+
+/** Who hears of a registry's changes: its server's sessions, and the registries it is mounted into. */
+export interface Listener {
+  readonly listChanged: (notification: ListChanged) => Effect.Effect<void>
+  readonly resourceUpdated: (uri: string) => Effect.Effect<void>
+}
+
+/** A server mounted into another under a prefix. */
+export interface Mount {
+  readonly prefix: string
+  readonly registry: Registry
+  readonly core: Core
+}
+
+/** A mounted server that has what was asked for, and its own name for it. */
+export interface Found {
+  readonly mount: Mount
+  readonly key: string
+}
+
+/** The lists a registry (with its mounts) has something in: what mounting or unmounting it changes. */
+const nonEmptyLists = (registry: Registry): ReadonlyArray<ListChanged> => [
+  ...(registry.some((r) => r.tools.size > 0) ? ["notifications/tools/list_changed" as const] : []),
+  ...(registry.some((r) => r.resources.size > 0 || r.templates.size > 0)
+    ? ["notifications/resources/list_changed" as const]
+    : []),
+  ...(registry.some((r) => r.prompts.size > 0) ? ["notifications/prompts/list_changed" as const] : [])
+]
 
 /** Handlers keep the services they were registered with. */
 const registered = <A>(value: A): Effect.Effect<Registered<A>> =>
@@ -36,25 +73,50 @@ export class Registry {
   readonly resources = new Map<string, Registered<Resource.Resource<unknown>>>()
   readonly templates = new Map<string, Registered<Resource.Template<unknown>>>()
   readonly prompts = new Map<string, Registered<Prompt.Prompt<unknown>>>()
+  /** In registration order: the first is outermost. */
+  readonly middlewares: Array<Registered<Middleware.Middleware<unknown>>> = []
+  /** Built per session, in registration order. */
+  readonly sessionLayers: Array<Registered<Layer.Layer<never, unknown, unknown>>> = []
+  readonly mounts: Array<Mount> = []
+  private readonly listeners = new Set<Listener>()
 
   constructor(
     private readonly forced: McpSchema.ServerCapabilities,
-    /** Tells clients that a list changed. */
-    private readonly changed: (notification: ListChanged) => Effect.Effect<void>
-  ) {}
+    /** Tells this server's own clients. */
+    own: Listener
+  ) {
+    this.listeners.add(own)
+  }
 
-  /** The capabilities declared now: what is registered, and what the options force. */
+  /** The capabilities declared now: what is registered (mounted servers included), and what the options force. */
   capabilities(): McpSchema.ServerCapabilities {
     const forced = this.forced
-    const hasResources = this.resources.size > 0 || this.templates.size > 0
+    const hasPrompts = this.some((r) => r.prompts.size > 0)
+    const hasTemplates = this.some((r) => r.templates.size > 0)
     return {
       ...forced,
       logging: {},
-      ...(this.tools.size > 0 || forced.tools ? { tools: { listChanged: true } } : {}),
-      ...(hasResources || forced.resources ? { resources: { subscribe: true, listChanged: true } } : {}),
-      ...(this.prompts.size > 0 || forced.prompts ? { prompts: { listChanged: true } } : {}),
-      ...(this.prompts.size > 0 || this.templates.size > 0 || forced.completions ? { completions: {} } : {})
+      ...(this.some((r) => r.tools.size > 0) || forced.tools ? { tools: { listChanged: true } } : {}),
+      ...(hasTemplates || this.some((r) => r.resources.size > 0) || forced.resources
+        ? { resources: { subscribe: true, listChanged: true } }
+        : {}),
+      ...(hasPrompts || forced.prompts ? { prompts: { listChanged: true } } : {}),
+      ...(hasPrompts || hasTemplates || forced.completions ? { completions: {} } : {})
     }
+  }
+
+  /** Whether this registry or one mounted into it (at any depth) satisfies `test`. */
+  some(test: (registry: Registry) => boolean): boolean {
+    return test(this) || this.mounts.some((mount) => mount.registry.some(test))
+  }
+
+  private changed(notification: ListChanged): Effect.Effect<void> {
+    return Effect.forEach(this.listeners, (listener) => listener.listChanged(notification), { discard: true })
+  }
+
+  /** Tells the sessions subscribed to `uri` (here, and in the servers this one is mounted into) that it changed. */
+  resourceUpdated(uri: string): Effect.Effect<void> {
+    return Effect.forEach(this.listeners, (listener) => listener.resourceUpdated(uri), { discard: true })
   }
 
   private add<A>(
@@ -114,6 +176,170 @@ export class Registry {
 
   removePrompt(name: string): Effect.Effect<boolean> {
     return this.remove(this.prompts, name, "notifications/prompts/list_changed")
+  }
+
+  addMiddleware<R>(middleware: Middleware.Middleware<R>): Effect.Effect<void> {
+    return Effect.map(registered<Middleware.Middleware<unknown>>(middleware), (entry) => void this.middlewares.push(entry))
+  }
+
+  /** A layer registered twice (the same value, through two paths of a layer graph) is built once per session. */
+  addSessionLayer<ROut, E, RIn>(layer: Layer.Layer<ROut, E, RIn>): Effect.Effect<void> {
+    return Effect.suspend(() =>
+      this.sessionLayers.some((entry) => entry.value === layer)
+        ? Effect.void
+        : Effect.map(registered<Layer.Layer<never, unknown, unknown>>(layer), (entry) => void this.sessionLayers.push(entry))
+    )
+  }
+
+  // -------------------------------------------------------------------------
+  // Mounts
+  // -------------------------------------------------------------------------
+
+  /** Mounts `child` under `prefix` for the life of the scope; its lists change with it, here. */
+  mount(prefix: string, child: { readonly registry: Registry; readonly core: Core }): Effect.Effect<void, DefinitionError, Scope.Scope> {
+    return Either.match(validatePrefix(prefix), {
+      onLeft: Effect.fail,
+      onRight: () =>
+        Effect.suspend(() => {
+          if (this.mounts.some((mount) => mount.prefix === prefix)) return Effect.fail(duplicate("mount prefix", prefix))
+          if (child.registry.some((registry) => registry === this)) {
+            return Effect.fail(new DefinitionError({ message: `Cannot mount a server into itself (prefix ${JSON.stringify(prefix)})` }))
+          }
+          const mount: Mount = { prefix, registry: child.registry, core: child.core }
+          const listener: Listener = {
+            listChanged: (notification) => this.changed(notification),
+            resourceUpdated: (uri) => this.resourceUpdated(prefixUri(prefix, uri))
+          }
+          const changedAll = Effect.suspend(() =>
+            Effect.forEach(nonEmptyLists(child.registry), (notification) => this.changed(notification), { discard: true })
+          )
+          return Effect.acquireRelease(
+            Effect.zipRight(
+              Effect.sync(() => {
+                this.mounts.push(mount)
+                child.registry.listeners.add(listener)
+              }),
+              changedAll
+            ),
+            () =>
+              Effect.zipRight(
+                Effect.sync(() => {
+                  this.mounts.splice(this.mounts.indexOf(mount), 1)
+                  child.registry.listeners.delete(listener)
+                }),
+                changedAll
+              )
+          )
+        })
+    })
+  }
+
+  /** The first mounted server whose own name for `name` passes `has`. */
+  private findMounted(
+    name: string,
+    unprefix: (prefix: string, name: string) => string | undefined,
+    has: (registry: Registry, key: string) => boolean
+  ): Found | undefined {
+    for (const mount of this.mounts) {
+      const key = unprefix(mount.prefix, name)
+      if (key !== undefined && has(mount.registry, key)) return { mount, key }
+    }
+    return undefined
+  }
+
+  hasTool(name: string): boolean {
+    return this.tools.has(name) || this.mountedTool(name) !== undefined
+  }
+
+  mountedTool(name: string): Found | undefined {
+    return this.mounts.length === 0 ? undefined : this.findMounted(name, unprefixName, (r, key) => r.hasTool(key))
+  }
+
+  hasPrompt(name: string): boolean {
+    return this.prompts.has(name) || this.mountedPrompt(name) !== undefined
+  }
+
+  mountedPrompt(name: string): Found | undefined {
+    return this.mounts.length === 0 ? undefined : this.findMounted(name, unprefixName, (r, key) => r.hasPrompt(key))
+  }
+
+  /** Whether `uri` names a resource, or a template matches it, here or in a mounted server. */
+  hasResource(uri: string): boolean {
+    if (this.resources.has(uri)) return true
+    for (const template of this.templates.values()) if (template.value.uriTemplate.match(uri) !== undefined) return true
+    return this.mountedResource(uri) !== undefined
+  }
+
+  mountedResource(uri: string): Found | undefined {
+    return this.mounts.length === 0 ? undefined : this.findMounted(uri, unprefixUri, (r, key) => r.hasResource(key))
+  }
+
+  /** Whether `uri` is a template (or a static resource) a completion may refer to. */
+  hasCompletionRef(uri: string): boolean {
+    return this.templates.has(uri) || this.resources.has(uri) || this.mountedCompletionRef(uri) !== undefined
+  }
+
+  mountedCompletionRef(uri: string): Found | undefined {
+    return this.mounts.length === 0 ? undefined : this.findMounted(uri, unprefixUri, (r, key) => r.hasCompletionRef(key))
+  }
+
+  // -------------------------------------------------------------------------
+  // Lists: own definitions first, then each mount's in mount order, renamed; a name already listed is not repeated.
+  // -------------------------------------------------------------------------
+
+  toolDefinitions(): ReadonlyArray<McpSchema.ToolDefinition> {
+    return this.withMounted(
+      Array.from(this.tools.values(), (tool) => tool.value.definition),
+      (registry) => registry.toolDefinitions(),
+      (d) => d.name,
+      (prefix, d) => ({ ...d, name: prefixName(prefix, d.name) })
+    )
+  }
+
+  resourceDefinitions(): ReadonlyArray<McpSchema.Resource> {
+    return this.withMounted(
+      Array.from(this.resources.values(), (resource) => resource.value.definition),
+      (registry) => registry.resourceDefinitions(),
+      (d) => d.uri,
+      (prefix, d) => ({ ...d, uri: prefixUri(prefix, d.uri) })
+    )
+  }
+
+  templateDefinitions(): ReadonlyArray<McpSchema.ResourceTemplate> {
+    return this.withMounted(
+      Array.from(this.templates.values(), (template) => template.value.definition),
+      (registry) => registry.templateDefinitions(),
+      (d) => d.uriTemplate,
+      (prefix, d) => ({ ...d, uriTemplate: prefixUri(prefix, d.uriTemplate) })
+    )
+  }
+
+  promptDefinitions(): ReadonlyArray<McpSchema.Prompt> {
+    return this.withMounted(
+      Array.from(this.prompts.values(), (prompt) => prompt.value.definition),
+      (registry) => registry.promptDefinitions(),
+      (d) => d.name,
+      (prefix, d) => ({ ...d, name: prefixName(prefix, d.name) })
+    )
+  }
+
+  private withMounted<A>(
+    own: Array<A>,
+    list: (registry: Registry) => ReadonlyArray<A>,
+    key: (a: A) => string,
+    rename: (prefix: string, a: A) => A
+  ): ReadonlyArray<A> {
+    if (this.mounts.length === 0) return own
+    const seen = new Set(own.map(key))
+    for (const mount of this.mounts) {
+      for (const item of list(mount.registry)) {
+        const renamed = rename(mount.prefix, item)
+        if (seen.has(key(renamed))) continue
+        seen.add(key(renamed))
+        own.push(renamed)
+      }
+    }
+    return own
   }
 }
 

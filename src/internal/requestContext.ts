@@ -12,6 +12,7 @@ import type { ClientChannel, Envelope, Service } from "../RequestContext.js"
 import { encodable } from "./encode.js"
 import { isRecord } from "./guards.js"
 import type * as JsonRpc from "./jsonRpc.js"
+import type { ServicesOwner } from "./sessionServices.js"
 
 /** A request as the core serves it: after its JSON-RPC envelope was checked. */
 export interface Request {
@@ -51,7 +52,9 @@ export class RequestContextImpl implements Service {
     readonly envelope: Envelope,
     readonly channel: ClientChannel,
     private readonly read: ReadResource,
-    private readonly clientRequests: RequestOptions | undefined
+    private readonly clientRequests: RequestOptions | undefined,
+    /** Where the request's session-scoped services live. */
+    readonly owner: ServicesOwner
   ) {}
   get requestId() {
     return this.incoming.id

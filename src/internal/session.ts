@@ -19,6 +19,8 @@ import type { ClientChannel, Envelope } from "../RequestContext.js"
 import type { Core } from "./dispatch.js"
 import * as Peer from "./peer.js"
 import * as ProtocolVersion from "./protocolVersion.js"
+import type { ServicesOwner } from "./sessionServices.js"
+import { SessionServices } from "./sessionServices.js"
 
 /** What a session needs of its server. */
 export interface Server {
@@ -71,7 +73,7 @@ const lifecycle = new Map<string, LifecycleHandler>([
 ])
 
 /** One handshake-era session: its state, and the peer's request handler. */
-export class ServerSession implements Peer.InternalHandlers {
+export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
   initialized = false
   protocolVersion: string
   clientInfo: McpSchema.Implementation | undefined = undefined
@@ -79,6 +81,8 @@ export class ServerSession implements Peer.InternalHandlers {
   logLevel: McpSchema.LoggingLevel | undefined = undefined
   /** Subscribed resource URIs; made on first subscribe. */
   subscriptions: Set<string> | undefined = undefined
+  /** The services of the server's session layers; made on first use, so that an idle session holds none. */
+  services: SessionServices | undefined = undefined
   readonly id: string | undefined
   readonly peer: Peer.Connection
   private readonly stateless: boolean
@@ -105,7 +109,11 @@ export class ServerSession implements Peer.InternalHandlers {
     }
     if (own !== undefined) return own(request.params, this)
     const envelope = new SessionRequest(this, request)
-    return this.server.core.handle(request, envelope, envelope)
+    return this.server.core.handle(request, envelope, envelope, this)
+  }
+
+  sessionServices(): SessionServices {
+    return (this.services ??= new SessionServices())
   }
 
   initialize(params: McpSchema.InitializeRequestParams): Peer.InternalAnswer {
