@@ -279,6 +279,9 @@ const asDefinitionError = (e: unknown): DefinitionError =>
 /**
  * The server service, with nothing registered yet. Compose registrations on
  * top of it with `Layer.provideMerge`.
+ *
+ * @since 0.1.0
+ * @category layers
  */
 export const layer = (options: Options): Layer.Layer<McpServer> => Layer.effect(McpServer, make(options))
 
@@ -286,15 +289,55 @@ export const layer = (options: Options): Layer.Layer<McpServer> => Layer.effect(
 // Registration
 // ---------------------------------------------------------------------------
 
-/** Registers a tool with the server in scope. */
+/**
+ * Registers a tool with the server in scope.
+ *
+ * @since 0.1.0
+ * @category registration
+ */
 export const addTool = <R>(tool: Tool.Tool<R>) => Effect.flatMap(McpServer, (server) => server.addTool(tool))
+/**
+ * Removes a tool from the server in scope; `true` when it was there.
+ *
+ * @since 0.1.0
+ * @category registration
+ */
 export const removeTool = (name: string) => Effect.flatMap(McpServer, (server) => server.removeTool(name))
+/**
+ * Registers a resource or resource template with the server in scope.
+ *
+ * @since 0.1.0
+ * @category registration
+ */
 export const addResource = <R>(resource: Resource.Resource<R> | Resource.Template<R>) =>
   Effect.flatMap(McpServer, (server) => server.addResource(resource))
+/**
+ * Removes a resource by URI, or a template by its template string.
+ *
+ * @since 0.1.0
+ * @category registration
+ */
 export const removeResource = (uri: string) => Effect.flatMap(McpServer, (server) => server.removeResource(uri))
+/**
+ * Registers a prompt with the server in scope.
+ *
+ * @since 0.1.0
+ * @category registration
+ */
 export const addPrompt = <R>(prompt: Prompt.Prompt<R>) => Effect.flatMap(McpServer, (server) => server.addPrompt(prompt))
+/**
+ * Removes a prompt from the server in scope; `true` when it was there.
+ *
+ * @since 0.1.0
+ * @category registration
+ */
 export const removePrompt = (name: string) => Effect.flatMap(McpServer, (server) => server.removePrompt(name))
-/** Tells subscribed clients that a resource changed. */
+/**
+ * Tells subscribed clients that a resource changed.
+ *
+ * @since 0.1.0
+ * @category registration
+ */
 export const notifyResourceUpdated = (uri: string) =>
   Effect.flatMap(McpServer, (server) => server.notifyResourceUpdated(uri))
 
@@ -310,6 +353,9 @@ export const notifyResourceUpdated = (uri: string) =>
  * const Echo = McpServer.tool("echo", { parameters: { text: Schema.String } }, ({ text }) =>
  *   Effect.succeed(text))
  * ```
+ *
+ * @since 0.1.0
+ * @category layers
  */
 export const tool = <
   const P extends Tool.Parameters = never,
@@ -337,6 +383,9 @@ export const tool = <
  * const Greeting = McpServer.resource("greeting://{name}", {}, ({ name }) =>
  *   Effect.succeed(`Hello, ${name}!`))
  * ```
+ *
+ * @since 0.1.0
+ * @category layers
  */
 export const resource = <const U extends string, P extends Resource.VariableSchemas<U> = {}, E = never, R = never>(
   uri: U,
@@ -359,6 +408,9 @@ export const resource = <const U extends string, P extends Resource.VariableSche
  * const Review = McpServer.prompt("review", { parameters: { code: Schema.String } }, ({ code }) =>
  *   Effect.succeed(`Please review:\n${code}`))
  * ```
+ *
+ * @since 0.1.0
+ * @category layers
  */
 export const prompt = <const P extends Prompt.Parameters = {}, E = never, R = never>(
   name: string,
@@ -592,7 +644,12 @@ export const mount = <E, R>(
     yield* server.mount(prefix, Context.get(built, McpServer))
   }))
 
-/** Serves one session on `transport` with the server in context, until the transport's input ends. */
+/**
+ * Serves one session on `transport` with the server in context, until the transport's input ends.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const run = (transport: Transport): Effect.Effect<void, never, McpServer> =>
   Effect.flatMap(McpServer, (server) => server.run(transport))
 
@@ -600,6 +657,9 @@ export const run = (transport: Transport): Effect.Effect<void, never, McpServer>
  * Builds a server layer and serves one session on a transport with it. The
  * layer is built completely (every registration done) before the first
  * message is read, and released when the session ends.
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const serve = <E, R>(
   server: Layer.Layer<McpServer, E, R>,

@@ -132,21 +132,46 @@ export interface Service {
  */
 export class RequestContext extends Context.Tag("mcp-effect/RequestContext")<RequestContext, Service>() {}
 
-/** The current request's context. */
+/**
+ * The current request's context.
+ *
+ * @since 0.1.0
+ * @category talking to the client
+ */
 export const current: Effect.Effect<Service, never, RequestContext> = RequestContext
 
-/** Reports progress on the current request. */
+/**
+ * Reports progress on the current request.
+ *
+ * @since 0.1.0
+ * @category talking to the client
+ */
 export const progress = (progress: number, total?: number, message?: string) =>
   Effect.flatMap(RequestContext, (ctx) => ctx.progress(progress, total, message))
 
-/** Sends a log message to the client, tied to the current request. */
+/**
+ * Sends a log message to the client, tied to the current request.
+ *
+ * @since 0.1.0
+ * @category talking to the client
+ */
 export const log = (level: McpSchema.LoggingLevel, data: unknown, logger?: string) =>
   Effect.flatMap(RequestContext, (ctx) => ctx.log(level, data, logger))
 
-/** Closes the current request's SSE stream so that the client polls for the rest (SEP-1699). */
+/**
+ * Closes the current request's SSE stream so that the client polls for the rest (SEP-1699).
+ *
+ * @since 0.1.0
+ * @category talking to the client
+ */
 export const closeStream: Effect.Effect<void, never, RequestContext> = Effect.flatMap(RequestContext, (ctx) => ctx.closeStream)
 
-/** Reads one of this server's own resources. */
+/**
+ * Reads one of this server's own resources.
+ *
+ * @since 0.1.0
+ * @category talking to the client
+ */
 export const readResource = (uri: string) => Effect.flatMap(RequestContext, (ctx) => ctx.readResource(uri))
 
 const decodeResult = <A, I>(schema: Schema.Schema<A, I>, method: string) =>
@@ -181,7 +206,12 @@ const missingForm = ({ elicitation }: McpSchema.ClientCapabilities) =>
     ? undefined
     : "elicitation.form"
 
-/** Options of {@link sample} besides the messages. */
+/**
+ * Options of {@link sample} besides the messages.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type SampleOptions = Omit<McpSchema.CreateMessageRequestParams, "messages" | "_meta" | "maxTokens"> & {
   readonly maxTokens?: number
 }
@@ -190,6 +220,9 @@ export type SampleOptions = Omit<McpSchema.CreateMessageRequestParams, "messages
  * Asks the client's model for a completion (`sampling/createMessage`). A string
  * is sent as one user message. Using `tools` or `toolChoice` requires the
  * client's `sampling.tools` capability.
+ *
+ * @since 0.1.0
+ * @category talking to the client
  */
 export const sample = (
   messages: string | ReadonlyArray<McpSchema.SamplingMessage>,
@@ -217,7 +250,12 @@ export const sample = (
     decodeCreateMessage
   )
 
-/** The client's roots (`roots/list`). Requires the client's `roots` capability. */
+/**
+ * The client's roots (`roots/list`). Requires the client's `roots` capability.
+ *
+ * @since 0.1.0
+ * @category talking to the client
+ */
 export const listRoots: Effect.Effect<
   ReadonlyArray<McpSchema.Root>,
   RequestError | CapabilityNotSupportedError,
@@ -226,7 +264,12 @@ export const listRoots: Effect.Effect<
   Effect.map((result) => result.roots)
 )
 
-/** The answer to a form elicitation, with the content decoded by the form's schema. */
+/**
+ * The answer to a form elicitation, with the content decoded by the form's schema.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type ElicitResult<A> =
   | { readonly action: "accept"; readonly content: A }
   | { readonly action: "decline" }
@@ -236,6 +279,9 @@ export type ElicitResult<A> =
  * The JSON Schema a form sends: a flat object of primitives (string, number,
  * integer, boolean, and single or multiple select enums). `default`
  * annotations become defaults (SEP-1034).
+ *
+ * @since 0.1.0
+ * @category talking to the client
  */
 export const formSchema = (schema: Schema.Schema.Any): McpSchema.ElicitRequestFormParams["requestedSchema"] => {
   const json = rootJsonSchema(schema)
@@ -255,6 +301,9 @@ export const formSchema = (schema: Schema.Schema.Any): McpSchema.ElicitRequestFo
  * Asks the user for structured input through the client (form mode). The
  * accepted content is decoded with `schema`; content that does not match fails
  * with -32602. Requires the client's `elicitation` capability.
+ *
+ * @since 0.1.0
+ * @category talking to the client
  */
 export const elicit = <A, I extends Record<string, unknown>>(
   message: string,
@@ -278,6 +327,9 @@ export const elicit = <A, I extends Record<string, unknown>>(
 /**
  * Form elicitation with a JSON Schema given as is (for shapes a Schema does
  * not produce, such as legacy `enumNames`); the answer is returned undecoded.
+ *
+ * @since 0.1.0
+ * @category talking to the client
  */
 export const elicitJson = (
   message: string,
@@ -289,6 +341,9 @@ export const elicitJson = (
  * Sends the user to a URL (URL mode, 2025-11-25) for an interaction that must
  * not pass through the client, such as entering a secret. Requires the
  * client's `elicitation.url` capability.
+ *
+ * @since 0.1.0
+ * @category talking to the client
  */
 export const elicitUrl = (options: {
   readonly message: string
@@ -330,6 +385,9 @@ const renderMessage = (message: unknown): unknown => {
  * A logger that forwards `Effect.log*` calls made inside a handler to the
  * client as `notifications/message`, tied to the handler's request. Outside a
  * request it does nothing. Annotations travel as fields of `data`.
+ *
+ * @since 0.1.0
+ * @category talking to the client
  */
 export const clientLogger: Logger.Logger<unknown, void> = Logger.make(({ annotations, context, logLevel, message }) => {
   const ctx = Context.getOption(FiberRefs.getOrDefault(context, FiberRef.currentContext), RequestContext)

@@ -55,6 +55,12 @@ const batchedWriter = (write: (data: string) => void) => {
   }
 }
 
+/**
+ * Options of a stdio transport: the streams it reads and writes, and its limits.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface StreamOptions {
   readonly stdin?: NodeJS.ReadableStream
   readonly stdout?: NodeJS.WritableStream
@@ -71,6 +77,9 @@ const DEFAULT_MAX_MESSAGE_BYTES = 32 * 1024 * 1024
 /**
  * A transport on a readable and a writable stream (the process's stdin and
  * stdout by default). `run` ends when the input ends.
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const makeTransport = (options: StreamOptions = {}): Transport => {
   const stdin = options.stdin ?? process.stdin
@@ -115,6 +124,9 @@ export const makeTransport = (options: StreamOptions = {}): Transport => {
 /**
  * Redirects every other write to `process.stdout` to stderr for the life of
  * the scope, so that only protocol reaches stdout.
+ *
+ * @since 0.1.0
+ * @category utils
  */
 export const guardStdout: Effect.Effect<void, never, Scope.Scope> = Effect.acquireRelease(
   Effect.sync(() => {
@@ -128,7 +140,12 @@ export const guardStdout: Effect.Effect<void, never, Scope.Scope> = Effect.acqui
     })
 ).pipe(Effect.asVoid)
 
-/** The default logger, writing to stderr instead of stdout. */
+/**
+ * The default logger, writing to stderr instead of stdout.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerStderrLogger: Layer.Layer<never> = Logger.replace(
   Logger.defaultLogger,
   Logger.withConsoleError(Logger.logfmtLogger)
@@ -137,6 +154,9 @@ export const layerStderrLogger: Layer.Layer<never> = Logger.replace(
 /**
  * Serves a server layer on the process's stdin and stdout until stdin ends,
  * then interrupts in-flight handlers and releases every scope.
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const serve = <E, R>(server: Layer.Layer<McpServer.McpServer, E, R>): Effect.Effect<void, E, Exclude<R, Scope.Scope>> =>
   Effect.scoped(
@@ -147,7 +167,12 @@ export const serve = <E, R>(server: Layer.Layer<McpServer.McpServer, E, R>): Eff
     })
   ).pipe(Effect.provide(layerStderrLogger))
 
-/** Runs a server layer over stdio as the program's main, the way an MCP host launches it. */
+/**
+ * Runs a server layer over stdio as the program's main, the way an MCP host launches it.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const run = <E>(server: Layer.Layer<McpServer.McpServer, E, never>): void =>
   NodeRuntime.runMain(serve(server), { disablePrettyLogger: true })
 
@@ -155,6 +180,12 @@ export const run = <E>(server: Layer.Layer<McpServer.McpServer, E, never>): void
 // Client side
 // ---------------------------------------------------------------------------
 
+/**
+ * How to spawn a server process for the client side.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface SpawnOptions {
   readonly command: string
   readonly args?: ReadonlyArray<string>
@@ -170,6 +201,9 @@ export interface SpawnOptions {
  * Spawns a server process and returns a transport on its stdin and stdout.
  * Closing the scope ends its stdin, waits for it to exit, and kills it if it
  * does not.
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const spawnTransport = (
   options: SpawnOptions
@@ -211,7 +245,12 @@ export const spawnTransport = (
     }
   })
 
-/** A client connected to a spawned server process, for the life of the scope. */
+/**
+ * A client connected to a spawned server process, for the life of the scope.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const connect = (
   spawn: SpawnOptions,
   options?: McpClient.Options
@@ -220,7 +259,12 @@ export const connect = (
     Effect.provide(NodeContext.layer)
   )
 
-/** {@link connect} as a layer. */
+/**
+ * {@link connect} as a layer.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
 export const layerClient = (
   spawn: SpawnOptions,
   options?: McpClient.Options
