@@ -10,6 +10,18 @@ export const flag = (name: string, fallback: number) => {
   return i === -1 ? fallback : Number(args[i + 1])
 }
 
+/** A string `--name VALUE` flag. */
+export const stringFlag = (name: string): string | undefined => {
+  const i = args.indexOf(`--${name}`)
+  return i === -1 ? undefined : args[i + 1]
+}
+
+/**
+ * `--baseline DIR`: another checkout of this repository (an earlier commit, say) whose bench server is measured as
+ * "baseline" in the same run, beside today's, so that a change is judged against the same noise.
+ */
+export const baseline = stringFlag("baseline")
+
 const TICK_MICROS = 1e6 / 100 // USER_HZ is 100 on Linux
 
 /** A process's user + system CPU time so far, in microseconds. */

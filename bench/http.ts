@@ -20,7 +20,7 @@
 import { spawn } from "node:child_process"
 import { Agent, request } from "node:http"
 import { performance } from "node:perf_hooks"
-import { bundle, flag, measure, median, tableHeader, tableRow } from "./common.js"
+import { baseline, bundle, flag, measure, median, tableHeader, tableRow } from "./common.js"
 import type { Phase } from "./common.js"
 
 const SEQUENTIAL = flag("sequential", 3000)
@@ -66,7 +66,13 @@ const servers: ReadonlyArray<Server> = [
     args: () => ["bench/servers/bare-http.mjs"],
     accept: () => "application/json",
     modes: ["json"]
-  }
+  },
+  ...(baseline === undefined ? [] : [{
+    name: "baseline",
+    args: () => ["--expose-gc", ".bench/effect-http-baseline.mjs"],
+    accept: (mode: Mode) => (mode === "json" ? "application/json, text/event-stream" : "text/event-stream, application/json"),
+    modes: ["json", "sse", "streamed"] as ReadonlyArray<Mode>
+  }])
 ]
 
 const agent = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT })
@@ -164,6 +170,7 @@ const heapPerSession = async (server: Server, count: number) => {
 const main = async () => {
   await bundle("bench/servers/effect-http.ts", ".bench/effect-http.mjs")
   await bundle("bench/servers/platform-floor.ts", ".bench/platform-floor.mjs")
+  if (baseline !== undefined) await bundle(`${baseline}/bench/servers/effect-http.ts`, ".bench/effect-http-baseline.mjs")
   process.stdout.write(
     `HTTP tools/call: ${SEQUENTIAL} sequential, ${CONCURRENT} at ${IN_FLIGHT} in flight, median of ${ROUNDS} rounds\n\n`
   )

@@ -9,10 +9,14 @@
  *
  *   npm run bench            # defaults
  *   npm run bench -- --calls 20000
+ *   npx tsx bench/stdio.ts --baseline ../before   # also an earlier checkout's server, in the same rounds
+ *
+ * Rounds go across every server in turn, so that whatever else the machine
+ * does meanwhile weighs on all alike.
  */
 import { spawn } from "node:child_process"
 import { performance } from "node:perf_hooks"
-import { bundle, flag, measure, median, peakRssMb, tableHeader, tableRow } from "./common.js"
+import { baseline, bundle, flag, measure, median, peakRssMb, tableHeader, tableRow } from "./common.js"
 import type { Phase } from "./common.js"
 
 const SEQUENTIAL = flag("sequential", 10000)
@@ -31,7 +35,8 @@ const servers: ReadonlyArray<Server> = [
   // Bundled to plain JS first, like the SDK's own published build: no loader in the measured process.
   { name: "mcp-effect", command: "node", args: [".bench/effect-echo.mjs"] },
   { name: "official SDK", command: "node", args: ["bench/servers/sdk-echo.mjs"] },
-  { name: "bare loop", command: "node", args: ["bench/servers/bare-echo.mjs"] }
+  { name: "bare loop", command: "node", args: ["bench/servers/bare-echo.mjs"] },
+  ...(baseline === undefined ? [] : [{ name: "baseline", command: "node", args: [".bench/effect-echo-baseline.mjs"] }])
 ]
 
 const connect = async (server: Server) => {
@@ -81,29 +86,34 @@ const connect = async (server: Server) => {
   return { child, call, pid: child.pid! }
 }
 
-const run = async (server: Server) => {
-  const { call, child, pid } = await connect(server)
-  await measure(pid, WARMUP, IN_FLIGHT, call)
-  await measure(pid, WARMUP / 3, 1, call)
-  const sequential: Array<Phase> = []
-  const concurrent: Array<Phase> = []
-  for (let round = 0; round < ROUNDS; round++) {
-    sequential.push(await measure(pid, SEQUENTIAL, 1, call))
-    concurrent.push(await measure(pid, CONCURRENT, IN_FLIGHT, call))
-  }
-  const rss = peakRssMb(pid)
-  child.stdin.end()
-  await new Promise((resolve) => child.on("exit", resolve))
-  return { name: server.name, sequential: median(sequential), concurrent: median(concurrent), rss }
+const prepare = async (server: Server) => {
+  const connection = await connect(server)
+  await measure(connection.pid, WARMUP, IN_FLIGHT, connection.call)
+  await measure(connection.pid, WARMUP / 3, 1, connection.call)
+  return { server, ...connection, sequential: new Array<Phase>(), concurrent: new Array<Phase>() }
 }
 
 const main = async () => {
   await bundle("bench/servers/effect-echo.ts", ".bench/effect-echo.mjs")
+  if (baseline !== undefined) await bundle(`${baseline}/bench/servers/effect-echo.ts`, ".bench/effect-echo-baseline.mjs")
   process.stdout.write(
     `stdio tools/call: ${SEQUENTIAL} sequential, ${CONCURRENT} at ${IN_FLIGHT} in flight, median of ${ROUNDS} rounds\n\n`
   )
+  const targets = []
+  for (const server of servers) targets.push(await prepare(server))
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const target of targets) {
+      target.sequential.push(await measure(target.pid, SEQUENTIAL, 1, target.call))
+      target.concurrent.push(await measure(target.pid, CONCURRENT, IN_FLIGHT, target.call))
+    }
+  }
   const results = []
-  for (const server of servers) results.push(await run(server))
+  for (const target of targets) {
+    const rss = peakRssMb(target.pid)
+    target.child.stdin.end()
+    await new Promise((resolve) => target.child.on("exit", resolve))
+    results.push({ name: target.server.name, sequential: median(target.sequential), concurrent: median(target.concurrent), rss })
+  }
   const floor = results.find((r) => r.name === "bare loop")!
   process.stdout.write(tableHeader)
   for (const r of results) {
