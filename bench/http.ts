@@ -15,7 +15,7 @@
  * Then the server heap per idle session (the slope over 1,000 sessions, after
  * a forced GC) and whether one mcp-effect process holds 10,000 idle sessions.
  *
- *   npx tsx bench/http.ts [--sequential N] [--calls N] [--sessions N] [--many N]
+ *   npx tsx bench/http.ts [--sequential N] [--calls N] [--sessions N] [--many N] [--baseline DIR]
  */
 import { spawn } from "node:child_process"
 import { Agent, request } from "node:http"
