@@ -48,33 +48,81 @@ const isBlank = (text: string, start: number, end: number): boolean => {
 
 /** A `data` listener that splits what it receives into lines. */
 export const lineSplitter = (options: LineSplitterOptions): (chunk: Buffer | string) => void => {
-  const { maxLineBytes, onLine, onOversized } = options
+  const splitter = new LineSplitter(options)
+  return (chunk) => splitter.push(typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk)
+}
+
+class LineSplitter {
   // The start of a line whose newline has not come yet, `heldBytes` long: `heldText`, decoded (it ends on a
   // character boundary), then `heldChunks`, bytes as they came, decoded once the line is complete.
-  let heldText = ""
-  let heldChunks: Array<Buffer> = []
-  let heldBytes = 0
+  private heldText = ""
+  private heldChunks: Array<Buffer> = []
+  private heldBytes = 0
   // Inside a line over the limit: its bytes are dropped up to the next newline.
-  let discarding = false
+  private discarding = false
+  private readonly maxLineBytes: number
+  private readonly onLine: (line: string) => void
+  private readonly onOversized: () => void
 
-  const release = () => {
-    heldText = ""
-    if (heldChunks.length > 0) heldChunks = []
-    heldBytes = 0
+  constructor(options: LineSplitterOptions) {
+    this.maxLineBytes = options.maxLineBytes
+    this.onLine = options.onLine
+    this.onOversized = options.onOversized
+  }
+
+  push(bytes: Buffer): void {
+    const length = bytes.length
+    if (length === 0) return
+    // The common case: the chunk ends on a character boundary (an ASCII byte, usually its newline), nothing is held
+    // as bytes, and no line in it can be over the limit. Decode it at once and split the text, scanning only it.
+    if (
+      bytes[length - 1] < 0x80 && this.heldChunks.length === 0 && !this.discarding &&
+      this.heldBytes + length <= this.maxLineBytes
+    ) {
+      return this.pushText(bytes, bytes.toString())
+    }
+    this.splitBytes(bytes)
+  }
+
+  private pushText(bytes: Buffer, text: string) {
+    const newline = text.indexOf("\n")
+    if (newline === -1) {
+      this.heldText = this.heldBytes === 0 ? text : this.heldText + text
+      this.heldBytes += bytes.length
+      return
+    }
+    let from = 0
+    if (this.heldBytes > 0) {
+      const line = this.heldText + text.slice(0, newline)
+      this.release()
+      this.deliver(line, 0, line.length)
+      from = newline + 1
+    }
+    from = this.splitText(text, from)
+    if (from < text.length) {
+      this.heldText = text.slice(from)
+      this.heldBytes = bytes.length - 1 - bytes.lastIndexOf(LF)
+    }
+  }
+
+  private release() {
+    this.heldText = ""
+    if (this.heldChunks.length > 0) this.heldChunks = []
+    this.heldBytes = 0
   }
 
   /** Delivers `text[start, end)` less a final `\r`, unless it is blank. */
-  const deliver = (text: string, start: number, end: number) => {
+  private deliver(text: string, start: number, end: number) {
     if (end > start && text.charCodeAt(end - 1) === CR) end--
     // A message starts with `{` or `[`: only a line that starts with whitespace is checked for blank.
-    if (end > start && (text.charCodeAt(start) > 32 || !isBlank(text, start, end))) onLine(text.slice(start, end))
+    if (end > start && (text.charCodeAt(start) > 32 || !isBlank(text, start, end))) this.onLine(text.slice(start, end))
   }
 
   /** Delivers the lines of `text` from `from` up to its last `\n`, and returns where the last one ended. */
-  const splitText = (text: string, from: number): number => {
+  private splitText(text: string, from: number): number {
     let newline = text.indexOf("\n", from)
     while (newline !== -1) {
-      deliver(text, from, newline)
+      this.deliver(text, from, newline)
       from = newline + 1
       newline = text.indexOf("\n", from)
     }
@@ -82,110 +130,80 @@ export const lineSplitter = (options: LineSplitterOptions): (chunk: Buffer | str
   }
 
   /** Delivers `bytes[start, end)`, a line without its `\n`, or reports it oversized. */
-  const deliverBytes = (bytes: Buffer, start: number, end: number) => {
+  private deliverBytes(bytes: Buffer, start: number, end: number) {
     const length = end > start && bytes[end - 1] === CR ? end - start - 1 : end - start
-    if (length > maxLineBytes) onOversized()
+    if (length > this.maxLineBytes) this.onOversized()
     else if (length > 0) {
       const text = bytes.toString("utf8", start, end)
-      deliver(text, 0, text.length)
+      this.deliver(text, 0, text.length)
     }
   }
 
   /** Holds `bytes[from, end)`, the start of a line, or drops it (reported once) when the line is over the limit. */
-  const hold = (bytes: Buffer, from: number) => {
+  private hold(bytes: Buffer, from: number) {
     const length = bytes.length - from
-    if (discarding || length === 0) return
-    heldBytes += length
+    if (this.discarding || length === 0) return
+    this.heldBytes += length
     // One byte over is allowed while held: it may be the `\r` of a `\r\n`.
-    if (heldBytes > maxLineBytes + 1) {
-      release()
-      discarding = true
-      onOversized()
-    } else if (heldChunks.length === 0 && bytes[bytes.length - 1] < 0x80) {
-      heldText += bytes.toString("utf8", from)
+    if (this.heldBytes > this.maxLineBytes + 1) {
+      this.release()
+      this.discarding = true
+      this.onOversized()
+    } else if (this.heldChunks.length === 0 && bytes[bytes.length - 1] < 0x80) {
+      this.heldText += bytes.toString("utf8", from)
     } else {
-      heldChunks.push(from === 0 ? bytes : bytes.subarray(from))
+      this.heldChunks.push(from === 0 ? bytes : bytes.subarray(from))
     }
+  }
+
+  /** The byte before the held line's end at `bytes[newline]`: a `\r` there is not counted. */
+  private lastByteBefore(bytes: Buffer, newline: number): number | undefined {
+    if (newline > 0) return bytes[newline - 1]
+    const last = this.heldChunks.at(-1)
+    return last !== undefined ? last[last.length - 1] : this.heldText.charCodeAt(this.heldText.length - 1)
   }
 
   /** Ends the held line with `bytes[0, newline)`. */
-  const completeHeld = (bytes: Buffer, newline: number) => {
-    if (discarding) {
-      discarding = false
+  private completeHeld(bytes: Buffer, newline: number) {
+    if (this.discarding) {
+      this.discarding = false
       return
     }
-    const last = heldChunks.length > 0 ? heldChunks[heldChunks.length - 1] : undefined
-    const lastByte = newline > 0
-      ? bytes[newline - 1]
-      : last !== undefined
-      ? last[last.length - 1]
-      : heldText.charCodeAt(heldText.length - 1)
-    if (heldBytes + newline - (lastByte === CR ? 1 : 0) > maxLineBytes) {
-      release()
-      return onOversized()
+    if (this.heldBytes + newline - (this.lastByteBefore(bytes, newline) === CR ? 1 : 0) > this.maxLineBytes) {
+      this.release()
+      return this.onOversized()
     }
     let line: string
-    if (last === undefined) {
-      line = heldText + bytes.toString("utf8", 0, newline)
+    if (this.heldChunks.length === 0) {
+      line = this.heldText + bytes.toString("utf8", 0, newline)
     } else {
-      heldChunks.push(bytes.subarray(0, newline))
-      line = heldText + Buffer.concat(heldChunks).toString()
+      this.heldChunks.push(bytes.subarray(0, newline))
+      line = this.heldText + Buffer.concat(this.heldChunks).toString()
     }
-    release()
-    deliver(line, 0, line.length)
+    this.release()
+    this.deliver(line, 0, line.length)
   }
 
   /** Cuts at newline bytes first, then decodes: for a chunk that ends inside a character, or lines near the limit. */
-  const splitBytes = (bytes: Buffer) => {
+  private splitBytes(bytes: Buffer) {
     let start = 0
-    if (heldBytes > 0 || discarding) {
+    if (this.heldBytes > 0 || this.discarding) {
       const newline = bytes.indexOf(LF)
-      if (newline === -1) return hold(bytes, 0)
-      completeHeld(bytes, newline)
+      if (newline === -1) return this.hold(bytes, 0)
+      this.completeHeld(bytes, newline)
       start = newline + 1
     }
     const last = bytes.lastIndexOf(LF)
-    if (last < start) return hold(bytes, start)
-    if (last - start <= maxLineBytes) {
-      splitText(bytes.toString("utf8", start, last + 1), 0)
+    if (last < start) return this.hold(bytes, start)
+    if (last - start <= this.maxLineBytes) {
+      this.splitText(bytes.toString("utf8", start, last + 1), 0)
     } else {
       for (let from = start; from <= last;) {
         const newline = bytes.indexOf(LF, from)
-        deliverBytes(bytes, from, newline)
+        this.deliverBytes(bytes, from, newline)
         from = newline + 1
       }
     }
-    hold(bytes, last + 1)
-  }
-
-  return (chunk) => {
-    const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk
-    const length = bytes.length
-    if (length === 0) return
-    // The common case: the chunk ends on a character boundary (an ASCII byte, usually its newline), nothing is held
-    // as bytes, and no line in it can be over the limit. Decode it at once and split the text, scanning only it.
-    if (bytes[length - 1] < 0x80 && heldChunks.length === 0 && !discarding && heldBytes + length <= maxLineBytes) {
-      const text = bytes.toString()
-      const newline = text.indexOf("\n")
-      if (newline === -1) {
-        heldText = heldBytes === 0 ? text : heldText + text
-        heldBytes += length
-        return
-      }
-      let from = 0
-      if (heldBytes > 0) {
-        const line = heldText + text.slice(0, newline)
-        release()
-        deliver(line, 0, line.length)
-        from = newline + 1
-      }
-      from = splitText(text, from)
-      if (from < text.length) {
-        heldText = text.slice(from)
-        heldBytes = length - 1 - bytes.lastIndexOf(LF)
-      }
-      return
-    }
-    splitBytes(bytes)
+    this.hold(bytes, last + 1)
   }
 }
