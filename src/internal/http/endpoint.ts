@@ -44,6 +44,9 @@ export const limitsOf = (options: Options): Limits => ({
   grace: Duration.decode(options.shutdownGracePeriod ?? Duration.seconds(5))
 })
 
+/** Most streams a session keeps for a resumption (see `Endpoint.keep`). */
+const MAX_KEPT = 1000
+
 /** Session ids: 128 random bits, as visible ASCII. */
 const newSessionId = () => crypto.randomUUID()
 
@@ -122,6 +125,20 @@ export class Endpoint {
       ]
       return Scope.close(session.scope, Exit.void).pipe(Effect.zipRight(Effect.forEach(streamIds, (id) => this.store.remove(id))))
     })
+  }
+
+  /**
+   * Keeps a stream that ended while detached, for a resumption, until the
+   * session ends; past `MAX_KEPT` per session the oldest is forgotten, so
+   * that a long-lived session's bookkeeping stays bounded.
+   */
+  keep(session: HttpSession, streamId: string): void {
+    const kept = (session.kept ??= new Set())
+    kept.add(streamId)
+    if (kept.size <= MAX_KEPT) return
+    const oldest = kept.values().next().value!
+    kept.delete(oldest)
+    this.events.remove(oldest)
   }
 
   /** A request starts on a session: it holds one of the session's slots until it ends. */

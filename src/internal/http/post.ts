@@ -118,7 +118,7 @@ const respond = (
     // Messages tied to the request keep coming to this stream (it stays in `requests`) until its response.
     stream.pump(app.events, first, (kept) => {
       // Ended while no response was attached: kept for a resumption until the session ends.
-      if (kept) (session.kept ??= new Set()).add(stream.streamId)
+      if (kept) app.keep(session, stream.streamId)
       app.end(session)
       session.forgetRequest(requestId)
       session.streams?.delete(stream.streamId)
