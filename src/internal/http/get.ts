@@ -31,7 +31,8 @@ export const handleGet = (app: Endpoint, request: Exchange): Effect.Effect<Reply
     }
     const session = namedSession(app, request)
     if (!(session instanceof HttpSession)) return Effect.succeed(session)
-    session.lastActive = Date.now()
+    session.used = true
+    session.lastActive = app.now()
     const versionError = ProtocolVersion.checkHeader(request.header("mcp-protocol-version"), session.protocolVersion)
     if (versionError !== undefined) return Effect.succeed(httpError(400, `Bad Request: ${versionError}`))
     const lastEventId = request.header("last-event-id")
