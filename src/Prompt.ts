@@ -16,13 +16,14 @@
  *
  * @since 0.1.0
  */
-import { Effect, Either, Option, ParseResult, Schema, SchemaAST } from "effect"
+import { Effect, Either, Option, Schema, SchemaAST } from "effect"
 import * as Completion from "./Completion.js"
 import * as Content from "./Content.js"
 import { DefinitionError, McpError } from "./McpError.js"
 import type * as McpSchema from "./McpSchema.js"
 import type { RequestContext } from "./RequestContext.js"
 import { recoverAsError } from "./internal/cause.js"
+import { ownEntries, safeDecoder } from "./internal/guards.js"
 
 /**
  * Argument schemas, by name. Each must decode from a string (its encoded side
@@ -123,11 +124,10 @@ export const make = <const P extends Parameters = {}, E = never, R = never>(
 ): Prompt<Exclude<R, RequestContext>> => {
   if (name.length === 0) throw new DefinitionError({ message: "A prompt name must not be empty" })
   const struct = Schema.Struct(options.parameters ?? {})
-  const decode = Schema.decodeUnknownEither(struct, { errors: "all" }) as (
-    u: unknown
-  ) => Either.Either<Schema.Struct.Type<P>, ParseResult.ParseError>
+  const decode = safeDecoder(struct, { errors: "all" }) as (u: unknown) => Either.Either<Schema.Struct.Type<P>, string>
   const descriptions: Readonly<Record<string, string | undefined>> = options.descriptions ?? {}
-  const completers: Readonly<Record<string, Completion.Completer<R> | undefined>> = options.complete ?? {}
+  // Own keys only: a client names the argument, and `constructor` must not find Object's.
+  const completers = ownEntries<Completion.Completer<R>>(options.complete)
   const ast = struct.ast
   const signatures = SchemaAST.isTypeLiteral(ast) ? ast.propertySignatures : []
   const args = signatures.map((ps): McpSchema.PromptArgument => {
@@ -136,7 +136,7 @@ export const make = <const P extends Parameters = {}, E = never, R = never>(
     const annotated = ps.type === SchemaAST.stringKeyword
       ? undefined
       : Option.getOrUndefined(SchemaAST.getDescriptionAnnotation(ps.type))
-    const description = descriptions[argName] ?? annotated
+    const description = (Object.hasOwn(descriptions, argName) ? descriptions[argName] : undefined) ?? annotated
     return {
       name: argName,
       ...(description !== undefined ? { description } : {}),
@@ -157,10 +157,7 @@ export const make = <const P extends Parameters = {}, E = never, R = never>(
     definition,
     get: (input) =>
       Either.match(decode(input ?? {}), {
-        onLeft: (error) =>
-          Effect.fail(
-            McpError.invalidParams(`Invalid arguments for prompt "${name}": ${ParseResult.TreeFormatter.formatErrorSync(error)}`)
-          ),
+        onLeft: (detail) => Effect.fail(McpError.invalidParams(`Invalid arguments for prompt "${name}": ${detail}`)),
         onRight: (decoded) =>
           // Suspended: a handler that throws before returning its effect fails like any other.
           Effect.suspend(() => handler(decoded)).pipe(
@@ -169,7 +166,7 @@ export const make = <const P extends Parameters = {}, E = never, R = never>(
           ) as Effect.Effect<McpSchema.GetPromptResult, McpError, Exclude<R, RequestContext> | RequestContext>
       }),
     complete: (argument, value, context) =>
-      Completion.run(completers[argument], value, context) as Effect.Effect<
+      Completion.run(completers.get(argument), value, context) as Effect.Effect<
         McpSchema.CompleteResult,
         never,
         Exclude<R, RequestContext>

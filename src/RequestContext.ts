@@ -23,14 +23,14 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, FiberRef, FiberRefs, HashMap, List, Logger, LogLevel, ParseResult, Schema } from "effect"
+import { Context, Effect, FiberRef, FiberRefs, HashMap, List, Logger, LogLevel, Schema } from "effect"
 import type { RequestError } from "./McpError.js"
 import { CapabilityNotSupportedError, McpError } from "./McpError.js"
 import * as McpSchema from "./McpSchema.js"
 import type { RequestOptions } from "./Peer.js"
 import type { AuthInfo, MessageExtras } from "./Transport.js"
 import { INTERNAL } from "./internal/cause.js"
-import { decodeOrInvalid } from "./internal/guards.js"
+import { decodeOrInvalid, describeParseError } from "./internal/guards.js"
 import { formField, rootJsonSchema } from "./internal/jsonSchema.js"
 
 /**
@@ -316,9 +316,10 @@ export const elicit = <A, I extends Record<string, unknown>>(
     })
     const result = yield* elicitJson(message, requestedSchema)
     if (result.action !== "accept") return { action: result.action }
-    const content = yield* Schema.decodeUnknown(schema)(result.content ?? {}).pipe(
+    const input = result.content ?? {}
+    const content = yield* Schema.decodeUnknown(schema)(input).pipe(
       Effect.mapError((error) =>
-        McpError.invalidParams(`the elicited content does not match the form: ${ParseResult.TreeFormatter.formatErrorSync(error)}`)
+        McpError.invalidParams(`the elicited content does not match the form: ${describeParseError(error, input)}`)
       )
     )
     return { action: "accept", content }

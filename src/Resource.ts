@@ -17,7 +17,8 @@
  *
  * @since 0.1.0
  */
-import { Effect, Either, ParseResult, Schema } from "effect"
+import { Effect, Either } from "effect"
+import type { Schema } from "effect"
 import * as Completion from "./Completion.js"
 import * as Content from "./Content.js"
 import { DefinitionError, McpError } from "./McpError.js"
@@ -25,6 +26,7 @@ import type * as McpSchema from "./McpSchema.js"
 import type { RequestContext } from "./RequestContext.js"
 import * as UriTemplate from "./UriTemplate.js"
 import { recoverAsError } from "./internal/cause.js"
+import { ownEntries, safeDecoder } from "./internal/guards.js"
 
 /** What a resource handler returns: text, bytes, or whole contents. */
 export type Output =
@@ -110,16 +112,15 @@ const describe = (uri: string, options: Options) => ({
 
 const makeDecoder = (parameters: Readonly<Record<string, Schema.Schema<any, string, never> | undefined>>) => {
   const decoders = Object.entries(parameters).flatMap(([name, schema]) =>
-    schema === undefined ? [] : [[name, Schema.decodeUnknownEither(schema)] as const]
+    schema === undefined ? [] : [[name, safeDecoder(schema)] as const]
   )
   return (vars: Record<string, string>): Either.Either<Record<string, unknown>, string> => {
     const decoded: Record<string, unknown> = { ...vars }
     for (const [name, decode] of decoders) {
-      if (vars[name] === undefined) continue
-      const result = decode(vars[name])
-      if (Either.isLeft(result)) {
-        return Either.left(`Invalid value for "${name}": ${ParseResult.TreeFormatter.formatErrorSync(result.left)}`)
-      }
+      const raw = Object.hasOwn(vars, name) ? vars[name] : undefined
+      if (raw === undefined) continue
+      const result = decode(raw)
+      if (Either.isLeft(result)) return Either.left(`Invalid value for "${name}": ${result.left}`)
       decoded[name] = result.right
     }
     return Either.right(decoded)
@@ -162,7 +163,8 @@ export const make = <const U extends string, P extends VariableSchemas<U> = {}, 
     throw new DefinitionError({ message: e instanceof Error ? e.message : String(e) })
   }
   const decode = makeDecoder(options.parameters ?? {})
-  const completers: Readonly<Record<string, Completion.Completer<R> | undefined>> = options.complete ?? {}
+  // Own keys only: a client names the variable, and `constructor` must not find Object's.
+  const completers = ownEntries<Completion.Completer<R>>(options.complete)
   return {
     _tag: "Template",
     uriTemplate,
@@ -176,7 +178,7 @@ export const make = <const U extends string, P extends VariableSchemas<U> = {}, 
       })
     },
     complete: (argument, value, context) =>
-      Completion.run(completers[argument], value, context) as Effect.Effect<
+      Completion.run(completers.get(argument), value, context) as Effect.Effect<
         McpSchema.CompleteResult,
         never,
         Exclude<R, RequestContext>

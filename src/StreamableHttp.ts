@@ -65,8 +65,28 @@ export interface Options {
   readonly maxBodyBytes?: number
   /** Most sessions at once; an `initialize` beyond gets 503. Default 10,000. */
   readonly maxSessions?: number
+  /**
+   * Most sessions one client holds at once, by remote address
+   * (`Exchange.remoteAddress`); an `initialize` beyond gets 429, so that one
+   * client cannot take all of `maxSessions`. Off by default: behind a proxy
+   * every client has the proxy's address. Requests without a remote address
+   * are not counted.
+   *
+   * @since 0.3.0
+   */
+  readonly maxSessionsPerClient?: number
   /** A session with no request for this long is closed. Default 30 minutes. */
   readonly sessionIdleTimeout?: Duration.DurationInput
+  /**
+   * A session that has not been used since `initialize` (no request, no GET
+   * stream; notifications do not count) is closed this long after it was
+   * opened, rather than after `sessionIdleTimeout` (when that is longer):
+   * sessions opened and left unused do not hold their place for long.
+   * Default 60 s.
+   *
+   * @since 0.3.0
+   */
+  readonly unusedSessionTimeout?: Duration.DurationInput
   /** Most requests in flight per session (a batch's entries count each); more get 429. Default 100. */
   readonly maxRequestsPerSession?: number
   /** Most entries in one JSON-RPC batch (2025-03-26); a longer batch is answered with one -32600. Default 100. */
@@ -182,11 +202,12 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
   Effect.gen(function*() {
     const server = yield* McpServer
     const store = Option.getOrElse(yield* Effect.serviceOption(EventStore.EventStore), () => EventStore.makeMemory())
-    const app = new Endpoint(server, store, yield* Effect.runtime<never>(), options)
-    const { idleMillis, keepAlive } = app.limits
+    const app = new Endpoint(server, store, yield* Effect.runtime<never>(), options, yield* Effect.clock)
+    const { idleMillis, unusedMillis, keepAlive } = app.limits
     yield* Effect.forkScoped(Effect.sync(() => app.keepAliveRound()).pipe(Effect.delay(keepAlive), Effect.forever))
+    // Often enough that a session outlives its timeout by at most half of it.
     yield* Effect.forkScoped(
-      app.sweepIdle.pipe(Effect.repeat(Schedule.spaced(Math.max(1000, Math.min(idleMillis / 2, 60_000)))))
+      app.sweepIdle.pipe(Effect.repeat(Schedule.spaced(Math.max(100, Math.min(idleMillis / 2, unusedMillis / 2, 60_000)))))
     )
     yield* Effect.addFinalizer(() => app.shutdown)
     const allow = options.stateless ? "POST" : "GET, POST, DELETE"

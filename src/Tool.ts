@@ -23,6 +23,7 @@ import { DefinitionError, McpError } from "./McpError.js"
 import type * as McpSchema from "./McpSchema.js"
 import type { RequestContext } from "./RequestContext.js"
 import { failureMessage, recover } from "./internal/cause.js"
+import { safeDecoder } from "./internal/guards.js"
 import { type JsonObject, objectRoot, rootJsonSchema } from "./internal/jsonSchema.js"
 
 /**
@@ -173,16 +174,13 @@ const makeInput = (name: string, parameters: Parameters | undefined) => {
     return { inputSchema: parameters.schema, decode: (args: unknown) => Either.right(args ?? {}) }
   }
   const schema = (Schema.isSchema(parameters) ? parameters : Schema.Struct(parameters)) as Schema.Schema<any, any, never>
-  const decode = Schema.decodeUnknownEither(schema, { errors: "all" })
+  const decode = safeDecoder(schema, { errors: "all" })
   const json = rootJsonSchema(schema)
   return {
     // What does not describe objects is kept as it is, for `validate` to refuse with the schema in its message.
     inputSchema: objectRoot(json) ?? json,
     decode: (args: unknown) =>
-      Either.mapLeft(
-        decode(args ?? {}),
-        (error) => `Invalid arguments for tool "${name}": ${ParseResult.TreeFormatter.formatErrorSync(error)}`
-      )
+      Either.mapLeft(decode(args ?? {}), (detail) => `Invalid arguments for tool "${name}": ${detail}`)
   }
 }
 

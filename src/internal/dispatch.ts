@@ -13,8 +13,8 @@
  * handler's context; and mounted servers answer what this one does not have,
  * by their own names.
  */
-import { Context, Effect, Either, ParseResult, Schema } from "effect"
-import type { Runtime } from "effect"
+import { Context, Effect, Either } from "effect"
+import type { Runtime, Schema } from "effect"
 import type * as Completion from "../Completion.js"
 import { McpError } from "../McpError.js"
 import * as McpSchema from "../McpSchema.js"
@@ -22,7 +22,7 @@ import type * as Middleware from "../Middleware.js"
 import type { RequestOptions } from "../Peer.js"
 import { RequestContext } from "../RequestContext.js"
 import type { ClientChannel, Envelope } from "../RequestContext.js"
-import { isRecord } from "./guards.js"
+import { isRecord, safeDecoder } from "./guards.js"
 import type { InternalAnswer, WithContext } from "./peer.js"
 import { withContext } from "./peer.js"
 import * as ProtocolVersion from "./protocolVersion.js"
@@ -74,12 +74,10 @@ export const withParams = <A, I>(
   schema: Schema.Schema<A, I>,
   handle: (params: A, ctx: RequestContextImpl) => InternalAnswer
 ): Handler => {
-  const decode = Schema.decodeUnknownEither(schema, { errors: "all" })
+  const decode = safeDecoder(schema, { errors: "all" })
   return (params, ctx) => {
     const decoded = decode(params ?? {})
-    return Either.isLeft(decoded)
-      ? McpError.invalidParams(ParseResult.TreeFormatter.formatErrorSync(decoded.left))
-      : handle(decoded.right, ctx)
+    return Either.isLeft(decoded) ? McpError.invalidParams(decoded.left) : handle(decoded.right, ctx)
   }
 }
 

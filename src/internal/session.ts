@@ -8,7 +8,8 @@
  * Classes, so that the handlers are prototype methods and an idle session
  * holds only its fields (servers keep thousands of idle HTTP sessions).
  */
-import { Effect, Either, ParseResult, Schema } from "effect"
+import { Effect, Either } from "effect"
+import type { Schema } from "effect"
 import type { Runtime } from "effect"
 import type { RequestError } from "../McpError.js"
 import { McpError } from "../McpError.js"
@@ -17,6 +18,7 @@ import type { IncomingRequest, RequestOptions } from "../Peer.js"
 import type { AuthInfo, MessageExtras, Transport } from "../Transport.js"
 import type { ClientChannel, Envelope } from "../RequestContext.js"
 import type { Core } from "./dispatch.js"
+import { safeDecoder } from "./guards.js"
 import * as Peer from "./peer.js"
 import * as ProtocolVersion from "./protocolVersion.js"
 import type { ServicesOwner } from "./sessionServices.js"
@@ -47,10 +49,10 @@ const BEFORE_HANDSHAKE = new Set(["initialize", "ping"])
 type LifecycleHandler = (params: Record<string, unknown> | undefined, session: ServerSession) => Peer.InternalAnswer
 
 const decoding = <A, I>(schema: Schema.Schema<A, I>, handle: (params: A, session: ServerSession) => Peer.InternalAnswer) => {
-  const decode = Schema.decodeUnknownEither(schema, { errors: "all" })
+  const decode = safeDecoder(schema, { errors: "all" })
   return (params: Record<string, unknown> | undefined, session: ServerSession): Peer.InternalAnswer =>
     Either.match(decode(params ?? {}), {
-      onLeft: (error) => McpError.invalidParams(ParseResult.TreeFormatter.formatErrorSync(error)),
+      onLeft: (detail) => McpError.invalidParams(detail),
       onRight: (decoded) => handle(decoded, session)
     })
 }

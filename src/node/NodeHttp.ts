@@ -28,6 +28,7 @@ import type { Scope } from "effect"
 import { createServer } from "node:http"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import * as LegacySse from "../LegacySse.js"
+import { ErrorCode } from "../McpError.js"
 import type { McpServer } from "../McpServer.js"
 import * as StreamableHttp from "../StreamableHttp.js"
 import { logThrown } from "../internal/cause.js"
@@ -54,6 +55,38 @@ export interface ServeOptions extends StreamableHttp.Options {
   readonly maxStreamBufferBytes?: number
   /** See `maxStreamBufferBytes`. Default 30 s. */
   readonly streamStallTimeout?: Duration.DurationInput
+  /**
+   * The longest a client may take to send a request's headers, counted from
+   * its first byte (or from the connection, for its first request); past it
+   * the connection gets 408 and is closed. Default 30 s. Set on the server
+   * that `serve`, `listen` and `layer` create; with `makeListener`, set your
+   * own server's `headersTimeout`.
+   *
+   * @since 0.3.0
+   */
+  readonly headersTimeout?: Duration.DurationInput
+  /**
+   * The longest pause between two parts of a request body on the MCP
+   * endpoint; past it the request gets 408 with a JSON-RPC error body, its
+   * connection is closed and what was read of the body is let go. Also
+   * bounds how long the rest of a refused body (413) is waited for. An SSE
+   * response is not subject to it: its request was read in full before it
+   * started. Default 30 s.
+   *
+   * @since 0.3.0
+   */
+  readonly bodyTimeout?: Duration.DurationInput
+  /**
+   * The longest a whole request (headers and body) may take to arrive, so
+   * that a body trickled in a byte at a time cannot hold its memory for
+   * ever; past it the connection gets 408 and is closed. An SSE response is
+   * not subject to it: its request has arrived by the time it starts.
+   * Default 5 minutes; 0 for no limit. Set on the server that `serve`,
+   * `listen` and `layer` create, like `headersTimeout`.
+   *
+   * @since 0.3.0
+   */
+  readonly requestTimeout?: Duration.DurationInput
 }
 
 /**
@@ -106,8 +139,19 @@ export const listen = (
     let route: (request: IncomingMessage, response: ServerResponse) => void = (_, response) => {
       response.writeHead(503).end()
     }
-    // No request timeout: SSE streams stay open, kept alive by comments.
-    const nodeServer = createServer({ requestTimeout: 0 }, (request, response) => route(request, response))
+    // Node's request timeout ends at the request's last byte, so SSE responses are not subject to it (nor to the
+    // headers timeout). Node's default headers timeout would be none with no request timeout; it is checked every
+    // `connectionsCheckingInterval`, made short enough for the timeouts to mean what they say.
+    const requestTimeout = Duration.toMillis(options.requestTimeout ?? Duration.minutes(5))
+    const headersTimeout = Math.min(
+      Duration.toMillis(options.headersTimeout ?? Duration.seconds(30)),
+      requestTimeout > 0 ? requestTimeout : Infinity
+    )
+    const nodeServer = createServer({
+      requestTimeout,
+      headersTimeout,
+      connectionsCheckingInterval: Math.max(10, Math.min(30_000, Math.floor(Math.min(headersTimeout, requestTimeout || Infinity) / 2)))
+    }, (request, response) => route(request, response))
     yield* Effect.acquireRelease(
       Effect.async<void, HttpServerError.ServeError>((resume) => {
         nodeServer.once("error", (cause) => resume(Effect.fail(new HttpServerError.ServeError({ cause }))))
@@ -198,13 +242,23 @@ const listenerFor = (options: Omit<ServeOptions, "port" | "host">) =>
       )
     }
     const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+    const bodyTimeout = Duration.decode(options.bodyTimeout ?? Duration.seconds(30))
     const shared: ExchangeContext = {
       onThrown: (thrown) => {
         runFork(logThrown("Streamable HTTP request failed", thrown))
       },
       maxBuffered: options.maxStreamBufferBytes ?? 8 * 1024 * 1024,
-      stallMillis: Duration.toMillis(options.streamStallTimeout ?? Duration.seconds(30))
+      stallMillis: Duration.toMillis(options.streamStallTimeout ?? Duration.seconds(30)),
+      reading: new Set(),
+      bodyTimeout: Duration.format(bodyTimeout)
     }
+    // One timer watches every body being read, rather than a timer per request: a body that made no progress for
+    // two rounds of half the timeout has been idle for between the timeout and one and a half times it.
+    yield* Effect.forkScoped(
+      Effect.sync(() => {
+        for (const exchange of shared.reading) exchange.idleRound()
+      }).pipe(Effect.delay(Duration.millis(Math.max(5, Duration.toMillis(bodyTimeout) / 2))), Effect.forever)
+    )
     return (request: IncomingMessage, response: ServerResponse) => {
       const url = request.url ?? "/"
       const query = url.indexOf("?")
@@ -220,7 +274,18 @@ interface ExchangeContext {
   readonly onThrown: (thrown: unknown) => void
   readonly maxBuffered: number
   readonly stallMillis: number
+  /** Exchanges reading (or discarding) a request body, watched for idleness by one timer. */
+  readonly reading: Set<NodeExchange>
+  /** The body timeout, as said in a 408. */
+  readonly bodyTimeout: string
 }
+
+/**
+ * How much of a refused body is read and thrown away, so that the client,
+ * still sending, receives the refusal: closing a socket with unread data
+ * resets the connection, and the client may lose the response with it.
+ */
+const MAX_DISCARDED_BYTES = 64 * 1024 * 1024
 
 /**
  * A node:http request as the app reads it, and where its reply goes, once. A
@@ -229,6 +294,12 @@ interface ExchangeContext {
  */
 class NodeExchange implements StreamableHttp.Exchange {
   private replied = false
+  /** Body bytes received, and as many as the last idle round saw (-1: none yet, so the first round counts). */
+  private received = 0
+  private seen = -1
+  private idleRounds = 0
+  /** What ends the body's reading when it stays idle. */
+  private onIdle: (() => void) | undefined = undefined
   constructor(
     private readonly request: IncomingMessage,
     private readonly response: ServerResponse,
@@ -252,30 +323,107 @@ class NodeExchange implements StreamableHttp.Exchange {
     const request = this.request
     const chunks: Array<Buffer> = []
     let size = 0
-    const finish = (text: string | undefined) => {
+    const stop = () => {
+      this.context.reading.delete(this)
       request.off("data", onData).off("end", onEnd).off("error", onError)
+    }
+    const finish = (text: string | undefined) => {
+      stop()
       this.guard(() => done(text))
     }
     const onData = (chunk: Buffer) => {
       size += chunk.length
+      this.received = size
       if (size > maxBytes) finish(undefined)
       else chunks.push(chunk)
     }
     const onEnd = () => finish(chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8"))
     const onError = () => finish(undefined)
     request.on("data", onData).on("end", onEnd).on("error", onError)
+    // Left idle, the body is let go and the request answered 408; its handler never hears of it.
+    this.onIdle = () => {
+      stop()
+      if (this.replied) return
+      this.replied = true
+      this.refuseAndClose(408, `Request Timeout: no part of the request body came for ${this.context.bodyTimeout}`)
+    }
+    this.context.reading.add(this)
+  }
+
+  /** One round of the idle watch: a body that made no progress for two rounds has been idle too long. */
+  idleRound(): void {
+    if (this.received !== this.seen) {
+      this.seen = this.received
+      this.idleRounds = 0
+    } else if (++this.idleRounds >= 2) {
+      this.context.reading.delete(this)
+      this.onIdle?.()
+    }
   }
 
   reply(reply: StreamableHttp.Reply): void {
     if (this.replied) return
     this.replied = true
     try {
-      writeReply(this.response, reply, this.context)
+      if (reply._tag === "Full" && this.bodyUnread()) this.answerThenDiscard(reply)
+      else writeReply(this.response, reply, this.context)
     } catch (thrown) {
       this.context.onThrown(thrown)
       this.response.destroy()
       if (reply._tag === "Stream") reply.onClose()
     }
+  }
+
+  /** Whether the request has a body that has not all arrived (a refusal before, or while, it was read). */
+  private bodyUnread(): boolean {
+    const request = this.request
+    if (request.complete) return false
+    const length = request.headers["content-length"]
+    return request.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0")
+  }
+
+  /**
+   * Sends a whole reply to a request whose body is still coming (a 413, say),
+   * and closes the connection after it. The rest of the body is read and
+   * thrown away first, up to `MAX_DISCARDED_BYTES` and while it keeps coming
+   * (the body timeout): ending at once would close the socket on unread data,
+   * which resets the connection, and a client still writing its body would
+   * get EPIPE and never see the answer.
+   */
+  private answerThenDiscard(reply: Extract<StreamableHttp.Reply, { readonly _tag: "Full" }>): void {
+    const { request, response } = this
+    response.writeHead(reply.status, { ...reply.headers, "content-length": Buffer.byteLength(reply.body), connection: "close" })
+    response.write(reply.body)
+    let discarded = 0
+    let ended = false
+    const end = () => {
+      if (ended) return
+      ended = true
+      this.context.reading.delete(this)
+      request.off("data", onData).off("end", end).off("error", end).off("close", end)
+      response.end()
+    }
+    const onData = (chunk: Buffer) => {
+      this.received += chunk.length
+      if ((discarded += chunk.length) > MAX_DISCARDED_BYTES) end()
+    }
+    request.on("data", onData).on("end", end).on("error", end).on("close", end)
+    request.resume()
+    this.onIdle = end
+    this.context.reading.add(this)
+  }
+
+  /** Answers with a JSON-RPC error body and closes the connection, whatever is left of the request. */
+  private refuseAndClose(status: number, message: string): void {
+    const response = this.response
+    if (response.headersSent || response.destroyed) return void response.destroy()
+    const body = JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: ErrorCode.ServerError, message } })
+    response.writeHead(status, {
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(body),
+      connection: "close"
+    })
+    response.end(body)
   }
 
   /** Runs `f`; what it throws is logged and, unless a reply went out already, answered with 500. */

@@ -4,7 +4,7 @@
  * messages and the SSE streams and HTTP responses that carry them. The HTTP
  * methods are served in `post.ts` and `get.ts` over this.
  */
-import { Deferred, Duration, Effect, Exit, FiberId, Runtime, Scope } from "effect"
+import { Clock, Deferred, Duration, Effect, Exit, FiberId, Runtime, Scope } from "effect"
 import type { Fiber } from "effect"
 import * as EventStore from "../../EventStore.js"
 import { ErrorCode, McpError } from "../../McpError.js"
@@ -25,9 +25,11 @@ import { empty, Sink } from "./reply.js"
 export interface Limits {
   readonly maxBody: number
   readonly maxSessions: number
+  readonly maxPerClient: number
   readonly maxActive: number
   readonly maxBatch: number
   readonly idleMillis: number
+  readonly unusedMillis: number
   readonly retryMillis: number
   readonly keepAlive: Duration.Duration
   readonly grace: Duration.Duration
@@ -36,13 +38,18 @@ export interface Limits {
 export const limitsOf = (options: Options): Limits => ({
   maxBody: options.maxBodyBytes ?? 4 * 1024 * 1024,
   maxSessions: options.maxSessions ?? 10_000,
+  maxPerClient: options.maxSessionsPerClient ?? Infinity,
   maxActive: options.maxRequestsPerSession ?? 100,
   maxBatch: options.maxBatchEntries ?? 100,
   idleMillis: Duration.toMillis(options.sessionIdleTimeout ?? Duration.minutes(30)),
+  unusedMillis: Duration.toMillis(options.unusedSessionTimeout ?? Duration.seconds(60)),
   retryMillis: options.retryMillis ?? 1000,
   keepAlive: Duration.decode(options.keepAliveInterval ?? Duration.seconds(15)),
   grace: Duration.decode(options.shutdownGracePeriod ?? Duration.seconds(5))
 })
+
+/** Most streams a session keeps for a resumption (see `Endpoint.keep`). */
+const MAX_KEPT = 1000
 
 /** Session ids: 128 random bits, as visible ASCII. */
 const newSessionId = () => crypto.randomUUID()
@@ -53,6 +60,8 @@ export class Endpoint {
   readonly live = new Set<HttpSession>()
   /** Open SSE replies, for the keep-alive round, with what closes each. */
   readonly openSinks = new Map<Sink, () => void>()
+  /** Sessions open per client (remote address), when `maxSessionsPerClient` is set. */
+  readonly clients = new Map<string, number>()
   readonly events: Store
   readonly runFork: <A, E>(effect: Effect.Effect<A, E>) => Fiber.RuntimeFiber<A, E>
   readonly limits: Limits
@@ -66,21 +75,33 @@ export class Endpoint {
     readonly store: EventStore.Service,
     /** What runs outside a request's own fiber runs on the runtime the app was made with (its logger, tracer...). */
     readonly runtime: Runtime.Runtime<never>,
-    readonly options: Options
+    readonly options: Options,
+    /** Session timestamps come from the app's clock (the `TestClock` in tests), read without an effect. */
+    private readonly clock: Clock.Clock = Clock.make()
   ) {
     this.events = storeOf(store, runtime)
     this.runFork = Runtime.runFork(runtime)
     this.limits = limitsOf(options)
   }
 
+  now(): number {
+    return this.clock.unsafeCurrentTimeMillis()
+  }
+
   // --- sessions ------------------------------------------------------------
 
-  openSession(stateless: boolean, protocolVersion?: string): Effect.Effect<HttpSession> {
+  /** Opens a session; `client` is counted against `maxSessionsPerClient` until it closes. */
+  openSession(stateless: boolean, protocolVersion?: string, client?: string): Effect.Effect<HttpSession> {
     return Effect.gen(this, function*() {
       const id = newSessionId()
       // Not a child of the app's scope: on shutdown the app drains first, then closes sessions itself.
       const scope = yield* Scope.make()
       const session = new HttpSession(id, scope, protocolVersion, stateless, this)
+      session.lastActive = this.now()
+      if (client !== undefined) {
+        session.client = client
+        this.clients.set(client, (this.clients.get(client) ?? 0) + 1)
+      }
       this.live.add(session)
       // No fiber per session: messages go straight into the session's receiver. (`connect` runs the session on
       // the server's runtime and keeps nothing of this request's fiber, which would otherwise live as long as it.)
@@ -102,7 +123,11 @@ export class Endpoint {
   closeSession(session: HttpSession): Effect.Effect<void> {
     return Effect.suspend(() => {
       this.sessions.delete(session.id)
-      this.live.delete(session)
+      if (this.live.delete(session) && session.client !== undefined) {
+        const left = (this.clients.get(session.client) ?? 1) - 1
+        if (left > 0) this.clients.set(session.client, left)
+        else this.clients.delete(session.client)
+      }
       if (session.standalone !== undefined) {
         session.standalone.closed = true
         session.standalone.detach()
@@ -122,6 +147,20 @@ export class Endpoint {
       ]
       return Scope.close(session.scope, Exit.void).pipe(Effect.zipRight(Effect.forEach(streamIds, (id) => this.store.remove(id))))
     })
+  }
+
+  /**
+   * Keeps a stream that ended while detached, for a resumption, until the
+   * session ends; past `MAX_KEPT` per session the oldest is forgotten, so
+   * that a long-lived session's bookkeeping stays bounded.
+   */
+  keep(session: HttpSession, streamId: string): void {
+    const kept = (session.kept ??= new Set())
+    kept.add(streamId)
+    if (kept.size <= MAX_KEPT) return
+    const oldest = kept.values().next().value!
+    kept.delete(oldest)
+    this.events.remove(oldest)
   }
 
   /** A request starts on a session: it holds one of the session's slots until it ends. */
@@ -145,12 +184,19 @@ export class Endpoint {
     }).pipe(Effect.zipRight(Effect.suspend(() => Effect.forEach([...this.live], (s) => this.closeSession(s), { discard: true }))))
   }
 
-  /** Closes the sessions idle for longer than the idle timeout: no request in flight and no open GET stream. */
+  /**
+   * Closes the sessions idle for longer than the idle timeout (no request in
+   * flight and no open GET stream), and those left unused since `initialize`
+   * for longer than the unused timeout.
+   */
   get sweepIdle(): Effect.Effect<void> {
     return Effect.suspend(() => {
-      const now = Date.now()
+      const now = this.now()
+      const { idleMillis } = this.limits
+      // The unused timeout only ever shortens a session's life.
+      const unusedMillis = Math.min(idleMillis, this.limits.unusedMillis)
       const idle = [...this.sessions.values()].filter(
-        (s) => s.active === 0 && !s.standaloneAttached && now - s.lastActive > this.limits.idleMillis
+        (s) => s.active === 0 && !s.standaloneAttached && now - s.lastActive > (s.used ? idleMillis : unusedMillis)
       )
       return Effect.forEach(idle, (s) => this.closeSession(s), { discard: true })
     })

@@ -4,6 +4,7 @@
  */
 import { Effect, Option } from "effect"
 import * as EventStore from "../../EventStore.js"
+import { ErrorCode, McpError } from "../../McpError.js"
 import type { Exchange, Reply } from "../../StreamableHttp.js"
 import { encode } from "../encode.js"
 import * as ProtocolVersion from "../protocolVersion.js"
@@ -11,7 +12,7 @@ import { acceptOf } from "./accept.js"
 import type { Endpoint } from "./endpoint.js"
 import { EventStream } from "./eventStream.js"
 import { HttpSession } from "./httpSession.js"
-import { empty, httpError, Sink, sessionNotFound, sseEvent } from "./reply.js"
+import { empty, httpError, refuse, Sink, sessionNotFound, sseEvent } from "./reply.js"
 
 /** The session named by the request's header, or the reply that refuses it. */
 const namedSession = (app: Endpoint, request: Exchange): HttpSession | Reply => {
@@ -30,7 +31,8 @@ export const handleGet = (app: Endpoint, request: Exchange): Effect.Effect<Reply
     }
     const session = namedSession(app, request)
     if (!(session instanceof HttpSession)) return Effect.succeed(session)
-    session.lastActive = Date.now()
+    session.used = true
+    session.lastActive = app.now()
     const versionError = ProtocolVersion.checkHeader(request.header("mcp-protocol-version"), session.protocolVersion)
     if (versionError !== undefined) return Effect.succeed(httpError(400, `Bad Request: ${versionError}`))
     const lastEventId = request.header("last-event-id")
@@ -51,32 +53,50 @@ export const handleGet = (app: Endpoint, request: Exchange): Effect.Effect<Reply
 const resume = (app: Endpoint, session: HttpSession, lastEventId: string) =>
   Effect.gen(function*() {
     const parsed = EventStore.parseEventId(lastEventId)
-    if (parsed === undefined || !parsed.streamId.startsWith(session.id)) {
+    if (parsed === undefined || !parsed.streamId.startsWith(`${session.id}-`)) {
       return httpError(400, "Bad Request: Last-Event-ID does not name a stream of this session")
     }
     const live = parsed.streamId === `${session.id}-0`
       ? app.standaloneOf(session)
       : session.streams?.get(parsed.streamId)
     const sink = new Sink()
+    /** Replays and attaches; false when the store no longer holds what came after `lastEventId`. */
     const attach = Effect.gen(function*() {
       const replay = yield* app.store.replayAfter(lastEventId)
+      const running = live !== undefined && !live.finished && !live.closed
+      // Nothing stored is no loss only for a live stream whose client saw nothing but its priming event.
+      if (Option.isNone(replay) && !(running && parsed.sequence === 0)) return false
       if (Option.isSome(replay)) {
         for (const event of replay.value.events) sink.write(sseEvent(event.id, encode(event.message)))
       }
-      if (live === undefined || live.finished || live.closed) sink.end()
+      if (!running) sink.end()
       else {
         live.detach()
         live.sink = sink
         if (live === session.standalone) session.standaloneAttached = true
       }
+      return true
     })
-    yield* live === undefined ? attach : live.exclusively(attach)
+    const attached = yield* live === undefined ? attach : live.exclusively(attach)
+    if (!attached) return eventsGone(lastEventId)
     return app.sseResponse(live ?? new EventStream(parsed.streamId, undefined), sink, session.headers, () => {
       if (live !== undefined && live === session.standalone && live.sink === undefined) {
         session.standaloneAttached = false
       }
     })
   })
+
+/**
+ * A resumption whose events the store no longer holds (the stream ended and
+ * was forgotten, or its events were dropped to keep the store within its
+ * bounds): an error the client can see, rather than an empty stream.
+ */
+const eventsGone = (lastEventId: string): Reply =>
+  refuse(409, new McpError({
+    code: ErrorCode.ServerError,
+    message: `Conflict: the events after Last-Event-ID ${JSON.stringify(lastEventId.slice(0, 200))} are no longer kept; ` +
+      "send the request again, or open the GET stream without Last-Event-ID"
+  }))
 
 export const handleDelete = (app: Endpoint, request: Exchange): Effect.Effect<Reply> =>
   Effect.suspend(() => {

@@ -31,7 +31,12 @@ export class HttpSession implements Transport {
   standaloneAttached = false
   /** Requests in flight. */
   active = 0
-  lastActive = Date.now()
+  /** When the session was last used; while it is unused (see `used`), when it was opened. */
+  lastActive = 0
+  /** Whether the session made a request or opened a GET stream since `initialize`: until then it expires early. */
+  used = false
+  /** The client (remote address) counted against `maxSessionsPerClient`, if any. */
+  client: string | undefined = undefined
   counter = 0
 
   constructor(

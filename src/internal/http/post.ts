@@ -43,13 +43,18 @@ export const handlePost = (app: Endpoint, request: Exchange, reply: (reply: Repl
   })
 }
 
-/** The session a request names, or the reply that refuses it. */
-const sessionOf = (app: Endpoint, request: Exchange, id: McpSchema.RequestId | null): HttpSession | Reply => {
+/**
+ * The session a request names, or the reply that refuses it. `use`: the
+ * message is a request (or a batch holding one), which uses the session; a
+ * notification alone does not, and leaves an unused session's clock alone.
+ */
+const sessionOf = (app: Endpoint, request: Exchange, id: McpSchema.RequestId | null, use: boolean): HttpSession | Reply => {
   const sessionId = request.header("mcp-session-id")
   if (sessionId === undefined) return httpError(400, "Bad Request: the Mcp-Session-Id header is required", id)
   const session = app.sessions.get(sessionId)
   if (session === undefined) return sessionNotFound(id)
-  session.lastActive = Date.now()
+  if (use) session.used = true
+  if (session.used) session.lastActive = app.now()
   const versionError = ProtocolVersion.checkHeader(request.header("mcp-protocol-version"), session.protocolVersion)
   return versionError === undefined ? session : httpError(400, `Bad Request: ${versionError}`, id)
 }
@@ -70,7 +75,7 @@ const handleMessage = (
   if (message._tag === "Request" && message.method === "initialize" && request.header("mcp-session-id") === undefined) {
     return app.replyWith(handleInitialize(app, request, body, message.id), reply)
   }
-  const session = sessionOf(app, request, id)
+  const session = sessionOf(app, request, id, message._tag === "Request")
   if (!(session instanceof HttpSession)) return reply(session)
   if (message._tag !== "Request") {
     session.receiver.message(body, request)
@@ -118,7 +123,7 @@ const respond = (
     // Messages tied to the request keep coming to this stream (it stays in `requests`) until its response.
     stream.pump(app.events, first, (kept) => {
       // Ended while no response was attached: kept for a resumption until the session ends.
-      if (kept) (session.kept ??= new Set()).add(stream.streamId)
+      if (kept) app.keep(session, stream.streamId)
       app.end(session)
       session.forgetRequest(requestId)
       session.streams?.delete(stream.streamId)
@@ -141,7 +146,16 @@ const handleInitialize = (
     if (app.sessions.size >= app.limits.maxSessions) {
       return httpError(503, `Service Unavailable: the server holds its maximum of ${app.limits.maxSessions} sessions`, requestId)
     }
-    const session = yield* app.openSession(false)
+    const client = clientOf(app, request)
+    if (client !== undefined && (app.clients.get(client) ?? 0) >= app.limits.maxPerClient) {
+      return httpError(
+        429,
+        `Too Many Requests: this client already holds its maximum of ${app.limits.maxPerClient} sessions; ` +
+          "end one (DELETE) or wait for one to expire",
+        requestId
+      )
+    }
+    const session = yield* app.openSession(false, undefined, client)
     const answer = yield* app.responseTo(session, body, requestId, request)
     const response = answer?.message
     if (answer === undefined || !isRecord(response) || !isRecord(response.result)) {
@@ -154,6 +168,14 @@ const handleInitialize = (
     app.sessions.set(session.id, session)
     return jsonText(answer.text, 200, session.headers)
   })
+
+/** The client a session is counted against: its remote address, when sessions per client are limited. */
+const clientOf = (app: Endpoint, request: Exchange): string | undefined => {
+  const address = request.remoteAddress
+  if (address === undefined || app.limits.maxPerClient === Infinity) return undefined
+  // An IPv4 client of a dual-stack listener is the same client as over IPv4.
+  return address.startsWith("::ffff:") ? address.slice(7) : address
+}
 
 const handleStateless = (
   app: Endpoint,
@@ -184,7 +206,7 @@ const handleStateless = (
  */
 const handleBatch = (app: Endpoint, request: Exchange, messages: ReadonlyArray<unknown>) =>
   Effect.gen(function*() {
-    const session = sessionOf(app, request, null)
+    const session = sessionOf(app, request, null, messages.some((m) => isRecord(m) && "method" in m && "id" in m))
     if (!(session instanceof HttpSession)) return session
     if (!ProtocolVersion.hasBatches(session.protocolVersion)) {
       return refuse(400, McpError.invalidRequest("JSON-RPC batches are only accepted under protocol 2025-03-26"))
