@@ -98,154 +98,177 @@ export interface Core {
   readonly readResource: (uri: string, from: RequestContextImpl) => WithContext | McpError
 }
 
-export const make = (registry: Registry, options: {
+/** Options of the request core. */
+export interface CoreOptions {
   readonly pageSize: number
   readonly clientRequests: RequestOptions | undefined
   /** The server's runtime, on which session layers are built. */
   readonly runtime: Runtime.Runtime<never>
-}): Core => {
-  const { pageSize, runtime } = options
+}
+
+export const make = (registry: Registry, options: CoreOptions): Core => new RequestCore(registry, options)
+
+/** A class, so that each step is a method of its own and the per-request path allocates nothing for them. */
+class RequestCore implements Core {
+  private readonly methods: ReadonlyMap<string, Handler>
+
+  constructor(private readonly registry: Registry, private readonly options: CoreOptions) {
+    const list = <A, B>(key: string, items: () => ReadonlyArray<A>, render: (item: A, version: string) => B) =>
+      this.list(key, items, render)
+    this.methods = new Map<string, Handler>([
+      ["tools/list", list("tools", () => registry.toolDefinitions(), ProtocolVersion.tool)],
+      ["tools/call", (params, ctx) => this.callTool(params, ctx)],
+      ["resources/list", list("resources", () => registry.resourceDefinitions(), ProtocolVersion.described)],
+      ["resources/templates/list", list("resourceTemplates", () => registry.templateDefinitions(), ProtocolVersion.described)],
+      ["resources/read", withParams(McpSchema.ReadResourceRequestParams, (params, ctx) => this.readRequest(params, ctx))],
+      ["prompts/list", list("prompts", () => registry.promptDefinitions(), ProtocolVersion.described)],
+      ["prompts/get", withParams(McpSchema.GetPromptRequestParams, (params, ctx) => this.getPrompt(params, ctx))],
+      ["completion/complete", withParams(McpSchema.CompleteRequestParams, (params, ctx) => this.complete(params, ctx))]
+    ])
+  }
+
+  serves(method: string): boolean {
+    return this.methods.has(method)
+  }
+
+  handle(request: Request, envelope: Envelope, channel: ClientChannel, owner: ServicesOwner): InternalAnswer {
+    const handler = this.methods.get(request.method)
+    if (handler === undefined) return undefined
+    const ctx = new RequestContextImpl(request, envelope, channel, this.readFromHandler, this.options.clientRequests, owner)
+    return this.registry.middlewares.length === 0 ? this.direct(handler, ctx) : this.wrapped(handler, ctx)
+  }
+
+  readResource(uri: string, from: RequestContextImpl): WithContext | McpError {
+    const { channel, envelope, incoming, owner } = from
+    return this.read(uri, new RequestContextImpl(incoming, envelope, channel, this.readFromHandler, this.options.clientRequests, owner))
+  }
 
   /**
    * Runs a registered handler with its services, the session's services and
    * the request context, as the fiber's whole context. The session's
    * services are merged at once when built; the first request waits for them.
    */
-  const inContext = (
-    registered: Registered<unknown>,
-    effect: Effect.Effect<unknown, McpError, unknown>,
-    ctx: RequestContextImpl
-  ): WithContext => {
+  private inContext(registered: Registered<unknown>, effect: Effect.Effect<unknown, McpError, unknown>, ctx: RequestContextImpl): WithContext {
     // The registration erased which services the handler needs; its captured context (and the session's) hold them.
     const base = Context.add(registered.context, RequestContext, ctx) as Context.Context<unknown>
-    if (registry.sessionLayers.length === 0) return withContext(effect, base)
-    const services = ctx.owner.sessionServices().get(registry, registry.sessionLayers, runtime)
+    const layers = this.registry.sessionLayers
+    if (layers.length === 0) return withContext(effect, base)
+    const services = ctx.owner.sessionServices().get(this.registry, layers, this.options.runtime)
     return Context.isContext(services)
       ? withContext(effect, Context.add(Context.merge(registered.context, services), RequestContext, ctx) as Context.Context<unknown>)
       : withContext(Effect.flatMap(services, (session) => Effect.provide(effect, session)), base)
   }
 
   /** Hands a request to the mounted server that has what it names, with the name rewritten to its own. */
-  const delegate = (found: Found, ctx: RequestContextImpl, params: Record<string, unknown>): InternalAnswer =>
-    found.mount.core.handle({ ...ctx.incoming, params }, ctx.envelope, ctx.channel, ctx.owner)
+  private delegate(found: Found, ctx: RequestContextImpl, params: Record<string, unknown>): InternalAnswer {
+    return found.mount.core.handle({ ...ctx.incoming, params }, ctx.envelope, ctx.channel, ctx.owner)
+  }
 
-  const readOwn = (uri: string, ctx: RequestContextImpl): WithContext | undefined => {
-    const resource = registry.resources.get(uri)
-    if (resource !== undefined) return inContext(resource, resource.value.read(uri), ctx)
-    for (const template of registry.templates.values()) {
+  private readOwn(uri: string, ctx: RequestContextImpl): WithContext | undefined {
+    const resource = this.registry.resources.get(uri)
+    if (resource !== undefined) return this.inContext(resource, resource.value.read(uri), ctx)
+    for (const template of this.registry.templates.values()) {
       const result = template.value.read(uri)
-      if (result !== undefined) return inContext(template, result, ctx)
+      if (result !== undefined) return this.inContext(template, result, ctx)
     }
     return undefined
   }
 
   /** A read for a handler: own resources, then templates, then mounted servers in mount order. */
-  const read = (uri: string, ctx: RequestContextImpl): WithContext | McpError => {
-    const own = readOwn(uri, ctx)
+  private read(uri: string, ctx: RequestContextImpl): WithContext | McpError {
+    const own = this.readOwn(uri, ctx)
     if (own !== undefined) return own
-    const found = registry.mountedResource(uri)
+    const found = this.registry.mountedResource(uri)
     if (found === undefined) return McpError.resourceNotFound(uri)
     const answer = found.mount.core.readResource(found.key, ctx)
     return answer instanceof McpError ? answer : { ...answer, effect: Effect.map(answer.effect, renameContents(found.key, uri)) }
   }
 
   /** `resources/read` as a request: a mounted server answers it as a request of its own (its middlewares apply). */
-  const readRequest = (params: McpSchema.ReadResourceRequestParams, ctx: RequestContextImpl): InternalAnswer => {
-    const own = readOwn(params.uri, ctx)
+  private readRequest(params: McpSchema.ReadResourceRequestParams, ctx: RequestContextImpl): InternalAnswer {
+    const own = this.readOwn(params.uri, ctx)
     if (own !== undefined) return own
-    const found = registry.mountedResource(params.uri)
+    const found = this.registry.mountedResource(params.uri)
     if (found === undefined) return McpError.resourceNotFound(params.uri)
-    return mapAnswer(delegate(found, ctx, { ...ctx.incoming.params, uri: found.key }), renameContents(found.key, params.uri))
+    return mapAnswer(this.delegate(found, ctx, { ...ctx.incoming.params, uri: found.key }), renameContents(found.key, params.uri))
   }
 
   /** `RequestContext.readResource`: a read from inside a handler, with the reading request's context. */
-  const readFromHandler = (uri: string, ctx: RequestContextImpl) => {
-    const answer = read(uri, ctx)
+  private readonly readFromHandler = (uri: string, ctx: RequestContextImpl) => {
+    const answer = this.read(uri, ctx)
     if (answer instanceof McpError) return Effect.fail(answer)
     return Effect.provide(answer.effect, answer.context) as Effect.Effect<McpSchema.ReadResourceResult, McpError>
   }
 
-  const list = <A, B>(key: string, items: () => ReadonlyArray<A>, render: (item: A, version: string) => B): Handler =>
-    withParams(McpSchema.PaginatedRequestParams, (params, ctx) =>
+  private list<A, B>(key: string, items: () => ReadonlyArray<A>, render: (item: A, version: string) => B): Handler {
+    const { pageSize } = this.options
+    return withParams(McpSchema.PaginatedRequestParams, (params, ctx) =>
       fromEither(
         Either.map(paginate(items(), params.cursor, pageSize), ({ nextCursor, page }) => ({
           [key]: page.map((item) => render(item, ctx.protocolVersion)),
           ...(nextCursor !== undefined ? { nextCursor } : {})
         }))
       ))
+  }
 
-  const complete = (params: McpSchema.CompleteRequestParams, ctx: RequestContextImpl): InternalAnswer => {
+  private complete(params: McpSchema.CompleteRequestParams, ctx: RequestContextImpl): InternalAnswer {
     const context: Completion.Context = { arguments: params.context?.arguments ?? {} }
     const { name, value } = params.argument
     const { ref } = params
+    const registry = this.registry
     if (ref.type === "ref/prompt") {
       const prompt = registry.prompts.get(ref.name)
-      if (prompt !== undefined) return inContext(prompt, prompt.value.complete(name, value, context), ctx)
+      if (prompt !== undefined) return this.inContext(prompt, prompt.value.complete(name, value, context), ctx)
       const found = registry.mountedPrompt(ref.name)
       return found === undefined
         ? McpError.invalidParams(`Unknown prompt: ${ref.name}`)
-        : delegate(found, ctx, { ...ctx.incoming.params, ref: { ...ref, name: found.key } })
+        : this.delegate(found, ctx, { ...ctx.incoming.params, ref: { ...ref, name: found.key } })
     }
     const template = registry.templates.get(ref.uri)
-    if (template !== undefined) return inContext(template, template.value.complete(name, value, context), ctx)
+    if (template !== undefined) return this.inContext(template, template.value.complete(name, value, context), ctx)
     if (registry.resources.has(ref.uri)) return Effect.succeed({ completion: { values: [], total: 0, hasMore: false } })
     const found = registry.mountedCompletionRef(ref.uri)
     return found === undefined
       ? McpError.invalidParams(`Unknown resource template: ${ref.uri}`)
-      : delegate(found, ctx, { ...ctx.incoming.params, ref: { ...ref, uri: found.key } })
+      : this.delegate(found, ctx, { ...ctx.incoming.params, ref: { ...ref, uri: found.key } })
   }
 
   // The hot path: checked by hand rather than decoded, since the tool's own decoder reads the arguments anyway.
-  const callTool: Handler = (params, ctx) => {
+  private callTool(params: Record<string, unknown> | undefined, ctx: RequestContextImpl): InternalAnswer {
     const name = params?.name
     const args = params?.arguments
     if (typeof name !== "string") return McpError.invalidParams("name must be a string")
     if (args !== undefined && !isRecord(args)) return McpError.invalidParams("arguments must be an object")
-    const tool = registry.tools.get(name)
+    const tool = this.registry.tools.get(name)
     if (tool === undefined) {
-      const found = registry.mountedTool(name)
+      const found = this.registry.mountedTool(name)
       return found === undefined
         ? McpError.invalidParams(`Unknown tool: ${name}`)
-        : delegate(found, ctx, { ...params, name: found.key })
+        : this.delegate(found, ctx, { ...params, name: found.key })
     }
     const result = tool.value.call(args)
-    return inContext(
+    const version = ctx.protocolVersion
+    return this.inContext(
       tool,
-      ProtocolVersion.hasStructuredContent(ctx.protocolVersion)
-        ? result
-        : Effect.map(result, (r) => ProtocolVersion.callToolResult(r, ctx.protocolVersion)),
+      ProtocolVersion.hasStructuredContent(version) ? result : Effect.map(result, (r) => ProtocolVersion.callToolResult(r, version)),
       ctx
     )
   }
 
-  const getPrompt = withParams(McpSchema.GetPromptRequestParams, (params, ctx) => {
-    const prompt = registry.prompts.get(params.name)
+  private getPrompt(params: McpSchema.GetPromptRequestParams, ctx: RequestContextImpl): InternalAnswer {
+    const prompt = this.registry.prompts.get(params.name)
     if (prompt === undefined) {
-      const found = registry.mountedPrompt(params.name)
+      const found = this.registry.mountedPrompt(params.name)
       return found === undefined
         ? McpError.invalidParams(`Unknown prompt: ${params.name}`)
-        : delegate(found, ctx, { ...ctx.incoming.params, name: found.key })
+        : this.delegate(found, ctx, { ...ctx.incoming.params, name: found.key })
     }
-    return inContext(
-      prompt,
-      Effect.map(prompt.value.get(params.arguments), (r) => ProtocolVersion.promptResult(r, ctx.protocolVersion)),
-      ctx
-    )
-  })
-
-  const methods = new Map<string, Handler>([
-    ["tools/list", list("tools", () => registry.toolDefinitions(), ProtocolVersion.tool)],
-    ["tools/call", callTool],
-    ["resources/list", list("resources", () => registry.resourceDefinitions(), ProtocolVersion.described)],
-    ["resources/templates/list", list("resourceTemplates", () => registry.templateDefinitions(), ProtocolVersion.described)],
-    ["resources/read", withParams(McpSchema.ReadResourceRequestParams, readRequest)],
-    ["prompts/list", list("prompts", () => registry.promptDefinitions(), ProtocolVersion.described)],
-    ["prompts/get", getPrompt],
-    ["completion/complete", withParams(McpSchema.CompleteRequestParams, complete)]
-  ])
+    const version = ctx.protocolVersion
+    return this.inContext(prompt, Effect.map(prompt.value.get(params.arguments), (r) => ProtocolVersion.promptResult(r, version)), ctx)
+  }
 
   /** The handler's answer, unwrapped: an effect without services of its own runs with the request context alone. */
-  const direct = (handler: Handler, ctx: RequestContextImpl): InternalAnswer => {
+  private direct(handler: Handler, ctx: RequestContextImpl): InternalAnswer {
     const answer = handler(ctx.incoming.params, ctx)
     return Effect.isEffect(answer) ? withContext(answer, Context.make(RequestContext, ctx)) : answer
   }
@@ -255,31 +278,17 @@ export const make = (registry: Registry, options: {
    * registered outermost. Each runs with its own services; the handler runs
    * only when the innermost runs `next`.
    */
-  const wrapped = (handler: Handler, ctx: RequestContextImpl): InternalAnswer => {
+  private wrapped(handler: Handler, ctx: RequestContextImpl): InternalAnswer {
     const { method, params } = ctx.incoming
-    const applicable = registry.middlewares.filter((m) => m.value.methods === undefined || m.value.methods.has(method))
-    if (applicable.length === 0) return direct(handler, ctx)
+    const applicable = this.registry.middlewares.filter((m) => m.value.methods === undefined || m.value.methods.has(method))
+    if (applicable.length === 0) return this.direct(handler, ctx)
     const info = requestInfo(method, params)
     const layer = (index: number, next: Effect.Effect<unknown, McpError>): WithContext => {
       const middleware = applicable[index]!
-      return inContext(middleware, Effect.suspend(() => middleware.value.run(next, info)), ctx)
+      return this.inContext(middleware, Effect.suspend(() => middleware.value.run(next, info)), ctx)
     }
     let next: Effect.Effect<unknown, McpError> = Effect.suspend(() => toEffect(handler(params, ctx), method))
     for (let index = applicable.length - 1; index > 0; index--) next = toEffect(layer(index, next), method)
     return layer(0, next)
-  }
-
-  const readResource = (uri: string, from: RequestContextImpl): WithContext | McpError =>
-    read(uri, new RequestContextImpl(from.incoming, from.envelope, from.channel, readFromHandler, options.clientRequests, from.owner))
-
-  return {
-    serves: (method) => methods.has(method),
-    readResource,
-    handle: (request, envelope, channel, owner) => {
-      const handler = methods.get(request.method)
-      if (handler === undefined) return undefined
-      const ctx = new RequestContextImpl(request, envelope, channel, readFromHandler, options.clientRequests, owner)
-      return registry.middlewares.length === 0 ? direct(handler, ctx) : wrapped(handler, ctx)
-    }
   }
 }
