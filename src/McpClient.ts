@@ -187,24 +187,7 @@ export const make = (
     const roots = yield* Effect.serviceOption(Roots)
     const pubsub = yield* Effect.acquireRelease(PubSub.unbounded<Notification>(), PubSub.shutdown)
 
-    const handlers = new Map<string, (params: unknown) => Effect.Effect<unknown, McpError>>([
-      ["ping", () => Effect.succeed({})]
-    ])
-    if (Option.isSome(sampling)) {
-      handlers.set(
-        "sampling/createMessage",
-        serveRequest(McpSchema.CreateMessageRequestParams, "sampling/createMessage", sampling.value.createMessage)
-      )
-    }
-    if (Option.isSome(elicitation)) {
-      handlers.set(
-        "elicitation/create",
-        serveRequest(McpSchema.ElicitRequestParams, "elicitation/create", elicitation.value.elicit)
-      )
-    }
-    if (Option.isSome(roots)) {
-      handlers.set("roots/list", () => Effect.map(roots.value.list, (list) => ({ roots: list })))
-    }
+    const handlers = clientHandlers(sampling, elicitation, roots)
 
     const peer = yield* Peer.make(transport, {
       onRequest: (request) => handlers.get(request.method)?.(request.params),
@@ -224,12 +207,7 @@ export const make = (
       return Effect.flatMap(peer.request(method, params, { ...options.requestOptions, ...requestOptions }), decode)
     }
 
-    const capabilities: McpSchema.ClientCapabilities = {
-      ...options.capabilities,
-      ...(Option.isSome(sampling) ? { sampling: sampling.value.tools ? { tools: {} } : {} } : {}),
-      ...(Option.isSome(elicitation) ? { elicitation: elicitation.value.url ? { form: {}, url: {} } : { form: {} } } : {}),
-      ...(Option.isSome(roots) ? { roots: { listChanged: true } } : {})
-    }
+    const capabilities = clientCapabilities(options, sampling, elicitation, roots)
     const init = yield* request("initialize", {
       protocolVersion: options.protocolVersion ?? McpSchema.LATEST_PROTOCOL_VERSION,
       capabilities,
@@ -247,17 +225,7 @@ export const make = (
       method: string,
       schema: Schema.Schema<P, I>,
       itemsOf: (page: P) => ReadonlyArray<A>
-    ): Effect.Effect<ReadonlyArray<A>, RequestError> =>
-      Effect.gen(function*() {
-        const items: Array<A> = []
-        let cursor: string | undefined
-        do {
-          const page = yield* request(method, cursor === undefined ? {} : { cursor }, schema)
-          items.push(...itemsOf(page))
-          cursor = page.nextCursor
-        } while (cursor !== undefined)
-        return items
-      })
+    ) => collectPages((cursor) => request(method, cursor === undefined ? {} : { cursor }, schema), itemsOf)
 
     const empty = (method: string, params?: Record<string, unknown>) =>
       Effect.asVoid(request(method, params, McpSchema.EmptyResult))
@@ -299,6 +267,57 @@ export const make = (
       setLevel: (level) => empty("logging/setLevel", { level }),
       notifyRootsListChanged: Effect.sync(() => peer.notify("notifications/roots/list_changed", undefined))
     } satisfies Service
+  })
+
+type Handlers = Map<string, (params: unknown) => Effect.Effect<unknown, McpError>>
+
+/** The server→client requests this client answers: ping, and each feature whose handler is in context. */
+const clientHandlers = (
+  sampling: Option.Option<Sampling["Type"]>,
+  elicitation: Option.Option<Elicitation["Type"]>,
+  roots: Option.Option<Roots["Type"]>
+): Handlers => {
+  const handlers: Handlers = new Map([["ping", () => Effect.succeed({})]])
+  if (Option.isSome(sampling)) {
+    handlers.set(
+      "sampling/createMessage",
+      serveRequest(McpSchema.CreateMessageRequestParams, "sampling/createMessage", sampling.value.createMessage)
+    )
+  }
+  if (Option.isSome(elicitation)) {
+    handlers.set("elicitation/create", serveRequest(McpSchema.ElicitRequestParams, "elicitation/create", elicitation.value.elicit))
+  }
+  if (Option.isSome(roots)) handlers.set("roots/list", () => Effect.map(roots.value.list, (list) => ({ roots: list })))
+  return handlers
+}
+
+/** The capabilities declared: the options' own, and those implied by the handlers in context. */
+const clientCapabilities = (
+  options: Options,
+  sampling: Option.Option<Sampling["Type"]>,
+  elicitation: Option.Option<Elicitation["Type"]>,
+  roots: Option.Option<Roots["Type"]>
+): McpSchema.ClientCapabilities => ({
+  ...options.capabilities,
+  ...(Option.isSome(sampling) ? { sampling: sampling.value.tools ? { tools: {} } : {} } : {}),
+  ...(Option.isSome(elicitation) ? { elicitation: elicitation.value.url ? { form: {}, url: {} } : { form: {} } } : {}),
+  ...(Option.isSome(roots) ? { roots: { listChanged: true } } : {})
+})
+
+/** Every item of a paginated list, page after page. */
+const collectPages = <P extends { readonly nextCursor?: string | undefined }, A, E>(
+  page: (cursor: string | undefined) => Effect.Effect<P, E>,
+  itemsOf: (page: P) => ReadonlyArray<A>
+): Effect.Effect<ReadonlyArray<A>, E> =>
+  Effect.gen(function*() {
+    const items: Array<A> = []
+    let cursor: string | undefined
+    do {
+      const current = yield* page(cursor)
+      for (const item of itemsOf(current)) items.push(item)
+      cursor = current.nextCursor
+    } while (cursor !== undefined)
+    return items
   })
 
 /**
