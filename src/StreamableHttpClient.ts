@@ -103,6 +103,137 @@ const EMPTY_EVENT: SseState = { event: "", id: undefined, data: [], retry: undef
 
 
 /**
+ * One client's connection to a Streamable HTTP endpoint: its session id and
+ * negotiated version, and the requests that carry its messages.
+ */
+class Connection {
+  sessionId: string | undefined
+  protocolVersion: string | undefined
+
+  constructor(
+    private readonly http: HttpClient.HttpClient,
+    private readonly url: string,
+    private readonly options: Options,
+    private readonly receiver: Deferred.Deferred<Receiver>
+  ) {}
+
+  headers(extra: Record<string, string> = {}) {
+    return {
+      ...this.options.headers,
+      ...(this.sessionId !== undefined ? { "mcp-session-id": this.sessionId } : {}),
+      ...(this.protocolVersion !== undefined ? { "mcp-protocol-version": this.protocolVersion } : {}),
+      ...extra
+    }
+  }
+
+  deliver(message: unknown) {
+    return Effect.map(Deferred.await(this.receiver), (r) => {
+      if (isRecord(message) && isRecord(message.result) && typeof message.result.protocolVersion === "string") {
+        // The initialize result: from now on every request names the negotiated version.
+        this.protocolVersion ??= message.result.protocolVersion
+      }
+      r.message(message)
+    })
+  }
+
+  /** Answers a request locally when the HTTP exchange failed, so that no caller waits forever. */
+  failRequest(message: unknown, code: number, text: string) {
+    return isRecord(message) && "id" in message && "method" in message
+      ? this.deliver({ jsonrpc: "2.0", id: message.id, error: { code, message: text } })
+      : Effect.void
+  }
+
+  /**
+   * Reads an SSE stream to its end. If it ends before `requestId` was
+   * answered and events had ids, resumes with a GET and `Last-Event-ID`.
+   */
+  readSse(response: HttpClientResponse.HttpClientResponse, requestId: unknown, attempt: number): Effect.Effect<void> {
+    const self = this
+    return Effect.gen(function*() {
+      let lastEventId: string | undefined
+      let retry = 1000
+      let answered = false
+      yield* parseSse(response.stream).pipe(
+        Stream.runForEach((event) => {
+          if (event.id !== undefined) lastEventId = event.id
+          if (event.retry !== undefined && Number.isFinite(event.retry)) retry = event.retry
+          if (event.data === "") return Effect.void
+          const message: unknown = JSON.parse(event.data)
+          if (isRecord(message) && message.id === requestId && ("result" in message || "error" in message)) answered = true
+          return self.deliver(message)
+        }),
+        Effect.catchAll(() => Effect.void)
+      )
+      const maxReconnects = self.options.maxReconnects ?? 5
+      if (answered || requestId === undefined && attempt > 0 || lastEventId === undefined || attempt >= maxReconnects) {
+        return
+      }
+      yield* Effect.sleep(Duration.millis(retry))
+      const resumed = yield* self.get({ accept: "text/event-stream", "last-event-id": lastEventId }).pipe(Effect.option)
+      if (Option.isSome(resumed) && resumed.value.status === 200) yield* self.readSse(resumed.value, requestId, attempt + 1)
+    })
+  }
+
+  private get(extra: Record<string, string>) {
+    return this.http.execute(HttpClientRequest.get(this.url).pipe(HttpClientRequest.setHeaders(this.headers(extra))))
+  }
+
+  get openGetStream(): Effect.Effect<void> {
+    return this.get({ accept: "text/event-stream" }).pipe(
+      // 405: the server has no GET stream; that is allowed.
+      Effect.flatMap((response) => response.status === 200 ? this.readSse(response, undefined, 0) : Effect.void),
+      Effect.ignore
+    )
+  }
+
+  post(message: unknown, encodedMessage: string): Effect.Effect<void> {
+    const self = this
+    return Effect.gen(function*() {
+      const response = yield* self.http.execute(
+        HttpClientRequest.post(self.url).pipe(
+          HttpClientRequest.setHeaders(self.headers({ accept: "application/json, text/event-stream" })),
+          HttpClientRequest.bodyText(encodedMessage, "application/json")
+        )
+      )
+      const issued = response.headers["mcp-session-id"]
+      if (issued !== undefined) self.sessionId = issued
+      if (response.status === 202) return
+      if (response.status === 404 && self.sessionId !== undefined) {
+        return yield* self.failRequest(message, ErrorCode.ConnectionClosed, "Session not found: the server ended the session")
+      }
+      const contentType = response.headers["content-type"] ?? ""
+      if (contentType.startsWith("text/event-stream")) {
+        return yield* self.readSse(response, isRecord(message) ? message.id : undefined, 0)
+      }
+      yield* self.deliverBody(message, response.status, yield* response.text)
+    }).pipe(
+      Effect.catchAll((error) => this.failRequest(message, ErrorCode.ConnectionClosed, `HTTP request failed: ${error.message}`))
+    )
+  }
+
+  /** A JSON body: one message or a batch; anything else fails the request it answers. */
+  private deliverBody(message: unknown, status: number, text: string): Effect.Effect<void> {
+    let body: unknown
+    try {
+      body = JSON.parse(text)
+    } catch {
+      return this.failRequest(message, ErrorCode.InternalError, `HTTP ${status}: ${text.slice(0, 200)}`)
+    }
+    return Effect.forEach(Array.isArray(body) ? body : [body], (item) => this.deliver(item), { discard: true })
+  }
+
+  /** Ends the session on the server, if there is one. */
+  get close(): Effect.Effect<void> {
+    return this.sessionId === undefined
+      ? Effect.void
+      : this.http.execute(HttpClientRequest.del(this.url).pipe(HttpClientRequest.setHeaders(this.headers()))).pipe(
+        Effect.timeout("2 seconds"),
+        Effect.ignore
+      )
+  }
+}
+
+/**
  * A transport speaking Streamable HTTP to `url`, for the life of the scope.
  *
  * @since 0.1.0
@@ -113,135 +244,18 @@ export const makeTransport = (
   options: Options = {}
 ): Effect.Effect<Transport, never, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function*() {
-    const http = yield* HttpClient.HttpClient
-    const fibers = yield* FiberSet.make()
     const receiver = yield* Deferred.make<Receiver>()
-    let sessionId: string | undefined
-    let protocolVersion: string | undefined
-    const maxReconnects = options.maxReconnects ?? 5
-
-    const headers = (extra: Record<string, string> = {}) => ({
-      ...options.headers,
-      ...(sessionId !== undefined ? { "mcp-session-id": sessionId } : {}),
-      ...(protocolVersion !== undefined ? { "mcp-protocol-version": protocolVersion } : {}),
-      ...extra
-    })
-
-    const deliver = (message: unknown) =>
-      Effect.map(Deferred.await(receiver), (r) => {
-        if (isRecord(message) && isRecord(message.result) && typeof message.result.protocolVersion === "string") {
-          // The initialize result: from now on every request names the negotiated version.
-          protocolVersion ??= message.result.protocolVersion
-        }
-        r.message(message)
-      })
-
-    /** Answers a request locally when the HTTP exchange failed, so that no caller waits forever. */
-    const failRequest = (message: unknown, code: number, text: string) =>
-      isRecord(message) && "id" in message && "method" in message
-        ? deliver({ jsonrpc: "2.0", id: message.id, error: { code, message: text } })
-        : Effect.void
-
-    /**
-     * Reads an SSE stream to its end. If it ends before `requestId` was
-     * answered and events had ids, resumes with a GET and `Last-Event-ID`.
-     */
-    const readSse = (
-      response: HttpClientResponse.HttpClientResponse,
-      requestId: unknown,
-      attempt: number
-    ): Effect.Effect<void> =>
-      Effect.gen(function*() {
-        let lastEventId: string | undefined
-        let retry = 1000
-        let answered = false
-        yield* parseSse(response.stream).pipe(
-          Stream.runForEach((event) =>
-            Effect.gen(function*() {
-              if (event.id !== undefined) lastEventId = event.id
-              if (event.retry !== undefined && Number.isFinite(event.retry)) retry = event.retry
-              if (event.data === "") return
-              const message: unknown = JSON.parse(event.data)
-              if (isRecord(message) && message.id === requestId && ("result" in message || "error" in message)) {
-                answered = true
-              }
-              yield* deliver(message)
-            })
-          ),
-          Effect.catchAll(() => Effect.void)
-        )
-        if (answered || requestId === undefined && attempt > 0 || lastEventId === undefined || attempt >= maxReconnects) {
-          return
-        }
-        yield* Effect.sleep(Duration.millis(retry))
-        const resumed = yield* http.execute(
-          HttpClientRequest.get(url).pipe(
-            HttpClientRequest.setHeaders(headers({ accept: "text/event-stream", "last-event-id": lastEventId }))
-          )
-        ).pipe(Effect.option)
-        if (Option.isSome(resumed) && resumed.value.status === 200) {
-          yield* readSse(resumed.value, requestId, attempt + 1)
-        }
-      })
-
-    const openGetStream = Effect.gen(function*() {
-      const response = yield* http.execute(
-        HttpClientRequest.get(url).pipe(HttpClientRequest.setHeaders(headers({ accept: "text/event-stream" })))
-      )
-      // 405: the server has no GET stream; that is allowed.
-      if (response.status === 200) yield* readSse(response, undefined, 0)
-    }).pipe(Effect.ignore)
-
-    const post = (message: unknown, encodedMessage: string) =>
-      Effect.gen(function*() {
-        const response = yield* http.execute(
-          HttpClientRequest.post(url).pipe(
-            HttpClientRequest.setHeaders(headers({ accept: "application/json, text/event-stream" })),
-            HttpClientRequest.bodyText(encodedMessage, "application/json")
-          )
-        )
-        const issued = response.headers["mcp-session-id"]
-        if (issued !== undefined) sessionId = issued
-        if (response.status === 202) return
-        if (response.status === 404 && sessionId !== undefined) {
-          return yield* failRequest(message, ErrorCode.ConnectionClosed, "Session not found: the server ended the session")
-        }
-        const contentType = response.headers["content-type"] ?? ""
-        if (contentType.startsWith("text/event-stream")) {
-          return yield* readSse(response, isRecord(message) ? message.id : undefined, 0)
-        }
-        const text = yield* response.text
-        let body: unknown
-        try {
-          body = JSON.parse(text)
-        } catch {
-          return yield* failRequest(message, ErrorCode.InternalError, `HTTP ${response.status}: ${text.slice(0, 200)}`)
-        }
-        for (const item of Array.isArray(body) ? body : [body]) yield* deliver(item)
-      }).pipe(
-        Effect.catchAll((error) => failRequest(message, ErrorCode.ConnectionClosed, `HTTP request failed: ${error.message}`))
-      )
-
-    yield* Effect.addFinalizer(() =>
-      sessionId === undefined
-        ? Effect.void
-        : http.execute(HttpClientRequest.del(url).pipe(HttpClientRequest.setHeaders(headers()))).pipe(
-          Effect.timeout("2 seconds"),
-          Effect.ignore
-        )
-    )
-
-    const run = FiberSet.runtime(fibers)<never>()
-    const fork = yield* run
-
+    const connection = new Connection(yield* HttpClient.HttpClient, url, options, receiver)
+    yield* Effect.addFinalizer(() => connection.close)
+    const fork = yield* FiberSet.runtime(yield* FiberSet.make())<never>()
     return {
       run: (r) => Effect.zipRight(Deferred.succeed(receiver, r), Effect.never),
       send: (message) => {
         const opensStream = isRecord(message) && message.method === "notifications/initialized" &&
           options.openGetStream !== false
         // Encoded here, in the sender's fiber: a message that cannot be encoded fails its sender at once.
-        const request = post(message, encode(message))
-        fork(opensStream ? Effect.zipRight(request, Effect.sync(() => fork(openGetStream))) : request)
+        const request = connection.post(message, encode(message))
+        fork(opensStream ? Effect.zipRight(request, Effect.sync(() => fork(connection.openGetStream))) : request)
       }
     } satisfies Transport
   })
