@@ -30,6 +30,9 @@ import { ownEntries, safeDecoder } from "./internal/guards.js"
  * a string, or a subtype such as a literal union); `Options` checks that, by
  * name, since a schema's type parameters are invariant and a bound of
  * `Schema<any, string>` would refuse `Schema.Literal("short", "long")`.
+ *
+ * @since 0.1.0
+ * @category models
  */
 export type Parameters = {
   readonly [name: string]:
@@ -42,6 +45,8 @@ export type Parameters = {
  * that the compiler's error names the rule.
  *
  * @since 0.2.0
+ *
+ * @category models
  */
 export interface ArgumentMustDecodeFromAString {
   readonly "a prompt argument's schema must decode from a string": never
@@ -52,6 +57,8 @@ export interface ArgumentMustDecodeFromAString {
  * a string or undefined) replaced by `ArgumentMustDecodeFromAString`.
  *
  * @since 0.2.0
+ *
+ * @category models
  */
 export type StringArguments<P> = {
   readonly [K in keyof P]: P[K] extends Schema.Schema.Any
@@ -60,13 +67,24 @@ export type StringArguments<P> = {
     : ArgumentMustDecodeFromAString
 }
 
-/** What a handler returns: text (one user message), messages, or a whole result. */
+/**
+ * What a handler returns: text (one user message), messages, or a whole result.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Output =
   | string
   | McpSchema.PromptMessage
   | ReadonlyArray<McpSchema.PromptMessage>
   | McpSchema.GetPromptResult
 
+/**
+ * Options of a prompt: what clients see of it, its arguments, their descriptions and completers.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Options<P extends Parameters, R> {
   readonly title?: string
   readonly description?: string
@@ -78,6 +96,12 @@ export interface Options<P extends Parameters, R> {
   readonly complete?: { readonly [K in keyof P]?: Completion.Completer<R> }
 }
 
+/**
+ * A prompt ready to register: its wire definition, its handler and its completers.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Prompt<R = never> {
   readonly name: string
   readonly definition: McpSchema.Prompt
@@ -91,13 +115,23 @@ export interface Prompt<R = never> {
   >
 }
 
-/** A user message. */
+/**
+ * A user message.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
 export const user = (content: string | McpSchema.ContentBlock): McpSchema.PromptMessage => ({
   role: "user",
   content: typeof content === "string" ? Content.text(content) : content
 })
 
-/** An assistant message. */
+/**
+ * An assistant message.
+ *
+ * @since 0.1.0
+ * @category combinators
+ */
 export const assistant = (content: string | McpSchema.ContentBlock): McpSchema.PromptMessage => ({
   role: "assistant",
   content: typeof content === "string" ? Content.text(content) : content
@@ -116,7 +150,12 @@ const toResult = (description: string | undefined, output: Output): McpSchema.Ge
 const withDescription = (description: string | undefined, messages: ReadonlyArray<McpSchema.PromptMessage>) =>
   description === undefined ? { messages } : { description, messages }
 
-/** Makes a prompt. Missing required or undecodable arguments answer -32602. */
+/**
+ * Makes a prompt. Missing required or undecodable arguments answer -32602.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const make = <const P extends Parameters = {}, E = never, R = never>(
   name: string,
   options: Options<P, R>,

@@ -28,13 +28,24 @@ import * as UriTemplate from "./UriTemplate.js"
 import { recoverAsError } from "./internal/cause.js"
 import { ownEntries, safeDecoder } from "./internal/guards.js"
 
-/** What a resource handler returns: text, bytes, or whole contents. */
+/**
+ * What a resource handler returns: text, bytes, or whole contents.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Output =
   | string
   | Uint8Array
   | McpSchema.ResourceContents
   | ReadonlyArray<McpSchema.ResourceContents>
 
+/**
+ * Options of a resource: what clients see of it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Options {
   /** Defaults to the URI. */
   readonly name?: string
@@ -47,25 +58,46 @@ export interface Options {
   readonly _meta?: McpSchema.Meta
 }
 
-/** Schemas decoding template variables from their string form, by name. */
+/**
+ * Schemas decoding template variables from their string form, by name.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type VariableSchemas<U extends string> = {
   readonly [K in keyof UriTemplate.Variables<U>]?: Schema.Schema<any, string, never>
 }
 
+/**
+ * Options of a resource template: a resource's, plus schemas and completers for its variables.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface TemplateOptions<U extends string, P extends VariableSchemas<U>, R> extends Options {
   readonly parameters?: P
   /** Completers for the template's variables. */
   readonly complete?: { readonly [K in keyof UriTemplate.Variables<U>]?: Completion.Completer<R> }
 }
 
-/** The variables a handler receives: decoded where a schema is given, strings otherwise. */
+/**
+ * The variables a handler receives: decoded where a schema is given, strings otherwise.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type Params<U extends string, P> = {
   readonly [K in keyof UriTemplate.Variables<U>]: K extends keyof P
     ? P[K] extends Schema.Schema<infer A, string, never> ? A : UriTemplate.Variables<U>[K]
     : UriTemplate.Variables<U>[K]
 }
 
-/** A resource with a fixed URI. */
+/**
+ * A resource with a fixed URI.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Resource<R = never> {
   readonly _tag: "Resource"
   readonly uri: string
@@ -73,7 +105,12 @@ export interface Resource<R = never> {
   readonly read: (uri: string) => Effect.Effect<McpSchema.ReadResourceResult, McpError, R | RequestContext>
 }
 
-/** A resource template: every URI its pattern matches. */
+/**
+ * A resource template: every URI its pattern matches.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface Template<R = never> {
   readonly _tag: "Template"
   readonly uriTemplate: UriTemplate.UriTemplate
@@ -132,6 +169,9 @@ const makeDecoder = (parameters: Readonly<Record<string, Schema.Schema<any, stri
  * Throws a `DefinitionError` for a malformed template: any brace makes `uri`
  * a template (a URI cannot hold one), so an unclosed `{` or a stray `}` is
  * refused rather than served as a static URI.
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const make = <const U extends string, P extends VariableSchemas<U> = {}, E = never, R = never>(
   uri: U,

@@ -233,6 +233,9 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
  * Makes the Streamable HTTP app for the `McpServer` in context, as an
  * `HttpApp` to mount in an `HttpRouter`. Sessions live in the scope; closing
  * it drains in-flight requests for the grace period, then ends every session.
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const make = (options: Options = {}): Effect.Effect<HttpApp.Default, never, McpServer | Scope.Scope> =>
   Effect.map(makeHandler(options), (handle) =>
@@ -306,6 +309,9 @@ const toResponse = (reply: Reply): HttpServerResponse.HttpServerResponse => {
  * Builds a server layer in the scope and returns its Streamable HTTP app, to
  * mount with `HttpRouter.all(path, app)`. Several servers can be mounted in
  * one router, each from its own layer.
+ *
+ * @since 0.1.0
+ * @category constructors
  */
 export const toApp = <E, R>(
   server: Layer.Layer<McpServer, E, R>,

@@ -34,6 +34,12 @@ import * as StreamableHttp from "../StreamableHttp.js"
 import { logThrown } from "../internal/cause.js"
 import { layerStderrLogger } from "./NodeStdio.js"
 
+/**
+ * Options of the Node HTTP server: where it listens, and the Streamable HTTP endpoint's own options.
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export interface ServeOptions extends StreamableHttp.Options {
   /** Default 3000; 0 picks a free port. */
   readonly port?: number
@@ -480,7 +486,12 @@ const writeReply = (response: ServerResponse, reply: StreamableHttp.Reply, limit
   if (!reply.attach({ write, end: () => response.end() })) response.flushHeaders()
 }
 
-/** Serves a server layer over HTTP as the program's main, printing its URL to stderr. */
+/**
+ * Serves a server layer over HTTP as the program's main, printing its URL to stderr.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
 export const run = <E>(server: Layer.Layer<McpServer, E, never>, options?: ServeOptions): void =>
   NodeRuntime.runMain(
     Effect.gen(function*() {
