@@ -25,6 +25,8 @@ import { McpServer } from "./McpServer.js"
 import type { Receiver } from "./Transport.js"
 import * as HttpSecurity from "./internal/httpSecurity.js"
 import { encode } from "./internal/encode.js"
+import { Backlog, DEFAULT_MAX_BUFFERED } from "./internal/http/backlog.js"
+import { droppable } from "./internal/http/eventStream.js"
 
 /**
  * Options of the legacy HTTP+SSE endpoints.
@@ -40,6 +42,13 @@ export interface Options {
   readonly maxBodyBytes?: number
   /** Time between keep-alive comments. Default 15 s. */
   readonly keepAliveInterval?: Duration.DurationInput
+  /**
+   * What a session's stream may hold for a client that does not read: past
+   * this many bytes waiting, log and progress notifications are dropped and
+   * counted (in an SSE comment); past four times it, the stream ends, and the
+   * session with it. Default 8 MiB.
+   */
+  readonly maxStreamBufferBytes?: number
 }
 
 /**
@@ -57,7 +66,21 @@ export interface LegacyApps {
 
 interface LegacySession {
   readonly receiver: Receiver
-  readonly outbox: Queue.Queue<string>
+  readonly outbox: Outbox
+}
+
+/** A session's SSE text on its way to the client, bounded (see `maxStreamBufferBytes`). */
+class Outbox {
+  readonly backlog: Backlog
+  constructor(readonly queue: Queue.Queue<string>, max: number) {
+    // Nothing is read: the stream ends, and the session with it, rather than holding more.
+    this.backlog = new Backlog(max, (text) => queue.unsafeOffer(text), () => Effect.runFork(Queue.shutdown(queue)))
+  }
+
+  /** The stream of what waits, counted out as the response takes it. */
+  get stream(): Stream.Stream<string> {
+    return Stream.fromQueue(this.queue).pipe(Stream.tap((text) => Effect.sync(() => this.backlog.taken(text))))
+  }
 }
 
 const refuse = (status: number, message: string) => HttpServerResponse.text(message, { status })
@@ -75,15 +98,16 @@ export const make = (options: Options = {}): Effect.Effect<LegacyApps, never, Mc
     const sessions = new Map<string, LegacySession>()
     const messagesPath = options.messagesPath ?? "/messages"
     const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024
+    const maxBuffered = options.maxStreamBufferBytes ?? DEFAULT_MAX_BUFFERED
     const encoder = new TextEncoder()
 
     // On shutdown the streams end, so that the listener is not left waiting for their connections.
-    yield* Effect.addFinalizer(() => Effect.forEach([...sessions.values()], (session) => Queue.shutdown(session.outbox)))
+    yield* Effect.addFinalizer(() => Effect.forEach([...sessions.values()], (session) => Queue.shutdown(session.outbox.queue)))
 
     // One timer keeps every open stream alive, rather than a timer per stream.
     yield* Effect.forkIn(
       Effect.sync(() => {
-        for (const session of sessions.values()) session.outbox.unsafeOffer(": keep-alive\n\n")
+        for (const session of sessions.values()) session.outbox.backlog.offer(": keep-alive\n\n", true)
       }).pipe(Effect.delay(options.keepAliveInterval ?? Duration.seconds(15)), Effect.forever),
       appScope
     )
@@ -98,10 +122,10 @@ export const make = (options: Options = {}): Effect.Effect<LegacyApps, never, Mc
       Effect.gen(function*() {
         const id = crypto.randomUUID()
         const scope = yield* Scope.fork(appScope, ExecutionStrategy.sequential)
-        const outbox = yield* Queue.unbounded<string>()
+        const outbox = new Outbox(yield* Queue.unbounded<string>(), maxBuffered)
         const connection = yield* server.connect({
           run: () => Effect.never,
-          send: (message) => outbox.unsafeOffer(`event: message\ndata: ${encode(message)}\n\n`)
+          send: (message) => outbox.backlog.offer(`event: message\ndata: ${encode(message)}\n\n`, droppable(message))
         }).pipe(Scope.extend(scope))
         sessions.set(id, { receiver: connection.receiver, outbox })
         const close = Effect.suspend(() => {
@@ -109,7 +133,7 @@ export const make = (options: Options = {}): Effect.Effect<LegacyApps, never, Mc
           return Scope.close(scope, Exit.void)
         })
         const body = Stream.make(`event: endpoint\ndata: ${messagesPath}?sessionId=${id}\n\n`).pipe(
-          Stream.concat(Stream.fromQueue(outbox)),
+          Stream.concat(outbox.stream),
           Stream.map((text) => encoder.encode(text)),
           // The stream is the session: when the client goes away, the session ends.
           Stream.ensuring(close)

@@ -47,6 +47,7 @@ import type { MessageExtras } from "./Transport.js"
 import { Endpoint } from "./internal/http/endpoint.js"
 import { handleDelete, handleGet } from "./internal/http/get.js"
 import { handlePost } from "./internal/http/post.js"
+import { Backlog, DEFAULT_MAX_BUFFERED } from "./internal/http/backlog.js"
 import { httpError } from "./internal/http/reply.js"
 import * as HttpSecurity from "./internal/httpSecurity.js"
 
@@ -97,6 +98,13 @@ export interface Options {
   readonly keepAliveInterval?: Duration.DurationInput
   /** On shutdown, how long in-flight requests may run before they are interrupted. Default 5 s. */
   readonly shutdownGracePeriod?: Duration.DurationInput
+  /**
+   * What an SSE response may hold for a client that does not read: past this
+   * many bytes waiting, log and progress notifications are dropped and
+   * counted (in an SSE comment); past four times it, the response ends (its
+   * events stay in the `EventStore`, for a resumption). Default 8 MiB.
+   */
+  readonly maxStreamBufferBytes?: number
 }
 
 /**
@@ -106,7 +114,11 @@ export interface Options {
  * @category models
  */
 export interface Writer {
-  readonly write: (chunk: string) => void
+  /**
+   * Writes a chunk. A `droppable` one (a log or progress notification) may be
+   * dropped by a writer whose client is not keeping up, rather than held.
+   */
+  readonly write: (chunk: string, droppable?: boolean) => void
   readonly end: () => void
 }
 
@@ -237,8 +249,9 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
  * @since 0.1.0
  * @category constructors
  */
-export const make = (options: Options = {}): Effect.Effect<HttpApp.Default, never, McpServer | Scope.Scope> =>
-  Effect.map(makeHandler(options), (handle) =>
+export const make = (options: Options = {}): Effect.Effect<HttpApp.Default, never, McpServer | Scope.Scope> => {
+  const maxBuffered = options.maxStreamBufferBytes ?? DEFAULT_MAX_BUFFERED
+  return Effect.map(makeHandler(options), (handle) =>
     Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
       Effect.flatMap(
         Effect.async<Reply>((resume) => {
@@ -283,15 +296,16 @@ export const make = (options: Options = {}): Effect.Effect<HttpApp.Default, neve
               Effect.flatMap((scope) =>
                 Option.isSome(scope) ? Scope.addFinalizer(scope.value, Effect.sync(reply.onClose)) : Effect.void
               ),
-              Effect.as(toResponse(reply))
+              Effect.as(toResponse(reply, maxBuffered))
             )
-            : Effect.succeed(toResponse(reply))
+            : Effect.succeed(toResponse(reply, maxBuffered))
       )))
+}
 
 const encoder = new TextEncoder()
 
 /** A reply as an `@effect/platform` response. */
-const toResponse = (reply: Reply): HttpServerResponse.HttpServerResponse => {
+const toResponse = (reply: Reply, maxBuffered: number): HttpServerResponse.HttpServerResponse => {
   if (reply._tag === "Full") {
     const { "content-type": contentType, ...headers } = reply.headers
     return reply.body === "" && contentType === undefined
@@ -299,9 +313,18 @@ const toResponse = (reply: Reply): HttpServerResponse.HttpServerResponse => {
       : HttpServerResponse.text(reply.body, { status: reply.status, headers, contentType: contentType ?? "text/plain" })
   }
   const { "content-type": contentType, ...headers } = reply.headers
-  const body = Stream.async<Uint8Array>((emit) => {
-    reply.attach({ write: (text) => emit.single(encoder.encode(text)), end: () => emit.end() })
-  }, "unbounded").pipe(Stream.ensuring(Effect.sync(reply.onClose)))
+  let backlog: Backlog | undefined
+  const body = Stream.async<string>((emit) => {
+    const bounded = new Backlog(maxBuffered, (text) => emit.single(text), () => emit.end())
+    backlog = bounded
+    reply.attach({ write: (text, droppable) => bounded.offer(text, droppable === true), end: () => emit.end() })
+  }, "unbounded").pipe(
+    Stream.map((text) => {
+      backlog?.taken(text)
+      return encoder.encode(text)
+    }),
+    Stream.ensuring(Effect.sync(reply.onClose))
+  )
   return HttpServerResponse.stream(body, { contentType: contentType ?? "text/event-stream", headers })
 }
 

@@ -2,15 +2,12 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { CreateMessageRequestSchema, ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
-import { HttpRouter, HttpServer, HttpServerResponse } from "@effect/platform"
-import type { HttpMiddleware } from "@effect/platform"
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import { HttpRouter, HttpServerResponse } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { McpServer, RequestContext, StreamableHttp, Tool } from "mcp-effect"
-import { createServer } from "node:http"
 import { TestServer } from "./fixtures.js"
-import { leave, openSession, promise, raw, serveHttp } from "./httpHelpers.js"
+import { leave, openSession, promise, raw, serveHttp, servePlatform } from "./httpHelpers.js"
 
 const Poll = McpServer.tool("poll", { description: "Closes its stream, then answers" }, () =>
   Effect.gen(function*() {
@@ -98,14 +95,6 @@ describe("official TypeScript SDK client over Streamable HTTP", () => {
 })
 
 /** Serves a router with `@effect/platform`'s Node HTTP server on a free loopback port; its base URL. */
-const servePlatform = <E, R>(router: HttpRouter.HttpRouter<E, R>, middleware?: HttpMiddleware.HttpMiddleware) =>
-  Effect.gen(function*() {
-    const httpServer = yield* NodeHttpServer.make(() => createServer(), { port: 0, host: "127.0.0.1" })
-    const serve = middleware === undefined ? HttpServer.serveEffect(router) : HttpServer.serveEffect(router, middleware)
-    yield* serve.pipe(Effect.provideService(HttpServer.HttpServer, httpServer))
-    return `http://127.0.0.1:${httpServer.address._tag === "TcpAddress" ? httpServer.address.port : 0}`
-  })
-
 describe("mounting", () => {
   it.scopedLive("frees a GET stream whose client left before the platform wrote its response", () =>
     Effect.gen(function*() {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Queue, Ref, Schema, Scope } from "effect"
-import { EventStore, McpClient, McpServer, RequestContext, StreamableHttpClient, Tool } from "mcp-effect"
+import { request as httpRequest } from "node:http"
+import { HttpRouter } from "@effect/platform"
+import { EventStore, McpClient, McpServer, RequestContext, StreamableHttp, StreamableHttpClient, Tool } from "mcp-effect"
 import { TestServer, Unencodable } from "./fixtures.js"
 import {
   initializeBody,
@@ -11,6 +13,7 @@ import {
   raw,
   readLate,
   serveHttp,
+  servePlatform,
   serveHttpWatching,
   sseMessages,
   startExample
@@ -42,13 +45,33 @@ const Stall = McpServer.tool("stall", { description: "Never answers (after a log
 const Flood = McpServer.tool("flood", { description: "Logs 20 MB, then answers" }, () =>
   Effect.as(Effect.forEach(Array.from({ length: 2000 }), () => RequestContext.log("info", "x".repeat(10_000)), { discard: true }), "flooded"))
 
+/** How many notifications an SSE body says were dropped for a client that did not keep up. */
+const droppedIn = (body: string) => [...body.matchAll(/^: (\d+) notifications dropped/gm)].reduce((n, m) => n + Number(m[1]), 0)
+
+/** Resolved by `late_flood` once it has written its logs (set by the test that uses it). */
+let flooded: () => void = () => {}
+
+const LateFlood = McpServer.tool("late_flood", { description: "Logs 20 MB, says so, then answers" }, () =>
+  Effect.gen(function*() {
+    yield* Effect.forEach(Array.from({ length: 2000 }), () => RequestContext.log("info", "x".repeat(10_000)), { discard: true })
+    yield* Effect.sync(() => flooded())
+    return "flooded"
+  }))
+
+const Hoard = McpServer.tool("hoard", { description: "Sends 20 MB of requests to the client, which nobody can drop" }, () =>
+  Effect.flatMap(RequestContext.current, (ctx) =>
+    Effect.forEach(Array.from({ length: 2000 }), () => ctx.request("test/hoard", { pad: "x".repeat(10_000) }), {
+      concurrency: "unbounded",
+      discard: true
+    }).pipe(Effect.as("hoarded"))))
+
 const Grow = McpServer.tool("grow", { description: "Registers another tool" }, () =>
   McpServer.addTool(Tool.make("grown", { description: "late" }, () => Effect.succeed("grown"))).pipe(
     Effect.as("grew"),
     Effect.orDie
   ))
 
-const Server = Layer.mergeAll(Chatty, Ask, Poll, Slow, Stall, Flood, Grow).pipe(Layer.provideMerge(TestServer))
+const Server = Layer.mergeAll(Chatty, Ask, Poll, Slow, Stall, Flood, LateFlood, Hoard, Grow).pipe(Layer.provideMerge(TestServer))
 
 const call = (id: number | string, name: string, args: object = {}, meta?: object) => ({
   jsonrpc: "2.0",
@@ -244,27 +267,58 @@ describe("Streamable HTTP: POST", () => {
 
   it.scopedLive("drops an SSE response whose client stopped reading, rather than buffering without end", () =>
     Effect.gen(function*() {
-      // A client that reads everything gets everything, however fast the handler writes: with the default limits
-      // (8 MiB for 30 s, 32 MiB at once), the 20 MB the handler writes at once is held until the client reads it.
+      // A client that reads gets every message, or a count of the logs it could not keep up with, and its result,
+      // however fast the handler writes: with the default limits, logs past 8 MiB of backlog are dropped and counted.
       const open = yield* serveHttp(Server)
       const read = yield* promise(() => openSession(open.url).then(({ headers }) => raw(open.url, { headers, body: call(1, "flood") })))
-      expect(sseMessages(read.body)).toHaveLength(2001)
+      expect(read.ended).toBe(true)
+      expect(sseMessages(read.body).length + droppedIn(read.body)).toBe(2001)
+      expect(read.body).toContain("flooded")
       // A client that reads the headers, then nothing until its response is closed on the server. No timer decides
       // (the stall timeout is an hour): the response is dropped as soon as its backlog goes above four times 64 KiB,
-      // which the 20 MB the handler writes does however loaded the machine, the kernel's socket buffers holding a few
-      // MB at most. What the client reads then ends before the result (which it could resume from the store).
+      // which the 20 MB of requests to the client (which cannot be dropped) do however loaded the machine, the kernel's
+      // socket buffers holding a few MB at most. What the client reads then ends before any result.
       const { responseClosed, url } = yield* serveHttpWatching(Server, {
         maxStreamBufferBytes: 64 * 1024,
         streamStallTimeout: "1 hour"
       })
-      const { headers } = yield* promise(() => openSession(url))
+      const { headers } = yield* promise(() => openSession(url, "2025-11-25", { sampling: {} }))
       const closed = responseClosed("late")
-      const late = yield* promise(() => readLate(url, { ...headers, "x-watch": "late" }, call(2, "flood"), closed))
+      const late = yield* promise(() => readLate(url, { ...headers, "x-watch": "late" }, call(2, "hoard"), closed))
       expect(yield* promise(() => closed)).toBe(false)
       expect(late.complete).toBe(false)
-      expect(late.body).not.toContain("flooded")
       const next = yield* promise(() => raw(url, { headers, body: call(3, "add", { a: 1, b: 1 }) }))
       expect(JSON.parse(next.body).result.structuredContent).toEqual({ result: 2 })
+    }))
+
+  it.scopedLive("drops logs, not the result, for a client that does not keep up, and says how many", () =>
+    Effect.gen(function*() {
+      // The client reads nothing until the handler has written 20 MB of logs: past 64 KiB of backlog they are dropped
+      // at once and counted, so the response is never cut off, and the client then gets its result.
+      const { url } = yield* serveHttp(Server, { maxStreamBufferBytes: 64 * 1024, streamStallTimeout: "1 hour" })
+      const { headers } = yield* promise(() => openSession(url))
+      const done = new Promise<void>((resolve) => (flooded = resolve))
+      const late = yield* promise(() => readLate(url, headers, call(1, "late_flood"), done))
+      expect(late.complete).toBe(true)
+      const messages = sseMessages(late.body)
+      expect(messages.at(-1)?.message.result.content[0].text).toBe("flooded")
+      const dropped = droppedIn(late.body)
+      expect(dropped).toBeGreaterThan(0)
+      expect(messages.length - 1 + dropped).toBe(2000)
+    }))
+
+  it.scopedLive("on the platform's HttpApp path too, drops logs rather than holding them for a client that does not read", () =>
+    Effect.gen(function*() {
+      const app = yield* StreamableHttp.toApp(Server, { maxStreamBufferBytes: 64 * 1024 })
+      const url = `${yield* servePlatform(HttpRouter.empty.pipe(HttpRouter.all("/mcp", app)))}/mcp`
+      const { headers } = yield* promise(() => openSession(url))
+      const done = new Promise<void>((resolve) => (flooded = resolve))
+      const late = yield* promise(() => readLate(url, headers, call(1, "late_flood"), done))
+      expect(late.complete).toBe(true)
+      const messages = sseMessages(late.body)
+      expect(messages.at(-1)?.message.result.content[0].text).toBe("flooded")
+      expect(droppedIn(late.body)).toBeGreaterThan(0)
+      expect(messages.length - 1 + droppedIn(late.body)).toBe(2000)
     }))
 
   it.scopedLive("ends the HTTP response of a cancelled request, JSON or SSE, and frees its slot", () =>
@@ -656,4 +710,48 @@ describe("NodeHttp", () => {
       }
     }
   }, 30_000)
+})
+
+describe("legacy HTTP+SSE", () => {
+  it.scopedLive("drops logs, not the result, for a client that does not keep up, and says how many", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serveHttp(Server, { legacySse: true, maxStreamBufferBytes: 64 * 1024 })
+      const base = url.replace(/\/mcp$/, "")
+      const done = new Promise<void>((resolve) => (flooded = resolve))
+      // The event stream, read only once the handler has written its 20 MB of logs.
+      let endpoint: (path: string) => void = () => {}
+      const path = new Promise<string>((resolve) => (endpoint = resolve))
+      const stream = promise(() =>
+        new Promise<string>((resolve) => {
+          let text = ""
+          httpRequest(`${base}/sse`, { method: "GET", headers: { accept: "text/event-stream" } }, (res) => {
+            res.setEncoding("utf8")
+            const onData = (chunk: string) => {
+              text += chunk
+              const match = /event: endpoint\ndata: (\S+)/.exec(text)
+              if (match) endpoint(match[1]!)
+              if (text.includes("flooded")) {
+                res.destroy()
+                resolve(text)
+              }
+            }
+            res.on("data", onData)
+            void path.then(() => done).then(() => res.resume())
+            // Paused once the endpoint is known: nothing more is read until the flood is over.
+            void path.then(() => res.pause())
+          }).end()
+        })
+      ).pipe(Effect.fork)
+      const fiber = yield* stream
+      const messages = `${base}${yield* promise(() => path)}`
+      const post = (body: object) => promise(() => raw(messages, { headers: { "content-type": "application/json" }, body }))
+      yield* post(initializeBody())
+      yield* post({ jsonrpc: "2.0", method: "notifications/initialized" })
+      yield* post(call(2, "late_flood"))
+      const text = yield* Fiber.join(fiber)
+      // The first event names the endpoint; the rest are messages.
+      const logs = sseMessages(text.slice(text.indexOf("\n\n") + 2)).filter((m) => m.message.method === "notifications/message").length
+      expect(droppedIn(text)).toBeGreaterThan(0)
+      expect(logs + droppedIn(text)).toBe(2000)
+    }))
 })

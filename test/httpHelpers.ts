@@ -1,3 +1,6 @@
+import { HttpServer } from "@effect/platform"
+import type { HttpMiddleware, HttpRouter } from "@effect/platform"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Effect } from "effect"
 import type { Layer } from "effect"
 import type { McpServer } from "mcp-effect"
@@ -200,3 +203,12 @@ export const startExample = async (file: string, args: ReadonlyArray<string> = [
     throw e
   }
 }
+
+/** Serves a router on the platform's own Node HTTP server (the `HttpApp` path), on a free loopback port. */
+export const servePlatform = <E, R>(router: HttpRouter.HttpRouter<E, R>, middleware?: HttpMiddleware.HttpMiddleware) =>
+  Effect.gen(function*() {
+    const httpServer = yield* NodeHttpServer.make(() => createServer(), { port: 0, host: "127.0.0.1" })
+    const serve = middleware === undefined ? HttpServer.serveEffect(router) : HttpServer.serveEffect(router, middleware)
+    yield* serve.pipe(Effect.provideService(HttpServer.HttpServer, httpServer))
+    return `http://127.0.0.1:${httpServer.address._tag === "TcpAddress" ? httpServer.address.port : 0}`
+  })

@@ -32,6 +32,7 @@ import { ErrorCode } from "../McpError.js"
 import type { McpServer } from "../McpServer.js"
 import * as StreamableHttp from "../StreamableHttp.js"
 import { logThrown } from "../internal/cause.js"
+import { DEFAULT_MAX_BUFFERED, droppedComment } from "../internal/http/backlog.js"
 import { layerStderrLogger } from "./NodeStdio.js"
 
 /**
@@ -50,10 +51,11 @@ export interface ServeOptions extends StreamableHttp.Options {
   /** Also serve the legacy HTTP+SSE transport at `/sse` and `/messages`. Default false. */
   readonly legacySse?: boolean
   /**
-   * An SSE response whose backlog (what waits to be sent) stays above this
-   * many bytes for `streamStallTimeout` is dropped, rather than growing the
-   * server's memory while its client does not read; one whose backlog goes
-   * above four times this many bytes is dropped at once, whatever the timer
+   * What an SSE response may hold for a client that does not read: past this
+   * many bytes of backlog, log and progress notifications are dropped at once
+   * (and counted, in an SSE comment sent once the client reads again); a
+   * backlog of other messages that stays above it for `streamStallTimeout`
+   * ends the response, and one above four times it ends the response at once
    * (so at most that much is ever held for one response). Either way the
    * stream's events stay in the `EventStore`, so the client can resume.
    * Default 8 MiB (so 32 MiB at once).
@@ -242,7 +244,10 @@ const listenerFor = (options: Omit<ServeOptions, "port" | "host">) =>
       response.writeHead(404, { "content-type": "text/plain" }).end("Not Found")
     }
     if (options.legacySse) {
-      const legacy = yield* LegacySse.make({ dnsRebinding: options.dnsRebinding })
+      const legacy = yield* LegacySse.make({
+        dnsRebinding: options.dnsRebinding,
+        ...(options.maxStreamBufferBytes !== undefined ? { maxStreamBufferBytes: options.maxStreamBufferBytes } : {})
+      })
       fallback = yield* NodeHttpServer.makeHandler(
         HttpRouter.empty.pipe(HttpRouter.get("/sse", legacy.sse), HttpRouter.post("/messages", legacy.messages))
       )
@@ -253,7 +258,7 @@ const listenerFor = (options: Omit<ServeOptions, "port" | "host">) =>
       onThrown: (thrown) => {
         runFork(logThrown("Streamable HTTP request failed", thrown))
       },
-      maxBuffered: options.maxStreamBufferBytes ?? 8 * 1024 * 1024,
+      maxBuffered: options.maxStreamBufferBytes ?? DEFAULT_MAX_BUFFERED,
       stallMillis: Duration.toMillis(options.streamStallTimeout ?? Duration.seconds(30)),
       reading: new Set(),
       bodyTimeout: Duration.format(bodyTimeout)
@@ -459,12 +464,25 @@ const writeReply = (response: ServerResponse, reply: StreamableHttp.Reply, limit
   }
   if (response.destroyed) return reply.onClose()
   response.writeHead(200, reply.headers)
-  // A backlog above the limit must drain within the stall timeout, or the client is taken to have stopped reading;
-  // one above four times the limit is dropped at once, so that no race with the timer lets it grow further.
+  // Over the limit, droppable notifications (logs, progress) are dropped and counted at once: a client that does not
+  // keep up loses them rather than the server holding them. What cannot be dropped must drain within the stall timeout,
+  // or the client is taken to have stopped reading; a backlog above four times the limit is dropped at once, so that
+  // no race with the timer lets it grow further.
   const hardLimit = limits.maxBuffered * 4
   let stall: NodeJS.Timeout | undefined
-  const write = (chunk: string) => {
-    if (response.destroyed || response.write(chunk)) return
+  let dropped = 0
+  const write = (chunk: string, droppable?: boolean) => {
+    if (response.destroyed) return
+    if (droppable === true && response.writableLength > limits.maxBuffered) {
+      dropped++
+      return
+    }
+    if (dropped > 0) {
+      // An SSE comment, which clients ignore: the count is there for whoever reads the stream.
+      response.write(droppedComment(dropped))
+      dropped = 0
+    }
+    if (response.write(chunk)) return
     const backlog = response.writableLength
     if (backlog > hardLimit) {
       response.destroy()

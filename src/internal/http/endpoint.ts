@@ -16,6 +16,7 @@ import { encoded } from "../encode.js"
 import { isRecord, isRequestId } from "../guards.js"
 import * as JsonRpc from "../jsonRpc.js"
 import * as ProtocolVersion from "../protocolVersion.js"
+import { DEFAULT_MAX_BUFFERED } from "./backlog.js"
 import { ABANDONED, answers, CLOSE_STREAM, EventStream, storeOf } from "./eventStream.js"
 import type { Entry, Outgoing, Store } from "./eventStream.js"
 import { HttpSession } from "./httpSession.js"
@@ -28,6 +29,7 @@ export interface Limits {
   readonly maxPerClient: number
   readonly maxActive: number
   readonly maxBatch: number
+  readonly maxBuffered: number
   readonly idleMillis: number
   readonly unusedMillis: number
   readonly retryMillis: number
@@ -41,6 +43,7 @@ export const limitsOf = (options: Options): Limits => ({
   maxPerClient: options.maxSessionsPerClient ?? Infinity,
   maxActive: options.maxRequestsPerSession ?? 100,
   maxBatch: options.maxBatchEntries ?? 100,
+  maxBuffered: options.maxStreamBufferBytes ?? DEFAULT_MAX_BUFFERED,
   idleMillis: Duration.toMillis(options.sessionIdleTimeout ?? Duration.minutes(30)),
   unusedMillis: Duration.toMillis(options.unusedSessionTimeout ?? Duration.seconds(60)),
   retryMillis: options.retryMillis ?? 1000,
@@ -299,7 +302,7 @@ export class Endpoint {
   }
 
   newSink(session: HttpSession, stream: EventStream): Sink {
-    const sink = new Sink()
+    const sink = new Sink(this.limits.maxBuffered)
     const priming = this.primer(session, stream)
     if (priming !== "") sink.write(priming)
     return sink

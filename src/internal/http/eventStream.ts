@@ -26,6 +26,14 @@ export const ABANDONED = Symbol("abandoned")
 /** What a request's mailbox holds: its messages, `CLOSE_STREAM` and `ABANDONED`. */
 export type Entry = Outgoing | typeof CLOSE_STREAM | typeof ABANDONED
 
+/** Notifications a client that does not keep up can lose without harm: logs and progress. */
+const DROPPABLE = new Set(["notifications/message", "notifications/progress"])
+
+/** Whether a message may be dropped on its way to a client that is not reading (it stays in the event store). */
+export const droppable = (message: unknown): boolean =>
+  typeof message === "object" && message !== null && "method" in message && !("id" in message) &&
+  typeof message.method === "string" && DROPPABLE.has(message.method)
+
 /** Whether an entry is the response to request `id`. */
 export const answers = (entry: Entry, id: RequestId | undefined): entry is Outgoing =>
   id !== undefined && typeof entry === "object" && isResponse(entry.message) && entry.message.id === id
@@ -175,9 +183,11 @@ export class EventStream {
     }
     const forward = (entry: Outgoing, id: string | undefined) => {
       const done = answers(entry, this.requestId)
+      // A response that ended on its own (its backlog overflowed) is no longer where the stream goes.
+      if (this.sink?.isEnded) this.sink = undefined
       const sink = this.sink
       try {
-        sink?.write(sseEvent(id, entry.text))
+        sink?.write(sseEvent(id, entry.text), droppable(entry.message))
         if (done) {
           this.finished = true
           sink?.end()

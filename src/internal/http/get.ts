@@ -59,7 +59,7 @@ const resume = (app: Endpoint, session: HttpSession, lastEventId: string) =>
     const live = parsed.streamId === `${session.id}-0`
       ? app.standaloneOf(session)
       : session.streams?.get(parsed.streamId)
-    const sink = new Sink()
+    const sink = new Sink(app.limits.maxBuffered)
     /** Replays and attaches; false when the store no longer holds what came after `lastEventId`. */
     const attach = Effect.gen(function*() {
       const replay = yield* app.store.replayAfter(lastEventId)

@@ -6,6 +6,7 @@ import { ErrorCode, McpError } from "../../McpError.js"
 import type { RequestId } from "../../McpSchema.js"
 import type { Reply, Writer } from "../../StreamableHttp.js"
 import * as JsonRpc from "../jsonRpc.js"
+import { Backlog } from "./backlog.js"
 
 /**
  * An SSE response's text as it comes: held until the HTTP server attaches a
@@ -14,19 +15,30 @@ import * as JsonRpc from "../jsonRpc.js"
  */
 export class Sink {
   private held: Array<string> | undefined = []
+  /** What is held before a writer attaches is bounded like what a writer holds (see `Backlog`). */
+  private readonly backlog: Backlog
   private writer: Writer | undefined
   private ended = false
   /** Seen unattached by a keep-alive round: see the app's keep-alive loop. */
   stale = false
 
+  constructor(maxBuffered: number) {
+    this.backlog = new Backlog(maxBuffered, (text) => this.held?.push(text), () => this.end())
+  }
+
   get attached(): boolean {
     return this.writer !== undefined
   }
 
-  write(chunk: string): void {
+  /** Ended: by its stream, or because its backlog overflowed before a writer attached. */
+  get isEnded(): boolean {
+    return this.ended
+  }
+
+  write(chunk: string, droppable?: boolean): void {
     if (this.ended) return
-    if (this.writer !== undefined) this.writer.write(chunk)
-    else this.held?.push(chunk)
+    if (this.writer !== undefined) this.writer.write(chunk, droppable)
+    else this.backlog.offer(chunk, droppable === true)
   }
 
   end(): void {
@@ -37,6 +49,8 @@ export class Sink {
 
   /** Writes what was held, then everything that follows; returns whether anything was written at once. */
   attach(writer: Writer): boolean {
+    // What was dropped while nothing was attached is counted before what follows.
+    if (!this.ended) this.backlog.settle()
     const held = this.held?.join("") ?? ""
     this.held = undefined
     this.writer = writer
