@@ -115,7 +115,7 @@ export interface MemoryOptions {
    * `maxRequestsPerSession`, so that a busy session drops its finished
    * streams before its live ones).
    *
-   * @since 0.3.0
+   * @since 0.2.0
    */
   readonly maxStreamsPerSession?: number
   /**
@@ -123,7 +123,7 @@ export interface MemoryOptions {
    * last `-`, which is the session id for Streamable HTTP's stream ids
    * (`<sessionId>-<n>`).
    *
-   * @since 0.3.0
+   * @since 0.2.0
    */
   readonly sessionOf?: (streamId: string) => string
 }
@@ -218,7 +218,7 @@ export class MemoryEventStore implements Service {
     let session = this.sessions.get(sessionId)
     // Read before making room, which may forget the oldest of the dropped.
     const reached = session?.dropped?.get(streamId)
-    if (reached !== undefined) session!.dropped!.delete(streamId)
+    if (reached !== undefined) session?.dropped?.delete(streamId)
     if (session === undefined) {
       if (this.streams.size >= this.maxStreams) return undefined
       session = { id: sessionId, streams: new Map(), dropped: undefined }
@@ -226,7 +226,7 @@ export class MemoryEventStore implements Service {
     } else if (session.streams.size >= this.maxPerSession || this.streams.size >= this.maxStreams) {
       const oldest = session.streams.entries().next().value
       if (oldest === undefined) {
-        if (reached !== undefined) session.dropped!.set(streamId, reached)
+        if (reached !== undefined) (session.dropped ??= new Map()).set(streamId, reached)
         return undefined
       }
       this.drop(oldest[0], oldest[1])
