@@ -115,7 +115,7 @@ export interface MemoryOptions {
    * `maxRequestsPerSession`, so that a busy session drops its finished
    * streams before its live ones).
    *
-   * @since 0.3.0
+   * @since 0.2.0
    */
   readonly maxStreamsPerSession?: number
   /**
@@ -123,7 +123,7 @@ export interface MemoryOptions {
    * last `-`, which is the session id for Streamable HTTP's stream ids
    * (`<sessionId>-<n>`).
    *
-   * @since 0.3.0
+   * @since 0.2.0
    */
   readonly sessionOf?: (streamId: string) => string
 }

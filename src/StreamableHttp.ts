@@ -73,7 +73,7 @@ export interface Options {
    * every client has the proxy's address. Requests without a remote address
    * are not counted.
    *
-   * @since 0.3.0
+   * @since 0.2.0
    */
   readonly maxSessionsPerClient?: number
   /** A session with no request for this long is closed. Default 30 minutes. */
@@ -85,7 +85,7 @@ export interface Options {
    * sessions opened and left unused do not hold their place for long.
    * Default 60 s.
    *
-   * @since 0.3.0
+   * @since 0.2.0
    */
   readonly unusedSessionTimeout?: Duration.DurationInput
   /** Most requests in flight per session (a batch's entries count each); more get 429. Default 100. */

@@ -70,7 +70,7 @@ export interface ServeOptions extends StreamableHttp.Options {
    * that `serve`, `listen` and `layer` create; with `makeListener`, set your
    * own server's `headersTimeout`.
    *
-   * @since 0.3.0
+   * @since 0.2.0
    */
   readonly headersTimeout?: Duration.DurationInput
   /**
@@ -81,7 +81,7 @@ export interface ServeOptions extends StreamableHttp.Options {
    * response is not subject to it: its request was read in full before it
    * started. Default 30 s.
    *
-   * @since 0.3.0
+   * @since 0.2.0
    */
   readonly bodyTimeout?: Duration.DurationInput
   /**
@@ -92,7 +92,7 @@ export interface ServeOptions extends StreamableHttp.Options {
    * Default 5 minutes; 0 for no limit. Set on the server that `serve`,
    * `listen` and `layer` create, like `headersTimeout`.
    *
-   * @since 0.3.0
+   * @since 0.2.0
    */
   readonly requestTimeout?: Duration.DurationInput
 }
