@@ -31,7 +31,13 @@ const MB = 1024 * 1024
 
 // --- the server ---------------------------------------------------------------------------------------------------
 
-const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", "bench/servers/abuse-server.ts", JSON.stringify(CONFIG)], {
+const child = spawn(process.execPath, [
+  "--expose-gc",
+  "--import",
+  "tsx",
+  "bench/servers/abuse-server.ts",
+  JSON.stringify(CONFIG)
+], {
   stdio: ["ignore", "pipe", "pipe", "ipc"]
 })
 // Whatever happens, the run ends: by itself within four minutes, and never leaves the server behind.
@@ -41,7 +47,7 @@ const watchdog = setTimeout(() => {
   process.exit(1)
 }, 240_000)
 process.on("exit", () => child.kill())
-const { stdout, stderr } = child
+const { stderr, stdout } = child
 if (stdout === null || stderr === null) throw new Error("the server's output is not piped")
 
 let logged = 0
@@ -212,7 +218,13 @@ const rawSocket = () => {
 }
 
 const requestHead = (lines: ReadonlyArray<string>) =>
-  ["POST /mcp HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/json", "Accept: application/json, text/event-stream", ...lines]
+  [
+    "POST /mcp HTTP/1.1",
+    "Host: 127.0.0.1",
+    "Content-Type: application/json",
+    "Accept: application/json, text/event-stream",
+    ...lines
+  ]
     .join("\r\n") + "\r\n\r\n"
 
 // --- the legitimate client ------------------------------------------------------------------------------------------
@@ -229,7 +241,11 @@ const watchLegit = () => {
   const loop = (async () => {
     while (running) {
       const began = performance.now()
-      const reply = await send(legit, { headers: legitHeaders, body: rpc(++id, "tools/call", { name: "add", arguments: { a: 1, b: 2 } }), timeout: 10_000 })
+      const reply = await send(legit, {
+        headers: legitHeaders,
+        body: rpc(++id, "tools/call", { name: "add", arguments: { a: 1, b: 2 } }),
+        timeout: 10_000
+      })
       slowest = Math.max(slowest, performance.now() - began)
       if (reply.status === 200 && reply.body.includes("\"result\":3")) served++
       else failed++
@@ -282,7 +298,9 @@ const attack = async (name: string, description: string, run: () => Promise<stri
       `- server memory: RSS ${mb(before.rss)} before, ${mb(peak)} at peak, ${mb(after.rss)} after; ` +
       `heap ${mb(before.heapUsed)} before, ${mb(after.heapUsed)} after; ` +
       `buffers ${mb(before.arrayBuffers)} before, ${mb(after.arrayBuffers)} after\n` +
-      `- legitimate client meanwhile: ${served.served}/${served.served + served.failed} calls served, slowest ${served.slowest.toFixed(0)} ms\n` +
+      `- legitimate client meanwhile: ${served.served}/${served.served + served.failed} calls served, slowest ${
+        served.slowest.toFixed(0)
+      } ms\n` +
       `- server log: ${row.logged} error lines${row.logged > 0 ? ` (first: ${loggedSample})` : ""}\n` +
       `- took ${seconds.toFixed(1)} s\n`
   )
@@ -304,7 +322,12 @@ await attack(
       const s = rawSocket()
       s.socket.pause()
       void s.write(
-        requestHead([`Mcp-Session-Id: ${headers["mcp-session-id"]}`, "MCP-Protocol-Version: 2025-11-25", "Connection: close", `Content-Length: ${Buffer.byteLength(rpc(i, "tools/call", { name: "flood" }))}`]) +
+        requestHead([
+          `Mcp-Session-Id: ${headers["mcp-session-id"]}`,
+          "MCP-Protocol-Version: 2025-11-25",
+          "Connection: close",
+          `Content-Length: ${Buffer.byteLength(rpc(i, "tools/call", { name: "flood" }))}`
+        ]) +
           rpc(i, "tools/call", { name: "flood" })
       )
       return s
@@ -316,7 +339,9 @@ await attack(
     const complete = sockets.filter((s) => s.tail.includes("flooded")).length
     const read = sockets.map((s) => s.received / MB)
     return `${sockets.length - complete}/${sockets.length} responses dropped by the server (each client then read ` +
-      `${Math.min(...read).toFixed(1)}–${Math.max(...read).toFixed(1)} MB of the 60 MB, then the end); ${complete} completed`
+      `${Math.min(...read).toFixed(1)}–${
+        Math.max(...read).toFixed(1)
+      } MB of the 60 MB, then the end); ${complete} completed`
   }
 )
 
@@ -344,7 +369,9 @@ await attack(
     await endSession(legit, victim)
     return `attacker calls: ${tally(statuses)}; the victim's resumption: ${mine.status}` +
       `${mine.body.includes("kept result") ? " with its result" : " WITHOUT its result"}; ` +
-      `the attacker's resumption of its first call: ${theirs.status} (${/no longer kept/.test(theirs.body) ? "no longer kept" : theirs.body.slice(0, 80)})`
+      `the attacker's resumption of its first call: ${theirs.status} (${
+        /no longer kept/.test(theirs.body) ? "no longer kept" : theirs.body.slice(0, 80)
+      })`
   }
 )
 
@@ -365,7 +392,9 @@ await attack(
     const closedAt = await Promise.all(sockets.map((s) => s.closed))
     const after = closedAt.map((t) => (t - began) / 1000)
     const answered408 = sockets.filter((s) => s.head.startsWith("HTTP/1.1 408")).length
-    return `500/500 closed by the server ${Math.min(...after).toFixed(1)}–${Math.max(...after).toFixed(1)} s after they opened ` +
+    return `500/500 closed by the server ${Math.min(...after).toFixed(1)}–${
+      Math.max(...after).toFixed(1)
+    } s after they opened ` +
       `(${answered408} with 408)`
   }
 )
@@ -389,7 +418,9 @@ await attack(
     const closedAt = await Promise.all(sockets.map((s) => s.closed))
     const after = closedAt.map((t) => (t - began) / 1000)
     return `${(300 * size / MB / 1024).toFixed(2)} GB sent in ${sent.toFixed(1)} s; 300/300 closed by the server ` +
-      `${Math.min(...after).toFixed(1)}–${Math.max(...after).toFixed(1)} s after they started (${sockets.filter((s) => s.head.startsWith("HTTP/1.1 408")).length} with 408)`
+      `${Math.min(...after).toFixed(1)}–${Math.max(...after).toFixed(1)} s after they started (${
+        sockets.filter((s) => s.head.startsWith("HTTP/1.1 408")).length
+      } with 408)`
   }
 )
 
@@ -413,8 +444,16 @@ await attack(
   "Session-cap fill",
   "One client sends 10,000 initializes, 64 at a time; a new client then opens a session; the attacker's unused sessions are left to expire.",
   async () => {
-    const body = rpc(0, "initialize", { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "filler", version: "1" } })
-    const outcomes = await pool(10_000, 64, async () => String((await send(attacker, { headers: JSON_AND_SSE, body })).status))
+    const body = rpc(0, "initialize", {
+      protocolVersion: "2025-11-25",
+      capabilities: {},
+      clientInfo: { name: "filler", version: "1" }
+    })
+    const outcomes = await pool(
+      10_000,
+      64,
+      async () => String((await send(attacker, { headers: JSON_AND_SSE, body })).status)
+    )
     const fresh = await send(legit, { headers: JSON_AND_SSE, body })
     const freshId = fresh.headers["mcp-session-id"]
     if (typeof freshId === "string") await endSession(legit, { ...JSON_AND_SSE, "mcp-session-id": freshId })
@@ -427,7 +466,9 @@ await attack(
     const againId = again.headers["mcp-session-id"]
     if (typeof againId === "string") await endSession(attacker, { ...JSON_AND_SSE, "mcp-session-id": againId })
     return `attacker: ${tally(outcomes)}; a new client meanwhile: ${fresh.status}; ` +
-      `the attacker's unused sessions expired ${((performance.now() - began) / 1000).toFixed(0)} s later (its next initialize: ${again.status})`
+      `the attacker's unused sessions expired ${
+        ((performance.now() - began) / 1000).toFixed(0)
+      } s later (its next initialize: ${again.status})`
   }
 )
 
@@ -445,9 +486,12 @@ await attack(
       await s.closed
       return s
     })
-    const answered = sockets.filter((s) => s.head.startsWith("HTTP/1.1 413") && s.tail.includes("Payload Too Large")).length
+    const answered =
+      sockets.filter((s) => s.head.startsWith("HTTP/1.1 413") && s.tail.includes("Payload Too Large")).length
     const errors = sockets.flatMap((s) => (s.writeError === undefined ? [] : [s.writeError]))
-    return `${answered}/20 received the whole 413 with its JSON-RPC error; write errors: ${errors.length === 0 ? "none" : tally(errors)}`
+    return `${answered}/20 received the whole 413 with its JSON-RPC error; write errors: ${
+      errors.length === 0 ? "none" : tally(errors)
+    }`
   }
 )
 
@@ -480,7 +524,10 @@ await attack(
     const names = ["constructor", "__proto__", "toString", "valueOf", "hasOwnProperty"]
     const shapes = (name: string): Array<[string, unknown]> => [
       ["completion/complete", { ref: { type: "ref/prompt", name: "review" }, argument: { name, value: "" } }],
-      ["completion/complete", { ref: { type: "ref/resource", uri: "greeting://{name}" }, argument: { name, value: "" } }],
+      ["completion/complete", {
+        ref: { type: "ref/resource", uri: "greeting://{name}" },
+        argument: { name, value: "" }
+      }],
       ["prompts/get", { name }],
       ["tools/call", { name, arguments: {} }],
       [name, {}]
@@ -502,9 +549,13 @@ process.stdout.write(
   "\n| attack | RSS before → peak → after | heap before → after | buffers before → after | legitimate client served | server errors logged | time |\n" +
     "|---|---|---|---|---|---|---|\n" +
     rows.map((r) =>
-      `| ${r.name} | ${mb(r.before.rss)} → ${mb(r.peak)} → ${mb(r.after.rss)} | ${mb(r.before.heapUsed)} → ${mb(r.after.heapUsed)} | ` +
+      `| ${r.name} | ${mb(r.before.rss)} → ${mb(r.peak)} → ${mb(r.after.rss)} | ${mb(r.before.heapUsed)} → ${
+        mb(r.after.heapUsed)
+      } | ` +
       `${mb(r.before.arrayBuffers)} → ${mb(r.after.arrayBuffers)} | ` +
-      `${r.legit.served}/${r.legit.served + r.legit.failed} (slowest ${r.legit.slowest.toFixed(0)} ms) | ${r.logged} | ${r.seconds.toFixed(1)} s |`
+      `${r.legit.served}/${r.legit.served + r.legit.failed} (slowest ${
+        r.legit.slowest.toFixed(0)
+      } ms) | ${r.logged} | ${r.seconds.toFixed(1)} s |`
     ).join("\n") + "\n"
 )
 

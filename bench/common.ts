@@ -43,7 +43,8 @@ export interface Phase {
   readonly cpuPerCall: number
 }
 
-const percentile = (sorted: ReadonlyArray<number>, p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!
+const percentile = (sorted: ReadonlyArray<number>, p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!
 
 /** Runs `calls` calls with `inFlight` at a time, measuring the server process's CPU. */
 export const measure = async (
@@ -80,7 +81,12 @@ export const median = (phases: ReadonlyArray<Phase>): Phase => {
     const values = phases.map(f).sort((a, b) => a - b)
     return values[Math.floor(values.length / 2)]!
   }
-  return { throughput: mid((p) => p.throughput), p50: mid((p) => p.p50), p99: mid((p) => p.p99), cpuPerCall: mid((p) => p.cpuPerCall) }
+  return {
+    throughput: mid((p) => p.throughput),
+    p50: mid((p) => p.p50),
+    p99: mid((p) => p.p99),
+    cpuPerCall: mid((p) => p.cpuPerCall)
+  }
 }
 
 const fmt = (n: number, digits = 0) => n.toFixed(digits).padStart(9)

@@ -70,7 +70,9 @@ const servers: ReadonlyArray<Server> = [
   ...(baseline === undefined ? [] : [{
     name: "baseline",
     args: () => ["--expose-gc", ".bench/effect-http-baseline.mjs"],
-    accept: (mode: Mode) => (mode === "json" ? "application/json, text/event-stream" : "text/event-stream, application/json"),
+    accept: (
+      mode: Mode
+    ) => (mode === "json" ? "application/json, text/event-stream" : "text/event-stream, application/json"),
     modes: ["json", "sse", "streamed"] as ReadonlyArray<Mode>
   }])
 ]
@@ -99,7 +101,11 @@ const post = (port: number, headers: Record<string, string>, body: unknown, path
       res.on("data", (c) => (data += c))
       res.on("end", () => {
         const sessionId = res.headers["mcp-session-id"]
-        resolve({ status: res.statusCode ?? 0, sessionId: typeof sessionId === "string" ? sessionId : undefined, body: data })
+        resolve({
+          status: res.statusCode ?? 0,
+          sessionId: typeof sessionId === "string" ? sessionId : undefined,
+          body: data
+        })
       })
     })
     req.on("error", reject)
@@ -148,8 +154,12 @@ const prepare = async (server: Server, mode: Mode) => {
   const call = async () => {
     const began = performance.now()
     const reply = await post(port, headers, { jsonrpc: "2.0", id: id++, method: "tools/call", params })
-    if (reply.status !== 200 || !reply.body.includes("hello world")) throw new Error(`bad reply: ${reply.status} ${reply.body}`)
-    if (mode === "streamed" && !reply.body.includes("notifications/progress")) throw new Error(`not streamed: ${reply.body}`)
+    if (reply.status !== 200 || !reply.body.includes("hello world")) {
+      throw new Error(`bad reply: ${reply.status} ${reply.body}`)
+    }
+    if (mode === "streamed" && !reply.body.includes("notifications/progress")) {
+      throw new Error(`not streamed: ${reply.body}`)
+    }
     return performance.now() - began
   }
   await measure(pid, WARMUP, IN_FLIGHT, call)
@@ -170,7 +180,9 @@ const heapPerSession = async (server: Server, count: number) => {
 const main = async () => {
   await bundle("bench/servers/effect-http.ts", ".bench/effect-http.mjs")
   await bundle("bench/servers/platform-floor.ts", ".bench/platform-floor.mjs")
-  if (baseline !== undefined) await bundle(`${baseline}/bench/servers/effect-http.ts`, ".bench/effect-http-baseline.mjs")
+  if (baseline !== undefined) {
+    await bundle(`${baseline}/bench/servers/effect-http.ts`, ".bench/effect-http-baseline.mjs")
+  }
   process.stdout.write(
     `HTTP tools/call: ${SEQUENTIAL} sequential, ${CONCURRENT} at ${IN_FLIGHT} in flight, median of ${ROUNDS} rounds\n\n`
   )
@@ -187,7 +199,12 @@ const main = async () => {
     }
   }
   for (const target of targets) target.stop()
-  const results = targets.map((t) => ({ name: t.name, mode: t.mode, sequential: median(t.sequential), concurrent: median(t.concurrent) }))
+  const results = targets.map((t) => ({
+    name: t.name,
+    mode: t.mode,
+    sequential: median(t.sequential),
+    concurrent: median(t.concurrent)
+  }))
   // Every mode is divided by the bare node:http endpoint (which answers JSON): what a call costs above the floor.
   const floor = results.find((r) => r.name === "bare node:http")!
   process.stdout.write(tableHeader)
@@ -207,7 +224,9 @@ const main = async () => {
   const oursHeap = await heapPerSession(servers[0]!, SESSIONS)
   const sdkHeap = await heapPerSession(servers[1]!, SESSIONS)
   process.stdout.write(
-    `\nheap per idle session (slope over ${SESSIONS} after ${SESSIONS} for warm-up, after GC): mcp-effect ${(oursHeap / 1024).toFixed(2)} KB, ` +
+    `\nheap per idle session (slope over ${SESSIONS} after ${SESSIONS} for warm-up, after GC): mcp-effect ${
+      (oursHeap / 1024).toFixed(2)
+    } KB, ` +
       `official SDK ${(sdkHeap / 1024).toFixed(2)} KB (target ≤ 2 KB)\n`
   )
   const { port, stop } = await start(servers[0]!, "json")
@@ -221,7 +240,9 @@ const main = async () => {
       params: { name: "echo", arguments: { text: "hello world" } }
     })
     process.stdout.write(
-      `${MANY.toLocaleString("en")} idle sessions in one mcp-effect process: ${check.status === 200 ? "held, and still serving" : `failed (${check.status})`}; ` +
+      `${MANY.toLocaleString("en")} idle sessions in one mcp-effect process: ${
+        check.status === 200 ? "held, and still serving" : `failed (${check.status})`
+      }; ` +
         `heap ${((await heap(port)) / 1024 / 1024).toFixed(1)} MB\n`
     )
   } catch (e) {

@@ -95,7 +95,9 @@ const prepare = async (server: Server) => {
 
 const main = async () => {
   await bundle("bench/servers/effect-echo.ts", ".bench/effect-echo.mjs")
-  if (baseline !== undefined) await bundle(`${baseline}/bench/servers/effect-echo.ts`, ".bench/effect-echo-baseline.mjs")
+  if (baseline !== undefined) {
+    await bundle(`${baseline}/bench/servers/effect-echo.ts`, ".bench/effect-echo-baseline.mjs")
+  }
   process.stdout.write(
     `stdio tools/call: ${SEQUENTIAL} sequential, ${CONCURRENT} at ${IN_FLIGHT} in flight, median of ${ROUNDS} rounds\n\n`
   )
@@ -112,7 +114,12 @@ const main = async () => {
     const rss = peakRssMb(target.pid)
     target.child.stdin.end()
     await new Promise((resolve) => target.child.on("exit", resolve))
-    results.push({ name: target.server.name, sequential: median(target.sequential), concurrent: median(target.concurrent), rss })
+    results.push({
+      name: target.server.name,
+      sequential: median(target.sequential),
+      concurrent: median(target.concurrent),
+      rss
+    })
   }
   const floor = results.find((r) => r.name === "bare loop")!
   process.stdout.write(tableHeader)
@@ -126,7 +133,9 @@ const main = async () => {
   process.stdout.write(
     `\nmcp-effect / official SDK:\n` +
       `  CPU per call   sequential ${(ours.sequential.cpuPerCall / sdk.sequential.cpuPerCall).toFixed(2)}x, ` +
-      `${IN_FLIGHT} in flight ${(ours.concurrent.cpuPerCall / sdk.concurrent.cpuPerCall).toFixed(2)}x (target ≤ 0.67x)\n` +
+      `${IN_FLIGHT} in flight ${
+        (ours.concurrent.cpuPerCall / sdk.concurrent.cpuPerCall).toFixed(2)
+      }x (target ≤ 0.67x)\n` +
       `  throughput     sequential ${(ours.sequential.throughput / sdk.sequential.throughput).toFixed(2)}x, ` +
       `${IN_FLIGHT} in flight ${(ours.concurrent.throughput / sdk.concurrent.throughput).toFixed(2)}x (target ≥ 1x)\n`
   )

@@ -36,8 +36,11 @@ const Greeting = McpServer.resource("greeting://{name}", {
   complete: { name: (value) => Effect.succeed(["Ada", "Grace", "Linus"].filter((n) => n.startsWith(value))) }
 }, ({ name }) => Effect.succeed(`Hello, ${name}!`))
 
-const About = McpServer.resource("demo://about", { name: "about", mimeType: "text/markdown" }, () =>
-  Effect.succeed("# mcp-effect demo\n\nTools: `add`, `countdown`. Try `greeting://Ada`."))
+const About = McpServer.resource(
+  "demo://about",
+  { name: "about", mimeType: "text/markdown" },
+  () => Effect.succeed("# mcp-effect demo\n\nTools: `add`, `countdown`. Try `greeting://Ada`.")
+)
 
 const Review = McpServer.prompt("review_code", {
   description: "Ask for a code review",

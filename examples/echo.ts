@@ -13,8 +13,11 @@ const EchoTool = McpServer.tool("echo_tool", {
   parameters: { message: Schema.String }
 }, ({ message }) => Effect.succeed(`Tool echo: ${message}`))
 
-const EchoResource = McpServer.resource("echo://{message}", { description: "Echo a message as a resource" }, ({ message }) =>
-  Effect.succeed(`Resource echo: ${message}`))
+const EchoResource = McpServer.resource(
+  "echo://{message}",
+  { description: "Echo a message as a resource" },
+  ({ message }) => Effect.succeed(`Resource echo: ${message}`)
+)
 
 const EchoPrompt = McpServer.prompt("echo_prompt", {
   description: "Create an echo prompt",

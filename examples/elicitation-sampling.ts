@@ -40,14 +40,18 @@ const Connect = McpServer.tool("connect_account", {
     (result) => `Authorization ${result.action}`
   ))
 
-const Poem = McpServer.tool("generate_poem", {
-  description: "Write a poem with the client's model",
-  parameters: { topic: Schema.String }
-}, ({ topic }) =>
-  Effect.map(RequestContext.sample(`Write a short poem about ${topic}`, { maxTokens: 100 }), (result) => {
-    const content = Array.isArray(result.content) ? result.content[0] : result.content
-    return content?.type === "text" ? content.text : JSON.stringify(content)
-  }))
+const Poem = McpServer.tool(
+  "generate_poem",
+  {
+    description: "Write a poem with the client's model",
+    parameters: { topic: Schema.String }
+  },
+  ({ topic }) =>
+    Effect.map(RequestContext.sample(`Write a short poem about ${topic}`, { maxTokens: 100 }), (result) => {
+      const content = Array.isArray(result.content) ? result.content[0] : result.content
+      return content?.type === "text" ? content.text : JSON.stringify(content)
+    })
+)
 
 export const InteractiveServer = Layer.mergeAll(BookTable, Connect, Poem).pipe(
   Layer.provideMerge(McpServer.layer({ name: "Interactive", version: "1.0.0" }))

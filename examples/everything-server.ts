@@ -15,49 +15,77 @@ const WAV = "UklGRiYAAABXQVZFZm10IBAAAAABAAEAQB8AAAB9AAACABAAZGF0YQIAAAA="
 
 // --- Tools -----------------------------------------------------------------
 
-const SimpleText = McpServer.tool("test_simple_text", { description: "Returns simple text" }, () =>
-  Effect.succeed("This is a simple text response for testing."))
+const SimpleText = McpServer.tool(
+  "test_simple_text",
+  { description: "Returns simple text" },
+  () => Effect.succeed("This is a simple text response for testing.")
+)
 
-const Image = McpServer.tool("test_image_content", { description: "Returns an image" }, () =>
-  Effect.succeed(Content.image(PNG, "image/png")))
+const Image = McpServer.tool(
+  "test_image_content",
+  { description: "Returns an image" },
+  () => Effect.succeed(Content.image(PNG, "image/png"))
+)
 
-const Audio = McpServer.tool("test_audio_content", { description: "Returns audio" }, () =>
-  Effect.succeed(Content.audio(WAV, "audio/wav")))
+const Audio = McpServer.tool(
+  "test_audio_content",
+  { description: "Returns audio" },
+  () => Effect.succeed(Content.audio(WAV, "audio/wav"))
+)
 
-const Embedded = McpServer.tool("test_embedded_resource", { description: "Returns an embedded resource" }, () =>
-  Effect.succeed(
-    Content.embedded("test://embedded-resource", "This is an embedded resource content.", { mimeType: "text/plain" })
-  ))
+const Embedded = McpServer.tool(
+  "test_embedded_resource",
+  { description: "Returns an embedded resource" },
+  () =>
+    Effect.succeed(
+      Content.embedded("test://embedded-resource", "This is an embedded resource content.", { mimeType: "text/plain" })
+    )
+)
 
-const Mixed = McpServer.tool("test_multiple_content_types", { description: "Returns text, image and a resource" }, () =>
-  Effect.succeed([
-    Content.text("Multiple content types test:"),
-    Content.image(PNG, "image/png"),
-    Content.embedded("test://mixed-content-resource", JSON.stringify({ test: "data", value: 123 }), {
-      mimeType: "application/json"
+const Mixed = McpServer.tool(
+  "test_multiple_content_types",
+  { description: "Returns text, image and a resource" },
+  () =>
+    Effect.succeed([
+      Content.text("Multiple content types test:"),
+      Content.image(PNG, "image/png"),
+      Content.embedded("test://mixed-content-resource", JSON.stringify({ test: "data", value: 123 }), {
+        mimeType: "application/json"
+      })
+    ])
+)
+
+const Logging = McpServer.tool(
+  "test_tool_with_logging",
+  { description: "Logs while it runs" },
+  () =>
+    Effect.gen(function*() {
+      for (const message of ["Tool execution started", "Tool processing data", "Tool execution completed"]) {
+        yield* RequestContext.log("info", message)
+        yield* Effect.sleep("50 millis")
+      }
+      return "Logging test completed"
     })
-  ]))
+)
 
-const Logging = McpServer.tool("test_tool_with_logging", { description: "Logs while it runs" }, () =>
-  Effect.gen(function*() {
-    for (const message of ["Tool execution started", "Tool processing data", "Tool execution completed"]) {
-      yield* RequestContext.log("info", message)
-      yield* Effect.sleep("50 millis")
-    }
-    return "Logging test completed"
-  }))
+const Failing = McpServer.tool(
+  "test_error_handling",
+  { description: "Always fails" },
+  () => Effect.fail(new Error("This tool intentionally returns an error for testing"))
+)
 
-const Failing = McpServer.tool("test_error_handling", { description: "Always fails" }, () =>
-  Effect.fail(new Error("This tool intentionally returns an error for testing")))
-
-const Progress = McpServer.tool("test_tool_with_progress", { description: "Reports progress" }, () =>
-  Effect.gen(function*() {
-    for (const done of [0, 50, 100]) {
-      yield* RequestContext.progress(done, 100, `${done}% done`)
-      yield* Effect.sleep("50 millis")
-    }
-    return "Progress test completed"
-  }))
+const Progress = McpServer.tool(
+  "test_tool_with_progress",
+  { description: "Reports progress" },
+  () =>
+    Effect.gen(function*() {
+      for (const done of [0, 50, 100]) {
+        yield* RequestContext.progress(done, 100, `${done}% done`)
+        yield* Effect.sleep("50 millis")
+      }
+      return "Progress test completed"
+    })
+)
 
 const Sampling = McpServer.tool("test_sampling", {
   description: "Asks the client's model",
@@ -73,11 +101,15 @@ const Elicitation = McpServer.tool("test_elicitation", {
   parameters: { message: Schema.String }
 }, ({ message }) =>
   Effect.map(
-    RequestContext.elicit(message, Schema.Struct({
-      username: Schema.String.annotations({ description: "User's response" }),
-      email: Schema.String.annotations({ description: "User's email address" })
-    })),
-    (answer) => `User response: action=${answer.action}, content=${JSON.stringify("content" in answer ? answer.content : {})}`
+    RequestContext.elicit(
+      message,
+      Schema.Struct({
+        username: Schema.String.annotations({ description: "User's response" }),
+        email: Schema.String.annotations({ description: "User's email address" })
+      })
+    ),
+    (answer) =>
+      `User response: action=${answer.action}, content=${JSON.stringify("content" in answer ? answer.content : {})}`
   ))
 
 const JsonSchema2020 = McpServer.tool("json_schema_2020_12_tool", {
@@ -108,36 +140,49 @@ const JsonSchema2020 = McpServer.tool("json_schema_2020_12_tool", {
   })
 }, (args) => Effect.succeed(`Received: ${JSON.stringify(args)}`))
 
-const Sep1034 = McpServer.tool("test_elicitation_sep1034_defaults", { description: "Elicits with defaults" }, () =>
-  Effect.map(
-    RequestContext.elicit("Please review your details", Schema.Struct({
-      name: Schema.String.annotations({ default: "John Doe" }),
-      age: Schema.Int.annotations({ default: 30 }),
-      score: Schema.Number.annotations({ default: 95.5 }),
-      status: Schema.Literal("active", "inactive", "pending").annotations({ default: "active" }),
-      verified: Schema.Boolean.annotations({ default: true })
-    })),
-    (answer) => `Elicitation ${answer.action}`
-  ))
+const Sep1034 = McpServer.tool(
+  "test_elicitation_sep1034_defaults",
+  { description: "Elicits with defaults" },
+  () =>
+    Effect.map(
+      RequestContext.elicit(
+        "Please review your details",
+        Schema.Struct({
+          name: Schema.String.annotations({ default: "John Doe" }),
+          age: Schema.Int.annotations({ default: 30 }),
+          score: Schema.Number.annotations({ default: 95.5 }),
+          status: Schema.Literal("active", "inactive", "pending").annotations({ default: "active" }),
+          verified: Schema.Boolean.annotations({ default: true })
+        })
+      ),
+      (answer) => `Elicitation ${answer.action}`
+    )
+)
 
-
-const Sep1330 = McpServer.tool("test_elicitation_sep1330_enums", { description: "Elicits every enum shape" }, () =>
-  Effect.map(
-    RequestContext.elicitJson("Choose your options", {
-      type: "object",
-      properties: {
-        untitledSingle: { type: "string", enum: ["option1", "option2", "option3"] },
-        titledSingle: { type: "string", oneOf: [{ const: "value1", title: "First" }, { const: "value2", title: "Second" }] },
-        legacyEnum: { type: "string", enum: ["opt1", "opt2"], enumNames: ["Option One", "Option Two"] },
-        untitledMulti: { type: "array", items: { type: "string", enum: ["option1", "option2", "option3"] } },
-        titledMulti: {
-          type: "array",
-          items: { anyOf: [{ const: "value1", title: "First" }, { const: "value2", title: "Second" }] }
+const Sep1330 = McpServer.tool(
+  "test_elicitation_sep1330_enums",
+  { description: "Elicits every enum shape" },
+  () =>
+    Effect.map(
+      RequestContext.elicitJson("Choose your options", {
+        type: "object",
+        properties: {
+          untitledSingle: { type: "string", enum: ["option1", "option2", "option3"] },
+          titledSingle: {
+            type: "string",
+            oneOf: [{ const: "value1", title: "First" }, { const: "value2", title: "Second" }]
+          },
+          legacyEnum: { type: "string", enum: ["opt1", "opt2"], enumNames: ["Option One", "Option Two"] },
+          untitledMulti: { type: "array", items: { type: "string", enum: ["option1", "option2", "option3"] } },
+          titledMulti: {
+            type: "array",
+            items: { anyOf: [{ const: "value1", title: "First" }, { const: "value2", title: "Second" }] }
+          }
         }
-      }
-    }),
-    (answer) => `Elicitation ${answer.action}`
-  ))
+      }),
+      (answer) => `Elicitation ${answer.action}`
+    )
+)
 
 const Reconnection = McpServer.tool("test_reconnection", {
   description: "Closes its SSE stream before answering, so the client polls (SEP-1699)"
@@ -176,8 +221,11 @@ const Template = McpServer.resource("test://template/{id}/data", {
 
 // --- Prompts ---------------------------------------------------------------
 
-const SimplePrompt = McpServer.prompt("test_simple_prompt", { description: "A prompt without arguments" }, () =>
-  Effect.succeed("This is a simple prompt for testing."))
+const SimplePrompt = McpServer.prompt(
+  "test_simple_prompt",
+  { description: "A prompt without arguments" },
+  () => Effect.succeed("This is a simple prompt for testing.")
+)
 
 const ArgsPrompt = McpServer.prompt("test_prompt_with_arguments", {
   description: "A prompt with arguments",
@@ -195,8 +243,11 @@ const EmbeddedPrompt = McpServer.prompt("test_prompt_with_embedded_resource", {
     Prompt.user("Please process the embedded resource above.")
   ]))
 
-const ImagePrompt = McpServer.prompt("test_prompt_with_image", { description: "A prompt with an image" }, () =>
-  Effect.succeed([Prompt.user(Content.image(PNG, "image/png")), Prompt.user("Please analyze the image above.")]))
+const ImagePrompt = McpServer.prompt(
+  "test_prompt_with_image",
+  { description: "A prompt with an image" },
+  () => Effect.succeed([Prompt.user(Content.image(PNG, "image/png")), Prompt.user("Please analyze the image above.")])
+)
 
 export const EverythingServer = Layer.mergeAll(
   SimpleText,

@@ -29,11 +29,15 @@ const StartNotificationStream = McpServer.tool("start-notification-stream", {
   }))
 
 /** What the handler sees of the HTTP request: the transport's extras, and the session. */
-const WhoAmI = McpServer.tool("whoami", { description: "Says who is calling, as the server sees it" }, () =>
-  Effect.map(RequestContext.current, (ctx) => {
-    const agent = ctx.extras?.header?.("user-agent") ?? "an unnamed client"
-    return `${agent} from ${ctx.extras?.remoteAddress ?? "somewhere"}, session ${ctx.sessionId ?? "none"}`
-  }))
+const WhoAmI = McpServer.tool(
+  "whoami",
+  { description: "Says who is calling, as the server sees it" },
+  () =>
+    Effect.map(RequestContext.current, (ctx) => {
+      const agent = ctx.extras?.header?.("user-agent") ?? "an unnamed client"
+      return `${agent} from ${ctx.extras?.remoteAddress ?? "somewhere"}, session ${ctx.sessionId ?? "none"}`
+    })
+)
 
 export const StatefulServer = Layer.merge(StartNotificationStream, WhoAmI).pipe(
   Layer.provideMerge(McpServer.layer({ name: "stateful-example", version: "1.0.0" })),

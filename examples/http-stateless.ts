@@ -16,7 +16,9 @@ const Convert = McpServer.tool("celsius_to_fahrenheit", {
   success: Schema.Struct({ fahrenheit: Schema.Number })
 }, ({ celsius }) => Effect.succeed({ fahrenheit: celsius * 9 / 5 + 32 }))
 
-export const StatelessServer = Convert.pipe(Layer.provideMerge(McpServer.layer({ name: "stateless-example", version: "1.0.0" })))
+export const StatelessServer = Convert.pipe(
+  Layer.provideMerge(McpServer.layer({ name: "stateless-example", version: "1.0.0" }))
+)
 
 if (isMain(import.meta.url)) {
   const port = process.argv.includes("--port") ? Number(process.argv[process.argv.indexOf("--port") + 1]) : 3001

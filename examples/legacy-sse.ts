@@ -16,6 +16,8 @@ const Echo = McpServer.tool("echo", {
   parameters: { text: Schema.String }
 }, ({ text }) => Effect.succeed(text))
 
-export const LegacySseServer = Echo.pipe(Layer.provideMerge(McpServer.layer({ name: "legacy-example", version: "1.0.0" })))
+export const LegacySseServer = Echo.pipe(
+  Layer.provideMerge(McpServer.layer({ name: "legacy-example", version: "1.0.0" }))
+)
 
 if (isMain(import.meta.url)) NodeHttp.run(LegacySseServer, { port: 3003, legacySse: true })

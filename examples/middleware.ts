@@ -25,34 +25,45 @@ const Audit = McpServer.middleware((next, info) =>
     const what = [info.method, info.name, info.arguments && JSON.stringify(info.arguments)].filter(Boolean).join(" ")
     yield* Ref.update(audit, (entries) => [...entries, `${who}: ${what} -> ${exit._tag}`])
     return yield* exit
-  }))
+  })
+)
 
 // Refuses clients that do not say who they are.
 const KnownClients = McpServer.middleware((next) =>
   Effect.flatMap(RequestContext.current, (ctx) =>
     ctx.clientInfo === undefined && ctx.auth === undefined
       ? Effect.fail(McpError.McpError.invalidRequest("unknown client"))
-      : next))
+      : next)
+)
 
 // At most 10 tool calls per 10 seconds across the server: a JSON-RPC error beyond that.
-const RateLimit = Layer.unwrapEffect(Effect.map(Ref.make<ReadonlyArray<number>>([]), (recent) =>
-  McpServer.toolMiddleware((next) =>
-    Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
-      const allowed = yield* Ref.modify(recent, (times) => {
-        const window = times.filter((t) => now - t < 10_000)
-        return window.length < 10 ? [true, [...window, now]] : [false, window]
-      })
-      if (!allowed) return yield* new McpError.McpError({ code: -32000, message: "Rate limit exceeded: 10 calls per 10 s" })
-      return yield* next
-    }))))
+const RateLimit = Layer.unwrapEffect(
+  Effect.map(
+    Ref.make<ReadonlyArray<number>>([]),
+    (recent) =>
+      McpServer.toolMiddleware((next) =>
+        Effect.gen(function*() {
+          const now = yield* Clock.currentTimeMillis
+          const allowed = yield* Ref.modify(recent, (times) => {
+            const window = times.filter((t) => now - t < 10_000)
+            return window.length < 10 ? [true, [...window, now]] : [false, window]
+          })
+          if (!allowed) {
+            return yield* new McpError.McpError({ code: -32000, message: "Rate limit exceeded: 10 calls per 10 s" })
+          }
+          return yield* next
+        })
+      )
+  )
+)
 
 // Innermost: how long the tool itself took, in the result's _meta.
 const Timing = McpServer.toolMiddleware((next) =>
   Effect.map(Effect.timed(next), ([duration, result]) => ({
     ...result,
     _meta: { ...result._meta, "example.com/durationMs": Duration.toMillis(duration) }
-  })))
+  }))
+)
 
 const Add = McpServer.tool("add", {
   description: "Add two numbers",
@@ -60,8 +71,11 @@ const Add = McpServer.tool("add", {
   success: Schema.Number
 }, ({ a, b }) => Effect.succeed(a + b))
 
-const Log = McpServer.resource("audit://log", { description: "The audit log", mimeType: "application/json" }, () =>
-  Effect.flatMap(AuditLog, (audit) => Effect.map(Ref.get(audit), (entries) => JSON.stringify(entries, null, 2))))
+const Log = McpServer.resource(
+  "audit://log",
+  { description: "The audit log", mimeType: "application/json" },
+  () => Effect.flatMap(AuditLog, (audit) => Effect.map(Ref.get(audit), (entries) => JSON.stringify(entries, null, 2)))
+)
 
 export const MiddlewareServer = Layer.mergeAll(Add, Log).pipe(
   // Registration order is nesting order, and a chain of provideMerge builds from the bottom up: Audit is

@@ -16,8 +16,11 @@ export const WeatherServer = Layer.mergeAll(
     description: "Tomorrow's forecast for a city",
     parameters: { city: Schema.String }
   }, ({ city }) => Effect.succeed(`Sunny in ${city}`)),
-  McpServer.resource("weather://{city}", { description: "Current weather" }, ({ city }) =>
-    Effect.succeed(`${city}: 21°C`))
+  McpServer.resource(
+    "weather://{city}",
+    { description: "Current weather" },
+    ({ city }) => Effect.succeed(`${city}: 21°C`)
+  )
 ).pipe(Layer.provideMerge(McpServer.layer({ name: "weather", version: "1.0.0" })))
 
 class NoteCount extends Context.Tag("NoteCount")<NoteCount, Ref.Ref<number>>() {}

@@ -16,8 +16,11 @@ const Add = McpServer.tool("add", {
 }, ({ a, b }) => Effect.succeed(a + b))
 
 // Add a dynamic greeting resource
-const Greeting = McpServer.resource("greeting://{name}", { description: "Get a personalized greeting" }, ({ name }) =>
-  Effect.succeed(`Hello, ${name}!`))
+const Greeting = McpServer.resource(
+  "greeting://{name}",
+  { description: "Get a personalized greeting" },
+  ({ name }) => Effect.succeed(`Hello, ${name}!`)
+)
 
 export const QuickstartServer = Layer.mergeAll(Add, Greeting).pipe(
   Layer.provideMerge(McpServer.layer({ name: "Demo", version: "1.0.0" }))

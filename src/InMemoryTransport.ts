@@ -16,8 +16,8 @@
  * @since 0.1.0
  */
 import { Deferred, Effect, Exit, FiberId } from "effect"
-import type { Receiver, Transport } from "./Transport.js"
 import { encode } from "./internal/encode.js"
+import type { Receiver, Transport } from "./Transport.js"
 
 interface End {
   receiver: Receiver | undefined

@@ -21,12 +21,12 @@
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import type { HttpApp } from "@effect/platform"
 import { Duration, Effect, ExecutionStrategy, Exit, Option, Queue, Scope, Stream } from "effect"
-import { McpServer } from "./McpServer.js"
-import type { Receiver } from "./Transport.js"
-import * as HttpSecurity from "./internal/httpSecurity.js"
 import { encode } from "./internal/encode.js"
 import { Backlog, DEFAULT_MAX_BUFFERED } from "./internal/http/backlog.js"
 import { droppable } from "./internal/http/eventStream.js"
+import * as HttpSecurity from "./internal/httpSecurity.js"
+import { McpServer } from "./McpServer.js"
+import type { Receiver } from "./Transport.js"
 
 /**
  * Options of the legacy HTTP+SSE endpoints.
@@ -102,7 +102,9 @@ export const make = (options: Options = {}): Effect.Effect<LegacyApps, never, Mc
     const encoder = new TextEncoder()
 
     // On shutdown the streams end, so that the listener is not left waiting for their connections.
-    yield* Effect.addFinalizer(() => Effect.forEach([...sessions.values()], (session) => Queue.shutdown(session.outbox.queue)))
+    yield* Effect.addFinalizer(() =>
+      Effect.forEach([...sessions.values()], (session) => Queue.shutdown(session.outbox.queue))
+    )
 
     // One timer keeps every open stream alive, rather than a timer per stream.
     yield* Effect.forkIn(
@@ -112,7 +114,11 @@ export const make = (options: Options = {}): Effect.Effect<LegacyApps, never, Mc
       appScope
     )
 
-    const guard = <E, R>(handle: (request: HttpServerRequest.HttpServerRequest) => Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
+    const guard = <E, R>(
+      handle: (
+        request: HttpServerRequest.HttpServerRequest
+      ) => Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+    ) =>
       Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
         const refused = HttpSecurity.check({ header: (name) => request.headers[name] }, options.dnsRebinding)
         return refused === undefined ? handle(request) : Effect.succeed(refuse(403, `Forbidden: ${refused}`))

@@ -22,14 +22,14 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer, Option, PubSub, Schema, Stream } from "effect"
-import type { Queue, Scope } from "effect"
+import { Context, Effect, Layer, Option, PubSub, Stream } from "effect"
+import type { Queue, Schema, Scope } from "effect"
+import { decodeOrInvalid } from "./internal/guards.js"
 import type { RequestError } from "./McpError.js"
 import { McpError } from "./McpError.js"
 import * as McpSchema from "./McpSchema.js"
 import * as Peer from "./Peer.js"
 import type { Transport } from "./Transport.js"
-import { decodeOrInvalid } from "./internal/guards.js"
 
 /**
  * Answers the server's `sampling/createMessage`.
@@ -242,7 +242,12 @@ export const make = (
       ping: empty("ping"),
       listTools: listAll("tools/list", McpSchema.ListToolsResult, (p) => p.tools),
       callTool: (name, args, requestOptions) =>
-        request("tools/call", args === undefined ? { name } : { name, arguments: args }, McpSchema.CallToolResult, requestOptions),
+        request(
+          "tools/call",
+          args === undefined ? { name } : { name, arguments: args },
+          McpSchema.CallToolResult,
+          requestOptions
+        ),
       listResources: listAll("resources/list", McpSchema.ListResourcesResult, (p) => p.resources),
       listResourceTemplates: listAll(
         "resources/templates/list",
@@ -285,7 +290,10 @@ const clientHandlers = (
     )
   }
   if (Option.isSome(elicitation)) {
-    handlers.set("elicitation/create", serveRequest(McpSchema.ElicitRequestParams, "elicitation/create", elicitation.value.elicit))
+    handlers.set(
+      "elicitation/create",
+      serveRequest(McpSchema.ElicitRequestParams, "elicitation/create", elicitation.value.elicit)
+    )
   }
   if (Option.isSome(roots)) handlers.set("roots/list", () => Effect.map(roots.value.list, (list) => ({ roots: list })))
   return handlers

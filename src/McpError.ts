@@ -65,7 +65,10 @@ export class McpError extends Schema.TaggedError<McpError>()("McpError", {
   }
   /** -32603, with a detail that is safe to show the peer (never a stack or a path). */
   static internal(detail?: string) {
-    return new McpError({ code: ErrorCode.InternalError, message: detail === undefined ? "Internal error" : `Internal error: ${detail}` })
+    return new McpError({
+      code: ErrorCode.InternalError,
+      message: detail === undefined ? "Internal error" : `Internal error: ${detail}`
+    })
   }
   static resourceNotFound(uri: string) {
     return new McpError({ code: ErrorCode.ResourceNotFound, message: `Resource not found: ${uri}`, data: { uri } })

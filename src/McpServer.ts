@@ -29,9 +29,15 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, FiberRef, HashSet, Layer, Schema, Scope } from "effect"
+import type { Schema } from "effect"
+import { Context, Effect, FiberRef, HashSet, Layer, Scope } from "effect"
+import * as Dispatch from "./internal/dispatch.js"
+import { Registry } from "./internal/registry.js"
+import type { SessionOptions } from "./internal/session.js"
+import { ServerSession } from "./internal/session.js"
+import { SessionServices } from "./internal/sessionServices.js"
 import { DefinitionError, McpError } from "./McpError.js"
-import * as McpSchema from "./McpSchema.js"
+import type * as McpSchema from "./McpSchema.js"
 import * as Middleware from "./Middleware.js"
 import type * as Peer from "./Peer.js"
 import * as Prompt from "./Prompt.js"
@@ -40,11 +46,6 @@ import * as Resource from "./Resource.js"
 import * as Tool from "./Tool.js"
 import type { Receiver, Transport } from "./Transport.js"
 import type * as UriTemplate from "./UriTemplate.js"
-import * as Dispatch from "./internal/dispatch.js"
-import { Registry } from "./internal/registry.js"
-import type { SessionOptions } from "./internal/session.js"
-import { ServerSession } from "./internal/session.js"
-import { SessionServices } from "./internal/sessionServices.js"
 
 /**
  * Options of {@link layer}.
@@ -116,7 +117,9 @@ export interface Service {
    *
    * @since 0.2.0
    */
-  readonly addMiddleware: <R>(middleware: Middleware.Middleware<R>) => Effect.Effect<void, never, Exclude<R, RequestContext.RequestContext>>
+  readonly addMiddleware: <R>(
+    middleware: Middleware.Middleware<R>
+  ) => Effect.Effect<void, never, Exclude<R, RequestContext.RequestContext>>
   /**
    * Builds `layer` once per session, on the session's first request that
    * runs a handler or middleware, and releases it when the session ends; its
@@ -262,7 +265,9 @@ export const make = (options: Options): Effect.Effect<Service> =>
         mount: (prefix, child) => {
           const mounted = internals.get(child)
           return mounted === undefined
-            ? Effect.fail(new DefinitionError({ message: "Only a server made by McpServer.make or McpServer.layer can be mounted" }))
+            ? Effect.fail(
+              new DefinitionError({ message: "Only a server made by McpServer.make or McpServer.layer can be mounted" })
+            )
             : registry.mount(prefix, mounted)
         },
         notifyResourceUpdated: (uri) => registry.resourceUpdated(uri)
@@ -324,7 +329,8 @@ export const removeResource = (uri: string) => Effect.flatMap(McpServer, (server
  * @since 0.1.0
  * @category registration
  */
-export const addPrompt = <R>(prompt: Prompt.Prompt<R>) => Effect.flatMap(McpServer, (server) => server.addPrompt(prompt))
+export const addPrompt = <R>(prompt: Prompt.Prompt<R>) =>
+  Effect.flatMap(McpServer, (server) => server.addPrompt(prompt))
 /**
  * Removes a prompt from the server in scope; `true` when it was there.
  *
@@ -392,10 +398,13 @@ export const resource = <const U extends string, P extends Resource.VariableSche
   options: Resource.TemplateOptions<U, P, R>,
   handler: (params: Resource.Params<U, P>) => Effect.Effect<Resource.Output, E, R>
 ): Layer.Layer<never, DefinitionError, McpServer | Exclude<R, RequestContext.RequestContext>> =>
-  Layer.effectDiscard(Effect.flatMap(Effect.try({
-    try: () => Resource.make(uri, options, handler),
-    catch: asDefinitionError
-  }), addResource))
+  Layer.effectDiscard(Effect.flatMap(
+    Effect.try({
+      try: () => Resource.make(uri, options, handler),
+      catch: asDefinitionError
+    }),
+    addResource
+  ))
 
 /**
  * A prompt as a layer.
@@ -417,10 +426,13 @@ export const prompt = <const P extends Prompt.Parameters = {}, E = never, R = ne
   options: Prompt.Options<P, R>,
   handler: (args: Schema.Struct.Type<P>) => Effect.Effect<Prompt.Output, E, R>
 ): Layer.Layer<never, DefinitionError, McpServer | Exclude<R, RequestContext.RequestContext>> =>
-  Layer.effectDiscard(Effect.flatMap(Effect.try({
-    try: () => Prompt.make(name, options, handler),
-    catch: asDefinitionError
-  }), addPrompt))
+  Layer.effectDiscard(Effect.flatMap(
+    Effect.try({
+      try: () => Prompt.make(name, options, handler),
+      catch: asDefinitionError
+    }),
+    addPrompt
+  ))
 
 // ---------------------------------------------------------------------------
 // Middleware

@@ -30,9 +30,9 @@
  * @since 0.2.0
  */
 import { Effect } from "effect"
+import { isRecord } from "./internal/guards.js"
 import type { McpError } from "./McpError.js"
 import type * as McpSchema from "./McpSchema.js"
-import { isRecord } from "./internal/guards.js"
 
 /**
  * What a middleware knows about the request it wraps, as the client sent it

@@ -32,10 +32,10 @@
  */
 import { Effect } from "effect"
 import type { Duration, Scope } from "effect"
+import * as internal from "./internal/peer.js"
 import type { McpError, RequestError } from "./McpError.js"
 import type { ProgressNotificationParams, ProgressToken, RequestId } from "./McpSchema.js"
 import type { MessageExtras, Receiver, Transport } from "./Transport.js"
-import * as internal from "./internal/peer.js"
 
 /**
  * An incoming request after its envelope was validated.

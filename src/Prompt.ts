@@ -19,11 +19,11 @@
 import { Effect, Either, Option, Schema, SchemaAST } from "effect"
 import * as Completion from "./Completion.js"
 import * as Content from "./Content.js"
+import { recoverAsError } from "./internal/cause.js"
+import { ownEntries, safeDecoder } from "./internal/guards.js"
 import { DefinitionError, McpError } from "./McpError.js"
 import type * as McpSchema from "./McpSchema.js"
 import type { RequestContext } from "./RequestContext.js"
-import { recoverAsError } from "./internal/cause.js"
-import { ownEntries, safeDecoder } from "./internal/guards.js"
 
 /**
  * Argument schemas, by name. Each must decode from a string (its encoded side

@@ -23,15 +23,16 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, FiberRef, FiberRefs, HashMap, List, Logger, LogLevel, Schema } from "effect"
+import type { LogLevel } from "effect"
+import { Context, Effect, FiberRef, FiberRefs, HashMap, List, Logger, Schema } from "effect"
+import { INTERNAL } from "./internal/cause.js"
+import { decodeOrInvalid, describeParseError } from "./internal/guards.js"
+import { formField, rootJsonSchema } from "./internal/jsonSchema.js"
 import type { RequestError } from "./McpError.js"
 import { CapabilityNotSupportedError, McpError } from "./McpError.js"
 import * as McpSchema from "./McpSchema.js"
 import type { RequestOptions } from "./Peer.js"
 import type { AuthInfo, MessageExtras } from "./Transport.js"
-import { INTERNAL } from "./internal/cause.js"
-import { decodeOrInvalid, describeParseError } from "./internal/guards.js"
-import { formField, rootJsonSchema } from "./internal/jsonSchema.js"
 
 /**
  * What the client says about itself for one request: in the handshake era the
@@ -164,7 +165,10 @@ export const log = (level: McpSchema.LoggingLevel, data: unknown, logger?: strin
  * @since 0.1.0
  * @category talking to the client
  */
-export const closeStream: Effect.Effect<void, never, RequestContext> = Effect.flatMap(RequestContext, (ctx) => ctx.closeStream)
+export const closeStream: Effect.Effect<void, never, RequestContext> = Effect.flatMap(
+  RequestContext,
+  (ctx) => ctx.closeStream
+)
 
 /**
  * Reads one of this server's own resources.

@@ -21,12 +21,12 @@ import { Effect, Either } from "effect"
 import type { Schema } from "effect"
 import * as Completion from "./Completion.js"
 import * as Content from "./Content.js"
+import { recoverAsError } from "./internal/cause.js"
+import { ownEntries, safeDecoder } from "./internal/guards.js"
 import { DefinitionError, McpError } from "./McpError.js"
 import type * as McpSchema from "./McpSchema.js"
 import type { RequestContext } from "./RequestContext.js"
 import * as UriTemplate from "./UriTemplate.js"
-import { recoverAsError } from "./internal/cause.js"
-import { ownEntries, safeDecoder } from "./internal/guards.js"
 
 /**
  * What a resource handler returns: text, bytes, or whole contents.

@@ -42,14 +42,14 @@ import type { HttpApp } from "@effect/platform"
 import type { Duration } from "effect"
 import { Effect, Exit, Layer, Option, Schedule, Scope, Stream } from "effect"
 import * as EventStore from "./EventStore.js"
-import { McpServer } from "./McpServer.js"
-import type { MessageExtras } from "./Transport.js"
+import { Backlog, DEFAULT_MAX_BUFFERED } from "./internal/http/backlog.js"
 import { Endpoint } from "./internal/http/endpoint.js"
 import { handleDelete, handleGet } from "./internal/http/get.js"
 import { handlePost } from "./internal/http/post.js"
-import { Backlog, DEFAULT_MAX_BUFFERED } from "./internal/http/backlog.js"
 import { httpError } from "./internal/http/reply.js"
 import * as HttpSecurity from "./internal/httpSecurity.js"
+import { McpServer } from "./McpServer.js"
+import type { MessageExtras } from "./Transport.js"
 
 /**
  * Options of the Streamable HTTP endpoint.
@@ -215,11 +215,13 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
     const server = yield* McpServer
     const store = Option.getOrElse(yield* Effect.serviceOption(EventStore.EventStore), () => EventStore.makeMemory())
     const app = new Endpoint(server, store, yield* Effect.runtime<never>(), options, yield* Effect.clock)
-    const { idleMillis, unusedMillis, keepAlive } = app.limits
+    const { idleMillis, keepAlive, unusedMillis } = app.limits
     yield* Effect.forkScoped(Effect.sync(() => app.keepAliveRound()).pipe(Effect.delay(keepAlive), Effect.forever))
     // Often enough that a session outlives its timeout by at most half of it.
     yield* Effect.forkScoped(
-      app.sweepIdle.pipe(Effect.repeat(Schedule.spaced(Math.max(100, Math.min(idleMillis / 2, unusedMillis / 2, 60_000)))))
+      app.sweepIdle.pipe(
+        Effect.repeat(Schedule.spaced(Math.max(100, Math.min(idleMillis / 2, unusedMillis / 2, 60_000))))
+      )
     )
     yield* Effect.addFinalizer(() => app.shutdown)
     const allow = options.stateless ? "POST" : "GET, POST, DELETE"
@@ -251,55 +253,58 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
  */
 export const make = (options: Options = {}): Effect.Effect<HttpApp.Default, never, McpServer | Scope.Scope> => {
   const maxBuffered = options.maxStreamBufferBytes ?? DEFAULT_MAX_BUFFERED
-  return Effect.map(makeHandler(options), (handle) =>
-    Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
-      Effect.flatMap(
-        Effect.async<Reply>((resume) => {
-          let gone = false
-          let replied = false
-          const reply = (reply: Reply) => {
-            if (replied) return
-            replied = true
-            if (!gone) resume(Effect.succeed(reply))
-            else if (reply._tag === "Stream") reply.onClose()
-          }
-          // What the handler throws becomes this request's defect (a 500), never an exception elsewhere.
-          const guard = (f: () => void) => {
-            try {
-              f()
-            } catch (thrown) {
+  return Effect.map(
+    makeHandler(options),
+    (handle) =>
+      Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+        Effect.flatMap(
+          Effect.async<Reply>((resume) => {
+            let gone = false
+            let replied = false
+            const reply = (reply: Reply) => {
               if (replied) return
               replied = true
-              resume(Effect.die(thrown))
+              if (!gone) resume(Effect.succeed(reply))
+              else if (reply._tag === "Stream") reply.onClose()
             }
-          }
-          guard(() =>
-            handle({
-              method: request.method,
-              header: (name) => request.headers[name],
-              remoteAddress: Option.getOrUndefined(request.remoteAddress),
-              body: (maxBytes, done) =>
-                Effect.runCallback(request.text.pipe(HttpServerRequest.withMaxBodySize(Option.some(maxBytes))), {
-                  onExit: (exit) => guard(() => done(Exit.isSuccess(exit) ? exit.value : undefined))
-                })
-            }, reply)
-          )
-          return Effect.sync(() => {
-            gone = true
-          })
-        }),
-        (reply) =>
-          // The platform runs each request in a scope that closes once its response is written, or abandoned before
-          // its body ever ran: a stream's `onClose` (which runs once) is tied to both.
-          reply._tag === "Stream"
-            ? Effect.serviceOption(Scope.Scope).pipe(
-              Effect.flatMap((scope) =>
-                Option.isSome(scope) ? Scope.addFinalizer(scope.value, Effect.sync(reply.onClose)) : Effect.void
-              ),
-              Effect.as(toResponse(reply, maxBuffered))
+            // What the handler throws becomes this request's defect (a 500), never an exception elsewhere.
+            const guard = (f: () => void) => {
+              try {
+                f()
+              } catch (thrown) {
+                if (replied) return
+                replied = true
+                resume(Effect.die(thrown))
+              }
+            }
+            guard(() =>
+              handle({
+                method: request.method,
+                header: (name) => request.headers[name],
+                remoteAddress: Option.getOrUndefined(request.remoteAddress),
+                body: (maxBytes, done) =>
+                  Effect.runCallback(request.text.pipe(HttpServerRequest.withMaxBodySize(Option.some(maxBytes))), {
+                    onExit: (exit) => guard(() => done(Exit.isSuccess(exit) ? exit.value : undefined))
+                  })
+              }, reply)
             )
-            : Effect.succeed(toResponse(reply, maxBuffered))
-      )))
+            return Effect.sync(() => {
+              gone = true
+            })
+          }),
+          (reply) =>
+            // The platform runs each request in a scope that closes once its response is written, or abandoned before
+            // its body ever ran: a stream's `onClose` (which runs once) is tied to both.
+            reply._tag === "Stream"
+              ? Effect.serviceOption(Scope.Scope).pipe(
+                Effect.flatMap((scope) =>
+                  Option.isSome(scope) ? Scope.addFinalizer(scope.value, Effect.sync(reply.onClose)) : Effect.void
+                ),
+                Effect.as(toResponse(reply, maxBuffered))
+              )
+              : Effect.succeed(toResponse(reply, maxBuffered))
+        ))
+  )
 }
 
 const encoder = new TextEncoder()

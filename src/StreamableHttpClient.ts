@@ -21,12 +21,12 @@ import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform
 import type { HttpClientResponse } from "@effect/platform"
 import { Deferred, Duration, Effect, FiberSet, Option, Stream } from "effect"
 import type { Scope } from "effect"
+import { encode } from "./internal/encode.js"
+import { isRecord } from "./internal/guards.js"
 import * as McpClient from "./McpClient.js"
 import type { RequestError } from "./McpError.js"
 import { ErrorCode } from "./McpError.js"
 import type { Receiver, Transport } from "./Transport.js"
-import { isRecord } from "./internal/guards.js"
-import { encode } from "./internal/encode.js"
 
 /**
  * Options of the Streamable HTTP client transport.
@@ -68,7 +68,9 @@ export const parseSse = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>): Stream.S
     Stream.splitLines,
     Stream.mapAccum(EMPTY_EVENT, (state: SseState, line: string): readonly [SseState, ReadonlyArray<SseEvent>] => {
       if (line === "") {
-        const out = state.seen ? [{ event: state.event || "message", id: state.id, data: state.data.join("\n"), retry: state.retry }] : []
+        const out = state.seen
+          ? [{ event: state.event || "message", id: state.id, data: state.data.join("\n"), retry: state.retry }]
+          : []
         return [EMPTY_EVENT, out]
       }
       if (line.startsWith(":")) return [state, []]
@@ -100,7 +102,6 @@ interface SseState {
 }
 
 const EMPTY_EVENT: SseState = { event: "", id: undefined, data: [], retry: undefined, seen: false }
-
 
 /**
  * One client's connection to a Streamable HTTP endpoint: its session id and
@@ -148,8 +149,7 @@ class Connection {
    * answered and events had ids, resumes with a GET and `Last-Event-ID`.
    */
   readSse(response: HttpClientResponse.HttpClientResponse, requestId: unknown, attempt: number): Effect.Effect<void> {
-    const self = this
-    return Effect.gen(function*() {
+    return Effect.gen(this, function*() {
       let lastEventId: string | undefined
       let retry = 1000
       let answered = false
@@ -159,18 +159,22 @@ class Connection {
           if (event.retry !== undefined && Number.isFinite(event.retry)) retry = event.retry
           if (event.data === "") return Effect.void
           const message: unknown = JSON.parse(event.data)
-          if (isRecord(message) && message.id === requestId && ("result" in message || "error" in message)) answered = true
-          return self.deliver(message)
+          if (isRecord(message) && message.id === requestId && ("result" in message || "error" in message)) {
+            answered = true
+          }
+          return this.deliver(message)
         }),
         Effect.catchAll(() => Effect.void)
       )
-      const maxReconnects = self.options.maxReconnects ?? 5
+      const maxReconnects = this.options.maxReconnects ?? 5
       if (answered || requestId === undefined && attempt > 0 || lastEventId === undefined || attempt >= maxReconnects) {
         return
       }
       yield* Effect.sleep(Duration.millis(retry))
-      const resumed = yield* self.get({ accept: "text/event-stream", "last-event-id": lastEventId }).pipe(Effect.option)
-      if (Option.isSome(resumed) && resumed.value.status === 200) yield* self.readSse(resumed.value, requestId, attempt + 1)
+      const resumed = yield* this.get({ accept: "text/event-stream", "last-event-id": lastEventId }).pipe(Effect.option)
+      if (Option.isSome(resumed) && resumed.value.status === 200) {
+        yield* this.readSse(resumed.value, requestId, attempt + 1)
+      }
     })
   }
 
@@ -187,27 +191,32 @@ class Connection {
   }
 
   post(message: unknown, encodedMessage: string): Effect.Effect<void> {
-    const self = this
-    return Effect.gen(function*() {
-      const response = yield* self.http.execute(
-        HttpClientRequest.post(self.url).pipe(
-          HttpClientRequest.setHeaders(self.headers({ accept: "application/json, text/event-stream" })),
+    return Effect.gen(this, function*() {
+      const response = yield* this.http.execute(
+        HttpClientRequest.post(this.url).pipe(
+          HttpClientRequest.setHeaders(this.headers({ accept: "application/json, text/event-stream" })),
           HttpClientRequest.bodyText(encodedMessage, "application/json")
         )
       )
       const issued = response.headers["mcp-session-id"]
-      if (issued !== undefined) self.sessionId = issued
+      if (issued !== undefined) this.sessionId = issued
       if (response.status === 202) return
-      if (response.status === 404 && self.sessionId !== undefined) {
-        return yield* self.failRequest(message, ErrorCode.ConnectionClosed, "Session not found: the server ended the session")
+      if (response.status === 404 && this.sessionId !== undefined) {
+        return yield* this.failRequest(
+          message,
+          ErrorCode.ConnectionClosed,
+          "Session not found: the server ended the session"
+        )
       }
       const contentType = response.headers["content-type"] ?? ""
       if (contentType.startsWith("text/event-stream")) {
-        return yield* self.readSse(response, isRecord(message) ? message.id : undefined, 0)
+        return yield* this.readSse(response, isRecord(message) ? message.id : undefined, 0)
       }
-      yield* self.deliverBody(message, response.status, yield* response.text)
+      yield* this.deliverBody(message, response.status, yield* response.text)
     }).pipe(
-      Effect.catchAll((error) => this.failRequest(message, ErrorCode.ConnectionClosed, `HTTP request failed: ${error.message}`))
+      Effect.catchAll((error) =>
+        this.failRequest(message, ErrorCode.ConnectionClosed, `HTTP request failed: ${error.message}`)
+      )
     )
   }
 

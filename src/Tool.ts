@@ -19,12 +19,13 @@
  */
 import { Effect, Either, ParseResult, Schema } from "effect"
 import * as Content from "./Content.js"
-import { DefinitionError, McpError } from "./McpError.js"
-import type * as McpSchema from "./McpSchema.js"
-import type { RequestContext } from "./RequestContext.js"
 import { failureMessage, recover } from "./internal/cause.js"
 import { safeDecoder } from "./internal/guards.js"
 import { type JsonObject, objectRoot, rootJsonSchema } from "./internal/jsonSchema.js"
+import type { McpError } from "./McpError.js"
+import { DefinitionError } from "./McpError.js"
+import type * as McpSchema from "./McpSchema.js"
+import type { RequestContext } from "./RequestContext.js"
 
 /**
  * A JSON Schema passed through to clients unchanged; arguments reach the handler undecoded.
@@ -121,7 +122,9 @@ export const validateName = (name: string): Either.Either<string, DefinitionErro
     ? Either.right(name)
     : Either.left(
       new DefinitionError({
-        message: `Invalid tool name ${JSON.stringify(name)}: a tool name must be 1 to 128 characters from A-Z, a-z, 0-9, "_", "-" and "."`
+        message: `Invalid tool name ${
+          JSON.stringify(name)
+        }: a tool name must be 1 to 128 characters from A-Z, a-z, 0-9, "_", "-" and "."`
       })
     )
 
@@ -157,7 +160,12 @@ const makeStructured = (schema: Schema.Schema<any, any, never>) => {
     outputSchema,
     toResult: (value: unknown): Effect.Effect<McpSchema.CallToolResult> =>
       Either.match(encode(value), {
-        onLeft: (error) => Effect.die(new Error(`Tool result does not match its success schema: ${ParseResult.TreeFormatter.formatErrorSync(error)}`)),
+        onLeft: (error) =>
+          Effect.die(
+            new Error(
+              `Tool result does not match its success schema: ${ParseResult.TreeFormatter.formatErrorSync(error)}`
+            )
+          ),
         onRight: (encoded) => {
           const structuredContent: JsonObject = wrap ? { result: encoded } : encoded
           return Effect.succeed({ content: [Content.text(JSON.stringify(structuredContent))], structuredContent })
@@ -173,7 +181,11 @@ const makeInput = (name: string, parameters: Parameters | undefined) => {
   if (isJsonSchemaParameters(parameters)) {
     return { inputSchema: parameters.schema, decode: (args: unknown) => Either.right(args ?? {}) }
   }
-  const schema = (Schema.isSchema(parameters) ? parameters : Schema.Struct(parameters)) as Schema.Schema<any, any, never>
+  const schema = (Schema.isSchema(parameters) ? parameters : Schema.Struct(parameters)) as Schema.Schema<
+    any,
+    any,
+    never
+  >
   const decode = safeDecoder(schema, { errors: "all" })
   const json = rootJsonSchema(schema)
   return {
@@ -261,7 +273,8 @@ const validateSchemas = (definition: McpSchema.ToolDefinition): Either.Either<vo
     if (schema === undefined || schema.type === "object") continue
     return Either.left(
       new DefinitionError({
-        message: `Invalid ${side} schema for tool ${JSON.stringify(definition.name)}: a tool's ${side} schema must have ` +
+        message:
+          `Invalid ${side} schema for tool ${JSON.stringify(definition.name)}: a tool's ${side} schema must have ` +
           `type "object" at its root, got ${JSON.stringify(schema)}`
       })
     )

@@ -74,7 +74,8 @@ const isOperator = (c: string): c is Exclude<Operator, ""> => OPERATORS.has(c)
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
 
-const malformed = (problem: string, template: string) => new Error(`${problem} in URI template ${JSON.stringify(template)}`)
+const malformed = (problem: string, template: string) =>
+  new Error(`${problem} in URI template ${JSON.stringify(template)}`)
 
 /** A literal part: it may hold no `}`, since a template's braces come in pairs. */
 const literal = (text: string, template: string): string => {
@@ -119,10 +120,12 @@ const parseParts = (template: string): Array<Part> => {
 /** One regular expression per template; query expressions capture the raw query string. */
 const compile = (parts: ReadonlyArray<Part>) => {
   let source = "^"
-  const groups: Array<{ readonly kind: "single"; readonly name: string; readonly reserved: boolean } | {
-    readonly kind: "query"
-    readonly names: ReadonlyArray<string>
-  }> = []
+  const groups: Array<
+    { readonly kind: "single"; readonly name: string; readonly reserved: boolean } | {
+      readonly kind: "query"
+      readonly names: ReadonlyArray<string>
+    }
+  > = []
   for (const part of parts) {
     if (typeof part === "string") {
       source += escapeRegExp(part)

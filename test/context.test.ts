@@ -11,8 +11,16 @@ const Booking = Schema.Struct({
   vegan: Schema.Boolean.annotations({ default: false }),
   seating: Schema.Literal("inside", "outside").annotations({ default: "inside" }),
   extras: Schema.Array(Schema.Literal("wine", "cake")),
-  size: Schema.Union(Schema.Literal("s").annotations({ title: "Small" }), Schema.Literal("l").annotations({ title: "Large" })),
-  sizes: Schema.Array(Schema.Union(Schema.Literal("s").annotations({ title: "Small" }), Schema.Literal("l").annotations({ title: "Large" }))),
+  size: Schema.Union(
+    Schema.Literal("s").annotations({ title: "Small" }),
+    Schema.Literal("l").annotations({ title: "Large" })
+  ),
+  sizes: Schema.Array(
+    Schema.Union(
+      Schema.Literal("s").annotations({ title: "Small" }),
+      Schema.Literal("l").annotations({ title: "Large" })
+    )
+  ),
   age: Schema.optional(Schema.Int),
   email: Schema.optional(Schema.String.annotations({ format: "email" } as any))
 })
@@ -29,9 +37,15 @@ const Login = McpServer.tool("login", {}, () =>
     (r) => r.action
   ))
 
-const Summarize = McpServer.tool("summarize", { parameters: { text: Schema.String } }, ({ text }) =>
-  Effect.map(RequestContext.sample(`Summarize: ${text}`, { maxTokens: 50 }), (r) =>
-    Array.isArray(r.content) ? "many" : (r.content as McpSchema.TextContent).text))
+const Summarize = McpServer.tool(
+  "summarize",
+  { parameters: { text: Schema.String } },
+  ({ text }) =>
+    Effect.map(
+      RequestContext.sample(`Summarize: ${text}`, { maxTokens: 50 }),
+      (r) => Array.isArray(r.content) ? "many" : (r.content as McpSchema.TextContent).text
+    )
+)
 
 const UseTools = McpServer.tool("use_tools", {}, () =>
   Effect.map(
@@ -42,11 +56,17 @@ const UseTools = McpServer.tool("use_tools", {}, () =>
     (r) => r.stopReason ?? "none"
   ))
 
-const Roots = McpServer.tool("roots", {}, () =>
-  Effect.map(RequestContext.listRoots, (roots) => roots.map((r) => r.uri).join(",")))
+const Roots = McpServer.tool(
+  "roots",
+  {},
+  () => Effect.map(RequestContext.listRoots, (roots) => roots.map((r) => r.uri).join(","))
+)
 
-const ReadOwn = McpServer.tool("read_own", {}, () =>
-  Effect.map(RequestContext.readResource("mem://a"), (r) => (r.contents[0] as any).text))
+const ReadOwn = McpServer.tool(
+  "read_own",
+  {},
+  () => Effect.map(RequestContext.readResource("mem://a"), (r) => (r.contents[0] as any).text)
+)
 
 const MemA = McpServer.resource("mem://a", {}, () => Effect.succeed("A"))
 
@@ -61,7 +81,18 @@ describe("elicitation", () => {
       const client = yield* McpTest.makeClient(Server, {
         elicitation: (params) =>
           Ref.set(seen, params).pipe(
-            Effect.as({ action: "accept" as const, content: { name: "Grace", guests: 4, vegan: true, seating: "outside", extras: ["cake"], size: "l", sizes: ["s"] } })
+            Effect.as({
+              action: "accept" as const,
+              content: {
+                name: "Grace",
+                guests: 4,
+                vegan: true,
+                seating: "outside",
+                extras: ["cake"],
+                size: "l",
+                sizes: ["s"]
+              }
+            })
           )
       })
       expect(text(yield* client.callTool("book"))).toBe("booked for Grace (4)")
@@ -76,8 +107,14 @@ describe("elicitation", () => {
       expect(props.vegan).toMatchObject({ type: "boolean", default: false })
       expect(props.seating).toMatchObject({ type: "string", enum: ["inside", "outside"], default: "inside" })
       expect(props.extras).toMatchObject({ type: "array", items: { type: "string", enum: ["wine", "cake"] } })
-      expect(props.size).toEqual({ type: "string", oneOf: [{ const: "s", title: "Small" }, { const: "l", title: "Large" }] })
-      expect(props.sizes).toEqual({ type: "array", items: { anyOf: [{ const: "s", title: "Small" }, { const: "l", title: "Large" }] } })
+      expect(props.size).toEqual({
+        type: "string",
+        oneOf: [{ const: "s", title: "Small" }, { const: "l", title: "Large" }]
+      })
+      expect(props.sizes).toEqual({
+        type: "array",
+        items: { anyOf: [{ const: "s", title: "Small" }, { const: "l", title: "Large" }] }
+      })
       expect(props.age).toMatchObject({ type: "integer" })
       expect(JSON.stringify(params.requestedSchema)).not.toMatch(/\$ref|\$defs/)
     }))
@@ -100,7 +137,9 @@ describe("elicitation", () => {
 
   it.scoped("URL mode needs the elicitation.url capability", () =>
     Effect.gen(function*() {
-      const formOnly = yield* McpTest.makeClient(Server, { elicitation: () => Effect.succeed({ action: "accept" as const }) })
+      const formOnly = yield* McpTest.makeClient(Server, {
+        elicitation: () => Effect.succeed({ action: "accept" as const })
+      })
       const refused = yield* formOnly.callTool("login")
       expect(refused.isError).toBe(true)
       expect(text(refused)).toMatch(/elicitation.url/)
@@ -130,7 +169,9 @@ describe("sampling", () => {
             content: { type: "text" as const, text: `summary of ${(params.messages[0]!.content as any).text}` }
           })
       })
-      expect(text(yield* client.callTool("summarize", { text: "war and peace" }))).toBe("summary of Summarize: war and peace")
+      expect(text(yield* client.callTool("summarize", { text: "war and peace" }))).toBe(
+        "summary of Summarize: war and peace"
+      )
     }))
 
   it.scoped("tools and toolChoice need sampling.tools", () =>
@@ -154,7 +195,9 @@ describe("sampling", () => {
 describe("roots and capabilities", () => {
   it.scoped("lists the client's roots", () =>
     Effect.gen(function*() {
-      const client = yield* McpTest.makeClient(Server, { roots: [{ uri: "file:///a" }, { uri: "file:///b", name: "b" }] })
+      const client = yield* McpTest.makeClient(Server, {
+        roots: [{ uri: "file:///a" }, { uri: "file:///b", name: "b" }]
+      })
       expect(text(yield* client.callTool("roots"))).toBe("file:///a,file:///b")
     }))
 

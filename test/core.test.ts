@@ -81,7 +81,11 @@ describe("the request core", () => {
         auth: { subject: "ada", scopes: ["read"] }
       }
       const { channel } = recordingChannel()
-      const result = yield* server.handle(call("whoami"), envelope({ protocolVersion: "2025-06-18", extras, auth: extras.auth }), channel)
+      const result = yield* server.handle(
+        call("whoami"),
+        envelope({ protocolVersion: "2025-06-18", extras, auth: extras.auth }),
+        channel
+      )
       expect(JSON.parse(text(result))).toEqual({
         version: "2025-06-18",
         session: null,
@@ -104,7 +108,7 @@ describe("the request core", () => {
       const bareChannel = recordingChannel()
       const refused = yield* server.handle(call("chatty"), envelope(), bareChannel.channel)
       expect((refused as McpSchema.CallToolResult).isError).toBe(true)
-      expect(text(refused)).toContain('"roots" capability')
+      expect(text(refused)).toContain("\"roots\" capability")
       expect(bareChannel.sent.map((m) => m.method)).toEqual(["notifications/message", "notifications/message"])
     }).pipe(Effect.provide(Server)))
 
@@ -112,7 +116,9 @@ describe("the request core", () => {
     Effect.gen(function*() {
       const server = yield* McpServer.McpServer
       const { channel } = recordingChannel()
-      const initialize = yield* Effect.flip(server.handle({ id: 1, method: "initialize", params: {} }, envelope(), channel))
+      const initialize = yield* Effect.flip(
+        server.handle({ id: 1, method: "initialize", params: {} }, envelope(), channel)
+      )
       expect(initialize.code).toBe(McpError.ErrorCode.MethodNotFound)
       const unknown = yield* Effect.flip(server.handle(call("nope"), envelope(), channel))
       expect(unknown.code).toBe(McpError.ErrorCode.InvalidParams)
@@ -148,22 +154,22 @@ describe("definitions", () => {
       const tool = McpServer.tool("same", {}, () => Effect.succeed("a"))
       const toolError = yield* twice(Layer.merge(tool, McpServer.tool("same", {}, () => Effect.succeed("b"))))
       expect(toolError._tag).toBe("DefinitionError")
-      expect(toolError.message).toContain('Duplicate tool "same"')
+      expect(toolError.message).toContain("Duplicate tool \"same\"")
       const prompt = yield* twice(Layer.merge(
         McpServer.prompt("p", {}, () => Effect.succeed("a")),
         McpServer.prompt("p", { parameters: { x: Schema.String } }, () => Effect.succeed("b"))
       ))
-      expect(prompt.message).toContain('Duplicate prompt "p"')
+      expect(prompt.message).toContain("Duplicate prompt \"p\"")
       const resource = yield* twice(Layer.merge(
         McpServer.resource("mem://r", {}, () => Effect.succeed("a")),
         McpServer.resource("mem://r", {}, () => Effect.succeed("b"))
       ))
-      expect(resource.message).toContain('Duplicate resource "mem://r"')
+      expect(resource.message).toContain("Duplicate resource \"mem://r\"")
       const template = yield* twice(Layer.merge(
         McpServer.resource("mem://{x}", {}, () => Effect.succeed("a")),
         McpServer.resource("mem://{x}", {}, () => Effect.succeed("b"))
       ))
-      expect(template.message).toContain('Duplicate resource template "mem://{x}"')
+      expect(template.message).toContain("Duplicate resource template \"mem://{x}\"")
     }))
 
   it.effect("can replace a tool at run time once the old one is removed", () =>

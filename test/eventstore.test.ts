@@ -58,16 +58,27 @@ describe("MemoryEventStore", () => {
 })
 
 /** Closes its stream at once, then answers: the answer is stored, detached, for a resumption. */
-const Detached = McpServer.tool("detached", { description: "Closes its stream, then answers" }, () =>
-  Effect.zipRight(RequestContext.closeStream, Effect.succeed("kept result")))
+const Detached = McpServer.tool(
+  "detached",
+  { description: "Closes its stream, then answers" },
+  () => Effect.zipRight(RequestContext.closeStream, Effect.succeed("kept result"))
+)
 
-const call = (id: number, name: string) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: {} } })
+const call = (id: number, name: string) => ({
+  jsonrpc: "2.0",
+  id,
+  method: "tools/call",
+  params: { name, arguments: {} }
+})
 
 describe("Streamable HTTP resumption across sessions", () => {
   it.scopedLive("one session's calls never evict another's pending result; a resumption of lost events is refused", () =>
     Effect.gen(function*() {
       const memory = new EventStore.MemoryEventStore({ maxStreams: 10, maxStreamsPerSession: 3 })
-      const server = Layer.provideMerge(Layer.provideMerge(Detached, TestServer), Layer.succeed(EventStore.EventStore, memory))
+      const server = Layer.provideMerge(
+        Layer.provideMerge(Detached, TestServer),
+        Layer.succeed(EventStore.EventStore, memory)
+      )
       const { url } = yield* serveHttp(server)
       /** Calls `detached` and waits until its answer is in the store; returns its priming event id. */
       const park = (headers: Record<string, string>, id: number) =>
@@ -84,7 +95,12 @@ describe("Streamable HTTP resumption across sessions", () => {
       const parked: Array<string> = []
       for (let id = 1; id <= 30; id++) parked.push(yield* park(attacker.headers, id))
       const get = (headers: Record<string, string>, lastEventId: string) =>
-        promise(() => raw(url, { method: "GET", headers: { ...headers, accept: "text/event-stream", "last-event-id": lastEventId } }))
+        promise(() =>
+          raw(url, {
+            method: "GET",
+            headers: { ...headers, accept: "text/event-stream", "last-event-id": lastEventId }
+          })
+        )
       const resumed = yield* get(victim.headers, pending)
       expect(resumed.status).toBe(200)
       expect(sseMessages(resumed.body)[0]!.message.result.content[0].text).toBe("kept result")

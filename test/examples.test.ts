@@ -13,15 +13,15 @@ import { EchoServer as MountedEchoServer, MathServer } from "../examples/http-mo
 import { StatefulServer } from "../examples/http-stateful.js"
 import { StatelessServer } from "../examples/http-stateless.js"
 import { ImageServer } from "../examples/images.js"
-import { LegacySseServer } from "../examples/legacy-sse.js"
 import { LayersServer } from "../examples/layers.js"
+import { LegacySseServer } from "../examples/legacy-sse.js"
 import { LifespanServer } from "../examples/lifespan.js"
+import { tools as lowLevelTools } from "../examples/low-level.js"
 import { MiddlewareServer } from "../examples/middleware.js"
 import { MainServer, NotesServer, WeatherServer } from "../examples/mount.js"
-import { SessionServer } from "../examples/session-lifespan.js"
-import { tools as lowLevelTools } from "../examples/low-level.js"
 import { ProgressServer } from "../examples/progress-logging.js"
 import { QuickstartServer } from "../examples/quickstart.js"
+import { SessionServer } from "../examples/session-lifespan.js"
 
 type ServerLayer = Layer.Layer<McpServer.McpServer, McpError.DefinitionError>
 

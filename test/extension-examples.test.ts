@@ -18,9 +18,11 @@ describe("the extension examples", () => {
       expect(typeof result._meta?.["example.com/durationMs"]).toBe("number")
       for (let i = 1; i < 10; i++) yield* client.callTool("add", { a: i, b: i })
       expect(yield* Effect.flip(client.callTool("add", { a: 1, b: 1 }))).toMatchObject({ code: -32000 })
-      const log = JSON.parse(((yield* client.readResource("audit://log")).contents[0] as McpSchema.TextResourceContents).text)
-      expect(log[0]).toBe('ada: tools/call add {"a":1,"b":2} -> Success')
-      expect(log.at(-1)).toBe('ada: tools/call add {"a":1,"b":1} -> Failure')
+      const log = JSON.parse(
+        ((yield* client.readResource("audit://log")).contents[0] as McpSchema.TextResourceContents).text
+      )
+      expect(log[0]).toBe("ada: tools/call add {\"a\":1,\"b\":2} -> Success")
+      expect(log.at(-1)).toBe("ada: tools/call add {\"a\":1,\"b\":1} -> Failure")
     }))
 
   it.scoped("mount: the notes taken in a mounted server reach the main server's lists", () =>
@@ -34,7 +36,10 @@ describe("the extension examples", () => {
       expect(Chunk.toArray(yield* Queue.takeAll(notifications)).map((n) => n.method)).toEqual([
         "notifications/resources/list_changed"
       ])
-      expect((yield* client.readResource("note://notes/1")).contents[0]).toMatchObject({ uri: "note://notes/1", text: "milk" })
+      expect((yield* client.readResource("note://notes/1")).contents[0]).toMatchObject({
+        uri: "note://notes/1",
+        text: "milk"
+      })
     }))
 
   it.scoped("session lifespan: one connection per session", () =>

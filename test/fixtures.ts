@@ -21,8 +21,11 @@ export const Greeting = McpServer.resource("greeting://{name}", {
   complete: { name: (value) => Effect.succeed(["alice", "bob", "carol"].filter((n) => n.startsWith(value))) }
 }, ({ name }) => Effect.succeed(`Hello, ${name}!`))
 
-export const Readme = McpServer.resource("file:///readme.md", { name: "readme", mimeType: "text/markdown" }, () =>
-  Effect.succeed("# Readme"))
+export const Readme = McpServer.resource(
+  "file:///readme.md",
+  { name: "readme", mimeType: "text/markdown" },
+  () => Effect.succeed("# Readme")
+)
 
 export const Review = McpServer.prompt("review", {
   description: "Review code",
@@ -61,14 +64,19 @@ export const Unencodable = Layer.mergeAll(
   }),
   McpServer.tool("logs-bigint", {}, () => Effect.as(RequestContext.log("info", { n: BigInt(1) }), "logged")),
   McpServer.tool("interrupts", {}, () => Effect.interrupt),
-  McpServer.tool("logs-then-bigint", {}, () =>
-    Effect.as(RequestContext.log("info", "working"), { content: [Content.text("x")], _meta: { n: BigInt(1) } }))
+  McpServer.tool(
+    "logs-then-bigint",
+    {},
+    () => Effect.as(RequestContext.log("info", "working"), { content: [Content.text("x")], _meta: { n: BigInt(1) } })
+  )
 )
 
 /** Handlers that throw before they return an effect, as `Effect.succeed(JSON.parse(text))` does on bad text. */
 export const Throwing = Layer.mergeAll(
   McpServer.tool("throws", {}, () => Effect.succeed(JSON.parse("{not json"))),
   McpServer.resource("throws://{id}", { name: "throws" }, () => Effect.succeed(JSON.parse("{not json"))),
-  McpServer.prompt("throws", { parameters: { topic: Schema.String }, complete: { topic: () => Effect.succeed(JSON.parse("{")) } }, () =>
-    Effect.succeed(JSON.parse("{not json")))
+  McpServer.prompt("throws", {
+    parameters: { topic: Schema.String },
+    complete: { topic: () => Effect.succeed(JSON.parse("{")) }
+  }, () => Effect.succeed(JSON.parse("{not json")))
 )

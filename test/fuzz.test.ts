@@ -27,7 +27,18 @@ const expectNoLeak = (text: string, label: string) => {
 
 /** Names every object inherits, and the server's own. */
 const names = fc.oneof(
-  fc.constantFrom("constructor", "__proto__", "toString", "valueOf", "hasOwnProperty", "add", "echo", "fail", "die", "review"),
+  fc.constantFrom(
+    "constructor",
+    "__proto__",
+    "toString",
+    "valueOf",
+    "hasOwnProperty",
+    "add",
+    "echo",
+    "fail",
+    "die",
+    "review"
+  ),
   fc.constantFrom("greeting://{name}", "greeting://bob", "file:///readme.md", "language", "code", "name"),
   fc.string({ maxLength: 20 })
 )
@@ -136,7 +147,12 @@ describe("fuzz: the JSON-RPC core over the in-memory connection", () => {
         yield* receiveUntil(conn, `sync-${index}`, text)
       }
       for (const conn of connections) {
-        yield* conn.send({ jsonrpc: "2.0", id: "last", method: "tools/call", params: { name: "add", arguments: { a: 1, b: 2 } } })
+        yield* conn.send({
+          jsonrpc: "2.0",
+          id: "last",
+          method: "tools/call",
+          params: { name: "add", arguments: { a: 1, b: 2 } }
+        })
         expect(yield* receiveUntil(conn, "last", "the last call")).toMatchObject({
           result: { content: [{ type: "text", text: "{\"result\":3}" }] }
         })
@@ -145,66 +161,93 @@ describe("fuzz: the JSON-RPC core over the in-memory connection", () => {
 })
 
 /** Header values: valid, wrong, empty, or random printable text (what node:http lets a client send). */
-const headerText = fc.string({ maxLength: 30, unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)) })
+const headerText = fc.string({
+  maxLength: 30,
+  unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c))
+})
 
 /** Mostly `usual`, sometimes one of `odd`, now and then random text: so that most requests get past the checks. */
 const sometimes = <A, B>(usual: fc.Arbitrary<A>, odd: fc.Arbitrary<B>, text: fc.Arbitrary<string>) =>
   fc.oneof({ weight: 8, arbitrary: usual }, { weight: 1, arbitrary: odd }, { weight: 1, arbitrary: text })
 
 describe("fuzz: the HTTP front door on node:http", () => {
-  it.scopedLive("never answers 5xx, never with a stack or a path, and still serves a new session", () =>
-    Effect.gen(function*() {
-      const { url } = yield* serveHttp(TestServer, {
-        maxBodyBytes: 64 * 1024,
-        maxBatchEntries: 8,
-        maxRequestsPerSession: 20,
-        shutdownGracePeriod: "0 millis"
-      })
-      // Sessions a DELETE among the samples ends are opened again, at the same place.
-      const versions = ["2025-11-25", "2025-03-26"] as const
-      const sessions = yield* promise(() => Promise.all(versions.map((version) => openSession(url, version))))
-      const modern = sessions[0]!
-      const request = fc.record({
-        method: fc.oneof(
-          { weight: 12, arbitrary: fc.constant("POST") },
-          { weight: 2, arbitrary: fc.constant("GET") },
-          { weight: 1, arbitrary: fc.constantFrom("DELETE", "PUT", "PATCH", "OPTIONS", "HEAD") }
-        ),
-        session: fc.oneof(
-          { weight: 8, arbitrary: fc.constantFrom(0, 1) },
-          { weight: 1, arbitrary: fc.constantFrom(undefined, "", "nope", `${modern.sessionId}x`) }
-        ),
-        accept: sometimes(fc.constant(JSON_AND_SSE.accept), fc.constantFrom("application/json", "text/event-stream", "*/*", ""), headerText),
-        contentType: sometimes(fc.constant("application/json"), fc.constantFrom("application/json; charset=utf-8", "text/plain"), headerText),
-        version: sometimes(fc.constant(null), fc.constantFrom("2025-11-25", "2025-03-26", "2024-11-05"), headerText),
-        lastEventId: sometimes(fc.constant(null), fc.constantFrom(`${modern.sessionId}-0/0`, `${modern.sessionId}-9/3`), headerText),
-        origin: sometimes(fc.constant(null), fc.constantFrom("http://127.0.0.1", "http://evil.example", "null"), headerText),
-        body: fc.oneof({ weight: 8, arbitrary: frame }, { weight: 1, arbitrary: fc.constant("x".repeat(70 * 1024)) })
-      })
-      const samples = fc.sample(request, { numRuns: 250, seed: 8_2026 })
-      for (const sample of samples) {
-        const headers: Record<string, string> = { accept: sample.accept, "content-type": sample.contentType }
-        const session = typeof sample.session === "number" ? sessions[sample.session]!.sessionId : sample.session
-        if (session !== undefined) headers["mcp-session-id"] = session
-        if (sample.version !== null) headers["mcp-protocol-version"] = sample.version
-        if (sample.lastEventId !== null) headers["last-event-id"] = sample.lastEventId
-        if (sample.origin !== null) headers.origin = sample.origin
-        const body = sample.method === "GET" || sample.method === "HEAD" ? undefined : sample.body
-        // SSE responses stay open: the read stops after a moment, which decides nothing but when to move on.
-        const response = yield* promise(() => raw(url, { method: sample.method, headers, ...(body === undefined ? {} : { body }), readFor: 100 }))
-        const label = `${sample.method} ${JSON.stringify(headers)} ${String(body).slice(0, 200)} => ${response.status} ${response.body.slice(0, 300)}`
-        expect(response.status, label).toBeLessThan(500)
-        expect(response.status, label).toBeGreaterThanOrEqual(200)
-        expectNoLeak(response.body, label)
-        expect(response.body, label).not.toMatch(/"code":-32603/)
-        if (sample.method === "DELETE" && typeof sample.session === "number" && response.status === 200) {
-          sessions[sample.session] = yield* promise(() => openSession(url, versions[sample.session as 0 | 1]))
+  it.scopedLive(
+    "never answers 5xx, never with a stack or a path, and still serves a new session",
+    () =>
+      Effect.gen(function*() {
+        const { url } = yield* serveHttp(TestServer, {
+          maxBodyBytes: 64 * 1024,
+          maxBatchEntries: 8,
+          maxRequestsPerSession: 20,
+          shutdownGracePeriod: "0 millis"
+        })
+        // Sessions a DELETE among the samples ends are opened again, at the same place.
+        const versions = ["2025-11-25", "2025-03-26"] as const
+        const sessions = yield* promise(() => Promise.all(versions.map((version) => openSession(url, version))))
+        const modern = sessions[0]!
+        const request = fc.record({
+          method: fc.oneof(
+            { weight: 12, arbitrary: fc.constant("POST") },
+            { weight: 2, arbitrary: fc.constant("GET") },
+            { weight: 1, arbitrary: fc.constantFrom("DELETE", "PUT", "PATCH", "OPTIONS", "HEAD") }
+          ),
+          session: fc.oneof(
+            { weight: 8, arbitrary: fc.constantFrom(0, 1) },
+            { weight: 1, arbitrary: fc.constantFrom(undefined, "", "nope", `${modern.sessionId}x`) }
+          ),
+          accept: sometimes(
+            fc.constant(JSON_AND_SSE.accept),
+            fc.constantFrom("application/json", "text/event-stream", "*/*", ""),
+            headerText
+          ),
+          contentType: sometimes(
+            fc.constant("application/json"),
+            fc.constantFrom("application/json; charset=utf-8", "text/plain"),
+            headerText
+          ),
+          version: sometimes(fc.constant(null), fc.constantFrom("2025-11-25", "2025-03-26", "2024-11-05"), headerText),
+          lastEventId: sometimes(
+            fc.constant(null),
+            fc.constantFrom(`${modern.sessionId}-0/0`, `${modern.sessionId}-9/3`),
+            headerText
+          ),
+          origin: sometimes(
+            fc.constant(null),
+            fc.constantFrom("http://127.0.0.1", "http://evil.example", "null"),
+            headerText
+          ),
+          body: fc.oneof({ weight: 8, arbitrary: frame }, { weight: 1, arbitrary: fc.constant("x".repeat(70 * 1024)) })
+        })
+        const samples = fc.sample(request, { numRuns: 250, seed: 8_2026 })
+        for (const sample of samples) {
+          const headers: Record<string, string> = { accept: sample.accept, "content-type": sample.contentType }
+          const session = typeof sample.session === "number" ? sessions[sample.session]!.sessionId : sample.session
+          if (session !== undefined) headers["mcp-session-id"] = session
+          if (sample.version !== null) headers["mcp-protocol-version"] = sample.version
+          if (sample.lastEventId !== null) headers["last-event-id"] = sample.lastEventId
+          if (sample.origin !== null) headers.origin = sample.origin
+          const body = sample.method === "GET" || sample.method === "HEAD" ? undefined : sample.body
+          // SSE responses stay open: the read stops after a moment, which decides nothing but when to move on.
+          const response = yield* promise(() =>
+            raw(url, { method: sample.method, headers, ...(body === undefined ? {} : { body }), readFor: 100 })
+          )
+          const label = `${sample.method} ${JSON.stringify(headers)} ${
+            String(body).slice(0, 200)
+          } => ${response.status} ${response.body.slice(0, 300)}`
+          expect(response.status, label).toBeLessThan(500)
+          expect(response.status, label).toBeGreaterThanOrEqual(200)
+          expectNoLeak(response.body, label)
+          expect(response.body, label).not.toMatch(/"code":-32603/)
+          if (sample.method === "DELETE" && typeof sample.session === "number" && response.status === 200) {
+            sessions[sample.session] = yield* promise(() => openSession(url, versions[sample.session as 0 | 1]))
+          }
         }
-      }
-      const fresh = yield* promise(() => raw(url, { headers: JSON_AND_SSE, body: initializeBody() }))
-      expect(fresh.status).toBe(200)
-      const headers = { ...JSON_AND_SSE, "mcp-session-id": String(fresh.headers["mcp-session-id"]) }
-      const ping = yield* promise(() => raw(url, { headers, body: { jsonrpc: "2.0", id: "ping", method: "ping" } }))
-      expect(JSON.parse(ping.body)).toEqual({ jsonrpc: "2.0", id: "ping", result: {} })
-    }), 30_000)
+        const fresh = yield* promise(() => raw(url, { headers: JSON_AND_SSE, body: initializeBody() }))
+        expect(fresh.status).toBe(200)
+        const headers = { ...JSON_AND_SSE, "mcp-session-id": String(fresh.headers["mcp-session-id"]) }
+        const ping = yield* promise(() => raw(url, { headers, body: { jsonrpc: "2.0", id: "ping", method: "ping" } }))
+        expect(JSON.parse(ping.body)).toEqual({ jsonrpc: "2.0", id: "ping", result: {} })
+      }),
+    30_000
+  )
 })

@@ -1,6 +1,6 @@
-import { spawn } from "node:child_process"
 import { Effect, TestClock } from "effect"
 import type { Duration } from "effect"
+import { spawn } from "node:child_process"
 
 /** Lets every queued message cross the in-memory transport. */
 export const flush = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))

@@ -33,7 +33,9 @@ const Collide = Layer.mergeAll(
 const recording = () => {
   const logged: Array<string> = []
   const logger = Logger.make(({ message }) => void logged.push(String(message)))
-  const server = Layer.provideMerge(Collide, TestServer).pipe(Layer.provide(Logger.replace(Logger.defaultLogger, logger)))
+  const server = Layer.provideMerge(Collide, TestServer).pipe(
+    Layer.provide(Logger.replace(Logger.defaultLogger, logger))
+  )
   return { logged, server }
 }
 
@@ -60,8 +62,14 @@ describe("client-supplied names select by own key only", () => {
       for (const name of INHERITED) {
         const cases: Array<[string, unknown]> = [
           ["completion/complete", { ref: { type: "ref/prompt", name: "review" }, argument: { name, value: "" } }],
-          ["completion/complete", { ref: { type: "ref/resource", uri: "greeting://{name}" }, argument: { name, value: "" } }],
-          ["completion/complete", { ref: { type: "ref/resource", uri: "collide://{valueOf}" }, argument: { name: name === "valueOf" ? "x" : name, value: "" } }],
+          ["completion/complete", {
+            ref: { type: "ref/resource", uri: "greeting://{name}" },
+            argument: { name, value: "" }
+          }],
+          ["completion/complete", {
+            ref: { type: "ref/resource", uri: "collide://{valueOf}" },
+            argument: { name: name === "valueOf" ? "x" : name, value: "" }
+          }],
           ["completion/complete", { ref: { type: "ref/prompt", name }, argument: { name: "code", value: "" } }],
           ["completion/complete", { ref: { type: "ref/resource", uri: name }, argument: { name: "x", value: "" } }],
           ["prompts/get", { name }],
@@ -158,11 +166,20 @@ describe("deeply nested values", () => {
         expect(answer.error.message.length).toBeLessThan(300)
       }
       // A tool's arguments are the tool's to refuse: an error result the model can read.
-      yield* conn.send(`{"jsonrpc":"2.0","id":"tool","method":"tools/call","params":{"name":"add","arguments":{"a":${deepArray(depth)},"b":1}}}`)
+      yield* conn.send(
+        `{"jsonrpc":"2.0","id":"tool","method":"tools/call","params":{"name":"add","arguments":{"a":${
+          deepArray(depth)
+        },"b":1}}}`
+      )
       const tool: any = yield* conn.receive
       expect(tool.result.isError).toBe(true)
       expect(tool.result.content[0].text).toMatch(/nests deeper than/)
-      yield* conn.send({ jsonrpc: "2.0", id: "after", method: "tools/call", params: { name: "add", arguments: { a: 1, b: 2 } } })
+      yield* conn.send({
+        jsonrpc: "2.0",
+        id: "after",
+        method: "tools/call",
+        params: { name: "add", arguments: { a: 1, b: 2 } }
+      })
       expect(yield* conn.receive).toMatchObject({ id: "after", result: { structuredContent: { result: 3 } } })
       expect(logged).toEqual([])
     }))
@@ -172,7 +189,9 @@ describe("deeply nested values", () => {
       const conn = yield* McpTest.raw(TestServer)
       yield* conn.initialize()
       // Not deep, but large: a 200,000-element array where a string belongs.
-      yield* conn.send(`{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":[${Array(200_000).fill("1").join(",")}]}}`)
+      yield* conn.send(
+        `{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":[${Array(200_000).fill("1").join(",")}]}}`
+      )
       const answer: any = yield* conn.receive
       expect(answer.error.code).toBe(-32602)
       expect(answer.error.message.length).toBeLessThanOrEqual(2100)

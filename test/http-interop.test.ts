@@ -1,9 +1,9 @@
+import { HttpRouter, HttpServerResponse } from "@effect/platform"
+import { describe, expect, it } from "@effect/vitest"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { CreateMessageRequestSchema, ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
-import { HttpRouter, HttpServerResponse } from "@effect/platform"
-import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { McpServer, RequestContext, StreamableHttp, Tool } from "mcp-effect"
 import { TestServer } from "./fixtures.js"
@@ -16,21 +16,37 @@ const Poll = McpServer.tool("poll", { description: "Closes its stream, then answ
     return "polled result"
   }))
 
-const Ask = McpServer.tool("ask", { description: "Samples the client's model" }, () =>
-  Effect.map(RequestContext.sample("What is 2+2?", { maxTokens: 10 }), (r) => {
-    const content = Array.isArray(r.content) ? r.content[0] : r.content
-    return content?.type === "text" ? content.text : "other"
-  }))
+const Ask = McpServer.tool(
+  "ask",
+  { description: "Samples the client's model" },
+  () =>
+    Effect.map(RequestContext.sample("What is 2+2?", { maxTokens: 10 }), (r) => {
+      const content = Array.isArray(r.content) ? r.content[0] : r.content
+      return content?.type === "text" ? content.text : "other"
+    })
+)
 
-const Grow = McpServer.tool("grow", { description: "Registers another tool" }, () =>
-  McpServer.addTool(Tool.make("grown", { description: "late" }, () => Effect.succeed("grown"))).pipe(Effect.as("grew"), Effect.orDie))
+const Grow = McpServer.tool(
+  "grow",
+  { description: "Registers another tool" },
+  () =>
+    McpServer.addTool(Tool.make("grown", { description: "late" }, () => Effect.succeed("grown"))).pipe(
+      Effect.as("grew"),
+      Effect.orDie
+    )
+)
 
 const Server = Layer.mergeAll(Poll, Ask, Grow).pipe(Layer.provideMerge(TestServer))
 
 const connect = async (url: string) => {
   const client = new Client({ name: "official-sdk", version: "1.0.0" }, { capabilities: { sampling: {} } })
   const transport = new StreamableHTTPClientTransport(new URL(url), {
-    reconnectionOptions: { initialReconnectionDelay: 50, maxReconnectionDelay: 200, reconnectionDelayGrowFactor: 1, maxRetries: 5 }
+    reconnectionOptions: {
+      initialReconnectionDelay: 50,
+      maxReconnectionDelay: 200,
+      reconnectionDelayGrowFactor: 1,
+      maxRetries: 5
+    }
   })
   await client.connect(transport)
   return { client, transport }
@@ -50,7 +66,10 @@ describe("official TypeScript SDK client over Streamable HTTP", () => {
 
       const progress: Array<number> = []
       const slow = promise(() =>
-        client.callTool({ name: "progress", arguments: { steps: 0 } }, undefined, { onprogress: (p) => progress.push(p.progress) }))
+        client.callTool({ name: "progress", arguments: { steps: 0 } }, undefined, {
+          onprogress: (p) => progress.push(p.progress)
+        })
+      )
       expect((yield* slow).content).toEqual([{ type: "text", text: "done after 0 steps" }])
 
       client.setRequestHandler(CreateMessageRequestSchema, async () => ({
@@ -61,7 +80,9 @@ describe("official TypeScript SDK client over Streamable HTTP", () => {
       const asked = yield* promise(() => client.callTool({ name: "ask", arguments: {} }))
       expect(asked.content).toEqual([{ type: "text", text: "4" }])
 
-      const changed = new Promise<void>((resolve) => client.setNotificationHandler(ToolListChangedNotificationSchema, async () => resolve()))
+      const changed = new Promise<void>((resolve) =>
+        client.setNotificationHandler(ToolListChangedNotificationSchema, async () => resolve())
+      )
       yield* promise(() => client.callTool({ name: "grow", arguments: {} }))
       yield* promise(() => changed)
 
@@ -71,9 +92,14 @@ describe("official TypeScript SDK client over Streamable HTTP", () => {
       yield* promise(() => transport.terminateSession())
       const after = yield* promise(() =>
         raw(url, {
-          headers: { "content-type": "application/json", accept: "application/json, text/event-stream", "mcp-session-id": transport.sessionId ?? "gone" },
+          headers: {
+            "content-type": "application/json",
+            accept: "application/json, text/event-stream",
+            "mcp-session-id": transport.sessionId ?? "gone"
+          },
           body: { jsonrpc: "2.0", id: 1, method: "ping" }
-        }))
+        })
+      )
       expect(after.status).toBe(404)
     }))
 
@@ -86,10 +112,15 @@ describe("official TypeScript SDK client over Streamable HTTP", () => {
       const result = yield* promise(() => client.callTool({ name: "echo", arguments: { text: "old but gold" } }))
       expect(result.content).toEqual([{ type: "text", text: "old but gold" }])
       const refused = yield* promise(() =>
-        raw(url.replace(/\/mcp$/, "/sse"), { method: "GET", headers: { host: "evil.example.com" } }))
+        raw(url.replace(/\/mcp$/, "/sse"), { method: "GET", headers: { host: "evil.example.com" } })
+      )
       expect(refused.status).toBe(403)
       const unknown = yield* promise(() =>
-        raw(url.replace(/\/mcp$/, "/messages?sessionId=nope"), { headers: { "content-type": "application/json" }, body: {} }))
+        raw(url.replace(/\/mcp$/, "/messages?sessionId=nope"), {
+          headers: { "content-type": "application/json" },
+          body: {}
+        })
+      )
       expect(unknown.status).toBe(404)
     }))
 })
@@ -100,8 +131,10 @@ describe("mounting", () => {
     Effect.gen(function*() {
       const app = yield* StreamableHttp.toApp(TestServer)
       // A middleware that still works after the app has answered (metrics, say): the client leaves meanwhile.
-      const base = yield* servePlatform(HttpRouter.empty.pipe(HttpRouter.all("/mcp", app)), (inner) =>
-        Effect.tap(inner, () => Effect.sleep("150 millis")))
+      const base = yield* servePlatform(
+        HttpRouter.empty.pipe(HttpRouter.all("/mcp", app)),
+        (inner) => Effect.tap(inner, () => Effect.sleep("150 millis"))
+      )
       const url = `${base}/mcp`
       const { headers } = yield* promise(() => openSession(url))
       const get = { ...headers, accept: "text/event-stream" }

@@ -6,8 +6,11 @@ import { TestServer } from "./fixtures.js"
 import { openSession, promise, raw, serveHttp } from "./httpHelpers.js"
 
 /** Logs, then never answers: its SSE response stays open, carrying keep-alive comments. */
-const Hang = McpServer.tool("hang", { description: "Logs, then hangs", parameters: { note: Schema.String } }, ({ note }) =>
-  Effect.zipRight(RequestContext.log("info", note), Effect.never))
+const Hang = McpServer.tool(
+  "hang",
+  { description: "Logs, then hangs", parameters: { note: Schema.String } },
+  ({ note }) => Effect.zipRight(RequestContext.log("info", note), Effect.never)
+)
 
 const Server = Layer.provideMerge(Hang, TestServer)
 
@@ -44,7 +47,13 @@ const rawExchange = (port: number, chunks: ReadonlyArray<string | Buffer>) =>
   })
 
 const head = (lines: ReadonlyArray<string>) =>
-  ["POST /mcp HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/json", "Accept: application/json, text/event-stream", ...lines]
+  [
+    "POST /mcp HTTP/1.1",
+    "Host: 127.0.0.1",
+    "Content-Type: application/json",
+    "Accept: application/json, text/event-stream",
+    ...lines
+  ]
     .join("\r\n") + "\r\n\r\n"
 
 const portOf = (url: string) => Number(new URL(url).port)
@@ -53,7 +62,9 @@ describe("NodeHttp time bounds", () => {
   it.scopedLive("closes a connection whose headers stop coming, with 408", () =>
     Effect.gen(function*() {
       const { url } = yield* serveHttp(Server, { headersTimeout: "100 millis" })
-      const slow = yield* promise(() => rawExchange(portOf(url), ["POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: a"]))
+      const slow = yield* promise(() =>
+        rawExchange(portOf(url), ["POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: a"])
+      )
       expect(slow.received).toMatch(/^HTTP\/1\.1 408/)
       // Nothing at all is a request whose headers never come.
       const silent = yield* promise(() => rawExchange(portOf(url), []))
@@ -98,13 +109,23 @@ describe("NodeHttp time bounds", () => {
       const twoKeepAlives = /: keep-alive[\s\S]*: keep-alive/
       const [get, post] = yield* promise(() =>
         Promise.all([
-          raw(url, { method: "GET", headers: { ...headers, accept: "text/event-stream" }, until: ": keep-alive\n\n: keep-alive" }),
+          raw(url, {
+            method: "GET",
+            headers: { ...headers, accept: "text/event-stream" },
+            until: ": keep-alive\n\n: keep-alive"
+          }),
           raw(url, {
             headers,
-            body: { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "hang", arguments: { note: "working" } } },
+            body: {
+              jsonrpc: "2.0",
+              id: 1,
+              method: "tools/call",
+              params: { name: "hang", arguments: { note: "working" } }
+            },
             until: ": keep-alive\n\n: keep-alive"
           })
-        ]))
+        ])
+      )
       for (const stream of [get, post]) {
         expect(stream.status).toBe(200)
         expect(stream.ended).toBe(false)
@@ -124,7 +145,12 @@ describe("NodeHttp oversized bodies", () => {
         [head(["Connection: close", `Content-Length: ${body.length}`]), body],
         [head([`Content-Length: ${body.length}`]), body],
         // Chunked: refused while it is read, once it passes the limit.
-        [head(["Connection: close", "Transfer-Encoding: chunked"]), `${body.length.toString(16)}\r\n`, body, "\r\n0\r\n\r\n"]
+        [
+          head(["Connection: close", "Transfer-Encoding: chunked"]),
+          `${body.length.toString(16)}\r\n`,
+          body,
+          "\r\n0\r\n\r\n"
+        ]
       ]
       for (const chunks of cases) {
         const answer = yield* promise(() => rawExchange(portOf(url), chunks))
@@ -133,7 +159,10 @@ describe("NodeHttp oversized bodies", () => {
         expect(answer.received).toMatch(/^HTTP\/1\.1 413/)
         expect(answer.received).toMatch(/connection: close/i)
         const text = answer.received.slice(answer.received.indexOf("\r\n\r\n") + 4)
-        expect(JSON.parse(text).error).toMatchObject({ code: -32000, message: expect.stringMatching(/exceeds 1000 bytes/) })
+        expect(JSON.parse(text).error).toMatchObject({
+          code: -32000,
+          message: expect.stringMatching(/exceeds 1000 bytes/)
+        })
       }
       const { headers } = yield* promise(() => openSession(url))
       const ping = yield* promise(() => raw(url, { headers, body: { jsonrpc: "2.0", id: 1, method: "ping" } }))

@@ -1,8 +1,16 @@
+import { HttpRouter } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Queue, Ref, Schema, Scope } from "effect"
+import {
+  EventStore,
+  McpClient,
+  McpServer,
+  RequestContext,
+  StreamableHttp,
+  StreamableHttpClient,
+  Tool
+} from "mcp-effect"
 import { request as httpRequest } from "node:http"
-import { HttpRouter } from "@effect/platform"
-import { EventStore, McpClient, McpServer, RequestContext, StreamableHttp, StreamableHttpClient, Tool } from "mcp-effect"
 import { TestServer, Unencodable } from "./fixtures.js"
 import {
   initializeBody,
@@ -13,8 +21,8 @@ import {
   raw,
   readLate,
   serveHttp,
-  servePlatform,
   serveHttpWatching,
+  servePlatform,
   sseMessages,
   startExample
 } from "./httpHelpers.js"
@@ -26,8 +34,11 @@ const Chatty = McpServer.tool("chatty", { description: "Logs, then answers" }, (
     return "chatted"
   }))
 
-const Ask = McpServer.tool("ask", { description: "Samples the client's model" }, () =>
-  Effect.map(RequestContext.sample("hi", { maxTokens: 10 }), (r) => JSON.stringify(r.content)))
+const Ask = McpServer.tool(
+  "ask",
+  { description: "Samples the client's model" },
+  () => Effect.map(RequestContext.sample("hi", { maxTokens: 10 }), (r) => JSON.stringify(r.content))
+)
 
 const Poll = McpServer.tool("poll", { description: "Closes its stream, then answers" }, () =>
   Effect.gen(function*() {
@@ -36,42 +47,79 @@ const Poll = McpServer.tool("poll", { description: "Closes its stream, then answ
     return "polled result"
   }))
 
-const Slow = McpServer.tool("slow", { description: "Takes 300 ms", parameters: { fail: Schema.Boolean } }, ({ fail }) =>
-  Effect.sleep("300 millis").pipe(Effect.zipRight(fail ? Effect.fail(new Error("failed on purpose")) : Effect.succeed("slow done"))))
+const Slow = McpServer.tool(
+  "slow",
+  { description: "Takes 300 ms", parameters: { fail: Schema.Boolean } },
+  ({ fail }) =>
+    Effect.sleep("300 millis").pipe(
+      Effect.zipRight(fail ? Effect.fail(new Error("failed on purpose")) : Effect.succeed("slow done"))
+    )
+)
 
-const Stall = McpServer.tool("stall", { description: "Never answers (after a log, if asked)", parameters: { log: Schema.Boolean } }, ({ log }) =>
-  Effect.zipRight(log ? RequestContext.log("info", "hanging") : Effect.void, Effect.never))
+const Stall = McpServer.tool("stall", {
+  description: "Never answers (after a log, if asked)",
+  parameters: { log: Schema.Boolean }
+}, ({ log }) => Effect.zipRight(log ? RequestContext.log("info", "hanging") : Effect.void, Effect.never))
 
-const Flood = McpServer.tool("flood", { description: "Logs 20 MB, then answers" }, () =>
-  Effect.as(Effect.forEach(Array.from({ length: 2000 }), () => RequestContext.log("info", "x".repeat(10_000)), { discard: true }), "flooded"))
+const Flood = McpServer.tool(
+  "flood",
+  { description: "Logs 20 MB, then answers" },
+  () =>
+    Effect.as(
+      Effect.forEach(Array.from({ length: 2000 }), () => RequestContext.log("info", "x".repeat(10_000)), {
+        discard: true
+      }),
+      "flooded"
+    )
+)
 
 /** How many notifications an SSE body says were dropped for a client that did not keep up. */
-const droppedIn = (body: string) => [...body.matchAll(/^: (\d+) notifications dropped/gm)].reduce((n, m) => n + Number(m[1]), 0)
+const droppedIn = (body: string) =>
+  [...body.matchAll(/^: (\d+) notifications dropped/gm)].reduce((n, m) => n + Number(m[1]), 0)
 
 /** Resolved by `late_flood` once it has written its logs (set by the test that uses it). */
 let flooded: () => void = () => {}
 
-const LateFlood = McpServer.tool("late_flood", { description: "Logs 20 MB, says so, then answers" }, () =>
-  Effect.gen(function*() {
-    yield* Effect.forEach(Array.from({ length: 2000 }), () => RequestContext.log("info", "x".repeat(10_000)), { discard: true })
-    yield* Effect.sync(() => flooded())
-    return "flooded"
-  }))
+const LateFlood = McpServer.tool(
+  "late_flood",
+  { description: "Logs 20 MB, says so, then answers" },
+  () =>
+    Effect.gen(function*() {
+      yield* Effect.forEach(Array.from({ length: 2000 }), () => RequestContext.log("info", "x".repeat(10_000)), {
+        discard: true
+      })
+      yield* Effect.sync(() => flooded())
+      return "flooded"
+    })
+)
 
-const Hoard = McpServer.tool("hoard", { description: "Sends 20 MB of requests to the client, which nobody can drop" }, () =>
-  Effect.flatMap(RequestContext.current, (ctx) =>
-    Effect.forEach(Array.from({ length: 2000 }), () => ctx.request("test/hoard", { pad: "x".repeat(10_000) }), {
-      concurrency: "unbounded",
-      discard: true
-    }).pipe(Effect.as("hoarded"))))
+const Hoard = McpServer.tool(
+  "hoard",
+  { description: "Sends 20 MB of requests to the client, which nobody can drop" },
+  () =>
+    Effect.flatMap(
+      RequestContext.current,
+      (ctx) =>
+        Effect.forEach(Array.from({ length: 2000 }), () => ctx.request("test/hoard", { pad: "x".repeat(10_000) }), {
+          concurrency: "unbounded",
+          discard: true
+        }).pipe(Effect.as("hoarded"))
+    )
+)
 
-const Grow = McpServer.tool("grow", { description: "Registers another tool" }, () =>
-  McpServer.addTool(Tool.make("grown", { description: "late" }, () => Effect.succeed("grown"))).pipe(
-    Effect.as("grew"),
-    Effect.orDie
-  ))
+const Grow = McpServer.tool(
+  "grow",
+  { description: "Registers another tool" },
+  () =>
+    McpServer.addTool(Tool.make("grown", { description: "late" }, () => Effect.succeed("grown"))).pipe(
+      Effect.as("grew"),
+      Effect.orDie
+    )
+)
 
-const Server = Layer.mergeAll(Chatty, Ask, Poll, Slow, Stall, Flood, LateFlood, Hoard, Grow).pipe(Layer.provideMerge(TestServer))
+const Server = Layer.mergeAll(Chatty, Ask, Poll, Slow, Stall, Flood, LateFlood, Hoard, Grow).pipe(
+  Layer.provideMerge(TestServer)
+)
 
 const call = (id: number | string, name: string, args: object = {}, meta?: object) => ({
   jsonrpc: "2.0",
@@ -94,7 +142,11 @@ describe("Streamable HTTP: POST", () => {
       const blocks = sse.body.split("\n\n")
       expect(blocks[0]).toMatch(/^id: .+\/0\nretry: \d+\ndata: $/)
       const messages = sseMessages(sse.body).map((m) => m.message)
-      expect(messages.map((m) => m.method ?? "response")).toEqual(["notifications/message", "notifications/progress", "response"])
+      expect(messages.map((m) => m.method ?? "response")).toEqual([
+        "notifications/message",
+        "notifications/progress",
+        "response"
+      ])
       expect(messages[2].result.content[0].text).toBe("chatted")
       const ids = sseMessages(sse.body).map((m) => m.id)
       expect(new Set(ids).size).toBe(ids.length)
@@ -105,7 +157,8 @@ describe("Streamable HTTP: POST", () => {
       const { url } = yield* serveHttp(Server)
       const { headers } = yield* promise(() => openSession(url, "2025-11-25"))
       const sse = yield* promise(() =>
-        raw(url, { headers: { ...headers, "mcp-protocol-version": "2025-03-26" }, body: call(1, "chatty") }))
+        raw(url, { headers: { ...headers, "mcp-protocol-version": "2025-03-26" }, body: call(1, "chatty") })
+      )
       expect(sse.body).toMatch(/^id: \S+\/0\nretry: /)
     }))
 
@@ -122,7 +175,9 @@ describe("Streamable HTTP: POST", () => {
     Effect.gen(function*() {
       const { url } = yield* serveHttp(Server)
       const { headers } = yield* promise(() => openSession(url))
-      const response = yield* promise(() => raw(url, { headers, body: { jsonrpc: "2.0", method: "notifications/roots/list_changed" } }))
+      const response = yield* promise(() =>
+        raw(url, { headers, body: { jsonrpc: "2.0", method: "notifications/roots/list_changed" } })
+      )
       expect(response.status).toBe(202)
       const orphan = yield* promise(() => raw(url, { headers, body: { jsonrpc: "2.0", id: 99, result: {} } }))
       expect(orphan.status).toBe(202)
@@ -156,14 +211,20 @@ describe("Streamable HTTP: POST", () => {
         expect(JSON.parse(response.body).error.message).toMatch(message)
       }
       const charset = yield* promise(() =>
-        raw(url, { headers: { ...headers, "content-type": "Application/JSON; charset=utf-8" }, body: call(9, "add", { a: 1, b: 1 }) }))
+        raw(url, {
+          headers: { ...headers, "content-type": "Application/JSON; charset=utf-8" },
+          body: call(9, "add", { a: 1, b: 1 })
+        })
+      )
       expect(charset.status).toBe(200)
       // The session still works, and a missing version header means 2025-03-26, which is accepted.
       const { "mcp-protocol-version": _, ...noVersion } = headers
       const ok = yield* promise(() => raw(url, { headers: noVersion, body: call(2, "echo", { text: "alive" }) }))
       expect(JSON.parse(ok.body).result.content[0].text).toBe("alive")
       for (const host of ["localhost:1", "127.0.0.1:80", "[::1]:3000"]) {
-        const local = yield* promise(() => raw(url, { headers: { ...headers, host, origin: `http://${host}` }, body: call(3, "add", { a: 1, b: 1 }) }))
+        const local = yield* promise(() =>
+          raw(url, { headers: { ...headers, host, origin: `http://${host}` }, body: call(3, "add", { a: 1, b: 1 }) })
+        )
         expect(local.status).toBe(200)
       }
     }))
@@ -171,9 +232,13 @@ describe("Streamable HTTP: POST", () => {
   it.scopedLive("serves other hosts only when configured", () =>
     Effect.gen(function*() {
       const { url } = yield* serveHttp(Server, { dnsRebinding: { allowedHosts: ["mcp.example.com"] } })
-      const allowed = yield* promise(() => raw(url, { headers: { ...JSON_AND_SSE, host: "mcp.example.com" }, body: initializeBody() }))
+      const allowed = yield* promise(() =>
+        raw(url, { headers: { ...JSON_AND_SSE, host: "mcp.example.com" }, body: initializeBody() })
+      )
       expect(allowed.status).toBe(200)
-      const other = yield* promise(() => raw(url, { headers: { ...JSON_AND_SSE, host: "other.example.com" }, body: initializeBody() }))
+      const other = yield* promise(() =>
+        raw(url, { headers: { ...JSON_AND_SSE, host: "other.example.com" }, body: initializeBody() })
+      )
       expect(other.status).toBe(403)
     }))
 
@@ -187,7 +252,8 @@ describe("Streamable HTTP: POST", () => {
           raw(url, { headers, body: call(2, "slow", { fail: true }) }),
           raw(url, { headers, body: call(3, "slow", { fail: false }) }),
           raw(url, { headers, body: { jsonrpc: "2.0", id: 4, method: "nope" } })
-        ]))
+        ])
+      )
       const bodies = results.map((r) => JSON.parse(r.body))
       expect(bodies[0].result.content[0].text).toBe("slow done")
       expect(bodies[1].result.isError).toBe(true)
@@ -199,15 +265,22 @@ describe("Streamable HTTP: POST", () => {
     Effect.gen(function*() {
       const { url } = yield* serveHttp(Server)
       const modern = yield* promise(() => openSession(url))
-      const refused = yield* promise(() => raw(url, { headers: modern.headers, body: [call(1, "add", { a: 1, b: 1 })] }))
+      const refused = yield* promise(() =>
+        raw(url, { headers: modern.headers, body: [call(1, "add", { a: 1, b: 1 })] })
+      )
       expect(refused.status).toBe(400)
       expect(JSON.parse(refused.body).error.message).toMatch(/batches/)
       const old = yield* promise(() => openSession(url, "2025-03-26"))
       const batch = yield* promise(() =>
         raw(url, {
           headers: old.headers,
-          body: [call(1, "add", { a: 1, b: 1 }), { jsonrpc: "2.0", method: "notifications/whatever" }, { jsonrpc: "2.0", id: 2, method: "ping" }]
-        }))
+          body: [call(1, "add", { a: 1, b: 1 }), { jsonrpc: "2.0", method: "notifications/whatever" }, {
+            jsonrpc: "2.0",
+            id: 2,
+            method: "ping"
+          }]
+        })
+      )
       const answers = JSON.parse(batch.body)
       expect(answers).toHaveLength(2)
       expect(answers.find((a: any) => a.id === 1).result.content).toEqual([{ type: "text", text: "{\"result\":2}" }])
@@ -219,16 +292,24 @@ describe("Streamable HTTP: POST", () => {
       const { url } = yield* serveHttp(Server, { maxBatchEntries: 3 })
       const { headers, sessionId } = yield* promise(() => openSession(url, "2025-03-26"))
       const long = yield* promise(() =>
-        raw(url, { headers, body: Array.from({ length: 4 }, (_, i) => ({ jsonrpc: "2.0", id: i, method: "ping" })) }))
+        raw(url, { headers, body: Array.from({ length: 4 }, (_, i) => ({ jsonrpc: "2.0", id: i, method: "ping" })) })
+      )
       expect(long.status).toBe(400)
-      expect(JSON.parse(long.body).error).toMatchObject({ code: -32600, message: expect.stringMatching(/at most 3 entries/) })
+      expect(JSON.parse(long.body).error).toMatchObject({
+        code: -32600,
+        message: expect.stringMatching(/at most 3 entries/)
+      })
       const fits = yield* promise(() =>
-        raw(url, { headers, body: Array.from({ length: 3 }, (_, i) => ({ jsonrpc: "2.0", id: i, method: "ping" })) }))
+        raw(url, { headers, body: Array.from({ length: 3 }, (_, i) => ({ jsonrpc: "2.0", id: i, method: "ping" })) })
+      )
       expect(JSON.parse(fits.body)).toHaveLength(3)
       // Regression: an initialize on an initialized session opened a new session; the session refuses it now.
       const again = yield* promise(() => raw(url, { headers, body: initializeBody("2025-03-26") }))
       expect(again.headers["mcp-session-id"]).toBe(sessionId)
-      expect(JSON.parse(again.body).error).toMatchObject({ code: -32600, message: expect.stringMatching(/already initialized/) })
+      expect(JSON.parse(again.body).error).toMatchObject({
+        code: -32600,
+        message: expect.stringMatching(/already initialized/)
+      })
     }))
 
   it.scopedLive("hands each request's headers and remote address to the handler", () =>
@@ -237,8 +318,12 @@ describe("Streamable HTTP: POST", () => {
         Effect.map(RequestContext.current, (ctx) =>
           `${ctx.extras?.header?.("x-caller") ?? "-"} from ${ctx.extras?.remoteAddress ?? "-"}`))
       const { url } = yield* serveHttp(Layer.provideMerge(Whoami, TestServer))
-      const { headers } = yield* promise(() => openSession(url))
-      const answer = yield* promise(() => raw(url, { headers: { ...headers, "x-caller": "ada" }, body: call(1, "whoami") }))
+      const { headers } = yield* promise(() =>
+        openSession(url)
+      )
+      const answer = yield* promise(() =>
+        raw(url, { headers: { ...headers, "x-caller": "ada" }, body: call(1, "whoami") })
+      )
       expect(JSON.parse(answer.body).result.content[0].text).toMatch(/^ada from (127\.0\.0\.1|::ffff:127\.0\.0\.1)$/)
     }))
 
@@ -249,19 +334,41 @@ describe("Streamable HTTP: POST", () => {
       const slow = promise(() => raw(url, { headers, body: call(1, "slow", { fail: false }) })).pipe(Effect.fork)
       const pending = yield* slow
       yield* Effect.sleep("50 millis")
-      const batch = yield* promise(() => raw(url, { headers, body: [call(1, "add", { a: 1, b: 1 }), call(2, "add", { a: 1, b: 2 })] }))
+      const batch = yield* promise(() =>
+        raw(url, { headers, body: [call(1, "add", { a: 1, b: 1 }), call(2, "add", { a: 1, b: 2 })] })
+      )
       const answers = JSON.parse(batch.body)
-      expect(answers.find((a: any) => a.id === 1).error).toMatchObject({ code: -32600, message: expect.stringMatching(/in flight/) })
+      expect(answers.find((a: any) => a.id === 1).error).toMatchObject({
+        code: -32600,
+        message: expect.stringMatching(/in flight/)
+      })
       expect(answers.find((a: any) => a.id === 2).result.content).toEqual([{ type: "text", text: "{\"result\":3}" }])
       // Entries that are no JSON-RPC message, and ids twice in the batch, are refused inline, as over stdio.
       const odd = yield* promise(() =>
-        raw(url, { headers, body: [42, { jsonrpc: "2.0", id: 1.5, method: "ping" }, { jsonrpc: "2.0", id: 9, method: "ping" }, { jsonrpc: "2.0", id: 9, method: "ping" }] }))
-      expect(JSON.parse(odd.body).map((a: any) => [a.id, a.error?.code ?? "ok"])).toEqual([[null, -32600], [null, -32600], [9, "ok"], [9, -32600]])
-      const tooMany = yield* promise(() => raw(url, { headers, body: [call(3, "add", { a: 1, b: 1 }), call(4, "add", { a: 1, b: 1 })] }))
+        raw(url, {
+          headers,
+          body: [42, { jsonrpc: "2.0", id: 1.5, method: "ping" }, { jsonrpc: "2.0", id: 9, method: "ping" }, {
+            jsonrpc: "2.0",
+            id: 9,
+            method: "ping"
+          }]
+        })
+      )
+      expect(JSON.parse(odd.body).map((a: any) => [a.id, a.error?.code ?? "ok"])).toEqual([
+        [null, -32600],
+        [null, -32600],
+        [9, "ok"],
+        [9, -32600]
+      ])
+      const tooMany = yield* promise(() =>
+        raw(url, { headers, body: [call(3, "add", { a: 1, b: 1 }), call(4, "add", { a: 1, b: 1 })] })
+      )
       expect(tooMany.status).toBe(429)
       const answered = yield* Fiber.join(pending)
       expect(JSON.parse(answered.body).result.content[0].text).toBe("slow done")
-      const after = yield* promise(() => raw(url, { headers, body: [call(5, "add", { a: 1, b: 1 }), call(6, "add", { a: 1, b: 1 })] }))
+      const after = yield* promise(() =>
+        raw(url, { headers, body: [call(5, "add", { a: 1, b: 1 }), call(6, "add", { a: 1, b: 1 })] })
+      )
       expect(JSON.parse(after.body)).toHaveLength(2)
     }))
 
@@ -270,7 +377,9 @@ describe("Streamable HTTP: POST", () => {
       // A client that reads gets every message, or a count of the logs it could not keep up with, and its result,
       // however fast the handler writes: with the default limits, logs past 8 MiB of backlog are dropped and counted.
       const open = yield* serveHttp(Server)
-      const read = yield* promise(() => openSession(open.url).then(({ headers }) => raw(open.url, { headers, body: call(1, "flood") })))
+      const read = yield* promise(() =>
+        openSession(open.url).then(({ headers }) => raw(open.url, { headers, body: call(1, "flood") }))
+      )
       expect(read.ended).toBe(true)
       expect(sseMessages(read.body).length + droppedIn(read.body)).toBe(2001)
       expect(read.body).toContain("flooded")
@@ -326,7 +435,9 @@ describe("Streamable HTTP: POST", () => {
       const { url } = yield* serveHttp(Server, { maxRequestsPerSession: 1 })
       const { headers } = yield* promise(() => openSession(url))
       const cancel = (requestId: number) =>
-        promise(() => raw(url, { headers, body: { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId } } }))
+        promise(() =>
+          raw(url, { headers, body: { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId } } })
+        )
       // Nothing came before the cancel: the POST is answered 202, with no body.
       const json = yield* promise(() => raw(url, { headers, body: call(1, "stall", { log: false }) })).pipe(Effect.fork)
       yield* Effect.sleep("50 millis")
@@ -349,7 +460,8 @@ describe("Streamable HTTP: POST", () => {
       const { url } = yield* serveHttp(Server, { maxRequestsPerSession: 2 })
       const { headers } = yield* promise(() => openSession(url))
       const results = yield* promise(() =>
-        Promise.all([1, 2, 3].map((id) => raw(url, { headers, body: call(id, "slow", { fail: false }) }))))
+        Promise.all([1, 2, 3].map((id) => raw(url, { headers, body: call(id, "slow", { fail: false }) })))
+      )
       expect(results.map((r) => r.status).sort()).toEqual([200, 200, 429])
       expect(results.find((r) => r.status === 429)!.body).toMatch(/at most 2 requests/)
     }))
@@ -369,7 +481,10 @@ describe("Streamable HTTP: POST", () => {
       expect(messages.map((m) => m.method ?? m.error?.code)).toEqual(["notifications/message", -32603])
       // A log is best-effort: what JSON cannot encode goes out as near as it can, and the handler carries on.
       const logged = sseMessages((yield* promise(() => raw(url, { headers, body: call(3, "logs-bigint") }))).body)
-      expect(logged.map((m) => m.message.params?.data ?? m.message.result.content[0].text)).toEqual([{ n: "1" }, "logged"])
+      expect(logged.map((m) => m.message.params?.data ?? m.message.result.content[0].text)).toEqual([
+        { n: "1" },
+        "logged"
+      ])
       const fine = yield* promise(() => raw(url, { headers, body: call(4, "add", { a: 1, b: 2 }) }))
       expect(JSON.parse(fine.body).result.structuredContent).toEqual({ result: 3 })
     }))
@@ -393,7 +508,9 @@ describe("Streamable HTTP: sessions", () => {
   it.scopedLive("registers a session only after a valid initialize, and DELETE ends it", () =>
     Effect.gen(function*() {
       const { url } = yield* serveHttp(Server)
-      const bad = yield* promise(() => raw(url, { headers: JSON_AND_SSE, body: { jsonrpc: "2.0", id: 1, method: "initialize", params: {} } }))
+      const bad = yield* promise(() =>
+        raw(url, { headers: JSON_AND_SSE, body: { jsonrpc: "2.0", id: 1, method: "initialize", params: {} } })
+      )
       expect(bad.status).toBe(400)
       expect(bad.headers["mcp-session-id"]).toBeUndefined()
       const { headers, sessionId } = yield* promise(() => openSession(url))
@@ -408,7 +525,9 @@ describe("Streamable HTTP: sessions", () => {
     Effect.gen(function*() {
       const interrupted = yield* Deferred.make<void>()
       const Hang = McpServer.tool("hang", { description: "hangs" }, () =>
-        Effect.never.pipe(Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined))))
+        Effect.never.pipe(Effect.onInterrupt(() =>
+          Deferred.succeed(interrupted, undefined)
+        )))
       const { url } = yield* serveHttp(Layer.provideMerge(Hang, Server))
       const { headers } = yield* promise(() => openSession(url))
       raw(url, { headers, body: call(1, "hang") }).catch(() => {})
@@ -436,15 +555,23 @@ describe("Streamable HTTP: sessions", () => {
     Effect.gen(function*() {
       const { url } = yield* serveHttp(Server)
       const { headers } = yield* promise(() => openSession(url))
-      const get = raw(url, { method: "GET", headers: { ...headers, accept: "text/event-stream" }, until: "list_changed" })
+      const get = raw(url, {
+        method: "GET",
+        headers: { ...headers, accept: "text/event-stream" },
+        until: "list_changed"
+      })
       yield* Effect.sleep("100 millis")
-      const second = yield* promise(() => raw(url, { method: "GET", headers: { ...headers, accept: "text/event-stream" } }))
+      const second = yield* promise(() =>
+        raw(url, { method: "GET", headers: { ...headers, accept: "text/event-stream" } })
+      )
       expect(second.status).toBe(409)
       yield* promise(() => raw(url, { headers, body: call(1, "grow") }))
       const stream = yield* promise(() => get)
       expect(stream.headers["content-type"]).toMatch(/text\/event-stream/)
       expect(sseMessages(stream.body).map((m) => m.message.method)).toContain("notifications/tools/list_changed")
-      const noAccept = yield* promise(() => raw(url, { method: "GET", headers: { ...headers, accept: "application/json" } }))
+      const noAccept = yield* promise(() =>
+        raw(url, { method: "GET", headers: { ...headers, accept: "application/json" } })
+      )
       expect(noAccept.status).toBe(406)
     }))
 
@@ -453,9 +580,20 @@ describe("Streamable HTTP: sessions", () => {
       const Touch = McpServer.tool("touch", { description: "Updates the readme" }, () =>
         Effect.as(McpServer.notifyResourceUpdated("file:///readme.md"), "touched"))
       const { url } = yield* serveHttp(Layer.provideMerge(Touch, Server))
-      const { headers } = yield* promise(() => openSession(url))
-      yield* promise(() => raw(url, { headers, body: { jsonrpc: "2.0", id: 1, method: "resources/subscribe", params: { uri: "file:///readme.md" } } }))
-      const get = raw(url, { method: "GET", headers: { ...headers, accept: "text/event-stream" }, until: "resources/updated" })
+      const { headers } = yield* promise(() =>
+        openSession(url)
+      )
+      yield* promise(() =>
+        raw(url, {
+          headers,
+          body: { jsonrpc: "2.0", id: 1, method: "resources/subscribe", params: { uri: "file:///readme.md" } }
+        })
+      )
+      const get = raw(url, {
+        method: "GET",
+        headers: { ...headers, accept: "text/event-stream" },
+        until: "resources/updated"
+      })
       yield* Effect.sleep("100 millis")
       yield* promise(() => raw(url, { headers, body: call(2, "touch") }))
       const stream = yield* promise(() => get)
@@ -472,7 +610,8 @@ describe("Streamable HTTP: sessions", () => {
       const memory = EventStore.makeMemory()
       const Counting = Layer.succeed(EventStore.EventStore, {
         ...memory,
-        append: (streamId, message) => Effect.zipRight(Ref.update(appended, (n) => n + 1), memory.append(streamId, message))
+        append: (streamId, message) =>
+          Effect.zipRight(Ref.update(appended, (n) => n + 1), memory.append(streamId, message))
       })
       const { url } = yield* serveHttp(Layer.provideMerge(Server, Counting))
       const { headers } = yield* promise(() => openSession(url))
@@ -493,13 +632,25 @@ describe("Streamable HTTP: sessions", () => {
       const { headers } = yield* promise(() => openSession(url))
       const chatty = yield* promise(() => raw(url, { headers, body: call(1, "chatty", {}, { progressToken: "p" }) }))
       const events = sseMessages(chatty.body)
-      expect(events.map((e) => e.message.method ?? "response")).toEqual(["notifications/message", "notifications/progress", "response"])
+      expect(events.map((e) => e.message.method ?? "response")).toEqual([
+        "notifications/message",
+        "notifications/progress",
+        "response"
+      ])
       expect(events.map((e) => Number(e.id!.split("/")[1]))).toEqual([1, 2, 3])
       const post = yield* promise(() => raw(url, { headers, body: call(2, "poll") }))
       const priming = post.body.match(/^id: (\S+)/)![1]!
       const resumed = yield* promise(() =>
-        raw(url, { method: "GET", headers: { ...headers, accept: "text/event-stream", "last-event-id": priming }, until: "polled result" }))
-      expect(sseMessages(resumed.body)[0]!.message).toMatchObject({ id: 2, result: { content: [{ text: "polled result" }] } })
+        raw(url, {
+          method: "GET",
+          headers: { ...headers, accept: "text/event-stream", "last-event-id": priming },
+          until: "polled result"
+        })
+      )
+      expect(sseMessages(resumed.body)[0]!.message).toMatchObject({
+        id: 2,
+        result: { content: [{ text: "polled result" }] }
+      })
     }))
 
   it.scopedLive("with a store that answers later, ending a session ends every response and forgets every stream", () =>
@@ -510,7 +661,7 @@ describe("Streamable HTTP: sessions", () => {
         append: (streamId, message) => Effect.zipRight(Effect.sleep("30 millis"), memory.append(streamId, message))
       })
       const { url } = yield* serveHttp(Layer.provideMerge(Server, Slow))
-      const { sessionId, headers } = yield* promise(() => openSession(url))
+      const { headers, sessionId } = yield* promise(() => openSession(url))
       const get = { ...headers, accept: "text/event-stream" }
       // A stream that ended while detached (polling): its result is kept for a resumption.
       const polled = yield* promise(() => raw(url, { headers, body: call(1, "poll") }))
@@ -520,13 +671,20 @@ describe("Streamable HTTP: sessions", () => {
       const standalone = yield* Effect.fork(promise(() => raw(url, { method: "GET", headers: get, readFor: 5000 })))
       yield* Effect.sleep("50 millis")
       yield* promise(() => raw(url, { headers, body: call(2, "grow") }))
-      const resumed = yield* Effect.fork(promise(() =>
-        raw(url, { method: "GET", headers: { ...get, "last-event-id": `${sessionId}-0/0` }, readFor: 5000 })))
+      const resumed = yield* Effect.fork(
+        promise(() =>
+          raw(url, { method: "GET", headers: { ...get, "last-event-id": `${sessionId}-0/0` }, readFor: 5000 })
+        )
+      )
       // A request stream still running.
-      const hanging = yield* Effect.fork(promise(() => raw(url, { headers, body: call(3, "stall", { log: true }), readFor: 5000 })))
+      const hanging = yield* Effect.fork(
+        promise(() => raw(url, { headers, body: call(3, "stall", { log: true }), readFor: 5000 }))
+      )
       yield* Effect.sleep("10 millis")
       expect((yield* promise(() => raw(url, { method: "DELETE", headers }))).status).toBe(200)
-      const [standaloneEnded, resumedEnded, hangingEnded] = yield* Fiber.join(Fiber.zip(Fiber.zip(standalone, resumed), hanging)).pipe(
+      const [standaloneEnded, resumedEnded, hangingEnded] = yield* Fiber.join(
+        Fiber.zip(Fiber.zip(standalone, resumed), hanging)
+      ).pipe(
         Effect.map(([[a, b], c]) => [a, b, c] as const)
       )
       // Every response was ended by the server, none cut short by the reader.
@@ -543,7 +701,9 @@ describe("Streamable HTTP: sessions", () => {
     Effect.gen(function*() {
       const { url } = yield* serveHttp(Server, { keepAliveInterval: "100 millis" })
       const { headers } = yield* promise(() => openSession(url))
-      const stream = yield* promise(() => raw(url, { method: "GET", headers: { ...headers, accept: "text/event-stream" }, readFor: 450 }))
+      const stream = yield* promise(() =>
+        raw(url, { method: "GET", headers: { ...headers, accept: "text/event-stream" }, readFor: 450 })
+      )
       expect(stream.body.match(/: keep-alive/g)?.length).toBeGreaterThanOrEqual(2)
     }))
 
@@ -556,12 +716,21 @@ describe("Streamable HTTP: sessions", () => {
       const priming = post.body.match(/^id: (\S+)/)![1]!
       expect(sseMessages(post.body)).toEqual([])
       const resumed = yield* promise(() =>
-        raw(url, { method: "GET", headers: { ...headers, accept: "text/event-stream", "last-event-id": priming }, until: "polled result" }))
+        raw(url, {
+          method: "GET",
+          headers: { ...headers, accept: "text/event-stream", "last-event-id": priming },
+          until: "polled result"
+        })
+      )
       const [event] = sseMessages(resumed.body)
       expect(event!.message).toMatchObject({ id: 7, result: { content: [{ text: "polled result" }] } })
       expect(event!.id!.startsWith(priming.split("/")[0]!)).toBe(true)
       const foreign = yield* promise(() =>
-        raw(url, { method: "GET", headers: { ...headers, accept: "text/event-stream", "last-event-id": "other-session-1/0" } }))
+        raw(url, {
+          method: "GET",
+          headers: { ...headers, accept: "text/event-stream", "last-event-id": "other-session-1/0" }
+        })
+      )
       expect(foreign.status).toBe(400)
     }))
 
@@ -569,7 +738,9 @@ describe("Streamable HTTP: sessions", () => {
     Effect.gen(function*() {
       const interrupted = yield* Deferred.make<void>()
       const Hang = McpServer.tool("hang", { description: "hangs" }, () =>
-        Effect.never.pipe(Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined))))
+        Effect.never.pipe(Effect.onInterrupt(() =>
+          Deferred.succeed(interrupted, undefined)
+        )))
       const scope = yield* Scope.make()
       const { url } = yield* serveHttp(Layer.provideMerge(Hang, Server), { shutdownGracePeriod: "1 second" }).pipe(
         Scope.extend(scope)
@@ -598,7 +769,9 @@ describe("Streamable HTTP: stateless", () => {
       const result = yield* promise(() => raw(url, { headers: JSON_AND_SSE, body: call(1, "add", { a: 2, b: 2 }) }))
       expect(JSON.parse(result.body).result.structuredContent).toEqual({ result: 4 })
       for (const method of ["GET", "DELETE"]) {
-        const refused = yield* promise(() => raw(url, { method, headers: { ...JSON_AND_SSE, accept: "text/event-stream" } }))
+        const refused = yield* promise(() =>
+          raw(url, { method, headers: { ...JSON_AND_SSE, accept: "text/event-stream" } })
+        )
         expect(refused.status).toBe(405)
       }
       // A request to the client fails fast with a clear error instead of hanging.
@@ -616,17 +789,25 @@ describe("StreamableHttpClient", () => {
       const client = yield* StreamableHttpClient.connect(url).pipe(
         Effect.provideService(McpClient.Sampling, {
           createMessage: () =>
-            Effect.succeed({ role: "assistant" as const, model: "m", content: { type: "text" as const, text: "sampled" } })
+            Effect.succeed({
+              role: "assistant" as const,
+              model: "m",
+              content: { type: "text" as const, text: "sampled" }
+            })
         })
       )
       const notifications = yield* client.subscribe
       expect(client.serverInfo.name).toBe("test-server")
       expect((yield* client.callTool("add", { a: 20, b: 22 })).structuredContent).toEqual({ result: 42 })
       const progress = yield* Ref.make<Array<number>>([])
-      const chatty = yield* client.callTool("chatty", {}, { onProgress: (p) => Effect.runSync(Ref.update(progress, (a) => [...a, p.progress])) })
+      const chatty = yield* client.callTool("chatty", {}, {
+        onProgress: (p) => Effect.runSync(Ref.update(progress, (a) => [...a, p.progress]))
+      })
       expect(chatty.content).toEqual([{ type: "text", text: "chatted" }])
       expect(yield* Ref.get(progress)).toEqual([1])
-      expect((yield* client.callTool("ask")).content[0]).toMatchObject({ text: JSON.stringify({ type: "text", text: "sampled" }) })
+      expect((yield* client.callTool("ask")).content[0]).toMatchObject({
+        text: JSON.stringify({ type: "text", text: "sampled" })
+      })
       yield* client.callTool("grow")
       const seen = yield* Queue.take(notifications).pipe(
         Effect.repeat({ until: (n) => n.method === "notifications/tools/list_changed" }),
@@ -662,21 +843,27 @@ describe("StreamableHttpClient", () => {
       const exit = yield* Effect.exit(client.callTool("echo", { text: BigInt(1) }, { timeout: "1 hour" }))
       expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
       expect(String(Exit.isFailure(exit) && Cause.squash(exit.cause))).toMatch(/cannot be encoded as JSON/)
-      expect((yield* client.callTool("echo", { text: "still fine" })).content).toEqual([{ type: "text", text: "still fine" }])
+      expect((yield* client.callTool("echo", { text: "still fine" })).content).toEqual([{
+        type: "text",
+        text: "still fine"
+      }])
     }))
 
   it.scopedLive("sends DELETE when its scope closes", () =>
     Effect.gen(function*() {
       let sessionHeaders: Record<string, string> = {}
       const Who = McpServer.tool("who", { description: "session id" }, () =>
-        Effect.map(RequestContext.current, (ctx) => ctx.sessionId ?? "none"))
+        Effect.map(RequestContext.current, (ctx) =>
+          ctx.sessionId ?? "none"))
       const served = yield* serveHttp(Layer.provideMerge(Who, Server))
       yield* Effect.scoped(Effect.gen(function*() {
         const client = yield* StreamableHttpClient.connect(served.url)
         const id = (yield* client.callTool("who")).content[0]
         sessionHeaders = { ...JSON_AND_SSE, "mcp-session-id": id?.type === "text" ? id.text : "" }
       }))
-      const after = yield* promise(() => raw(served.url, { headers: sessionHeaders, body: call(1, "add", { a: 1, b: 1 }) }))
+      const after = yield* promise(() =>
+        raw(served.url, { headers: sessionHeaders, body: call(1, "add", { a: 1, b: 1 }) })
+      )
       expect(after.status).toBe(404)
     }))
 })
@@ -689,7 +876,7 @@ describe("NodeHttp", () => {
     }))
 
   it("npm start -- --http serves the demo server and prints its URL", async () => {
-    const { url, stop } = await startExample("examples/demo-server.ts", ["--http", "--port", "0"])
+    const { stop, url } = await startExample("examples/demo-server.ts", ["--http", "--port", "0"])
     try {
       const { headers } = await openSession(url)
       const response = await raw(url, { headers, body: call(1, "add", { a: 2, b: 3 }) })
@@ -701,7 +888,7 @@ describe("NodeHttp", () => {
 
   it("starts the HTTP examples on their documented ports when none is given (regression)", async () => {
     for (const [file, port] of [["examples/http-stateful.ts", 3000], ["examples/http-stateless.ts", 3001]] as const) {
-      const { url, stop } = await startExample(file)
+      const { stop, url } = await startExample(file)
       try {
         expect(url).toBe(`http://127.0.0.1:${port}/mcp`)
         expect((await raw(url, { headers: JSON_AND_SSE, body: initializeBody() })).status).toBe(200)
@@ -744,13 +931,16 @@ describe("legacy HTTP+SSE", () => {
       ).pipe(Effect.fork)
       const fiber = yield* stream
       const messages = `${base}${yield* promise(() => path)}`
-      const post = (body: object) => promise(() => raw(messages, { headers: { "content-type": "application/json" }, body }))
+      const post = (body: object) =>
+        promise(() => raw(messages, { headers: { "content-type": "application/json" }, body }))
       yield* post(initializeBody())
       yield* post({ jsonrpc: "2.0", method: "notifications/initialized" })
       yield* post(call(2, "late_flood"))
       const text = yield* Fiber.join(fiber)
       // The first event names the endpoint; the rest are messages.
-      const logs = sseMessages(text.slice(text.indexOf("\n\n") + 2)).filter((m) => m.message.method === "notifications/message").length
+      const logs = sseMessages(text.slice(text.indexOf("\n\n") + 2)).filter((m) =>
+        m.message.method === "notifications/message"
+      ).length
       expect(droppedIn(text)).toBeGreaterThan(0)
       expect(logs + droppedIn(text)).toBe(2000)
     }))

@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from "node:http"
 
 export interface RawResponse {
   readonly status: number
-  readonly headers: Record<string, string | string[] | undefined>
+  readonly headers: Record<string, string | Array<string> | undefined>
   readonly body: string
   /** Whether the server ended the response (rather than `readFor` or `until` stopping the read). */
   readonly ended: boolean
@@ -30,8 +30,14 @@ export interface RawOptions {
 /** A request on loopback with full control over headers (Host included), reading at most `readFor` ms. */
 export const raw = (url: string, options: RawOptions = {}): Promise<RawResponse> =>
   new Promise((resolve, reject) => {
-    const body = options.body === undefined ? undefined : typeof options.body === "string" ? options.body : JSON.stringify(options.body)
-    const headers = body === undefined ? options.headers : { "content-length": String(Buffer.byteLength(body)), ...options.headers }
+    const body = options.body === undefined
+      ? undefined
+      : typeof options.body === "string"
+      ? options.body
+      : JSON.stringify(options.body)
+    const headers = body === undefined
+      ? options.headers
+      : { "content-length": String(Buffer.byteLength(body)), ...options.headers }
     const req = httpRequest(url, { method: options.method ?? "POST", headers }, (res) => {
       let text = ""
       let timer: NodeJS.Timeout | undefined
@@ -55,7 +61,12 @@ export const raw = (url: string, options: RawOptions = {}): Promise<RawResponse>
   })
 
 /** Sends a POST (or, without a body, a GET) and drops the connection after `afterMillis`, before any answer. */
-export const leave = (url: string, headers: Record<string, string>, body: object | undefined, afterMillis: number): Promise<void> =>
+export const leave = (
+  url: string,
+  headers: Record<string, string>,
+  body: object | undefined,
+  afterMillis: number
+): Promise<void> =>
   new Promise((resolve) => {
     const text = body === undefined ? undefined : JSON.stringify(body)
     const req = httpRequest(url, {
@@ -74,11 +85,19 @@ export const leave = (url: string, headers: Record<string, string>, body: object
  * Sends a POST, reads the response's headers, then nothing for `pause` (milliseconds, or until a promise settles),
  * then the rest: what arrived, and whether the response was complete or cut off.
  */
-export const readLate = (url: string, headers: Record<string, string>, body: object, pause: number | Promise<unknown>) =>
+export const readLate = (
+  url: string,
+  headers: Record<string, string>,
+  body: object,
+  pause: number | Promise<unknown>
+) =>
   new Promise<{ readonly body: string; readonly complete: boolean }>((resolve) => {
     const text = JSON.stringify(body)
     let received = ""
-    const req = httpRequest(url, { method: "POST", headers: { "content-length": String(Buffer.byteLength(text)), ...headers } }, (res) => {
+    const req = httpRequest(url, {
+      method: "POST",
+      headers: { "content-length": String(Buffer.byteLength(text)), ...headers }
+    }, (res) => {
       res.pause()
       res.setEncoding("utf8")
       // Listened to at once (neither starts the flow): the server may cut the response off during the pause.
@@ -132,7 +151,10 @@ export const serveHttpWatching = <E, R>(
   options: Omit<NodeHttp.ServeOptions, "port" | "host"> = {}
 ) =>
   Effect.gen(function*() {
-    const watched = new Map<string, { readonly closed: Promise<boolean>; readonly settle: (finished: boolean) => void }>()
+    const watched = new Map<
+      string,
+      { readonly closed: Promise<boolean>; readonly settle: (finished: boolean) => void }
+    >()
     const watch = (name: string) => {
       const existing = watched.get(name)
       if (existing !== undefined) return existing

@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 /** The official TypeScript SDK client, driving our servers over real stdio. */
 const connect = async (example: string, capabilities: Record<string, unknown> = {}) => {
   const client = new Client({ name: "official-sdk", version: "1.0.0" }, { capabilities })
-  await client.connect(new StdioClientTransport({ command: "node_modules/.bin/tsx", args: [example], stderr: "ignore" }))
+  await client.connect(
+    new StdioClientTransport({ command: "node_modules/.bin/tsx", args: [example], stderr: "ignore" })
+  )
   return client
 }
 

@@ -135,13 +135,15 @@ describe("lifecycle", () => {
 
   it.scoped("negotiates the version: echoes a supported one, else offers the latest", () =>
     Effect.gen(function*() {
-      for (const [asked, expected] of [
-        ["2024-11-05", "2024-11-05"],
-        ["2025-03-26", "2025-03-26"],
-        ["2025-06-18", "2025-06-18"],
-        ["2025-11-25", "2025-11-25"],
-        ["1999-01-01", "2025-11-25"]
-      ]) {
+      for (
+        const [asked, expected] of [
+          ["2024-11-05", "2024-11-05"],
+          ["2025-03-26", "2025-03-26"],
+          ["2025-06-18", "2025-06-18"],
+          ["2025-11-25", "2025-11-25"],
+          ["1999-01-01", "2025-11-25"]
+        ]
+      ) {
         const conn = yield* McpTest.raw(TestServer)
         const response: any = yield* conn.initialize(asked)
         expect(response.result.protocolVersion).toBe(expected)
@@ -177,7 +179,8 @@ describe("lifecycle", () => {
   it.scoped("refuses a second initialize and keeps the first client info", () =>
     Effect.gen(function*() {
       const WhoAmI = McpServer.tool("whoami", {}, () =>
-        Effect.map(RequestContext.current, (ctx) => ctx.clientInfo?.name ?? "none"))
+        Effect.map(RequestContext.current, (ctx) =>
+          ctx.clientInfo?.name ?? "none"))
       const conn = yield* McpTest.raw(Layer.provideMerge(WhoAmI, McpServer.layer({ name: "s", version: "1" })))
       yield* conn.initialize()
       yield* conn.send({
@@ -247,7 +250,10 @@ describe("batches", () => {
       yield* conn.send([{ jsonrpc: "2.0", id: 7, method: "ping" }, { jsonrpc: "2.0", id: 7, method: "ping" }])
       const twice: any = yield* conn.receive
       expect(twice).toHaveLength(2)
-      expect(twice.map((r: any) => r.result ?? r.error.message)).toEqual([{}, "Invalid request: id 7 is used twice in the batch"])
+      expect(twice.map((r: any) => r.result ?? r.error.message)).toEqual([
+        {},
+        "Invalid request: id 7 is used twice in the batch"
+      ])
       yield* conn.send([])
       const empty: any = yield* conn.receive
       expect(empty.error.code).toBe(-32600)

@@ -9,7 +9,12 @@ import { LayersServer } from "../examples/layers.js"
 import { spawnStdio } from "./helpers.js"
 import { openSession, promise, raw } from "./httpHelpers.js"
 
-const shout = (id: number) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "shout", arguments: { text: "hi" } } })
+const shout = (id: number) => ({
+  jsonrpc: "2.0",
+  id,
+  method: "tools/call",
+  params: { name: "shout", arguments: { text: "hi" } }
+})
 
 const shouted = (body: string) => JSON.parse(body).result.content[0].text
 
@@ -18,7 +23,7 @@ describe("transports as layers", () => {
     const server = spawnStdio("examples/layers.ts")
     server.initialize()
     server.send(shout(2))
-    await server.waitFor(() => server.output.stdout.includes('"id":2'))
+    await server.waitFor(() => server.output.stdout.includes("\"id\":2"))
     expect(await server.end()).toBe(0)
     const lines = server.output.stdout.trim().split("\n").map((line) => JSON.parse(line))
     expect(lines.map((m) => m.id)).toEqual([1, 2])

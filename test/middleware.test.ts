@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Duration, Effect, Fiber, Layer, Ref, Schema } from "effect"
-import { Content, McpError, McpServer, McpTest, Middleware, RequestContext } from "mcp-effect"
-import type { McpSchema } from "mcp-effect"
+import { Content, McpError, McpServer, McpTest, RequestContext } from "mcp-effect"
+import type { McpSchema, Middleware } from "mcp-effect"
 import { Add, Greeting, Review, TestServer } from "./fixtures.js"
 import { advance } from "./helpers.js"
 
@@ -19,7 +19,8 @@ const RequireScope = McpServer.toolMiddleware((next, info) =>
   Effect.flatMap(RequestContext.current, (ctx) =>
     ctx.auth?.scopes.includes(`tools:${info.name}`)
       ? next
-      : Effect.fail(McpError.McpError.invalidRequest(`missing scope tools:${info.name}`))))
+      : Effect.fail(McpError.McpError.invalidRequest(`missing scope tools:${info.name}`)))
+)
 
 const silentChannel: RequestContext.ClientChannel = {
   request: (method) => Effect.fail(McpError.McpError.methodNotFound(method)),
@@ -34,7 +35,9 @@ describe("middleware", () => {
   it.scoped("sees the method, the name and the arguments of every request the core serves", () =>
     Effect.gen(function*() {
       const seen = yield* Ref.make<ReadonlyArray<Middleware.Info>>([])
-      const Audit = McpServer.middleware((next, info) => Effect.zipRight(Ref.update(seen, (all) => [...all, info]), next))
+      const Audit = McpServer.middleware((next, info) =>
+        Effect.zipRight(Ref.update(seen, (all) => [...all, info]), next)
+      )
       const client = yield* McpTest.makeClient(withMiddleware(Audit))
       yield* client.listTools
       yield* client.callTool("add", { a: 1, b: 2 })
@@ -61,9 +64,12 @@ describe("middleware", () => {
       const timings = yield* Ref.make<ReadonlyArray<string>>([])
       const Timing = McpServer.toolMiddleware((next, info) =>
         Effect.timed(next).pipe(
-          Effect.tap(([duration]) => Ref.update(timings, (all) => [...all, `${info.name}: ${Duration.toMillis(duration)} ms`])),
+          Effect.tap(([duration]) =>
+            Ref.update(timings, (all) => [...all, `${info.name}: ${Duration.toMillis(duration)} ms`])
+          ),
           Effect.map(([, result]) => ({ ...result, content: [...result.content, Content.text("timed")] }))
-        ))
+        )
+      )
       const client = yield* McpTest.makeClient(Slow.pipe(Layer.provideMerge(Timing), Layer.provideMerge(bare)))
       const fiber = yield* Effect.fork(client.callTool("slow"))
       yield* advance("1 second", 3)
@@ -76,10 +82,15 @@ describe("middleware", () => {
     Effect.gen(function*() {
       const calls = yield* Ref.make(0)
       const Counted = McpServer.tool("counted", {}, () => Effect.as(Ref.update(calls, (n) => n + 1), "ok"))
-      const RateLimit = Layer.unwrapEffect(Effect.map(Ref.make(0), (used) =>
-        McpServer.toolMiddleware((next) =>
-          Effect.flatMap(Ref.getAndUpdate(used, (n) => n + 1), (n) =>
-            n < 2 ? next : Effect.fail(new McpError.McpError({ code: -32029, message: "Rate limit exceeded" }))))))
+      const RateLimit = Layer.unwrapEffect(
+        Effect.map(Ref.make(0), (used) =>
+          McpServer.toolMiddleware((next) =>
+            Effect.flatMap(
+              Ref.getAndUpdate(used, (n) => n + 1),
+              (n) => n < 2 ? next : Effect.fail(new McpError.McpError({ code: -32029, message: "Rate limit exceeded" }))
+            )
+          ))
+      )
       const client = yield* McpTest.makeClient(Counted.pipe(Layer.provideMerge(RateLimit), Layer.provideMerge(bare)))
       expect(text(yield* client.callTool("counted"))).toBe("ok")
       expect(text(yield* client.callTool("counted"))).toBe("ok")
@@ -94,7 +105,8 @@ describe("middleware", () => {
     Effect.gen(function*() {
       const methods = yield* Ref.make<ReadonlyArray<string>>([])
       const ToolsOnly = McpServer.toolMiddleware((next, info) =>
-        Effect.zipRight(Ref.update(methods, (all) => [...all, `${info.method} ${info.name}`]), next))
+        Effect.zipRight(Ref.update(methods, (all) => [...all, `${info.method} ${info.name}`]), next)
+      )
       const Reads = McpServer.middleware(
         (next, info) => Effect.zipRight(Ref.update(methods, (all) => [...all, `${info.method} ${info.name}`]), next),
         { methods: ["resources/read"] }
@@ -114,7 +126,8 @@ describe("middleware", () => {
         Effect.flatMap(RequestContext.current, (ctx) =>
           ctx.clientInfo?.name === "blocked"
             ? Effect.fail(McpError.McpError.invalidRequest(`client ${ctx.clientInfo.name} is not allowed`))
-            : next))
+            : next)
+      )
       const server = withMiddleware(Greet)
       const allowed = yield* McpTest.makeClient(server, { clientInfo: { name: "fine", version: "1" } })
       expect((yield* allowed.callTool("add", { a: 1, b: 1 })).structuredContent).toEqual({ result: 2 })
@@ -150,7 +163,9 @@ describe("middleware", () => {
       const trace = yield* Ref.make<ReadonlyArray<string>>([])
       const record = (entry: string) => Ref.update(trace, (all) => [...all, entry])
       const around = (label: string) =>
-        McpServer.middleware((next) => record(`${label} in`).pipe(Effect.zipRight(next), Effect.zipLeft(record(`${label} out`))))
+        McpServer.middleware((next) =>
+          record(`${label} in`).pipe(Effect.zipRight(next), Effect.zipLeft(record(`${label} out`)))
+        )
       const Outer = around("outer")
       const Inner = around("inner")
       const Echo = McpServer.tool("echo", {}, () => Effect.as(record("handler"), "ok"))
@@ -171,7 +186,8 @@ describe("middleware", () => {
           const exit = yield* Effect.exit(next)
           yield* Ref.update(audit, (all) => [...all, `${info.method} ${info.name}: ${exit._tag}`])
           return yield* exit
-        })).pipe(Layer.provide(Layer.succeed(AuditLog, log)))
+        })
+      ).pipe(Layer.provide(Layer.succeed(AuditLog, log)))
       const client = yield* McpTest.makeClient(withMiddleware(Audit))
       yield* client.callTool("add", { a: 1, b: 1 })
       yield* Effect.flip(client.callTool("nope"))
@@ -185,11 +201,16 @@ describe("middleware", () => {
 
   it.scoped("a defect in a middleware answers -32603, and the server keeps serving", () =>
     Effect.gen(function*() {
-      const Broken = McpServer.middleware((next, info) => info.name === "boom" ? Effect.die(new Error("secret")) : next, {
-        methods: ["prompts/get"]
-      })
+      const Broken = McpServer.middleware(
+        (next, info) => info.name === "boom" ? Effect.die(new Error("secret")) : next,
+        {
+          methods: ["prompts/get"]
+        }
+      )
       const Boom = McpServer.prompt("boom", {}, () => Effect.succeed("never"))
-      const client = yield* McpTest.makeClient(Boom.pipe(Layer.provideMerge(Layer.merge(Broken, Review)), Layer.provideMerge(bare)))
+      const client = yield* McpTest.makeClient(
+        Boom.pipe(Layer.provideMerge(Layer.merge(Broken, Review)), Layer.provideMerge(bare))
+      )
       const error = yield* Effect.flip(client.getPrompt("boom"))
       expect(error).toMatchObject({ code: -32603, message: "Internal error" })
       expect((yield* client.getPrompt("review", { code: "x" })).messages).toHaveLength(2)

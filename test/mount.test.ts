@@ -19,8 +19,15 @@ const Child = Layer.mergeAll(
     complete: { name: (value) => Effect.succeed(["oslo", "osaka"].filter((c) => c.startsWith(value))) }
   }, ({ name }) => Effect.succeed(`city ${name}`)),
   // A child's handler reads the child's own resources by their own URIs, mounted or not.
-  McpServer.tool("config", {}, () =>
-    Effect.map(RequestContext.readResource("data://config"), (r) => (r.contents[0] as McpSchema.TextResourceContents).text))
+  McpServer.tool(
+    "config",
+    {},
+    () =>
+      Effect.map(
+        RequestContext.readResource("data://config"),
+        (r) => (r.contents[0] as McpSchema.TextResourceContents).text
+      )
+  )
 ).pipe(Layer.provideMerge(server("child")))
 
 const Own = McpServer.tool("hello", {}, () => Effect.succeed("hello"))
@@ -35,7 +42,10 @@ describe("mount", () => {
       const client = yield* McpTest.makeClient(Parent)
       expect((yield* client.listTools).map((t) => t.name)).toEqual(["hello", "weather_forecast", "weather_config"])
       expect((yield* client.listPrompts).map((p) => p.name)).toEqual(["weather_brief"])
-      expect((yield* client.listResources).map((r) => r.uri)).toEqual(["data://weather/config", "file://weather//readme.md"])
+      expect((yield* client.listResources).map((r) => r.uri)).toEqual([
+        "data://weather/config",
+        "file://weather//readme.md"
+      ])
       expect((yield* client.listResourceTemplates).map((t) => t.uriTemplate)).toEqual(["city://weather/{name}"])
       expect(client.serverCapabilities).toMatchObject({ tools: {}, prompts: {}, resources: {}, completions: {} })
     }))
@@ -59,11 +69,16 @@ describe("mount", () => {
       })
       expect(yield* client.complete({ type: "ref/prompt", name: "weather_brief" }, { name: "city", value: "os" }))
         .toMatchObject({ values: ["oslo", "osaka"] })
-      expect(yield* client.complete({ type: "ref/resource", uri: "city://weather/{name}" }, { name: "name", value: "osa" }))
+      expect(
+        yield* client.complete({ type: "ref/resource", uri: "city://weather/{name}" }, { name: "name", value: "osa" })
+      )
         .toMatchObject({ values: ["osaka"] })
       // What is not under the prefix, or not in the child, is unknown as before.
       expect(yield* Effect.flip(client.callTool("forecast", { city: "x" }))).toMatchObject({ code: -32602 })
-      expect(yield* Effect.flip(client.callTool("weather_nope"))).toMatchObject({ code: -32602, message: "Invalid params: Unknown tool: weather_nope" })
+      expect(yield* Effect.flip(client.callTool("weather_nope"))).toMatchObject({
+        code: -32602,
+        message: "Invalid params: Unknown tool: weather_nope"
+      })
       expect(yield* Effect.flip(client.readResource("data://config"))).toMatchObject({ code: -32002 })
       expect(yield* Effect.flip(client.readResource("data://weather/nope"))).toMatchObject({
         code: -32002,
@@ -73,13 +88,18 @@ describe("mount", () => {
 
   it.scoped("lets the parent's handlers read the child's resources by their prefixed URIs", () =>
     Effect.gen(function*() {
-      const Reader = McpServer.tool("read", { parameters: { uri: Schema.String } }, ({ uri }) =>
-        Effect.map(RequestContext.readResource(uri), (r) => JSON.stringify(r.contents)))
+      const Reader = McpServer.tool(
+        "read",
+        { parameters: { uri: Schema.String } },
+        ({ uri }) => Effect.map(RequestContext.readResource(uri), (r) => JSON.stringify(r.contents))
+      )
       const client = yield* McpTest.makeClient(Reader.pipe(Layer.provideMerge(Parent)))
       expect(JSON.parse(text(yield* client.callTool("read", { uri: "city://weather/bergen" })))).toEqual([
         { uri: "city://weather/bergen", mimeType: "text/plain", text: "city bergen" }
       ])
-      expect(yield* Effect.flip(client.callTool("read", { uri: "city://elsewhere/bergen" }))).toMatchObject({ code: -32002 })
+      expect(yield* Effect.flip(client.callTool("read", { uri: "city://elsewhere/bergen" }))).toMatchObject({
+        code: -32002
+      })
     }))
 
   it.scoped("is a live view: adding or removing in the child reaches the parent's clients as list_changed", () =>
@@ -138,7 +158,9 @@ describe("mount", () => {
 
   it.scoped("nests, and the parent's own definitions win over mounted ones of the same name", () =>
     Effect.gen(function*() {
-      const Grandchild = McpServer.tool("deep", {}, () => Effect.succeed("deep")).pipe(Layer.provideMerge(server("grandchild")))
+      const Grandchild = McpServer.tool("deep", {}, () => Effect.succeed("deep")).pipe(
+        Layer.provideMerge(server("grandchild"))
+      )
       const Middle = McpServer.mount("inner", Grandchild).pipe(Layer.provideMerge(server("middle")))
       const Shadow = McpServer.tool("outer_inner_deep", {}, () => Effect.succeed("shadow"))
       const client = yield* McpTest.makeClient(
@@ -146,7 +168,9 @@ describe("mount", () => {
       )
       expect((yield* client.listTools).map((t) => t.name)).toEqual(["outer_inner_deep"])
       expect(text(yield* client.callTool("outer_inner_deep"))).toBe("shadow")
-      const unshadowed = yield* McpTest.makeClient(McpServer.mount("outer", Middle).pipe(Layer.provideMerge(server("top"))))
+      const unshadowed = yield* McpTest.makeClient(
+        McpServer.mount("outer", Middle).pipe(Layer.provideMerge(server("top")))
+      )
       expect(text(yield* unshadowed.callTool("outer_inner_deep"))).toBe("deep")
     }))
 
@@ -154,10 +178,15 @@ describe("mount", () => {
     Effect.gen(function*() {
       const seen = yield* Ref.make<ReadonlyArray<string>>([])
       const record = (label: string) =>
-        McpServer.middleware((next, info) => Effect.zipRight(Ref.update(seen, (all) => [...all, `${label} ${info.name}`]), next))
+        McpServer.middleware((next, info) =>
+          Effect.zipRight(Ref.update(seen, (all) => [...all, `${label} ${info.name}`]), next)
+        )
       const Audited = record("child").pipe(Layer.provideMerge(Child))
       const client = yield* McpTest.makeClient(
-        McpServer.mount("weather", Audited).pipe(Layer.provideMerge(record("parent")), Layer.provideMerge(server("parent")))
+        McpServer.mount("weather", Audited).pipe(
+          Layer.provideMerge(record("parent")),
+          Layer.provideMerge(server("parent"))
+        )
       )
       yield* client.callTool("weather_forecast", { city: "Oslo" })
       yield* client.readResource("city://weather/oslo")
@@ -171,12 +200,14 @@ describe("mount", () => {
 
   it.effect("refuses an invalid or repeated prefix, and a server mounted into itself", () =>
     Effect.gen(function*() {
-      const invalid = yield* Effect.flip(Layer.build(McpServer.mount("a/b", Child).pipe(Layer.provideMerge(server("p")))))
+      const invalid = yield* Effect.flip(
+        Layer.build(McpServer.mount("a/b", Child).pipe(Layer.provideMerge(server("p"))))
+      )
       expect(invalid.message).toContain("Invalid mount prefix")
       const twice = yield* Effect.flip(Layer.build(
         Layer.mergeAll(McpServer.mount("w", Child), McpServer.mount("w", Child)).pipe(Layer.provideMerge(server("p")))
       ))
-      expect(twice.message).toContain('Duplicate mount prefix "w"')
+      expect(twice.message).toContain("Duplicate mount prefix \"w\"")
       const base = server("self")
       const itself = yield* Effect.flip(Layer.build(McpServer.mount("me", base).pipe(Layer.provideMerge(base))))
       expect(itself.message).toContain("Cannot mount a server into itself")

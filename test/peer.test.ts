@@ -2,8 +2,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Exit, Fiber, Layer, Ref } from "effect"
 import type { Duration } from "effect"
 import { InMemoryTransport, McpServer, McpTest, Peer, RequestContext } from "mcp-effect"
-import { advance, flush } from "./helpers.js"
 import { TestServer } from "./fixtures.js"
+import { advance, flush } from "./helpers.js"
 
 describe("cancellation", () => {
   it.scoped("interrupts the handler, runs its finalizers and sends no response", () =>
@@ -72,7 +72,10 @@ describe("progress", () => {
         RequestContext.progress(0, 1).pipe(Effect.zipRight(RequestContext.progress(1, 1)), Effect.as("ok")))
       const client = yield* McpTest.makeClient(Layer.provideMerge(Eager, TestServer))
       const seen: Array<number> = []
-      yield* client.callTool("eager", {}, { onProgress: (p) => seen.push(p.progress) })
+      yield* client.callTool("eager", {}, {
+        onProgress: (p) =>
+          seen.push(p.progress)
+      })
       expect(seen).toEqual([0, 1])
     }))
 
@@ -80,7 +83,12 @@ describe("progress", () => {
     Effect.gen(function*() {
       const conn = yield* McpTest.raw(TestServer)
       yield* conn.initialize()
-      yield* conn.send({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "progress", arguments: { steps: 2 } } })
+      yield* conn.send({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "tools/call",
+        params: { name: "progress", arguments: { steps: 2 } }
+      })
       yield* advance("1 minute", 2)
       const first: any = yield* conn.receive
       // Only the log message from Effect.log and the response: no progress.
@@ -94,30 +102,32 @@ describe("progress", () => {
 const pair = (answer: (request: Peer.IncomingRequest, right: () => Peer.Peer) => Effect.Effect<unknown>) =>
   Effect.gen(function*() {
     const [a, b] = InMemoryTransport.makePair()
-    let rightPeer: Peer.Peer | undefined
     const left = yield* Peer.make(a, { onRequest: () => undefined })
-    const right = yield* Peer.make(b, { onRequest: (request) => answer(request, () => rightPeer!) })
-    rightPeer = right
+    // The handler runs only once `right` exists: requests come after both peers are made.
+    const right: Peer.Peer = yield* Peer.make(b, { onRequest: (request) => answer(request, () => right) })
     yield* Effect.forkScoped(left.run)
     yield* Effect.forkScoped(right.run)
     return left
   })
 
-const progressing = (count: number, every: Duration.DurationInput) => (request: Peer.IncomingRequest, right: () => Peer.Peer) =>
-  Effect.gen(function*() {
-    for (let i = 1; i <= count; i++) {
+const progressing =
+  (count: number, every: Duration.DurationInput) => (request: Peer.IncomingRequest, right: () => Peer.Peer) =>
+    Effect.gen(function*() {
+      for (let i = 1; i <= count; i++) {
+        yield* Effect.sleep(every)
+        right().notify("notifications/progress", { progressToken: request.progressToken, progress: i })
+      }
       yield* Effect.sleep(every)
-      right().notify("notifications/progress", { progressToken: request.progressToken, progress: i })
-    }
-    yield* Effect.sleep(every)
-    return { done: true }
-  })
+      return { done: true }
+    })
 
 describe("outgoing request timeouts", () => {
   it.scoped("times out, and tells the peer to stop", () =>
     Effect.gen(function*() {
       const cancelled = yield* Deferred.make<void>()
-      const left = yield* pair(() => Effect.never.pipe(Effect.onInterrupt(() => Deferred.succeed(cancelled, undefined))))
+      const left = yield* pair(() =>
+        Effect.never.pipe(Effect.onInterrupt(() => Deferred.succeed(cancelled, undefined)))
+      )
       const call = yield* Effect.fork(left.request("slow", {}, { timeout: "1 second" }))
       yield* advance("500 millis", 3)
       const exit = yield* Fiber.await(call)
@@ -173,7 +183,9 @@ describe("ping", () => {
   it.scoped("works in both directions", () =>
     Effect.gen(function*() {
       const [a, b] = InMemoryTransport.makePair()
-      const pingOnly = { onRequest: (r: Peer.IncomingRequest) => (r.method === "ping" ? Effect.succeed({}) : undefined) }
+      const pingOnly = {
+        onRequest: (r: Peer.IncomingRequest) => (r.method === "ping" ? Effect.succeed({}) : undefined)
+      }
       const left = yield* Peer.make(a, pingOnly)
       const right = yield* Peer.make(b, pingOnly)
       yield* Effect.forkScoped(left.run)

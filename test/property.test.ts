@@ -1,19 +1,33 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, FastCheck as fc } from "effect"
 import { McpTest } from "mcp-effect"
-import { flush } from "./helpers.js"
 import { TestServer } from "./fixtures.js"
+import { flush } from "./helpers.js"
 
-const methods = ["ping", "tools/list", "tools/call", "resources/read", "prompts/get", "completion/complete", "nope", "initialize", "logging/setLevel"]
+const methods = [
+  "ping",
+  "tools/list",
+  "tools/call",
+  "resources/read",
+  "prompts/get",
+  "completion/complete",
+  "nope",
+  "initialize",
+  "logging/setLevel"
+]
 
 const jsonRpcShaped = fc.record({
   jsonrpc: fc.oneof(fc.constant("2.0"), fc.constant("1.0"), fc.anything()),
   id: fc.oneof(fc.integer(), fc.string(), fc.constant(null), fc.double(), fc.anything()),
   method: fc.oneof(fc.constantFrom(...methods), fc.string(), fc.anything()),
-  params: fc.oneof(fc.dictionary(fc.string(), fc.jsonValue()), fc.anything(), fc.record({
-    name: fc.constantFrom("add", "echo", "fail", "die", "x"),
-    arguments: fc.oneof(fc.dictionary(fc.string(), fc.jsonValue()), fc.record({ a: fc.integer(), b: fc.integer() }))
-  })),
+  params: fc.oneof(
+    fc.dictionary(fc.string(), fc.jsonValue()),
+    fc.anything(),
+    fc.record({
+      name: fc.constantFrom("add", "echo", "fail", "die", "x"),
+      arguments: fc.oneof(fc.dictionary(fc.string(), fc.jsonValue()), fc.record({ a: fc.integer(), b: fc.integer() }))
+    })
+  ),
   result: fc.anything(),
   error: fc.anything()
 }, { requiredKeys: [] })
@@ -32,43 +46,52 @@ const garbage = fc.oneof(
 )
 
 describe("robustness", () => {
-  it.scoped("never dies, answers each well-formed request exactly once, and keeps serving", () =>
-    Effect.gen(function*() {
-      const conn = yield* McpTest.raw(TestServer)
-      yield* conn.initialize()
-      const received: Array<any> = []
-      const drain = Effect.gen(function*() {
-        yield* flush
-        yield* flush
-        // Only what has arrived: the connection is still open.
-        while (true) {
-          const next = yield* Effect.race(conn.receive, Effect.as(flush, undefined))
-          if (next === undefined) break
-          received.push(next)
+  it.scoped(
+    "never dies, answers each well-formed request exactly once, and keeps serving",
+    () =>
+      Effect.gen(function*() {
+        const conn = yield* McpTest.raw(TestServer)
+        yield* conn.initialize()
+        const received: Array<any> = []
+        const drain = Effect.gen(function*() {
+          yield* flush
+          yield* flush
+          // Only what has arrived: the connection is still open.
+          while (true) {
+            const next = yield* Effect.race(conn.receive, Effect.as(flush, undefined))
+            if (next === undefined) break
+            received.push(next)
+          }
+        })
+        const samples = fc.sample(garbage, { numRuns: 400, seed: 42 })
+        let probe = 0
+        for (const sample of samples) {
+          const sent = "text" in sample ? sample.text : sample.value
+          yield* conn.send(sent)
+          const wellFormed = isWellFormedRequest(sent) ? sent.id : undefined
+          // After each bad input, a well-formed request is answered exactly once.
+          probe++
+          const id = `probe-${probe}`
+          yield* conn.send({
+            jsonrpc: "2.0",
+            id,
+            method: "tools/call",
+            params: { name: "add", arguments: { a: probe, b: 1 } }
+          })
+          yield* drain
+          const answers = received.filter((m) => m?.id === id)
+          expect(answers).toHaveLength(1)
+          expect(answers[0].result.structuredContent).toEqual({ result: probe + 1 })
+          if (wellFormed !== undefined) {
+            expect(received.filter((m) => m?.id === wellFormed)).toHaveLength(1)
+          }
+          received.length = 0
         }
-      })
-      const samples = fc.sample(garbage, { numRuns: 400, seed: 42 })
-      let probe = 0
-      for (const sample of samples) {
-        const sent = "text" in sample ? sample.text : sample.value
-        yield* conn.send(sent)
-        const wellFormed = isWellFormedRequest(sent) ? sent.id : undefined
-        // After each bad input, a well-formed request is answered exactly once.
-        probe++
-        const id = `probe-${probe}`
-        yield* conn.send({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "add", arguments: { a: probe, b: 1 } } })
         yield* drain
-        const answers = received.filter((m) => m?.id === id)
-        expect(answers).toHaveLength(1)
-        expect(answers[0].result.structuredContent).toEqual({ result: probe + 1 })
-        if (wellFormed !== undefined) {
-          expect(received.filter((m) => m?.id === wellFormed)).toHaveLength(1)
-        }
-        received.length = 0
-      }
-      yield* drain
-      expect(received).toEqual([])
-    }), 60_000)
+        expect(received).toEqual([])
+      }),
+    60_000
+  )
 
   it.scoped("answers with exactly one of result or error, never a stack trace", () =>
     Effect.gen(function*() {

@@ -1,9 +1,9 @@
 import { describe, expect, expectTypeOf, it } from "@effect/vitest"
-import { Chunk, Context, Effect, Exit, Layer, Queue, Ref, Schema } from "effect"
 import { ListToolsResultSchema } from "@modelcontextprotocol/sdk/types.js"
+import { Chunk, Context, Effect, Exit, Layer, Queue, Ref, Schema } from "effect"
 import { Content, McpError, McpServer, McpTest, RequestContext, Tool } from "mcp-effect"
+import { TestServer, Throwing, Unencodable } from "./fixtures.js"
 import { flush } from "./helpers.js"
-import { Throwing, TestServer, Unencodable } from "./fixtures.js"
 
 const bare = McpServer.layer({ name: "s", version: "1" })
 const serverWith = <E, R>(...layers: ReadonlyArray<Layer.Layer<never, E, R>>) =>
@@ -116,7 +116,9 @@ describe("tools", () => {
   it.effect("refuse an invalid name when the layer is built", () =>
     Effect.gen(function*() {
       for (const name of ["", "has space", "x".repeat(129), "émoji", "a/b"]) {
-        const exit = yield* Effect.exit(Layer.build(serverWith(McpServer.tool(name, {}, () => Effect.succeed("")))).pipe(Effect.scoped))
+        const exit = yield* Effect.exit(
+          Layer.build(serverWith(McpServer.tool(name, {}, () => Effect.succeed("")))).pipe(Effect.scoped)
+        )
         expect(Exit.isFailure(exit)).toBe(true)
         expect(JSON.stringify(exit)).toMatch(/Invalid tool name/)
       }
@@ -144,7 +146,10 @@ describe("tools", () => {
       const client = yield* McpTest.makeClient(Unencodable.pipe(Layer.provideMerge(TestServer)))
       for (const name of ["bigint", "cycle", "logs-then-bigint"]) {
         const error = yield* Effect.flip(client.callTool(name))
-        expect(error).toMatchObject({ code: -32603, message: "Internal error: the response could not be encoded as JSON" })
+        expect(error).toMatchObject({
+          code: -32603,
+          message: "Internal error: the response could not be encoded as JSON"
+        })
       }
       // A log is best-effort: what JSON cannot encode goes out as near as it can, and the handler carries on.
       expect((yield* client.callTool("logs-bigint")).content).toEqual([{ type: "text", text: "logged" }])
@@ -164,7 +169,9 @@ describe("tools", () => {
       expect(read).toMatchObject({ code: -32603 })
       const prompt = yield* Effect.flip(client.getPrompt("throws", { topic: "x" }))
       expect(prompt).toMatchObject({ code: -32603 })
-      const completion = yield* Effect.flip(client.complete({ type: "ref/prompt", name: "throws" }, { name: "topic", value: "" }))
+      const completion = yield* Effect.flip(
+        client.complete({ type: "ref/prompt", name: "throws" }, { name: "topic", value: "" })
+      )
       expect(completion).toMatchObject({ code: -32603 })
       expect((yield* client.callTool("add", { a: 1, b: 2 })).structuredContent).toEqual({ result: 3 })
     }))
@@ -182,7 +189,11 @@ describe("tools", () => {
       const conn = yield* McpTest.raw(serverWith(Now))
       yield* conn.initialize()
       yield* conn.send({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "now" } })
-      expect(yield* conn.receive).toEqual({ jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "noon" }] } })
+      expect(yield* conn.receive).toEqual({
+        jsonrpc: "2.0",
+        id: 1,
+        result: { content: [{ type: "text", text: "noon" }] }
+      })
     }))
 
   it.scoped("return every kind of content block", () =>
@@ -220,16 +231,21 @@ describe("tools", () => {
   it.scoped("handlers use the user's services, acquired and released with Scope", () =>
     Effect.gen(function*() {
       const log = yield* Ref.make<Array<string>>([])
-      class Database extends Context.Tag("Database")<Database, { readonly query: (q: string) => Effect.Effect<string> }>() {}
+      class Database
+        extends Context.Tag("Database")<Database, { readonly query: (q: string) => Effect.Effect<string> }>()
+      {}
       const DatabaseLive = Layer.scoped(
         Database,
         Effect.acquireRelease(
-          Ref.update(log, (l) => [...l, "connect"]).pipe(Effect.as({ query: (q: string) => Effect.succeed(`rows for ${q}`) })),
+          Ref.update(log, (l) => [...l, "connect"]).pipe(
+            Effect.as({ query: (q: string) => Effect.succeed(`rows for ${q}`) })
+          ),
           () => Ref.update(log, (l) => [...l, "disconnect"])
         )
       )
       const Query = McpServer.tool("query", { parameters: { sql: Schema.String } }, ({ sql }) =>
-        Effect.flatMap(Database, (db) => db.query(sql)))
+        Effect.flatMap(Database, (db) =>
+          db.query(sql)))
       const server = Query.pipe(Layer.provide(DatabaseLive), Layer.provideMerge(bare))
       yield* Effect.scoped(Effect.gen(function*() {
         const client = yield* McpTest.makeClient(server)
@@ -265,12 +281,18 @@ describe("resources", () => {
       const User = McpServer.resource("users://{id}/posts{?limit}", {
         parameters: { id: Schema.NumberFromString, limit: Schema.NumberFromString }
       }, ({ id, limit }) => Effect.succeed(`user ${id + 1}, limit ${limit ?? "none"}`))
-      const Path = McpServer.resource("repo://{owner}{/path}", {}, ({ owner, path }) => Effect.succeed(`${owner}:${path}`))
-      const Reserved = McpServer.resource("files://{+path}", {}, ({ path }) => Effect.succeed(path))
+      const Path = McpServer.resource("repo://{owner}{/path}", {}, ({ owner, path }) =>
+        Effect.succeed(`${owner}:${path}`))
+      const Reserved = McpServer.resource("files://{+path}", {}, ({ path }) =>
+        Effect.succeed(path))
       const client = yield* McpTest.makeClient(serverWith(User, Path, Reserved))
       const templates = yield* client.listResourceTemplates
-      expect(templates.map((t) => t.uriTemplate)).toEqual(["users://{id}/posts{?limit}", "repo://{owner}{/path}", "files://{+path}"])
-      const text = (uri: string) => Effect.map(client.readResource(uri), (r) => (r.contents[0] as any).text)
+      expect(templates.map((t) =>
+        t.uriTemplate
+      )).toEqual(["users://{id}/posts{?limit}", "repo://{owner}{/path}", "files://{+path}"])
+      const text = (uri: string) =>
+        Effect.map(client.readResource(uri), (r) =>
+          (r.contents[0] as any).text)
       expect(yield* text("users://41/posts?limit=5")).toBe("user 42, limit 5")
       expect(yield* text("users://41/posts")).toBe("user 42, limit none")
       expect(yield* text("repo://effect/README")).toBe("effect:README")
@@ -311,7 +333,10 @@ describe("resources", () => {
   it.scoped("complete template variables", () =>
     Effect.gen(function*() {
       const client = yield* McpTest.makeClient(TestServer)
-      const completion = yield* client.complete({ type: "ref/resource", uri: "greeting://{name}" }, { name: "name", value: "b" })
+      const completion = yield* client.complete({ type: "ref/resource", uri: "greeting://{name}" }, {
+        name: "name",
+        value: "b"
+      })
       expect(completion).toEqual({ values: ["bob"], total: 1, hasMore: false })
     }))
 
@@ -333,7 +358,9 @@ describe("resources", () => {
       yield* mcp.notifyResourceUpdated("file:///readme.md")
       yield* mcp.removeResource("file:///readme.md")
       yield* flush
-      expect(Chunk.toArray(yield* Queue.takeAll(notifications)).map((n) => n.method)).toEqual(["notifications/resources/list_changed"])
+      expect(Chunk.toArray(yield* Queue.takeAll(notifications)).map((n) => n.method)).toEqual([
+        "notifications/resources/list_changed"
+      ])
     }))
 })
 
@@ -382,7 +409,10 @@ describe("prompts", () => {
         { name: "lines", required: true }
       ])
       const result = yield* client.getPrompt("summary", { length: "long", lines: "2" })
-      expect(result.messages).toEqual([{ role: "user", content: { type: "text", text: "A long, plain summary in 3 lines" } }])
+      expect(result.messages).toEqual([{
+        role: "user",
+        content: { type: "text", text: "A long, plain summary in 3 lines" }
+      }])
       const refused = yield* Effect.flip(client.getPrompt("summary", { length: "medium", lines: "2" }))
       expect(refused).toMatchObject({ code: -32602 })
     }))
@@ -418,7 +448,9 @@ describe("prompts", () => {
       expect(c.values).toHaveLength(100)
       expect(c.total).toBe(150)
       expect(c.hasMore).toBe(true)
-      const lang = yield* client.complete({ type: "ref/prompt", name: "review" }, { name: "language", value: "py" }, { code: "x" })
+      const lang = yield* client.complete({ type: "ref/prompt", name: "review" }, { name: "language", value: "py" }, {
+        code: "x"
+      })
       expect(lang.values).toEqual(["python"])
     }))
 })
@@ -491,7 +523,10 @@ describe("logging", () => {
       yield* client.setLevel("error")
       yield* client.callTool("chatty")
       yield* flush
-      expect(Chunk.toArray(yield* Queue.takeAll(notifications)).map((n) => n.params)).toEqual([{ level: "error", data: "bad" }])
+      expect(Chunk.toArray(yield* Queue.takeAll(notifications)).map((n) => n.params)).toEqual([{
+        level: "error",
+        data: "bad"
+      }])
     }))
 
   it.scoped("sends log data JSON cannot encode as near as it can, and the handler carries on", () =>
@@ -499,7 +534,12 @@ describe("logging", () => {
       const shared = { a: 1 }
       const cycle: Record<string, unknown> = { name: "loop" }
       cycle.self = cycle
-      const refusing = { toJSON: () => { throw new Error("no") }, n: BigInt(2) }
+      const refusing = {
+        toJSON: () => {
+          throw new Error("no")
+        },
+        n: BigInt(2)
+      }
       const Logs = McpServer.tool("logs", {}, () =>
         Effect.gen(function*() {
           yield* RequestContext.log("info", { x: shared, y: shared, n: BigInt(1), when: new Date(0) })

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Deferred, Effect, Fiber, Layer, Ref } from "effect"
-import { McpError, McpServer, McpTest, RequestContext } from "mcp-effect"
-import type { McpSchema } from "mcp-effect"
+import { McpError, McpServer, McpTest } from "mcp-effect"
+import type { McpSchema, RequestContext } from "mcp-effect"
 import { advance, flush } from "./helpers.js"
 import { initializeBody, JSON_AND_SSE, openSession, promise, raw, serveHttp } from "./httpHelpers.js"
 
@@ -84,7 +84,9 @@ describe("session layers", () => {
           Layer.provideMerge(McpServer.layer({ name: "s", version: "1" }))
         )
       )
-      const calls = yield* Effect.fork(Effect.all([client.callTool("connection"), client.callTool("connection")], { concurrency: 2 }))
+      const calls = yield* Effect.fork(
+        Effect.all([client.callTool("connection"), client.callTool("connection")], { concurrency: 2 })
+      )
       yield* advance("1 second", 2)
       expect((yield* Fiber.join(calls)).map(text)).toEqual(["connection 1", "connection 1"])
       expect(yield* Ref.get(builds)).toBe(1)
@@ -98,7 +100,9 @@ describe("session layers", () => {
         Effect.flatMap(Connection, (c) =>
           Deferred.succeed(started, undefined).pipe(
             Effect.zipRight(Effect.never),
-            Effect.onInterrupt(() => Ref.update(entries, (all) => [...all, `handler on ${c.id} stopped`]))
+            Effect.onInterrupt(() =>
+              Ref.update(entries, (all) => [...all, `handler on ${c.id} stopped`])
+            )
           )))
       const server = Hold.pipe(
         Layer.provide(McpServer.layerSession(ConnectionLive)),
@@ -119,8 +123,11 @@ describe("session layers", () => {
       const attempts = yield* Ref.make(0)
       const Flaky = Layer.effect(
         Connection,
-        Effect.flatMap(Ref.updateAndGet(attempts, (n) => n + 1), (n) =>
-          n === 1 ? Effect.fail(new Error("database down")) : n === 2 ? Effect.die("boom") : Effect.succeed({ id: n }))
+        Effect.flatMap(
+          Ref.updateAndGet(attempts, (n) => n + 1),
+          (n) =>
+            n === 1 ? Effect.fail(new Error("database down")) : n === 2 ? Effect.die("boom") : Effect.succeed({ id: n })
+        )
       )
       const Refusing = Layer.effect(Connection, Effect.fail(McpError.McpError.invalidRequest("no connections for you")))
       const server = (layer: Layer.Layer<Connection, unknown>) =>
@@ -130,7 +137,10 @@ describe("session layers", () => {
         )
       const client = yield* McpTest.makeClient(server(Flaky))
       const failure = yield* Effect.flip(client.callTool("connection"))
-      expect(failure).toMatchObject({ code: -32603, message: "Internal error: the session's services could not be started" })
+      expect(failure).toMatchObject({
+        code: -32603,
+        message: "Internal error: the session's services could not be started"
+      })
       expect(JSON.stringify(failure)).not.toContain("database down")
       expect(yield* Effect.flip(client.callTool("plain"))).toMatchObject({ code: -32603 })
       yield* client.ping
@@ -138,7 +148,10 @@ describe("session layers", () => {
       expect(text(yield* client.callTool("connection"))).toBe("connection 3")
       // A session layer that fails with an McpError answers with that error.
       const refused = yield* McpTest.makeClient(server(Refusing))
-      expect(yield* Effect.flip(refused.callTool("plain"))).toMatchObject({ code: -32600, message: "Invalid request: no connections for you" })
+      expect(yield* Effect.flip(refused.callTool("plain"))).toMatchObject({
+        code: -32600,
+        message: "Invalid request: no connections for you"
+      })
     }))
 
   it.effect("without a session, are built for each request and released when it ends", () =>
@@ -172,8 +185,8 @@ describe("session layers", () => {
     Effect.gen(function*() {
       const entries = yield* Ref.make<ReadonlyArray<string>>([])
       const Tagged = McpServer.toolMiddleware((next) =>
-        Effect.flatMap(Connection, (c) =>
-          Effect.map(next, (result) => ({ ...result, _meta: { connection: c.id } }))))
+        Effect.flatMap(Connection, (c) => Effect.map(next, (result) => ({ ...result, _meta: { connection: c.id } })))
+      )
       const Child = WhichConnection.pipe(
         Layer.provide(McpServer.layerSession(ConnectionLive)),
         Layer.provideMerge(McpServer.layer({ name: "child", version: "1" }))
@@ -196,7 +209,12 @@ describe("session layers", () => {
 })
 
 describe("session layers over Streamable HTTP", () => {
-  const call = (id: number) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "connection", arguments: {} } })
+  const call = (id: number) => ({
+    jsonrpc: "2.0",
+    id,
+    method: "tools/call",
+    params: { name: "connection", arguments: {} }
+  })
 
   it.scopedLive("are released on DELETE and on idle expiry", () =>
     Effect.gen(function*() {
@@ -204,7 +222,9 @@ describe("session layers over Streamable HTTP", () => {
       const { url } = yield* serveHttp(serverWith(entries), { sessionIdleTimeout: "300 millis" })
       const deleted = yield* promise(() => openSession(url))
       const idle = yield* promise(() => openSession(url))
-      expect((yield* promise(() => raw(url, { headers: deleted.headers, body: call(1) }))).body).toContain("connection 1")
+      expect((yield* promise(() => raw(url, { headers: deleted.headers, body: call(1) }))).body).toContain(
+        "connection 1"
+      )
       expect((yield* promise(() => raw(url, { headers: idle.headers, body: call(1) }))).body).toContain("connection 2")
       yield* promise(() => raw(url, { method: "DELETE", headers: deleted.headers }))
       expect(yield* Ref.get(entries)).toEqual(["open 1", "open 2", "close 1"])
@@ -226,9 +246,11 @@ describe("session layers over Streamable HTTP", () => {
 })
 
 // A tool whose handler needs a session service leaves that requirement on its layer until a session layer meets it.
-export const needsConnection: Layer.Layer<never, McpError.DefinitionError, McpServer.McpServer | Connection> = WhichConnection
+export const needsConnection: Layer.Layer<never, McpError.DefinitionError, McpServer.McpServer | Connection> =
+  WhichConnection
 // @ts-expect-error: without a session layer, the requirement stays
 export const connectionUnmet: Layer.Layer<never, McpError.DefinitionError, McpServer.McpServer> = WhichConnection
-export const connectionMet: Layer.Layer<never, McpError.DefinitionError, McpServer.McpServer | Journal> = WhichConnection.pipe(
-  Layer.provide(McpServer.layerSession(ConnectionLive))
-)
+export const connectionMet: Layer.Layer<never, McpError.DefinitionError, McpServer.McpServer | Journal> =
+  WhichConnection.pipe(
+    Layer.provide(McpServer.layerSession(ConnectionLive))
+  )

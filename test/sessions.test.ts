@@ -59,14 +59,18 @@ const elapse = (seconds: number): Effect.Effect<void, never, Scope.Scope> =>
 describe("Streamable HTTP: fair session limits", () => {
   it.scoped("closes a session left unused after initialize at the unused timeout, and a used one only when idle", () =>
     Effect.gen(function*() {
-      const { initialize, ping, send } = yield* handlerFor({ unusedSessionTimeout: "10 seconds", sessionIdleTimeout: "1 hour" })
+      const { initialize, ping, send } = yield* handlerFor({
+        unusedSessionTimeout: "10 seconds",
+        sessionIdleTimeout: "1 hour"
+      })
       const used = yield* initialize()
       const unused = yield* initialize()
       const listening = yield* initialize()
       expect((yield* ping(used.headers)).status).toBe(200)
       // Notifications do not count as use (a client that only ever says `initialized` holds nothing).
       for (const session of [used, unused, listening]) {
-        expect((yield* send("POST", session.headers, { jsonrpc: "2.0", method: "notifications/initialized" })).status).toBe(202)
+        expect((yield* send("POST", session.headers, { jsonrpc: "2.0", method: "notifications/initialized" })).status)
+          .toBe(202)
       }
       // A GET stream is use too.
       expect((yield* send("GET", { ...listening.headers, accept: "text/event-stream" })).status).toBe(200)
@@ -86,7 +90,10 @@ describe("Streamable HTTP: fair session limits", () => {
       yield* initialize("198.51.100.7")
       const third = yield* initialize("198.51.100.7")
       expect(third.status).toBe(429)
-      expect(JSON.parse(third.body).error).toMatchObject({ code: -32000, message: expect.stringMatching(/maximum of 2 sessions/) })
+      expect(JSON.parse(third.body).error).toMatchObject({
+        code: -32000,
+        message: expect.stringMatching(/maximum of 2 sessions/)
+      })
       // The same client over a dual-stack listener is the same client.
       expect((yield* initialize("::ffff:198.51.100.7")).status).toBe(429)
       // Everyone else is still served.
@@ -117,7 +124,8 @@ describe("Streamable HTTP over node:http: fair session limits", () => {
         unusedSessionTimeout: "200 millis"
       })
       const opened = yield* promise(() =>
-        Promise.all(Array.from({ length: 10 }, () => raw(url, { headers: JSON_AND_SSE, body: initializeBody() }))))
+        Promise.all(Array.from({ length: 10 }, () => raw(url, { headers: JSON_AND_SSE, body: initializeBody() })))
+      )
       expect(opened.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 200, 429, 429, 429, 429, 429])
       // Unused, they expire: the client gets its places back (polled, never timed: the test's timeout is the bound).
       let again = yield* promise(() => raw(url, { headers: JSON_AND_SSE, body: initializeBody() }))
@@ -127,6 +135,7 @@ describe("Streamable HTTP over node:http: fair session limits", () => {
       }
       expect(again.status).toBe(200)
       const headers = { ...JSON_AND_SSE, "mcp-session-id": String(again.headers["mcp-session-id"]) }
-      expect((yield* promise(() => raw(url, { headers, body: { jsonrpc: "2.0", id: 1, method: "ping" } }))).status).toBe(200)
+      expect((yield* promise(() => raw(url, { headers, body: { jsonrpc: "2.0", id: 1, method: "ping" } }))).status)
+        .toBe(200)
     }))
 })

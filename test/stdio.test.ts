@@ -21,36 +21,40 @@ describe("stdio", () => {
       expect((yield* client.readResource("echo://x")).contents[0]).toMatchObject({ text: "Resource echo: x" })
     }), 30_000)
 
-  it.scoped("serves an example run through a symlink on a path with a space (regression)", () =>
-    Effect.gen(function*() {
-      // Its main-module check compared import.meta.url (the real path, percent-encoded) with argv[1] (as typed):
-      // run from here, the example exited at once, serving nothing.
-      const dir = yield* Effect.acquireRelease(
-        Effect.sync(() => mkdtempSync(join(tmpdir(), "mcp-effect-"))),
-        (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
-      )
-      const linked = join(dir, "my examples")
-      mkdirSync(linked)
-      symlinkSync(resolve("examples/echo.ts"), join(linked, "echo server.ts"))
-      const client = yield* NodeStdio.connect({ command: tsx[0]!, args: [join(linked, "echo server.ts")] })
-      expect(client.serverInfo).toEqual({ name: "Echo", version: "1.0.0" })
-      expect(yield* client.callTool("echo_tool", { message: "hi" })).toEqual({
-        content: [{ type: "text", text: "Tool echo: hi" }]
-      })
-    }), 30_000)
+  it.scoped(
+    "serves an example run through a symlink on a path with a space (regression)",
+    () =>
+      Effect.gen(function*() {
+        // Its main-module check compared import.meta.url (the real path, percent-encoded) with argv[1] (as typed):
+        // run from here, the example exited at once, serving nothing.
+        const dir = yield* Effect.acquireRelease(
+          Effect.sync(() => mkdtempSync(join(tmpdir(), "mcp-effect-"))),
+          (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+        )
+        const linked = join(dir, "my examples")
+        mkdirSync(linked)
+        symlinkSync(resolve("examples/echo.ts"), join(linked, "echo server.ts"))
+        const client = yield* NodeStdio.connect({ command: tsx[0]!, args: [join(linked, "echo server.ts")] })
+        expect(client.serverInfo).toEqual({ name: "Echo", version: "1.0.0" })
+        expect(yield* client.callTool("echo_tool", { message: "hi" })).toEqual({
+          content: [{ type: "text", text: "Tool echo: hi" }]
+        })
+      }),
+    30_000
+  )
 
   it("keeps stdout protocol-only and shuts down cleanly when stdin ends", async () => {
     const server = spawnStdio("test/fixtures/noisy-server.ts")
-    const { child, send, waitFor, output } = server
+    const { child, output, send, waitFor } = server
     server.initialize()
     send({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "noisy" } })
     send({ jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "slow" } })
     // Split a message across writes: the line buffer joins it.
-    child.stdin.write('{"jsonrpc":"2.0","id":4,')
-    child.stdin.write('"method":"ping"}\r\n')
-    await waitFor(() => output.stdout.includes('"id":4'))
+    child.stdin.write("{\"jsonrpc\":\"2.0\",\"id\":4,")
+    child.stdin.write("\"method\":\"ping\"}\r\n")
+    await waitFor(() => output.stdout.includes("\"id\":4"))
     expect(await server.end()).toBe(0)
-    const { stdout, stderr } = output
+    const { stderr, stdout } = output
     const lines = stdout.trim().split("\n")
     for (const line of lines) expect(() => JSON.parse(line)).not.toThrow()
     expect(lines.map((l) => JSON.parse(l).id)).toEqual([1, 2, 4])

@@ -17,7 +17,9 @@ const MAX = 1024
 const serveOnStreams = Effect.gen(function*() {
   const stdin = new PassThrough()
   const stdout = new PassThrough()
-  const received = yield* Queue.unbounded<{ readonly id?: unknown; readonly result?: unknown; readonly error?: unknown }>()
+  const received = yield* Queue.unbounded<
+    { readonly id?: unknown; readonly result?: unknown; readonly error?: unknown }
+  >()
   const lines = lineSplitter({
     maxLineBytes: Number.MAX_SAFE_INTEGER,
     onLine: (line) => Queue.unsafeOffer(received, JSON.parse(line)),
@@ -34,7 +36,10 @@ const serveOnStreams = Effect.gen(function*() {
     )
   const send = (message: unknown) => write(JSON.stringify(message) + "\n")
   const next = Queue.take(received)
-  const none = Effect.zipRight(flush, Effect.flatMap(Queue.size(received), (size) => Effect.sync(() => expect(size).toBe(0))))
+  const none = Effect.zipRight(
+    flush,
+    Effect.flatMap(Queue.size(received), (size) => Effect.sync(() => expect(size).toBe(0)))
+  )
   yield* send({
     jsonrpc: "2.0",
     id: 0,
@@ -126,7 +131,11 @@ describe("stdio framing", () => {
 /** Feeds `chunks` to a splitter and returns what it delivered: lines, and "oversized" where it reported one. */
 const split = (chunks: Iterable<Buffer | string>, maxLineBytes: number) => {
   const out: Array<string> = []
-  const onData = lineSplitter({ maxLineBytes, onLine: (line) => out.push(line), onOversized: () => out.push("oversized") })
+  const onData = lineSplitter({
+    maxLineBytes,
+    onLine: (line) => out.push(line),
+    onOversized: () => out.push("oversized")
+  })
   for (const chunk of chunks) onData(chunk)
   return out
 }

@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest"
 import { UriTemplate } from "mcp-effect"
+import { describe, expect, it } from "vitest"
 
 describe("UriTemplate", () => {
   it("matches level 1 and the common operators", () => {

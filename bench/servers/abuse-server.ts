@@ -9,15 +9,30 @@ import { McpServer, RequestContext } from "mcp-effect"
 import { NodeHttp } from "mcp-effect/node"
 
 /** Logs 60 MB (6,000 entries of 10 KB), then answers: an SSE stream larger than NodeHttp's backlog limit (32 MiB). */
-const Flood = McpServer.tool("flood", { description: "Logs 60 MB, then answers" }, () =>
-  Effect.as(Effect.forEach(Array.from({ length: 6000 }), () => RequestContext.log("info", "x".repeat(10_000)), { discard: true }), "flooded"))
+const Flood = McpServer.tool(
+  "flood",
+  { description: "Logs 60 MB, then answers" },
+  () =>
+    Effect.as(
+      Effect.forEach(Array.from({ length: 6000 }), () => RequestContext.log("info", "x".repeat(10_000)), {
+        discard: true
+      }),
+      "flooded"
+    )
+)
 
 /** Closes its stream, then answers: the answer is kept in the event store for a resumption. */
-const Detached = McpServer.tool("detached", { description: "Answers after closing its stream" }, () =>
-  Effect.zipRight(RequestContext.closeStream, Effect.succeed("kept result")))
+const Detached = McpServer.tool(
+  "detached",
+  { description: "Answers after closing its stream" },
+  () => Effect.zipRight(RequestContext.closeStream, Effect.succeed("kept result"))
+)
 
-const Add = McpServer.tool("add", { parameters: { a: Schema.Number, b: Schema.Number }, success: Schema.Number }, ({ a, b }) =>
-  Effect.succeed(a + b))
+const Add = McpServer.tool(
+  "add",
+  { parameters: { a: Schema.Number, b: Schema.Number }, success: Schema.Number },
+  ({ a, b }) => Effect.succeed(a + b)
+)
 
 const Review = McpServer.prompt("review", {
   parameters: { code: Schema.String, language: Schema.optional(Schema.String) },

@@ -18,7 +18,9 @@ const EchoProgress = McpServer.tool("echo-progress", {
   parameters: { text: Schema.String }
 }, ({ text }) => Effect.as(RequestContext.progress(1, 1), text))
 
-const Server = Layer.merge(Echo, EchoProgress).pipe(Layer.provideMerge(McpServer.layer({ name: "bench-effect", version: "1.0.0" })))
+const Server = Layer.merge(Echo, EchoProgress).pipe(
+  Layer.provideMerge(McpServer.layer({ name: "bench-effect", version: "1.0.0" }))
+)
 
 const main = Effect.gen(function*() {
   const listener = yield* NodeHttp.makeListener(Server, { maxSessions: 20_000, maxRequestsPerSession: 1000 })

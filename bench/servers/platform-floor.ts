@@ -7,6 +7,7 @@ import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Effect } from "effect"
 import { createServer } from "node:http"
+
 const app = Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
   Effect.map(request.text, (text) => {
     const message = JSON.parse(text)

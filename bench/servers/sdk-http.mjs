@@ -10,11 +10,12 @@ import { z } from "zod"
 const json = process.argv.includes("--json")
 const transports = new Map()
 
-const readBody = (req) => new Promise((resolve) => {
-  let data = ""
-  req.on("data", (c) => (data += c))
-  req.on("end", () => resolve(data ? JSON.parse(data) : undefined))
-})
+const readBody = (req) =>
+  new Promise((resolve) => {
+    let data = ""
+    req.on("data", (c) => (data += c))
+    req.on("end", () => resolve(data ? JSON.parse(data) : undefined))
+  })
 
 const server = createServer({ requestTimeout: 0 }, async (req, res) => {
   if (req.url === "/__heap") {
@@ -31,17 +32,26 @@ const server = createServer({ requestTimeout: 0 }, async (req, res) => {
       onsessioninitialized: (id) => transports.set(id, transport)
     })
     const mcp = new McpServer({ name: "bench-sdk", version: "1.0.0" })
-    mcp.registerTool("echo", { description: "Echo the text back", inputSchema: { text: z.string() } }, async ({ text }) => ({
-      content: [{ type: "text", text }]
-    }))
-    mcp.registerTool("echo-progress", { description: "Report progress, then echo the text back", inputSchema: { text: z.string() } },
-      async ({ text }, extra) => {
-        const progressToken = extra._meta?.progressToken
-        if (progressToken !== undefined) {
-          await extra.sendNotification({ method: "notifications/progress", params: { progressToken, progress: 1, total: 1 } })
-        }
-        return { content: [{ type: "text", text }] }
+    mcp.registerTool(
+      "echo",
+      { description: "Echo the text back", inputSchema: { text: z.string() } },
+      async ({ text }) => ({
+        content: [{ type: "text", text }]
       })
+    )
+    mcp.registerTool("echo-progress", {
+      description: "Report progress, then echo the text back",
+      inputSchema: { text: z.string() }
+    }, async ({ text }, extra) => {
+      const progressToken = extra._meta?.progressToken
+      if (progressToken !== undefined) {
+        await extra.sendNotification({
+          method: "notifications/progress",
+          params: { progressToken, progress: 1, total: 1 }
+        })
+      }
+      return { content: [{ type: "text", text }] }
+    })
     await mcp.connect(transport)
   }
   if (!transport) {

@@ -19,7 +19,8 @@ export const logDefect = (message: string, cause: Cause.Cause<unknown>): Effect.
   Effect.logError(message, cause).pipe(Effect.annotateLogs(INTERNAL, true))
 
 /** Logs something thrown where no fiber could catch it, as the server's own diagnostics. */
-export const logThrown = (message: string, thrown: unknown): Effect.Effect<void> => logDefect(message, Cause.die(thrown))
+export const logThrown = (message: string, thrown: unknown): Effect.Effect<void> =>
+  logDefect(message, Cause.die(thrown))
 
 const ControlSignalTypeId: unique symbol = Symbol.for("mcp-effect/ControlSignal")
 
@@ -38,8 +39,10 @@ export const isControlSignal = (u: unknown): u is ControlSignal =>
 
 /** The control signal a cause carries, if it carries one. */
 export const controlSignalOf = (cause: Cause.Cause<unknown>): Option.Option<ControlSignal> =>
-  Cause.find(cause, (reason) =>
-    Cause.isDieType(reason) && isControlSignal(reason.defect) ? Option.some(reason.defect) : Option.none())
+  Cause.find(
+    cause,
+    (reason) => Cause.isDieType(reason) && isControlSignal(reason.defect) ? Option.some(reason.defect) : Option.none()
+  )
 
 /**
  * Turns a handler's failure cause into what the protocol sends: an `McpError`
@@ -72,6 +75,7 @@ export const recover = <A>(
 export const recoverAsError = (label: string, prefix: string) =>
   recover<never>(
     label,
-    (error) => Effect.fail(new McpError({ code: ErrorCode.InternalError, message: `${prefix}: ${failureMessage(error)}` })),
+    (error) =>
+      Effect.fail(new McpError({ code: ErrorCode.InternalError, message: `${prefix}: ${failureMessage(error)}` })),
     () => Effect.fail(McpError.internal())
   )

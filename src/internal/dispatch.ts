@@ -66,7 +66,12 @@ const requestInfo = (method: string, params: Record<string, unknown> | undefined
     ? (isRecord(ref) ? ref.name ?? ref.uri : undefined)
     : params?.name
   const args = params?.arguments
-  return { method, name: typeof name === "string" ? name : undefined, arguments: isRecord(args) ? args : undefined, params }
+  return {
+    method,
+    name: typeof name === "string" ? name : undefined,
+    arguments: isRecord(args) ? args : undefined,
+    params
+  }
 }
 
 /** Decodes params once per method with a compiled decoder; a mismatch answers -32602. */
@@ -91,7 +96,12 @@ export interface Core {
    * `owner` holds the session-scoped services: the session's, or the
    * request's own when there is no session.
    */
-  readonly handle: (request: Request, envelope: Envelope, channel: ClientChannel, owner: ServicesOwner) => InternalAnswer
+  readonly handle: (
+    request: Request,
+    envelope: Envelope,
+    channel: ClientChannel,
+    owner: ServicesOwner
+  ) => InternalAnswer
   /** Whether the core serves `method`. */
   readonly serves: (method: string) => boolean
   /** Reads one of this server's resources by its own URI, for a handler of `from` (a parent's): no middleware. */
@@ -119,8 +129,14 @@ class RequestCore implements Core {
       ["tools/list", list("tools", () => registry.toolDefinitions(), ProtocolVersion.tool)],
       ["tools/call", (params, ctx) => this.callTool(params, ctx)],
       ["resources/list", list("resources", () => registry.resourceDefinitions(), ProtocolVersion.described)],
-      ["resources/templates/list", list("resourceTemplates", () => registry.templateDefinitions(), ProtocolVersion.described)],
-      ["resources/read", withParams(McpSchema.ReadResourceRequestParams, (params, ctx) => this.readRequest(params, ctx))],
+      [
+        "resources/templates/list",
+        list("resourceTemplates", () => registry.templateDefinitions(), ProtocolVersion.described)
+      ],
+      [
+        "resources/read",
+        withParams(McpSchema.ReadResourceRequestParams, (params, ctx) => this.readRequest(params, ctx))
+      ],
       ["prompts/list", list("prompts", () => registry.promptDefinitions(), ProtocolVersion.described)],
       ["prompts/get", withParams(McpSchema.GetPromptRequestParams, (params, ctx) => this.getPrompt(params, ctx))],
       ["completion/complete", withParams(McpSchema.CompleteRequestParams, (params, ctx) => this.complete(params, ctx))]
@@ -134,13 +150,23 @@ class RequestCore implements Core {
   handle(request: Request, envelope: Envelope, channel: ClientChannel, owner: ServicesOwner): InternalAnswer {
     const handler = this.methods.get(request.method)
     if (handler === undefined) return undefined
-    const ctx = new RequestContextImpl(request, envelope, channel, this.readFromHandler, this.options.clientRequests, owner)
+    const ctx = new RequestContextImpl(
+      request,
+      envelope,
+      channel,
+      this.readFromHandler,
+      this.options.clientRequests,
+      owner
+    )
     return this.registry.middlewares.length === 0 ? this.direct(handler, ctx) : this.wrapped(handler, ctx)
   }
 
   readResource(uri: string, from: RequestContextImpl): WithContext | McpError {
     const { channel, envelope, incoming, owner } = from
-    return this.read(uri, new RequestContextImpl(incoming, envelope, channel, this.readFromHandler, this.options.clientRequests, owner))
+    return this.read(
+      uri,
+      new RequestContextImpl(incoming, envelope, channel, this.readFromHandler, this.options.clientRequests, owner)
+    )
   }
 
   /**
@@ -148,14 +174,21 @@ class RequestCore implements Core {
    * the request context, as the fiber's whole context. The session's
    * services are merged at once when built; the first request waits for them.
    */
-  private inContext(registered: Registered<unknown>, effect: Effect.Effect<unknown, McpError, unknown>, ctx: RequestContextImpl): WithContext {
+  private inContext(
+    registered: Registered<unknown>,
+    effect: Effect.Effect<unknown, McpError, unknown>,
+    ctx: RequestContextImpl
+  ): WithContext {
     // The registration erased which services the handler needs; its captured context (and the session's) hold them.
     const base = Context.add(registered.context, RequestContext, ctx) as Context.Context<unknown>
     const layers = this.registry.sessionLayers
     if (layers.length === 0) return withContext(effect, base)
     const services = ctx.owner.sessionServices().get(this.registry, layers, this.options.runtime)
     return Context.isContext(services)
-      ? withContext(effect, Context.add(Context.merge(registered.context, services), RequestContext, ctx) as Context.Context<unknown>)
+      ? withContext(
+        effect,
+        Context.add(Context.merge(registered.context, services), RequestContext, ctx) as Context.Context<unknown>
+      )
       : withContext(Effect.flatMap(services, (session) => Effect.provide(effect, session)), base)
   }
 
@@ -181,7 +214,9 @@ class RequestCore implements Core {
     const found = this.registry.mountedResource(uri)
     if (found === undefined) return McpError.resourceNotFound(uri)
     const answer = found.mount.core.readResource(found.key, ctx)
-    return answer instanceof McpError ? answer : { ...answer, effect: Effect.map(answer.effect, renameContents(found.key, uri)) }
+    return answer instanceof McpError
+      ? answer
+      : { ...answer, effect: Effect.map(answer.effect, renameContents(found.key, uri)) }
   }
 
   /** `resources/read` as a request: a mounted server answers it as a request of its own (its middlewares apply). */
@@ -190,7 +225,10 @@ class RequestCore implements Core {
     if (own !== undefined) return own
     const found = this.registry.mountedResource(params.uri)
     if (found === undefined) return McpError.resourceNotFound(params.uri)
-    return mapAnswer(this.delegate(found, ctx, { ...ctx.incoming.params, uri: found.key }), renameContents(found.key, params.uri))
+    return mapAnswer(
+      this.delegate(found, ctx, { ...ctx.incoming.params, uri: found.key }),
+      renameContents(found.key, params.uri)
+    )
   }
 
   /** `RequestContext.readResource`: a read from inside a handler, with the reading request's context. */
@@ -250,7 +288,9 @@ class RequestCore implements Core {
     const version = ctx.protocolVersion
     return this.inContext(
       tool,
-      ProtocolVersion.hasStructuredContent(version) ? result : Effect.map(result, (r) => ProtocolVersion.callToolResult(r, version)),
+      ProtocolVersion.hasStructuredContent(version)
+        ? result
+        : Effect.map(result, (r) => ProtocolVersion.callToolResult(r, version)),
       ctx
     )
   }
@@ -264,7 +304,11 @@ class RequestCore implements Core {
         : this.delegate(found, ctx, { ...ctx.incoming.params, name: found.key })
     }
     const version = ctx.protocolVersion
-    return this.inContext(prompt, Effect.map(prompt.value.get(params.arguments), (r) => ProtocolVersion.promptResult(r, version)), ctx)
+    return this.inContext(
+      prompt,
+      Effect.map(prompt.value.get(params.arguments), (r) => ProtocolVersion.promptResult(r, version)),
+      ctx
+    )
   }
 
   /** The handler's answer, unwrapped: an effect without services of its own runs with the request context alone. */
@@ -280,7 +324,9 @@ class RequestCore implements Core {
    */
   private wrapped(handler: Handler, ctx: RequestContextImpl): InternalAnswer {
     const { method, params } = ctx.incoming
-    const applicable = this.registry.middlewares.filter((m) => m.value.methods === undefined || m.value.methods.has(method))
+    const applicable = this.registry.middlewares.filter((m) =>
+      m.value.methods === undefined || m.value.methods.has(method)
+    )
     if (applicable.length === 0) return this.direct(handler, ctx)
     const info = requestInfo(method, params)
     const layer = (index: number, next: Effect.Effect<unknown, McpError>): WithContext => {

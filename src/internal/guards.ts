@@ -97,7 +97,9 @@ export const decodeOrInvalid = <A, I>(schema: Schema.Schema<A, I>, what: string)
  * such as `constructor` or `__proto__` must find nothing rather than what
  * every object inherits.
  */
-export const ownEntries = <A>(table: { readonly [name: string]: A | undefined } | undefined): ReadonlyMap<string, A> => {
+export const ownEntries = <A>(
+  table: { readonly [name: string]: A | undefined } | undefined
+): ReadonlyMap<string, A> => {
   const entries = new Map<string, A>()
   for (const [name, value] of Object.entries(table ?? {})) if (value !== undefined) entries.set(name, value)
   return entries

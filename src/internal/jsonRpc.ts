@@ -54,7 +54,7 @@ export const classify = (message: unknown): Message => {
   if (hasId && !isRequestId(id)) return invalid(null, "id must be a string or an integer")
   const replyId = isRequestId(id) ? id : null
   const isCall = "method" in message
-  if (message.jsonrpc !== "2.0") return invalid(replyId, 'jsonrpc must be "2.0"', hasId || !isCall)
+  if (message.jsonrpc !== "2.0") return invalid(replyId, "jsonrpc must be \"2.0\"", hasId || !isCall)
   if (!isCall) {
     return replyId !== null && ("result" in message || "error" in message)
       ? { _tag: "Response", id: replyId, message }
@@ -95,7 +95,10 @@ export const checkBatch = (
     const id = requestIdOf(message)
     if (id === undefined) return
     if (ids.has(id)) {
-      refusals.set(index, errorResponse(id, McpError.invalidRequest(`id ${JSON.stringify(id)} is used twice in the batch`)))
+      refusals.set(
+        index,
+        errorResponse(id, McpError.invalidRequest(`id ${JSON.stringify(id)} is used twice in the batch`))
+      )
     } else if (inFlight(id)) {
       refusals.set(index, errorResponse(id, inFlightError(id)))
     } else ids.add(id)

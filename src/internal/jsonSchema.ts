@@ -4,7 +4,6 @@ import { isRecord as isObject } from "./guards.js"
 
 export type JsonObject = Record<string, unknown>
 
-
 const DEFS = "#/$defs/"
 
 /**
@@ -24,7 +23,10 @@ const inlineRefs = (root: JsonObject): JsonObject => {
       const target = defs[name]
       if (isObject(target) && !inlining.has(name)) {
         const { $ref: _, ...siblings } = node
-        return { ...(visit(target, new Set([...inlining, name])) as JsonObject), ...visit(siblings, inlining) as JsonObject }
+        return {
+          ...(visit(target, new Set([...inlining, name])) as JsonObject),
+          ...visit(siblings, inlining) as JsonObject
+        }
       }
       kept.add(name)
       return node
@@ -70,10 +72,12 @@ export const objectRoot = (json: JsonObject): JsonObject | undefined => {
   if (json.type !== undefined || !Array.isArray(json.anyOf)) return undefined
   if (isObjectOrArray(json.anyOf)) {
     // `$id` is Effect's name for the keyword ("/schemas/{}"), not the user's.
-    const { anyOf: _, $id: _id, ...rest } = json
+    const { $id: _id, anyOf: _, ...rest } = json
     return { type: "object", properties: {}, ...rest }
   }
-  return json.anyOf.every((branch) => isObject(branch) && branch.type === "object") ? { type: "object", ...json } : undefined
+  return json.anyOf.every((branch) => isObject(branch) && branch.type === "object")
+    ? { type: "object", ...json }
+    : undefined
 }
 
 /** `{ type: "string", enum: [value], title }`: one titled option as Effect writes a titled literal. */

@@ -17,7 +17,9 @@ export const validatePrefix = (prefix: string): Either.Either<string, Definition
     ? Either.right(prefix)
     : Either.left(
       new DefinitionError({
-        message: `Invalid mount prefix ${JSON.stringify(prefix)}: a prefix must be 1 to 64 characters from A-Z, a-z, 0-9, "_", "-" and "."`
+        message: `Invalid mount prefix ${
+          JSON.stringify(prefix)
+        }: a prefix must be 1 to 64 characters from A-Z, a-z, 0-9, "_", "-" and "."`
       })
     )
 

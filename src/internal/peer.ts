@@ -7,7 +7,8 @@
  * That is where most of the CPU per call went in a stream-based design
  * (docs/benchmarks.md).
  */
-import { Cause, Clock, Context, Deferred, Duration, Effect, Exit, Fiber, FiberId, Option, Runtime } from "effect"
+import type { Context } from "effect"
+import { Cause, Clock, Deferred, Duration, Effect, Exit, Fiber, FiberId, Option, Runtime } from "effect"
 import type { RequestError } from "../McpError.js"
 import { ConnectionClosedError, ErrorCode, McpError, RequestTimeoutError } from "../McpError.js"
 import type { ProgressNotificationParams, RequestId } from "../McpSchema.js"
@@ -32,7 +33,10 @@ export interface WithContext {
 }
 
 /** Runs `effect` with `context` as its whole context (see {@link WithContext}). */
-export const withContext = <R>(effect: Effect.Effect<unknown, McpError, R>, context: Context.Context<R>): WithContext => ({
+export const withContext = <R>(
+  effect: Effect.Effect<unknown, McpError, R>,
+  context: Context.Context<R>
+): WithContext => ({
   _tag: "WithContext",
   // The signature ties the effect's requirements to the context it runs with; past it both are erased.
   effect: effect as Effect.Effect<unknown, McpError>,
@@ -190,7 +194,11 @@ class PeerImpl implements Connection, Receiver {
 
   message(message: unknown, extras?: MessageExtras): void {
     if (Array.isArray(message)) return this.dispatchBatch(message, extras)
-    this.dispatch(message, this.respondTo(isRecord(message) && isRequestId(message.id) ? message.id : undefined), extras)
+    this.dispatch(
+      message,
+      this.respondTo(isRecord(message) && isRequestId(message.id) ? message.id : undefined),
+      extras
+    )
   }
 
   private exitToResponse(id: RequestId, exit: Exit.Exit<unknown, McpError>): object | undefined {
@@ -327,9 +335,15 @@ class PeerImpl implements Connection, Receiver {
 
   private dispatchBatch(messages: ReadonlyArray<unknown>, extras: MessageExtras | undefined) {
     if (!(this.handlers.acceptsBatch?.() ?? false) && messages.length > 0) {
-      return this.send(JsonRpc.errorResponse(null, McpError.invalidRequest("batches are not supported by this protocol version")))
+      return this.send(
+        JsonRpc.errorResponse(null, McpError.invalidRequest("batches are not supported by this protocol version"))
+      )
     }
-    const checked = JsonRpc.checkBatch(messages, (id) => this.isActive(id), this.handlers.maxBatchEntries ?? DEFAULT_MAX_BATCH)
+    const checked = JsonRpc.checkBatch(
+      messages,
+      (id) => this.isActive(id),
+      this.handlers.maxBatchEntries ?? DEFAULT_MAX_BATCH
+    )
     if (checked instanceof McpError) return this.send(JsonRpc.errorResponse(null, checked))
     // Answer the batch with one array once every request in it has answered.
     const responses: Array<object> = []

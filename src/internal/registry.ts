@@ -8,8 +8,8 @@
  * mounted server's registry with the prefix stripped, and its changes reach
  * this registry's listeners with the prefix added.
  */
-import { Context, Effect, Either, Encoding } from "effect"
-import type { Layer, Scope } from "effect"
+import { Effect, Either, Encoding } from "effect"
+import type { Context, Layer, Scope } from "effect"
 import { DefinitionError, McpError } from "../McpError.js"
 import type * as McpSchema from "../McpSchema.js"
 import type * as Middleware from "../Middleware.js"
@@ -65,7 +65,9 @@ const registered = <A>(value: A): Effect.Effect<Registered<A>> =>
 
 const duplicate = (kind: string, key: string) =>
   new DefinitionError({
-    message: `Duplicate ${kind} ${JSON.stringify(key)}: another ${kind} of that name is already registered; remove it first`
+    message: `Duplicate ${kind} ${
+      JSON.stringify(key)
+    }: another ${kind} of that name is already registered; remove it first`
   })
 
 export class Registry {
@@ -142,8 +144,10 @@ export class Registry {
 
   addTool<R>(tool: Tool.Tool<R>): Effect.Effect<void, DefinitionError, R> {
     // Registration erases the tool's requirements: its captured context holds them.
-    return Effect.flatMap(Tool.validate(tool), () =>
-      this.add(this.tools, "tool", tool.name, tool as Tool.Tool<unknown>, "notifications/tools/list_changed"))
+    return Effect.flatMap(
+      Tool.validate(tool),
+      () => this.add(this.tools, "tool", tool.name, tool as Tool.Tool<unknown>, "notifications/tools/list_changed")
+    )
   }
 
   removeTool(name: string): Effect.Effect<boolean> {
@@ -152,7 +156,13 @@ export class Registry {
 
   addResource<R>(resource: Resource.Resource<R> | Resource.Template<R>): Effect.Effect<void, DefinitionError, R> {
     return resource._tag === "Resource"
-      ? this.add(this.resources, "resource", resource.uri, resource as Resource.Resource<unknown>, "notifications/resources/list_changed")
+      ? this.add(
+        this.resources,
+        "resource",
+        resource.uri,
+        resource as Resource.Resource<unknown>,
+        "notifications/resources/list_changed"
+      )
       : this.add(
         this.templates,
         "resource template",
@@ -171,7 +181,13 @@ export class Registry {
   }
 
   addPrompt<R>(prompt: Prompt.Prompt<R>): Effect.Effect<void, DefinitionError, R> {
-    return this.add(this.prompts, "prompt", prompt.name, prompt as Prompt.Prompt<unknown>, "notifications/prompts/list_changed")
+    return this.add(
+      this.prompts,
+      "prompt",
+      prompt.name,
+      prompt as Prompt.Prompt<unknown>,
+      "notifications/prompts/list_changed"
+    )
   }
 
   removePrompt(name: string): Effect.Effect<boolean> {
@@ -179,7 +195,10 @@ export class Registry {
   }
 
   addMiddleware<R>(middleware: Middleware.Middleware<R>): Effect.Effect<void> {
-    return Effect.map(registered<Middleware.Middleware<unknown>>(middleware), (entry) => void this.middlewares.push(entry))
+    return Effect.map(
+      registered<Middleware.Middleware<unknown>>(middleware),
+      (entry) => void this.middlewares.push(entry)
+    )
   }
 
   /** A layer registered twice (the same value, through two paths of a layer graph) is built once per session. */
@@ -187,7 +206,8 @@ export class Registry {
     return Effect.suspend(() =>
       this.sessionLayers.some((entry) => entry.value === layer)
         ? Effect.void
-        : Effect.map(registered<Layer.Layer<never, unknown, unknown>>(layer), (entry) => void this.sessionLayers.push(entry))
+        : Effect.map(registered<Layer.Layer<never, unknown, unknown>>(layer), (entry) =>
+          void this.sessionLayers.push(entry))
     )
   }
 
@@ -196,14 +216,21 @@ export class Registry {
   // -------------------------------------------------------------------------
 
   /** Mounts `child` under `prefix` for the life of the scope; its lists change with it, here. */
-  mount(prefix: string, child: { readonly registry: Registry; readonly core: Core }): Effect.Effect<void, DefinitionError, Scope.Scope> {
+  mount(
+    prefix: string,
+    child: { readonly registry: Registry; readonly core: Core }
+  ): Effect.Effect<void, DefinitionError, Scope.Scope> {
     return Either.match(validatePrefix(prefix), {
       onLeft: Effect.fail,
       onRight: () =>
         Effect.suspend(() => {
-          if (this.mounts.some((mount) => mount.prefix === prefix)) return Effect.fail(duplicate("mount prefix", prefix))
+          if (this.mounts.some((mount) => mount.prefix === prefix)) {
+            return Effect.fail(duplicate("mount prefix", prefix))
+          }
           if (child.registry.some((registry) => registry === this)) {
-            return Effect.fail(new DefinitionError({ message: `Cannot mount a server into itself (prefix ${JSON.stringify(prefix)})` }))
+            return Effect.fail(
+              new DefinitionError({ message: `Cannot mount a server into itself (prefix ${JSON.stringify(prefix)})` })
+            )
           }
           const mount: Mount = { prefix, registry: child.registry, core: child.core }
           const listener: Listener = {
@@ -211,7 +238,9 @@ export class Registry {
             resourceUpdated: (uri) => this.resourceUpdated(prefixUri(prefix, uri))
           }
           const changedAll = Effect.suspend(() =>
-            Effect.forEach(nonEmptyLists(child.registry), (notification) => this.changed(notification), { discard: true })
+            Effect.forEach(nonEmptyLists(child.registry), (notification) => this.changed(notification), {
+              discard: true
+            })
           )
           return Effect.acquireRelease(
             Effect.zipRight(
@@ -280,7 +309,9 @@ export class Registry {
   }
 
   mountedCompletionRef(uri: string): Found | undefined {
-    return this.mounts.length === 0 ? undefined : this.findMounted(uri, unprefixUri, (r, key) => r.hasCompletionRef(key))
+    return this.mounts.length === 0
+      ? undefined
+      : this.findMounted(uri, unprefixUri, (r, key) => r.hasCompletionRef(key))
   }
 
   // -------------------------------------------------------------------------

@@ -22,7 +22,10 @@ export interface Request {
 }
 
 /** Reads one of the server's resources for `readResource`, with the context of the request reading it. */
-export type ReadResource = (uri: string, ctx: RequestContextImpl) => Effect.Effect<McpSchema.ReadResourceResult, McpError>
+export type ReadResource = (
+  uri: string,
+  ctx: RequestContextImpl
+) => Effect.Effect<McpSchema.ReadResourceResult, McpError>
 
 /** Whether a log at `level` reaches a client that asked for `minimum`. */
 export const logPasses = (level: McpSchema.LoggingLevel, minimum: McpSchema.LoggingLevel | undefined): boolean =>

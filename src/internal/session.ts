@@ -9,14 +9,13 @@
  * holds only its fields (servers keep thousands of idle HTTP sessions).
  */
 import { Effect, Either } from "effect"
-import type { Schema } from "effect"
-import type { Runtime } from "effect"
+import type { Runtime, Schema } from "effect"
 import type { RequestError } from "../McpError.js"
 import { McpError } from "../McpError.js"
 import * as McpSchema from "../McpSchema.js"
 import type { IncomingRequest, RequestOptions } from "../Peer.js"
-import type { AuthInfo, MessageExtras, Transport } from "../Transport.js"
 import type { ClientChannel, Envelope } from "../RequestContext.js"
+import type { AuthInfo, MessageExtras, Transport } from "../Transport.js"
 import type { Core } from "./dispatch.js"
 import { safeDecoder } from "./guards.js"
 import * as Peer from "./peer.js"
@@ -48,7 +47,10 @@ const BEFORE_HANDSHAKE = new Set(["initialize", "ping"])
 
 type LifecycleHandler = (params: Record<string, unknown> | undefined, session: ServerSession) => Peer.InternalAnswer
 
-const decoding = <A, I>(schema: Schema.Schema<A, I>, handle: (params: A, session: ServerSession) => Peer.InternalAnswer) => {
+const decoding = <A, I>(
+  schema: Schema.Schema<A, I>,
+  handle: (params: A, session: ServerSession) => Peer.InternalAnswer
+) => {
   const decode = safeDecoder(schema, { errors: "all" })
   return (params: Record<string, unknown> | undefined, session: ServerSession): Peer.InternalAnswer =>
     Either.match(decode(params ?? {}), {
@@ -60,18 +62,27 @@ const decoding = <A, I>(schema: Schema.Schema<A, I>, handle: (params: A, session
 const lifecycle = new Map<string, LifecycleHandler>([
   ["ping", () => Effect.succeed({})],
   ["initialize", decoding(McpSchema.InitializeRequestParams, (params, session) => session.initialize(params))],
-  ["logging/setLevel", decoding(McpSchema.SetLevelRequestParams, (params, session) => {
-    session.logLevel = params.level
-    return Effect.succeed({})
-  })],
-  ["resources/subscribe", decoding(McpSchema.SubscribeRequestParams, (params, session) => {
-    ;(session.subscriptions ??= new Set()).add(params.uri)
-    return Effect.succeed({})
-  })],
-  ["resources/unsubscribe", decoding(McpSchema.SubscribeRequestParams, (params, session) => {
-    session.subscriptions?.delete(params.uri)
-    return Effect.succeed({})
-  })]
+  [
+    "logging/setLevel",
+    decoding(McpSchema.SetLevelRequestParams, (params, session) => {
+      session.logLevel = params.level
+      return Effect.succeed({})
+    })
+  ],
+  [
+    "resources/subscribe",
+    decoding(McpSchema.SubscribeRequestParams, (params, session) => {
+      ;(session.subscriptions ??= new Set()).add(params.uri)
+      return Effect.succeed({})
+    })
+  ],
+  [
+    "resources/unsubscribe",
+    decoding(McpSchema.SubscribeRequestParams, (params, session) => {
+      session.subscriptions?.delete(params.uri)
+      return Effect.succeed({})
+    })
+  ]
 ])
 
 /** One handshake-era session: its state, and the peer's request handler. */
@@ -171,7 +182,11 @@ class SessionRequest implements Envelope, ClientChannel {
   get auth(): AuthInfo | undefined {
     return this.incoming.extras?.auth
   }
-  request(method: string, params: Record<string, unknown>, options?: RequestOptions): Effect.Effect<unknown, RequestError> {
+  request(
+    method: string,
+    params: Record<string, unknown>,
+    options?: RequestOptions
+  ): Effect.Effect<unknown, RequestError> {
     return this.session.peer.request(method, params, { ...options, relatedRequestId: this.incoming.id })
   }
   notify(method: string, params: unknown): void {

@@ -25,7 +25,10 @@ export interface ServicesOwner {
 }
 
 /** Builds `layers` in order into `scope`; each sees the services of those before it. */
-const build = (layers: ReadonlyArray<SessionLayer>, scope: Scope.Scope): Effect.Effect<Context.Context<never>, unknown> =>
+const build = (
+  layers: ReadonlyArray<SessionLayer>,
+  scope: Scope.Scope
+): Effect.Effect<Context.Context<never>, unknown> =>
   Effect.reduce(layers, Context.empty(), (built, layer) =>
     Layer.buildWithScope(layer.value, scope).pipe(
       // The registration erased what the layer needs; its captured context (and the layers before it) hold it.
@@ -46,7 +49,12 @@ const failed = (cause: Cause.Cause<unknown>): Effect.Effect<never, McpError> => 
 
 export class SessionServices implements ServicesOwner {
   private ready: Map<object, Context.Context<never>> | undefined
-  private pending: Map<object, { deferred: Deferred.Deferred<Context.Context<never>, McpError>; fiber: Fiber.RuntimeFiber<unknown, unknown> }> | undefined
+  private pending:
+    | Map<
+      object,
+      { deferred: Deferred.Deferred<Context.Context<never>, McpError>; fiber: Fiber.RuntimeFiber<unknown, unknown> }
+    >
+    | undefined
   private scope: Scope.CloseableScope | undefined
   private closed = false
 
@@ -81,7 +89,9 @@ export class SessionServices implements ServicesOwner {
         if (Exit.isSuccess(exit)) (this.ready ??= new Map()).set(key, exit.value)
         Deferred.unsafeDone(
           deferred,
-          Exit.isSuccess(exit) || !Exit.isInterrupted(exit) ? exit : Exit.fail(McpError.internal("the session has ended"))
+          Exit.isSuccess(exit) || !Exit.isInterrupted(exit)
+            ? exit
+            : Exit.fail(McpError.internal("the session has ended"))
         )
       })
       return Deferred.await(deferred)
@@ -90,7 +100,9 @@ export class SessionServices implements ServicesOwner {
 
   private get makeScope(): Effect.Effect<Scope.CloseableScope> {
     return Effect.suspend(() =>
-      this.scope !== undefined ? Effect.succeed(this.scope) : Effect.map(Scope.make(), (scope) => (this.scope ??= scope))
+      this.scope !== undefined
+        ? Effect.succeed(this.scope)
+        : Effect.map(Scope.make(), (scope) => (this.scope ??= scope))
     )
   }
 

@@ -27,12 +27,12 @@ import { Context, Duration, Effect, Layer, Runtime } from "effect"
 import type { Scope } from "effect"
 import { createServer } from "node:http"
 import type { IncomingMessage, ServerResponse } from "node:http"
+import { logThrown } from "../internal/cause.js"
+import { DEFAULT_MAX_BUFFERED, droppedComment } from "../internal/http/backlog.js"
 import * as LegacySse from "../LegacySse.js"
 import { ErrorCode } from "../McpError.js"
 import type { McpServer } from "../McpServer.js"
 import * as StreamableHttp from "../StreamableHttp.js"
-import { logThrown } from "../internal/cause.js"
-import { DEFAULT_MAX_BUFFERED, droppedComment } from "../internal/http/backlog.js"
 import { layerStderrLogger } from "./NodeStdio.js"
 
 /**
@@ -158,7 +158,10 @@ export const listen = (
     const nodeServer = createServer({
       requestTimeout,
       headersTimeout,
-      connectionsCheckingInterval: Math.max(10, Math.min(30_000, Math.floor(Math.min(headersTimeout, requestTimeout || Infinity) / 2)))
+      connectionsCheckingInterval: Math.max(
+        10,
+        Math.min(30_000, Math.floor(Math.min(headersTimeout, requestTimeout || Infinity) / 2))
+      )
     }, (request, response) => route(request, response))
     yield* Effect.acquireRelease(
       Effect.async<void, HttpServerError.ServeError>((resume) => {
@@ -348,7 +351,8 @@ class NodeExchange implements StreamableHttp.Exchange {
       if (size > maxBytes) finish(undefined)
       else chunks.push(chunk)
     }
-    const onEnd = () => finish(chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8"))
+    const onEnd = () =>
+      finish(chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8"))
     const onError = () => finish(undefined)
     request.on("data", onData).on("end", onEnd).on("error", onError)
     // Left idle, the body is let go and the request answered 408; its handler never hears of it.
@@ -403,7 +407,11 @@ class NodeExchange implements StreamableHttp.Exchange {
    */
   private answerThenDiscard(reply: Extract<StreamableHttp.Reply, { readonly _tag: "Full" }>): void {
     const { request, response } = this
-    response.writeHead(reply.status, { ...reply.headers, "content-length": Buffer.byteLength(reply.body), connection: "close" })
+    response.writeHead(reply.status, {
+      ...reply.headers,
+      "content-length": Buffer.byteLength(reply.body),
+      connection: "close"
+    })
     response.write(reply.body)
     let discarded = 0
     let ended = false

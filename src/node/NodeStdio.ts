@@ -25,17 +25,17 @@
  */
 import { Command } from "@effect/platform"
 import type { CommandExecutor } from "@effect/platform"
-import type { PlatformError } from "@effect/platform/Error"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import type { PlatformError } from "@effect/platform/Error"
 import { Effect, Fiber, Layer, Logger, Queue, Stream } from "effect"
 import type { Scope } from "effect"
+import { encode } from "../internal/encode.js"
 import * as McpClient from "../McpClient.js"
 import { McpError } from "../McpError.js"
 import type { RequestError } from "../McpError.js"
 import * as McpServer from "../McpServer.js"
 import type { Receiver, Transport } from "../Transport.js"
-import { encode } from "../internal/encode.js"
 import { lineSplitter } from "./internal/lineSplitter.js"
 
 /**
@@ -158,7 +158,9 @@ export const layerStderrLogger: Layer.Layer<never> = Logger.replace(
  * @since 0.1.0
  * @category constructors
  */
-export const serve = <E, R>(server: Layer.Layer<McpServer.McpServer, E, R>): Effect.Effect<void, E, Exclude<R, Scope.Scope>> =>
+export const serve = <E, R>(
+  server: Layer.Layer<McpServer.McpServer, E, R>
+): Effect.Effect<void, E, Exclude<R, Scope.Scope>> =>
   Effect.scoped(
     Effect.gen(function*() {
       const transport = makeTransport()
@@ -271,8 +273,6 @@ export const layerClient = (
 ): Layer.Layer<McpClient.McpClient, PlatformError | RequestError> =>
   Layer.scoped(McpClient.McpClient, connect(spawn, options))
 
-
-
 /**
  * Serves the `McpServer` in context on the process's stdin and stdout, for
  * the life of the layer: the transport as a layer, composed beside the
@@ -309,7 +309,9 @@ export const layer: Layer.Layer<never, never, McpServer.McpServer> = Layer.scope
     const transport = makeTransport()
     yield* guardStdout
     // The layer's builder is the program's main fiber under `Layer.launch`: ending it on EOF ends the program.
-    const builder = yield* Effect.withFiberRuntime<Fiber.RuntimeFiber<unknown, unknown>>((fiber) => Effect.succeed(fiber))
+    const builder = yield* Effect.withFiberRuntime<Fiber.RuntimeFiber<unknown, unknown>>((fiber) =>
+      Effect.succeed(fiber)
+    )
     yield* server.run(transport).pipe(
       Effect.zipRight(Effect.sync(() => builder.unsafeInterruptAsFork(builder.id()))),
       Effect.forkScoped

@@ -22,7 +22,8 @@ const parseAccept = (header: string): AcceptInfo => {
   return {
     json: wildcard || json !== undefined,
     sse: wildcard || sse !== undefined,
-    prefersSse: sse !== undefined && (json === undefined || (sse.q !== json.q ? sse.q > json.q : sse.index < json.index))
+    prefersSse: sse !== undefined &&
+      (json === undefined || (sse.q !== json.q ? sse.q > json.q : sse.index < json.index))
   }
 }
 

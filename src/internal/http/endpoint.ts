@@ -148,7 +148,9 @@ export class Endpoint {
         ...(session.kept ?? []),
         ...(session.standalone ? [session.standalone.streamId] : [])
       ]
-      return Scope.close(session.scope, Exit.void).pipe(Effect.zipRight(Effect.forEach(streamIds, (id) => this.store.remove(id))))
+      return Scope.close(session.scope, Exit.void).pipe(
+        Effect.zipRight(Effect.forEach(streamIds, (id) => this.store.remove(id)))
+      )
     })
   }
 
@@ -184,7 +186,11 @@ export class Endpoint {
       if (this.inFlight === 0) Deferred.unsafeDone(this.drained, Exit.void)
       // Finalizers are uninterruptible: only an interruptible wait can be cut short by the timeout.
       return Deferred.await(this.drained).pipe(Effect.interruptible, Effect.timeout(this.limits.grace), Effect.ignore)
-    }).pipe(Effect.zipRight(Effect.suspend(() => Effect.forEach([...this.live], (s) => this.closeSession(s), { discard: true }))))
+    }).pipe(
+      Effect.zipRight(
+        Effect.suspend(() => Effect.forEach([...this.live], (s) => this.closeSession(s), { discard: true }))
+      )
+    )
   }
 
   /**
@@ -227,12 +233,15 @@ export class Endpoint {
       // No session to answer on: a request to the client fails at once instead of hanging.
       const error = new McpError({
         code: ErrorCode.MethodNotFound,
-        message: `${String(message.method)} is not available in stateless mode: the server cannot send requests to the client`
+        message: `${
+          String(message.method)
+        } is not available in stateless mode: the server cannot send requests to the client`
       })
-      return queueMicrotask(() => session.receiver.message(JsonRpc.errorResponse(isRequestId(message.id) ? message.id : null, error)))
+      return queueMicrotask(() =>
+        session.receiver.message(JsonRpc.errorResponse(isRequestId(message.id) ? message.id : null, error))
+      )
     }
-    const stream = related === undefined ? undefined : session.requests?.get(related)
-    // Encoded here, once: what cannot be encoded fails in the sender's fiber, not later in a stream's.
+    const stream = related === undefined ? undefined : session.requests?.get(related) // Encoded here, once: what cannot be encoded fails in the sender's fiber, not later in a stream's.
     ;(stream ?? this.standaloneOf(session)).inbox.offer(encoded(message))
   }
 

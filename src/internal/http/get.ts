@@ -12,7 +12,7 @@ import { acceptOf } from "./accept.js"
 import type { Endpoint } from "./endpoint.js"
 import { EventStream } from "./eventStream.js"
 import { HttpSession } from "./httpSession.js"
-import { empty, httpError, refuse, Sink, sessionNotFound, sseEvent } from "./reply.js"
+import { empty, httpError, refuse, sessionNotFound, Sink, sseEvent } from "./reply.js"
 
 /** The session named by the request's header, or the reply that refuses it. */
 const namedSession = (app: Endpoint, request: Exchange): HttpSession | Reply => {
@@ -92,11 +92,15 @@ const resume = (app: Endpoint, session: HttpSession, lastEventId: string) =>
  * bounds): an error the client can see, rather than an empty stream.
  */
 const eventsGone = (lastEventId: string): Reply =>
-  refuse(409, new McpError({
-    code: ErrorCode.ServerError,
-    message: `Conflict: the events after Last-Event-ID ${JSON.stringify(lastEventId.slice(0, 200))} are no longer kept; ` +
-      "send the request again, or open the GET stream without Last-Event-ID"
-  }))
+  refuse(
+    409,
+    new McpError({
+      code: ErrorCode.ServerError,
+      message:
+        `Conflict: the events after Last-Event-ID ${JSON.stringify(lastEventId.slice(0, 200))} are no longer kept; ` +
+        "send the request again, or open the GET stream without Last-Event-ID"
+    })
+  )
 
 export const handleDelete = (app: Endpoint, request: Exchange): Effect.Effect<Reply> =>
   Effect.suspend(() => {

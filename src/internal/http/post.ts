@@ -48,7 +48,12 @@ export const handlePost = (app: Endpoint, request: Exchange, reply: (reply: Repl
  * message is a request (or a batch holding one), which uses the session; a
  * notification alone does not, and leaves an unused session's clock alone.
  */
-const sessionOf = (app: Endpoint, request: Exchange, id: McpSchema.RequestId | null, use: boolean): HttpSession | Reply => {
+const sessionOf = (
+  app: Endpoint,
+  request: Exchange,
+  id: McpSchema.RequestId | null,
+  use: boolean
+): HttpSession | Reply => {
   const sessionId = request.header("mcp-session-id")
   if (sessionId === undefined) return httpError(400, "Bad Request: the Mcp-Session-Id header is required", id)
   const session = app.sessions.get(sessionId)
@@ -144,7 +149,11 @@ const handleInitialize = (
   Effect.gen(function*() {
     if (app.closing) return httpError(503, "Service Unavailable: the server is shutting down", requestId)
     if (app.sessions.size >= app.limits.maxSessions) {
-      return httpError(503, `Service Unavailable: the server holds its maximum of ${app.limits.maxSessions} sessions`, requestId)
+      return httpError(
+        503,
+        `Service Unavailable: the server holds its maximum of ${app.limits.maxSessions} sessions`,
+        requestId
+      )
     }
     const client = clientOf(app, request)
     if (client !== undefined && (app.clients.get(client) ?? 0) >= app.limits.maxPerClient) {

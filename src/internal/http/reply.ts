@@ -82,10 +82,14 @@ export const httpError = (status: number, message: string, id: RequestId | null 
 
 /** The session the request names is gone or was never there. */
 export const sessionNotFound = (id: RequestId | null = null): Reply =>
-  refuse(404, new McpError({
-    code: ErrorCode.SessionNotFound,
-    message: "Session not found: it expired or was ended; initialize a new one"
-  }), id)
+  refuse(
+    404,
+    new McpError({
+      code: ErrorCode.SessionNotFound,
+      message: "Session not found: it expired or was ended; initialize a new one"
+    }),
+    id
+  )
 
 /** SSE events: one JSON-RPC message each, with the event id to resume from when the store gave one. */
 export const sseEvent = (id: string | undefined, text: string) =>
