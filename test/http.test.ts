@@ -77,6 +77,22 @@ const Flood = McpServer.tool(
 const droppedIn = (body: string) =>
   [...body.matchAll(/^: (\d+) notifications dropped/gm)].reduce((n, m) => n + Number(m[1]), 0)
 
+/**
+ * Calls `late_flood` and reads nothing until its 20 MB of logs are written: the response still ends with the result,
+ * every log is either received or counted as dropped, and some were dropped.
+ */
+const expectLateFloodServed = (url: string) =>
+  Effect.gen(function*() {
+    const { headers } = yield* promise(() => openSession(url))
+    const done = new Promise<void>((resolve) => (flooded = resolve))
+    const late = yield* promise(() => readLate(url, headers, call(1, "late_flood"), done))
+    expect(late.complete).toBe(true)
+    const messages = sseMessages(late.body)
+    expect(messages.at(-1)?.message.result.content[0].text).toBe("flooded")
+    expect(droppedIn(late.body)).toBeGreaterThan(0)
+    expect(messages.length - 1 + droppedIn(late.body)).toBe(2000)
+  })
+
 /** Resolved by `late_flood` once it has written its logs (set by the test that uses it). */
 let flooded: () => void = () => {}
 
@@ -405,29 +421,14 @@ describe("Streamable HTTP: POST", () => {
       // The client reads nothing until the handler has written 20 MB of logs: past 64 KiB of backlog they are dropped
       // at once and counted, so the response is never cut off, and the client then gets its result.
       const { url } = yield* serveHttp(Server, { maxStreamBufferBytes: 64 * 1024, streamStallTimeout: "1 hour" })
-      const { headers } = yield* promise(() => openSession(url))
-      const done = new Promise<void>((resolve) => (flooded = resolve))
-      const late = yield* promise(() => readLate(url, headers, call(1, "late_flood"), done))
-      expect(late.complete).toBe(true)
-      const messages = sseMessages(late.body)
-      expect(messages.at(-1)?.message.result.content[0].text).toBe("flooded")
-      const dropped = droppedIn(late.body)
-      expect(dropped).toBeGreaterThan(0)
-      expect(messages.length - 1 + dropped).toBe(2000)
+      yield* expectLateFloodServed(url)
     }))
 
   it.scopedLive("on the platform's HttpApp path too, drops logs rather than holding them for a client that does not read", () =>
     Effect.gen(function*() {
       const app = yield* StreamableHttp.toApp(Server, { maxStreamBufferBytes: 64 * 1024 })
       const url = `${yield* servePlatform(HttpRouter.empty.pipe(HttpRouter.all("/mcp", app)))}/mcp`
-      const { headers } = yield* promise(() => openSession(url))
-      const done = new Promise<void>((resolve) => (flooded = resolve))
-      const late = yield* promise(() => readLate(url, headers, call(1, "late_flood"), done))
-      expect(late.complete).toBe(true)
-      const messages = sseMessages(late.body)
-      expect(messages.at(-1)?.message.result.content[0].text).toBe("flooded")
-      expect(droppedIn(late.body)).toBeGreaterThan(0)
-      expect(messages.length - 1 + droppedIn(late.body)).toBe(2000)
+      yield* expectLateFloodServed(url)
     }))
 
   it.scopedLive("ends the HTTP response of a cancelled request, JSON or SSE, and frees its slot", () =>
