@@ -102,6 +102,15 @@ export interface MemoryOptions {
    */
   readonly maxEventsPerStream?: number
   /**
+   * Bytes of events (as JSON text) kept per stream; older events are dropped
+   * first, as for `maxEventsPerStream`, and the latest is always kept. It
+   * bounds what a handler that logs without end costs while its client does
+   * not read. Default 4 MiB.
+   *
+   * @since 0.2.0
+   */
+  readonly maxBytesPerStream?: number
+  /**
    * Streams kept in all. When the store is full, a session makes room only
    * by dropping its own least recently written stream: one session's events
    * are never dropped for another's. A session with no stream to give up
@@ -128,6 +137,15 @@ export interface MemoryOptions {
   readonly sessionOf?: (streamId: string) => string
 }
 
+/** A message's length as JSON text; what cannot be encoded counts as nothing (it is sent as an error anyway). */
+const sizeOf = (message: unknown): number => {
+  try {
+    return JSON.stringify(message)?.length ?? 0
+  } catch {
+    return 0
+  }
+}
+
 /** The session of a Streamable HTTP stream id, `<sessionId>-<n>`. */
 const sessionOfStream = (streamId: string): string => {
   const dash = streamId.lastIndexOf("-")
@@ -139,7 +157,9 @@ interface MemoryStream {
   next: number
   /** The sequence of the last event no longer kept: a resumption from before it would miss events. */
   floor: number
-  readonly events: Array<{ readonly sequence: number; readonly message: unknown }>
+  /** The size of its events, as JSON text. */
+  bytes: number
+  readonly events: Array<{ readonly sequence: number; readonly message: unknown; readonly size: number }>
 }
 
 interface MemorySession {
@@ -165,6 +185,7 @@ interface MemorySession {
  */
 export class MemoryEventStore implements Service {
   private readonly maxEvents: number
+  private readonly maxBytes: number
   private readonly maxStreams: number
   private readonly maxPerSession: number
   private readonly sessionOf: (streamId: string) => string
@@ -172,6 +193,7 @@ export class MemoryEventStore implements Service {
   private readonly sessions = new Map<string, MemorySession>()
   constructor(options: MemoryOptions = {}) {
     this.maxEvents = Math.max(1, options.maxEventsPerStream ?? 1000)
+    this.maxBytes = options.maxBytesPerStream ?? 4 * 1024 * 1024
     this.maxStreams = Math.max(1, options.maxStreams ?? 10_000)
     this.maxPerSession = Math.max(1, options.maxStreamsPerSession ?? 200)
     this.sessionOf = options.sessionOf ?? sessionOfStream
@@ -180,9 +202,10 @@ export class MemoryEventStore implements Service {
   /**
    * Stores a message and returns its event id, at once; `undefined` when
    * the store is full and the stream's session has no stream of its own to
-   * make room with.
+   * make room with. `size` is the message's length as JSON text, when the
+   * caller has it (it is measured otherwise).
    */
-  unsafeAppend(streamId: string, message: unknown): string | undefined {
+  unsafeAppend(streamId: string, message: unknown, size: number = sizeOf(message)): string | undefined {
     let stream = this.streams.get(streamId)
     if (stream === undefined) {
       stream = this.open(streamId)
@@ -195,8 +218,13 @@ export class MemoryEventStore implements Service {
       }
     }
     const sequence = stream.next++
-    stream.events.push({ sequence, message })
-    if (stream.events.length > this.maxEvents) stream.floor = stream.events.shift()!.sequence
+    stream.events.push({ sequence, message, size })
+    stream.bytes += size
+    while (stream.events.length > this.maxEvents || (stream.bytes > this.maxBytes && stream.events.length > 1)) {
+      const dropped = stream.events.shift()!
+      stream.bytes -= dropped.size
+      stream.floor = dropped.sequence
+    }
     return eventId(streamId, sequence)
   }
 
@@ -235,6 +263,7 @@ export class MemoryEventStore implements Service {
       session,
       next: reached ?? 1,
       floor: reached === undefined ? 0 : reached - 1,
+      bytes: 0,
       events: []
     }
     this.streams.set(streamId, stream)

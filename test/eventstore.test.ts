@@ -35,6 +35,19 @@ describe("MemoryEventStore", () => {
     expect(store.unsafeAppend("c-1", "c1")).toBe("c-1/1")
   })
 
+  it("bounds a stream by bytes too, dropping its oldest events and always keeping the latest", () => {
+    const store = new EventStore.MemoryEventStore({ maxBytesPerStream: 1000 })
+    // 30 events of about 100 bytes: only the last nine or so fit in 1,000 bytes.
+    for (let n = 1; n <= 30; n++) store.unsafeAppend("s-1", `${n}`.padStart(100, "x"))
+    expect(replay(store, "s-1/0")).toEqual(Option.none())
+    const kept = replay(store, "s-1/25")
+    expect(kept).toEqual(Option.some(["26", "27", "28", "29", "30"].map((n) => n.padStart(100, "x"))))
+    // One event larger than the bound is still kept, alone.
+    store.unsafeAppend("s-1", "y".repeat(5000))
+    expect(replay(store, "s-1/30")).toEqual(Option.some(["y".repeat(5000)]))
+    expect(replay(store, "s-1/29")).toEqual(Option.none())
+  })
+
   it("refuses a resumption from before an event it dropped, rather than replaying with a gap", () => {
     const store = new EventStore.MemoryEventStore({ maxEventsPerStream: 2, maxStreamsPerSession: 1 })
     for (let n = 1; n <= 4; n++) store.unsafeAppend("s-1", `m${n}`)

@@ -63,8 +63,8 @@ export class Mailbox {
 
 /** The event store as the streams call it: with callbacks, at once when the store can. */
 export interface Store {
-  /** Stores a message and calls back with its event id, or with none when the store failed. */
-  readonly append: (streamId: string, message: unknown, then: (id: string | undefined) => void) => void
+  /** Stores a message (`text` is its JSON) and calls back with its event id, or with none when not stored. */
+  readonly append: (streamId: string, message: unknown, text: string, then: (id: string | undefined) => void) => void
   readonly remove: (streamId: string) => void
 }
 
@@ -72,13 +72,13 @@ export interface Store {
 export const storeOf = (store: EventStore.Service, runtime: Runtime.Runtime<never>): Store => {
   if (store instanceof EventStore.MemoryEventStore) {
     return {
-      append: (streamId, message, then) => then(store.unsafeAppend(streamId, message)),
+      append: (streamId, message, text, then) => then(store.unsafeAppend(streamId, message, text.length)),
       remove: (streamId) => store.unsafeRemove(streamId)
     }
   }
   return {
     // A store that failed still lets the message through, without an event id: it cannot be resumed from.
-    append: (streamId, message, then) =>
+    append: (streamId, message, _text, then) =>
       Runtime.runCallback(runtime)(Effect.suspend(() => store.append(streamId, message)), {
         onExit: (exit) => then(Exit.isSuccess(exit) ? exit.value : undefined)
       }),
@@ -174,7 +174,7 @@ export class EventStream {
       this.exclusive(() => {
         // A closed session's streams store nothing more: what is left goes to the response still attached, if any.
         if (this.closed) return forward(entry, undefined)
-        store.append(this.streamId, entry.message, (id) => {
+        store.append(this.streamId, entry.message, entry.text, (id) => {
           // Stored while the session was closing: forget it again.
           if (this.closed) store.remove(this.streamId)
           forward(entry, id)
