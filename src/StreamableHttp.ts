@@ -320,7 +320,11 @@ const toResponse = (reply: Reply, maxBuffered: number): HttpServerResponse.HttpS
   const { "content-type": contentType, ...headers } = reply.headers
   let backlog: Backlog | undefined
   const body = Stream.async<string>((emit) => {
-    const bounded = new Backlog(maxBuffered, (text) => emit.single(text), () => emit.end())
+    // An overflow ends the response at once for its stream too, so that nothing after it is taken as delivered.
+    const bounded = new Backlog(maxBuffered, (text) => emit.single(text), () => {
+      emit.end()
+      reply.onClose()
+    })
     backlog = bounded
     reply.attach({ write: (text, droppable) => bounded.offer(text, droppable === true), end: () => emit.end() })
   }, "unbounded").pipe(

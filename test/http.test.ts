@@ -123,6 +123,25 @@ const Hoard = McpServer.tool(
     )
 )
 
+/**
+ * Sends 20 MB of requests to the client (which nobody can drop) in one go, then answers at once: the response
+ * comes while the client is still not reading.
+ */
+const Burst = McpServer.tool(
+  "burst",
+  { description: "Sends 20 MB of requests to the client, then answers without waiting for them" },
+  () =>
+    Effect.gen(function*() {
+      const ctx = yield* RequestContext.current
+      for (let i = 0; i < 2000; i++) {
+        yield* Effect.forkDaemon(Effect.ignore(ctx.request("test/burst", { pad: "x".repeat(10_000) })))
+      }
+      // Every request goes out before the answer does.
+      yield* Effect.yieldNow()
+      return "burst done"
+    })
+)
+
 const Grow = McpServer.tool(
   "grow",
   { description: "Registers another tool" },
@@ -133,7 +152,7 @@ const Grow = McpServer.tool(
     )
 )
 
-const Server = Layer.mergeAll(Chatty, Ask, Poll, Slow, Stall, Flood, LateFlood, Hoard, Grow).pipe(
+const Server = Layer.mergeAll(Chatty, Ask, Poll, Slow, Stall, Flood, LateFlood, Hoard, Burst, Grow).pipe(
   Layer.provideMerge(TestServer)
 )
 
@@ -429,6 +448,37 @@ describe("Streamable HTTP: POST", () => {
       const app = yield* StreamableHttp.toApp(Server, { maxStreamBufferBytes: 64 * 1024 })
       const url = `${yield* servePlatform(HttpRouter.empty.pipe(HttpRouter.all("/mcp", app)))}/mcp`
       yield* expectLateFloodServed(url)
+    }))
+
+  it.scopedLive("keeps for a resumption the result that comes after an overflowing response was dropped", () =>
+    Effect.gen(function*() {
+      // The response is dropped (its backlog above four times 64 KiB) while the handler is still sending: the result,
+      // which comes before the server has seen the response close, must stay in the store for a resumption rather
+      // than be taken as delivered.
+      const memory = EventStore.makeMemory({ maxBytesPerStream: 64 * 1024 * 1024, maxEventsPerStream: 10_000 })
+      const { responseClosed, url } = yield* serveHttpWatching(
+        Layer.provideMerge(Server, Layer.succeed(EventStore.EventStore, memory)),
+        { maxStreamBufferBytes: 64 * 1024, streamStallTimeout: "1 hour" }
+      )
+      const { headers, sessionId } = yield* promise(() => openSession(url, "2025-11-25", { sampling: {} }))
+      const closed = responseClosed("burst")
+      const late = yield* promise(() => readLate(url, { ...headers, "x-watch": "burst" }, call(1, "burst"), closed))
+      expect(yield* promise(() => closed)).toBe(false)
+      expect(late.complete).toBe(false)
+      expect(late.body).not.toContain("burst done")
+      // The client may have read nothing at all: it resumes after the last of the 2000 requests, on the session's
+      // second stream (the first was initialize's).
+      const lastRequest = `${sessionId}-2/2000`
+      const resumed = yield* promise(() =>
+        raw(url, {
+          method: "GET",
+          headers: { ...headers, accept: "text/event-stream", "last-event-id": lastRequest },
+          until: "burst done",
+          readFor: 10_000
+        })
+      )
+      expect(resumed.status).toBe(200)
+      expect(resumed.body).toContain("burst done")
     }))
 
   it.scopedLive("ends the HTTP response of a cancelled request, JSON or SSE, and frees its slot", () =>

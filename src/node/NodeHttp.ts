@@ -479,8 +479,14 @@ const writeReply = (response: ServerResponse, reply: StreamableHttp.Reply, limit
   const hardLimit = limits.maxBuffered * 4
   let stall: NodeJS.Timeout | undefined
   let dropped = 0
+  // Dropped here and now, not when 'close' comes later: until its stream knows, what it writes (its result too) would
+  // be taken as delivered, and forgotten by the store instead of kept for a resumption.
+  const drop = () => {
+    response.destroy()
+    reply.onClose()
+  }
   const write = (chunk: string, droppable?: boolean) => {
-    if (response.destroyed) return
+    if (response.destroyed) return reply.onClose()
     if (droppable === true && response.writableLength > limits.maxBuffered) {
       dropped++
       return
@@ -492,12 +498,9 @@ const writeReply = (response: ServerResponse, reply: StreamableHttp.Reply, limit
     }
     if (response.write(chunk)) return
     const backlog = response.writableLength
-    if (backlog > hardLimit) {
-      response.destroy()
-      return
-    }
+    if (backlog > hardLimit) return drop()
     if (stall !== undefined || backlog <= limits.maxBuffered) return
-    stall = setTimeout(() => response.destroy(), limits.stallMillis).unref()
+    stall = setTimeout(drop, limits.stallMillis).unref()
     response.once("drain", () => {
       clearTimeout(stall)
       stall = undefined

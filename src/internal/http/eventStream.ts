@@ -186,19 +186,22 @@ export class EventStream {
       // A response that ended on its own (its backlog overflowed) is no longer where the stream goes.
       if (this.sink?.isEnded) this.sink = undefined
       const sink = this.sink
+      let delivered = false
       try {
         sink?.write(sseEvent(id, entry.text), droppable(entry.message))
         if (done) {
+          // A response dropped by that very write (its backlog too large) did not deliver it.
+          delivered = sink !== undefined && !sink.isEnded
           this.finished = true
           sink?.end()
           this.sink = undefined
           // Delivered to the end on a live response: nothing is left to resume, so the store can forget it.
-          if (sink !== undefined) store.remove(this.streamId)
+          if (delivered) store.remove(this.streamId)
         }
       } finally {
         this.release()
       }
-      if (done) onDone?.(sink === undefined && !this.closed)
+      if (done) onDone?.(!delivered && !this.closed)
       else this.inbox.next(take)
     }
     if (first === undefined) this.inbox.next(take)
