@@ -1,6 +1,15 @@
+import { fileURLToPath } from "node:url"
 import { defineConfig } from "vitest/config"
 
+// The repository runs on its TypeScript sources: "mcp-effect" resolves to src/ here, as tsconfig.json's `paths` make it
+// for tsc, tsx and esbuild (the package's own exports point at the build in dist/).
 export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^mcp-effect\/node$/, replacement: fileURLToPath(new URL("./src/node/index.ts", import.meta.url)) },
+      { find: /^mcp-effect$/, replacement: fileURLToPath(new URL("./src/index.ts", import.meta.url)) }
+    ]
+  },
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 30_000,
