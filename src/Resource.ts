@@ -59,13 +59,39 @@ export interface Options {
 }
 
 /**
- * Schemas decoding template variables from their string form, by name.
+ * Schemas decoding template variables from their string form, by name: any
+ * schema whose encoded side is a string (or string literals), with no
+ * requirements.
  *
  * @since 0.1.0
  * @category models
  */
 export type VariableSchemas<U extends string> = {
-  readonly [K in keyof UriTemplate.Variables<U>]?: Schema.Schema<any, string, never>
+  readonly [K in keyof UriTemplate.Variables<U>]?: Schema.Schema<any, any, never>
+}
+
+/**
+ * What stands in a variable's place when its schema does not decode from a
+ * string: the compiler then names the rule.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface VariableMustDecodeFromAString {
+  readonly "a template variable's schema must decode from a string": never
+}
+
+/**
+ * `P`, with each schema whose encoded side is not a string replaced by
+ * `VariableMustDecodeFromAString`.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type StringVariables<P> = {
+  readonly [K in keyof P]: P[K] extends Schema.Schema.Any
+    ? [Schema.Schema.Encoded<P[K]>] extends [string] ? P[K] : VariableMustDecodeFromAString
+    : VariableMustDecodeFromAString
 }
 
 /**
@@ -75,7 +101,7 @@ export type VariableSchemas<U extends string> = {
  * @category models
  */
 export interface TemplateOptions<U extends string, P extends VariableSchemas<U>, R> extends Options {
-  readonly parameters?: P
+  readonly parameters?: P & StringVariables<P>
   /** Completers for the template's variables. */
   readonly complete?: { readonly [K in keyof UriTemplate.Variables<U>]?: Completion.Completer<R> }
 }
@@ -88,7 +114,7 @@ export interface TemplateOptions<U extends string, P extends VariableSchemas<U>,
  */
 export type Params<U extends string, P> = {
   readonly [K in keyof UriTemplate.Variables<U>]: K extends keyof P
-    ? P[K] extends Schema.Schema<infer A, string, never> ? A : UriTemplate.Variables<U>[K]
+    ? P[K] extends Schema.Schema<infer A, infer _I, never> ? A : UriTemplate.Variables<U>[K]
     : UriTemplate.Variables<U>[K]
 }
 

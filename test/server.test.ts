@@ -2,6 +2,7 @@ import { describe, expect, expectTypeOf, it } from "@effect/vitest"
 import { ListToolsResultSchema } from "@modelcontextprotocol/sdk/types.js"
 import { Chunk, Context, Effect, Exit, Layer, Queue, Ref, Schema } from "effect"
 import { Content, McpError, McpServer, McpTest, RequestContext, Tool } from "mcp-effect"
+import type { McpSchema } from "mcp-effect"
 import { TestServer, Throwing, Unencodable } from "./fixtures.js"
 import { flush } from "./helpers.js"
 
@@ -299,6 +300,23 @@ describe("resources", () => {
       expect(yield* text("files://a/b/c.txt")).toBe("a/b/c.txt")
       const bad = yield* Effect.flip(client.readResource("users://abc/posts"))
       expect(bad).toMatchObject({ code: -32602 })
+    }))
+
+  it.scoped("type template variables declared as string literals (regression: they did not type-check)", () =>
+    Effect.gen(function*() {
+      const Size = McpServer.resource("shirts://{size}", {
+        parameters: { size: Schema.Literal("s", "m", "l") }
+      }, ({ size }) => {
+        expectTypeOf(size).toEqualTypeOf<"s" | "m" | "l">()
+        return Effect.succeed(`size ${size}`)
+      })
+      // A variable is a string on the wire: a schema that does not decode from a string is refused by the compiler.
+      // @ts-expect-error a number schema cannot decode a template variable
+      McpServer.resource("counts://{n}", { parameters: { n: Schema.Number } }, () => Effect.succeed(""))
+      const client = yield* McpTest.makeClient(serverWith(Size))
+      const read = yield* client.readResource("shirts://m")
+      expect((read.contents[0] as McpSchema.TextResourceContents).text).toBe("size m")
+      expect(yield* Effect.flip(client.readResource("shirts://xl"))).toMatchObject({ code: -32602 })
     }))
 
   it.effect("refuse a malformed URI template when the layer is built (regression)", () =>
