@@ -1,5 +1,5 @@
 import { Effect, Layer, Schema } from "effect"
-import { Content, McpServer, Prompt, RequestContext } from "mcp-effect"
+import { Content, McpServer, Prompt, RequestContext, Tool } from "mcp-effect"
 
 export const Add = McpServer.tool("add", {
   description: "Add two numbers",
@@ -79,4 +79,15 @@ export const Throwing = Layer.mergeAll(
     parameters: { topic: Schema.String },
     complete: { topic: () => Effect.succeed(JSON.parse("{")) }
   }, () => Effect.succeed(JSON.parse("{not json")))
+)
+
+/** Registers another tool while it runs: clients are told the tool list changed. */
+export const Grow = McpServer.tool(
+  "grow",
+  { description: "Registers another tool" },
+  () =>
+    McpServer.addTool(Tool.make("grown", { description: "late" }, () => Effect.succeed("grown"))).pipe(
+      Effect.as("grew"),
+      Effect.orDie
+    )
 )

@@ -5,8 +5,8 @@ import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { CreateMessageRequestSchema, ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
 import { Effect, Layer } from "effect"
-import { McpServer, RequestContext, StreamableHttp, Tool } from "mcp-effect"
-import { TestServer } from "./fixtures.js"
+import { McpServer, RequestContext, StreamableHttp } from "mcp-effect"
+import { Grow, TestServer } from "./fixtures.js"
 import { leave, openSession, promise, raw, serveHttp, servePlatform } from "./httpHelpers.js"
 
 const Poll = McpServer.tool("poll", { description: "Closes its stream, then answers" }, () =>
@@ -24,16 +24,6 @@ const Ask = McpServer.tool(
       const content = Array.isArray(r.content) ? r.content[0] : r.content
       return content?.type === "text" ? content.text : "other"
     })
-)
-
-const Grow = McpServer.tool(
-  "grow",
-  { description: "Registers another tool" },
-  () =>
-    McpServer.addTool(Tool.make("grown", { description: "late" }, () => Effect.succeed("grown"))).pipe(
-      Effect.as("grew"),
-      Effect.orDie
-    )
 )
 
 const Server = Layer.mergeAll(Poll, Ask, Grow).pipe(Layer.provideMerge(TestServer))

@@ -1,17 +1,9 @@
 import { HttpRouter } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Queue, Ref, Schema, Scope } from "effect"
-import {
-  EventStore,
-  McpClient,
-  McpServer,
-  RequestContext,
-  StreamableHttp,
-  StreamableHttpClient,
-  Tool
-} from "mcp-effect"
+import { EventStore, McpClient, McpServer, RequestContext, StreamableHttp, StreamableHttpClient } from "mcp-effect"
 import { request as httpRequest } from "node:http"
-import { TestServer, Unencodable } from "./fixtures.js"
+import { Grow, TestServer, Unencodable } from "./fixtures.js"
 import {
   initializeBody,
   JSON_AND_SSE,
@@ -140,16 +132,6 @@ const Burst = McpServer.tool(
       yield* Effect.yieldNow()
       return "burst done"
     })
-)
-
-const Grow = McpServer.tool(
-  "grow",
-  { description: "Registers another tool" },
-  () =>
-    McpServer.addTool(Tool.make("grown", { description: "late" }, () => Effect.succeed("grown"))).pipe(
-      Effect.as("grew"),
-      Effect.orDie
-    )
 )
 
 const Server = Layer.mergeAll(Chatty, Ask, Poll, Slow, Stall, Flood, LateFlood, Hoard, Burst, Grow).pipe(
