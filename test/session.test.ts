@@ -208,6 +208,28 @@ describe("session layers", () => {
     }))
 })
 
+describe("session layers (review)", () => {
+  it.scoped("are built once when several middlewares wrap the session's first request", () =>
+    Effect.gen(function*() {
+      const entries = yield* Ref.make<ReadonlyArray<string>>([])
+      const Outer = McpServer.middleware((next) => next)
+      const Inner = McpServer.middleware((next) => next)
+      const server = WhichConnection.pipe(
+        Layer.provide(McpServer.layerSession(ConnectionLive)),
+        Layer.provideMerge(Inner),
+        Layer.provideMerge(Outer),
+        Layer.provideMerge(McpServer.layer({ name: "s", version: "1" })),
+        Layer.provide(journal(entries))
+      )
+      yield* Effect.scoped(Effect.gen(function*() {
+        const client = yield* McpTest.makeClient(server)
+        expect(text(yield* client.callTool("connection"))).toBe("connection 1")
+        expect(text(yield* client.callTool("connection"))).toBe("connection 1")
+      }))
+      expect(yield* Ref.get(entries)).toEqual(["open 1", "close 1"])
+    }))
+})
+
 describe("session layers over Streamable HTTP", () => {
   const call = (id: number) => ({
     jsonrpc: "2.0",

@@ -75,6 +75,9 @@ export class SessionServices implements ServicesOwner {
     if (ready !== undefined) return ready
     return Effect.suspend(() => {
       if (this.closed) return Effect.fail(McpError.internal("the session has ended"))
+      // Checked again when run: a build may have ended since this effect was made (an inner middleware's, say).
+      const built = this.ready?.get(key)
+      if (built !== undefined) return Effect.succeed(built)
       const pending = this.pending?.get(key)
       if (pending !== undefined) return Deferred.await(pending.deferred)
       const deferred = Deferred.unsafeMake<Context.Context<never>, McpError>(FiberId.none)
