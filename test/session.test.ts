@@ -228,6 +228,37 @@ describe("session layers (review)", () => {
       }))
       expect(yield* Ref.get(entries)).toEqual(["open 1", "close 1"])
     }))
+
+  it.scoped("that fail release what the layers before them built", () =>
+    Effect.gen(function*() {
+      const entries = yield* Ref.make<ReadonlyArray<string>>([])
+      class Other extends Context.Tag("Other")<Other, { readonly ok: true }>() {}
+      const attempts = yield* Ref.make(0)
+      const FailsOnce = Layer.effect(
+        Other,
+        Effect.flatMap(
+          Ref.updateAndGet(attempts, (n) => n + 1),
+          (n) => n === 1 ? Effect.fail(new Error("down")) : Effect.succeed({ ok: true as const })
+        )
+      )
+      const Both = McpServer.tool("both", {}, () =>
+        Effect.flatMap(Effect.zip(Connection, Other), ([c]) =>
+          Effect.succeed(`connection ${c.id}`)))
+      const server = Both.pipe(
+        Layer.provide(McpServer.layerSession(FailsOnce)),
+        Layer.provide(McpServer.layerSession(ConnectionLive)),
+        Layer.provideMerge(McpServer.layer({ name: "s", version: "1" })),
+        Layer.provide(journal(entries))
+      )
+      yield* Effect.scoped(Effect.gen(function*() {
+        const client = yield* McpTest.makeClient(server)
+        yield* Effect.flip(client.callTool("both"))
+        // Nothing of the failed build is kept: the connection it opened is closed at once.
+        expect(yield* Ref.get(entries)).toEqual(["open 1", "close 1"])
+        expect(text(yield* client.callTool("both"))).toBe("connection 2")
+      }))
+      expect(yield* Ref.get(entries)).toEqual(["open 1", "close 1", "open 2", "close 2"])
+    }))
 })
 
 describe("session layers over Streamable HTTP", () => {

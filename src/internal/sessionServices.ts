@@ -11,7 +11,19 @@
  * does not abort what other requests of the session wait for. A failed build
  * is not kept: the next request tries again.
  */
-import { Cause, Context, Deferred, Effect, Exit, Fiber, FiberId, Layer, Runtime, Scope } from "effect"
+import {
+  Cause,
+  Context,
+  Deferred,
+  Effect,
+  ExecutionStrategy,
+  Exit,
+  Fiber,
+  FiberId,
+  Layer,
+  Runtime,
+  Scope
+} from "effect"
 import { McpError } from "../McpError.js"
 import { logDefect } from "./cause.js"
 import type { Registered } from "./registry.js"
@@ -81,7 +93,15 @@ export class SessionServices implements ServicesOwner {
       const pending = this.pending?.get(key)
       if (pending !== undefined) return Deferred.await(pending.deferred)
       const deferred = Deferred.unsafeMake<Context.Context<never>, McpError>(FiberId.none)
-      const run = Effect.flatMap(this.makeScope, (scope) => build(layers, scope)).pipe(
+      // Each attempt builds into a scope of its own, closed if the attempt fails: what the layers before the
+      // failing one acquired is released at once rather than kept (and acquired again by the next attempt).
+      const run = Effect.flatMap(this.makeScope, (scope) => Scope.fork(scope, ExecutionStrategy.sequential)).pipe(
+        Effect.flatMap((attempt) =>
+          Effect.onExit(
+            build(layers, attempt),
+            (exit) => Exit.isFailure(exit) ? Scope.close(attempt, exit) : Effect.void
+          )
+        ),
         Effect.catchAllCause(failed)
       )
       const fiber = Runtime.runFork(runtime)(run)
