@@ -75,10 +75,10 @@ const requestInfo = (method: string, params: Record<string, unknown> | undefined
 }
 
 /** Decodes params once per method with a compiled decoder; a mismatch answers -32602. */
-export const withParams = <A, I>(
+export const withParams = <A, I, C = RequestContextImpl>(
   schema: Schema.Schema<A, I>,
-  handle: (params: A, ctx: RequestContextImpl) => InternalAnswer
-): Handler => {
+  handle: (params: A, ctx: C) => InternalAnswer
+): (params: Record<string, unknown> | undefined, ctx: C) => InternalAnswer => {
   const decode = safeDecoder(schema, { errors: "all" })
   return (params, ctx) => {
     const decoded = decode(params ?? {})

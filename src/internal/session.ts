@@ -8,8 +8,8 @@
  * Classes, so that the handlers are prototype methods and an idle session
  * holds only its fields (servers keep thousands of idle HTTP sessions).
  */
-import { Effect, Either } from "effect"
-import type { Runtime, Schema } from "effect"
+import { Effect } from "effect"
+import type { Runtime } from "effect"
 import type { RequestError } from "../McpError.js"
 import { McpError } from "../McpError.js"
 import * as McpSchema from "../McpSchema.js"
@@ -17,7 +17,7 @@ import type { IncomingRequest, RequestOptions } from "../Peer.js"
 import type { ClientChannel, Envelope } from "../RequestContext.js"
 import type { AuthInfo, MessageExtras, Transport } from "../Transport.js"
 import type { Core } from "./dispatch.js"
-import { safeDecoder } from "./guards.js"
+import { withParams } from "./dispatch.js"
 import * as Peer from "./peer.js"
 import * as ProtocolVersion from "./protocolVersion.js"
 import type { ServicesOwner } from "./sessionServices.js"
@@ -47,38 +47,26 @@ const BEFORE_HANDSHAKE = new Set(["initialize", "ping"])
 
 type LifecycleHandler = (params: Record<string, unknown> | undefined, session: ServerSession) => Peer.InternalAnswer
 
-const decoding = <A, I>(
-  schema: Schema.Schema<A, I>,
-  handle: (params: A, session: ServerSession) => Peer.InternalAnswer
-) => {
-  const decode = safeDecoder(schema, { errors: "all" })
-  return (params: Record<string, unknown> | undefined, session: ServerSession): Peer.InternalAnswer =>
-    Either.match(decode(params ?? {}), {
-      onLeft: (detail) => McpError.invalidParams(detail),
-      onRight: (decoded) => handle(decoded, session)
-    })
-}
-
 const lifecycle = new Map<string, LifecycleHandler>([
   ["ping", () => Effect.succeed({})],
-  ["initialize", decoding(McpSchema.InitializeRequestParams, (params, session) => session.initialize(params))],
+  ["initialize", withParams(McpSchema.InitializeRequestParams, (params, session) => session.initialize(params))],
   [
     "logging/setLevel",
-    decoding(McpSchema.SetLevelRequestParams, (params, session) => {
+    withParams(McpSchema.SetLevelRequestParams, (params, session) => {
       session.logLevel = params.level
       return Effect.succeed({})
     })
   ],
   [
     "resources/subscribe",
-    decoding(McpSchema.SubscribeRequestParams, (params, session) => {
+    withParams(McpSchema.SubscribeRequestParams, (params, session) => {
       ;(session.subscriptions ??= new Set()).add(params.uri)
       return Effect.succeed({})
     })
   ],
   [
     "resources/unsubscribe",
-    decoding(McpSchema.SubscribeRequestParams, (params, session) => {
+    withParams(McpSchema.SubscribeRequestParams, (params, session) => {
       session.subscriptions?.delete(params.uri)
       return Effect.succeed({})
     })
