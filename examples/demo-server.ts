@@ -57,6 +57,9 @@ export const DemoServer = Layer.mergeAll(Add, Countdown, Greeting, About, Review
   }))
 )
 
+/** The server layer, which `npx mcp-effect run examples/demo-server.ts` serves. */
+export default DemoServer
+
 if (isMain(import.meta.url)) {
   const args = process.argv.slice(2)
   if (args.includes("--http")) {

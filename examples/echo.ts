@@ -28,4 +28,7 @@ export const EchoServer = Layer.mergeAll(EchoTool, EchoResource, EchoPrompt).pip
   Layer.provideMerge(McpServer.layer({ name: "Echo", version: "1.0.0" }))
 )
 
+/** The server layer, which `npx mcp-effect run examples/echo.ts` serves. */
+export default EchoServer
+
 if (isMain(import.meta.url)) NodeStdio.run(EchoServer)

@@ -57,4 +57,7 @@ export const InteractiveServer = Layer.mergeAll(BookTable, Connect, Poem).pipe(
   Layer.provideMerge(McpServer.layer({ name: "Interactive", version: "1.0.0" }))
 )
 
+/** The server layer, which `npx mcp-effect run examples/elicitation-sampling.ts` serves. */
+export default InteractiveServer
+
 if (isMain(import.meta.url)) NodeStdio.run(InteractiveServer)

@@ -274,6 +274,9 @@ export const EverythingServer = Layer.mergeAll(
   ImagePrompt
 ).pipe(Layer.provideMerge(McpServer.layer({ name: "mcp-effect-everything", version: "0.1.0" })))
 
+/** The server layer, which `npx mcp-effect run examples/everything-server.ts` serves. */
+export default EverythingServer
+
 if (isMain(import.meta.url)) {
   const args = process.argv.slice(2)
   if (args.includes("--stdio")) NodeStdio.run(EverythingServer)

@@ -45,6 +45,9 @@ export const StatefulServer = Layer.merge(StartNotificationStream, WhoAmI).pipe(
   Layer.provideMerge(EventStore.layerMemory({ maxEventsPerStream: 500 }))
 )
 
+/** The server layer, which `npx mcp-effect run examples/http-stateful.ts` serves. */
+export default StatefulServer
+
 if (isMain(import.meta.url)) {
   const port = process.argv.includes("--port") ? Number(process.argv[process.argv.indexOf("--port") + 1]) : 3000
   NodeHttp.run(StatefulServer, { port, sessionIdleTimeout: "30 minutes", maxSessions: 1000 })

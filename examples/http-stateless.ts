@@ -20,6 +20,9 @@ export const StatelessServer = Convert.pipe(
   Layer.provideMerge(McpServer.layer({ name: "stateless-example", version: "1.0.0" }))
 )
 
+/** The server layer, which `npx mcp-effect run examples/http-stateless.ts` serves. */
+export default StatelessServer
+
 if (isMain(import.meta.url)) {
   const port = process.argv.includes("--port") ? Number(process.argv[process.argv.indexOf("--port") + 1]) : 3001
   NodeHttp.run(StatelessServer, { port, stateless: true })

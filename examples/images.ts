@@ -53,4 +53,7 @@ const Thumbnail = McpServer.tool("make_thumbnail", {
 
 export const ImageServer = Thumbnail.pipe(Layer.provideMerge(McpServer.layer({ name: "Images", version: "1.0.0" })))
 
+/** The server layer, which `npx mcp-effect run examples/images.ts` serves. */
+export default ImageServer
+
 if (isMain(import.meta.url)) NodeStdio.run(ImageServer)

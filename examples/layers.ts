@@ -21,6 +21,9 @@ export const LayersServer = Shout.pipe(Layer.provideMerge(McpServer.layer({ name
 /** The transport is one more layer: pick it, provide the server, launch. */
 const Transport = process.argv.includes("--http") ? Layer.discard(NodeHttp.layer({ port: 3002 })) : NodeStdio.layer
 
+/** The server layer, which `npx mcp-effect run examples/layers.ts` serves. */
+export default LayersServer
+
 if (isMain(import.meta.url)) {
   Transport.pipe(
     Layer.provide(LayersServer),

@@ -20,4 +20,7 @@ export const LegacySseServer = Echo.pipe(
   Layer.provideMerge(McpServer.layer({ name: "legacy-example", version: "1.0.0" }))
 )
 
+/** The server layer, which `npx mcp-effect run examples/legacy-sse.ts` serves. */
+export default LegacySseServer
+
 if (isMain(import.meta.url)) NodeHttp.run(LegacySseServer, { port: 3003, legacySse: true })

@@ -38,4 +38,7 @@ export const LifespanServer = Query.pipe(
   Layer.provideMerge(McpServer.layer({ name: "Lifespan", version: "1.0.0" }))
 )
 
+/** The server layer, which `npx mcp-effect run examples/lifespan.ts` serves. */
+export default LifespanServer
+
 if (isMain(import.meta.url)) NodeStdio.run(LifespanServer)

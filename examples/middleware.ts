@@ -89,3 +89,6 @@ export const MiddlewareServer = Layer.mergeAll(Add, Log).pipe(
 )
 
 if (import.meta.url === `file://${process.argv[1]}`) NodeStdio.run(MiddlewareServer)
+
+/** The server layer, which `npx mcp-effect run examples/middleware.ts` serves. */
+export default MiddlewareServer

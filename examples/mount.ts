@@ -49,3 +49,6 @@ export const MainServer = Layer.mergeAll(
 ).pipe(Layer.provideMerge(McpServer.layer({ name: "main", version: "1.0.0" })))
 
 if (import.meta.url === `file://${process.argv[1]}`) NodeStdio.run(MainServer)
+
+/** The server layer, which `npx mcp-effect run examples/mount.ts` serves. */
+export default MainServer

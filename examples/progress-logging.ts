@@ -28,4 +28,7 @@ export const ProgressServer = LongTask.pipe(
   Layer.provideMerge(McpServer.layer({ name: "Progress", version: "1.0.0" }))
 )
 
+/** The server layer, which `npx mcp-effect run examples/progress-logging.ts` serves. */
+export default ProgressServer
+
 if (isMain(import.meta.url)) NodeStdio.run(ProgressServer)

@@ -26,4 +26,7 @@ export const QuickstartServer = Layer.mergeAll(Add, Greeting).pipe(
   Layer.provideMerge(McpServer.layer({ name: "Demo", version: "1.0.0" }))
 )
 
+/** The server layer, which `npx mcp-effect run examples/quickstart.ts` serves. */
+export default QuickstartServer
+
 if (isMain(import.meta.url)) NodeStdio.run(QuickstartServer)

@@ -62,3 +62,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const port = process.argv.includes("--port") ? Number(process.argv[process.argv.indexOf("--port") + 1]) : 3003
   NodeHttp.run(SessionServer, { port, sessionIdleTimeout: "5 minutes" })
 }
+
+/** The server layer, which `npx mcp-effect run examples/session-lifespan.ts` serves. */
+export default SessionServer

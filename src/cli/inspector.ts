@@ -1,0 +1,3 @@
+import { Effect } from "effect"
+
+export const start = (_url: string) => Effect.void

@@ -1,0 +1,85 @@
+/**
+ * The `<server>` of the client commands: an `http(s)://` URL, a server
+ * module (a file this command line runs), or a command to spawn.
+ */
+import { Effect } from "effect"
+import { existsSync } from "node:fs"
+import type * as McpClient from "../McpClient.js"
+import * as NodeStdio from "../node/NodeStdio.js"
+import * as StreamableHttpClient from "../StreamableHttpClient.js"
+import { CliError } from "./CliError.js"
+import { parseRef } from "./serverModule.js"
+
+/** How the client commands reach a server. */
+export interface ConnectOptions {
+  readonly headers: Record<string, string>
+  readonly timeoutSeconds: number
+  /** This command line's own entry point, to run server modules with. */
+  readonly self: string
+}
+
+const MODULE_EXTENSION = /\.(?:[cm]?[jt]s|tsx)$/
+
+/** Connects to `server` for the life of the scope. */
+export const connect = (server: string, options: ConnectOptions) => {
+  const clientOptions: McpClient.Options = {
+    clientInfo: { name: "mcp-effect-cli", version: "0.1.0" },
+    requestOptions: { timeout: `${options.timeoutSeconds} seconds`, resetTimeoutOnProgress: true }
+  }
+  const connected = /^https?:\/\//i.test(server)
+    ? StreamableHttpClient.connect(server, { ...clientOptions, http: { headers: options.headers } })
+    : NodeStdio.connect(spawnOptions(server, options.self), clientOptions)
+  return connected.pipe(
+    Effect.timeoutFail({
+      duration: `${options.timeoutSeconds} seconds`,
+      onTimeout: () => new CliError({ message: `${server} did not answer initialize in ${options.timeoutSeconds} s` })
+    }),
+    Effect.mapError((error) =>
+      error._tag === "CliError" ? error : new CliError({ message: `cannot connect to ${server}: ${error.message}` })
+    )
+  )
+}
+
+/** A lone existing module file runs through `mcp-effect run`; anything else is a command line. */
+const spawnOptions = (server: string, self: string): NodeStdio.SpawnOptions => {
+  const words = splitCommand(server)
+  const only = words.length === 1 ? words[0]! : undefined
+  if (only !== undefined && MODULE_EXTENSION.test(parseRef(only).file) && existsSync(parseRef(only).file)) {
+    return { command: process.execPath, args: [...process.execArgv, self, "run", only] }
+  }
+  const [command = "", ...args] = words
+  return { command, args }
+}
+
+/**
+ * Splits a command line the way a POSIX shell splits words: whitespace
+ * separates, single quotes keep everything, double quotes and backslashes
+ * keep what they quote. Nothing is expanded.
+ */
+export const splitCommand = (line: string): Array<string> => {
+  const words: Array<string> = []
+  let word: string | undefined
+  let quote: "'" | "\"" | undefined
+  for (let i = 0; i < line.length; i++) {
+    const char = line[i]!
+    if (quote === "'") {
+      if (char === "'") quote = undefined
+      else word += char
+    } else if (char === "\\" && i + 1 < line.length && (quote === undefined || "\"\\$`".includes(line[i + 1]!))) {
+      word = (word ?? "") + line[++i]
+    } else if (quote === "\"") {
+      if (char === "\"") quote = undefined
+      else word += char
+    } else if (char === "'" || char === "\"") {
+      quote = char
+      word ??= ""
+    } else if (/\s/.test(char)) {
+      if (word !== undefined) words.push(word)
+      word = undefined
+    } else {
+      word = (word ?? "") + char
+    }
+  }
+  if (word !== undefined) words.push(word)
+  return words
+}
