@@ -93,6 +93,7 @@ const demoDatabase = Effect.gen(function*() {
   const filename = join(directory, "demo.db")
   yield* SqlClient.SqlClient.pipe(
     Effect.flatMap((sql) => sql.withTransaction(seed)),
+    // In rollback-journal mode, the file is whole once this connection closes: no -wal or -shm files beside it.
     Effect.provide(SqliteClient.layer({ filename, disableWAL: true })),
     Effect.orDie
   )
@@ -101,6 +102,7 @@ const demoDatabase = Effect.gen(function*() {
 
 /** The database file, opened read-only; a file that cannot be opened, or is no database, fails the server's start. */
 const openReadOnly = (filename: string) =>
+  // disableWAL: the client would otherwise switch the file to WAL mode, a write a read-only connection refuses.
   SqliteClient.layer({ filename, readonly: true, disableWAL: true }).pipe(
     Layer.tap((context) => Context.get(context, SqliteClient.SqliteClient)`SELECT count(*) FROM sqlite_master`),
     Layer.tap(() => Effect.logInfo(`SQLite explorer: ${filename}, read-only`)),
