@@ -3,7 +3,7 @@ import { ListToolsResultSchema } from "@modelcontextprotocol/sdk/types.js"
 import { Effect } from "effect"
 import type { Layer } from "effect"
 import { McpTest } from "mcp-effect"
-import type { McpError, McpSchema, McpServer } from "mcp-effect"
+import type { McpSchema, McpServer } from "mcp-effect"
 import { readdirSync } from "node:fs"
 import { DemoServer } from "../examples/demo-server.js"
 import { EchoServer } from "../examples/echo.js"
@@ -22,8 +22,10 @@ import { MainServer, NotesServer, WeatherServer } from "../examples/mount.js"
 import { ProgressServer } from "../examples/progress-logging.js"
 import { QuickstartServer } from "../examples/quickstart.js"
 import { SessionServer } from "../examples/session-lifespan.js"
+import { SqliteExplorerServer } from "../examples/sqlite-explorer.js"
 
-type ServerLayer = Layer.Layer<McpServer.McpServer, McpError.DefinitionError>
+/** A server layer; its start may fail (a definition, or a database that cannot be opened). */
+type ServerLayer = Layer.Layer<McpServer.McpServer, unknown>
 
 /** Every example's server layers, by file. */
 const servers: Record<string, ReadonlyArray<ServerLayer>> = {
@@ -42,7 +44,8 @@ const servers: Record<string, ReadonlyArray<ServerLayer>> = {
   "mount.ts": [MainServer, WeatherServer, NotesServer],
   "progress-logging.ts": [ProgressServer],
   "quickstart.ts": [QuickstartServer],
-  "session-lifespan.ts": [SessionServer]
+  "session-lifespan.ts": [SessionServer],
+  "sqlite-explorer.ts": [SqliteExplorerServer]
 }
 /** The examples that serve no McpServer layer: a hand-written router (its tools are checked as listed), a client. */
 const others = ["low-level.ts", "stdio-client.ts"]
