@@ -1,13 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { NodeStdio } from "mcp-effect/node"
-import { spawn } from "node:child_process"
-import { readFileSync, writeFileSync } from "node:fs"
+import { copyFileSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { stripVTControlCharacters } from "node:util"
 import { beforeAll } from "vitest"
-import { BIN, build, cli, hasStack, tempDir } from "./cliHelpers.js"
+import { BIN, build, cli, hasStack, start, tempDir } from "./cliHelpers.js"
 
 const SERVER = resolve("test/fixtures/cli-server.ts")
 const DEMO = resolve("examples/demo-server.ts")
@@ -55,10 +54,11 @@ describe("mcp-effect run", () => {
 
   it.effect("serves Streamable HTTP with --http", () =>
     Effect.gen(function*() {
-      const server = yield* startHttp(SERVER)
-      const listed = yield* cli(["list", server.url])
+      const server = yield* start(["run", SERVER, "--http", "--port", "0"])
+      const [, url] = yield* server.next(/listening on (http:\/\/\S+?)"/)
+      const listed = yield* cli(["list", url!])
       expect(listed.stdout).toContain("repeat(text: string, times: integer, loud?: boolean)")
-      const called = yield* cli(["call", server.url, "repeat", "text=hi", "times=2"])
+      const called = yield* cli(["call", url!, "repeat", "text=hi", "times=2"])
       expect(called.stdout.trim()).toBe("hihi")
     }).pipe(Effect.scoped))
 
@@ -222,20 +222,39 @@ describe("mcp-effect install", () => {
     }))
 })
 
-/** `mcp-effect run --http --port 0`, stopped with the scope; its URL is read from stderr. */
-const startHttp = (module: string) =>
-  Effect.acquireRelease(
-    Effect.async<{ readonly url: string; readonly stop: () => void }>((resume) => {
-      const child = spawn(process.execPath, [BIN, "run", module, "--http", "--port", "0"], {
-        stdio: ["ignore", "ignore", "pipe"]
-      })
-      let text = ""
-      child.stderr.on("data", (chunk) => {
-        text += chunk
-        const match = /listening on (http:\/\/\S+?)"/.exec(text)
-        if (match) resume(Effect.succeed({ url: match[1]!, stop: () => child.kill() }))
-      })
-      child.on("exit", () => resume(Effect.die(new Error(`exited: ${text}`))))
-    }),
-    (server) => Effect.sync(server.stop)
-  )
+describe("mcp-effect dev", () => {
+  it.scoped("restarts the server on the same port when a file it loaded changes", () =>
+    Effect.gen(function*() {
+      // Inside the repository, so that the module's "mcp-effect" import resolves as a user's would.
+      const folder = yield* tempDir("mcp-effect-dev-", resolve("test"))
+      const file = join(folder, "server.ts")
+      copyFileSync(SERVER, file)
+      const dev = yield* start(["dev", file, "--port", "0", "--no-inspector"])
+      const [, url] = yield* dev.next(/serving (http:\/\/\S+)/)
+      const before = JSON.parse((yield* cli(["list", url!, "--json"])).stdout)
+      expect(before.tools[0].description).toBe("Repeats a text")
+      writeFileSync(file, readFileSync(file, "utf8").replace("Repeats a text", "Repeats a text, again"))
+      yield* dev.next(/server\.ts changed, restarting/)
+      const [, again] = yield* dev.next(/serving (http:\/\/\S+)/)
+      expect(again).toBe(url)
+      const after = JSON.parse((yield* cli(["list", url!, "--json"])).stdout)
+      expect(after.tools[0].description).toBe("Repeats a text, again")
+    }))
+
+  it.scoped("waits for a fix when the module fails to load, and stops its server with itself", () =>
+    Effect.gen(function*() {
+      const folder = yield* tempDir("mcp-effect-dev-", resolve("test"))
+      const file = join(folder, "server.ts")
+      writeFileSync(file, "export default 1\n")
+      const dev = yield* start(["dev", file, "--port", "0", "--no-inspector"])
+      yield* dev.next(/has no default export that is a Layer/)
+      yield* dev.next(/the server exited \(code 1\); waiting for a change/)
+      copyFileSync(SERVER, file)
+      const [, url] = yield* dev.next(/serving (http:\/\/\S+)/)
+      expect((yield* cli(["call", url!, "repeat", "text=x", "times=2"])).stdout).toBe("xx\n")
+      dev.child.kill("SIGTERM")
+      yield* Effect.promise(() => dev.exited)
+      const gone = yield* cli(["list", url!])
+      expect(gone.code).toBe(1)
+    }))
+})

@@ -47,3 +47,54 @@ export const tempDir = (prefix = "mcp-effect-cli-", parent = tmpdir()) =>
 
 /** Output without a stack trace: no `at file:line` frames. */
 export const hasStack = (text: string) => /^\s+at .+:\d+/m.test(text)
+
+/** A long-running command (`run --http`, `dev`), stopped with the scope. */
+export const start = (args: ReadonlyArray<string>, options: { readonly env?: Record<string, string> } = {}) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const child = spawn(process.execPath, [BIN, ...args], {
+        env: { ...process.env, ...options.env },
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+      let stderr = ""
+      let seen = 0
+      const waiters = new Set<() => void>()
+      child.stderr.on("data", (chunk) => {
+        stderr += chunk
+        for (const waiter of waiters) waiter()
+      })
+      child.stdout.resume()
+      const exited = new Promise<number | null>((resolve) => child.on("exit", resolve))
+      return {
+        child,
+        exited,
+        stderr: () => stderr,
+        /** The next match of `pattern` in stderr after the previous one: waits for output, not for time. */
+        next: (pattern: RegExp) =>
+          Effect.async<RegExpExecArray, Error>((resume) => {
+            const check = () => {
+              const match = new RegExp(pattern.source, "g")
+              match.lastIndex = seen
+              const found = match.exec(stderr)
+              if (found === null) return
+              seen = match.lastIndex
+              waiters.delete(check)
+              resume(Effect.succeed(found))
+            }
+            const onExit = () => resume(Effect.fail(new Error(`exited before ${pattern}: ${stderr}`)))
+            waiters.add(check)
+            child.once("exit", onExit)
+            check()
+            return Effect.sync(() => {
+              waiters.delete(check)
+              child.off("exit", onExit)
+            })
+          })
+      }
+    }),
+    ({ child, exited }) =>
+      Effect.promise(() => {
+        if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM")
+        return exited
+      })
+  )

@@ -54,6 +54,10 @@ export const make = (self: string) => {
     inspector: Options.boolean("no-inspector").pipe(
       Options.map((off) => !off),
       Options.withDescription("Do not start the MCP Inspector")
+    ),
+    inspectorPort: Options.integer("inspector-port").pipe(
+      Options.withDefault(6274),
+      Options.withDescription("The MCP Inspector's web port")
     )
   }, (options) => Dev.dev({ ...options, self })).pipe(
     Command.withDescription(

@@ -4,7 +4,8 @@
  * Inspector against it.
  */
 import { Command, FileSystem } from "@effect/platform"
-import { Console, Effect, Fiber, Option, Queue, Schema, Stream } from "effect"
+import type { CommandExecutor } from "@effect/platform"
+import { Console, Effect, Option, Queue, Schema, Stream } from "effect"
 import { basename, dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
 import * as Inspector from "./inspector.js"
@@ -17,6 +18,7 @@ export interface DevOptions {
   readonly host: string
   readonly path: `/${string}`
   readonly inspector: boolean
+  readonly inspectorPort: number
   /** This command line's own entry point, which runs the server. */
   readonly self: string
 }
@@ -48,17 +50,21 @@ const parseReport = Schema.decodeOption(Schema.parseJson(Report))
 
 /** Serves until interrupted, one child process per version of the files. */
 export const dev = Effect.fn("cli.dev")(function*(options: DevOptions) {
+  const scope = yield* Effect.scope
   const watcher = yield* makeWatcher
   yield* watcher.add(parseRef(options.module).file)
-  let inspector: Fiber.RuntimeFiber<void, unknown> | undefined
+  // A restart keeps the port the first server got (with --port 0, the one it picked), so that clients stay connected.
+  let port = options.port
+  let inspecting = false
   const onListening = (url: string) =>
     Effect.gen(function*() {
-      if (inspector !== undefined || !options.inspector) return
-      inspector = yield* Effect.forkDaemon(Inspector.start(url))
+      port = Number(new URL(url).port)
+      if (inspecting || !options.inspector) return
+      inspecting = true
+      yield* Effect.forkIn(Inspector.start(url, { port: options.inspectorPort }), scope)
     })
-  yield* Effect.addFinalizer(() => inspector === undefined ? Effect.void : Fiber.interrupt(inspector))
   for (;;) {
-    const changed = yield* Effect.scoped(generation(options, watcher, onListening))
+    const changed = yield* Effect.scoped(generation({ ...options, port }, watcher, onListening))
     yield* Console.error(`mcp-effect dev: ${changed} changed, restarting`)
   }
 }, Effect.scoped)
@@ -67,7 +73,7 @@ export const dev = Effect.fn("cli.dev")(function*(options: DevOptions) {
 const generation = (
   options: DevOptions,
   watcher: Watcher,
-  onListening: (url: string) => Effect.Effect<void>
+  onListening: (url: string) => Effect.Effect<void, never, CommandExecutor.CommandExecutor>
 ) =>
   Effect.gen(function*() {
     const command = Command.make(
