@@ -392,4 +392,13 @@ export const layer = (
   options?: Options
 ): Layer.Layer<never, never, McpServer | HttpRouter.Default> => layerRouter(HttpRouter.Default, path, options)
 
-export type { HttpSecurity }
+export type {
+  /**
+   * The types of the DNS-rebinding protection, re-exported (types only):
+   * `HttpSecurity.Options` is the type of the `dnsRebinding` option.
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  HttpSecurity
+}
