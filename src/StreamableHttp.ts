@@ -359,10 +359,10 @@ export const toApp = <E, R>(
  * @example
  * ```ts
  * import { HttpRouter, HttpServerResponse } from "@effect/platform"
- * import { Effect, Layer } from "effect"
- * import { StreamableHttp } from "mcp-effect"
+ * import { Layer } from "effect"
+ * import { McpServer, StreamableHttp } from "mcp-effect"
  *
- * declare const ServerLive: Layer.Layer<import("mcp-effect").McpServer.McpServer>
+ * const ServerLive = McpServer.layer({ name: "api", version: "1.0.0" })
  *
  * class ApiRouter extends HttpRouter.Tag("ApiRouter")<ApiRouter>() {}
  *
