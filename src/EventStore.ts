@@ -204,6 +204,8 @@ export class MemoryEventStore implements Service {
    * the store is full and the stream's session has no stream of its own to
    * make room with. `size` is the message's length as JSON text, when the
    * caller has it (it is measured otherwise).
+   *
+   * @since 0.2.0
    */
   unsafeAppend(streamId: string, message: unknown, size: number = sizeOf(message)): string | undefined {
     let stream = this.streams.get(streamId)
@@ -228,7 +230,11 @@ export class MemoryEventStore implements Service {
     return eventId(streamId, sequence)
   }
 
-  /** Forgets a stream, at once. */
+  /**
+   * Forgets a stream, at once.
+   *
+   * @since 0.2.0
+   */
   unsafeRemove(streamId: string): void {
     const stream = this.streams.get(streamId)
     if (stream !== undefined) {
@@ -240,7 +246,11 @@ export class MemoryEventStore implements Service {
     if (session?.dropped?.delete(streamId)) this.release(session)
   }
 
-  /** A new stream, with room made for it from its own session's streams; none when there is no room. */
+  /**
+   * A new stream, with room made for it from its own session's streams; none when there is no room.
+   *
+   * @internal
+   */
   private open(streamId: string): MemoryStream | undefined {
     const sessionId = this.sessionOf(streamId)
     let session = this.sessions.get(sessionId)
@@ -271,7 +281,11 @@ export class MemoryEventStore implements Service {
     return stream
   }
 
-  /** Drops a stream to make room, remembering how far it had gone. */
+  /**
+   * Drops a stream to make room, remembering how far it had gone.
+   *
+   * @internal
+   */
   private drop(streamId: string, stream: MemoryStream): void {
     this.streams.delete(streamId)
     const session = stream.session
@@ -281,7 +295,11 @@ export class MemoryEventStore implements Service {
     if (dropped.size > this.maxPerSession) dropped.delete(dropped.keys().next().value!)
   }
 
-  /** Forgets a session that holds nothing any more. */
+  /**
+   * Forgets a session that holds nothing any more.
+   *
+   * @internal
+   */
   private release(session: MemorySession): void {
     if (session.streams.size === 0 && (session.dropped === undefined || session.dropped.size === 0)) {
       this.sessions.delete(session.id)
@@ -289,9 +307,20 @@ export class MemoryEventStore implements Service {
   }
 
   // Own properties rather than methods, so that a copy (`{ ...store, append }`) is still a whole store.
+  /**
+   * `Service.append`: {@link unsafeAppend} as an effect.
+   *
+   * @since 0.2.0
+   */
   readonly append = (streamId: string, message: unknown): Effect.Effect<string | undefined> =>
     Effect.sync(() => this.unsafeAppend(streamId, message))
 
+  /**
+   * `Service.replayAfter`: the events kept after `lastEventId`; none when some
+   * of them were dropped or the stream is gone.
+   *
+   * @since 0.2.0
+   */
   readonly replayAfter = (lastEventId: string) =>
     Effect.sync(() => {
       const parsed = parseEventId(lastEventId)
@@ -306,6 +335,11 @@ export class MemoryEventStore implements Service {
       })
     })
 
+  /**
+   * `Service.remove`: {@link unsafeRemove} as an effect.
+   *
+   * @since 0.2.0
+   */
   readonly remove = (streamId: string): Effect.Effect<void> => Effect.sync(() => this.unsafeRemove(streamId))
 }
 

@@ -51,25 +51,54 @@ export class McpError extends Schema.TaggedError<McpError>()("McpError", {
   message: Schema.String,
   data: Schema.optional(Schema.Unknown)
 }) {
+  /**
+   * -32700: the message is not valid JSON.
+   *
+   * @since 0.1.0
+   */
   static parseError(detail: string) {
     return new McpError({ code: ErrorCode.ParseError, message: `Parse error: ${detail}` })
   }
+  /**
+   * -32600: the message is not a valid request, or the request is refused.
+   *
+   * @since 0.1.0
+   */
   static invalidRequest(detail: string) {
     return new McpError({ code: ErrorCode.InvalidRequest, message: `Invalid request: ${detail}` })
   }
+  /**
+   * -32601: no handler for the method.
+   *
+   * @since 0.1.0
+   */
   static methodNotFound(method: string) {
     return new McpError({ code: ErrorCode.MethodNotFound, message: `Method not found: ${method}` })
   }
+  /**
+   * -32602: the params do not fit the method (or the tool, prompt or resource).
+   *
+   * @since 0.1.0
+   */
   static invalidParams(detail: string) {
     return new McpError({ code: ErrorCode.InvalidParams, message: `Invalid params: ${detail}` })
   }
-  /** -32603, with a detail that is safe to show the peer (never a stack or a path). */
+  /**
+   * -32603, with a detail that is safe to show the peer (never a stack or a path).
+   *
+   * @since 0.1.0
+   */
   static internal(detail?: string) {
     return new McpError({
       code: ErrorCode.InternalError,
       message: detail === undefined ? "Internal error" : `Internal error: ${detail}`
     })
   }
+  /**
+   * -32002: no resource at the URI; the URI is sent as `data.uri`.
+   *
+   * @since 0.1.0
+   */
   static resourceNotFound(uri: string) {
     return new McpError({ code: ErrorCode.ResourceNotFound, message: `Resource not found: ${uri}`, data: { uri } })
   }

@@ -679,4 +679,12 @@ export const serve = <E, R>(
 ): Effect.Effect<void, E, Exclude<R, Scope.Scope>> =>
   Effect.scoped(Effect.flatMap(Layer.build(server), (context) => Context.get(context, McpServer).run(transport)))
 
-export type { UriTemplate }
+export type {
+  /**
+   * The types of the `UriTemplate` module, re-exported (types only).
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  UriTemplate
+}

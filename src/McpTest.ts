@@ -5,7 +5,6 @@
  *
  * @example
  * ```ts
- * import { it } from "@effect/vitest"
  * import { Effect, Layer, Schema } from "effect"
  * import { McpServer, McpTest } from "mcp-effect"
  *
@@ -16,12 +15,12 @@
  *   Layer.provideMerge(McpServer.layer({ name: "test", version: "1.0.0" }))
  * )
  *
- * it.scoped("adds", () =>
- *   Effect.gen(function*() {
- *     const client = yield* McpTest.makeClient(Server)
- *     const result = yield* client.callTool("add", { a: 1, b: 2 })
- *     // result.structuredContent is { result: 3 }
- *   }))
+ * // A test's body: `it.scoped("adds", () => adds)`, with `it` from "@effect/vitest".
+ * const adds = Effect.gen(function*() {
+ *   const client = yield* McpTest.makeClient(Server)
+ *   const result = yield* client.callTool("add", { a: 1, b: 2 })
+ *   // result.structuredContent is { result: 3 }
+ * })
  * ```
  *
  * @since 0.1.0

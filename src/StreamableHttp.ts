@@ -359,10 +359,10 @@ export const toApp = <E, R>(
  * @example
  * ```ts
  * import { HttpRouter, HttpServerResponse } from "@effect/platform"
- * import { Effect, Layer } from "effect"
- * import { StreamableHttp } from "mcp-effect"
+ * import { Layer } from "effect"
+ * import { McpServer, StreamableHttp } from "mcp-effect"
  *
- * declare const ServerLive: Layer.Layer<import("mcp-effect").McpServer.McpServer>
+ * const ServerLive = McpServer.layer({ name: "api", version: "1.0.0" })
  *
  * class ApiRouter extends HttpRouter.Tag("ApiRouter")<ApiRouter>() {}
  *
@@ -392,4 +392,13 @@ export const layer = (
   options?: Options
 ): Layer.Layer<never, never, McpServer | HttpRouter.Default> => layerRouter(HttpRouter.Default, path, options)
 
-export type { HttpSecurity }
+export type {
+  /**
+   * The types of the DNS-rebinding protection, re-exported (types only):
+   * `HttpSecurity.Options` is the type of the `dnsRebinding` option.
+   *
+   * @since 0.1.0
+   * @category models
+   */
+  HttpSecurity
+}

@@ -4,22 +4,148 @@
  * @since 0.1.0
  */
 export * as Completion from "./Completion.js"
+
+/**
+ * Constructors for content blocks: text, image, audio, resource links and
+ * embedded resources.
+ *
+ * @since 0.1.0
+ */
 export * as Content from "./Content.js"
+
+/**
+ * Where Streamable HTTP keeps the events it sent on SSE streams, so that a
+ * client can resume a stream with `Last-Event-ID`.
+ *
+ * @since 0.1.0
+ */
 export * as EventStore from "./EventStore.js"
+
+/**
+ * A pair of connected in-memory transports, for tests and for running a client
+ * and a server in one process.
+ *
+ * @since 0.1.0
+ */
 export * as InMemoryTransport from "./InMemoryTransport.js"
+
+/**
+ * The legacy HTTP+SSE transport (protocol 2024-11-05), so that older clients
+ * can connect.
+ *
+ * @since 0.1.0
+ */
 export * as LegacySse from "./LegacySse.js"
+
+/**
+ * The MCP client: initializes a session over a transport, then calls the
+ * server's tools, resources and prompts.
+ *
+ * @since 0.1.0
+ */
 export * as McpClient from "./McpClient.js"
+
+/**
+ * Errors of mcp-effect: `McpError`, the one that crosses the wire, and the
+ * typed failures of local operations.
+ *
+ * @since 0.1.0
+ */
 export * as McpError from "./McpError.js"
+
+/**
+ * The Model Context Protocol message set as Effect Schemas.
+ *
+ * @since 0.1.0
+ */
 export * as McpSchema from "./McpSchema.js"
+
+/**
+ * The MCP server: the registry of tools, resources, resource templates and
+ * prompts, and the engine that serves one session per transport connection.
+ *
+ * @since 0.1.0
+ */
 export * as McpServer from "./McpServer.js"
+
+/**
+ * The test kit: one call turns a server layer into a connected in-memory
+ * client.
+ *
+ * @since 0.1.0
+ */
 export * as McpTest from "./McpTest.js"
+
+/**
+ * Middleware: an Effect around every request the server answers, or around the
+ * requests of some methods only.
+ *
+ * @since 0.2.0
+ */
 export * as Middleware from "./Middleware.js"
+
+/**
+ * The symmetric JSON-RPC 2.0 engine that both `McpServer` and `McpClient` run
+ * on a transport.
+ *
+ * @since 0.1.0
+ */
 export * as Peer from "./Peer.js"
+
+/**
+ * Prompts: reusable message templates the user picks.
+ *
+ * @since 0.1.0
+ */
 export * as Prompt from "./Prompt.js"
+
+/**
+ * What a handler knows about the request it serves, and how it talks back to
+ * the client.
+ *
+ * @since 0.1.0
+ */
 export * as RequestContext from "./RequestContext.js"
+
+/**
+ * Resources: data the client can read by URI, and resource templates.
+ *
+ * @since 0.1.0
+ */
 export * as Resource from "./Resource.js"
+
+/**
+ * MCP over Streamable HTTP (protocol 2025-03-26 and later) as an `HttpApp`.
+ *
+ * @since 0.1.0
+ */
 export * as StreamableHttp from "./StreamableHttp.js"
+
+/**
+ * The client side of Streamable HTTP, on `@effect/platform`'s `HttpClient`.
+ *
+ * @since 0.1.0
+ */
 export * as StreamableHttpClient from "./StreamableHttpClient.js"
+
+/**
+ * Tools: functions the model can call, with Schema-typed parameters and
+ * results.
+ *
+ * @since 0.1.0
+ */
 export * as Tool from "./Tool.js"
+
+/**
+ * The boundary between bytes and JSON-RPC messages.
+ *
+ * @since 0.1.0
+ */
 export * as Transport from "./Transport.js"
+
+/**
+ * RFC 6570 URI templates for resource templates.
+ *
+ * @since 0.1.0
+ */
 export * as UriTemplate from "./UriTemplate.js"

@@ -15,7 +15,8 @@
  * const Echo = McpServer.tool("echo", { parameters: { text: Schema.String } }, ({ text }) => Effect.succeed(text))
  * const ServerLive = Echo.pipe(Layer.provideMerge(McpServer.layer({ name: "echo", version: "1.0.0" })))
  *
- * NodeHttp.run(ServerLive, { port: 3000 }) // http://127.0.0.1:3000/mcp
+ * // Called by the program's entry point: serves http://127.0.0.1:3000/mcp until interrupted.
+ * const main = () => NodeHttp.run(ServerLive, { port: 3000 })
  * ```
  *
  * @since 0.1.0
@@ -197,7 +198,8 @@ export const listen = (
  * const Echo = McpServer.tool("echo", { parameters: { text: Schema.String } }, ({ text }) => Effect.succeed(text))
  * const ServerLive = Echo.pipe(Layer.provideMerge(McpServer.layer({ name: "echo", version: "1.0.0" })))
  *
- * NodeHttp.layer({ port: 3000 }).pipe(Layer.provide(ServerLive), Layer.launch, NodeRuntime.runMain)
+ * // Called by the program's entry point: serves http://127.0.0.1:3000/mcp until interrupted.
+ * const main = () => NodeHttp.layer({ port: 3000 }).pipe(Layer.provide(ServerLive), Layer.launch, NodeRuntime.runMain)
  * ```
  *
  * @since 0.2.0

@@ -15,10 +15,12 @@
  *
  * const Echo = McpServer.tool("echo", { parameters: { text: Schema.String } }, ({ text }) => Effect.succeed(text))
  *
- * Echo.pipe(
- *   Layer.provideMerge(McpServer.layer({ name: "echo", version: "1.0.0" })),
- *   NodeStdio.run
- * )
+ * // Called by the program's entry point: serves on stdin and stdout until stdin ends.
+ * const main = () =>
+ *   Echo.pipe(
+ *     Layer.provideMerge(McpServer.layer({ name: "echo", version: "1.0.0" })),
+ *     NodeStdio.run
+ *   )
  * ```
  *
  * @since 0.1.0
@@ -291,12 +293,14 @@ export const layerClient = (
  * const Echo = McpServer.tool("echo", { parameters: { text: Schema.String } }, ({ text }) => Effect.succeed(text))
  * const ServerLive = Echo.pipe(Layer.provideMerge(McpServer.layer({ name: "echo", version: "1.0.0" })))
  *
- * NodeStdio.layer.pipe(
- *   Layer.provide(ServerLive),
- *   Layer.launch,
- *   Effect.provide(NodeStdio.layerStderrLogger),
- *   NodeRuntime.runMain
- * )
+ * // Called by the program's entry point: serves on stdin and stdout until stdin ends.
+ * const main = () =>
+ *   NodeStdio.layer.pipe(
+ *     Layer.provide(ServerLive),
+ *     Layer.launch,
+ *     Effect.provide(NodeStdio.layerStderrLogger),
+ *     NodeRuntime.runMain
+ *   )
  * ```
  *
  * @since 0.2.0

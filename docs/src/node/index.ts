@@ -1,0 +1,2 @@
+// The `mcp-effect/node` counterpart of docs/src/index.ts (see there).
+export * from "../../../src/node/index.js"
