@@ -12,6 +12,7 @@ export default defineConfig({
   },
   test: {
     include: ["test/**/*.test.ts"],
+    exclude: ["test/slow/**", "**/node_modules/**"],
     testTimeout: 30_000,
     hookTimeout: 30_000
   }

@@ -3,7 +3,8 @@
  * template with completion, a static resource and a prompt.
  *
  *   npm start
- *   npx @modelcontextprotocol/inspector npx tsx examples/demo-server.ts
+ *   npm run cli -- dev examples/demo-server.ts      # with the MCP Inspector
+ *   npm run cli -- install examples/demo-server.ts --client claude-desktop
  */
 import { Effect, Layer, Schema } from "effect"
 import { McpServer, RequestContext } from "mcp-effect"
@@ -68,9 +69,9 @@ if (isMain(import.meta.url)) {
     NodeHttp.run(DemoServer, { port })
   } else {
     process.stderr.write(
-      "mcp-effect demo server on stdio. Connect an MCP host to `npx tsx examples/demo-server.ts`, " +
-        "or try it with: npx @modelcontextprotocol/inspector npx tsx examples/demo-server.ts " +
-        "(npm start -- --http serves it over HTTP)\n"
+      "mcp-effect demo server on stdio. To connect an MCP host, write its configuration with " +
+        "`npm run cli -- install examples/demo-server.ts --client claude-desktop`; to try it, " +
+        "`npm run cli -- dev examples/demo-server.ts` (the MCP Inspector) or `npm start -- --http`\n"
     )
     NodeStdio.run(DemoServer)
   }

@@ -97,7 +97,13 @@ export const install = Effect.fn("cli.install")(function*(options: InstallOption
   const entry = {
     ...(host.typed ? { type: "stdio" } : {}),
     command: process.execPath,
-    args: [realPath(options.self), "run", ref.exportName === "default" ? ref.file : `${ref.file}:${ref.exportName}`],
+    // Run the way this command runs (from a checkout, through tsx's loader flags).
+    args: [
+      ...process.execArgv,
+      realPath(options.self),
+      "run",
+      ref.exportName === "default" ? ref.file : `${ref.file}:${ref.exportName}`
+    ],
     ...(Object.keys(env).length > 0 ? { env } : {})
   }
   if (options.print) return yield* Console.log(JSON.stringify({ [host.key]: { [name]: entry } }, null, 2))
