@@ -13,6 +13,10 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     exclude: ["test/slow/**", "**/node_modules/**"],
+    globalSetup: ["test/globalSetup.ts"],
+    // Two test files at a time (vitest's default on two cores is one): much of the suite waits on child processes.
+    maxWorkers: 2,
+    minWorkers: 1,
     testTimeout: 30_000,
     hookTimeout: 30_000
   }

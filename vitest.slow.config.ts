@@ -6,6 +6,7 @@ export default defineConfig({
   resolve: base.resolve,
   test: {
     include: ["test/slow/**/*.test.ts"],
+    globalSetup: ["test/globalSetup.ts"],
     testTimeout: 300_000,
     hookTimeout: 300_000
   }

@@ -4,10 +4,7 @@ import { expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { createServer } from "node:net"
 import { resolve } from "node:path"
-import { beforeAll } from "vitest"
-import { build, start } from "../cliHelpers.js"
-
-beforeAll(build, 120_000)
+import { start } from "../cliHelpers.js"
 
 /** A port that was free a moment ago (the Inspector needs a fixed one). */
 const freePort = Effect.async<number>((resume) => {
