@@ -1,3 +1,5 @@
+import { Command } from "@effect/platform"
+import { NodeContext } from "@effect/platform-node"
 import { expect, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
 import { resolve } from "node:path"
@@ -59,7 +61,21 @@ layer(ServedLive, { timeout: 60_000 })("mcp-effect list, call, read, prompt", (i
       expect(result.code).toBe(0)
       expect(result.stdout).toBe("3 steps\n")
       expect(result.stderr).toContain("[info] steps done")
+      // No terminal, no progress bar.
+      expect(result.stderr).not.toContain("step 1")
     }))
+
+  it.effect("draws a progress bar on a terminal, and erases it for log lines and the result", () =>
+    Effect.gen(function*() {
+      const { url } = yield* Served
+      // `script` runs the command on a pseudo-terminal, as a person at a terminal would.
+      const command = [process.execPath, BIN, "call", url, "steps", "n=3", "--server-log-level", "info"].join(" ")
+      const result = yield* Command.make("script", "-qec", command, "/dev/null").pipe(Command.string)
+      const erase = "\r\x1b[2K"
+      expect(result).toContain("[##########....................] 33% step 1")
+      expect(result).toContain(`${erase}[info] steps done`)
+      expect(result).toContain(`${erase}3 steps`)
+    }).pipe(Effect.provide(NodeContext.layer)))
 
   it.effect("reads resources and gets prompts", () =>
     Effect.gen(function*() {

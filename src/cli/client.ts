@@ -17,19 +17,23 @@ export interface ClientOptions extends ConnectOptions {
 }
 
 /** Connects, forwards the server's log messages to stderr, runs `use`, and disconnects. */
-const withClient = <A, E>(options: ClientOptions, use: (client: McpClient.Service) => Effect.Effect<A, E>) =>
+const withClient = <A, E>(
+  options: ClientOptions,
+  use: (client: McpClient.Service, status: Status) => Effect.Effect<A, E>
+) =>
   Effect.scoped(Effect.gen(function*() {
     const client = yield* connect(options.server, options)
+    const status = makeStatus()
     const logs = yield* client.subscribe
     yield* Stream.fromQueue(logs).pipe(
       Stream.filter((n) => n.method === "notifications/message"),
-      Stream.runForEach((n) => Effect.sync(() => process.stderr.write(logLine(n.params) + "\n"))),
+      Stream.runForEach((n) => Effect.sync(() => status.line(logLine(n.params)))),
       Effect.forkScoped
     )
     if (options.logLevel !== undefined && client.serverCapabilities.logging !== undefined) {
       yield* client.setLevel(options.logLevel).pipe(Effect.mapError(requestFailed("logging/setLevel")))
     }
-    return yield* use(client)
+    return yield* use(client, status).pipe(Effect.ensuring(Effect.sync(() => status.bar(undefined))))
   }))
 
 const logLine = (params: Record<string, unknown> | undefined): string => {
@@ -75,7 +79,7 @@ export const call = (
     readonly jsonArgs: string | undefined
   }
 ) =>
-  withClient(options, (client) =>
+  withClient(options, (client, status) =>
     Effect.gen(function*() {
       const tools = yield* client.listTools.pipe(Effect.mapError(requestFailed("tools/list")))
       const tool = tools.find((t) => t.name === options.tool)
@@ -85,9 +89,10 @@ export const call = (
         })
       }
       const args = yield* toolArguments(tool, options.args, options.jsonArgs)
-      const progress = progressReporter()
-      const result = yield* client.callTool(tool.name, args, { onProgress: progress.update }).pipe(
-        Effect.ensuring(Effect.sync(progress.clear)),
+      const onProgress = (p: McpSchema.ProgressNotificationParams) =>
+        status.bar(Render.progressBar(p.progress, p.total, p.message))
+      const result = yield* client.callTool(tool.name, args, { onProgress }).pipe(
+        Effect.ensuring(Effect.sync(() => status.bar(undefined))),
         Effect.mapError(requestFailed(`tools/call ${tool.name}`))
       )
       const text = result.content.map(Render.content).join("\n")
@@ -175,18 +180,23 @@ const coerce = (key: string, raw: string, schema: unknown): Effect.Effect<unknow
   )
 }
 
-/** Draws a progress bar on stderr when it is a terminal; says nothing otherwise. */
-const progressReporter = () => {
+/** What the client commands write to stderr: lines, and a progress bar kept below them on a terminal. */
+interface Status {
+  readonly line: (text: string) => void
+  /** Draws the bar, or with `undefined` erases it; nothing when stderr is not a terminal. */
+  readonly bar: (text: string | undefined) => void
+}
+
+const makeStatus = (): Status => {
   const tty = process.stderr.isTTY === true
-  let drawn = false
+  let shown: string | undefined
+  const erase = () => shown === undefined ? "" : "\r\x1b[2K"
   return {
-    update: (p: McpSchema.ProgressNotificationParams) => {
-      if (!tty) return
-      process.stderr.write(`\r\x1b[2K${Render.progressBar(p.progress, p.total, p.message)}`)
-      drawn = true
-    },
-    clear: () => {
-      if (drawn) process.stderr.write("\r\x1b[2K")
+    line: (text) => process.stderr.write(`${erase()}${text}\n${shown ?? ""}`),
+    bar: (text) => {
+      if (!tty || text === shown) return
+      process.stderr.write(`${erase()}${text ?? ""}`)
+      shown = text
     }
   }
 }
