@@ -64,8 +64,10 @@ describe("mcp-effect run", () => {
       expect(missing.stderr.trim()).toMatch(/^mcp-effect: no such file: .*no\/such\/file\.ts$/)
       const notLayer = yield* cli(["run", `${SERVER}:notALayer`])
       expect(notLayer.code).toBe(1)
-      expect(notLayer.stderr).toContain(`has no Layer export "notALayer"; its layers: CliServer, Small`)
-      expect(hasStack(missing.stderr + notLayer.stderr)).toBe(false)
+      expect(notLayer.stderr).toContain(`has no Layer export "notALayer"; its layers: CliServer, Small, Unserved`)
+      const unserved = yield* cli(["run", `${SERVER}:Unserved`])
+      expect(unserved.stderr).toContain("mcp-effect: the layer does not provide McpServer: merge its tools into")
+      expect(hasStack(missing.stderr + notLayer.stderr + unserved.stderr)).toBe(false)
     }))
 })
 

@@ -27,7 +27,7 @@ const runStdio = Effect.fn("cli.runStdio")(function*(options: RunOptions) {
   const transport = NodeStdio.makeTransport()
   yield* NodeStdio.guardStdout
   const server = yield* ServerModule.load(ServerModule.parseRef(options.module))
-  yield* McpServer.serve(provided(server), transport).pipe(Effect.mapError(buildFailed))
+  yield* McpServer.serve(provided(server), transport).pipe(Effect.mapError(buildFailed), explainMissingService)
 }, Effect.scoped)
 
 const runHttp = Effect.fn("cli.runHttp")(function*(options: RunOptions) {
@@ -36,7 +36,7 @@ const runHttp = Effect.fn("cli.runHttp")(function*(options: RunOptions) {
     port: options.port,
     host: options.host,
     path: options.path
-  }).pipe(Effect.mapError(buildFailed))
+  }).pipe(Effect.mapError(buildFailed), explainMissingService)
   yield* Effect.logInfo(`MCP server listening on ${served.url}`)
   Dev.reportListening(served.url)
   return yield* Effect.never
@@ -46,3 +46,18 @@ const runHttp = Effect.fn("cli.runHttp")(function*(options: RunOptions) {
 const provided = <E>(server: Layer.Layer<McpServer.McpServer, E>) => Layer.provide(server, NodeContext.layer)
 
 const buildFailed = (cause: unknown) => new CliError({ message: `the server failed: ${describe(cause)}` })
+
+/** A layer that needs a service nobody provides dies with "Service not found": say what to do instead. */
+const explainMissingService = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.catchAllDefect(effect, (defect) => {
+    const tag = /^Service not found: (\S+)/.exec(describe(defect))?.[1]
+    if (tag === undefined) return Effect.die(defect)
+    return Effect.fail(
+      new CliError({
+        message: tag === McpServer.McpServer.key
+          ? "the layer does not provide McpServer: merge its tools into the server with " +
+            "Layer.provideMerge(McpServer.layer({ name, version }))"
+          : `the server layer needs the service ${tag}, which nothing provides: provide its layer in the module`
+      })
+    )
+  })
