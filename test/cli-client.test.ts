@@ -101,5 +101,7 @@ layer(ServedLive, { timeout: 60_000 })("mcp-effect list, call, read, prompt", (i
       const missing = yield* cli(["list", "no-such-command-here"])
       expect(missing.code).toBe(1)
       expect(missing.stderr).toMatch(/^mcp-effect: cannot connect to no-such-command-here: .*ENOENT/)
+      const unclosed = yield* cli(["list", "node 'server.js"])
+      expect(unclosed.stderr).toBe("mcp-effect: unclosed quote in node 'server.js\n")
     }))
 })

@@ -1,7 +1,7 @@
 /**
  * The one-shot client commands: `list`, `call`, `read` and `prompt`.
  */
-import { Console, Effect, Stream } from "effect"
+import { Console, Effect, Fiber, Queue } from "effect"
 import { isRecord } from "../internal/guards.js"
 import type * as McpClient from "../McpClient.js"
 import type * as McpSchema from "../McpSchema.js"
@@ -24,16 +24,23 @@ const withClient = <A, E>(
   Effect.scoped(Effect.gen(function*() {
     const client = yield* connect(options.server, options)
     const status = makeStatus()
-    const logs = yield* client.subscribe
-    yield* Stream.fromQueue(logs).pipe(
-      Stream.filter((n) => n.method === "notifications/message"),
-      Stream.runForEach((n) => Effect.sync(() => status.line(logLine(n.params)))),
-      Effect.forkScoped
+    const notifications = yield* client.subscribe
+    const show = (notification: McpClient.Notification) => {
+      if (notification.method === "notifications/message") status.line(logLine(notification.params))
+    }
+    const relay = yield* Effect.forkScoped(Effect.forever(Effect.map(Queue.take(notifications), show)))
+    // Log messages that arrived before the result are all shown, even those the relay has not taken yet.
+    const flush = Fiber.interrupt(relay).pipe(
+      Effect.zipRight(Queue.takeAll(notifications)),
+      Effect.map((rest) => {
+        for (const notification of rest) show(notification)
+        status.bar(undefined)
+      })
     )
     if (options.logLevel !== undefined && client.serverCapabilities.logging !== undefined) {
       yield* client.setLevel(options.logLevel).pipe(Effect.mapError(requestFailed("logging/setLevel")))
     }
-    return yield* use(client, status).pipe(Effect.ensuring(Effect.sync(() => status.bar(undefined))))
+    return yield* use(client, status).pipe(Effect.ensuring(flush))
   }))
 
 const logLine = (params: Record<string, unknown> | undefined): string => {
@@ -160,10 +167,7 @@ const parseJsonObject = (text: string) =>
     try: (): unknown => JSON.parse(text),
     catch: (error) => new CliError({ message: `--json-args is not JSON: ${describe(error)}` })
   }).pipe(
-    Effect.filterOrFail(
-      (value): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value),
-      () => new CliError({ message: "--json-args must be a JSON object" })
-    )
+    Effect.filterOrFail(isRecord, () => new CliError({ message: "--json-args must be a JSON object" }))
   )
 
 const coerce = (key: string, raw: string, schema: unknown): Effect.Effect<unknown, CliError> => {

@@ -3,14 +3,12 @@
  */
 import { Args, Command, Options } from "@effect/cli"
 import { Effect, HashMap, Option, Schema } from "effect"
-import { createRequire } from "node:module"
 import * as McpSchema from "../McpSchema.js"
 import * as Client from "./client.js"
 import * as Dev from "./dev.js"
 import * as Install from "./install.js"
 import * as Run from "./run.js"
-
-const { version } = createRequire(import.meta.url)("../../package.json") as { readonly version: string }
+import { version } from "./version.js"
 
 const moduleArg = Args.text({ name: "file" }).pipe(
   Args.withDescription(

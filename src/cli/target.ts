@@ -9,6 +9,7 @@ import * as NodeStdio from "../node/NodeStdio.js"
 import * as StreamableHttpClient from "../StreamableHttpClient.js"
 import { CliError } from "./CliError.js"
 import { parseRef } from "./serverModule.js"
+import { version } from "./version.js"
 
 /** How the client commands reach a server. */
 export interface ConnectOptions {
@@ -23,12 +24,12 @@ const MODULE_EXTENSION = /\.(?:[cm]?[jt]s|tsx)$/
 /** Connects to `server` for the life of the scope. */
 export const connect = (server: string, options: ConnectOptions) => {
   const clientOptions: McpClient.Options = {
-    clientInfo: { name: "mcp-effect-cli", version: "0.1.0" },
+    clientInfo: { name: "mcp-effect-cli", version },
     requestOptions: { timeout: `${options.timeoutSeconds} seconds`, resetTimeoutOnProgress: true }
   }
   const connected = /^https?:\/\//i.test(server)
     ? StreamableHttpClient.connect(server, { ...clientOptions, http: { headers: options.headers } })
-    : NodeStdio.connect(spawnOptions(server, options.self), clientOptions)
+    : Effect.flatMap(spawnOptions(server, options.self), (spawn) => NodeStdio.connect(spawn, clientOptions))
   return connected.pipe(
     Effect.timeoutFail({
       duration: `${options.timeoutSeconds} seconds`,
@@ -41,22 +42,24 @@ export const connect = (server: string, options: ConnectOptions) => {
 }
 
 /** A lone existing module file runs through `mcp-effect run`; anything else is a command line. */
-const spawnOptions = (server: string, self: string): NodeStdio.SpawnOptions => {
+const spawnOptions = (server: string, self: string): Effect.Effect<NodeStdio.SpawnOptions, CliError> => {
   const words = splitCommand(server)
+  if (words === undefined) return Effect.fail(new CliError({ message: `unclosed quote in ${server}` }))
   const only = words.length === 1 ? words[0]! : undefined
   if (only !== undefined && MODULE_EXTENSION.test(parseRef(only).file) && existsSync(parseRef(only).file)) {
-    return { command: process.execPath, args: [...process.execArgv, self, "run", only] }
+    return Effect.succeed({ command: process.execPath, args: [...process.execArgv, self, "run", only] })
   }
   const [command = "", ...args] = words
-  return { command, args }
+  return Effect.succeed({ command, args })
 }
 
 /**
  * Splits a command line the way a POSIX shell splits words: whitespace
  * separates, single quotes keep everything, double quotes and backslashes
- * keep what they quote. Nothing is expanded.
+ * keep what they quote. Nothing is expanded. `undefined` when a quote is
+ * left open.
  */
-export const splitCommand = (line: string): Array<string> => {
+const splitCommand = (line: string): Array<string> | undefined => {
   const words: Array<string> = []
   let word: string | undefined
   let quote: "'" | "\"" | undefined
@@ -80,6 +83,7 @@ export const splitCommand = (line: string): Array<string> => {
       word = (word ?? "") + char
     }
   }
+  if (quote !== undefined) return undefined
   if (word !== undefined) words.push(word)
   return words
 }
