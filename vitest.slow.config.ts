@@ -3,7 +3,7 @@ import base from "./vitest.config.js"
 
 // Suites too slow for `npm test` (they download the MCP Inspector through npx); `.ci/run` runs them after it.
 export default defineConfig({
-  resolve: base.resolve,
+  ...(base.resolve === undefined ? {} : { resolve: base.resolve }),
   test: {
     include: ["test/slow/**/*.test.ts"],
     globalSetup: ["test/globalSetup.ts"],

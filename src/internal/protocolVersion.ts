@@ -76,7 +76,7 @@ export const tool = (definition: McpSchema.ToolDefinition, version: string): Mcp
   )
 }
 
-export const described = <A extends { readonly title?: string; readonly icons?: unknown }>(
+export const described = <A extends { readonly title?: string | undefined; readonly icons?: unknown }>(
   definition: A,
   version: string
 ): A => atLeast(version, V2025_06_18) ? definition : omit(definition, ["title", "icons"])
