@@ -36,7 +36,13 @@ export const ErrorCode = {
   /** An HTTP request refused before any JSON-RPC handling (a bad header, a limit), as the official SDKs send it. */
   ServerError: -32000,
   /** The HTTP session named by `Mcp-Session-Id` is gone, as the official SDKs send it. */
-  SessionNotFound: -32001
+  SessionNotFound: -32001,
+  /** 2026-07-28: an `MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name` or `Mcp-Param-*` header disagrees with the body. */
+  HeaderMismatch: -32020,
+  /** 2026-07-28: the request needs a client capability it did not declare (`data.requiredCapabilities`). */
+  MissingRequiredClientCapability: -32021,
+  /** 2026-07-28: the request's protocol version is not spoken here (`data.supported`, `data.requested`). */
+  UnsupportedProtocolVersion: -32022
 } as const
 
 /**

@@ -11,13 +11,14 @@
 import { Effect } from "effect"
 import type { Runtime } from "effect"
 import type { RequestError } from "../McpError.js"
-import { McpError } from "../McpError.js"
+import { ErrorCode, McpError } from "../McpError.js"
 import * as McpSchema from "../McpSchema.js"
 import type { IncomingRequest, RequestOptions } from "../Peer.js"
 import type { ClientChannel, Envelope } from "../RequestContext.js"
 import type { AuthInfo, MessageExtras, Transport } from "../Transport.js"
 import type { Core } from "./dispatch.js"
 import { withParams } from "./dispatch.js"
+import * as Modern from "./modern.js"
 import * as Peer from "./peer.js"
 import * as ProtocolVersion from "./protocolVersion.js"
 import type { ServicesOwner } from "./sessionServices.js"
@@ -87,6 +88,10 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
   readonly id: string | undefined
   readonly peer: Peer.Connection
   private readonly stateless: boolean
+  /** The era this connection speaks, once its first message settled it (a connection of its own only). */
+  era: "legacy" | "modern" | undefined = undefined
+  /** Whether the connection is the client's own (stdio, in memory), whose first message settles its era. */
+  private readonly pinsEra: boolean
 
   constructor(
     readonly transport: Transport,
@@ -96,11 +101,17 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
   ) {
     this.id = options?.sessionId
     this.stateless = options?.initialized !== undefined
+    this.pinsEra = options?.sessionId === undefined && !this.stateless
     this.protocolVersion = options?.initialized?.protocolVersion ?? ProtocolVersion.latest
     this.peer = Peer.make(transport, this, runtime)
   }
 
   onRequest(request: IncomingRequest): Peer.InternalAnswer {
+    const malformed = Modern.checkMeta(request.params)
+    if (malformed !== undefined) return malformed
+    if (Modern.claimsModern(request.params)) return this.modern(request)
+    if (this.era === "modern") return this.legacyAfterModern(request)
+    if (this.pinsEra) this.era = "legacy"
     const own = lifecycle.get(request.method)
     // Before the handshake only initialize and ping are served; an unknown method stays -32601 then too.
     if (!this.initialized && !this.stateless && !BEFORE_HANDSHAKE.has(request.method)) {
@@ -115,6 +126,56 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
 
   sessionServices(): SessionServices {
     return (this.services ??= new SessionServices())
+  }
+
+  /**
+   * A modern request, served on its own: its envelope comes from its `_meta`,
+   * its session-scoped services are its own. On a connection of its own
+   * (stdio), the first such request pins the connection's era, except a
+   * `server/discover` probe, after which a client may still fall back to
+   * `initialize`.
+   */
+  private modern(request: IncomingRequest): Peer.InternalAnswer {
+    const meta = Modern.readMeta(request.params)
+    if (meta instanceof McpError) return meta
+    if (this.pinsEra && this.era === undefined && request.method !== "server/discover") this.era = "modern"
+    if (Modern.REMOVED.has(request.method)) return McpError.methodNotFound(request.method)
+    const { info } = this.server
+    if (request.method === "server/discover") {
+      return Effect.succeed(Modern.complete(request.method, this.discover(), info))
+    }
+    const services = new SessionServices()
+    const modernRequest = new ModernRequest(this, request, meta)
+    const answer = this.server.core.handle(request, modernRequest, modernRequest, services)
+    if (answer === undefined || answer instanceof McpError) return modernError(answer)
+    const effect = Effect.isEffect(answer) ? answer : Effect.provide(answer.effect, answer.context)
+    return effect.pipe(
+      Effect.mapBoth({
+        onFailure: modernFailure,
+        onSuccess: (result) => Modern.complete(request.method, result, info)
+      }),
+      Effect.ensuring(services.close)
+    )
+  }
+
+  private discover() {
+    const { instructions } = this.server
+    return {
+      supportedVersions: Modern.SUPPORTED,
+      capabilities: this.server.capabilities(),
+      ...(instructions !== undefined ? { instructions } : {})
+    }
+  }
+
+  /** A connection that speaks the modern era refuses a handshake, and a request without `_meta`. */
+  private legacyAfterModern(request: IncomingRequest): Peer.InternalAnswer {
+    if (request.method === "initialize") {
+      const requested = request.params?.protocolVersion
+      return Modern.unsupportedVersion(typeof requested === "string" ? requested : "")
+    }
+    return McpError.invalidParams(
+      `this connection speaks ${Modern.VERSION}: every request carries _meta["${Modern.Meta.protocolVersion}"]`
+    )
   }
 
   initialize(params: McpSchema.InitializeRequestParams): Peer.InternalAnswer {
@@ -178,6 +239,68 @@ class SessionRequest implements Envelope, ClientChannel {
     return this.session.peer.request(method, params, { ...options, relatedRequestId: this.incoming.id })
   }
   notify(method: string, params: unknown): void {
+    this.session.peer.notify(method, params, this.incoming.id)
+  }
+  isActive(): boolean {
+    return this.session.peer.isActive(this.incoming.id)
+  }
+  closeStream(): void {
+    this.session.transport.closeStream?.(this.incoming.id)
+  }
+}
+
+/** The -32602 a modern client gets for a resource that is not there (-32002 is gone from this era). */
+const modernFailure = (error: McpError): McpError =>
+  error.code === ErrorCode.ResourceNotFound
+    ? new McpError({ code: ErrorCode.InvalidParams, message: error.message, data: error.data })
+    : error
+
+const modernError = (error: McpError | undefined): McpError | undefined =>
+  error === undefined ? undefined : modernFailure(error)
+
+/**
+ * One modern request: its envelope, read from its `_meta`, and its channel
+ * back to the client, on which only notifications related to it travel (a
+ * modern server sends the client no requests).
+ */
+class ModernRequest implements Envelope, ClientChannel {
+  constructor(
+    private readonly session: ServerSession,
+    private readonly incoming: IncomingRequest,
+    private readonly meta: Modern.RequestMeta
+  ) {}
+  get protocolVersion() {
+    return this.meta.protocolVersion
+  }
+  get clientCapabilities() {
+    return this.meta.clientCapabilities
+  }
+  get clientInfo() {
+    return this.meta.clientInfo
+  }
+  get logLevel() {
+    return this.meta.logLevel
+  }
+  get sessionId() {
+    return undefined
+  }
+  get progressToken() {
+    return this.incoming.progressToken
+  }
+  get extras(): MessageExtras | undefined {
+    return this.incoming.extras
+  }
+  get auth(): AuthInfo | undefined {
+    return this.incoming.extras?.auth
+  }
+  request(method: string): Effect.Effect<unknown, RequestError> {
+    return Effect.fail(
+      McpError.invalidRequest(`${method} cannot be sent to a ${Modern.VERSION} client as a request (not yet supported)`)
+    )
+  }
+  notify(method: string, params: unknown): void {
+    // No log message for a request that did not ask for them (a log level in its _meta).
+    if (method === "notifications/message" && this.meta.logLevel === undefined) return
     this.session.peer.notify(method, params, this.incoming.id)
   }
   isActive(): boolean {

@@ -1,0 +1,164 @@
+/**
+ * The 2026-07-28 revision ("modern"): a request carries its protocol version,
+ * client capabilities and client info in `params._meta`, and is served on its
+ * own, without a handshake or a session. This module tells the eras apart,
+ * reads and checks a modern request's `_meta`, and shapes modern results
+ * (`resultType`, caching hints, `serverInfo`).
+ */
+import { Either } from "effect"
+import { ErrorCode, McpError } from "../McpError.js"
+import * as McpSchema from "../McpSchema.js"
+import { isRecord, safeDecoder } from "./guards.js"
+
+/** The modern revision this server speaks. */
+export const VERSION = "2026-07-28"
+
+/** Every modern revision spoken here, for `server/discover` and -32022. */
+export const SUPPORTED: ReadonlyArray<string> = [VERSION]
+
+/** The `_meta` keys of a modern request and result. */
+export const Meta = {
+  protocolVersion: "io.modelcontextprotocol/protocolVersion",
+  clientCapabilities: "io.modelcontextprotocol/clientCapabilities",
+  clientInfo: "io.modelcontextprotocol/clientInfo",
+  logLevel: "io.modelcontextprotocol/logLevel",
+  serverInfo: "io.modelcontextprotocol/serverInfo"
+} as const
+
+/** What a modern request's `_meta` says about its client. */
+export interface RequestMeta {
+  readonly protocolVersion: string
+  readonly clientCapabilities: McpSchema.ClientCapabilities
+  readonly clientInfo: McpSchema.Implementation | undefined
+  readonly logLevel: McpSchema.LoggingLevel | undefined
+}
+
+/**
+ * Whether params claim the modern era: `_meta` names a protocol version. A
+ * `_meta` that is not an object is no claim (and is refused by
+ * {@link checkMeta}, which every request passes through).
+ */
+export const claimsModern = (params: Record<string, unknown> | undefined): boolean => {
+  const meta = params?._meta
+  return isRecord(meta) && Object.hasOwn(meta, Meta.protocolVersion)
+}
+
+/** A `_meta` of the wrong type is refused in either era, never dropped. */
+export const checkMeta = (params: Record<string, unknown> | undefined): McpError | undefined =>
+  params !== undefined && Object.hasOwn(params, "_meta") && !isRecord(params._meta)
+    ? McpError.invalidParams("_meta must be an object")
+    : undefined
+
+const decodeCapabilities = safeDecoder(McpSchema.ClientCapabilities)
+const decodeImplementation = safeDecoder(McpSchema.Implementation)
+const decodeLevel = safeDecoder(McpSchema.LoggingLevel)
+
+/**
+ * Reads a modern request's `_meta`: -32602 when a required field is missing
+ * or malformed, -32022 when its version is not spoken here.
+ */
+export const readMeta = (params: Record<string, unknown> | undefined): RequestMeta | McpError => {
+  const meta = isRecord(params?._meta) ? params._meta : {}
+  const version = meta[Meta.protocolVersion]
+  if (typeof version !== "string") return McpError.invalidParams(`_meta["${Meta.protocolVersion}"] must be a string`)
+  if (!Object.hasOwn(meta, Meta.clientCapabilities)) {
+    return McpError.invalidParams(`_meta["${Meta.clientCapabilities}"] is required ({} declares none)`)
+  }
+  const capabilities = decodeCapabilities(meta[Meta.clientCapabilities])
+  if (Either.isLeft(capabilities)) {
+    return McpError.invalidParams(`_meta["${Meta.clientCapabilities}"]: ${capabilities.left}`)
+  }
+  const clientInfo = optional(meta, Meta.clientInfo, decodeImplementation)
+  if (clientInfo instanceof McpError) return clientInfo
+  const logLevel = optional(meta, Meta.logLevel, decodeLevel)
+  if (logLevel instanceof McpError) return logLevel
+  if (!SUPPORTED.includes(version)) return unsupportedVersion(version)
+  return { protocolVersion: version, clientCapabilities: capabilities.right, clientInfo, logLevel }
+}
+
+const optional = <A>(
+  meta: Record<string, unknown>,
+  key: string,
+  decode: (u: unknown) => Either.Either<A, string>
+): A | undefined | McpError => {
+  if (meta[key] === undefined) return undefined
+  const decoded = decode(meta[key])
+  return Either.isLeft(decoded) ? McpError.invalidParams(`_meta["${key}"]: ${decoded.left}`) : decoded.right
+}
+
+/** -32022, with the versions spoken here and the one asked for. */
+export const unsupportedVersion = (requested: string): McpError =>
+  new McpError({
+    code: ErrorCode.UnsupportedProtocolVersion,
+    message: `Unsupported protocol version: ${JSON.stringify(requested).slice(0, 100)}; supported: ${
+      SUPPORTED.join(", ")
+    }`,
+    data: { supported: SUPPORTED, requested }
+  })
+
+/**
+ * Methods the modern era removed: on a modern request they are unknown
+ * (-32601), whatever the handshake era does with them.
+ */
+export const REMOVED: ReadonlySet<string> = new Set([
+  "initialize",
+  "ping",
+  "logging/setLevel",
+  "resources/subscribe",
+  "resources/unsubscribe",
+  "tasks/result",
+  "tasks/list"
+])
+
+/** Results a client may cache: they carry `ttlMs` and `cacheScope`. */
+const CACHEABLE: ReadonlySet<string> = new Set([
+  "server/discover",
+  "tools/list",
+  "prompts/list",
+  "resources/list",
+  "resources/templates/list",
+  "resources/read"
+])
+
+/** How long a result may be cached, and by whom. */
+export interface CacheHint {
+  readonly ttlMs: number
+  readonly cacheScope: "public" | "private"
+}
+
+/** Nothing is cached unless the server says so: stale tools are worse than a second request. */
+export const DEFAULT_CACHE_HINT: CacheHint = { ttlMs: 0, cacheScope: "private" }
+
+/**
+ * A complete modern result: `resultType`, the caching hint where the method's
+ * result is cacheable, and the server's info in `_meta`.
+ */
+export const complete = (
+  method: string,
+  result: unknown,
+  serverInfo: McpSchema.Implementation,
+  hint: CacheHint = DEFAULT_CACHE_HINT
+): Record<string, unknown> => {
+  const body = isRecord(result) ? result : {}
+  const meta = isRecord(body._meta) ? body._meta : {}
+  return {
+    ...(CACHEABLE.has(method) ? hint : {}),
+    ...body,
+    resultType: typeof body.resultType === "string" ? body.resultType : "complete",
+    _meta: { ...meta, [Meta.serverInfo]: serverInfo }
+  }
+}
+
+/** The HTTP status of a modern error: its own codes are 400, an unknown method 404 (the spec's table). */
+export const httpStatus = (code: number, malformedMeta: boolean): number => {
+  switch (code) {
+    case ErrorCode.MethodNotFound:
+      return 404
+    case ErrorCode.HeaderMismatch:
+    case ErrorCode.MissingRequiredClientCapability:
+    case ErrorCode.UnsupportedProtocolVersion:
+      return 400
+    default:
+      return malformedMeta ? 400 : 200
+  }
+}
