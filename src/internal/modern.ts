@@ -149,8 +149,8 @@ export const complete = (
   }
 }
 
-/** The HTTP status of a modern error: its own codes are 400, an unknown method 404 (the spec's table). */
-export const httpStatus = (code: number, malformedMeta: boolean): number => {
+/** The HTTP status of a modern error from a handler: its own codes are 400, an unknown method 404 (the spec's table). */
+export const httpStatus = (code: number): number => {
   switch (code) {
     case ErrorCode.MethodNotFound:
       return 404
@@ -159,6 +159,6 @@ export const httpStatus = (code: number, malformedMeta: boolean): number => {
     case ErrorCode.UnsupportedProtocolVersion:
       return 400
     default:
-      return malformedMeta ? 400 : 200
+      return 200
   }
 }

@@ -10,6 +10,7 @@ import * as McpSchema from "../McpSchema.js"
 const V2025_03_26 = "2025-03-26"
 const V2025_06_18 = "2025-06-18"
 const V2025_11_25 = "2025-11-25"
+const V2026_07_28 = "2026-07-28"
 
 /** The newest handshake-era revision. */
 export const latest = McpSchema.LATEST_PROTOCOL_VERSION
@@ -28,8 +29,11 @@ export const negotiate = (requested: string): string => isSupported(requested) ?
 /** JSON-RPC batches exist in 2025-03-26 only: added there, removed in 2025-06-18. */
 export const hasBatches = (version: string | undefined): boolean => version === V2025_03_26
 
-/** SSE streams open with a priming event and a `retry` field from 2025-11-25 on (SEP-1699). */
-export const primesStreams = (version: string): boolean => atLeast(version, V2025_11_25)
+/**
+ * SSE streams open with a priming event and a `retry` field from 2025-11-25
+ * on (SEP-1699), until 2026-07-28 took resumption away.
+ */
+export const primesStreams = (version: string): boolean => atLeast(version, V2025_11_25) && version < V2026_07_28
 
 /** Tool results carry `structuredContent` from 2025-06-18 on. */
 export const hasStructuredContent = (version: string): boolean => atLeast(version, V2025_06_18)

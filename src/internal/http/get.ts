@@ -7,6 +7,7 @@ import * as EventStore from "../../EventStore.js"
 import { ErrorCode, McpError } from "../../McpError.js"
 import type { Exchange, Reply } from "../../StreamableHttp.js"
 import { encode } from "../encode.js"
+import * as Modern from "../modern.js"
 import * as ProtocolVersion from "../protocolVersion.js"
 import { acceptOf } from "./accept.js"
 import type { Endpoint } from "./endpoint.js"
@@ -21,10 +22,21 @@ const namedSession = (app: Endpoint, request: Exchange): HttpSession | Reply => 
   return app.sessions.get(sessionId) ?? sessionNotFound()
 }
 
+/** A GET or DELETE that names a modern revision: that revision has neither. */
+const isModern = (request: Exchange): boolean => {
+  const header = request.header("mcp-protocol-version")?.trim()
+  return header !== undefined && Modern.SUPPORTED.includes(header)
+}
+
 export const handleGet = (app: Endpoint, request: Exchange): Effect.Effect<Reply> =>
   Effect.suspend(() => {
     if (app.options.stateless) {
       return Effect.succeed(httpError(405, "Method Not Allowed: a stateless server has no GET stream"))
+    }
+    if (isModern(request)) {
+      return Effect.succeed(
+        httpError(405, `Method Not Allowed: ${Modern.VERSION} has no GET stream; use subscriptions/listen`)
+      )
     }
     if (!acceptOf(request.header("accept")).sse) {
       return Effect.succeed(httpError(406, "Not Acceptable: the Accept header must list text/event-stream"))
@@ -104,8 +116,8 @@ const eventsGone = (lastEventId: string): Reply =>
 
 export const handleDelete = (app: Endpoint, request: Exchange): Effect.Effect<Reply> =>
   Effect.suspend(() => {
-    if (app.options.stateless) {
-      return Effect.succeed(httpError(405, "Method Not Allowed: a stateless server has no sessions"))
+    if (app.options.stateless || isModern(request)) {
+      return Effect.succeed(httpError(405, "Method Not Allowed: a stateless request has no session to end"))
     }
     const session = namedSession(app, request)
     if (!(session instanceof HttpSession)) return Effect.succeed(session)

@@ -9,11 +9,12 @@
  */
 import { Effect } from "effect"
 import * as EventStore from "../../EventStore.js"
-import { McpError } from "../../McpError.js"
+import { ErrorCode, McpError } from "../../McpError.js"
 import type * as McpSchema from "../../McpSchema.js"
 import type { Exchange, Reply } from "../../StreamableHttp.js"
 import { isRecord } from "../guards.js"
 import * as JsonRpc from "../jsonRpc.js"
+import * as Modern from "../modern.js"
 import * as ProtocolVersion from "../protocolVersion.js"
 import type { AcceptInfo } from "./accept.js"
 import { acceptOf, isJson } from "./accept.js"
@@ -75,6 +76,8 @@ const handleMessage = (
   // Over HTTP every POST is answered: an invalid message gets its error even where stdio would stay silent.
   if (message._tag === "Invalid") return reply(refuse(400, message.error, message.id))
   const id = message._tag === "Request" ? message.id : null
+  const era = eraOf(request, body, id)
+  if (era !== "legacy") return era === "modern" ? handleModern(app, request, accept, body, id, reply) : reply(era)
   if (app.options.stateless) return app.replyWith(handleStateless(app, request, accept, body, id), reply)
   // An initialize without a session opens one; with one, the session itself refuses a second handshake.
   if (message._tag === "Request" && message.method === "initialize" && request.header("mcp-session-id") === undefined) {
@@ -207,6 +210,91 @@ const handleStateless = (
       })
     )
   })
+
+/**
+ * Which era a message is served in, by the spec's ladder: a body that claims
+ * 2026-07-28 in its `_meta` is modern; a modern `MCP-Protocol-Version` header
+ * on a body that makes no claim is refused (400, -32602); anything else is
+ * the handshake era. A modern body's `_meta` is checked here, before any
+ * session or handler, so that a malformed one gets its 400.
+ */
+const eraOf = (request: Exchange, body: unknown, id: McpSchema.RequestId | null): "legacy" | "modern" | Reply => {
+  const params = isRecord(body) && isRecord(body.params) ? body.params : undefined
+  const header = request.header("mcp-protocol-version")?.trim()
+  if (!Modern.claimsModern(params)) {
+    const malformed = Modern.checkMeta(params)
+    if (malformed !== undefined) return refuse(400, malformed, id)
+    if (header === undefined || !Modern.SUPPORTED.includes(header)) return "legacy"
+    return refuse(
+      400,
+      McpError.invalidParams(`MCP-Protocol-Version is ${header}, but params._meta names no protocol version`),
+      id
+    )
+  }
+  const mismatch = checkModernHeaders(request, params)
+  if (mismatch !== undefined) return refuse(400, mismatch, id)
+  const meta = Modern.readMeta(params)
+  return meta instanceof McpError ? refuse(400, meta, id) : "modern"
+}
+
+/** The headers a modern request must agree with its body on (only the protocol version, for now). */
+const checkModernHeaders = (request: Exchange, params: Record<string, unknown> | undefined): McpError | undefined => {
+  const header = request.header("mcp-protocol-version")?.trim()
+  const version = isRecord(params?._meta) ? params._meta[Modern.Meta.protocolVersion] : undefined
+  if (header === undefined) {
+    return new McpError({ code: ErrorCode.HeaderMismatch, message: "Header mismatch: MCP-Protocol-Version is missing" })
+  }
+  return header === version ? undefined : new McpError({
+    code: ErrorCode.HeaderMismatch,
+    message: `Header mismatch: MCP-Protocol-Version is ${JSON.stringify(header.slice(0, 100))}, ` +
+      `params._meta names ${JSON.stringify(String(version).slice(0, 100))}`
+  })
+}
+
+/**
+ * A modern request: served on its own, in a context that lives as long as
+ * it does, answered on this response only (JSON, or SSE when notifications
+ * come first). Its errors carry their HTTP status: 404 for an unknown
+ * method, 400 for the revision's own errors.
+ */
+const handleModern = (
+  app: Endpoint,
+  request: Exchange,
+  accept: AcceptInfo,
+  body: unknown,
+  id: McpSchema.RequestId | null,
+  reply: (reply: Reply) => void
+) => {
+  if (id === null) return reply(empty(202))
+  app.replyWith(
+    Effect.gen(function*() {
+      const session = yield* app.openSession(true, Modern.VERSION)
+      return yield* Effect.async<Reply>((resume) =>
+        respond(
+          app,
+          session,
+          body,
+          id,
+          accept,
+          (answer) => resume(Effect.succeed(withModernStatus(answer))),
+          request,
+          () => {
+            app.runFork(app.closeSession(session))
+          }
+        )
+      )
+    }),
+    reply
+  )
+}
+
+/** A JSON error reply gets the status its code has in the modern era. */
+const withModernStatus = (answer: Reply): Reply => {
+  if (answer._tag !== "Full" || answer.status !== 200 || !answer.body.includes("\"error\"")) return answer
+  const parsed: unknown = JSON.parse(answer.body)
+  const code = isRecord(parsed) && isRecord(parsed.error) ? parsed.error.code : undefined
+  return typeof code === "number" ? { ...answer, status: Modern.httpStatus(code) } : answer
+}
 
 /**
  * A batch (2025-03-26 only): every entry is checked before any runs, each

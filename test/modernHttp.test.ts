@@ -1,0 +1,121 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import { McpServer, RequestContext } from "mcp-effect"
+import { TestServer } from "./fixtures.js"
+import { JSON_AND_SSE, openSession, promise, raw, serveHttp, sseMessages } from "./httpHelpers.js"
+
+const META = {
+  "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+  "io.modelcontextprotocol/clientCapabilities": {},
+  "io.modelcontextprotocol/clientInfo": { name: "modern", version: "1" }
+}
+const MODERN_HEADERS = { ...JSON_AND_SSE, "mcp-protocol-version": "2026-07-28" }
+
+const Logs = McpServer.tool("logs", {}, () => Effect.as(RequestContext.log("info", "working"), "done"))
+const Server = Layer.mergeAll(TestServer, Logs.pipe(Layer.provide(TestServer)))
+
+const post = (url: string, id: number, method: string, params: object = {}, options: {
+  readonly meta?: object
+  readonly headers?: Record<string, string>
+} = {}) =>
+  promise(() =>
+    raw(url, {
+      headers: options.headers ?? { ...MODERN_HEADERS, "mcp-method": method },
+      body: { jsonrpc: "2.0", id, method, params: { ...params, _meta: options.meta ?? META } }
+    })
+  )
+
+const json = (body: string): any => JSON.parse(body)
+
+describe("2026-07-28 over Streamable HTTP", () => {
+  it.scoped("serves a modern request with no session, beside handshake-era sessions", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serveHttp(Server)
+      const discover = yield* post(url, 1, "server/discover")
+      expect(discover.status).toBe(200)
+      expect(discover.headers["mcp-session-id"]).toBeUndefined()
+      expect(json(discover.body).result).toMatchObject({ resultType: "complete", supportedVersions: ["2026-07-28"] })
+      const called = yield* post(url, 2, "tools/call", { name: "add", arguments: { a: 1, b: 2 } })
+      expect(json(called.body).result).toMatchObject({ resultType: "complete", structuredContent: { result: 3 } })
+      // An old client on the same endpoint still gets its session.
+      const { headers } = yield* promise(() => openSession(url))
+      const old = yield* promise(() => raw(url, { headers, body: { jsonrpc: "2.0", id: 3, method: "tools/list" } }))
+      expect(json(old.body).result).not.toHaveProperty("resultType")
+    }))
+
+  it.scoped("refuses a malformed _meta with 400 and -32602, echoing the request id", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serveHttp(Server)
+      const { "io.modelcontextprotocol/clientCapabilities": _, ...noCapabilities } = META
+      const noVersion = { "io.modelcontextprotocol/clientCapabilities": {} }
+      for (const [id, params] of [[101, {}], [104, { _meta: noCapabilities }]] as const) {
+        const response = yield* promise(() =>
+          raw(url, {
+            headers: { ...MODERN_HEADERS, "mcp-method": "server/discover" },
+            body: { jsonrpc: "2.0", id, method: "server/discover", params }
+          })
+        )
+        expect(response.status).toBe(400)
+        expect(json(response.body)).toMatchObject({ id, error: { code: -32602 } })
+      }
+      const missingVersion = yield* post(url, 102, "server/discover", {}, { meta: noVersion })
+      expect(missingVersion.status).toBe(400)
+      expect(json(missingVersion.body).error.code).toBe(-32602)
+    }))
+
+  it.scoped("answers an unsupported version with 400 and -32022, and a header that disagrees with -32020", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serveHttp(Server)
+      const v999 = { ...META, "io.modelcontextprotocol/protocolVersion": "v999.0.0" }
+      const unsupported = yield* post(url, 301, "server/discover", {}, {
+        meta: v999,
+        headers: { ...MODERN_HEADERS, "mcp-protocol-version": "v999.0.0" }
+      })
+      expect(unsupported.status).toBe(400)
+      expect(json(unsupported.body)).toMatchObject({
+        id: 301,
+        error: { code: -32022, data: { supported: ["2026-07-28"], requested: "v999.0.0" } }
+      })
+      const mismatch = yield* post(url, 302, "server/discover", {}, { meta: v999 })
+      expect(mismatch.status).toBe(400)
+      expect(json(mismatch.body)).toMatchObject({ id: 302, error: { code: -32020 } })
+    }))
+
+  it.scoped("answers removed and unknown methods with 404 and -32601", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serveHttp(Server)
+      for (const method of ["initialize", "ping", "logging/setLevel", "resources/subscribe", "unknown/method"]) {
+        const response = yield* post(url, 7, method, { uri: "greeting://x", level: "info" })
+        expect(response.status).toBe(404)
+        expect(json(response.body)).toMatchObject({ id: 7, error: { code: -32601 } })
+      }
+    }))
+
+  it.scoped("refuses a modern version header on a body that makes no claim, and GET and DELETE", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serveHttp(Server)
+      const claimless = yield* promise(() =>
+        raw(url, { headers: MODERN_HEADERS, body: { jsonrpc: "2.0", id: 1, method: "server/discover", params: {} } })
+      )
+      expect(claimless.status).toBe(400)
+      expect(json(claimless.body).error.code).toBe(-32602)
+      const get = yield* promise(() => raw(url, { method: "GET", headers: MODERN_HEADERS }))
+      expect(get.status).toBe(405)
+      const del = yield* promise(() => raw(url, { method: "DELETE", headers: MODERN_HEADERS }))
+      expect(del.status).toBe(405)
+    }))
+
+  it.scoped("streams a request's log messages before its response only when it asked, and ends the stream", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serveHttp(Server)
+      const quiet = yield* post(url, 1, "tools/call", { name: "logs" })
+      expect(quiet.headers["content-type"]).toBe("application/json")
+      expect(json(quiet.body).result.resultType).toBe("complete")
+      const loud = yield* post(url, 2, "tools/call", { name: "logs" }, {
+        meta: { ...META, "io.modelcontextprotocol/logLevel": "info" }
+      })
+      expect(loud.headers["content-type"]).toBe("text/event-stream")
+      const messages = sseMessages(loud.body).map((m) => m.message)
+      expect(messages.map((m) => m.method ?? m.id)).toEqual(["notifications/message", 2])
+    }))
+})
