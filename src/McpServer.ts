@@ -32,6 +32,7 @@
 import type { Schema } from "effect"
 import { Context, Effect, FiberRef, HashSet, Layer, Scope } from "effect"
 import * as Dispatch from "./internal/dispatch.js"
+import * as InputRequired from "./internal/inputRequired.js"
 import { Registry } from "./internal/registry.js"
 import type { SessionOptions } from "./internal/session.js"
 import { ServerSession } from "./internal/session.js"
@@ -189,8 +190,11 @@ export const make = (options: Options): Effect.Effect<Service> =>
   // Sessions run their handlers on the server's runtime, captured once: Effect.log* inside handlers reaches the
   // client as notifications/message, and no session pays for a runtime of its own.
   Effect.map(
-    Effect.locallyWith(Effect.runtime<never>(), FiberRef.currentLoggers, HashSet.add(RequestContext.clientLogger)),
-    (runtime): Service => {
+    Effect.zip(
+      Effect.locallyWith(Effect.runtime<never>(), FiberRef.currentLoggers, HashSet.add(RequestContext.clientLogger)),
+      InputRequired.configuredKey
+    ),
+    ([runtime, stateKey]): Service => {
       const info: McpSchema.Implementation = {
         name: options.name,
         version: options.version,
@@ -221,7 +225,8 @@ export const make = (options: Options): Effect.Effect<Service> =>
         core,
         info,
         instructions: options.instructions,
-        capabilities: () => registry.capabilities()
+        capabilities: () => registry.capabilities(),
+        stateKey
       }
 
       const connect = (transport: Transport, runOptions?: RunOptions) =>

@@ -28,6 +28,7 @@ import { Context, Effect, FiberRef, FiberRefs, HashMap, List, Logger, Schema } f
 import { INTERNAL } from "./internal/cause.js"
 import { decodeOrInvalid, describeParseError } from "./internal/guards.js"
 import { formField, rootJsonSchema } from "./internal/jsonSchema.js"
+import { isModern, MissingCapability } from "./internal/modern.js"
 import type { RequestError } from "./McpError.js"
 import { CapabilityNotSupportedError, McpError } from "./McpError.js"
 import * as McpSchema from "./McpSchema.js"
@@ -80,6 +81,11 @@ export interface ClientChannel {
   readonly isActive: () => boolean
   /** Ends the request's stream before its result (SEP-1699), where the transport has one. */
   readonly closeStream: () => void
+  /**
+   * Runs a step once across the runs of a multi-round-trip request (see
+   * {@link once}); a channel without rounds runs it every time.
+   */
+  readonly once?: <A, E, R>(key: string, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 }
 
 /**
@@ -123,6 +129,8 @@ export interface Service {
    * transports without per-request streams.
    */
   readonly closeStream: Effect.Effect<void>
+  /** Runs `effect` once across the runs of a multi-round-trip request; see {@link once}. */
+  readonly once: <A, E, R>(key: string, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 }
 
 /**
@@ -171,6 +179,39 @@ export const closeStream: Effect.Effect<void, never, RequestContext> = Effect.fl
 )
 
 /**
+ * Runs a side effect once, however many times the handler runs.
+ *
+ * A 2026-07-28 client gets no requests from the server: when a handler
+ * elicits, samples or lists roots, the request is answered `input_required`
+ * and the client retries it with the answers, so the handler runs again from
+ * the start, and every step before the answered question runs again too.
+ * `once` journals its step's result in the request's signed `requestState`:
+ * on a replay the step is not run, and its recorded result is returned.
+ * The result travels as JSON, so it must be a JSON value. Keys must be unique
+ * within a handler. In the handshake era, where the handler runs once, it
+ * simply runs the step.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { McpServer, RequestContext } from "mcp-effect"
+ *
+ * const Deploy = McpServer.tool("deploy", { parameters: { service: Schema.String } }, ({ service }) =>
+ *   Effect.gen(function*() {
+ *     // Runs on the first run only; a replay after the confirmation gets the same id.
+ *     const id = yield* RequestContext.once("reserve", Effect.sync(() => crypto.randomUUID()))
+ *     const answer = yield* RequestContext.elicit(`Deploy ${service} (${id})?`, Schema.Struct({ ok: Schema.Boolean }))
+ *     return answer.action === "accept" && answer.content.ok ? `deployed ${id}` : "cancelled"
+ *   }))
+ * ```
+ *
+ * @since 0.2.0
+ * @category talking to the client
+ */
+export const once = <A, E, R>(key: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R | RequestContext> =>
+  Effect.flatMap(RequestContext, (ctx) => ctx.once(key, effect))
+
+/**
  * Reads one of this server's own resources.
  *
  * @since 0.1.0
@@ -200,7 +241,12 @@ const ask = <A>(
 ): Effect.Effect<A, RequestError | CapabilityNotSupportedError, RequestContext> =>
   Effect.flatMap(RequestContext, (ctx): Effect.Effect<A, RequestError | CapabilityNotSupportedError> => {
     const capability = missing(ctx.clientCapabilities)
-    if (capability !== undefined) return Effect.fail(new CapabilityNotSupportedError({ capability, method }))
+    if (capability !== undefined) {
+      // A 2026-07-28 request is answered -32021 instead: its client is told what to declare and retry with.
+      return isModern(ctx.protocolVersion)
+        ? Effect.die(new MissingCapability(capability, method))
+        : Effect.fail(new CapabilityNotSupportedError({ capability, method }))
+    }
     return Effect.flatMap(ctx.request(method, params), decode)
   })
 

@@ -8,6 +8,7 @@
 import { Either } from "effect"
 import { ErrorCode, McpError } from "../McpError.js"
 import * as McpSchema from "../McpSchema.js"
+import { ControlSignal } from "./cause.js"
 import { isRecord, safeDecoder } from "./guards.js"
 
 /** The modern revision this server speaks. */
@@ -162,3 +163,31 @@ export const httpStatus = (code: number): number => {
       return 200
   }
 }
+
+/** Whether a request's protocol version is of the modern era. */
+export const isModern = (protocolVersion: string): boolean => protocolVersion >= VERSION
+
+/**
+ * Raised (as a defect, through the handler's own recovery) when a modern
+ * request's handler needs a client capability the request did not declare:
+ * the request is answered -32021, as the spec requires, rather than with the
+ * handler's error result.
+ */
+export class MissingCapability extends ControlSignal {
+  constructor(readonly capability: string, readonly method: string) {
+    super()
+  }
+}
+
+/** -32021, with the capability as a `ClientCapabilities` object (`elicitation.form` → `{ elicitation: { form: {} } }`). */
+export const missingCapabilityError = (signal: MissingCapability): McpError =>
+  new McpError({
+    code: ErrorCode.MissingRequiredClientCapability,
+    message: `Missing required client capability: ${signal.capability} (needed for ${signal.method})`,
+    data: {
+      requiredCapabilities: signal.capability.split(".").reduceRight<Record<string, unknown>>(
+        (inner, part) => ({ [part]: inner }),
+        {}
+      )
+    }
+  })

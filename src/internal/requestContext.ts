@@ -115,6 +115,9 @@ export class RequestContextImpl implements Service {
   request(method: string, params: Record<string, unknown>, options?: RequestOptions) {
     return this.channel.request(method, params, { ...this.clientRequests, ...options })
   }
+  once<A, E, R>(key: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
+    return this.channel.once === undefined ? effect : this.channel.once(key, effect)
+  }
   get closeStream() {
     return Effect.sync(() => this.channel.closeStream())
   }

@@ -8,7 +8,7 @@
  * Classes, so that the handlers are prototype methods and an idle session
  * holds only its fields (servers keep thousands of idle HTTP sessions).
  */
-import { Effect } from "effect"
+import { Clock, Effect, Option } from "effect"
 import type { Runtime } from "effect"
 import type { RequestError } from "../McpError.js"
 import { ErrorCode, McpError } from "../McpError.js"
@@ -16,8 +16,10 @@ import * as McpSchema from "../McpSchema.js"
 import type { IncomingRequest, RequestOptions } from "../Peer.js"
 import type { ClientChannel, Envelope } from "../RequestContext.js"
 import type { AuthInfo, MessageExtras, Transport } from "../Transport.js"
+import { controlSignalOf } from "./cause.js"
 import type { Core } from "./dispatch.js"
 import { withParams } from "./dispatch.js"
+import * as InputRequired from "./inputRequired.js"
 import * as Modern from "./modern.js"
 import * as Peer from "./peer.js"
 import * as ProtocolVersion from "./protocolVersion.js"
@@ -30,6 +32,8 @@ export interface Server {
   readonly info: McpSchema.Implementation
   readonly instructions: string | undefined
   readonly capabilities: () => McpSchema.ServerCapabilities
+  /** The key that signs 2026-07-28 `requestState`. */
+  readonly stateKey: InputRequired.StateKey
 }
 
 /** Options of one session. */
@@ -144,15 +148,41 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
     if (request.method === "server/discover") {
       return Effect.succeed(Modern.complete(request.method, this.discover(), info))
     }
+    if (!this.server.core.serves(request.method)) return McpError.methodNotFound(request.method)
+    if (!InputRequired.ROUND_METHODS.has(request.method)) return this.modernRun(request, meta, undefined)
+    const { stateKey } = this.server
+    const bound = InputRequired.binding(request.method, request.params)
+    return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      const state = InputRequired.verify(stateKey, request.params?.requestState, bound, now)
+      if (state instanceof McpError) return Effect.fail(state)
+      const answers = InputRequired.answersOf(request.params?.inputResponses, state.asked)
+      if (answers instanceof McpError) return Effect.fail(answers)
+      const round = new InputRequired.Round(stateKey, bound, state, answers)
+      return Effect.raceFirst(
+        this.modernRun(request, meta, round),
+        Effect.zipLeft(round.result, InputRequired.warnIfEphemeral(stateKey))
+      )
+    })
+  }
+
+  /** Runs a modern request's handler with services of its own, released when it ends. */
+  private modernRun(
+    request: IncomingRequest,
+    meta: Modern.RequestMeta,
+    round: InputRequired.Round | undefined
+  ): Effect.Effect<unknown, McpError> {
     const services = new SessionServices()
-    const modernRequest = new ModernRequest(this, request, meta)
+    const modernRequest = new ModernRequest(this, request, meta, round)
     const answer = this.server.core.handle(request, modernRequest, modernRequest, services)
-    if (answer === undefined || answer instanceof McpError) return modernError(answer)
+    if (answer === undefined) return Effect.fail(McpError.methodNotFound(request.method))
+    if (answer instanceof McpError) return Effect.fail(modernFailure(answer))
     const effect = Effect.isEffect(answer) ? answer : Effect.provide(answer.effect, answer.context)
     return effect.pipe(
-      Effect.mapBoth({
-        onFailure: modernFailure,
-        onSuccess: (result) => Modern.complete(request.method, result, info)
+      Effect.map((result) => Modern.complete(request.method, result, this.server.info)),
+      Effect.catchAllCause((cause) => {
+        const signal = Option.getOrUndefined(controlSignalOf(cause))
+        if (signal instanceof Modern.MissingCapability) return Effect.fail(Modern.missingCapabilityError(signal))
+        return Effect.mapError(Effect.failCause(cause), modernFailure)
       }),
       Effect.ensuring(services.close)
     )
@@ -255,9 +285,6 @@ const modernFailure = (error: McpError): McpError =>
     ? new McpError({ code: ErrorCode.InvalidParams, message: error.message, data: error.data })
     : error
 
-const modernError = (error: McpError | undefined): McpError | undefined =>
-  error === undefined ? undefined : modernFailure(error)
-
 /**
  * One modern request: its envelope, read from its `_meta`, and its channel
  * back to the client, on which only notifications related to it travel (a
@@ -267,7 +294,8 @@ class ModernRequest implements Envelope, ClientChannel {
   constructor(
     private readonly session: ServerSession,
     private readonly incoming: IncomingRequest,
-    private readonly meta: Modern.RequestMeta
+    private readonly meta: Modern.RequestMeta,
+    private readonly round: InputRequired.Round | undefined
   ) {}
   get protocolVersion() {
     return this.meta.protocolVersion
@@ -293,10 +321,18 @@ class ModernRequest implements Envelope, ClientChannel {
   get auth(): AuthInfo | undefined {
     return this.incoming.extras?.auth
   }
-  request(method: string): Effect.Effect<unknown, RequestError> {
-    return Effect.fail(
-      McpError.invalidRequest(`${method} cannot be sent to a ${Modern.VERSION} client as a request (not yet supported)`)
-    )
+  /** An input request joins the request's next `input_required` round, or has its answer from an earlier one. */
+  request(method: string, params: Record<string, unknown>): Effect.Effect<unknown, RequestError> {
+    if (this.round === undefined || !InputRequired.ASKS.has(method)) {
+      return Effect.fail(McpError.invalidRequest(
+        `${method} cannot reach a ${Modern.VERSION} client from ${this.incoming.method}: only tools/call, ` +
+          "prompts/get and resources/read may ask for input"
+      ))
+    }
+    return this.round.ask(method, params)
+  }
+  once<A, E, R>(key: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
+    return this.round === undefined ? effect : this.round.step(key, effect)
   }
   notify(method: string, params: unknown): void {
     // No log message for a request that did not ask for them (a log level in its _meta).
