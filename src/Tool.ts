@@ -17,11 +17,12 @@
  *
  * @since 0.1.0
  */
-import { Effect, Either, ParseResult, Schema } from "effect"
+import { Effect, Either, Option, ParseResult, Schema, SchemaAST } from "effect"
 import * as Content from "./Content.js"
 import { failureMessage, recover } from "./internal/cause.js"
 import { safeDecoder } from "./internal/guards.js"
 import { type JsonObject, objectRoot, rootJsonSchema } from "./internal/jsonSchema.js"
+import { xMcpHeaderProblem } from "./internal/modernHeaders.js"
 import type { McpError } from "./McpError.js"
 import { DefinitionError } from "./McpError.js"
 import type * as McpSchema from "./McpSchema.js"
@@ -279,7 +280,40 @@ const validateSchemas = (definition: McpSchema.ToolDefinition): Either.Either<vo
       })
     )
   }
-  return Either.void
+  // Clients drop a tool whose header annotations break the rules: refused here instead of vanishing there.
+  const headerProblem = xMcpHeaderProblem(definition.inputSchema)
+  return headerProblem === undefined ? Either.void : Either.left(
+    new DefinitionError({
+      message: `Invalid x-mcp-header in tool ${JSON.stringify(definition.name)}: ${headerProblem}`
+    })
+  )
+}
+
+/**
+ * Marks a string, integer or boolean parameter to be mirrored in an
+ * `Mcp-Param-<name>` HTTP header by 2026-07-28 clients (`x-mcp-header`), so
+ * that gateways and load balancers can route on it without reading the
+ * body. The server checks the header against the argument (-32020 when they
+ * disagree). A tool whose marks break the rules (not a token, a duplicate, on
+ * a number or a nested array) is refused when registered.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { McpServer, Tool } from "mcp-effect"
+ *
+ * const Forecast = McpServer.tool("forecast", {
+ *   parameters: { region: Schema.String.pipe(Tool.header("Region")), days: Schema.Int }
+ * }, ({ days, region }) => Effect.succeed(`${days} days of sun in ${region}`))
+ * ```
+ *
+ * @since 0.2.0
+ * @category parameters
+ */
+export const header = (name: string) => <S extends Schema.Annotable.All>(schema: S): Schema.Annotable.Self<S> => {
+  // Merged into the schema's own JSON Schema annotation (Schema.Int's `type: "integer"`), not in its place.
+  const own = Option.getOrElse(SchemaAST.getJSONSchemaAnnotation(schema.ast), () => ({}))
+  return schema.annotations({ jsonSchema: { ...own, "x-mcp-header": name } })
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
-import { McpServer, RequestContext } from "mcp-effect"
+import { Effect, Layer, Schema } from "effect"
+import { McpServer, RequestContext, Tool } from "mcp-effect"
 import { TestServer } from "./fixtures.js"
 import { JSON_AND_SSE, openSession, promise, raw, serveHttp, sseMessages } from "./httpHelpers.js"
 
@@ -12,20 +12,32 @@ const META = {
 const MODERN_HEADERS = { ...JSON_AND_SSE, "mcp-protocol-version": "2026-07-28" }
 
 const Logs = McpServer.tool("logs", {}, () => Effect.as(RequestContext.log("info", "working"), "done"))
-const Server = Layer.mergeAll(TestServer, Logs.pipe(Layer.provide(TestServer)))
+const Forecast = McpServer.tool("forecast", {
+  parameters: {
+    region: Schema.String.pipe(Tool.header("Region")),
+    days: Schema.optional(Schema.Int.pipe(Tool.header("Days")))
+  }
+}, ({ region }) => Effect.succeed(`sun in ${region}`))
+const Server = Layer.mergeAll(TestServer, Layer.mergeAll(Logs, Forecast).pipe(Layer.provide(TestServer)))
 
-const post = (url: string, id: number, method: string, params: object = {}, options: {
+const post = (url: string, id: number, method: string, params: Record<string, unknown> = {}, options: {
   readonly meta?: object
   readonly headers?: Record<string, string>
 } = {}) =>
   promise(() =>
     raw(url, {
-      headers: options.headers ?? { ...MODERN_HEADERS, "mcp-method": method },
+      headers: options.headers ?? { ...MODERN_HEADERS, ...standardHeaders(method, params) },
       body: { jsonrpc: "2.0", id, method, params: { ...params, _meta: options.meta ?? META } }
     })
   )
 
 const json = (body: string): any => JSON.parse(body)
+
+/** The `Mcp-Method` and `Mcp-Name` headers a modern client sends. */
+const standardHeaders = (method: string, params: Record<string, unknown>): Record<string, string> => {
+  const name = method === "resources/read" ? params.uri : params.name
+  return { "mcp-method": method, ...(typeof name === "string" ? { "mcp-name": name } : {}) }
+}
 
 describe("2026-07-28 over Streamable HTTP", () => {
   it.scoped("serves a modern request with no session, beside handshake-era sessions", () =>
@@ -69,7 +81,7 @@ describe("2026-07-28 over Streamable HTTP", () => {
       const v999 = { ...META, "io.modelcontextprotocol/protocolVersion": "v999.0.0" }
       const unsupported = yield* post(url, 301, "server/discover", {}, {
         meta: v999,
-        headers: { ...MODERN_HEADERS, "mcp-protocol-version": "v999.0.0" }
+        headers: { ...MODERN_HEADERS, "mcp-method": "server/discover", "mcp-protocol-version": "v999.0.0" }
       })
       expect(unsupported.status).toBe(400)
       expect(json(unsupported.body)).toMatchObject({
@@ -118,4 +130,45 @@ describe("2026-07-28 over Streamable HTTP", () => {
       const messages = sseMessages(loud.body).map((m) => m.message)
       expect(messages.map((m) => m.method ?? m.id)).toEqual(["notifications/message", 2])
     }))
+
+  it.scoped("checks Mcp-Method, Mcp-Name and the Mcp-Param headers of marked arguments against the body (400, -32020)", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serveHttp(Server)
+      const headers = (extra: Record<string, string>) => ({ ...MODERN_HEADERS, "mcp-method": "tools/call", ...extra })
+      const args = { name: "forecast", arguments: { region: "eu-west", days: 3 } }
+      const ok = yield* post(url, 1, "tools/call", args, {
+        headers: headers({ "mcp-name": "  forecast ", "mcp-param-region": "eu-west", "mcp-param-days": "3" })
+      })
+      expect(json(ok.body).result.content[0].text).toBe("sun in eu-west")
+      const encoded = yield* post(url, 2, "tools/call", args, {
+        headers: headers({
+          "mcp-name": `=?base64?${Buffer.from("forecast").toString("base64")}?=`,
+          "mcp-param-region": "eu-west",
+          "mcp-param-days": "003"
+        })
+      })
+      expect(json(encoded.body).result.resultType).toBe("complete")
+      const refused: Array<Record<string, string>> = [
+        { "mcp-name": "forecast", "mcp-param-region": "us-east", "mcp-param-days": "3" },
+        { "mcp-name": "forecast", "mcp-param-days": "3" },
+        { "mcp-name": "other", "mcp-param-region": "eu-west", "mcp-param-days": "3" },
+        { "mcp-name": "=?base64?Zm9yZWNhc3Q?=", "mcp-param-region": "eu-west", "mcp-param-days": "3" },
+        { "mcp-method": "TOOLS/CALL", "mcp-name": "forecast", "mcp-param-region": "eu-west", "mcp-param-days": "3" }
+      ]
+      for (const [index, extra] of refused.entries()) {
+        const response = yield* post(url, 10 + index, "tools/call", args, { headers: headers(extra) })
+        expect(response.status).toBe(400)
+        expect(json(response.body)).toMatchObject({ id: 10 + index, error: { code: -32020 } })
+      }
+    }))
+
+  it.effect("refuses to register a tool whose header marks clients would drop", () =>
+    Effect.gen(function*() {
+      const Bad = McpServer.tool("bad", { parameters: { ratio: Schema.Number.pipe(Tool.header("Ratio")) } }, () =>
+        Effect.succeed("x"))
+      const exit = yield* Effect.exit(
+        Layer.build(Bad.pipe(Layer.provide(McpServer.layer({ name: "b", version: "1" }))))
+      )
+      expect(JSON.stringify(exit)).toMatch(/Invalid x-mcp-header in tool \\"bad\\"/)
+    }).pipe(Effect.scoped))
 })

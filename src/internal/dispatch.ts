@@ -16,13 +16,15 @@
 import { Context, Effect, Either } from "effect"
 import type { Runtime, Schema } from "effect"
 import type * as Completion from "../Completion.js"
-import { McpError } from "../McpError.js"
+import { ErrorCode, McpError } from "../McpError.js"
 import * as McpSchema from "../McpSchema.js"
 import type * as Middleware from "../Middleware.js"
 import type { RequestOptions } from "../Peer.js"
 import { RequestContext } from "../RequestContext.js"
 import type { ClientChannel, Envelope } from "../RequestContext.js"
 import { isRecord, safeDecoder } from "./guards.js"
+import * as Modern from "./modern.js"
+import { checkParamHeaders } from "./modernHeaders.js"
 import type { InternalAnswer, WithContext } from "./peer.js"
 import { withContext } from "./peer.js"
 import * as ProtocolVersion from "./protocolVersion.js"
@@ -88,6 +90,24 @@ export const withParams = <A, I, C = RequestContextImpl>(
 
 const fromEither = <A>(either: Either.Either<A, McpError>): Effect.Effect<A, McpError> | McpError =>
   Either.isLeft(either) ? either.left : Effect.succeed(either.right)
+
+/**
+ * A 2026-07-28 request over HTTP mirrors the arguments its tool marks with
+ * `x-mcp-header` in `Mcp-Param-*` headers, for intermediaries that route on
+ * them: a header that disagrees with the body is -32020.
+ */
+const paramHeaderMismatch = (
+  inputSchema: Record<string, unknown>,
+  args: Record<string, unknown> | undefined,
+  ctx: RequestContextImpl
+): McpError | undefined => {
+  const extras = ctx.extras
+  if (extras?.header === undefined || !Modern.isModern(ctx.protocolVersion)) return undefined
+  const problem = checkParamHeaders(inputSchema, args, (name) => extras.header?.(name))
+  return problem === undefined
+    ? undefined
+    : new McpError({ code: ErrorCode.HeaderMismatch, message: `Header mismatch: ${problem.message}` })
+}
 
 /** The request core of one server. */
 export interface Core {
@@ -284,6 +304,8 @@ class RequestCore implements Core {
         ? McpError.invalidParams(`Unknown tool: ${name}`)
         : this.delegate(found, ctx, { ...params, name: found.key })
     }
+    const mismatch = paramHeaderMismatch(tool.value.definition.inputSchema, args, ctx)
+    if (mismatch !== undefined) return mismatch
     const result = tool.value.call(args)
     const version = ctx.protocolVersion
     return this.inContext(

@@ -15,6 +15,7 @@ import type { Exchange, Reply } from "../../StreamableHttp.js"
 import { isRecord } from "../guards.js"
 import * as JsonRpc from "../jsonRpc.js"
 import * as Modern from "../modern.js"
+import { checkStandardHeaders } from "../modernHeaders.js"
 import * as ProtocolVersion from "../protocolVersion.js"
 import type { AcceptInfo } from "./accept.js"
 import { acceptOf, isJson } from "./accept.js"
@@ -231,24 +232,19 @@ const eraOf = (request: Exchange, body: unknown, id: McpSchema.RequestId | null)
       id
     )
   }
-  const mismatch = checkModernHeaders(request, params)
+  const method = isRecord(body) && typeof body.method === "string" ? body.method : ""
+  const mismatch = checkModernHeaders(request, method, params)
   if (mismatch !== undefined) return refuse(400, mismatch, id)
   const meta = Modern.readMeta(params)
   return meta instanceof McpError ? refuse(400, meta, id) : "modern"
 }
 
-/** The headers a modern request must agree with its body on (only the protocol version, for now). */
-const checkModernHeaders = (request: Exchange, params: Record<string, unknown> | undefined): McpError | undefined => {
-  const header = request.header("mcp-protocol-version")?.trim()
-  const version = isRecord(params?._meta) ? params._meta[Modern.Meta.protocolVersion] : undefined
-  if (header === undefined) {
-    return new McpError({ code: ErrorCode.HeaderMismatch, message: "Header mismatch: MCP-Protocol-Version is missing" })
-  }
-  return header === version ? undefined : new McpError({
-    code: ErrorCode.HeaderMismatch,
-    message: `Header mismatch: MCP-Protocol-Version is ${JSON.stringify(header.slice(0, 100))}, ` +
-      `params._meta names ${JSON.stringify(String(version).slice(0, 100))}`
-  })
+/** The standard headers of a modern request (`MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name`) against its body. */
+const checkModernHeaders = (request: Exchange, method: string, params: Record<string, unknown> | undefined) => {
+  const problem = checkStandardHeaders((name) => request.header(name), { method, params })
+  return problem === undefined
+    ? undefined
+    : new McpError({ code: ErrorCode.HeaderMismatch, message: `Header mismatch: ${problem.message}` })
 }
 
 /**
