@@ -27,6 +27,7 @@ import type { LogLevel } from "effect"
 import { Context, Effect, FiberRef, FiberRefs, HashMap, List, Logger, Schema } from "effect"
 import { INTERNAL } from "./internal/cause.js"
 import { decodeOrInvalid, describeParseError } from "./internal/guards.js"
+import { currentInputKey } from "./internal/inputRequired.js"
 import { formField, rootJsonSchema } from "./internal/jsonSchema.js"
 import { isModern, MissingCapability } from "./internal/modern.js"
 import type { RequestError } from "./McpError.js"
@@ -210,6 +211,35 @@ export const closeStream: Effect.Effect<void, never, RequestContext> = Effect.fl
  */
 export const once = <A, E, R>(key: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R | RequestContext> =>
   Effect.flatMap(RequestContext, (ctx) => ctx.once(key, effect))
+
+/**
+ * Names the input request `effect` makes (an elicitation, a sampling or a
+ * roots request), for 2026-07-28 clients: the key it has in an
+ * `input_required` round's `inputRequests`, and under which the client
+ * answers it. Unnamed requests get `elicitation-1`, `elicitation-2`,
+ * `sampling-1`… in the order the handler makes them, which is stable as long
+ * as the handler asks the same questions in the same order on every run. In
+ * the handshake era the key is not sent.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { McpServer, RequestContext } from "mcp-effect"
+ *
+ * const Greet = McpServer.tool("greet", {}, () =>
+ *   Effect.gen(function*() {
+ *     const answer = yield* RequestContext.elicit("Your name?", Schema.Struct({ name: Schema.String })).pipe(
+ *       RequestContext.inputKey("user_name")
+ *     )
+ *     return answer.action === "accept" ? `Hello, ${answer.content.name}!` : "Hello!"
+ *   }))
+ * ```
+ *
+ * @since 0.2.0
+ * @category talking to the client
+ */
+export const inputKey = (key: string) => <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.locally(effect, currentInputKey, key)
 
 /**
  * Reads one of this server's own resources.

@@ -4,23 +4,35 @@
  * answered with an `input_required` result naming what it needs; the client
  * retries with the answers, and the handler runs again from the start. This
  * module keeps what a retry needs in `requestState`, signed with the
- * server's key: the answers received so far, the results of `once` steps, the
- * keys asked in the last round, and what request the state belongs to.
+ * server's key: the answers received so far, the results of `once` steps,
+ * and what request the state belongs to.
  */
-import { Clock, Config, Deferred, Effect, Either, FiberId, Option, Redacted } from "effect"
-import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto"
+import { Clock, Config, Deferred, Effect, Either, Encoding, FiberId, FiberRef, Option, Redacted } from "effect"
 import { McpError } from "../McpError.js"
 import { INTERNAL } from "./cause.js"
 import { isRecord } from "./guards.js"
 
-/** The server's key for `requestState`, and whether it was made up for this process only. */
+/**
+ * The server's key for `requestState`, and whether it was made up for this
+ * process only. Web Crypto, so that the core runs wherever `crypto.subtle`
+ * does (Node, Deno, Bun, workers).
+ */
 export interface StateKey {
-  readonly secret: Uint8Array
+  readonly hmac: Effect.Effect<Awaited<ReturnType<typeof crypto.subtle.importKey>>>
   readonly ephemeral: boolean
 }
 
+const makeKey = (secret: Uint8Array, ephemeral: boolean): StateKey => ({
+  hmac: Effect.cached(
+    Effect.promise(() =>
+      crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["sign", "verify"])
+    )
+  ).pipe(Effect.runSync),
+  ephemeral
+})
+
 /** A key for one process, for development: a state it signs is refused by any other process. */
-export const ephemeralKey = (): StateKey => ({ secret: randomBytes(32), ephemeral: true })
+export const ephemeralKey = (): StateKey => makeKey(crypto.getRandomValues(new Uint8Array(32)), true)
 
 /**
  * The key from `MCP_REQUEST_STATE_KEY` (every node of a deployment must
@@ -31,7 +43,7 @@ export const configuredKey: Effect.Effect<StateKey> = Config.redacted("MCP_REQUE
   Config.option,
   Effect.map(Option.match({
     onNone: ephemeralKey,
-    onSome: (secret): StateKey => ({ secret: Buffer.from(Redacted.value(secret), "utf8"), ephemeral: false })
+    onSome: (secret) => makeKey(new TextEncoder().encode(Redacted.value(secret)), false)
   })),
   Effect.orElseSucceed(ephemeralKey)
 )
@@ -62,11 +74,9 @@ export interface State {
   readonly answers: Record<string, unknown>
   /** Results of `once` steps, by their key. */
   readonly once: Record<string, unknown>
-  /** The keys asked for in the round this state was issued with. */
-  readonly asked: ReadonlyArray<string>
 }
 
-const EMPTY: State = { answers: {}, once: {}, asked: [] }
+const EMPTY: State = { answers: {}, once: {} }
 
 /** JSON with sorted keys, so that equal values digest equally. */
 const canonical = (value: unknown): string => {
@@ -82,19 +92,23 @@ const canonical = (value: unknown): string => {
  * the round's own fields, so that a state minted for one tool or one set of
  * arguments is refused for another.
  */
-export const binding = (method: string, params: Record<string, unknown> | undefined): string => {
+export const binding = (method: string, params: Record<string, unknown> | undefined): Effect.Effect<string> => {
   const { _meta: _, inputResponses: __, requestState: ___, ...salient } = params ?? {}
-  return createHash("sha256").update(`${method}\n${canonical(salient)}`).digest("base64url")
+  const text = new TextEncoder().encode(`${method}\n${canonical(salient)}`)
+  return Effect.map(
+    Effect.promise(() => crypto.subtle.digest("SHA-256", text)),
+    (digest) => Encoding.encodeBase64Url(new Uint8Array(digest))
+  )
 }
 
-const mac = (key: StateKey, payload: string) => createHmac("sha256", key.secret).update(payload).digest()
-
 /** Signs a state for `bound`, good for the state's lifetime from `now`. */
-export const sign = (key: StateKey, bound: string, state: State, now: number): string => {
-  const payload = Buffer.from(JSON.stringify({ v: 1, b: bound, e: now + STATE_TTL_MILLIS, ...state })).toString(
-    "base64url"
-  )
-  return `${payload}.${mac(key, payload).toString("base64url")}`
+export const sign = (key: StateKey, bound: string, state: State, now: number): Effect.Effect<string> => {
+  const payload = Encoding.encodeBase64Url(JSON.stringify({ v: 1, b: bound, e: now + STATE_TTL_MILLIS, ...state }))
+  return Effect.flatMap(key.hmac, (hmac) =>
+    Effect.map(
+      Effect.promise(() => crypto.subtle.sign("HMAC", hmac, new TextEncoder().encode(payload))),
+      (signature) => `${payload}.${Encoding.encodeBase64Url(new Uint8Array(signature))}`
+    ))
 }
 
 const invalid = (why: string) => McpError.invalidParams(`requestState ${why}`)
@@ -103,39 +117,54 @@ const invalid = (why: string) => McpError.invalidParams(`requestState ${why}`)
  * Reads a retry's `requestState`: refused (-32602) when it was not signed
  * with this key, belongs to another request, or has expired.
  */
-export const verify = (key: StateKey, token: unknown, bound: string, now: number): State | McpError => {
-  if (token === undefined) return EMPTY
-  if (typeof token !== "string") return invalid("must be a string")
+export const verify = (key: StateKey, token: unknown, bound: string, now: number): Effect.Effect<State, McpError> => {
+  if (token === undefined) return Effect.succeed(EMPTY)
+  if (typeof token !== "string") return Effect.fail(invalid("must be a string"))
   const [payload, signature, extra] = token.split(".")
-  if (payload === undefined || signature === undefined || extra !== undefined) return invalid("is malformed")
-  const expected = mac(key, payload)
-  const given = Buffer.from(signature, "base64url")
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return invalid("was not issued here")
-  const decoded = Either.try(() => JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as unknown)
-  if (Either.isLeft(decoded) || !isRecord(decoded.right)) return invalid("is malformed")
+  const given = signature === undefined ? undefined : Either.getOrUndefined(Encoding.decodeBase64Url(signature))
+  if (payload === undefined || given === undefined || extra !== undefined) return Effect.fail(invalid("is malformed"))
+  return Effect.flatMap(key.hmac, (hmac) =>
+    Effect.flatMap(
+      // Web Crypto's verify compares in constant time.
+      Effect.promise(() => crypto.subtle.verify("HMAC", hmac, given, new TextEncoder().encode(payload))),
+      (valid) =>
+        valid ? Effect.suspend(() => readState(payload, bound, now)) : Effect.fail(invalid("was not issued here"))
+    ))
+}
+
+const readState = (payload: string, bound: string, now: number): Effect.Effect<State, McpError> => {
+  const decoded = Either.flatMap(
+    Encoding.decodeBase64UrlString(payload),
+    (text) => Either.try((): unknown => JSON.parse(text))
+  )
+  if (Either.isLeft(decoded) || !isRecord(decoded.right)) return Effect.fail(invalid("is malformed"))
   const state = decoded.right
-  if (state.b !== bound) return invalid("belongs to another request")
-  if (typeof state.e !== "number" || state.e < now) return invalid("has expired; send the request again without it")
-  if (!isRecord(state.answers) || !isRecord(state.once) || !Array.isArray(state.asked)) return invalid("is malformed")
-  return { answers: state.answers, once: state.once, asked: state.asked.filter((k) => typeof k === "string") }
+  if (state.b !== bound) return Effect.fail(invalid("belongs to another request"))
+  if (typeof state.e !== "number" || state.e < now) {
+    return Effect.fail(invalid("has expired; send the request again without it"))
+  }
+  if (!isRecord(state.answers) || !isRecord(state.once)) return Effect.fail(invalid("is malformed"))
+  return Effect.succeed({ answers: state.answers, once: state.once })
 }
 
 /**
- * The answers a retry brings for the keys its state asked for; unknown keys
- * are ignored, as the spec says. Not an object of objects: -32602.
+ * The answers a retry brings, by key. Answers to keys no run asks for are
+ * never read (the spec's "ignore unknown keys"); an answer to a question not
+ * asked yet is the client's own to give. Not an object of objects: -32602.
  */
-export const answersOf = (responses: unknown, asked: ReadonlyArray<string>): Record<string, unknown> | McpError => {
+export const answersOf = (responses: unknown): Record<string, unknown> | McpError => {
   if (responses === undefined) return {}
   if (!isRecord(responses)) return McpError.invalidParams("inputResponses must be an object")
-  const answers: Record<string, unknown> = {}
-  for (const key of asked) {
-    if (!Object.hasOwn(responses, key)) continue
-    const answer = responses[key]
-    if (!isRecord(answer)) return McpError.invalidParams(`inputResponses["${key}"] must be an object`)
-    answers[key] = answer
+  for (const [key, answer] of Object.entries(responses)) {
+    if (!isRecord(answer)) return McpError.invalidParams(`inputResponses["${key.slice(0, 100)}"] must be an object`)
   }
-  return answers
+  return responses
 }
+
+/** The key the next input request in this fiber is made under, if the handler named one. */
+export const currentInputKey: FiberRef.FiberRef<string | undefined> = FiberRef.unsafeMake<string | undefined>(
+  undefined
+)
 
 /** The key of the `n`th input request of one kind, the same on every replay of a deterministic handler. */
 export const inputKey = (method: string, n: number): string => `${method.split("/")[0]}-${n}`
@@ -172,14 +201,23 @@ export class Round {
     this.once = { ...state.once }
   }
 
-  /** The answer to the next input request of this kind, or the end of this run until the client has it. */
+  /**
+   * The answer to an input request (under the key the handler named, or the
+   * next one of its kind), or the end of this run until the client has it.
+   */
   ask(method: string, params: Record<string, unknown>): Effect.Effect<unknown> {
+    return Effect.flatMap(FiberRef.get(currentInputKey), (named) => {
+      const key = named ?? this.nextKey(method)
+      if (Object.hasOwn(this.answers, key)) return Effect.succeed(this.answers[key])
+      this.pending.set(key, { method, params })
+      return Effect.zipRight(this.schedule, Effect.never)
+    })
+  }
+
+  private nextKey(method: string): string {
     const n = (this.counts.get(method) ?? 0) + 1
     this.counts.set(method, n)
-    const key = inputKey(method, n)
-    if (Object.hasOwn(this.answers, key)) return Effect.succeed(this.answers[key])
-    this.pending.set(key, { method, params })
-    return Effect.zipRight(this.schedule, Effect.never)
+    return inputKey(method, n)
   }
 
   /** Runs `effect` once across every run of the request: a replay gets the journaled result. */
@@ -201,19 +239,20 @@ export class Round {
       this.scheduled = true
       return settle.pipe(
         Effect.zipRight(Clock.currentTimeMillis),
-        Effect.flatMap((now) => Deferred.succeed(this.done, this.inputRequired(now))),
+        Effect.flatMap((now) => this.inputRequired(now)),
+        Effect.flatMap((result) => Deferred.succeed(this.done, result)),
         Effect.forkDaemon,
         Effect.asVoid
       )
     })
   }
 
-  private inputRequired(now: number): Record<string, unknown> {
-    const state: State = { answers: this.answers, once: this.once, asked: [...this.pending.keys()] }
-    return {
+  private inputRequired(now: number): Effect.Effect<Record<string, unknown>> {
+    const state: State = { answers: this.answers, once: this.once }
+    return Effect.map(sign(this.key, this.bound, state, now), (requestState) => ({
       resultType: "input_required",
       inputRequests: Object.fromEntries(this.pending),
-      requestState: sign(this.key, this.bound, state, now)
-    }
+      requestState
+    }))
   }
 }

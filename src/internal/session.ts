@@ -151,14 +151,14 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
     if (!this.server.core.serves(request.method)) return McpError.methodNotFound(request.method)
     if (!InputRequired.ROUND_METHODS.has(request.method)) return this.modernRun(request, meta, undefined)
     const { stateKey } = this.server
-    const bound = InputRequired.binding(request.method, request.params)
-    return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      const state = InputRequired.verify(stateKey, request.params?.requestState, bound, now)
-      if (state instanceof McpError) return Effect.fail(state)
-      const answers = InputRequired.answersOf(request.params?.inputResponses, state.asked)
-      if (answers instanceof McpError) return Effect.fail(answers)
+    return Effect.gen(this, function*() {
+      const now = yield* Clock.currentTimeMillis
+      const bound = yield* InputRequired.binding(request.method, request.params)
+      const state = yield* InputRequired.verify(stateKey, request.params?.requestState, bound, now)
+      const answers = InputRequired.answersOf(request.params?.inputResponses)
+      if (answers instanceof McpError) return yield* answers
       const round = new InputRequired.Round(stateKey, bound, state, answers)
-      return Effect.raceFirst(
+      return yield* Effect.raceFirst(
         this.modernRun(request, meta, round),
         Effect.zipLeft(round.result, InputRequired.warnIfEphemeral(stateKey))
       )
