@@ -249,6 +249,143 @@ const ImagePrompt = McpServer.prompt(
   () => Effect.succeed([Prompt.user(Content.image(PNG, "image/png")), Prompt.user("Please analyze the image above.")])
 )
 
+// --- 2026-07-28: multi-round-trip requests and stateless diagnostics ---------
+// The same handlers serve a handshake-era client with live requests. The input keys are the ones the conformance
+// scenarios name.
+
+const Name = Schema.Struct({ name: Schema.String })
+const Ok = Schema.Struct({ ok: Schema.Boolean })
+
+const askName = RequestContext.elicit("What is your name?", Name).pipe(RequestContext.inputKey("user_name"))
+const greeting = (answer: RequestContext.ElicitResult<{ readonly name: string }>) =>
+  answer.action === "accept" ? `Hello, ${answer.content.name}!` : `The user chose to ${answer.action}.`
+
+const sampledText = (result: { readonly content: unknown }) => {
+  const block = Array.isArray(result.content) ? result.content[0] : result.content
+  return typeof block === "object" && block !== null && "text" in block ? String(block.text) : "(no text)"
+}
+
+const InputElicitation = McpServer.tool(
+  "test_input_required_result_elicitation",
+  { description: "Asks the user's name" },
+  () => Effect.map(askName, greeting)
+)
+
+const InputSampling = McpServer.tool(
+  "test_input_required_result_sampling",
+  { description: "Asks the client's model a question" },
+  () =>
+    RequestContext.sample("What is the capital of France?", { maxTokens: 100 }).pipe(
+      RequestContext.inputKey("capital_question"),
+      Effect.map(sampledText)
+    )
+)
+
+const InputRoots = McpServer.tool(
+  "test_input_required_result_list_roots",
+  { description: "Lists the client's roots" },
+  () =>
+    RequestContext.listRoots.pipe(
+      RequestContext.inputKey("client_roots"),
+      Effect.map((roots) => `roots: ${roots.map((root) => root.uri).join(", ")}`)
+    )
+)
+
+const confirm = RequestContext.elicit("Confirm?", Ok).pipe(RequestContext.inputKey("confirm"))
+const confirmed = Effect.map(
+  confirm,
+  (answer) => answer.action === "accept" && answer.content.ok ? "state-ok" : "declined"
+)
+
+const InputRequestState = McpServer.tool(
+  "test_input_required_result_request_state",
+  { description: "Asks for a confirmation" },
+  () => confirmed
+)
+
+const InputTamperedState = McpServer.tool(
+  "test_input_required_result_tampered_state",
+  { description: "Asks for a confirmation; a tampered requestState is refused" },
+  () => confirmed
+)
+
+const InputMultiple = McpServer.tool(
+  "test_input_required_result_multiple_inputs",
+  { description: "Asks for a name, a completion and the roots at once" },
+  () =>
+    Effect.all([
+      askName,
+      RequestContext.sample("Say hello", { maxTokens: 20 }).pipe(RequestContext.inputKey("greeting")),
+      RequestContext.listRoots.pipe(RequestContext.inputKey("client_roots"))
+    ], { concurrency: "unbounded" }).pipe(
+      Effect.map(([name, hello, roots]) => `${greeting(name)} ${sampledText(hello)} (${roots.length} roots)`)
+    )
+)
+
+const InputMultiRound = McpServer.tool(
+  "test_input_required_result_multi_round",
+  { description: "Asks for a name, then a color" },
+  () =>
+    Effect.gen(function*() {
+      const name = yield* RequestContext.elicit("What is your name?", Name).pipe(RequestContext.inputKey("step1"))
+      const color = yield* RequestContext.elicit("Your favourite color?", Schema.Struct({ color: Schema.String })).pipe(
+        RequestContext.inputKey("step2")
+      )
+      const who = name.action === "accept" ? name.content.name : "someone"
+      return color.action === "accept" ? `${who} likes ${color.content.color}` : `${who} kept it secret`
+    })
+)
+
+const InputCapabilities = McpServer.tool(
+  "test_input_required_result_capabilities",
+  { description: "Asks only for what the client declared" },
+  () =>
+    Effect.gen(function*() {
+      const { clientCapabilities } = yield* RequestContext.current
+      if (clientCapabilities.sampling !== undefined) {
+        return sampledText(yield* RequestContext.sample("Say hi", { maxTokens: 10 }))
+      }
+      if (clientCapabilities.elicitation !== undefined) return greeting(yield* askName)
+      return "nothing to ask"
+    })
+)
+
+const InputPrompt = McpServer.prompt("test_input_required_result_prompt", {
+  description: "Asks for context before answering"
+}, () =>
+  RequestContext.elicit("Any context?", Schema.Struct({ context: Schema.String })).pipe(
+    RequestContext.inputKey("user_context"),
+    Effect.map((answer) =>
+      `Answer with this context: ${answer.action === "accept" ? answer.content.context : "(none)"}`
+    )
+  ))
+
+const MissingCapability = McpServer.tool(
+  "test_missing_capability",
+  { description: "Needs sampling: a 2026-07-28 request without it is answered -32021" },
+  () => Effect.map(RequestContext.sample("Hi", { maxTokens: 5 }), sampledText)
+)
+
+const StreamingElicitation = McpServer.tool(
+  "test_streaming_elicitation",
+  { description: "Elicits: a round trip, never a request on the response stream" },
+  () => Effect.map(askName, greeting)
+)
+
+const LoggingTool = McpServer.tool(
+  "test_logging_tool",
+  { description: "Logs: only a request with a log level gets the messages" },
+  () => Effect.as(RequestContext.log("info", "test_logging_tool ran"), "logged")
+)
+
+const XMcpHeader = McpServer.tool("test_x_mcp_header", {
+  description: "Routes on a region: 2026-07-28 clients mirror it in the Mcp-Param-Region header",
+  parameters: {
+    region: Schema.optional(Schema.String.pipe(Tool.header("Region"))),
+    level: Schema.optional(Schema.Int)
+  }
+}, ({ level, region }) => Effect.succeed(`region ${region ?? "(none)"}, level ${level ?? 0}`))
+
 export const EverythingServer = Layer.mergeAll(
   SimpleText,
   Image,
@@ -271,7 +408,20 @@ export const EverythingServer = Layer.mergeAll(
   SimplePrompt,
   ArgsPrompt,
   EmbeddedPrompt,
-  ImagePrompt
+  ImagePrompt,
+  InputElicitation,
+  InputSampling,
+  InputRoots,
+  InputRequestState,
+  InputTamperedState,
+  InputMultiple,
+  InputMultiRound,
+  InputCapabilities,
+  InputPrompt,
+  MissingCapability,
+  StreamingElicitation,
+  LoggingTool,
+  XMcpHeader
 ).pipe(Layer.provideMerge(McpServer.layer({ name: "mcp-effect-everything", version: "0.1.0" })))
 
 /** The server layer, which `npx mcp-effect run examples/everything-server.ts` serves. */
