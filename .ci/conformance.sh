@@ -34,10 +34,10 @@ run() {
 run "$STABLE" --suite all
 run "$ALPHA" --suite all --spec-version 2025-11-25
 
-# The 2026-07-28 scenarios served so far (issue 10 is under way: subscriptions/listen, tasks and skills are not), each
+# The 2026-07-28 scenarios served so far (issue 10 is under way: tasks and skills are not), each
 # of which must pass whole. They run on the stateless 2026-07-28 wire.
 MODERN=(
-  caching http-header-validation http-custom-header-server-validation sep-2164-resource-not-found
+  server-stateless caching http-header-validation http-custom-header-server-validation sep-2164-resource-not-found
   input-required-result-basic-elicitation input-required-result-basic-sampling input-required-result-basic-list-roots
   input-required-result-request-state input-required-result-multiple-input-requests input-required-result-multi-round
   input-required-result-missing-input-response input-required-result-non-tool-request input-required-result-result-type

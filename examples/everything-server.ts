@@ -386,6 +386,25 @@ const XMcpHeader = McpServer.tool("test_x_mcp_header", {
   }
 }, ({ level, region }) => Effect.succeed(`region ${region ?? "(none)"}, level ${level ?? 0}`))
 
+// Each call adds or removes a tool (a prompt), so that listeners hear a list change.
+const TriggerToolChange = McpServer.tool("test_trigger_tool_change", {
+  description: "Adds or removes the tool test_dynamic_tool"
+}, () =>
+  Effect.gen(function*() {
+    const removed = yield* McpServer.removeTool("test_dynamic_tool")
+    if (!removed) yield* McpServer.addTool(Tool.make("test_dynamic_tool", {}, () => Effect.succeed("dynamic")))
+    return removed ? "removed test_dynamic_tool" : "added test_dynamic_tool"
+  }))
+
+const TriggerPromptChange = McpServer.tool("test_trigger_prompt_change", {
+  description: "Adds or removes the prompt test_dynamic_prompt"
+}, () =>
+  Effect.gen(function*() {
+    const removed = yield* McpServer.removePrompt("test_dynamic_prompt")
+    if (!removed) yield* McpServer.addPrompt(Prompt.make("test_dynamic_prompt", {}, () => Effect.succeed("dynamic")))
+    return removed ? "removed test_dynamic_prompt" : "added test_dynamic_prompt"
+  }))
+
 export const EverythingServer = Layer.mergeAll(
   SimpleText,
   Image,
@@ -421,7 +440,9 @@ export const EverythingServer = Layer.mergeAll(
   MissingCapability,
   StreamingElicitation,
   LoggingTool,
-  XMcpHeader
+  XMcpHeader,
+  TriggerToolChange,
+  TriggerPromptChange
 ).pipe(Layer.provideMerge(McpServer.layer({ name: "mcp-effect-everything", version: "0.1.0" })))
 
 /** The server layer, which `npx mcp-effect run examples/everything-server.ts` serves. */

@@ -33,6 +33,7 @@ import type { Schema } from "effect"
 import { Context, Effect, FiberRef, HashSet, Layer, Scope } from "effect"
 import * as Dispatch from "./internal/dispatch.js"
 import * as InputRequired from "./internal/inputRequired.js"
+import * as Modern from "./internal/modern.js"
 import { Registry } from "./internal/registry.js"
 import type { SessionOptions } from "./internal/session.js"
 import { ServerSession } from "./internal/session.js"
@@ -180,6 +181,12 @@ export class McpServer extends Context.Tag("mcp-effect/McpServer")<McpServer, Se
 /** What mounting needs of a server, kept off its public face. */
 const internals = new WeakMap<Service, { readonly registry: Registry; readonly core: Dispatch.Core }>()
 
+/** A `subscriptions/listen` request in progress. */
+interface Listen {
+  readonly filter: Modern.ListenFilter
+  readonly notify: (method: string, params: Record<string, unknown>) => void
+}
+
 /**
  * Makes the server service; {@link layer} is the usual way to provide it.
  *
@@ -204,16 +211,19 @@ export const make = (options: Options): Effect.Effect<Service> =>
         ...(options.websiteUrl !== undefined ? { websiteUrl: options.websiteUrl } : {})
       }
       const sessions = new Set<ServerSession>()
+      // 2026-07-28 `subscriptions/listen` requests, each with what it asked to hear.
+      const listens = new Set<Listen>()
       const registry = new Registry(options.capabilities ?? {}, {
         listChanged: (method) =>
           Effect.sync(() => {
             for (const session of sessions) if (session.initialized) session.peer.notify(method, {})
+            for (const listen of listens) if (Modern.hears(listen.filter, method)) listen.notify(method, {})
           }),
         resourceUpdated: (uri) =>
           Effect.sync(() => {
-            for (const session of sessions) {
-              if (session.subscriptions?.has(uri)) session.peer.notify("notifications/resources/updated", { uri })
-            }
+            const method = "notifications/resources/updated"
+            for (const session of sessions) if (session.subscriptions?.has(uri)) session.peer.notify(method, { uri })
+            for (const listen of listens) if (Modern.hears(listen.filter, method, uri)) listen.notify(method, { uri })
           })
       })
       const core = Dispatch.make(registry, {
@@ -226,7 +236,12 @@ export const make = (options: Options): Effect.Effect<Service> =>
         info,
         instructions: options.instructions,
         capabilities: () => registry.capabilities(),
-        stateKey
+        stateKey,
+        listen: (filter: Modern.ListenFilter, notify: Listen["notify"]) => {
+          const listen: Listen = { filter, notify }
+          listens.add(listen)
+          return () => listens.delete(listen)
+        }
       }
 
       const connect = (transport: Transport, runOptions?: RunOptions) =>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { McpServer, McpTest, RequestContext } from "mcp-effect"
+import { McpServer, McpTest, Prompt, RequestContext, Tool } from "mcp-effect"
 import { TestServer } from "./fixtures.js"
 
 const META = {
@@ -11,7 +11,15 @@ const META = {
 const SERVER_INFO = { name: "test-server", version: "1.0.0" }
 
 const Logs = McpServer.tool("logs", {}, () => Effect.as(RequestContext.log("info", "working"), "done"))
-const Server = Layer.mergeAll(TestServer, Logs.pipe(Layer.provide(TestServer)))
+/** Adds a prompt, then a tool, then removes the tool: three changes to be heard, or not. */
+const Change = McpServer.tool("change", {}, () =>
+  Effect.gen(function*() {
+    yield* McpServer.addPrompt(Prompt.make("later", {}, () => Effect.succeed("x")))
+    yield* McpServer.addTool(Tool.make("later", {}, () => Effect.succeed("x")))
+    yield* McpServer.removeTool("later")
+    return "changed"
+  }))
+const Server = Layer.mergeAll(TestServer, Layer.mergeAll(Logs, Change).pipe(Layer.provide(TestServer)))
 
 /** A modern request: `_meta` merged into its params. */
 const modern = (id: number, method: string, params: Record<string, unknown> = {}, meta: object = META) => ({
@@ -149,5 +157,34 @@ describe("one connection, one era", () => {
       yield* conn.send({ jsonrpc: "2.0", id: 2, method: "tools/list" })
       const list: any = yield* conn.receive
       expect(list.result).not.toHaveProperty("resultType")
+    }))
+})
+
+describe("subscriptions/listen", () => {
+  it.scoped("acknowledges what it will send, then sends only that, tagged with its id, until cancelled", () =>
+    Effect.gen(function*() {
+      const conn = yield* McpTest.raw(Server)
+      yield* conn.send(modern(7, "subscriptions/listen", {
+        notifications: { toolsListChanged: true, resourceSubscriptions: ["demo://x"], taskIds: ["t"] }
+      }))
+      expect(yield* conn.receive).toEqual({
+        jsonrpc: "2.0",
+        method: "notifications/subscriptions/acknowledged",
+        params: {
+          notifications: { toolsListChanged: true, resourceSubscriptions: ["demo://x"] },
+          _meta: { "io.modelcontextprotocol/subscriptionId": 7 }
+        }
+      })
+      yield* conn.send(modern(8, "tools/call", { name: "change" }))
+      // The prompt change is not sent: this listen did not ask for it.
+      const tagged = { _meta: { "io.modelcontextprotocol/subscriptionId": 7 } }
+      const heard = [yield* conn.receive, yield* conn.receive, yield* conn.receive]
+      expect(heard).toContainEqual({ jsonrpc: "2.0", method: "notifications/tools/list_changed", params: tagged })
+      expect(heard.filter((m: any) => m.method === "notifications/tools/list_changed")).toHaveLength(2)
+      expect(heard.find((m: any) => m.id === 8)).toBeDefined()
+      yield* conn.send({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 7 } })
+      yield* conn.send(modern(9, "tools/call", { name: "change" }))
+      // Cancelled: nothing more on the listen, only the call's answer.
+      expect(((yield* conn.receive) as any).id).toBe(9)
     }))
 })

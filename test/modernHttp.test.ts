@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Schema } from "effect"
+import { Context, Effect, Layer, Schema } from "effect"
 import { McpServer, RequestContext, Tool } from "mcp-effect"
+import { request as httpRequest } from "node:http"
 import { TestServer } from "./fixtures.js"
 import { JSON_AND_SSE, openSession, promise, raw, serveHttp, sseMessages } from "./httpHelpers.js"
 
@@ -171,4 +172,72 @@ describe("2026-07-28 over Streamable HTTP", () => {
       )
       expect(JSON.stringify(exit)).toMatch(/Invalid x-mcp-header in tool \\"bad\\"/)
     }).pipe(Effect.scoped))
+
+  it.scoped("keeps a subscriptions/listen stream open with its acknowledgement and the changes it asked for", () =>
+    Effect.gen(function*() {
+      // One server, both served and changed here.
+      const context = yield* Layer.build(Server)
+      const server = Context.get(context, McpServer.McpServer)
+      const { url } = yield* serveHttp(Layer.succeedContext(context))
+      const listen = openStream(url, { notifications: { toolsListChanged: true, promptsListChanged: false } })
+      const ack = yield* promise(() => listen.next())
+      expect(ack).toEqual({
+        jsonrpc: "2.0",
+        method: "notifications/subscriptions/acknowledged",
+        params: { notifications: { toolsListChanged: true }, _meta: { "io.modelcontextprotocol/subscriptionId": 99 } }
+      })
+      yield* server.addTool(Tool.make("later", {}, () => Effect.succeed("x")))
+      expect(yield* promise(() => listen.next())).toMatchObject({
+        method: "notifications/tools/list_changed",
+        params: { _meta: { "io.modelcontextprotocol/subscriptionId": 99 } }
+      })
+      listen.close()
+      yield* server.removeTool("later")
+      const after = yield* post(url, 1, "tools/list")
+      expect(json(after.body).result.tools.map((t: { name: string }) => t.name)).not.toContain("later")
+    }))
 })
+
+/** A modern `subscriptions/listen` (id 99) over HTTP, read one SSE message at a time. */
+const openStream = (url: string, params: object) => {
+  const body = JSON.stringify({
+    jsonrpc: "2.0",
+    id: 99,
+    method: "subscriptions/listen",
+    params: { ...params, _meta: META }
+  })
+  const messages: Array<unknown> = []
+  const waiting: Array<(message: unknown) => void> = []
+  let buffer = ""
+  const request = httpRequest(url, {
+    method: "POST",
+    headers: {
+      ...MODERN_HEADERS,
+      "mcp-method": "subscriptions/listen",
+      "content-length": String(Buffer.byteLength(body))
+    }
+  }, (response) => {
+    response.setEncoding("utf8")
+    response.on("data", (chunk: string) => {
+      buffer += chunk
+      const events = buffer.split("\n\n")
+      buffer = events.pop() ?? ""
+      for (const { message } of sseMessages(events.join("\n\n"))) {
+        const waiter = waiting.shift()
+        if (waiter) waiter(message)
+        else messages.push(message)
+      }
+    })
+  })
+  request.on("error", () => {})
+  request.end(body)
+  return {
+    next: () =>
+      new Promise<unknown>((resolve) => {
+        const message = messages.shift()
+        if (message !== undefined) resolve(message)
+        else waiting.push(resolve)
+      }),
+    close: () => request.destroy()
+  }
+}

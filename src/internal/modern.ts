@@ -5,7 +5,7 @@
  * reads and checks a modern request's `_meta`, and shapes modern results
  * (`resultType`, caching hints, `serverInfo`).
  */
-import { Either } from "effect"
+import { Either, Schema } from "effect"
 import { ErrorCode, McpError } from "../McpError.js"
 import * as McpSchema from "../McpSchema.js"
 import { ControlSignal } from "./cause.js"
@@ -191,3 +191,58 @@ export const missingCapabilityError = (signal: MissingCapability): McpError =>
       )
     }
   })
+
+/** What a `subscriptions/listen` asks to hear of. */
+export interface ListenFilter {
+  readonly toolsListChanged?: boolean | undefined
+  readonly promptsListChanged?: boolean | undefined
+  readonly resourcesListChanged?: boolean | undefined
+  readonly resourceSubscriptions?: ReadonlyArray<string> | undefined
+}
+
+const ListenParams = Schema.Struct({
+  notifications: Schema.optional(Schema.Struct({
+    toolsListChanged: Schema.optional(Schema.Boolean),
+    promptsListChanged: Schema.optional(Schema.Boolean),
+    resourcesListChanged: Schema.optional(Schema.Boolean),
+    resourceSubscriptions: Schema.optional(Schema.Array(Schema.String)),
+    taskIds: Schema.optional(Schema.Array(Schema.String))
+  }))
+})
+
+const decodeListen = safeDecoder(ListenParams)
+
+/** A listen's filter, as asked: -32602 when malformed. */
+export const listenFilter = (params: Record<string, unknown> | undefined): ListenFilter | McpError => {
+  const decoded = decodeListen(params ?? {})
+  return Either.isLeft(decoded) ? McpError.invalidParams(decoded.left) : decoded.right.notifications ?? {}
+}
+
+/** What of `asked` the server honours: only what its capabilities say it announces. */
+export const honoured = (asked: ListenFilter, capabilities: McpSchema.ServerCapabilities): ListenFilter => ({
+  ...(asked.toolsListChanged && capabilities.tools?.listChanged ? { toolsListChanged: true } : {}),
+  ...(asked.promptsListChanged && capabilities.prompts?.listChanged ? { promptsListChanged: true } : {}),
+  ...(asked.resourcesListChanged && capabilities.resources?.listChanged ? { resourcesListChanged: true } : {}),
+  ...(asked.resourceSubscriptions !== undefined && capabilities.resources?.subscribe
+    ? { resourceSubscriptions: asked.resourceSubscriptions }
+    : {})
+})
+
+/** Whether a listen with `filter` hears `method` (about `uri`, for a resource update). */
+export const hears = (filter: ListenFilter, method: string, uri?: string): boolean => {
+  switch (method) {
+    case "notifications/tools/list_changed":
+      return filter.toolsListChanged === true
+    case "notifications/prompts/list_changed":
+      return filter.promptsListChanged === true
+    case "notifications/resources/list_changed":
+      return filter.resourcesListChanged === true
+    case "notifications/resources/updated":
+      return uri !== undefined && (filter.resourceSubscriptions?.includes(uri) ?? false)
+    default:
+      return false
+  }
+}
+
+/** The `_meta` every message of a listen carries. */
+export const subscriptionMeta = (id: McpSchema.RequestId) => ({ "io.modelcontextprotocol/subscriptionId": id })

@@ -34,6 +34,11 @@ export interface Server {
   readonly capabilities: () => McpSchema.ServerCapabilities
   /** The key that signs 2026-07-28 `requestState`. */
   readonly stateKey: InputRequired.StateKey
+  /** Hears the change notifications `filter` asks for, until the returned function is called. */
+  readonly listen: (
+    filter: Modern.ListenFilter,
+    notify: (method: string, params: Record<string, unknown>) => void
+  ) => () => void
 }
 
 /** Options of one session. */
@@ -148,6 +153,7 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
     if (request.method === "server/discover") {
       return Effect.succeed(Modern.complete(request.method, this.discover(), info))
     }
+    if (request.method === "subscriptions/listen") return this.listen(request)
     if (!this.server.core.serves(request.method)) return McpError.methodNotFound(request.method)
     if (!InputRequired.ROUND_METHODS.has(request.method)) return this.modernRun(request, meta, undefined)
     const { stateKey } = this.server
@@ -185,6 +191,28 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
         return Effect.mapError(Effect.failCause(cause), modernFailure)
       }),
       Effect.ensuring(services.close)
+    )
+  }
+
+  /**
+   * `subscriptions/listen`: acknowledges what it will send, then sends the
+   * change notifications asked for, each tagged with the listen's id, until
+   * the client cancels it (closes its stream, or sends `notifications/cancelled`).
+   */
+  private listen(request: IncomingRequest): Peer.InternalAnswer {
+    const asked = Modern.listenFilter(request.params)
+    if (asked instanceof McpError) return asked
+    const filter = Modern.honoured(asked, this.server.capabilities())
+    const _meta = Modern.subscriptionMeta(request.id)
+    const send = (method: string, params: Record<string, unknown>) =>
+      this.peer.notify(method, { ...params, _meta }, request.id)
+    return Effect.acquireUseRelease(
+      Effect.sync(() => {
+        send("notifications/subscriptions/acknowledged", { notifications: filter })
+        return this.server.listen(filter, send)
+      }),
+      () => Effect.never,
+      (stop) => Effect.sync(stop)
     )
   }
 

@@ -110,7 +110,8 @@ const respond = (
   { prefersSse, sse }: AcceptInfo,
   reply: (reply: Reply) => void,
   request: Exchange,
-  onDone?: () => void
+  onDone?: () => void,
+  onDetach?: () => void
 ) => {
   const onResponse = (response: Outgoing | undefined, stream: EventStream | undefined) => {
     onDone?.()
@@ -139,7 +140,7 @@ const respond = (
       if (session.streams?.size === 0) session.streams = undefined
       onDone?.()
     })
-    reply(app.sseResponse(stream, sink, session.headers))
+    reply(app.sseResponse(stream, sink, session.headers, onDetach))
   }
   app.answerRequest(session, body, requestId, onResponse, sse ? onStream : undefined, request)
 }
@@ -265,6 +266,10 @@ const handleModern = (
   app.replyWith(
     Effect.gen(function*() {
       const session = yield* app.openSession(true, Modern.VERSION)
+      // The request's context ends with it: when it answers, or when the client closes its stream (a cancellation).
+      const close = () => {
+        app.runFork(app.closeSession(session))
+      }
       return yield* Effect.async<Reply>((resume) =>
         respond(
           app,
@@ -274,9 +279,8 @@ const handleModern = (
           accept,
           (answer) => resume(Effect.succeed(withModernStatus(answer))),
           request,
-          () => {
-            app.runFork(app.closeSession(session))
-          }
+          close,
+          close
         )
       )
     }),
