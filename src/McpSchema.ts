@@ -391,7 +391,9 @@ export const ClientCapabilities = Schema.Struct({
   roots: Schema.optional(ListChanged),
   sampling: Schema.optional(Schema.Struct({ context: Schema.optional(Flag), tools: Schema.optional(Flag) })),
   elicitation: Schema.optional(Schema.Struct({ form: Schema.optional(Flag), url: Schema.optional(Flag) })),
-  tasks: Schema.optional(Flag)
+  tasks: Schema.optional(Flag),
+  /** 2026-07-28: extensions by id, each with its settings (`{ "io.modelcontextprotocol/tasks": {} }`). */
+  extensions: Schema.optional(Schema.Record({ key: Schema.String, value: Flag }))
 })
 /**
  * The decoded form of `ClientCapabilities`.
@@ -416,7 +418,9 @@ export const ServerCapabilities = Schema.Struct({
     Schema.Struct({ subscribe: Schema.optional(Schema.Boolean), listChanged: Schema.optional(Schema.Boolean) })
   ),
   tools: Schema.optional(ListChanged),
-  tasks: Schema.optional(Flag)
+  tasks: Schema.optional(Flag),
+  /** 2026-07-28: extensions by id, each with its settings. */
+  extensions: Schema.optional(Schema.Record({ key: Schema.String, value: Flag }))
 })
 /**
  * The decoded form of `ServerCapabilities`.

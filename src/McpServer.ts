@@ -30,7 +30,7 @@
  * @since 0.1.0
  */
 import type { Schema } from "effect"
-import { Context, Effect, FiberRef, HashSet, Layer, Scope } from "effect"
+import { Context, Effect, FiberRef, HashSet, Layer, Option, Scope } from "effect"
 import * as Dispatch from "./internal/dispatch.js"
 import * as InputRequired from "./internal/inputRequired.js"
 import * as Modern from "./internal/modern.js"
@@ -38,6 +38,7 @@ import { Registry } from "./internal/registry.js"
 import type { SessionOptions } from "./internal/session.js"
 import { ServerSession } from "./internal/session.js"
 import { SessionServices } from "./internal/sessionServices.js"
+import * as Tasks from "./internal/tasks.js"
 import { DefinitionError, McpError } from "./McpError.js"
 import type * as McpSchema from "./McpSchema.js"
 import * as Middleware from "./Middleware.js"
@@ -45,6 +46,7 @@ import type * as Peer from "./Peer.js"
 import * as Prompt from "./Prompt.js"
 import * as RequestContext from "./RequestContext.js"
 import * as Resource from "./Resource.js"
+import * as TaskStore from "./TaskStore.js"
 import * as Tool from "./Tool.js"
 import type { Receiver, Transport } from "./Transport.js"
 import type * as UriTemplate from "./UriTemplate.js"
@@ -197,11 +199,19 @@ export const make = (options: Options): Effect.Effect<Service> =>
   // Sessions run their handlers on the server's runtime, captured once: Effect.log* inside handlers reaches the
   // client as notifications/message, and no session pays for a runtime of its own.
   Effect.map(
-    Effect.zip(
+    Effect.all([
       Effect.locallyWith(Effect.runtime<never>(), FiberRef.currentLoggers, HashSet.add(RequestContext.clientLogger)),
-      InputRequired.configuredKey
-    ),
-    ([runtime, stateKey]): Service => {
+      InputRequired.configuredKey,
+      // Tasks go to the TaskStore in context, if the program provides one.
+      Effect.flatMap(
+        Effect.serviceOption(TaskStore.TaskStore),
+        Option.match({
+          onNone: () => TaskStore.makeMemory,
+          onSome: Effect.succeed
+        })
+      )
+    ]),
+    ([runtime, stateKey, taskStore]): Service => {
       const info: McpSchema.Implementation = {
         name: options.name,
         version: options.version,
@@ -237,6 +247,7 @@ export const make = (options: Options): Effect.Effect<Service> =>
         instructions: options.instructions,
         capabilities: () => registry.capabilities(),
         stateKey,
+        tasks: new Tasks.Tasks(taskStore),
         listen: (filter: Modern.ListenFilter, notify: Listen["notify"]) => {
           const listen: Listen = { filter, notify }
           listens.add(listen)

@@ -94,6 +94,13 @@ export interface Options<P extends Parameters, S extends Schema.Schema<any, any,
   readonly parameters?: P
   /** The result's schema: the result is sent as `structuredContent` with a JSON text rendering. */
   readonly success?: S
+  /**
+   * Whether a 2026-07-28 client that declares the tasks extension gets a task
+   * for a call (`tasks/get` to follow it), rather than waiting for the
+   * result: `"optional"` runs as a task for such a client and at once for
+   * others; `"required"` refuses others with -32021. Default: never a task.
+   */
+  readonly task?: "optional" | "required"
 }
 
 /**
@@ -231,6 +238,7 @@ export const make = <
     ...(structured !== undefined ? { outputSchema: structured.outputSchema } : {}),
     ...(options.annotations !== undefined ? { annotations: options.annotations } : {}),
     ...(options.icons !== undefined ? { icons: options.icons } : {}),
+    ...(options.task !== undefined ? { execution: { taskSupport: options.task } } : {}),
     ...(options._meta !== undefined ? { _meta: options._meta } : {})
   }
   // The decoder's output is the handler's input by construction of `makeInput`; and R is always within

@@ -129,6 +129,13 @@ export * as StreamableHttp from "./StreamableHttp.js"
 export * as StreamableHttpClient from "./StreamableHttpClient.js"
 
 /**
+ * Where 2026-07-28 tasks are kept: in memory by default, or a store of yours.
+ *
+ * @since 0.2.0
+ */
+export * as TaskStore from "./TaskStore.js"
+
+/**
  * Tools: functions the model can call, with Schema-typed parameters and
  * results.
  *

@@ -126,6 +126,8 @@ export interface Core {
   readonly serves: (method: string) => boolean
   /** Reads one of this server's resources by its own URI, for a handler of `from` (a parent's): no middleware. */
   readonly readResource: (uri: string, from: RequestContextImpl) => WithContext | McpError
+  /** A tool's definition, here or in a mounted server (by the name this server gives it). */
+  readonly toolDefinition: (name: string) => McpSchema.ToolDefinition | undefined
 }
 
 /** Options of the request core. */
@@ -179,6 +181,13 @@ class RequestCore implements Core {
       owner
     )
     return this.registry.middlewares.length === 0 ? this.direct(handler, ctx) : this.wrapped(handler, ctx)
+  }
+
+  toolDefinition(name: string): McpSchema.ToolDefinition | undefined {
+    const own = this.registry.tools.get(name)
+    if (own !== undefined) return own.value.definition
+    const found = this.registry.mountedTool(name)
+    return found?.mount.core.toolDefinition(found.key)
   }
 
   readResource(uri: string, from: RequestContextImpl): WithContext | McpError {

@@ -71,7 +71,9 @@ const omit = <A extends object, K extends keyof A>(value: A, keys: ReadonlyArray
 }
 
 export const tool = (definition: McpSchema.ToolDefinition, version: string): McpSchema.ToolDefinition => {
-  if (atLeast(version, V2025_06_18)) return definition
+  // Tasks are served in 2026-07-28 only: a handshake-era client is not told a tool supports them.
+  if (atLeast(version, V2026_07_28)) return definition
+  if (atLeast(version, V2025_06_18)) return omit(definition, ["execution"])
   return omit(
     definition,
     atLeast(version, V2025_03_26)

@@ -25,6 +25,7 @@ import * as Peer from "./peer.js"
 import * as ProtocolVersion from "./protocolVersion.js"
 import type { ServicesOwner } from "./sessionServices.js"
 import { SessionServices } from "./sessionServices.js"
+import * as Tasks from "./tasks.js"
 
 /** What a session needs of its server. */
 export interface Server {
@@ -34,6 +35,8 @@ export interface Server {
   readonly capabilities: () => McpSchema.ServerCapabilities
   /** The key that signs 2026-07-28 `requestState`. */
   readonly stateKey: InputRequired.StateKey
+  /** The server's 2026-07-28 tasks. */
+  readonly tasks: Tasks.Tasks
   /** Hears the change notifications `filter` asks for, until the returned function is called. */
   readonly listen: (
     filter: Modern.ListenFilter,
@@ -154,7 +157,10 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
       return Effect.succeed(Modern.complete(request.method, this.discover(), info))
     }
     if (request.method === "subscriptions/listen") return this.listen(request)
+    if (TASK_METHODS.has(request.method)) return this.taskMethod(request, meta)
     if (!this.server.core.serves(request.method)) return McpError.methodNotFound(request.method)
+    const asTask = request.method === "tools/call" ? this.asTask(request, meta) : false
+    if (asTask !== false) return asTask
     if (!InputRequired.ROUND_METHODS.has(request.method)) return this.modernRun(request, meta, undefined)
     const { stateKey } = this.server
     return Effect.gen(this, function*() {
@@ -171,20 +177,62 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
     })
   }
 
-  /** Runs a modern request's handler with services of its own, released when it ends. */
+  /**
+   * A `tools/call` of a tool that runs as a task: a task for a client that
+   * declared the extension, -32021 for one that did not when the tool
+   * requires it, else `false` (served at once).
+   */
+  private asTask(request: IncomingRequest, meta: Modern.RequestMeta): Peer.InternalAnswer | false {
+    const name = request.params?.name
+    const support = typeof name === "string"
+      ? this.server.core.toolDefinition(name)?.execution?.taskSupport
+      : undefined
+    if (support !== "optional" && support !== "required") return false
+    if (!Tasks.declared(meta.clientCapabilities)) {
+      return support === "required" ? Tasks.missingExtension(`the tool ${String(name)}`) : false
+    }
+    return this.server.tasks.start((ask) => this.modernRun(request, meta, { ask, step: (_, effect) => effect }, false))
+      .pipe(Effect.map((task) => Modern.complete(request.method, Tasks.created(task), this.server.info)))
+  }
+
+  /** `tasks/get`, `tasks/update` and `tasks/cancel`, for a client that declared the extension. */
+  private taskMethod(request: IncomingRequest, meta: Modern.RequestMeta): Peer.InternalAnswer {
+    if (!Tasks.declared(meta.clientCapabilities)) return Tasks.missingExtension(request.method)
+    const taskId = request.params?.taskId
+    if (typeof taskId !== "string") return McpError.invalidParams("taskId must be a string")
+    const { info, tasks } = this.server
+    const ack = Effect.succeed(Modern.complete(request.method, {}, info))
+    switch (request.method) {
+      case "tasks/get":
+        return Effect.map(tasks.get(taskId), (task) => Modern.complete(request.method, Tasks.detailed(task), info))
+      case "tasks/update": {
+        const answers = InputRequired.answersOf(request.params?.inputResponses ?? {})
+        return answers instanceof McpError ? answers : Effect.zipRight(tasks.update(taskId, answers), ack)
+      }
+      default:
+        return Effect.zipRight(tasks.cancel(taskId), ack)
+    }
+  }
+
+  /**
+   * Runs a modern request's handler with services of its own, released when
+   * it ends; `complete` shapes its result as a modern one (a task keeps the
+   * tool's own result).
+   */
   private modernRun(
     request: IncomingRequest,
     meta: Modern.RequestMeta,
-    round: InputRequired.Round | undefined
+    inputs: Inputs | undefined,
+    complete = true
   ): Effect.Effect<unknown, McpError> {
     const services = new SessionServices()
-    const modernRequest = new ModernRequest(this, request, meta, round)
+    const modernRequest = new ModernRequest(this, request, meta, inputs)
     const answer = this.server.core.handle(request, modernRequest, modernRequest, services)
     if (answer === undefined) return Effect.fail(McpError.methodNotFound(request.method))
     if (answer instanceof McpError) return Effect.fail(modernFailure(answer))
     const effect = Effect.isEffect(answer) ? answer : Effect.provide(answer.effect, answer.context)
     return effect.pipe(
-      Effect.map((result) => Modern.complete(request.method, result, this.server.info)),
+      Effect.map((result) => complete ? Modern.complete(request.method, result, this.server.info) : result),
       Effect.catchAllCause((cause) => {
         const signal = Option.getOrUndefined(controlSignalOf(cause))
         if (signal instanceof Modern.MissingCapability) return Effect.fail(Modern.missingCapabilityError(signal))
@@ -218,9 +266,10 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
 
   private discover() {
     const { instructions } = this.server
+    const capabilities = this.server.capabilities()
     return {
       supportedVersions: Modern.SUPPORTED,
-      capabilities: this.server.capabilities(),
+      capabilities: { ...capabilities, extensions: { ...capabilities.extensions, [Tasks.EXTENSION]: {} } },
       ...(instructions !== undefined ? { instructions } : {})
     }
   }
@@ -307,6 +356,14 @@ class SessionRequest implements Envelope, ClientChannel {
   }
 }
 
+/** How a modern handler's questions are answered: from rounds (a request), or by `tasks/update` (a task). */
+interface Inputs {
+  readonly ask: (method: string, params: Record<string, unknown>) => Effect.Effect<unknown>
+  readonly step: <A, E, R>(key: string, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+}
+
+const TASK_METHODS: ReadonlySet<string> = new Set(["tasks/get", "tasks/update", "tasks/cancel"])
+
 /** The -32602 a modern client gets for a resource that is not there (-32002 is gone from this era). */
 const modernFailure = (error: McpError): McpError =>
   error.code === ErrorCode.ResourceNotFound
@@ -323,7 +380,7 @@ class ModernRequest implements Envelope, ClientChannel {
     private readonly session: ServerSession,
     private readonly incoming: IncomingRequest,
     private readonly meta: Modern.RequestMeta,
-    private readonly round: InputRequired.Round | undefined
+    private readonly inputs: Inputs | undefined
   ) {}
   get protocolVersion() {
     return this.meta.protocolVersion
@@ -351,16 +408,16 @@ class ModernRequest implements Envelope, ClientChannel {
   }
   /** An input request joins the request's next `input_required` round, or has its answer from an earlier one. */
   request(method: string, params: Record<string, unknown>): Effect.Effect<unknown, RequestError> {
-    if (this.round === undefined || !InputRequired.ASKS.has(method)) {
+    if (this.inputs === undefined || !InputRequired.ASKS.has(method)) {
       return Effect.fail(McpError.invalidRequest(
         `${method} cannot reach a ${Modern.VERSION} client from ${this.incoming.method}: only tools/call, ` +
           "prompts/get and resources/read may ask for input"
       ))
     }
-    return this.round.ask(method, params)
+    return this.inputs.ask(method, params)
   }
   once<A, E, R>(key: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
-    return this.round === undefined ? effect : this.round.step(key, effect)
+    return this.inputs === undefined ? effect : this.inputs.step(key, effect)
   }
   notify(method: string, params: unknown): void {
     // No log message for a request that did not ask for them (a log level in its _meta).

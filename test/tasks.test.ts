@@ -1,0 +1,115 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Layer, Schema } from "effect"
+import { McpServer, McpTest, RequestContext } from "mcp-effect"
+
+const Confirm = Schema.Struct({ confirm: Schema.Boolean })
+
+const Delete = McpServer.tool("delete_file", {
+  parameters: { filename: Schema.String },
+  task: "optional"
+}, ({ filename }) =>
+  Effect.gen(function*() {
+    const answer = yield* RequestContext.elicit(`Delete ${filename}?`, Confirm)
+    return answer.action === "accept" && answer.content.confirm ? `deleted ${filename}` : "kept"
+  }))
+
+const Forever = McpServer.tool("forever", { task: "required" }, () => Effect.never)
+const Broken = McpServer.tool("broken", { task: "optional" }, () => Effect.fail(new Error("disk on fire")))
+
+const Server = Layer.mergeAll(Delete, Forever, Broken).pipe(
+  Layer.provideMerge(McpServer.layer({ name: "tasks", version: "1.0.0" }))
+)
+
+const TASKS = { extensions: { "io.modelcontextprotocol/tasks": {} }, elicitation: {} }
+const message = (id: number, method: string, params: object, capabilities: object = TASKS) => ({
+  jsonrpc: "2.0",
+  id,
+  method,
+  params: {
+    ...params,
+    _meta: {
+      "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+      "io.modelcontextprotocol/clientCapabilities": capabilities
+    }
+  }
+})
+
+const setup = Effect.gen(function*() {
+  const conn = yield* McpTest.raw(Server)
+  let id = 100
+  const exchange = (method: string, params: object, capabilities?: object) =>
+    Effect.zipRight(conn.send(message(id++, method, params, capabilities)), conn.receive) as Effect.Effect<any>
+  /** Polls `tasks/get` until the task's status is `status`: the task runs in a fiber of its own. */
+  const until = (taskId: string, status: string) =>
+    exchange("tasks/get", { taskId }).pipe(
+      Effect.tap(() => Effect.yieldNow()),
+      Effect.repeat({ until: (response) => response.result?.status === status, times: 200 })
+    )
+  return { exchange, until }
+})
+
+describe("tasks (2026-07-28)", () => {
+  it.scoped("a call returns a task at once; the task asks, is answered with tasks/update, and completes", () =>
+    Effect.gen(function*() {
+      const { exchange, until } = yield* setup
+      const created = (yield* exchange("tools/call", { name: "delete_file", arguments: { filename: "a.txt" } })).result
+      expect(created).toMatchObject({ resultType: "task", status: "working", ttlMs: 3_600_000, pollIntervalMs: 1000 })
+      expect(created).not.toHaveProperty("result")
+      const waiting = (yield* until(created.taskId, "input_required")).result
+      expect(waiting.inputRequests["elicitation-1"]).toMatchObject({
+        method: "elicitation/create",
+        params: { message: "Delete a.txt?" }
+      })
+      const ack = (yield* exchange("tasks/update", {
+        taskId: created.taskId,
+        inputResponses: { "elicitation-1": { action: "accept", content: { confirm: true } } }
+      })).result
+      expect(ack).toMatchObject({ resultType: "complete" })
+      expect(ack).not.toHaveProperty("status")
+      const done = (yield* until(created.taskId, "completed")).result
+      expect(done).toMatchObject({
+        resultType: "complete",
+        result: { content: [{ type: "text", text: "deleted a.txt" }] }
+      })
+      expect(done).not.toHaveProperty("inputRequests")
+    }))
+
+  it.scoped("a tool error completes the task with isError; cancel ends a running task", () =>
+    Effect.gen(function*() {
+      const { exchange, until } = yield* setup
+      const broken = (yield* exchange("tools/call", { name: "broken" })).result
+      expect((yield* until(broken.taskId, "completed")).result.result.isError).toBe(true)
+      const forever = (yield* exchange("tools/call", { name: "forever" })).result
+      expect((yield* exchange("tasks/cancel", { taskId: forever.taskId })).result.resultType).toBe("complete")
+      yield* until(forever.taskId, "cancelled")
+      // Cancelling an ended task is acknowledged all the same.
+      expect((yield* exchange("tasks/cancel", { taskId: forever.taskId })).result.resultType).toBe("complete")
+    }))
+
+  it.scoped("needs the extension: -32021 without it, -32602 for an unknown task, at once for an optional tool", () =>
+    Effect.gen(function*() {
+      const { exchange } = yield* setup
+      const gate = yield* exchange("tasks/get", { taskId: "gate-test" }, {})
+      expect(gate.error).toMatchObject({
+        code: -32021,
+        data: { requiredCapabilities: { extensions: { "io.modelcontextprotocol/tasks": {} } } }
+      })
+      expect((yield* exchange("tasks/get", { taskId: "nope" })).error.code).toBe(-32602)
+      expect((yield* exchange("tools/call", { name: "forever" }, {})).error.code).toBe(-32021)
+      const sync = (yield* exchange("tools/call", { name: "broken" }, {})).result
+      expect(sync).toMatchObject({ resultType: "complete", isError: true })
+      expect((yield* exchange("tasks/result", { taskId: "x" })).error.code).toBe(-32601)
+      const discover = (yield* exchange("server/discover", {})).result
+      expect(discover.capabilities.extensions).toEqual({ "io.modelcontextprotocol/tasks": {} })
+    }))
+
+  it.scoped("a handshake-era client calls the same tools at once, and is not told about tasks", () =>
+    Effect.gen(function*() {
+      const client = yield* McpTest.makeClient(Server, {
+        elicitation: () => Effect.succeed({ action: "accept" as const, content: { confirm: true } })
+      })
+      expect((yield* client.listTools).find((t) => t.name === "delete_file")).not.toHaveProperty("execution")
+      const result = yield* client.callTool("delete_file", { filename: "b.txt" })
+      expect(result.content).toEqual([{ type: "text", text: "deleted b.txt" }])
+    }))
+})
