@@ -6,7 +6,7 @@
  *   npx tsx examples/everything-server.ts --stdio
  */
 import { Effect, Layer, Schema } from "effect"
-import { Content, McpServer, Prompt, RequestContext, Tool } from "mcp-effect"
+import { Content, McpError, McpServer, Prompt, RequestContext, Tool } from "mcp-effect"
 import { NodeHttp, NodeStdio } from "mcp-effect/node"
 import { isMain } from "./internal/isMain.js"
 
@@ -405,6 +405,57 @@ const TriggerPromptChange = McpServer.tool("test_trigger_prompt_change", {
     return removed ? "removed test_dynamic_prompt" : "added test_dynamic_prompt"
   }))
 
+// --- 2026-07-28 tasks (io.modelcontextprotocol/tasks) -----------------------
+// A tool declared with `task` answers a client that declared the extension with a task at once.
+
+const Greet = McpServer.tool(
+  "greet",
+  { parameters: { name: Schema.String } },
+  ({ name }) => Effect.succeed(`Hello, ${name}!`)
+)
+
+const SlowCompute = McpServer.tool("slow_compute", {
+  description: "Computes for a few seconds",
+  parameters: { seconds: Schema.Number, label: Schema.optional(Schema.String) },
+  task: "optional"
+}, ({ label, seconds }) => Effect.as(Effect.sleep(`${seconds} seconds`), `${label ?? "computed"} after ${seconds} s`))
+
+const FailingJob = McpServer.tool(
+  "failing_job",
+  { description: "Fails after a second", task: "required" },
+  () => Effect.zipRight(Effect.sleep("1 second"), Effect.fail("the job failed"))
+)
+
+const ProtocolErrorJob = McpServer.tool("protocol_error_job", {
+  description: "Ends with a protocol error",
+  task: "optional"
+}, () => Effect.fail(McpError.McpError.internal("the job broke down")))
+
+const ConfirmDelete = McpServer.tool("confirm_delete", {
+  description: "Deletes a file once the user confirms",
+  parameters: { filename: Schema.String },
+  task: "optional"
+}, ({ filename }) =>
+  Effect.map(
+    RequestContext.elicit(`Delete ${filename}?`, Schema.Struct({ confirm: Schema.Boolean })),
+    (answer) => answer.action === "accept" && answer.content.confirm ? `deleted ${filename}` : `kept ${filename}`
+  ))
+
+const MultiInput = McpServer.tool(
+  "multi_input",
+  { description: "Asks for two names at once", task: "optional" },
+  () =>
+    Effect.all([
+      RequestContext.elicit("First name?", Name),
+      RequestContext.elicit("Second name?", Name)
+    ], { concurrency: "unbounded" }).pipe(Effect.map(([first, second]) => `${greeting(first)} ${greeting(second)}`))
+)
+
+const ToolWithTask = McpServer.tool("test_tool_with_task", {
+  description: "Asks a name, then runs as a task",
+  task: "required"
+}, () => Effect.map(askName, greeting))
+
 export const EverythingServer = Layer.mergeAll(
   SimpleText,
   Image,
@@ -442,7 +493,14 @@ export const EverythingServer = Layer.mergeAll(
   LoggingTool,
   XMcpHeader,
   TriggerToolChange,
-  TriggerPromptChange
+  TriggerPromptChange,
+  Greet,
+  SlowCompute,
+  FailingJob,
+  ProtocolErrorJob,
+  ConfirmDelete,
+  MultiInput,
+  ToolWithTask
 ).pipe(Layer.provideMerge(McpServer.layer({ name: "mcp-effect-everything", version: "0.1.0" })))
 
 /** The server layer, which `npx mcp-effect run examples/everything-server.ts` serves. */

@@ -5,7 +5,7 @@
  * what cannot be stored (the running fiber, the questions it waits on)
  * lives here, in the process that runs it.
  */
-import { Cause, Clock, Deferred, Effect, Fiber, FiberRef, Option, Schema } from "effect"
+import { Cause, Clock, Deferred, Effect, Exit, Fiber, FiberRef, Option, Schema } from "effect"
 import { ErrorCode, McpError } from "../McpError.js"
 import * as McpSchema from "../McpSchema.js"
 import type * as TaskStore from "../TaskStore.js"
@@ -83,11 +83,12 @@ export class Tasks {
       const running = new Running(task)
       this.running.set(task.taskId, running)
       yield* this.store.put(task)
+      // onExit, not a match: a cancelled task's fiber is interrupted from outside, and only finalizers run then.
       running.fiber = yield* run((method, params) => this.ask(running, method, params)).pipe(
-        Effect.matchCauseEffect({
+        Effect.onExit(Exit.match({
           onSuccess: (result) => this.end(running, { status: "completed", result: toolResult(result) }),
           onFailure: (cause) => this.end(running, ended(cause))
-        }),
+        })),
         Effect.forkDaemon
       )
       return task
