@@ -410,7 +410,7 @@ const TriggerPromptChange = McpServer.tool("test_trigger_prompt_change", {
 
 const Greet = McpServer.tool(
   "greet",
-  { parameters: { name: Schema.String } },
+  { description: "Greets at once, never as a task", parameters: { name: Schema.String } },
   ({ name }) => Effect.succeed(`Hello, ${name}!`)
 )
 
