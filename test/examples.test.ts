@@ -6,6 +6,7 @@ import { McpTest } from "mcp-effect"
 import type { McpSchema, McpServer } from "mcp-effect"
 import { readdirSync } from "node:fs"
 import { DemoServer } from "../examples/demo-server.js"
+import { DeployServer } from "../examples/deploy.js"
 import { EchoServer } from "../examples/echo.js"
 import { InteractiveServer } from "../examples/elicitation-sampling.js"
 import { EverythingServer } from "../examples/everything-server.js"
@@ -30,6 +31,7 @@ type ServerLayer = Layer.Layer<McpServer.McpServer, unknown>
 /** Every example's server layers, by file. */
 const servers: Record<string, ReadonlyArray<ServerLayer>> = {
   "demo-server.ts": [DemoServer],
+  "deploy.ts": [DeployServer],
   "echo.ts": [EchoServer],
   "elicitation-sampling.ts": [InteractiveServer],
   "everything-server.ts": [EverythingServer],
