@@ -2,20 +2,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Option, TestClock } from "effect"
 import { McpTest } from "mcp-effect"
 import { DeployServer } from "../examples/deploy.js"
+import { taskClient } from "./modernHelpers.js"
 
-const message = (id: number, method: string, params: object, capabilities: object) => ({
-  jsonrpc: "2.0",
-  id,
-  method,
-  params: {
-    ...params,
-    _meta: {
-      "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-      "io.modelcontextprotocol/clientCapabilities": capabilities
-    }
-  }
-})
-const TASKS = { extensions: { "io.modelcontextprotocol/tasks": {} }, elicitation: {} }
 const ARGS = { name: "deploy", arguments: { service: "api", environment: "staging" } }
 
 describe("examples/deploy.ts: one definition, both eras", () => {
@@ -36,16 +24,8 @@ describe("examples/deploy.ts: one definition, both eras", () => {
 
   it.scoped("a 2026-07-28 client gets a task, answers its question with tasks/update, and reads the result", () =>
     Effect.gen(function*() {
-      const conn = yield* McpTest.raw(DeployServer)
-      let id = 1
-      const exchange = (method: string, params: object, capabilities: object = TASKS) =>
-        Effect.zipRight(conn.send(message(id++, method, params, capabilities)), conn.receive) as Effect.Effect<any>
-      // Polls tasks/get until the task has `status`, moving the clock on between polls (the rollout sleeps).
-      const until = (taskId: string, status: string) =>
-        exchange("tasks/get", { taskId }).pipe(
-          Effect.tap(() => TestClock.adjust("100 millis")),
-          Effect.repeat({ until: (response) => response.result?.status === status, times: 200 })
-        )
+      // The clock moves on between polls: the rollout sleeps.
+      const { exchange, until } = taskClient(yield* McpTest.raw(DeployServer), TestClock.adjust("100 millis"))
       expect((yield* exchange("tools/call", ARGS, { elicitation: {} })).error.code).toBe(-32021)
       const task = (yield* exchange("tools/call", ARGS)).result
       expect(task.resultType).toBe("task")

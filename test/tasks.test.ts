@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Schema } from "effect"
 import { McpServer, McpTest, RequestContext } from "mcp-effect"
+import { taskClient } from "./modernHelpers.js"
 
 const Confirm = Schema.Struct({ confirm: Schema.Boolean })
 
@@ -20,33 +21,7 @@ const Server = Layer.mergeAll(Delete, Forever, Broken).pipe(
   Layer.provideMerge(McpServer.layer({ name: "tasks", version: "1.0.0" }))
 )
 
-const TASKS = { extensions: { "io.modelcontextprotocol/tasks": {} }, elicitation: {} }
-const message = (id: number, method: string, params: object, capabilities: object = TASKS) => ({
-  jsonrpc: "2.0",
-  id,
-  method,
-  params: {
-    ...params,
-    _meta: {
-      "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-      "io.modelcontextprotocol/clientCapabilities": capabilities
-    }
-  }
-})
-
-const setup = Effect.gen(function*() {
-  const conn = yield* McpTest.raw(Server)
-  let id = 100
-  const exchange = (method: string, params: object, capabilities?: object) =>
-    Effect.zipRight(conn.send(message(id++, method, params, capabilities)), conn.receive) as Effect.Effect<any>
-  /** Polls `tasks/get` until the task's status is `status`: the task runs in a fiber of its own. */
-  const until = (taskId: string, status: string) =>
-    exchange("tasks/get", { taskId }).pipe(
-      Effect.tap(() => Effect.yieldNow()),
-      Effect.repeat({ until: (response) => response.result?.status === status, times: 200 })
-    )
-  return { exchange, until }
-})
+const setup = Effect.map(McpTest.raw(Server), (conn) => taskClient(conn))
 
 describe("tasks (2026-07-28)", () => {
   it.scoped("a call returns a task at once; the task asks, is answered with tasks/update, and completes", () =>

@@ -307,13 +307,29 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
   }
 }
 
+/** What every request's envelope reads from the request itself, whichever era fills the rest. */
+abstract class Incoming {
+  constructor(protected readonly incoming: IncomingRequest) {}
+  get progressToken() {
+    return this.incoming.progressToken
+  }
+  get extras(): MessageExtras | undefined {
+    return this.incoming.extras
+  }
+  get auth(): AuthInfo | undefined {
+    return this.incoming.extras?.auth
+  }
+}
+
 /**
  * One request on a session: its envelope, filled from the session's state,
  * and its channel back to the client, which is the session's peer. One
  * object for both, so that a request allocates little.
  */
-class SessionRequest implements Envelope, ClientChannel {
-  constructor(private readonly session: ServerSession, private readonly incoming: IncomingRequest) {}
+class SessionRequest extends Incoming implements Envelope, ClientChannel {
+  constructor(private readonly session: ServerSession, incoming: IncomingRequest) {
+    super(incoming)
+  }
   get protocolVersion() {
     return this.session.protocolVersion
   }
@@ -328,15 +344,6 @@ class SessionRequest implements Envelope, ClientChannel {
   }
   get sessionId() {
     return this.session.id
-  }
-  get progressToken() {
-    return this.incoming.progressToken
-  }
-  get extras(): MessageExtras | undefined {
-    return this.incoming.extras
-  }
-  get auth(): AuthInfo | undefined {
-    return this.incoming.extras?.auth
   }
   request(
     method: string,
@@ -375,13 +382,15 @@ const modernFailure = (error: McpError): McpError =>
  * back to the client, on which only notifications related to it travel (a
  * modern server sends the client no requests).
  */
-class ModernRequest implements Envelope, ClientChannel {
+class ModernRequest extends Incoming implements Envelope, ClientChannel {
   constructor(
     private readonly session: ServerSession,
-    private readonly incoming: IncomingRequest,
+    incoming: IncomingRequest,
     private readonly meta: Modern.RequestMeta,
     private readonly inputs: Inputs | undefined
-  ) {}
+  ) {
+    super(incoming)
+  }
   get protocolVersion() {
     return this.meta.protocolVersion
   }
@@ -396,15 +405,6 @@ class ModernRequest implements Envelope, ClientChannel {
   }
   get sessionId() {
     return undefined
-  }
-  get progressToken() {
-    return this.incoming.progressToken
-  }
-  get extras(): MessageExtras | undefined {
-    return this.incoming.extras
-  }
-  get auth(): AuthInfo | undefined {
-    return this.incoming.extras?.auth
   }
   /** An input request joins the request's next `input_required` round, or has its answer from an earlier one. */
   request(method: string, params: Record<string, unknown>): Effect.Effect<unknown, RequestError> {
