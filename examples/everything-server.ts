@@ -392,7 +392,11 @@ const TriggerToolChange = McpServer.tool("test_trigger_tool_change", {
 }, () =>
   Effect.gen(function*() {
     const removed = yield* McpServer.removeTool("test_dynamic_tool")
-    if (!removed) yield* McpServer.addTool(Tool.make("test_dynamic_tool", {}, () => Effect.succeed("dynamic")))
+    if (!removed) {
+      yield* McpServer.addTool(
+        Tool.make("test_dynamic_tool", { description: "Added at run time" }, () => Effect.succeed("dynamic"))
+      )
+    }
     return removed ? "removed test_dynamic_tool" : "added test_dynamic_tool"
   }))
 
@@ -401,7 +405,11 @@ const TriggerPromptChange = McpServer.tool("test_trigger_prompt_change", {
 }, () =>
   Effect.gen(function*() {
     const removed = yield* McpServer.removePrompt("test_dynamic_prompt")
-    if (!removed) yield* McpServer.addPrompt(Prompt.make("test_dynamic_prompt", {}, () => Effect.succeed("dynamic")))
+    if (!removed) {
+      yield* McpServer.addPrompt(
+        Prompt.make("test_dynamic_prompt", { description: "Added at run time" }, () => Effect.succeed("dynamic"))
+      )
+    }
     return removed ? "removed test_dynamic_prompt" : "added test_dynamic_prompt"
   }))
 
