@@ -34,7 +34,7 @@ run() {
 run "$STABLE" --suite all
 run "$ALPHA" --suite all --spec-version 2025-11-25
 
-# The 2026-07-28 scenarios served so far (issue 10 is under way: skills and tasks-mrtr-composition are not), each
+# The 2026-07-28 scenarios served so far (issue 10 is under way: skills are not), each
 # of which must pass whole. They run on the stateless 2026-07-28 wire.
 MODERN=(
   server-stateless caching http-header-validation http-custom-header-server-validation sep-2164-resource-not-found
@@ -43,7 +43,8 @@ MODERN=(
   input-required-result-missing-input-response input-required-result-non-tool-request input-required-result-result-type
   input-required-result-unsupported-methods input-required-result-tampered-state input-required-result-capability-check
   input-required-result-ignore-extra-params input-required-result-validate-input
-  tasks-capability-negotiation tasks-dispatch-and-envelope tasks-lifecycle tasks-mrtr-input tasks-request-headers
+  tasks-capability-negotiation tasks-dispatch-and-envelope tasks-lifecycle tasks-mrtr-input tasks-mrtr-composition
+  tasks-request-headers
   tasks-request-state-removal tasks-required-task-error tasks-wire-fields
 )
 echo "== conformance ${ALPHA} 2026-07-28 scenarios"

@@ -460,9 +460,15 @@ const MultiInput = McpServer.tool(
 )
 
 const ToolWithTask = McpServer.tool("test_tool_with_task", {
-  description: "Asks a name, then runs as a task",
-  task: "required"
-}, () => Effect.map(askName, greeting))
+  description: "Asks a name in rounds, then runs on as a task",
+  task: "required",
+  taskStart: "explicit"
+}, () =>
+  Effect.gen(function*() {
+    const answer = yield* askName
+    yield* RequestContext.continueAsTask
+    return greeting(answer)
+  }))
 
 export const EverythingServer = Layer.mergeAll(
   SimpleText,

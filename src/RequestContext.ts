@@ -87,6 +87,8 @@ export interface ClientChannel {
    * {@link once}); a channel without rounds runs it every time.
    */
   readonly once?: <A, E, R>(key: string, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  /** Starts the call's task here, for a tool whose task starts explicitly (see {@link continueAsTask}). */
+  readonly continueAsTask?: Effect.Effect<void>
 }
 
 /**
@@ -132,6 +134,8 @@ export interface Service {
   readonly closeStream: Effect.Effect<void>
   /** Runs `effect` once across the runs of a multi-round-trip request; see {@link once}. */
   readonly once: <A, E, R>(key: string, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  /** Hands the call over to its task here; see {@link continueAsTask}. */
+  readonly continueAsTask: Effect.Effect<void>
 }
 
 /**
@@ -211,6 +215,38 @@ export const closeStream: Effect.Effect<void, never, RequestContext> = Effect.fl
  */
 export const once = <A, E, R>(key: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R | RequestContext> =>
   Effect.flatMap(RequestContext, (ctx) => ctx.once(key, effect))
+
+/**
+ * Where a tool declared with `taskStart: "explicit"` starts its task: the
+ * client gets the task here, and the rest of the handler runs on in it (its
+ * questions then wait for `tasks/update`). Before this point the call is a
+ * request like any other: its questions are answered in rounds, and a
+ * handler that ends first answers the call at once. Anywhere else (a client
+ * without the tasks extension, the handshake era, a tool whose task starts
+ * with the call) it does nothing.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { McpServer, RequestContext } from "mcp-effect"
+ *
+ * const Migrate = McpServer.tool("migrate", { task: "required", taskStart: "explicit" }, () =>
+ *   Effect.gen(function*() {
+ *     const answer = yield* RequestContext.elicit("Migrate now?", Schema.Struct({ ok: Schema.Boolean }))
+ *     if (answer.action !== "accept" || !answer.content.ok) return "not migrated"
+ *     yield* RequestContext.continueAsTask // the client polls the task from here
+ *     yield* Effect.sleep("1 minute")
+ *     return "migrated"
+ *   }))
+ * ```
+ *
+ * @since 0.2.0
+ * @category talking to the client
+ */
+export const continueAsTask: Effect.Effect<void, never, RequestContext> = Effect.flatMap(
+  RequestContext,
+  (ctx) => ctx.continueAsTask
+)
 
 /**
  * Names the input request `effect` makes (an elicitation, a sampling or a

@@ -101,6 +101,14 @@ export interface Options<P extends Parameters, S extends Schema.Schema<any, any,
    * others; `"required"` refuses others with -32021. Default: never a task.
    */
   readonly task?: "optional" | "required"
+  /**
+   * When a call that becomes a task starts it: with the call (`"call"`, the
+   * default), or when the handler runs `RequestContext.continueAsTask`
+   * (`"explicit"`): before that point it runs as any request does, its
+   * questions answered in rounds; a handler that ends before it answers the
+   * call at once.
+   */
+  readonly taskStart?: "call" | "explicit"
 }
 
 /**
@@ -112,6 +120,8 @@ export interface Options<P extends Parameters, S extends Schema.Schema<any, any,
 export interface Tool<R = never> {
   readonly name: string
   readonly definition: McpSchema.ToolDefinition
+  /** When a call that becomes a task starts it (see {@link Options.taskStart}). */
+  readonly taskStart?: "call" | "explicit"
   readonly call: (
     args: Readonly<Record<string, unknown>> | undefined
   ) => Effect.Effect<McpSchema.CallToolResult, McpError, R | RequestContext>
@@ -262,6 +272,7 @@ export const make = <
   return {
     name,
     definition,
+    ...(options.taskStart !== undefined ? { taskStart: options.taskStart } : {}),
     call: (args) =>
       Either.match(input.decode(args), {
         onLeft: (message) => Effect.succeed(errorResult(message)),

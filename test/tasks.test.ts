@@ -17,7 +17,21 @@ const Delete = McpServer.tool("delete_file", {
 const Forever = McpServer.tool("forever", { task: "required" }, () => Effect.never)
 const Broken = McpServer.tool("broken", { task: "optional" }, () => Effect.fail(new Error("disk on fire")))
 
-const Server = Layer.mergeAll(Delete, Forever, Broken).pipe(
+const Name = Schema.Struct({ name: Schema.String })
+const Welcome = McpServer.tool("welcome", {
+  parameters: { quick: Schema.optional(Schema.Boolean) },
+  task: "required",
+  taskStart: "explicit"
+}, ({ quick }) =>
+  Effect.gen(function*() {
+    if (quick) return "no time to ask"
+    const answer = yield* RequestContext.elicit("Your name?", Name)
+    yield* RequestContext.continueAsTask
+    const name = answer.action === "accept" ? answer.content.name : "stranger"
+    return `Welcome, ${name}!`
+  }))
+
+const Server = Layer.mergeAll(Delete, Forever, Broken, Welcome).pipe(
   Layer.provideMerge(McpServer.layer({ name: "tasks", version: "1.0.0" }))
 )
 
@@ -86,5 +100,25 @@ describe("tasks (2026-07-28)", () => {
       expect((yield* client.listTools).find((t) => t.name === "delete_file")).not.toHaveProperty("execution")
       const result = yield* client.callTool("delete_file", { filename: "b.txt" })
       expect(result.content).toEqual([{ type: "text", text: "deleted b.txt" }])
+    }))
+
+  it.scoped("a task that starts explicitly asks in rounds first, then hands the call over to its task", () =>
+    Effect.gen(function*() {
+      const { exchange, until } = yield* setup
+      const round = (yield* exchange("tools/call", { name: "welcome" })).result
+      expect(round).toMatchObject({ resultType: "input_required" })
+      expect(round).not.toHaveProperty("taskId")
+      const task = (yield* exchange("tools/call", {
+        name: "welcome",
+        inputResponses: { "elicitation-1": { action: "accept", content: { name: "Alice" } } },
+        requestState: round.requestState
+      })).result
+      expect(task).toMatchObject({ resultType: "task", status: "working" })
+      expect(task).not.toHaveProperty("requestState")
+      const done = (yield* until(task.taskId, "completed")).result
+      expect(done.result.content).toEqual([{ type: "text", text: "Welcome, Alice!" }])
+      // A handler that ends before its task starts answers at once.
+      const quick = (yield* exchange("tools/call", { name: "welcome", arguments: { quick: true } })).result
+      expect(quick).toMatchObject({ resultType: "complete", content: [{ type: "text", text: "no time to ask" }] })
     }))
 })

@@ -22,6 +22,7 @@ import type * as Middleware from "../Middleware.js"
 import type { RequestOptions } from "../Peer.js"
 import { RequestContext } from "../RequestContext.js"
 import type { ClientChannel, Envelope } from "../RequestContext.js"
+import type * as Tool from "../Tool.js"
 import { isRecord, safeDecoder } from "./guards.js"
 import * as Modern from "./modern.js"
 import { checkParamHeaders } from "./modernHeaders.js"
@@ -126,8 +127,8 @@ export interface Core {
   readonly serves: (method: string) => boolean
   /** Reads one of this server's resources by its own URI, for a handler of `from` (a parent's): no middleware. */
   readonly readResource: (uri: string, from: RequestContextImpl) => WithContext | McpError
-  /** A tool's definition, here or in a mounted server (by the name this server gives it). */
-  readonly toolDefinition: (name: string) => McpSchema.ToolDefinition | undefined
+  /** A tool, here or in a mounted server (by the name this server gives it). */
+  readonly tool: (name: string) => Tool.Tool<unknown> | undefined
 }
 
 /** Options of the request core. */
@@ -183,11 +184,11 @@ class RequestCore implements Core {
     return this.registry.middlewares.length === 0 ? this.direct(handler, ctx) : this.wrapped(handler, ctx)
   }
 
-  toolDefinition(name: string): McpSchema.ToolDefinition | undefined {
+  tool(name: string): Tool.Tool<unknown> | undefined {
     const own = this.registry.tools.get(name)
-    if (own !== undefined) return own.value.definition
+    if (own !== undefined) return own.value
     const found = this.registry.mountedTool(name)
-    return found?.mount.core.toolDefinition(found.key)
+    return found?.mount.core.tool(found.key)
   }
 
   readResource(uri: string, from: RequestContextImpl): WithContext | McpError {

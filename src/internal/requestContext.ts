@@ -118,6 +118,9 @@ export class RequestContextImpl implements Service {
   once<A, E, R>(key: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
     return this.channel.once === undefined ? effect : this.channel.once(key, effect)
   }
+  get continueAsTask(): Effect.Effect<void> {
+    return this.channel.continueAsTask ?? Effect.void
+  }
   get closeStream() {
     return Effect.sync(() => this.channel.closeStream())
   }

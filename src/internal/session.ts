@@ -8,13 +8,14 @@
  * Classes, so that the handlers are prototype methods and an idle session
  * holds only its fields (servers keep thousands of idle HTTP sessions).
  */
-import { Clock, Effect, Option } from "effect"
+import { Clock, Deferred, Effect, Fiber, Option } from "effect"
 import type { Runtime } from "effect"
 import type { RequestError } from "../McpError.js"
 import { ErrorCode, McpError } from "../McpError.js"
 import * as McpSchema from "../McpSchema.js"
 import type { IncomingRequest, RequestOptions } from "../Peer.js"
 import type { ClientChannel, Envelope } from "../RequestContext.js"
+import type * as TaskStore from "../TaskStore.js"
 import type { AuthInfo, MessageExtras, Transport } from "../Transport.js"
 import { controlSignalOf } from "./cause.js"
 import type { Core } from "./dispatch.js"
@@ -162,19 +163,31 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
     const asTask = request.method === "tools/call" ? this.asTask(request, meta) : false
     if (asTask !== false) return asTask
     if (!InputRequired.ROUND_METHODS.has(request.method)) return this.modernRun(request, meta, undefined)
+    return this.withRound(
+      request,
+      (round) => Effect.raceFirst(this.modernRun(request, meta, round), this.roundResult(round))
+    )
+  }
+
+  /** Runs `use` with the round of a retry: its `requestState` verified, its answers read. */
+  private withRound(
+    request: IncomingRequest,
+    use: (round: InputRequired.Round) => Effect.Effect<unknown, McpError>
+  ): Effect.Effect<unknown, McpError> {
     const { stateKey } = this.server
-    return Effect.gen(this, function*() {
+    return Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
       const bound = yield* InputRequired.binding(request.method, request.params)
       const state = yield* InputRequired.verify(stateKey, request.params?.requestState, bound, now)
       const answers = InputRequired.answersOf(request.params?.inputResponses)
       if (answers instanceof McpError) return yield* answers
-      const round = new InputRequired.Round(stateKey, bound, state, answers)
-      return yield* Effect.raceFirst(
-        this.modernRun(request, meta, round),
-        Effect.zipLeft(round.result, InputRequired.warnIfEphemeral(stateKey))
-      )
+      return yield* use(new InputRequired.Round(stateKey, bound, state, answers))
     })
+  }
+
+  /** The round's `input_required` result, once a question has been asked. */
+  private roundResult(round: InputRequired.Round) {
+    return Effect.zipLeft(round.result, InputRequired.warnIfEphemeral(this.server.stateKey))
   }
 
   /**
@@ -184,15 +197,61 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
    */
   private asTask(request: IncomingRequest, meta: Modern.RequestMeta): Peer.InternalAnswer | false {
     const name = request.params?.name
-    const support = typeof name === "string"
-      ? this.server.core.toolDefinition(name)?.execution?.taskSupport
-      : undefined
-    if (support !== "optional" && support !== "required") return false
+    const tool = typeof name === "string" ? this.server.core.tool(name) : undefined
+    const support = tool?.definition.execution?.taskSupport
+    if (tool === undefined || (support !== "optional" && support !== "required")) return false
     if (!Tasks.declared(meta.clientCapabilities)) {
-      return support === "required" ? Tasks.missingExtension(`the tool ${String(name)}`) : false
+      return support === "required" ? Tasks.missingExtension(`the tool ${tool.name}`) : false
     }
-    return this.server.tasks.start((ask) => this.modernRun(request, meta, { ask, step: (_, effect) => effect }, false))
-      .pipe(Effect.map((task) => Modern.complete(request.method, Tasks.created(task), this.server.info)))
+    const { info, tasks } = this.server
+    const created = (task: TaskStore.Task) => Modern.complete(request.method, Tasks.created(task), info)
+    if (tool.taskStart === "explicit") return this.withRound(request, (round) => this.taskLater(request, meta, round))
+    return Effect.map(
+      tasks.start((ask) => this.modernRun(request, meta, { ask, step: (_, effect) => effect }, false)),
+      created
+    )
+  }
+
+  /**
+   * A call whose task starts where its handler runs `continueAsTask`: until
+   * then it is a request (questions in rounds, a result at once if it ends);
+   * from then on the client has the task, and the handler runs on in it.
+   */
+  private taskLater(
+    request: IncomingRequest,
+    meta: Modern.RequestMeta,
+    round: InputRequired.Round
+  ): Effect.Effect<unknown, McpError> {
+    const { info, tasks } = this.server
+    return Effect.gen(this, function*() {
+      const handoff = yield* Deferred.make<TaskStore.Task>()
+      let taskId: string | undefined
+      const inputs: Inputs = {
+        ask: (method, params) => taskId === undefined ? round.ask(method, params) : tasks.ask(taskId, method, params),
+        step: (key, effect) => round.step(key, effect),
+        continueAsTask: Effect.suspend(() =>
+          taskId !== undefined ? Effect.void : Effect.flatMap(tasks.create, (task) => {
+            taskId = task.taskId
+            return Deferred.succeed(handoff, task)
+          })
+        )
+      }
+      const fiber = yield* Effect.forkDaemon(this.modernRun(request, meta, inputs, false))
+      // A handler that ended after its handoff has a task: `handedOff` answers for it.
+      const ended = Effect.flatMap(Fiber.await(fiber), (exit) =>
+        taskId !== undefined
+          ? Effect.never
+          : Effect.map(exit, (result) => Modern.complete(request.method, result, info)))
+      const asked = Effect.tap(this.roundResult(round), () => Fiber.interrupt(fiber))
+      const handedOff = Effect.flatMap(
+        Deferred.await(handoff),
+        (task) => Effect.as(tasks.adopt(task.taskId, fiber), Modern.complete(request.method, Tasks.created(task), info))
+      )
+      return yield* Effect.raceAll([ended, asked, handedOff]).pipe(
+        // A request cancelled before its task started takes its handler with it.
+        Effect.onInterrupt(() => taskId === undefined ? Fiber.interrupt(fiber) : Effect.void)
+      )
+    })
   }
 
   /** `tasks/get`, `tasks/update` and `tasks/cancel`, for a client that declared the extension. */
@@ -367,6 +426,8 @@ class SessionRequest extends Incoming implements Envelope, ClientChannel {
 interface Inputs {
   readonly ask: (method: string, params: Record<string, unknown>) => Effect.Effect<unknown>
   readonly step: <A, E, R>(key: string, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  /** Where a call whose task starts explicitly hands over to its task. */
+  readonly continueAsTask?: Effect.Effect<void>
 }
 
 const TASK_METHODS: ReadonlySet<string> = new Set(["tasks/get", "tasks/update", "tasks/cancel"])
@@ -418,6 +479,9 @@ class ModernRequest extends Incoming implements Envelope, ClientChannel {
   }
   once<A, E, R>(key: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
     return this.inputs === undefined ? effect : this.inputs.step(key, effect)
+  }
+  get continueAsTask(): Effect.Effect<void> {
+    return this.inputs?.continueAsTask ?? Effect.void
   }
   notify(method: string, params: unknown): void {
     // No log message for a request that did not ask for them (a log level in its _meta).

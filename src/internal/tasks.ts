@@ -71,6 +71,16 @@ export class Tasks {
     >
   ): Effect.Effect<TaskStore.Task> {
     return Effect.gen(this, function*() {
+      const task = yield* this.create
+      const fiber = yield* Effect.forkDaemon(run((method, params) => this.ask(task.taskId, method, params)))
+      yield* this.adopt(task.taskId, fiber)
+      return task
+    })
+  }
+
+  /** Creates and stores a task, for a fiber that `adopt` hands over. */
+  get create(): Effect.Effect<TaskStore.Task> {
+    return Effect.gen(this, function*() {
       const now = yield* Clock.currentTimeMillis
       const task: TaskStore.Task = {
         taskId: crypto.randomUUID(),
@@ -80,18 +90,26 @@ export class Tasks {
         ttlMs: TTL_MILLIS,
         pollIntervalMs: POLL_INTERVAL_MILLIS
       }
-      const running = new Running(task)
-      this.running.set(task.taskId, running)
+      this.running.set(task.taskId, new Running(task))
       yield* this.store.put(task)
-      // onExit, not a match: a cancelled task's fiber is interrupted from outside, and only finalizers run then.
-      running.fiber = yield* run((method, params) => this.ask(running, method, params)).pipe(
-        Effect.onExit(Exit.match({
+      return task
+    })
+  }
+
+  /** Makes `fiber` the task's: cancelling the task interrupts it, and its end is the task's. */
+  adopt(taskId: string, fiber: Fiber.RuntimeFiber<unknown, McpError>): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      const running = this.running.get(taskId)
+      if (running === undefined) return Effect.void
+      running.fiber = fiber
+      return Fiber.await(fiber).pipe(
+        Effect.flatMap(Exit.match({
           onSuccess: (result) => this.end(running, { status: "completed", result: toolResult(result) }),
           onFailure: (cause) => this.end(running, ended(cause))
         })),
-        Effect.forkDaemon
+        Effect.forkDaemon,
+        Effect.asVoid
       )
-      return task
     })
   }
 
@@ -129,8 +147,10 @@ export class Tasks {
   }
 
   /** A question from the task's handler: the task waits, `input_required`, until `tasks/update` answers it. */
-  private ask(running: Running, method: string, params: Record<string, unknown>): Effect.Effect<unknown> {
+  ask(taskId: string, method: string, params: Record<string, unknown>): Effect.Effect<unknown> {
     return Effect.gen(this, function*() {
+      const running = this.running.get(taskId)
+      if (running === undefined) return yield* Effect.interrupt
       const key = (yield* FiberRef.get(currentInputKey)) ?? running.nextKey(method)
       const answer = yield* Deferred.make<unknown>()
       running.waiting.set(key, { request: { method, params }, answer })
