@@ -247,7 +247,14 @@ export const make = (options: Options): Effect.Effect<Service> =>
         instructions: options.instructions,
         capabilities: () => registry.capabilities(),
         stateKey,
-        tasks: new Tasks.Tasks(taskStore),
+        tasks: new Tasks.Tasks(taskStore, (task) => {
+          const { resultType: _, ...params } = Tasks.detailed(task)
+          for (const listen of listens) {
+            if (Modern.hears(listen.filter, "notifications/tasks", task.taskId)) {
+              listen.notify("notifications/tasks", params)
+            }
+          }
+        }),
         listen: (filter: Modern.ListenFilter, notify: Listen["notify"]) => {
           const listen: Listen = { filter, notify }
           listens.add(listen)

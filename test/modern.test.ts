@@ -165,7 +165,7 @@ describe("subscriptions/listen", () => {
     Effect.gen(function*() {
       const conn = yield* McpTest.raw(Server)
       yield* conn.send(modern(7, "subscriptions/listen", {
-        notifications: { toolsListChanged: true, resourceSubscriptions: ["demo://x"], taskIds: ["t"] }
+        notifications: { toolsListChanged: true, resourceSubscriptions: ["demo://x"] }
       }))
       expect(yield* conn.receive).toEqual({
         jsonrpc: "2.0",

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Schema } from "effect"
 import { McpServer, McpTest, RequestContext } from "mcp-effect"
-import { taskClient } from "./modernHelpers.js"
+import { modernMessage, taskClient } from "./modernHelpers.js"
 
 const Confirm = Schema.Struct({ confirm: Schema.Boolean })
 
@@ -120,5 +120,38 @@ describe("tasks (2026-07-28)", () => {
       // A handler that ends before its task starts answers at once.
       const quick = (yield* exchange("tools/call", { name: "welcome", arguments: { quick: true } })).result
       expect(quick).toMatchObject({ resultType: "complete", content: [{ type: "text", text: "no time to ask" }] })
+    }))
+
+  it.scoped("sends a task's status changes to a listen that asked for its id, with the extension", () =>
+    Effect.gen(function*() {
+      const conn = yield* McpTest.raw(Server)
+      const { exchange, until } = taskClient(conn)
+      const task = (yield* exchange("tools/call", { name: "delete_file", arguments: { filename: "c.txt" } })).result
+      yield* until(task.taskId, "input_required")
+      const refused = yield* Effect.zipRight(
+        conn.send(modernMessage(50, "subscriptions/listen", { notifications: { taskIds: [task.taskId] } }, {})),
+        conn.receive
+      )
+      expect((refused as any).error.code).toBe(-32021)
+      yield* conn.send(modernMessage(51, "subscriptions/listen", { notifications: { taskIds: [task.taskId] } }))
+      expect(yield* conn.receive).toMatchObject({
+        method: "notifications/subscriptions/acknowledged",
+        params: { notifications: { taskIds: [task.taskId] } }
+      })
+      yield* conn.send(modernMessage(52, "tasks/update", {
+        taskId: task.taskId,
+        inputResponses: { "elicitation-1": { action: "accept", content: { confirm: false } } }
+      }))
+      const seen: Array<any> = []
+      while (!seen.some((m) => m.method === "notifications/tasks" && m.params.status === "completed")) {
+        seen.push(yield* conn.receive)
+      }
+      const statuses = seen.filter((m) => m.method === "notifications/tasks").map((m) => m.params.status)
+      expect(statuses).toEqual(["working", "completed"])
+      expect(seen.find((m) => m.params?.status === "completed").params).toMatchObject({
+        taskId: task.taskId,
+        result: { content: [{ type: "text", text: "kept" }] },
+        _meta: { "io.modelcontextprotocol/subscriptionId": 51 }
+      })
     }))
 })

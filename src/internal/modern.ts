@@ -198,6 +198,8 @@ export interface ListenFilter {
   readonly promptsListChanged?: boolean | undefined
   readonly resourcesListChanged?: boolean | undefined
   readonly resourceSubscriptions?: ReadonlyArray<string> | undefined
+  /** Tasks whose status changes to send (`notifications/tasks`), with the tasks extension. */
+  readonly taskIds?: ReadonlyArray<string> | undefined
 }
 
 const ListenParams = Schema.Struct({
@@ -218,8 +220,9 @@ export const listenFilter = (params: Record<string, unknown> | undefined): Liste
   return Either.isLeft(decoded) ? McpError.invalidParams(decoded.left) : decoded.right.notifications ?? {}
 }
 
-/** What of `asked` the server honours: only what its capabilities say it announces. */
+/** What of `asked` the server honours: only what its capabilities say it announces (tasks: always). */
 export const honoured = (asked: ListenFilter, capabilities: McpSchema.ServerCapabilities): ListenFilter => ({
+  ...(asked.taskIds !== undefined ? { taskIds: asked.taskIds } : {}),
   ...(asked.toolsListChanged && capabilities.tools?.listChanged ? { toolsListChanged: true } : {}),
   ...(asked.promptsListChanged && capabilities.prompts?.listChanged ? { promptsListChanged: true } : {}),
   ...(asked.resourcesListChanged && capabilities.resources?.listChanged ? { resourcesListChanged: true } : {}),
@@ -228,8 +231,8 @@ export const honoured = (asked: ListenFilter, capabilities: McpSchema.ServerCapa
     : {})
 })
 
-/** Whether a listen with `filter` hears `method` (about `uri`, for a resource update). */
-export const hears = (filter: ListenFilter, method: string, uri?: string): boolean => {
+/** Whether a listen with `filter` hears `method` (about `about`: a resource's uri, or a task's id). */
+export const hears = (filter: ListenFilter, method: string, about?: string): boolean => {
   switch (method) {
     case "notifications/tools/list_changed":
       return filter.toolsListChanged === true
@@ -238,7 +241,9 @@ export const hears = (filter: ListenFilter, method: string, uri?: string): boole
     case "notifications/resources/list_changed":
       return filter.resourcesListChanged === true
     case "notifications/resources/updated":
-      return uri !== undefined && (filter.resourceSubscriptions?.includes(uri) ?? false)
+      return about !== undefined && (filter.resourceSubscriptions?.includes(about) ?? false)
+    case "notifications/tasks":
+      return about !== undefined && (filter.taskIds?.includes(about) ?? false)
     default:
       return false
   }

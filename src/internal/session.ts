@@ -157,7 +157,7 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
     if (request.method === "server/discover") {
       return Effect.succeed(Modern.complete(request.method, this.discover(), info))
     }
-    if (request.method === "subscriptions/listen") return this.listen(request)
+    if (request.method === "subscriptions/listen") return this.listen(request, meta)
     if (TASK_METHODS.has(request.method)) return this.taskMethod(request, meta)
     if (!this.server.core.serves(request.method)) return McpError.methodNotFound(request.method)
     const asTask = request.method === "tools/call" ? this.asTask(request, meta) : false
@@ -306,9 +306,12 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
    * change notifications asked for, each tagged with the listen's id, until
    * the client cancels it (closes its stream, or sends `notifications/cancelled`).
    */
-  private listen(request: IncomingRequest): Peer.InternalAnswer {
+  private listen(request: IncomingRequest, meta: Modern.RequestMeta): Peer.InternalAnswer {
     const asked = Modern.listenFilter(request.params)
     if (asked instanceof McpError) return asked
+    if (asked.taskIds !== undefined && !Tasks.declared(meta.clientCapabilities)) {
+      return Tasks.missingExtension("notifications about tasks")
+    }
     const filter = Modern.honoured(asked, this.server.capabilities())
     const _meta = Modern.subscriptionMeta(request.id)
     const send = (method: string, params: Record<string, unknown>) =>

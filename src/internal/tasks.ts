@@ -57,7 +57,11 @@ const iso = (millis: number) => new Date(millis).toISOString()
 export class Tasks {
   private readonly running = new Map<string, Running>()
 
-  constructor(private readonly store: TaskStore.Service) {}
+  constructor(
+    private readonly store: TaskStore.Service,
+    /** Hears each change of a task this process runs (for `notifications/tasks` on listen streams). */
+    private readonly changed: (task: TaskStore.Task) => void = () => {}
+  ) {}
 
   /**
    * Creates a task and runs `run` in a fiber of its own; the task is stored
@@ -180,7 +184,7 @@ export class Tasks {
   private write(running: Running, change: Partial<TaskStore.Task>): Effect.Effect<void> {
     return Effect.flatMap(Clock.currentTimeMillis, (now) => {
       running.task = { ...running.task, ...change, lastUpdatedAt: iso(now) }
-      return this.store.put(running.task)
+      return Effect.zipRight(this.store.put(running.task), Effect.sync(() => this.changed(running.task)))
     })
   }
 }
