@@ -72,6 +72,41 @@ export interface Options {
   readonly clientRequests?: Peer.RequestOptions
   /** Capabilities to declare even before anything that implies them is registered. */
   readonly capabilities?: McpSchema.ServerCapabilities
+  /**
+   * How long 2026-07-28 clients may cache what the cacheable methods return
+   * (`server/discover`, the lists, `resources/read`), and whether a shared
+   * cache may hold it, by method. Default for each: `{ ttlMs: 0, cacheScope:
+   * "private" }` (immediately stale), since a stale tool list is worse than a
+   * second request. A result that depends on who asks must stay `"private"`.
+   *
+   * @since 0.2.0
+   */
+  readonly cacheHints?: Partial<Record<CacheableMethod, CacheHint>>
+}
+
+/**
+ * A method whose 2026-07-28 result carries caching hints.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type CacheableMethod =
+  | "server/discover"
+  | "tools/list"
+  | "prompts/list"
+  | "resources/list"
+  | "resources/templates/list"
+  | "resources/read"
+
+/**
+ * A caching hint: how long the result stays fresh, in ms, and who may cache it.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface CacheHint {
+  readonly ttlMs: number
+  readonly cacheScope: "public" | "private"
 }
 
 /**
@@ -246,6 +281,7 @@ export const make = (options: Options): Effect.Effect<Service> =>
         info,
         instructions: options.instructions,
         capabilities: () => registry.capabilities(),
+        cacheHint: (method: string) => Modern.cacheHint(options.cacheHints, method),
         stateKey,
         tasks: new Tasks.Tasks(taskStore, (task) => {
           const { resultType: _, ...params } = Tasks.detailed(task)

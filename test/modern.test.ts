@@ -188,3 +188,21 @@ describe("subscriptions/listen", () => {
       expect(((yield* conn.receive) as any).id).toBe(9)
     }))
 })
+
+describe("caching hints", () => {
+  it.scoped("are configurable per method, with ttlMs 0 and private by default", () =>
+    Effect.gen(function*() {
+      const Cached = McpServer.tool("t", {}, () => Effect.succeed("x")).pipe(
+        Layer.provideMerge(McpServer.layer({
+          name: "cached",
+          version: "1.0.0",
+          cacheHints: { "tools/list": { ttlMs: 60_000, cacheScope: "public" } }
+        }))
+      )
+      const conn = yield* McpTest.raw(Cached)
+      yield* conn.send(modern(1, "tools/list"))
+      expect(((yield* conn.receive) as any).result).toMatchObject({ ttlMs: 60_000, cacheScope: "public" })
+      yield* conn.send(modern(2, "prompts/list"))
+      expect(((yield* conn.receive) as any).result).toMatchObject({ ttlMs: 0, cacheScope: "private" })
+    }))
+})

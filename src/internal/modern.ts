@@ -130,6 +130,12 @@ export interface CacheHint {
 /** Nothing is cached unless the server says so: stale tools are worse than a second request. */
 export const DEFAULT_CACHE_HINT: CacheHint = { ttlMs: 0, cacheScope: "private" }
 
+/** The hint a server configured for `method`, or the default; `undefined` for a method whose result is not cacheable. */
+export const cacheHint = (
+  configured: Readonly<Record<string, CacheHint | undefined>> | undefined,
+  method: string
+): CacheHint | undefined => CACHEABLE.has(method) ? configured?.[method] ?? DEFAULT_CACHE_HINT : undefined
+
 /**
  * A complete modern result: `resultType`, the caching hint where the method's
  * result is cacheable, and the server's info in `_meta`.
@@ -138,12 +144,12 @@ export const complete = (
   method: string,
   result: unknown,
   serverInfo: McpSchema.Implementation,
-  hint: CacheHint = DEFAULT_CACHE_HINT
+  hint: CacheHint | undefined = cacheHint(undefined, method)
 ): Record<string, unknown> => {
   const body = isRecord(result) ? result : {}
   const meta = isRecord(body._meta) ? body._meta : {}
   return {
-    ...(CACHEABLE.has(method) ? hint : {}),
+    ...(CACHEABLE.has(method) && hint !== undefined ? hint : {}),
     ...body,
     resultType: typeof body.resultType === "string" ? body.resultType : "complete",
     _meta: { ...meta, [Meta.serverInfo]: serverInfo }

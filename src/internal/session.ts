@@ -34,6 +34,8 @@ export interface Server {
   readonly info: McpSchema.Implementation
   readonly instructions: string | undefined
   readonly capabilities: () => McpSchema.ServerCapabilities
+  /** The caching hint of a cacheable method's 2026-07-28 result. */
+  readonly cacheHint: (method: string) => Modern.CacheHint | undefined
   /** The key that signs 2026-07-28 `requestState`. */
   readonly stateKey: InputRequired.StateKey
   /** The server's 2026-07-28 tasks. */
@@ -153,9 +155,8 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
     if (meta instanceof McpError) return meta
     if (this.pinsEra && this.era === undefined && request.method !== "server/discover") this.era = "modern"
     if (Modern.REMOVED.has(request.method)) return McpError.methodNotFound(request.method)
-    const { info } = this.server
     if (request.method === "server/discover") {
-      return Effect.succeed(Modern.complete(request.method, this.discover(), info))
+      return Effect.succeed(this.complete(request.method, this.discover()))
     }
     if (request.method === "subscriptions/listen") return this.listen(request, meta)
     if (TASK_METHODS.has(request.method)) return this.taskMethod(request, meta)
@@ -203,8 +204,8 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
     if (!Tasks.declared(meta.clientCapabilities)) {
       return support === "required" ? Tasks.missingExtension(`the tool ${tool.name}`) : false
     }
-    const { info, tasks } = this.server
-    const created = (task: TaskStore.Task) => Modern.complete(request.method, Tasks.created(task), info)
+    const { tasks } = this.server
+    const created = (task: TaskStore.Task) => this.complete(request.method, Tasks.created(task))
     if (tool.taskStart === "explicit") return this.withRound(request, (round) => this.taskLater(request, meta, round))
     return Effect.map(
       tasks.start((ask) => this.modernRun(request, meta, { ask, step: (_, effect) => effect }, false)),
@@ -222,7 +223,7 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
     meta: Modern.RequestMeta,
     round: InputRequired.Round
   ): Effect.Effect<unknown, McpError> {
-    const { info, tasks } = this.server
+    const { tasks } = this.server
     return Effect.gen(this, function*() {
       const handoff = yield* Deferred.make<TaskStore.Task>()
       let taskId: string | undefined
@@ -241,11 +242,11 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
       const ended = Effect.flatMap(Fiber.await(fiber), (exit) =>
         taskId !== undefined
           ? Effect.never
-          : Effect.map(exit, (result) => Modern.complete(request.method, result, info)))
+          : Effect.map(exit, (result) => this.complete(request.method, result)))
       const asked = Effect.tap(this.roundResult(round), () => Fiber.interrupt(fiber))
       const handedOff = Effect.flatMap(
         Deferred.await(handoff),
-        (task) => Effect.as(tasks.adopt(task.taskId, fiber), Modern.complete(request.method, Tasks.created(task), info))
+        (task) => Effect.as(tasks.adopt(task.taskId, fiber), this.complete(request.method, Tasks.created(task)))
       )
       return yield* Effect.raceAll([ended, asked, handedOff]).pipe(
         // A request cancelled before its task started takes its handler with it.
@@ -259,11 +260,11 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
     if (!Tasks.declared(meta.clientCapabilities)) return Tasks.missingExtension(request.method)
     const taskId = request.params?.taskId
     if (typeof taskId !== "string") return McpError.invalidParams("taskId must be a string")
-    const { info, tasks } = this.server
-    const ack = Effect.succeed(Modern.complete(request.method, {}, info))
+    const { tasks } = this.server
+    const ack = Effect.succeed(this.complete(request.method, {}))
     switch (request.method) {
       case "tasks/get":
-        return Effect.map(tasks.get(taskId), (task) => Modern.complete(request.method, Tasks.detailed(task), info))
+        return Effect.map(tasks.get(taskId), (task) => this.complete(request.method, Tasks.detailed(task)))
       case "tasks/update": {
         const answers = InputRequired.answersOf(request.params?.inputResponses ?? {})
         return answers instanceof McpError ? answers : Effect.zipRight(tasks.update(taskId, answers), ack)
@@ -291,7 +292,7 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
     if (answer instanceof McpError) return Effect.fail(modernFailure(answer))
     const effect = Effect.isEffect(answer) ? answer : Effect.provide(answer.effect, answer.context)
     return effect.pipe(
-      Effect.map((result) => complete ? Modern.complete(request.method, result, this.server.info) : result),
+      Effect.map((result) => complete ? this.complete(request.method, result) : result),
       Effect.catchAllCause((cause) => {
         const signal = Option.getOrUndefined(controlSignalOf(cause))
         if (signal instanceof Modern.MissingCapability) return Effect.fail(Modern.missingCapabilityError(signal))
@@ -324,6 +325,11 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
       () => Effect.never,
       (stop) => Effect.sync(stop)
     )
+  }
+
+  /** A complete modern result, with the server's caching hint for its method. */
+  private complete(method: string, result: unknown) {
+    return Modern.complete(method, result, this.server.info, this.server.cacheHint(method))
   }
 
   private discover() {
