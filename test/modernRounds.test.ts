@@ -74,6 +74,9 @@ describe("multi-round-trip requests (2026-07-28)", () => {
       const { effects, exchange, runs } = yield* setup
       const first = (yield* exchange(call(1, "interview", { topic: "tea" }))).result
       expect(first.resultType).toBe("input_required")
+      // Like every modern result it names the server; an interim result has no caching hint.
+      expect(first._meta).toEqual({ "io.modelcontextprotocol/serverInfo": { name: "rounds", version: "1.0.0" } })
+      expect(first).not.toHaveProperty("ttlMs")
       expect(Object.keys(first.inputRequests)).toEqual(["elicitation-1"])
       expect(first.inputRequests["elicitation-1"]).toMatchObject({
         method: "elicitation/create",

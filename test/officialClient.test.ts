@@ -283,15 +283,10 @@ describe("official v2 TypeScript client (@modelcontextprotocol/client)", () => {
       expect(tools.map((t) => t.name)).toContain("test_dynamic_tool")
     }))
 
-  // INTEROP BUG (src/internal/http/post.ts, classification of a modern POST): `McpSubscription.close()` aborts the
-  // listen's stream and also POSTs `notifications/cancelled` with the request envelope in `_meta`, and with
-  // `MCP-Protocol-Version` but no `Mcp-Method` header: the client mirrors `Mcp-Method`/`Mcp-Name` on requests only, as
-  // the spec requires them ("Mcp-Method: All requests"; "header requirements for notification POSTs are not defined by
-  // this revision"), and the SDK's own server exempts notifications. We check a notification's headers as a
-  // request's and answer 400 `{"jsonrpc":"2.0","id":null,"error":{"code":-32020,"message":"Header mismatch:
-  // Mcp-Method header is missing: it must mirror the body's method \"notifications/cancelled\""}}`, which the client
-  // reports through `onerror` (SdkHttpError, status 400) on every close. Expected: 202, no error.
-  it.scopedLive.fails(
+  // Regression: `McpSubscription.close()` aborts the listen's stream and also POSTs `notifications/cancelled` with the
+  // request envelope in `_meta` and `MCP-Protocol-Version`, but no `Mcp-Method` (the revision defines its headers for
+  // requests only). It was refused with 400 and -32020, which the client reported through `onerror` on every close.
+  it.scopedLive(
     "accepts the notifications/cancelled with which the client closes a listen over HTTP (it has no Mcp-Method)",
     () =>
       Effect.gen(function*() {

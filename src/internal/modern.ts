@@ -148,8 +148,10 @@ export const complete = (
 ): Record<string, unknown> => {
   const body = isRecord(result) ? result : {}
   const meta = isRecord(body._meta) ? body._meta : {}
+  // An interim result (input_required) is never cached.
+  const cacheable = CACHEABLE.has(method) && hint !== undefined && (body.resultType ?? "complete") === "complete"
   return {
-    ...(CACHEABLE.has(method) && hint !== undefined ? hint : {}),
+    ...(cacheable ? hint : {}),
     ...body,
     resultType: typeof body.resultType === "string" ? body.resultType : "complete",
     _meta: { ...meta, [Meta.serverInfo]: serverInfo }

@@ -166,7 +166,7 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
     if (!InputRequired.ROUND_METHODS.has(request.method)) return this.modernRun(request, meta, undefined)
     return this.withRound(
       request,
-      (round) => Effect.raceFirst(this.modernRun(request, meta, round), this.roundResult(round))
+      (round) => Effect.raceFirst(this.modernRun(request, meta, round), this.roundResult(round, request.method))
     )
   }
 
@@ -187,8 +187,11 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
   }
 
   /** The round's `input_required` result, once a question has been asked. */
-  private roundResult(round: InputRequired.Round) {
-    return Effect.zipLeft(round.result, InputRequired.warnIfEphemeral(this.server.stateKey))
+  private roundResult(round: InputRequired.Round, method: string) {
+    return round.result.pipe(
+      Effect.map((result) => this.complete(method, result)),
+      Effect.zipLeft(InputRequired.warnIfEphemeral(this.server.stateKey))
+    )
   }
 
   /**
@@ -243,7 +246,7 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
         taskId !== undefined
           ? Effect.never
           : Effect.map(exit, (result) => this.complete(request.method, result)))
-      const asked = Effect.tap(this.roundResult(round), () => Fiber.interrupt(fiber))
+      const asked = Effect.tap(this.roundResult(round, request.method), () => Fiber.interrupt(fiber))
       const handedOff = Effect.flatMap(
         Deferred.await(handoff),
         (task) => Effect.as(tasks.adopt(task.taskId, fiber), this.complete(request.method, Tasks.created(task)))

@@ -234,7 +234,8 @@ const eraOf = (request: Exchange, body: unknown, id: McpSchema.RequestId | null)
     )
   }
   const method = isRecord(body) && typeof body.method === "string" ? body.method : ""
-  const mismatch = checkModernHeaders(request, method, params)
+  // The revision defines its headers for requests; a notification (`notifications/cancelled`) is not held to them.
+  const mismatch = id === null ? undefined : checkModernHeaders(request, method, params)
   if (mismatch !== undefined) return refuse(400, mismatch, id)
   const meta = Modern.readMeta(params)
   return meta instanceof McpError ? refuse(400, meta, id) : "modern"
