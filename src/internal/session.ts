@@ -3,30 +3,31 @@
  * comes from `initialize` and fills each request's envelope, the channel back
  * to the client is the session's peer, and the lifecycle methods
  * (`initialize`, `ping`, `logging/setLevel`, resource subscriptions) are
- * served here. Everything else goes to the core.
+ * served here. Everything else goes to the core. A request that claims the
+ * 2026-07-28 revision goes to the connection's `ModernEra` instead; a
+ * connection of its own (stdio) keeps the era its first message chose.
  *
  * Classes, so that the handlers are prototype methods and an idle session
  * holds only its fields (servers keep thousands of idle HTTP sessions).
  */
-import { Clock, Deferred, Effect, Fiber, Option } from "effect"
+import { Effect } from "effect"
 import type { Runtime } from "effect"
 import type { RequestError } from "../McpError.js"
-import { ErrorCode, McpError } from "../McpError.js"
+import { McpError } from "../McpError.js"
 import * as McpSchema from "../McpSchema.js"
 import type { IncomingRequest, RequestOptions } from "../Peer.js"
 import type { ClientChannel, Envelope } from "../RequestContext.js"
-import type * as TaskStore from "../TaskStore.js"
-import type { AuthInfo, MessageExtras, Transport } from "../Transport.js"
-import { controlSignalOf } from "./cause.js"
+import type { Transport } from "../Transport.js"
 import type { Core } from "./dispatch.js"
 import { withParams } from "./dispatch.js"
-import * as InputRequired from "./inputRequired.js"
+import type * as InputRequired from "./inputRequired.js"
 import * as Modern from "./modern.js"
+import { Incoming, ModernEra } from "./modernEra.js"
 import * as Peer from "./peer.js"
 import * as ProtocolVersion from "./protocolVersion.js"
 import type { ServicesOwner } from "./sessionServices.js"
 import { SessionServices } from "./sessionServices.js"
-import * as Tasks from "./tasks.js"
+import type * as Tasks from "./tasks.js"
 
 /** What a session needs of its server. */
 export interface Server {
@@ -107,12 +108,14 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
   era: "legacy" | "modern" | undefined = undefined
   /** Whether the connection is the client's own (stdio, in memory), whose first message settles its era. */
   private readonly pinsEra: boolean
+  /** What serves this connection's 2026-07-28 requests; made on the first. */
+  private modernEra: ModernEra | undefined = undefined
 
   constructor(
     readonly transport: Transport,
     options: SessionOptions | undefined,
     runtime: Runtime.Runtime<never>,
-    private readonly server: Server
+    readonly server: Server
   ) {
     this.id = options?.sessionId
     this.stateless = options?.initialized !== undefined
@@ -124,7 +127,13 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
   onRequest(request: IncomingRequest): Peer.InternalAnswer {
     const malformed = Modern.checkMeta(request.params)
     if (malformed !== undefined) return malformed
-    if (Modern.claimsModern(request.params)) return this.modern(request)
+    if (Modern.claimsModern(request.params)) {
+      const meta = Modern.readMeta(request.params)
+      if (meta instanceof McpError) return meta
+      // A discover probe leaves the connection free to fall back to initialize.
+      if (this.pinsEra && this.era === undefined && request.method !== "server/discover") this.era = "modern"
+      return (this.modernEra ??= new ModernEra(this)).serve(request, meta)
+    }
     if (this.era === "modern") return this.legacyAfterModern(request)
     if (this.pinsEra) this.era = "legacy"
     const own = lifecycle.get(request.method)
@@ -141,208 +150,6 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
 
   sessionServices(): SessionServices {
     return (this.services ??= new SessionServices())
-  }
-
-  /**
-   * A modern request, served on its own: its envelope comes from its `_meta`,
-   * its session-scoped services are its own. On a connection of its own
-   * (stdio), the first such request pins the connection's era, except a
-   * `server/discover` probe, after which a client may still fall back to
-   * `initialize`.
-   */
-  private modern(request: IncomingRequest): Peer.InternalAnswer {
-    const meta = Modern.readMeta(request.params)
-    if (meta instanceof McpError) return meta
-    if (this.pinsEra && this.era === undefined && request.method !== "server/discover") this.era = "modern"
-    if (Modern.REMOVED.has(request.method)) return McpError.methodNotFound(request.method)
-    if (request.method === "server/discover") {
-      return Effect.succeed(this.complete(request.method, this.discover()))
-    }
-    if (request.method === "subscriptions/listen") return this.listen(request, meta)
-    if (TASK_METHODS.has(request.method)) return this.taskMethod(request, meta)
-    if (!this.server.core.serves(request.method)) return McpError.methodNotFound(request.method)
-    const asTask = request.method === "tools/call" ? this.asTask(request, meta) : false
-    if (asTask !== false) return asTask
-    if (!InputRequired.ROUND_METHODS.has(request.method)) return this.modernRun(request, meta, undefined)
-    return this.withRound(
-      request,
-      (round) => Effect.raceFirst(this.modernRun(request, meta, round), this.roundResult(round, request.method))
-    )
-  }
-
-  /** Runs `use` with the round of a retry: its `requestState` verified, its answers read. */
-  private withRound(
-    request: IncomingRequest,
-    use: (round: InputRequired.Round) => Effect.Effect<unknown, McpError>
-  ): Effect.Effect<unknown, McpError> {
-    const { stateKey } = this.server
-    return Effect.gen(function*() {
-      const now = yield* Clock.currentTimeMillis
-      const bound = yield* InputRequired.binding(request.method, request.params)
-      const state = yield* InputRequired.verify(stateKey, request.params?.requestState, bound, now)
-      const answers = InputRequired.answersOf(request.params?.inputResponses)
-      if (answers instanceof McpError) return yield* answers
-      return yield* use(new InputRequired.Round(stateKey, bound, state, answers))
-    })
-  }
-
-  /** The round's `input_required` result, once a question has been asked. */
-  private roundResult(round: InputRequired.Round, method: string) {
-    return round.result.pipe(
-      Effect.map((result) => this.complete(method, result)),
-      Effect.zipLeft(InputRequired.warnIfEphemeral(this.server.stateKey))
-    )
-  }
-
-  /**
-   * A `tools/call` of a tool that runs as a task: a task for a client that
-   * declared the extension, -32021 for one that did not when the tool
-   * requires it, else `false` (served at once).
-   */
-  private asTask(request: IncomingRequest, meta: Modern.RequestMeta): Peer.InternalAnswer | false {
-    const name = request.params?.name
-    const tool = typeof name === "string" ? this.server.core.tool(name) : undefined
-    const support = tool?.definition.execution?.taskSupport
-    if (tool === undefined || (support !== "optional" && support !== "required")) return false
-    if (!Tasks.declared(meta.clientCapabilities)) {
-      return support === "required" ? Tasks.missingExtension(`the tool ${tool.name}`) : false
-    }
-    const { tasks } = this.server
-    const created = (task: TaskStore.Task) => this.complete(request.method, Tasks.created(task))
-    if (tool.taskStart === "explicit") return this.withRound(request, (round) => this.taskLater(request, meta, round))
-    return Effect.map(
-      tasks.start((ask) => this.modernRun(request, meta, { ask, step: (_, effect) => effect }, false)),
-      created
-    )
-  }
-
-  /**
-   * A call whose task starts where its handler runs `continueAsTask`: until
-   * then it is a request (questions in rounds, a result at once if it ends);
-   * from then on the client has the task, and the handler runs on in it.
-   */
-  private taskLater(
-    request: IncomingRequest,
-    meta: Modern.RequestMeta,
-    round: InputRequired.Round
-  ): Effect.Effect<unknown, McpError> {
-    const { tasks } = this.server
-    return Effect.gen(this, function*() {
-      const handoff = yield* Deferred.make<TaskStore.Task>()
-      let taskId: string | undefined
-      const inputs: Inputs = {
-        ask: (method, params) => taskId === undefined ? round.ask(method, params) : tasks.ask(taskId, method, params),
-        step: (key, effect) => round.step(key, effect),
-        continueAsTask: Effect.suspend(() =>
-          taskId !== undefined ? Effect.void : Effect.flatMap(tasks.create, (task) => {
-            taskId = task.taskId
-            return Deferred.succeed(handoff, task)
-          })
-        )
-      }
-      const fiber = yield* Effect.forkDaemon(this.modernRun(request, meta, inputs, false))
-      // A handler that ended after its handoff has a task: `handedOff` answers for it.
-      const ended = Effect.flatMap(Fiber.await(fiber), (exit) =>
-        taskId !== undefined
-          ? Effect.never
-          : Effect.map(exit, (result) => this.complete(request.method, result)))
-      const asked = Effect.tap(this.roundResult(round, request.method), () => Fiber.interrupt(fiber))
-      const handedOff = Effect.flatMap(
-        Deferred.await(handoff),
-        (task) => Effect.as(tasks.adopt(task.taskId, fiber), this.complete(request.method, Tasks.created(task)))
-      )
-      return yield* Effect.raceAll([ended, asked, handedOff]).pipe(
-        // A request cancelled before its task started takes its handler with it.
-        Effect.onInterrupt(() => taskId === undefined ? Fiber.interrupt(fiber) : Effect.void)
-      )
-    })
-  }
-
-  /** `tasks/get`, `tasks/update` and `tasks/cancel`, for a client that declared the extension. */
-  private taskMethod(request: IncomingRequest, meta: Modern.RequestMeta): Peer.InternalAnswer {
-    if (!Tasks.declared(meta.clientCapabilities)) return Tasks.missingExtension(request.method)
-    const taskId = request.params?.taskId
-    if (typeof taskId !== "string") return McpError.invalidParams("taskId must be a string")
-    const { tasks } = this.server
-    const ack = Effect.succeed(this.complete(request.method, {}))
-    switch (request.method) {
-      case "tasks/get":
-        return Effect.map(tasks.get(taskId), (task) => this.complete(request.method, Tasks.detailed(task)))
-      case "tasks/update": {
-        const answers = InputRequired.answersOf(request.params?.inputResponses ?? {})
-        return answers instanceof McpError ? answers : Effect.zipRight(tasks.update(taskId, answers), ack)
-      }
-      default:
-        return Effect.zipRight(tasks.cancel(taskId), ack)
-    }
-  }
-
-  /**
-   * Runs a modern request's handler with services of its own, released when
-   * it ends; `complete` shapes its result as a modern one (a task keeps the
-   * tool's own result).
-   */
-  private modernRun(
-    request: IncomingRequest,
-    meta: Modern.RequestMeta,
-    inputs: Inputs | undefined,
-    complete = true
-  ): Effect.Effect<unknown, McpError> {
-    const services = new SessionServices()
-    const modernRequest = new ModernRequest(this, request, meta, inputs)
-    const answer = this.server.core.handle(request, modernRequest, modernRequest, services)
-    if (answer === undefined) return Effect.fail(McpError.methodNotFound(request.method))
-    if (answer instanceof McpError) return Effect.fail(modernFailure(answer))
-    const effect = Effect.isEffect(answer) ? answer : Effect.provide(answer.effect, answer.context)
-    return effect.pipe(
-      Effect.map((result) => complete ? this.complete(request.method, result) : result),
-      Effect.catchAllCause((cause) => {
-        const signal = Option.getOrUndefined(controlSignalOf(cause))
-        if (signal instanceof Modern.MissingCapability) return Effect.fail(Modern.missingCapabilityError(signal))
-        return Effect.mapError(Effect.failCause(cause), modernFailure)
-      }),
-      Effect.ensuring(services.close)
-    )
-  }
-
-  /**
-   * `subscriptions/listen`: acknowledges what it will send, then sends the
-   * change notifications asked for, each tagged with the listen's id, until
-   * the client cancels it (closes its stream, or sends `notifications/cancelled`).
-   */
-  private listen(request: IncomingRequest, meta: Modern.RequestMeta): Peer.InternalAnswer {
-    const asked = Modern.listenFilter(request.params)
-    if (asked instanceof McpError) return asked
-    if (asked.taskIds !== undefined && !Tasks.declared(meta.clientCapabilities)) {
-      return Tasks.missingExtension("notifications about tasks")
-    }
-    const filter = Modern.honoured(asked, this.server.capabilities())
-    const _meta = Modern.subscriptionMeta(request.id)
-    const send = (method: string, params: Record<string, unknown>) =>
-      this.peer.notify(method, { ...params, _meta }, request.id)
-    return Effect.acquireUseRelease(
-      Effect.sync(() => {
-        send("notifications/subscriptions/acknowledged", { notifications: filter })
-        return this.server.listen(filter, send)
-      }),
-      () => Effect.never,
-      (stop) => Effect.sync(stop)
-    )
-  }
-
-  /** A complete modern result, with the server's caching hint for its method. */
-  private complete(method: string, result: unknown) {
-    return Modern.complete(method, result, this.server.info, this.server.cacheHint(method))
-  }
-
-  private discover() {
-    const { instructions } = this.server
-    const capabilities = this.server.capabilities()
-    return {
-      supportedVersions: Modern.SUPPORTED,
-      capabilities: { ...capabilities, extensions: { ...capabilities.extensions, [Tasks.EXTENSION]: {} } },
-      ...(instructions !== undefined ? { instructions } : {})
-    }
   }
 
   /** A connection that speaks the modern era refuses a handshake, and a request without `_meta`. */
@@ -378,20 +185,6 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
   }
 }
 
-/** What every request's envelope reads from the request itself, whichever era fills the rest. */
-abstract class Incoming {
-  constructor(protected readonly incoming: IncomingRequest) {}
-  get progressToken() {
-    return this.incoming.progressToken
-  }
-  get extras(): MessageExtras | undefined {
-    return this.incoming.extras
-  }
-  get auth(): AuthInfo | undefined {
-    return this.incoming.extras?.auth
-  }
-}
-
 /**
  * One request on a session: its envelope, filled from the session's state,
  * and its channel back to the client, which is the session's peer. One
@@ -424,80 +217,6 @@ class SessionRequest extends Incoming implements Envelope, ClientChannel {
     return this.session.peer.request(method, params, { ...options, relatedRequestId: this.incoming.id })
   }
   notify(method: string, params: unknown): void {
-    this.session.peer.notify(method, params, this.incoming.id)
-  }
-  isActive(): boolean {
-    return this.session.peer.isActive(this.incoming.id)
-  }
-  closeStream(): void {
-    this.session.transport.closeStream?.(this.incoming.id)
-  }
-}
-
-/** How a modern handler's questions are answered: from rounds (a request), or by `tasks/update` (a task). */
-interface Inputs {
-  readonly ask: (method: string, params: Record<string, unknown>) => Effect.Effect<unknown>
-  readonly step: <A, E, R>(key: string, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-  /** Where a call whose task starts explicitly hands over to its task. */
-  readonly continueAsTask?: Effect.Effect<void>
-}
-
-const TASK_METHODS: ReadonlySet<string> = new Set(["tasks/get", "tasks/update", "tasks/cancel"])
-
-/** The -32602 a modern client gets for a resource that is not there (-32002 is gone from this era). */
-const modernFailure = (error: McpError): McpError =>
-  error.code === ErrorCode.ResourceNotFound
-    ? new McpError({ code: ErrorCode.InvalidParams, message: error.message, data: error.data })
-    : error
-
-/**
- * One modern request: its envelope, read from its `_meta`, and its channel
- * back to the client, on which only notifications related to it travel (a
- * modern server sends the client no requests).
- */
-class ModernRequest extends Incoming implements Envelope, ClientChannel {
-  constructor(
-    private readonly session: ServerSession,
-    incoming: IncomingRequest,
-    private readonly meta: Modern.RequestMeta,
-    private readonly inputs: Inputs | undefined
-  ) {
-    super(incoming)
-  }
-  get protocolVersion() {
-    return this.meta.protocolVersion
-  }
-  get clientCapabilities() {
-    return this.meta.clientCapabilities
-  }
-  get clientInfo() {
-    return this.meta.clientInfo
-  }
-  get logLevel() {
-    return this.meta.logLevel
-  }
-  get sessionId() {
-    return undefined
-  }
-  /** An input request joins the request's next `input_required` round, or has its answer from an earlier one. */
-  request(method: string, params: Record<string, unknown>): Effect.Effect<unknown, RequestError> {
-    if (this.inputs === undefined || !InputRequired.ASKS.has(method)) {
-      return Effect.fail(McpError.invalidRequest(
-        `${method} cannot reach a ${Modern.VERSION} client from ${this.incoming.method}: only tools/call, ` +
-          "prompts/get and resources/read may ask for input"
-      ))
-    }
-    return this.inputs.ask(method, params)
-  }
-  once<A, E, R>(key: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
-    return this.inputs === undefined ? effect : this.inputs.step(key, effect)
-  }
-  get continueAsTask(): Effect.Effect<void> {
-    return this.inputs?.continueAsTask ?? Effect.void
-  }
-  notify(method: string, params: unknown): void {
-    // No log message for a request that did not ask for them (a log level in its _meta).
-    if (method === "notifications/message" && this.meta.logLevel === undefined) return
     this.session.peer.notify(method, params, this.incoming.id)
   }
   isActive(): boolean {
