@@ -32,19 +32,20 @@ const path = Options.text("path").pipe(
 const record = (map: Option.Option<HashMap.HashMap<string, string>>): Record<string, string> =>
   Option.match(map, { onNone: () => ({}), onSome: (m) => Object.fromEntries(HashMap.toEntries(m)) })
 
-/** Builds the command line; `self` is its own entry point, which `install` and module targets run. */
-export const make = (self: string) => {
-  const run = Command.make("run", {
-    module: moduleArg,
-    http: Options.boolean("http").pipe(Options.withDescription("Serve Streamable HTTP instead of stdio")),
-    port,
-    host,
-    path
-  }, (options) => Run.run(options)).pipe(
-    Command.withDescription("Run a server module over stdio (the default, for MCP hosts) or Streamable HTTP")
-  )
+/** `run`: serves a module over stdio or Streamable HTTP. */
+const run = Command.make("run", {
+  module: moduleArg,
+  http: Options.boolean("http").pipe(Options.withDescription("Serve Streamable HTTP instead of stdio")),
+  port,
+  host,
+  path
+}, (options) => Run.run(options)).pipe(
+  Command.withDescription("Run a server module over stdio (the default, for MCP hosts) or Streamable HTTP")
+)
 
-  const dev = Command.make("dev", {
+/** `dev`: restarts a module on change, with the MCP Inspector. */
+const dev = (self: string) =>
+  Command.make("dev", {
     module: moduleArg,
     port: Options.integer("port").pipe(Options.withDefault(6280), Options.withDescription("The server's HTTP port")),
     host,
@@ -63,7 +64,9 @@ export const make = (self: string) => {
     )
   )
 
-  const install = Command.make("install", {
+/** `install`: writes an MCP host's configuration entry. */
+const install = (self: string) =>
+  Command.make("install", {
     module: moduleArg,
     host: Options.choice("client", Install.HOSTS).pipe(Options.withDescription("The MCP host to configure")),
     name: Options.text("name").pipe(
@@ -95,39 +98,46 @@ export const make = (self: string) => {
       )
     )
 
-  const clientOptions = {
-    server: Args.text({ name: "server" }).pipe(
-      Args.withDescription("An http(s):// URL, a server module, or a command that starts a server on stdio (quoted)")
-    ),
-    json: Options.boolean("json").pipe(Options.withDescription("Print the result as JSON")),
-    header: Options.keyValueMap("header").pipe(
-      Options.optional,
-      Options.withDescription("An HTTP header, Name=value (repeatable)")
-    ),
-    timeout: Options.integer("timeout").pipe(
-      Options.withDefault(60),
-      Options.withDescription("Seconds to wait for an answer (progress restarts it)")
-    ),
-    logLevel: Options.choice("server-log-level", McpSchema.LoggingLevel.literals).pipe(
-      Options.optional,
-      Options.withDescription("Ask the server for log messages from this level (they go to stderr)")
-    )
-  }
-  const client = (options: {
-    readonly server: string
-    readonly json: boolean
-    readonly header: Option.Option<HashMap.HashMap<string, string>>
-    readonly timeout: number
-    readonly logLevel: Option.Option<McpSchema.LoggingLevel>
-  }): Client.ClientOptions => ({
-    server: options.server,
-    json: options.json,
-    headers: record(options.header),
-    timeoutSeconds: options.timeout,
-    logLevel: Option.getOrUndefined(options.logLevel),
-    self
-  })
+/** What every client command takes. */
+const clientOptions = {
+  server: Args.text({ name: "server" }).pipe(
+    Args.withDescription("An http(s):// URL, a server module, or a command that starts a server on stdio (quoted)")
+  ),
+  json: Options.boolean("json").pipe(Options.withDescription("Print the result as JSON")),
+  header: Options.keyValueMap("header").pipe(
+    Options.optional,
+    Options.withDescription("An HTTP header, Name=value (repeatable)")
+  ),
+  timeout: Options.integer("timeout").pipe(
+    Options.withDefault(60),
+    Options.withDescription("Seconds to wait for an answer (progress restarts it)")
+  ),
+  logLevel: Options.choice("server-log-level", McpSchema.LoggingLevel.literals).pipe(
+    Options.optional,
+    Options.withDescription("Ask the server for log messages from this level (they go to stderr)")
+  )
+}
 
+/** The client commands' shared options, as `Client.ClientOptions`. */
+const clientOf = (self: string) =>
+(options: {
+  readonly server: string
+  readonly json: boolean
+  readonly header: Option.Option<HashMap.HashMap<string, string>>
+  readonly timeout: number
+  readonly logLevel: Option.Option<McpSchema.LoggingLevel>
+}): Client.ClientOptions => ({
+  server: options.server,
+  json: options.json,
+  headers: record(options.header),
+  timeoutSeconds: options.timeout,
+  logLevel: Option.getOrUndefined(options.logLevel),
+  self
+})
+
+/** `list`, `call`, `read` and `prompt`: a one-shot client. */
+const clientCommands = (self: string) => {
+  const client = clientOf(self)
   const list = Command.make("list", clientOptions, (options) => Client.list(client(options))).pipe(
     Command.withDescription("List a server's tools, resources, resource templates and prompts")
   )
@@ -158,10 +168,14 @@ export const make = (self: string) => {
   }, (options) => Client.prompt({ ...client(options), name: options.name, args: options.args })).pipe(
     Command.withDescription("Get a prompt with its arguments")
   )
+  return [list, call, read, prompt] as const
+}
 
+/** Builds the command line; `self` is its own entry point, which `install` and module targets run. */
+export const make = (self: string) => {
   const root = Command.make("mcp-effect", {}, () => Effect.void).pipe(
     Command.withDescription("Run, develop, install and try Model Context Protocol servers"),
-    Command.withSubcommands([run, dev, install, list, call, read, prompt])
+    Command.withSubcommands([run, dev(self), install(self), ...clientCommands(self)])
   )
   return Command.run(root, { name: "mcp-effect", version })
 }
