@@ -104,6 +104,24 @@ describe("2026-07-28 over Streamable HTTP", () => {
       }
     }))
 
+  it.scoped("gives an error its status also when the client prefers SSE (regression)", () =>
+    Effect.gen(function*() {
+      // The status was read back from the JSON text, which an SSE body is not.
+      const { url } = yield* serveHttp(Server)
+      const headers = {
+        ...MODERN_HEADERS,
+        accept: "text/event-stream, application/json;q=0.5",
+        "mcp-method": "tools/call",
+        "mcp-name": "nope"
+      }
+      const response = yield* post(url, 5, "tools/call", { name: "nope" }, { headers })
+      expect(response.status).toBe(200)
+      const removed = yield* post(url, 6, "ping", {}, { headers: { ...headers, "mcp-method": "ping" } })
+      expect(removed.status).toBe(404)
+      const body = removed.body.includes("data:") ? sseMessages(removed.body)[0]!.message : json(removed.body)
+      expect(body).toMatchObject({ id: 6, error: { code: -32601 } })
+    }))
+
   it.scoped("refuses a modern version header on a body that makes no claim, and GET and DELETE", () =>
     Effect.gen(function*() {
       const { url } = yield* serveHttp(Server)

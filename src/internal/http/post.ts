@@ -98,9 +98,19 @@ const handleMessage = (
 const tooManyRequests = (app: Endpoint, id: McpSchema.RequestId | null = null) =>
   httpError(429, `Too Many Requests: at most ${app.limits.maxActive} requests may be in flight per session`, id)
 
+/** What a request's answer does beyond the session's own. */
+interface RespondOptions {
+  /** Runs when the request is over, answered or not. */
+  readonly onDone?: () => void
+  /** Runs when the client closes the request's SSE stream. */
+  readonly onDetach?: () => void
+  /** The HTTP status of a response sent whole (JSON, or SSE all at once). Default 200. */
+  readonly statusOf?: (response: Outgoing) => number
+}
+
 /**
  * Answers a request with JSON, or with SSE once something else comes
- * first; `onDone` runs when the request is over either way.
+ * first.
  */
 const respond = (
   app: Endpoint,
@@ -110,17 +120,17 @@ const respond = (
   { prefersSse, sse }: AcceptInfo,
   reply: (reply: Reply) => void,
   request: Exchange,
-  onDone?: () => void,
-  onDetach?: () => void
+  { onDetach, onDone, statusOf }: RespondOptions = {}
 ) => {
   const onResponse = (response: Outgoing | undefined, stream: EventStream | undefined) => {
     onDone?.()
     if (response === undefined) return reply(empty(202))
-    if (stream === undefined || !prefersSse) return reply(jsonText(response.text, 200, session.headers))
+    const status = statusOf?.(response) ?? 200
+    if (stream === undefined || !prefersSse) return reply(jsonText(response.text, status, session.headers))
     // SSE asked for and the answer already here: the whole stream is one event, sent as one body. There is
     // nothing to resume, so it is not stored.
     const id = EventStore.eventId(stream.streamId, 1)
-    reply(full(200, app.primer(session, stream) + sseEvent(id, response.text), {
+    reply(full(status, app.primer(session, stream) + sseEvent(id, response.text), {
       "content-type": "text/event-stream",
       "cache-control": "no-cache",
       ...session.headers
@@ -207,8 +217,10 @@ const handleStateless = (
     const session = yield* app.openSession(true, header ?? ProtocolVersion.latest)
     // The fresh context lives as long as its one request.
     return yield* Effect.async<Reply>((resume) =>
-      respond(app, session, body, requestId, accept, (reply) => resume(Effect.succeed(reply)), request, () => {
-        app.runFork(app.closeSession(session))
+      respond(app, session, body, requestId, accept, (reply) => resume(Effect.succeed(reply)), request, {
+        onDone: () => {
+          app.runFork(app.closeSession(session))
+        }
       })
     )
   })
@@ -272,29 +284,22 @@ const handleModern = (
         app.runFork(app.closeSession(session))
       }
       return yield* Effect.async<Reply>((resume) =>
-        respond(
-          app,
-          session,
-          body,
-          id,
-          accept,
-          (answer) => resume(Effect.succeed(withModernStatus(answer))),
-          request,
-          close,
-          close
-        )
+        respond(app, session, body, id, accept, (answer) => resume(Effect.succeed(answer)), request, {
+          onDone: close,
+          onDetach: close,
+          statusOf: modernStatus
+        })
       )
     }),
     reply
   )
 }
 
-/** A JSON error reply gets the status its code has in the modern era. */
-const withModernStatus = (answer: Reply): Reply => {
-  if (answer._tag !== "Full" || answer.status !== 200 || !answer.body.includes("\"error\"")) return answer
-  const parsed: unknown = JSON.parse(answer.body)
-  const code = isRecord(parsed) && isRecord(parsed.error) ? parsed.error.code : undefined
-  return typeof code === "number" ? { ...answer, status: Modern.httpStatus(code) } : answer
+/** An error response has the status its code has in the modern era; read from the message, not its text. */
+const modernStatus = (response: Outgoing): number => {
+  const { message } = response
+  const code = isRecord(message) && isRecord(message.error) ? message.error.code : undefined
+  return typeof code === "number" ? Modern.httpStatus(code) : 200
 }
 
 /**
