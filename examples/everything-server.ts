@@ -6,7 +6,7 @@
  *   npx tsx examples/everything-server.ts --stdio
  */
 import { Effect, Layer, Schema } from "effect"
-import { Content, McpError, McpServer, Prompt, RequestContext, Tool } from "mcp-effect"
+import { Content, McpError, McpServer, Prompt, RequestContext, Skill, Tool } from "mcp-effect"
 import { NodeHttp, NodeStdio } from "mcp-effect/node"
 import { isMain } from "./internal/isMain.js"
 
@@ -470,6 +470,19 @@ const ToolWithTask = McpServer.tool("test_tool_with_task", {
     return greeting(answer)
   }))
 
+/** A skill with a subdirectory, for the skills scenarios (enumeration, manifest, directory). */
+const Skills = McpServer.skills([
+  Skill.make("release-notes", {
+    description: "Write release notes from a list of merged changes",
+    instructions: "# Release notes\n\nGroup the changes as [the template](references/template.md) shows.",
+    frontmatter: { license: "MIT", metadata: { audience: "maintainers" } },
+    files: {
+      "references/template.md": "## Added\n\n## Fixed\n",
+      "scripts/collect.sh": "#!/bin/sh\ngit log --oneline \"$1..HEAD\"\n"
+    }
+  })
+])
+
 export const EverythingServer = Layer.mergeAll(
   SimpleText,
   Image,
@@ -514,7 +527,8 @@ export const EverythingServer = Layer.mergeAll(
   ProtocolErrorJob,
   ConfirmDelete,
   MultiInput,
-  ToolWithTask
+  ToolWithTask,
+  Skills
 ).pipe(Layer.provideMerge(McpServer.layer({ name: "mcp-effect-everything", version: "0.1.0" })))
 
 /** The server layer, which `npx mcp-effect run examples/everything-server.ts` serves. */

@@ -46,6 +46,7 @@ import type * as Peer from "./Peer.js"
 import * as Prompt from "./Prompt.js"
 import * as RequestContext from "./RequestContext.js"
 import * as Resource from "./Resource.js"
+import type * as Skill from "./Skill.js"
 import * as TaskStore from "./TaskStore.js"
 import * as Tool from "./Tool.js"
 import type { Receiver, Transport } from "./Transport.js"
@@ -97,6 +98,8 @@ export type CacheableMethod =
   | "resources/list"
   | "resources/templates/list"
   | "resources/read"
+  | "skills/list"
+  | "skills/get"
 
 /**
  * A caching hint: how long the result stays fresh, in ms, and who may cache it.
@@ -150,6 +153,19 @@ export interface Service {
   readonly removeResource: (uri: string) => Effect.Effect<boolean>
   readonly addPrompt: <R>(prompt: Prompt.Prompt<R>) => Effect.Effect<void, DefinitionError, R>
   readonly removePrompt: (name: string) => Effect.Effect<boolean>
+  /**
+   * Registers a skill: its files become resources under `skill://`, and the
+   * server declares the skills extension. A file URI already served fails.
+   *
+   * @since 0.2.0
+   */
+  readonly addSkill: (skill: Skill.Skill) => Effect.Effect<void, DefinitionError>
+  /**
+   * Removes a skill by the URI of its `SKILL.md`; `true` when it was there.
+   *
+   * @since 0.2.0
+   */
+  readonly removeSkill: (uri: string) => Effect.Effect<boolean>
   /**
    * Wraps the requests the request core serves (or those of the
    * middleware's methods); the first registered is outermost.
@@ -271,17 +287,19 @@ export const make = (options: Options): Effect.Effect<Service> =>
             for (const listen of listens) if (Modern.hears(listen.filter, method, uri)) listen.notify(method, { uri })
           })
       })
+      const cacheHint = (method: string) => Modern.cacheHint(options.cacheHints, method)
       const core = Dispatch.make(registry, {
         pageSize: options.pageSize ?? 100,
         clientRequests: options.clientRequests,
-        runtime
+        runtime,
+        cacheHint
       })
       const sessionServer = {
         core,
         info,
         instructions: options.instructions,
         capabilities: () => registry.capabilities(),
-        cacheHint: (method: string) => Modern.cacheHint(options.cacheHints, method),
+        cacheHint,
         stateKey,
         tasks: new Tasks.Tasks(taskStore, (task) => {
           const { resultType: _, ...params } = Tasks.detailed(task)
@@ -334,6 +352,8 @@ export const make = (options: Options): Effect.Effect<Service> =>
         removeResource: (uri) => registry.removeResource(uri),
         addPrompt: (prompt) => registry.addPrompt(prompt),
         removePrompt: (name) => registry.removePrompt(name),
+        addSkill: (skill) => registry.addSkill(skill),
+        removeSkill: (uri) => registry.removeSkill(uri),
         addMiddleware: (middleware) => registry.addMiddleware(middleware),
         addSessionLayer: (layer) => registry.addSessionLayer(layer),
         mount: (prefix, child) => {
@@ -412,6 +432,20 @@ export const addPrompt = <R>(prompt: Prompt.Prompt<R>) =>
  * @category registration
  */
 export const removePrompt = (name: string) => Effect.flatMap(McpServer, (server) => server.removePrompt(name))
+/**
+ * Registers a skill with the server in scope.
+ *
+ * @since 0.2.0
+ * @category registration
+ */
+export const addSkill = (skill: Skill.Skill) => Effect.flatMap(McpServer, (server) => server.addSkill(skill))
+/**
+ * Removes a skill by the URI of its `SKILL.md`; `true` when it was there.
+ *
+ * @since 0.2.0
+ * @category registration
+ */
+export const removeSkill = (uri: string) => Effect.flatMap(McpServer, (server) => server.removeSkill(uri))
 /**
  * Tells subscribed clients that a resource changed.
  *
@@ -507,6 +541,43 @@ export const prompt = <const P extends Prompt.Parameters = {}, E = never, R = ne
     }),
     addPrompt
   ))
+
+/**
+ * Skills as a layer: defined in code (`Skill.make`), or read when the layer
+ * is built (`Skill.fromDirectory`). Each one's files are served as
+ * resources under `skill://`, and `skills/list`, `skills/get` and
+ * `resources/directory/read` serve the lot, in both eras.
+ *
+ * @example
+ * ```ts
+ * import { NodeContext } from "@effect/platform-node"
+ * import { Layer } from "effect"
+ * import { McpServer, Skill } from "mcp-effect"
+ *
+ * const Greeting = Skill.make("greeting", {
+ *   description: "Greet a user in their language",
+ *   instructions: "Ask for the user's language, then greet them in it."
+ * })
+ *
+ * // Both: one skill written here, and every skill in ./skills.
+ * const Skills = Layer.merge(
+ *   McpServer.skills([Greeting]),
+ *   McpServer.skills(Skill.fromDirectory("./skills")).pipe(Layer.provide(NodeContext.layer))
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const skills = <E = never, R = never>(
+  skills: Iterable<Skill.Skill> | Effect.Effect<Iterable<Skill.Skill>, E, R>
+): Layer.Layer<never, DefinitionError | E, McpServer | R> =>
+  Layer.effectDiscard(
+    Effect.flatMap(
+      Effect.isEffect(skills) ? skills : Effect.succeed(skills),
+      (all) => Effect.forEach(all, addSkill, { discard: true })
+    )
+  )
 
 // ---------------------------------------------------------------------------
 // Middleware

@@ -115,6 +115,15 @@ export * as RequestContext from "./RequestContext.js"
 export * as Resource from "./Resource.js"
 
 /**
+ * Skills (`io.modelcontextprotocol/skills`): folders of instructions and
+ * files an agent loads when a task calls for them, defined in code or read
+ * from a folder.
+ *
+ * @since 0.2.0
+ */
+export * as Skill from "./Skill.js"
+
+/**
  * MCP over Streamable HTTP (protocol 2025-03-26 and later) as an `HttpApp`.
  *
  * @since 0.1.0

@@ -13,8 +13,8 @@
  * handler's context; and mounted servers answer what this one does not have,
  * by their own names.
  */
-import { Context, Effect, Either } from "effect"
-import type { Runtime, Schema } from "effect"
+import { Context, Effect, Either, Schema } from "effect"
+import type { Runtime } from "effect"
 import type * as Completion from "../Completion.js"
 import { ErrorCode, McpError } from "../McpError.js"
 import * as McpSchema from "../McpSchema.js"
@@ -34,6 +34,7 @@ import { paginate } from "./registry.js"
 import type { Request } from "./requestContext.js"
 import { RequestContextImpl } from "./requestContext.js"
 import type { ServicesOwner } from "./sessionServices.js"
+import * as Skills from "./skills.js"
 
 /** A method's handler: its params (not yet decoded) and the request's context. */
 export type Handler = (params: Record<string, unknown> | undefined, ctx: RequestContextImpl) => InternalAnswer
@@ -137,7 +138,16 @@ export interface CoreOptions {
   readonly clientRequests: RequestOptions | undefined
   /** The server's runtime, on which session layers are built. */
   readonly runtime: Runtime.Runtime<never>
+  /** The caching hint of a method whose result carries one (in every era: the skills extension's). */
+  readonly cacheHint: (method: string) => Modern.CacheHint | undefined
 }
+
+/** -32602 about a URI, which the error's data names. */
+const invalidUri = (detail: string, uri: string) =>
+  new McpError({ code: ErrorCode.InvalidParams, message: `Invalid params: ${detail}`, data: { uri } })
+
+const SkillRequest = Schema.Struct({ uri: Schema.String })
+const DirectoryRequest = Schema.Struct({ uri: Schema.String, cursor: Schema.optional(Schema.String) })
 
 export const make = (registry: Registry, options: CoreOptions): Core => new RequestCore(registry, options)
 
@@ -162,7 +172,16 @@ class RequestCore implements Core {
       ],
       ["prompts/list", list("prompts", () => registry.promptDefinitions(), ProtocolVersion.described)],
       ["prompts/get", withParams(McpSchema.GetPromptRequestParams, (params, ctx) => this.getPrompt(params, ctx))],
-      ["completion/complete", withParams(McpSchema.CompleteRequestParams, (params, ctx) => this.complete(params, ctx))]
+      ["completion/complete", withParams(McpSchema.CompleteRequestParams, (params, ctx) => this.complete(params, ctx))],
+      [
+        "skills/list",
+        this.withSkills(withParams(McpSchema.PaginatedRequestParams, (params) => this.listSkills(params)))
+      ],
+      ["skills/get", this.withSkills(withParams(SkillRequest, (params) => this.getSkill(params.uri)))],
+      [
+        "resources/directory/read",
+        this.withSkills(withParams(DirectoryRequest, (params) => this.readDirectory(params)))
+      ]
     ])
   }
 
@@ -230,6 +249,10 @@ class RequestCore implements Core {
   private readOwn(uri: string, ctx: RequestContextImpl): WithContext | undefined {
     const resource = this.registry.resources.get(uri)
     if (resource !== undefined) return this.inContext(resource, resource.value.read(uri), ctx)
+    const skillFile = this.registry.skillFile(uri)
+    if (skillFile !== undefined) {
+      return this.inContext(skillFile.skill, Effect.succeed({ contents: [skillFile.file.contents] }), ctx)
+    }
     for (const template of this.registry.templates.values()) {
       const result = template.value.read(uri)
       if (result !== undefined) return this.inContext(template, result, ctx)
@@ -277,6 +300,48 @@ class RequestCore implements Core {
           ...(nextCursor !== undefined ? { nextCursor } : {})
         }))
       ))
+  }
+
+  // -------------------------------------------------------------------------
+  // Skills: served only by a server that has some (here or mounted), as its capabilities say.
+  // -------------------------------------------------------------------------
+
+  private withSkills(handler: Handler): Handler {
+    return (params, ctx) =>
+      this.registry.some((r) => r.skills.size > 0) ? handler(params, ctx) : McpError.methodNotFound(ctx.incoming.method)
+  }
+
+  private listSkills(params: McpSchema.PaginatedRequestParams): InternalAnswer {
+    return fromEither(
+      Either.map(
+        paginate(this.registry.skillEntries(), params.cursor, this.options.pageSize),
+        ({ nextCursor, page }) => ({
+          skills: page,
+          ...(nextCursor !== undefined ? { nextCursor } : {}),
+          ...this.options.cacheHint("skills/list")
+        })
+      )
+    )
+  }
+
+  private getSkill(uri: string): InternalAnswer {
+    const skill = this.registry.skillEntry(uri)
+    return skill === undefined
+      ? invalidUri(`Unknown skill: ${uri} (a skill is named by the URI of its SKILL.md)`, uri)
+      : Effect.succeed({ skill, ...this.options.cacheHint("skills/get") })
+  }
+
+  private readDirectory(params: { readonly uri: string; readonly cursor?: string | undefined }): InternalAnswer {
+    const children = Skills.directory(params.uri, this.registry.skillFileListings())
+    if (children === undefined) {
+      return invalidUri(`Not a directory: ${params.uri} (no skill file lies under it)`, params.uri)
+    }
+    return fromEither(
+      Either.map(paginate(children, params.cursor, this.options.pageSize), ({ nextCursor, page }) => ({
+        resources: page,
+        ...(nextCursor !== undefined ? { nextCursor } : {})
+      }))
+    )
   }
 
   private complete(params: McpSchema.CompleteRequestParams, ctx: RequestContextImpl): InternalAnswer {

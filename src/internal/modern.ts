@@ -118,7 +118,9 @@ const CACHEABLE: ReadonlySet<string> = new Set([
   "prompts/list",
   "resources/list",
   "resources/templates/list",
-  "resources/read"
+  "resources/read",
+  "skills/list",
+  "skills/get"
 ])
 
 /** How long a result may be cached, and by whom. */

@@ -15,9 +15,11 @@ import type * as McpSchema from "../McpSchema.js"
 import type * as Middleware from "../Middleware.js"
 import type * as Prompt from "../Prompt.js"
 import type * as Resource from "../Resource.js"
+import type * as Skill from "../Skill.js"
 import * as Tool from "../Tool.js"
 import type { Core } from "./dispatch.js"
 import { prefixName, prefixUri, unprefixName, unprefixUri, validatePrefix } from "./mount.js"
+import * as Skills from "./skills.js"
 
 /** A registered definition with the services it was registered with. */
 export interface Registered<A> {
@@ -50,10 +52,13 @@ export interface Found {
   readonly key: string
 }
 
+/** Whether a registry has resources of its own to list or read: resources, templates, or skills' files. */
+const hasOwnResources = (r: Registry) => r.resources.size > 0 || r.templates.size > 0 || r.skills.size > 0
+
 /** The lists a registry (with its mounts) has something in: what mounting or unmounting it changes. */
 const nonEmptyLists = (registry: Registry): ReadonlyArray<ListChanged> => [
   ...(registry.some((r) => r.tools.size > 0) ? ["notifications/tools/list_changed" as const] : []),
-  ...(registry.some((r) => r.resources.size > 0 || r.templates.size > 0)
+  ...(registry.some(hasOwnResources)
     ? ["notifications/resources/list_changed" as const]
     : []),
   ...(registry.some((r) => r.prompts.size > 0) ? ["notifications/prompts/list_changed" as const] : [])
@@ -75,6 +80,13 @@ export class Registry {
   readonly resources = new Map<string, Registered<Resource.Resource<unknown>>>()
   readonly templates = new Map<string, Registered<Resource.Template<unknown>>>()
   readonly prompts = new Map<string, Registered<Prompt.Prompt<unknown>>>()
+  /** Skills by the URI of their `SKILL.md`. */
+  readonly skills = new Map<string, Registered<Skills.Loaded>>()
+  /** Every file of those skills, by URI. */
+  private readonly skillFiles = new Map<
+    string,
+    { readonly skill: Registered<Skills.Loaded>; readonly file: Skills.Served }
+  >()
   /** In registration order: the first is outermost. */
   readonly middlewares: Array<Registered<Middleware.Middleware<unknown>>> = []
   /** Built per session, in registration order. */
@@ -95,13 +107,16 @@ export class Registry {
     const forced = this.forced
     const hasPrompts = this.some((r) => r.prompts.size > 0)
     const hasTemplates = this.some((r) => r.templates.size > 0)
+    const hasSkills = this.some((r) => r.skills.size > 0)
     return {
       ...forced,
       logging: {},
       ...(this.some((r) => r.tools.size > 0) || forced.tools ? { tools: { listChanged: true } } : {}),
-      ...(hasTemplates || this.some((r) => r.resources.size > 0) || forced.resources
+      ...(this.some(hasOwnResources) || forced.resources
         ? { resources: { subscribe: true, listChanged: true } }
         : {}),
+      // Serving skills commits the server to skills/list, skills/get and resources/directory/read.
+      ...(hasSkills ? { extensions: { ...forced.extensions, [Skills.EXTENSION]: { directoryRead: true } } } : {}),
       ...(hasPrompts || forced.prompts ? { prompts: { listChanged: true } } : {}),
       ...(hasPrompts || hasTemplates || forced.completions ? { completions: {} } : {})
     }
@@ -192,6 +207,35 @@ export class Registry {
 
   removePrompt(name: string): Effect.Effect<boolean> {
     return this.remove(this.prompts, name, "notifications/prompts/list_changed")
+  }
+
+  /** Registers a skill: its files become resources, which no other skill or resource may already have. */
+  addSkill(skill: Skill.Skill): Effect.Effect<void, DefinitionError> {
+    return Effect.flatMap(Skills.load(skill), (loaded) =>
+      Effect.suspend(() => {
+        const taken = Array.from(loaded.files.keys()).find((uri) => this.skillFiles.has(uri) || this.resources.has(uri))
+        if (taken !== undefined) return Effect.fail(duplicate("resource", taken))
+        return Effect.flatMap(registered(loaded), (entry) => {
+          this.skills.set(loaded.entry.uri, entry)
+          for (const [uri, file] of loaded.files) this.skillFiles.set(uri, { skill: entry, file })
+          return this.changed("notifications/resources/list_changed")
+        })
+      }))
+  }
+
+  /** Removes a skill by the URI of its `SKILL.md`; `true` when it was there. */
+  removeSkill(uri: string): Effect.Effect<boolean> {
+    return Effect.suspend(() => {
+      const skill = this.skills.get(uri)
+      if (skill === undefined) return Effect.succeed(false)
+      for (const file of skill.value.files.keys()) this.skillFiles.delete(file)
+      return this.remove(this.skills, uri, "notifications/resources/list_changed")
+    })
+  }
+
+  /** One of this registry's own skill files. */
+  skillFile(uri: string) {
+    return this.skillFiles.get(uri)
   }
 
   addMiddleware<R>(middleware: Middleware.Middleware<R>): Effect.Effect<void> {
@@ -294,7 +338,7 @@ export class Registry {
 
   /** Whether `uri` names a resource, or a template matches it, here or in a mounted server. */
   hasResource(uri: string): boolean {
-    if (this.resources.has(uri)) return true
+    if (this.resources.has(uri) || this.skillFiles.has(uri)) return true
     for (const template of this.templates.values()) if (template.value.uriTemplate.match(uri) !== undefined) return true
     return this.mountedResource(uri) !== undefined
   }
@@ -327,9 +371,13 @@ export class Registry {
     )
   }
 
+  /** Resources, and each skill's `SKILL.md` (its other files are found through it, not listed). */
   resourceDefinitions(): ReadonlyArray<McpSchema.Resource> {
     return this.withMounted(
-      Array.from(this.resources.values(), (resource) => resource.value.definition),
+      [
+        ...Array.from(this.resources.values(), (resource) => resource.value.definition),
+        ...Array.from(this.skills.values(), (skill) => skill.value.definition)
+      ],
       (registry) => registry.resourceDefinitions(),
       (d) => d.uri,
       (prefix, d) => ({ ...d, uri: prefixUri(prefix, d.uri) })
@@ -354,6 +402,37 @@ export class Registry {
     )
   }
 
+  skillEntries(): ReadonlyArray<Skills.Entry> {
+    return this.withMounted(
+      Array.from(this.skills.values(), (skill) => skill.value.entry),
+      (registry) => registry.skillEntries(),
+      (entry) => entry.uri,
+      prefixSkill
+    )
+  }
+
+  /** A skill's entry by the URI of its `SKILL.md`, here or in a mounted server. */
+  skillEntry(uri: string): Skills.Entry | undefined {
+    const own = this.skills.get(uri)
+    if (own !== undefined) return own.value.entry
+    for (const mount of this.mounts) {
+      const key = unprefixUri(mount.prefix, uri)
+      const entry = key === undefined ? undefined : mount.registry.skillEntry(key)
+      if (entry !== undefined) return prefixSkill(mount.prefix, entry)
+    }
+    return undefined
+  }
+
+  /** Every skill file as listed, mounted servers' included, for `resources/directory/read`. */
+  skillFileListings(): ReadonlyArray<McpSchema.Resource> {
+    return this.withMounted(
+      Array.from(this.skillFiles.values(), ({ file }) => file.listing),
+      (registry) => registry.skillFileListings(),
+      (listing) => listing.uri,
+      (prefix, listing) => ({ ...listing, uri: prefixUri(prefix, listing.uri) })
+    )
+  }
+
   private withMounted<A>(
     own: Array<A>,
     list: (registry: Registry) => ReadonlyArray<A>,
@@ -373,6 +452,13 @@ export class Registry {
     return own
   }
 }
+
+/** A mounted server's skill as its parent serves it: every URI under the prefix. */
+const prefixSkill = (prefix: string, entry: Skills.Entry): Skills.Entry => ({
+  ...entry,
+  uri: prefixUri(prefix, entry.uri),
+  resources: entry.resources.map((file) => ({ ...file, uri: prefixUri(prefix, file.uri) }))
+})
 
 // ---------------------------------------------------------------------------
 // Pagination
