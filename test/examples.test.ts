@@ -23,6 +23,7 @@ import { MainServer, NotesServer, WeatherServer } from "../examples/mount.js"
 import { ProgressServer } from "../examples/progress-logging.js"
 import { QuickstartServer } from "../examples/quickstart.js"
 import { SessionServer } from "../examples/session-lifespan.js"
+import { SkillsServer } from "../examples/skills.js"
 import { SqliteExplorerServer } from "../examples/sqlite-explorer.js"
 
 /** A server layer; its start may fail (a definition, or a database that cannot be opened). */
@@ -47,6 +48,7 @@ const servers: Record<string, ReadonlyArray<ServerLayer>> = {
   "progress-logging.ts": [ProgressServer],
   "quickstart.ts": [QuickstartServer],
   "session-lifespan.ts": [SessionServer],
+  "skills.ts": [SkillsServer],
   "sqlite-explorer.ts": [SqliteExplorerServer]
 }
 /** The examples that serve no McpServer layer: a hand-written router (its tools are checked as listed), a client. */
