@@ -83,6 +83,15 @@ export interface Options {
    * @since 0.2.0
    */
   readonly cacheHints?: Partial<Record<CacheableMethod, CacheHint>>
+  /**
+   * 2026-07-28 tasks: how long a task stays readable after it was created
+   * (`ttlMs`, default one hour; `null` keeps it until the `TaskStore` drops
+   * it), and how often clients should poll it (`pollIntervalMs`, default
+   * 1000).
+   *
+   * @since 0.2.0
+   */
+  readonly tasks?: { readonly ttlMs?: number | null; readonly pollIntervalMs?: number }
 }
 
 /**
@@ -232,7 +241,10 @@ export interface Service {
 export class McpServer extends Context.Tag("mcp-effect/McpServer")<McpServer, Service>() {}
 
 /** What mounting needs of a server, kept off its public face. */
-const internals = new WeakMap<Service, { readonly registry: Registry; readonly core: Dispatch.Core }>()
+const internals = new WeakMap<
+  Service,
+  { readonly registry: Registry; readonly core: Dispatch.Core; readonly tasks: Tasks.Tasks }
+>()
 
 /** A `subscriptions/listen` request in progress. */
 interface Listen {
@@ -288,6 +300,14 @@ export const make = (options: Options): Effect.Effect<Service> =>
           })
       })
       const cacheHint = (method: string) => Modern.cacheHint(options.cacheHints, method)
+      const tasks = new Tasks.Tasks(taskStore, (task) => {
+        const { resultType: _, ...params } = Tasks.detailed(task)
+        for (const listen of listens) {
+          if (Modern.hears(listen.filter, "notifications/tasks", task.taskId)) {
+            listen.notify("notifications/tasks", params)
+          }
+        }
+      }, { ...Tasks.DEFAULT_SETTINGS, ...options.tasks })
       const core = Dispatch.make(registry, {
         pageSize: options.pageSize ?? 100,
         clientRequests: options.clientRequests,
@@ -301,14 +321,7 @@ export const make = (options: Options): Effect.Effect<Service> =>
         capabilities: () => registry.capabilities(),
         cacheHint,
         stateKey,
-        tasks: new Tasks.Tasks(taskStore, (task) => {
-          const { resultType: _, ...params } = Tasks.detailed(task)
-          for (const listen of listens) {
-            if (Modern.hears(listen.filter, "notifications/tasks", task.taskId)) {
-              listen.notify("notifications/tasks", params)
-            }
-          }
-        }),
+        tasks,
         listen: (filter: Modern.ListenFilter, notify: Listen["notify"]) => {
           const listen: Listen = { filter, notify }
           listens.add(listen)
@@ -366,7 +379,7 @@ export const make = (options: Options): Effect.Effect<Service> =>
         },
         notifyResourceUpdated: (uri) => registry.resourceUpdated(uri)
       }
-      internals.set(service, { registry, core })
+      internals.set(service, { registry, core, tasks })
       return service
     }
   )
@@ -377,12 +390,20 @@ const asDefinitionError = (e: unknown): DefinitionError =>
 
 /**
  * The server service, with nothing registered yet. Compose registrations on
- * top of it with `Layer.provideMerge`.
+ * top of it with `Layer.provideMerge`. Releasing the layer ends the
+ * 2026-07-28 tasks still running: their handlers are interrupted and the
+ * tasks stored as failed, saying the server shut down.
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer = (options: Options): Layer.Layer<McpServer> => Layer.effect(McpServer, make(options))
+export const layer = (options: Options): Layer.Layer<McpServer> =>
+  Layer.scoped(
+    McpServer,
+    // Tasks outlive their requests, not their server: releasing the layer ends those still running.
+    Effect.tap(make(options), (service) =>
+      Effect.addFinalizer(() => internals.get(service)?.tasks.shutdown ?? Effect.void))
+  )
 
 // ---------------------------------------------------------------------------
 // Registration

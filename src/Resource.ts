@@ -25,6 +25,7 @@ import { recoverAsError } from "./internal/cause.js"
 import { ownEntries, safeDecoder } from "./internal/guards.js"
 import { DefinitionError, McpError } from "./McpError.js"
 import type * as McpSchema from "./McpSchema.js"
+import type * as McpServer from "./McpServer.js"
 import type { RequestContext } from "./RequestContext.js"
 import * as UriTemplate from "./UriTemplate.js"
 
@@ -56,6 +57,14 @@ export interface Options {
   readonly annotations?: McpSchema.Annotations
   readonly icons?: ReadonlyArray<McpSchema.Icon>
   readonly _meta?: McpSchema.Meta
+  /**
+   * How long a 2026-07-28 client may cache what this resource reads, and
+   * whether a shared cache may: overrides the server's hint for
+   * `resources/read` (`cacheHints`), for this resource only.
+   *
+   * @since 0.2.0
+   */
+  readonly cache?: McpServer.CacheHint
 }
 
 /**
@@ -128,6 +137,8 @@ export interface Resource<R = never> {
   readonly _tag: "Resource"
   readonly uri: string
   readonly definition: McpSchema.Resource
+  /** Its own caching hint for 2026-07-28 reads, if it has one. */
+  readonly cache?: McpServer.CacheHint
   readonly read: (uri: string) => Effect.Effect<McpSchema.ReadResourceResult, McpError, R | RequestContext>
 }
 
@@ -141,6 +152,8 @@ export interface Template<R = never> {
   readonly _tag: "Template"
   readonly uriTemplate: UriTemplate.UriTemplate
   readonly definition: McpSchema.ResourceTemplate
+  /** Its own caching hint for 2026-07-28 reads, if it has one. */
+  readonly cache?: McpServer.CacheHint
   /** Reads `uri`, or answers `undefined` when the template does not match it. */
   readonly read: (
     uri: string
@@ -219,6 +232,7 @@ export const make = <const U extends string, P extends VariableSchemas<U> = {}, 
         ...describe(uri, options),
         ...(options.size !== undefined ? { size: options.size } : {})
       },
+      ...(options.cache !== undefined ? { cache: options.cache } : {}),
       read: (target) => run(target, {})
     }
   }
@@ -235,6 +249,7 @@ export const make = <const U extends string, P extends VariableSchemas<U> = {}, 
     _tag: "Template",
     uriTemplate,
     definition: { uriTemplate: uri, ...describe(uri, options) },
+    ...(options.cache !== undefined ? { cache: options.cache } : {}),
     read: (target) => {
       const vars = uriTemplate.match(target)
       if (vars === undefined) return undefined

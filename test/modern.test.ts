@@ -205,4 +205,36 @@ describe("caching hints", () => {
       yield* conn.send(modern(2, "prompts/list"))
       expect(((yield* conn.receive) as any).result).toMatchObject({ ttlMs: 0, cacheScope: "private" })
     }))
+
+  it.scoped("a resource's own hint overrides the server's for its reads, in the 2026-07-28 era only", () =>
+    Effect.gen(function*() {
+      const Resources = Layer.mergeAll(
+        McpServer.resource(
+          "config://app",
+          { cache: { ttlMs: 300_000, cacheScope: "public" } },
+          () => Effect.succeed("{}")
+        ),
+        McpServer.resource(
+          "user://{id}/profile",
+          { cache: { ttlMs: 5_000, cacheScope: "private" } },
+          ({ id }) => Effect.succeed(id)
+        ),
+        McpServer.resource("clock://now", {}, () => Effect.succeed("12:00"))
+      ).pipe(Layer.provideMerge(McpServer.layer({
+        name: "cached",
+        version: "1.0.0",
+        cacheHints: { "resources/read": { ttlMs: 1_000, cacheScope: "private" } }
+      })))
+      const conn = yield* McpTest.raw(Resources)
+      const read = (id: number, uri: string) =>
+        Effect.zipRight(conn.send(modern(id, "resources/read", { uri })), conn.receive) as Effect.Effect<any>
+      expect((yield* read(1, "config://app")).result).toMatchObject({ ttlMs: 300_000, cacheScope: "public" })
+      expect((yield* read(2, "user://7/profile")).result).toMatchObject({ ttlMs: 5_000, cacheScope: "private" })
+      expect((yield* read(3, "clock://now")).result).toMatchObject({ ttlMs: 1_000, cacheScope: "private" })
+
+      const legacy = yield* McpTest.raw(Resources)
+      yield* legacy.initialize()
+      yield* legacy.send({ jsonrpc: "2.0", id: 1, method: "resources/read", params: { uri: "config://app" } })
+      expect(((yield* legacy.receive) as any).result).not.toHaveProperty("ttlMs")
+    }))
 })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Schema } from "effect"
-import { McpServer, McpTest, RequestContext } from "mcp-effect"
+import { Effect, Exit, Layer, Option, Schema, Scope } from "effect"
+import { McpServer, McpTest, RequestContext, TaskStore } from "mcp-effect"
 import { modernMessage, taskClient } from "./modernHelpers.js"
 
 const Confirm = Schema.Struct({ confirm: Schema.Boolean })
@@ -152,6 +152,46 @@ describe("tasks (2026-07-28)", () => {
         taskId: task.taskId,
         result: { content: [{ type: "text", text: "kept" }] },
         _meta: { "io.modelcontextprotocol/subscriptionId": 51 }
+      })
+    }))
+})
+
+describe("task settings and shutdown", () => {
+  it.scoped("a server's task settings give each task its time to live and poll interval", () =>
+    Effect.gen(function*() {
+      const configured = Forever.pipe(
+        Layer.provideMerge(
+          McpServer.layer({ name: "tasks", version: "1.0.0", tasks: { ttlMs: 5_000, pollIntervalMs: 250 } })
+        )
+      )
+      const { exchange } = taskClient(yield* McpTest.raw(configured))
+      const created = (yield* exchange("tools/call", { name: "forever" })).result
+      expect(created).toMatchObject({ resultType: "task", ttlMs: 5_000, pollIntervalMs: 250 })
+    }))
+
+  it.scoped("releasing the server interrupts its running tasks and stores them as failed, saying why", () =>
+    Effect.gen(function*() {
+      const store = yield* TaskStore.makeMemory
+      let released = false
+      const Guarded = McpServer.tool(
+        "guarded",
+        { task: "required" },
+        () => Effect.ensuring(Effect.never, Effect.sync(() => void (released = true)))
+      )
+      const server = Guarded.pipe(
+        Layer.provideMerge(McpServer.layer({ name: "tasks", version: "1.0.0" })),
+        Layer.provide(Layer.succeed(TaskStore.TaskStore, store))
+      )
+      const scope = yield* Scope.make()
+      const { exchange, until } = taskClient(yield* McpTest.raw(server).pipe(Scope.extend(scope)))
+      const created = (yield* exchange("tools/call", { name: "guarded" })).result
+      yield* until(created.taskId, "working")
+      yield* Scope.close(scope, Exit.void)
+      expect(released).toBe(true)
+      const stored = Option.getOrThrow(yield* store.get(created.taskId))
+      expect(stored).toMatchObject({
+        status: "failed",
+        error: { code: -32603, message: "The server shut down before the task ended" }
       })
     }))
 })

@@ -22,6 +22,7 @@ import type * as Middleware from "../Middleware.js"
 import type { RequestOptions } from "../Peer.js"
 import { RequestContext } from "../RequestContext.js"
 import type { ClientChannel, Envelope } from "../RequestContext.js"
+import type * as Resource from "../Resource.js"
 import type * as Tool from "../Tool.js"
 import { isRecord, safeDecoder } from "./guards.js"
 import * as Modern from "./modern.js"
@@ -109,6 +110,21 @@ const paramHeaderMismatch = (
   return problem === undefined
     ? undefined
     : new McpError({ code: ErrorCode.HeaderMismatch, message: `Header mismatch: ${problem.message}` })
+}
+
+/**
+ * A resource's read, with its own caching hint where it has one and the
+ * client is a 2026-07-28 one (the modern result keeps it over the server's).
+ */
+const withCacheHint = <E, R>(
+  read: Effect.Effect<McpSchema.ReadResourceResult, E, R>,
+  resource: Resource.Resource<unknown> | Resource.Template<unknown>,
+  ctx: RequestContextImpl
+): Effect.Effect<McpSchema.ReadResourceResult, E, R> => {
+  const { cache } = resource
+  return cache === undefined || !Modern.isModern(ctx.protocolVersion)
+    ? read
+    : Effect.map(read, (result) => ({ ...result, ...cache }))
 }
 
 /** The request core of one server. */
@@ -248,14 +264,16 @@ class RequestCore implements Core {
 
   private readOwn(uri: string, ctx: RequestContextImpl): WithContext | undefined {
     const resource = this.registry.resources.get(uri)
-    if (resource !== undefined) return this.inContext(resource, resource.value.read(uri), ctx)
+    if (resource !== undefined) {
+      return this.inContext(resource, withCacheHint(resource.value.read(uri), resource.value, ctx), ctx)
+    }
     const skillFile = this.registry.skillFile(uri)
     if (skillFile !== undefined) {
       return this.inContext(skillFile.skill, Effect.succeed({ contents: [skillFile.file.contents] }), ctx)
     }
     for (const template of this.registry.templates.values()) {
       const result = template.value.read(uri)
-      if (result !== undefined) return this.inContext(template, result, ctx)
+      if (result !== undefined) return this.inContext(template, withCacheHint(result, template.value, ctx), ctx)
     }
     return undefined
   }

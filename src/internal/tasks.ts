@@ -27,15 +27,28 @@ export const missingExtension = (what: string): McpError =>
     data: { requiredCapabilities: { extensions: { [EXTENSION]: {} } } }
   })
 
-/** A task stays readable this long after it was created. */
-const TTL_MILLIS = 60 * 60 * 1000
-const POLL_INTERVAL_MILLIS = 1000
+/** How long a task stays readable, and how often clients are asked to poll it. */
+export interface Settings {
+  /** From its creation; `null`: until the store forgets it. */
+  readonly ttlMs: number | null
+  readonly pollIntervalMs: number
+}
+
+export const DEFAULT_SETTINGS: Settings = { ttlMs: 60 * 60 * 1000, pollIntervalMs: 1000 }
+
+/** How a task ends when its server stops before it does. */
+const SHUT_DOWN: Partial<TaskStore.Task> = {
+  status: "failed",
+  error: { code: ErrorCode.InternalError, message: "The server shut down before the task ended" }
+}
 
 /** One task running in this process: its fiber and the questions it waits on. */
 class Running {
   readonly waiting = new Map<string, { readonly request: InputRequest; readonly answer: Deferred.Deferred<unknown> }>()
   private readonly counts = new Map<string, number>()
   fiber: Fiber.RuntimeFiber<unknown, unknown> | undefined = undefined
+  /** Writes the task's end once its fiber ends. */
+  watcher: Fiber.RuntimeFiber<void> | undefined = undefined
 
   constructor(public task: TaskStore.Task) {}
 
@@ -56,11 +69,13 @@ const iso = (millis: number) => new Date(millis).toISOString()
 /** The tasks of one server. */
 export class Tasks {
   private readonly running = new Map<string, Running>()
+  private closing = false
 
   constructor(
     private readonly store: TaskStore.Service,
     /** Hears each change of a task this process runs (for `notifications/tasks` on listen streams). */
-    private readonly changed: (task: TaskStore.Task) => void = () => {}
+    private readonly changed: (task: TaskStore.Task) => void = () => {},
+    private readonly settings: Settings = DEFAULT_SETTINGS
   ) {}
 
   /**
@@ -91,8 +106,8 @@ export class Tasks {
         status: "working",
         createdAt: iso(now),
         lastUpdatedAt: iso(now),
-        ttlMs: TTL_MILLIS,
-        pollIntervalMs: POLL_INTERVAL_MILLIS
+        ttlMs: this.settings.ttlMs,
+        pollIntervalMs: this.settings.pollIntervalMs
       }
       this.running.set(task.taskId, new Running(task))
       yield* this.store.put(task)
@@ -109,10 +124,32 @@ export class Tasks {
       return Fiber.await(fiber).pipe(
         Effect.flatMap(Exit.match({
           onSuccess: (result) => this.end(running, { status: "completed", result: toolResult(result) }),
-          onFailure: (cause) => this.end(running, ended(cause))
+          onFailure: (cause) => this.end(running, this.closing ? SHUT_DOWN : ended(cause))
         })),
         Effect.forkDaemon,
-        Effect.asVoid
+        Effect.map((watcher) => void (running.watcher = watcher))
+      )
+    })
+  }
+
+  /**
+   * Ends every task this process runs, for a server that stops: each
+   * handler is interrupted (its finalizers run) and its task is stored as
+   * failed, saying why, so that no client polls a task nothing runs.
+   */
+  get shutdown(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      this.closing = true
+      return Effect.forEach(
+        Array.from(this.running.values()),
+        (running) =>
+          running.fiber === undefined || running.watcher === undefined
+            ? this.end(running, SHUT_DOWN)
+            : Effect.zipRight(Fiber.interrupt(running.fiber), Fiber.join(running.watcher)),
+        {
+          concurrency: "unbounded",
+          discard: true
+        }
       )
     })
   }
