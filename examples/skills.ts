@@ -29,7 +29,10 @@ const RefundPolicy = Skill.make("refund-policy", {
     "- Above 500 EUR, ask a second person before you call `refund` (see [limits](references/limits.md)).",
     "- Then write to the customer with the `customer-letters` skill."
   ].join("\n"),
-  files: { "references/limits.md": "| Amount | Approval |\n| --- | --- |\n| ≤ 500 EUR | none |\n| > 500 EUR | a second agent |\n" }
+  files: {
+    "references/limits.md":
+      "| Amount | Approval |\n| --- | --- |\n| ≤ 500 EUR | none |\n| > 500 EUR | a second agent |\n"
+  }
 })
 
 /** Every skill in the folder beside this file, read once when the server starts. */
