@@ -32,6 +32,14 @@ layer(ServedLive, { timeout: 60_000 })("mcp-effect list, call, read, prompt", (i
       expect(json.resources.map((r: { uri: string }) => r.uri)).toEqual(["demo://about"])
     }))
 
+  it.effect("lists a server's skills when it declares the extension", () =>
+    Effect.gen(function*() {
+      const text = yield* cli(["list", resolve("examples/skills.ts")])
+      expect(text.stdout).toContain(
+        "Skills (2)\n  skill://refund-policy/SKILL.md  Decide whether and how much to refund, by the house rules"
+      )
+    }))
+
   it.effect("calls a tool with key=value arguments typed by its schema, or --json-args", () =>
     Effect.gen(function*() {
       const { url } = yield* Served

@@ -1,10 +1,12 @@
 /**
  * The one-shot client commands: `list`, `call`, `read` and `prompt`.
  */
-import { Console, Effect, Fiber, Queue } from "effect"
+import { Console, Effect, Fiber, Queue, Schema } from "effect"
 import { isRecord } from "../internal/guards.js"
 import type * as McpClient from "../McpClient.js"
+import type { RequestError } from "../McpError.js"
 import type * as McpSchema from "../McpSchema.js"
+import * as Skill from "../Skill.js"
 import { CliError, describe } from "./CliError.js"
 import * as Render from "./render.js"
 import { connect, type ConnectOptions } from "./target.js"
@@ -56,6 +58,27 @@ const requestFailed = (what: string) => (error: { readonly message: string }) =>
 const print = (options: ClientOptions, json: unknown, text: string) =>
   Console.log(options.json ? JSON.stringify(json, null, 2) : text)
 
+const SkillsPage = Schema.Struct({
+  skills: Schema.Array(Schema.Struct({
+    uri: Schema.String,
+    frontmatter: Schema.Struct({ name: Schema.String, description: Schema.String })
+  })),
+  nextCursor: Schema.optional(Schema.String)
+})
+
+/** Every skill (`skills/list`), following cursors. */
+const listSkills = (client: McpClient.Service) => {
+  const from = (cursor: string | undefined): Effect.Effect<ReadonlyArray<Render.SkillEntry>, RequestError> =>
+    Effect.flatMap(
+      client.request("skills/list", cursor === undefined ? {} : { cursor }, SkillsPage),
+      (page) =>
+        page.nextCursor === undefined || page.nextCursor === cursor
+          ? Effect.succeed(page.skills)
+          : Effect.map(from(page.nextCursor), (rest) => [...page.skills, ...rest])
+    )
+  return from(undefined)
+}
+
 /** `list`: everything the server offers, per the capabilities it declared. */
 export const list = (options: ClientOptions) =>
   withClient(options, (client) =>
@@ -63,17 +86,19 @@ export const list = (options: ClientOptions) =>
       const capabilities = client.serverCapabilities
       const when = <A>(declared: unknown, effect: Effect.Effect<A, { readonly message: string }>, what: string) =>
         declared === undefined ? Effect.succeed(undefined) : Effect.mapError(effect, requestFailed(what))
-      const [tools, resources, resourceTemplates, prompts] = yield* Effect.all([
+      const [tools, resources, resourceTemplates, prompts, skills] = yield* Effect.all([
         when(capabilities.tools, client.listTools, "tools/list"),
         when(capabilities.resources, client.listResources, "resources/list"),
         when(capabilities.resources, client.listResourceTemplates, "resources/templates/list"),
-        when(capabilities.prompts, client.listPrompts, "prompts/list")
+        when(capabilities.prompts, client.listPrompts, "prompts/list"),
+        when(capabilities.extensions?.[Skill.EXTENSION], listSkills(client), "skills/list")
       ])
       const found: Render.Listing = {
         ...(tools && { tools }),
         ...(resources && { resources }),
         ...(resourceTemplates && { resourceTemplates }),
-        ...(prompts && { prompts })
+        ...(prompts && { prompts }),
+        ...(skills && { skills })
       }
       yield* print(options, found, Render.listing(found))
     }))

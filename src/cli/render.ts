@@ -58,6 +58,13 @@ export interface Listing {
   readonly resources?: ReadonlyArray<McpSchema.Resource>
   readonly resourceTemplates?: ReadonlyArray<McpSchema.ResourceTemplate>
   readonly prompts?: ReadonlyArray<McpSchema.Prompt>
+  readonly skills?: ReadonlyArray<SkillEntry>
+}
+
+/** What `list` shows of a skill. */
+export interface SkillEntry {
+  readonly uri: string
+  readonly frontmatter: { readonly name: string; readonly description: string }
 }
 
 const summary = (text: string | undefined): string => text === undefined ? "" : `  ${text.split("\n")[0]}`
@@ -74,7 +81,8 @@ export const listing = (found: Listing): string => {
       found.resourceTemplates,
       (r) => `${r.uriTemplate}${mime(r.mimeType)}${summary(r.description ?? r.name)}`
     ),
-    section("Prompts", found.prompts, (p) => `${promptSignature(p)}${summary(p.description)}`)
+    section("Prompts", found.prompts, (p) => `${promptSignature(p)}${summary(p.description)}`),
+    section("Skills", found.skills, (s) => `${s.uri}${summary(s.frontmatter.description)}`)
   ].flat()
   return lines.length === 0 ? "The server offers no tools, resources or prompts." : lines.join("\n")
 }
