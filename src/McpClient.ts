@@ -22,11 +22,13 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer, Option, PubSub, Stream } from "effect"
-import type { Queue, Schema, Scope } from "effect"
+import { Context, Duration, Effect, Layer, Option, PubSub, Schema, Stream } from "effect"
+import type { Queue, Scope } from "effect"
+import * as ClientModern from "./internal/clientModern.js"
 import { decodeOrInvalid } from "./internal/guards.js"
+import * as Listens from "./internal/listens.js"
 import type { RequestError } from "./McpError.js"
-import { McpError } from "./McpError.js"
+import { ConnectionClosedError, ErrorCode, McpError } from "./McpError.js"
 import * as McpSchema from "./McpSchema.js"
 import * as Peer from "./Peer.js"
 import type { Transport } from "./Transport.js"
@@ -81,12 +83,32 @@ export class Roots extends Context.Tag("mcp-effect/McpClient/Roots")<
  */
 export interface Options {
   readonly clientInfo?: McpSchema.Implementation
-  /** The version asked for in `initialize`. Default: the latest. */
+  /**
+   * The protocol version: `"2026-07-28"` pins the stateless revision, a
+   * handshake-era version pins `initialize` with it. Default: probe with
+   * `server/discover`, and fall back to `initialize` with the latest
+   * handshake-era version.
+   */
   readonly protocolVersion?: string
   /** Extra capabilities to declare, merged with those implied by the handlers. */
   readonly capabilities?: McpSchema.ClientCapabilities
   /** Defaults for every request (timeouts). */
   readonly requestOptions?: Peer.RequestOptions
+  /**
+   * How long the 2026-07-28 probe (`server/discover`) may wait for an
+   * answer before the client falls back to `initialize`, when the era is not
+   * pinned by `protocolVersion`. Default 10 s.
+   *
+   * @since 0.2.0
+   */
+  readonly discoverTimeout?: Duration.DurationInput
+  /**
+   * Most `input_required` rounds a 2026-07-28 request may take before the
+   * client gives up. Default 10.
+   *
+   * @since 0.2.0
+   */
+  readonly maxInputRounds?: number
 }
 
 /**
@@ -111,9 +133,14 @@ export interface Service {
   readonly serverCapabilities: McpSchema.ServerCapabilities
   readonly protocolVersion: string
   readonly instructions: string | undefined
-  /** Every notification from the server, from the moment the stream is run. */
+  /**
+   * Every notification from the server, from the moment the stream is run.
+   * In the 2026-07-28 era, where a server announces changes only to a
+   * `subscriptions/listen` request, reading them opens one (for the list
+   * changes the server announces, and the resources subscribed to).
+   */
   readonly notifications: Stream.Stream<Notification>
-  /** Subscribes now: notifications sent after this returns are in the queue. */
+  /** Subscribes now: notifications sent after this returns are in the queue (a listen opens as for `notifications`). */
   readonly subscribe: Effect.Effect<Queue.Dequeue<Notification>, never, Scope.Scope>
   /** Sends any request and decodes its result. */
   readonly request: <A, I>(
@@ -170,9 +197,13 @@ const serveRequest = <A, I>(
 }
 
 /**
- * Connects over `transport`: runs the peer in the scope, sends `initialize`
- * and `notifications/initialized`. Handlers for sampling, elicitation and
- * roots are taken from the context when present.
+ * Connects over `transport`: runs the peer in the scope and settles the
+ * protocol era. With no `protocolVersion` in the options, it probes with a
+ * 2026-07-28 `server/discover` and falls back to `initialize` (and
+ * `notifications/initialized`) on any other answer, or none within
+ * `discoverTimeout`; `"2026-07-28"` or a handshake-era version pins the era.
+ * Handlers for sampling, elicitation and roots are taken from the context
+ * when present.
  *
  * @since 0.1.0
  * @category constructors
@@ -197,6 +228,17 @@ export const make = (
     })
     yield* Effect.forkScoped(peer.run)
 
+    const capabilities = clientCapabilities(options, sampling, elicitation, roots)
+    const clientInfo = options.clientInfo ?? DEFAULT_CLIENT_INFO
+    const modern = new ClientModern.ModernClient(
+      peer,
+      { clientCapabilities: capabilities, clientInfo },
+      (method, params) => handlers.get(method)?.(params),
+      options.maxInputRounds
+    )
+    const era = yield* settleEra(peer, modern, options, capabilities, clientInfo)
+    const isModern = era.protocolVersion === ClientModern.VERSION
+
     const request = <A, I>(
       method: string,
       params: Record<string, unknown> | undefined,
@@ -204,22 +246,12 @@ export const make = (
       requestOptions?: Peer.RequestOptions
     ) => {
       const decode = decodeOrInvalid(result, `${method} result`)
-      return Effect.flatMap(peer.request(method, params, { ...options.requestOptions, ...requestOptions }), decode)
+      const merged = { ...options.requestOptions, ...requestOptions }
+      return Effect.flatMap(
+        isModern ? modern.request(method, params, merged) : peer.request(method, params, merged),
+        decode
+      )
     }
-
-    const capabilities = clientCapabilities(options, sampling, elicitation, roots)
-    const init = yield* request("initialize", {
-      protocolVersion: options.protocolVersion ?? McpSchema.LATEST_PROTOCOL_VERSION,
-      capabilities,
-      clientInfo: options.clientInfo ?? { name: "mcp-effect-client", version: "0.1.0" }
-    }, McpSchema.InitializeResult)
-    if (!McpSchema.SUPPORTED_PROTOCOL_VERSIONS.includes(init.protocolVersion)) {
-      return yield* new McpError({
-        code: McpError.invalidRequest("").code,
-        message: `The server answered with protocol version ${init.protocolVersion}, which this client does not support`
-      })
-    }
-    peer.notify("notifications/initialized", undefined)
 
     const listAll = <P extends { readonly nextCursor?: string | undefined }, I, A>(
       method: string,
@@ -230,24 +262,44 @@ export const make = (
     const empty = (method: string, params?: Record<string, unknown>) =>
       Effect.asVoid(request(method, params, McpSchema.EmptyResult))
 
+    const listTools = listAll("tools/list", McpSchema.ListToolsResult, (p) => p.tools)
+    const listens = isModern
+      ? yield* Listens.make(
+        (params) => modern.request("subscriptions/listen", params, { timeout: Duration.infinity }),
+        era.capabilities,
+        pubsub
+      )
+      : undefined
+
+    // A 2026-07-28 server announces changes only on a listen: one opens when someone first reads the notifications.
+    const subscribe = listens === undefined
+      ? PubSub.subscribe(pubsub)
+      : Effect.tap(PubSub.subscribe(pubsub), () => listens.listChanges)
+
     return {
-      serverInfo: init.serverInfo,
-      serverCapabilities: init.capabilities,
-      protocolVersion: init.protocolVersion,
-      instructions: init.instructions,
-      notifications: Stream.fromPubSub(pubsub),
-      subscribe: PubSub.subscribe(pubsub),
+      serverInfo: era.serverInfo,
+      serverCapabilities: era.capabilities,
+      protocolVersion: era.protocolVersion,
+      instructions: era.instructions,
+      notifications: Stream.unwrapScoped(Effect.map(subscribe, (queue) => Stream.fromQueue(queue))),
+      subscribe,
       request,
       notify: (method, params) => Effect.sync(() => peer.notify(method, params)),
-      ping: empty("ping"),
-      listTools: listAll("tools/list", McpSchema.ListToolsResult, (p) => p.tools),
-      callTool: (name, args, requestOptions) =>
-        request(
+      // The 2026-07-28 revision has no ping: discovery is the cheapest request that proves the server answers.
+      ping: isModern ? Effect.asVoid(request("server/discover", {}, Schema.Unknown)) : empty("ping"),
+      listTools: isModern ? Effect.flatMap(listTools, (tools) => modern.usableTools(tools)) : listTools,
+      callTool: (name, args, requestOptions) => {
+        const call = request(
           "tools/call",
           args === undefined ? { name } : { name, arguments: args },
           McpSchema.CallToolResult,
           requestOptions
-        ),
+        )
+        // A 2026-07-28 call mirrors parameters in headers, which the tool's schema names: listed once if need be.
+        return isModern && !modern.knows(name)
+          ? Effect.zipRight(Effect.ignore(listTools.pipe(Effect.flatMap((tools) => modern.usableTools(tools)))), call)
+          : call
+      },
       listResources: listAll("resources/list", McpSchema.ListResourcesResult, (p) => p.resources),
       listResourceTemplates: listAll(
         "resources/templates/list",
@@ -255,8 +307,9 @@ export const make = (
         (p) => p.resourceTemplates
       ),
       readResource: (uri) => request("resources/read", { uri }, McpSchema.ReadResourceResult),
-      subscribeResource: (uri) => empty("resources/subscribe", { uri }),
-      unsubscribeResource: (uri) => empty("resources/unsubscribe", { uri }),
+      subscribeResource: (uri) => listens === undefined ? empty("resources/subscribe", { uri }) : listens.add(uri),
+      unsubscribeResource: (uri) =>
+        listens === undefined ? empty("resources/unsubscribe", { uri }) : listens.remove(uri),
       listPrompts: listAll("prompts/list", McpSchema.ListPromptsResult, (p) => p.prompts),
       getPrompt: (name, args) =>
         request("prompts/get", args === undefined ? { name } : { name, arguments: args }, McpSchema.GetPromptResult),
@@ -269,9 +322,84 @@ export const make = (
           ),
           (r) => r.completion
         ),
-      setLevel: (level) => empty("logging/setLevel", { level }),
-      notifyRootsListChanged: Effect.sync(() => peer.notify("notifications/roots/list_changed", undefined))
+      // A 2026-07-28 server hears the level on each request (`_meta`); there is nothing to send.
+      setLevel: (level) =>
+        isModern ? Effect.sync(() => void (modern.logLevel = level)) : empty("logging/setLevel", { level }),
+      // A 2026-07-28 server asks for the roots each time it needs them: a change needs no notice.
+      notifyRootsListChanged: Effect.sync(() => isModern || peer.notify("notifications/roots/list_changed", undefined))
     } satisfies Service
+  })
+
+const DEFAULT_CLIENT_INFO: McpSchema.Implementation = { name: "mcp-effect-client", version: "0.1.0" }
+
+/** What the client knows of the server once the era is settled. */
+interface Era {
+  readonly protocolVersion: string
+  readonly serverInfo: McpSchema.Implementation
+  readonly capabilities: McpSchema.ServerCapabilities
+  readonly instructions: string | undefined
+}
+
+/**
+ * Settles the era: pinned by `protocolVersion`, or probed with a 2026-07-28
+ * `server/discover`, falling back to the handshake on any answer that is not
+ * a modern one.
+ */
+const settleEra = (
+  peer: Peer.Peer,
+  modern: ClientModern.ModernClient,
+  options: Options,
+  capabilities: McpSchema.ClientCapabilities,
+  clientInfo: McpSchema.Implementation
+): Effect.Effect<Era, RequestError> => {
+  const pinned = options.protocolVersion
+  const handshake = initialize(peer, pinned ?? McpSchema.LATEST_PROTOCOL_VERSION, capabilities, clientInfo)
+  if (pinned !== undefined && pinned !== ClientModern.VERSION) return handshake
+  const discover = Effect.flatMap(
+    modern.request("server/discover", {}, {
+      ...options.requestOptions,
+      timeout: options.discoverTimeout ?? "10 seconds"
+    }),
+    (result) => {
+      const found = ClientModern.discovered(result)
+      return found !== undefined && found.supportedVersions.includes(ClientModern.VERSION)
+        ? Effect.succeed<Era>({ ...found, protocolVersion: ClientModern.VERSION })
+        : Effect.fail(
+          new McpError({
+            code: ErrorCode.UnsupportedProtocolVersion,
+            message: `The server does not support protocol version ${ClientModern.VERSION}`
+          })
+        )
+    }
+  )
+  if (pinned === ClientModern.VERSION) return discover
+  return Effect.catchAll(discover, (error) => error instanceof ConnectionClosedError ? Effect.fail(error) : handshake)
+}
+
+/** The handshake: `initialize` with `version`, then `notifications/initialized`. */
+const initialize = (
+  peer: Peer.Peer,
+  version: string,
+  capabilities: McpSchema.ClientCapabilities,
+  clientInfo: McpSchema.Implementation
+): Effect.Effect<Era, RequestError> =>
+  Effect.gen(function*() {
+    const init = yield* peer.request("initialize", { protocolVersion: version, capabilities, clientInfo }).pipe(
+      Effect.flatMap(decodeOrInvalid(McpSchema.InitializeResult, "initialize result"))
+    )
+    if (!McpSchema.SUPPORTED_PROTOCOL_VERSIONS.includes(init.protocolVersion)) {
+      return yield* new McpError({
+        code: ErrorCode.InvalidRequest,
+        message: `The server answered with protocol version ${init.protocolVersion}, which this client does not support`
+      })
+    }
+    peer.notify("notifications/initialized", undefined)
+    return {
+      protocolVersion: init.protocolVersion,
+      serverInfo: init.serverInfo,
+      capabilities: init.capabilities,
+      instructions: init.instructions
+    }
   })
 
 type Handlers = Map<string, (params: unknown) => Effect.Effect<unknown, McpError>>

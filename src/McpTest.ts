@@ -30,7 +30,7 @@ import type { Scope } from "effect"
 import * as InMemoryTransport from "./InMemoryTransport.js"
 import * as McpClient from "./McpClient.js"
 import type { McpError, RequestError } from "./McpError.js"
-import type * as McpSchema from "./McpSchema.js"
+import * as McpSchema from "./McpSchema.js"
 import * as McpServer from "./McpServer.js"
 
 /**
@@ -75,7 +75,11 @@ export const makeClient = <E, R>(
 ): Effect.Effect<McpClient.Service, E | RequestError, Scope.Scope | R> =>
   Effect.gen(function*() {
     const transport = yield* connect(server)
-    let make = McpClient.make(transport, options)
+    // The handshake era unless the test asks for another: a test's era is its author's choice, not a probe's.
+    let make = McpClient.make(transport, {
+      ...options,
+      protocolVersion: options.protocolVersion ?? McpSchema.LATEST_PROTOCOL_VERSION
+    })
     if (options.sampling) {
       make = Effect.provideService(make, McpClient.Sampling, {
         createMessage: options.sampling,

@@ -99,6 +99,12 @@ export interface RequestOptions {
   readonly onProgress?: (progress: ProgressNotificationParams) => void
   /** The incoming request this one is made on behalf of, for transports that route per request. */
   readonly relatedRequestId?: RequestId
+  /**
+   * HTTP headers of this request alone, for transports that send headers.
+   *
+   * @since 0.2.0
+   */
+  readonly headers?: Readonly<Record<string, string>>
 }
 
 /**

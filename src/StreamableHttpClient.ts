@@ -19,14 +19,16 @@
  */
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import type { HttpClientResponse } from "@effect/platform"
-import { Deferred, Duration, Effect, FiberSet, Option, Stream } from "effect"
+import { Deferred, Duration, Effect, Fiber, FiberSet, Option, Stream } from "effect"
 import type { Scope } from "effect"
 import { encode } from "./internal/encode.js"
 import { isRecord } from "./internal/guards.js"
+import * as Modern from "./internal/modern.js"
+import { encodeHeaderValue } from "./internal/modernHeaders.js"
 import * as McpClient from "./McpClient.js"
 import type { RequestError } from "./McpError.js"
 import { ErrorCode } from "./McpError.js"
-import type { Receiver, Transport } from "./Transport.js"
+import type { Receiver, SendOptions, Transport } from "./Transport.js"
 
 /**
  * Options of the Streamable HTTP client transport.
@@ -118,13 +120,26 @@ class Connection {
     private readonly receiver: Deferred.Deferred<Receiver>
   ) {}
 
-  headers(extra: Record<string, string> = {}) {
+  headers(extra: Readonly<Record<string, string>> = {}) {
     return {
       ...this.options.headers,
       ...(this.sessionId !== undefined ? { "mcp-session-id": this.sessionId } : {}),
       ...(this.protocolVersion !== undefined ? { "mcp-protocol-version": this.protocolVersion } : {}),
       ...extra
     }
+  }
+
+  /**
+   * The headers of a message: a 2026-07-28 request's own (its version, method
+   * and name, then the sender's `Mcp-Param-*`), with no session; else the
+   * session's.
+   */
+  headersOf(message: unknown, options: SendOptions | undefined): Record<string, string> {
+    const accept = { accept: "application/json, text/event-stream" }
+    const modern = modernHeaders(message)
+    return modern === undefined
+      ? this.headers({ ...options?.headers, ...accept })
+      : { ...this.options.headers, ...options?.headers, ...modern, ...accept }
   }
 
   deliver(message: unknown) {
@@ -190,11 +205,11 @@ class Connection {
     )
   }
 
-  post(message: unknown, encodedMessage: string): Effect.Effect<void> {
+  post(message: unknown, encodedMessage: string, options?: SendOptions): Effect.Effect<void> {
     return Effect.gen(this, function*() {
       const response = yield* this.http.execute(
         HttpClientRequest.post(this.url).pipe(
-          HttpClientRequest.setHeaders(this.headers({ accept: "application/json, text/event-stream" })),
+          HttpClientRequest.setHeaders(this.headersOf(message, options)),
           HttpClientRequest.bodyText(encodedMessage, "application/json")
         )
       )
@@ -242,6 +257,41 @@ class Connection {
   }
 }
 
+/** Where `Mcp-Name` comes from, by method. */
+const NAME_PARAM: Readonly<Record<string, string>> = {
+  "tools/call": "name",
+  "prompts/get": "name",
+  "resources/read": "uri",
+  "tasks/get": "taskId",
+  "tasks/update": "taskId",
+  "tasks/cancel": "taskId"
+}
+
+/**
+ * The standard headers of a 2026-07-28 request (one whose `_meta` names its
+ * protocol version): the version, the method, and the name it is about;
+ * `undefined` for any other message.
+ */
+const modernHeaders = (message: unknown): Record<string, string> | undefined => {
+  if (!isRecord(message) || typeof message.method !== "string" || !isRecord(message.params)) return undefined
+  const meta = message.params._meta
+  const version = isRecord(meta) ? meta[Modern.Meta.protocolVersion] : undefined
+  if (typeof version !== "string") return undefined
+  const nameParam = Object.hasOwn(NAME_PARAM, message.method) ? NAME_PARAM[message.method] : undefined
+  const name = nameParam === undefined ? undefined : message.params[nameParam]
+  return {
+    "mcp-protocol-version": version,
+    "mcp-method": message.method,
+    ...(typeof name === "string" ? { "mcp-name": encodeHeaderValue(name) } : {})
+  }
+}
+
+/** The POST of a 2026-07-28 request that `message` (a `notifications/cancelled`) cancels, if one is in flight. */
+const cancelledPost = (message: unknown, posts: ReadonlyMap<unknown, Fiber.RuntimeFiber<void>>) =>
+  isRecord(message) && message.method === "notifications/cancelled" && isRecord(message.params)
+    ? posts.get(message.params.requestId)
+    : undefined
+
 /**
  * A transport speaking Streamable HTTP to `url`, for the life of the scope.
  *
@@ -257,14 +307,24 @@ export const makeTransport = (
     const connection = new Connection(yield* HttpClient.HttpClient, url, options, receiver)
     yield* Effect.addFinalizer(() => connection.close)
     const fork = yield* FiberSet.runtime(yield* FiberSet.make())<never>()
+    // A 2026-07-28 request is its own POST: cancelling it closes that POST rather than sending a notification.
+    const modernPosts = new Map<unknown, Fiber.RuntimeFiber<void>>()
     return {
       run: (r) => Effect.zipRight(Deferred.succeed(receiver, r), Effect.never),
-      send: (message) => {
+      send: (message, _, sendOptions) => {
+        const cancelled = cancelledPost(message, modernPosts)
+        if (cancelled !== undefined) return void fork(Fiber.interrupt(cancelled))
         const opensStream = isRecord(message) && message.method === "notifications/initialized" &&
           options.openGetStream !== false
         // Encoded here, in the sender's fiber: a message that cannot be encoded fails its sender at once.
-        const request = connection.post(message, encode(message))
-        fork(opensStream ? Effect.zipRight(request, Effect.sync(() => fork(connection.openGetStream))) : request)
+        const request = connection.post(message, encode(message), sendOptions)
+        const fiber = fork(
+          opensStream ? Effect.zipRight(request, Effect.sync(() => fork(connection.openGetStream))) : request
+        )
+        if (isRecord(message) && "id" in message && modernHeaders(message) !== undefined) {
+          modernPosts.set(message.id, fiber)
+          fiber.addObserver(() => modernPosts.delete(message.id))
+        }
       }
     } satisfies Transport
   })

@@ -77,6 +77,18 @@ export interface Receiver {
 }
 
 /**
+ * What a sender adds to one outgoing message, for the transports that carry
+ * more than the message; others ignore it.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface SendOptions {
+  /** HTTP headers of this message alone (a 2026-07-28 request's `Mcp-Param-*`). */
+  readonly headers?: Readonly<Record<string, string>> | undefined
+}
+
+/**
  * A byte channel as JSON-RPC messages: what it reads goes to a receiver, and
  * `send` writes.
  *
@@ -93,8 +105,9 @@ export interface Transport {
    * Writes one message, or a batch. `relatedRequestId` names the incoming
    * request the message belongs to (its response, progress, logs or nested
    * requests), so that a transport with a stream per request can route it.
+   * `options` carries what a message needs beyond itself on some transports.
    */
-  readonly send: (message: unknown, relatedRequestId?: RequestId) => void
+  readonly send: (message: unknown, relatedRequestId?: RequestId, options?: SendOptions) => void
   /**
    * Ends the stream carrying a request's messages before its response, where
    * the transport has one (SSE polling, SEP-1699): the client reconnects and

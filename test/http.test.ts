@@ -819,7 +819,8 @@ describe("StreamableHttpClient", () => {
   it.scopedLive("drives a server over HTTP: SSE progress, logs, sampling round trip and the GET stream", () =>
     Effect.gen(function*() {
       const { url } = yield* serveHttp(Server)
-      const client = yield* StreamableHttpClient.connect(url).pipe(
+      // The handshake era: its session, GET stream and live server requests are what this test drives.
+      const client = yield* StreamableHttpClient.connect(url, { protocolVersion: "2025-11-25" }).pipe(
         Effect.provideService(McpClient.Sampling, {
           createMessage: () =>
             Effect.succeed({
@@ -853,7 +854,7 @@ describe("StreamableHttpClient", () => {
   it.scopedLive("resumes a stream the server closed early", () =>
     Effect.gen(function*() {
       const { url } = yield* serveHttp(Server)
-      const client = yield* StreamableHttpClient.connect(url)
+      const client = yield* StreamableHttpClient.connect(url, { protocolVersion: "2025-11-25" })
       expect((yield* client.callTool("poll")).content).toEqual([{ type: "text", text: "polled result" }])
     }))
 
@@ -861,7 +862,10 @@ describe("StreamableHttpClient", () => {
     Effect.gen(function*() {
       const { url } = yield* serveHttp(Server, { sessionIdleTimeout: "200 millis" })
       const fiber = yield* Effect.fork(Effect.scoped(Effect.gen(function*() {
-        const client = yield* StreamableHttpClient.connect(url, { http: { openGetStream: false } })
+        const client = yield* StreamableHttpClient.connect(url, {
+          protocolVersion: "2025-11-25",
+          http: { openGetStream: false }
+        })
         yield* Effect.sleep("1500 millis")
         return yield* Effect.flip(client.callTool("add", { a: 1, b: 1 }))
       })))

@@ -452,6 +452,27 @@ export const checkParamHeaders = (
   return undefined
 }
 
+/**
+ * The `Mcp-Param-*` headers a client sends with a `tools/call`, by lower-case
+ * name: one per `x-mcp-header` annotation whose argument has a value (null
+ * and absent arguments send none), rendered as {@link checkParamHeaders}
+ * reads them back. An object, an array, or an integer beyond the safe range
+ * is not mirrored.
+ */
+export const paramHeadersOf = (inputSchema: unknown, args: unknown): Record<string, string> => {
+  const headers: Record<string, string> = {}
+  for (const binding of paramHeaderBindings(inputSchema)) {
+    const value = argumentAt(args, binding.path)
+    const rendered = typeof value === "string"
+      ? value
+      : typeof value === "boolean" || (typeof value === "number" && Number.isFinite(value) && !isUnsafeInteger(value))
+      ? String(value)
+      : undefined
+    if (rendered !== undefined) headers[`mcp-param-${binding.name.toLowerCase()}`] = encodeHeaderValue(rendered)
+  }
+  return headers
+}
+
 // ---------------------------------------------------------------------------
 // Validating a tool's annotations
 // ---------------------------------------------------------------------------

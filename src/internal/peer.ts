@@ -151,7 +151,8 @@ class PeerImpl implements Connection, Receiver {
       try {
         this.send(
           withToken === undefined ? { jsonrpc: "2.0", id, method } : { jsonrpc: "2.0", id, method, params: withToken },
-          options?.relatedRequestId
+          options?.relatedRequestId,
+          options?.headers
         )
       } catch (thrown) {
         // Not sent (its params cannot be encoded): nothing will answer it.
@@ -174,8 +175,8 @@ class PeerImpl implements Connection, Receiver {
     })
   }
 
-  private send(message: object, related?: RequestId) {
-    if (!this.closed) this.transport.send(message, related)
+  private send(message: object, related?: RequestId, headers?: Readonly<Record<string, string>>) {
+    if (!this.closed) this.transport.send(message, related, headers === undefined ? undefined : { headers })
   }
 
   private respondTo(id: RequestId | undefined): Respond {

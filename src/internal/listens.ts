@@ -1,0 +1,60 @@
+/**
+ * A 2026-07-28 client's resource subscriptions: one `subscriptions/listen`
+ * request at a time, asking for every subscribed URI (and the list changes
+ * the server announces), replaced whenever the set changes. Its
+ * notifications reach the client's notification stream like any other.
+ */
+import { Duration, Effect, FiberHandle, PubSub, Queue } from "effect"
+import type { Scope } from "effect"
+import type { RequestError } from "../McpError.js"
+import type * as McpSchema from "../McpSchema.js"
+
+/** A notification as the client's stream carries it. */
+interface Notification {
+  readonly method: string
+  readonly params: Record<string, unknown> | undefined
+}
+
+export interface Listens {
+  readonly add: (uri: string) => Effect.Effect<void>
+  readonly remove: (uri: string) => Effect.Effect<void>
+  /** Starts listening for list changes (once), for a client whose notifications someone reads. */
+  readonly listChanges: Effect.Effect<void>
+}
+
+/** The filter of a listen: the URIs, and every list change the server says it announces. */
+export const filterOf = (capabilities: McpSchema.ServerCapabilities, uris: ReadonlyArray<string>) => ({
+  notifications: {
+    resourceSubscriptions: uris,
+    ...(capabilities.tools?.listChanged ? { toolsListChanged: true } : {}),
+    ...(capabilities.prompts?.listChanged ? { promptsListChanged: true } : {}),
+    ...(capabilities.resources?.listChanged ? { resourcesListChanged: true } : {})
+  }
+})
+
+export const make = (
+  listen: (params: Record<string, unknown>) => Effect.Effect<unknown, RequestError>,
+  capabilities: McpSchema.ServerCapabilities,
+  notifications: PubSub.PubSub<Notification>
+): Effect.Effect<Listens, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const handle = yield* FiberHandle.make()
+    const uris = new Set<string>()
+    let listChanges = false
+    // Replaces the listen, and returns once the server acknowledged the new one (so that a change right after is heard).
+    const relisten = Effect.scoped(Effect.gen(function*() {
+      if (uris.size === 0 && !listChanges) return yield* FiberHandle.clear(handle)
+      const heard = yield* PubSub.subscribe(notifications)
+      yield* FiberHandle.run(handle, Effect.ignore(listen(filterOf(capabilities, [...uris]))))
+      yield* Queue.take(heard).pipe(
+        Effect.repeat({ until: (n) => n.method === "notifications/subscriptions/acknowledged" }),
+        Effect.timeout(Duration.seconds(10)),
+        Effect.ignore
+      )
+    }))
+    return {
+      add: (uri) => Effect.suspend(() => uris.has(uri) ? Effect.void : (uris.add(uri), relisten)),
+      remove: (uri) => Effect.suspend(() => uris.delete(uri) ? relisten : Effect.void),
+      listChanges: Effect.suspend(() => listChanges ? Effect.void : (listChanges = true, relisten))
+    }
+  })
