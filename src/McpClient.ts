@@ -25,7 +25,7 @@
 import { Context, Duration, Effect, Layer, Option, PubSub, Schema, Stream } from "effect"
 import type { Queue, Scope } from "effect"
 import * as ClientModern from "./internal/clientModern.js"
-import { decodeOrInvalid } from "./internal/guards.js"
+import { decodeOrInvalid, isRecord } from "./internal/guards.js"
 import * as Listens from "./internal/listens.js"
 import type { RequestError } from "./McpError.js"
 import { ConnectionClosedError, ErrorCode, McpError } from "./McpError.js"
@@ -418,14 +418,41 @@ const clientHandlers = (
     )
   }
   if (Option.isSome(elicitation)) {
+    const elicit = elicitation.value.elicit
     handlers.set(
       "elicitation/create",
-      serveRequest(McpSchema.ElicitRequestParams, "elicitation/create", elicitation.value.elicit)
+      serveRequest(
+        McpSchema.ElicitRequestParams,
+        "elicitation/create",
+        (params) => Effect.map(elicit(params), (result) => withDefaults(params, result))
+      )
     )
   }
   if (Option.isSome(roots)) handlers.set("roots/list", () => Effect.map(roots.value.list, (list) => ({ roots: list })))
   return handlers
 }
+
+/**
+ * An accepted form with the requested schema's defaults (SEP-1034) in the
+ * fields the user left out: a default is what the user accepted when they
+ * did not change it.
+ */
+const withDefaults = (
+  params: McpSchema.ElicitRequestParams,
+  result: McpSchema.ElicitResult
+): McpSchema.ElicitResult => {
+  if (result.action !== "accept" || !("requestedSchema" in params)) return result
+  const defaults: Record<string, string | number | boolean | ReadonlyArray<string>> = {}
+  for (const [name, property] of Object.entries(params.requestedSchema.properties)) {
+    const value = isRecord(property) ? property.default : undefined
+    if (isFieldValue(value)) defaults[name] = value
+  }
+  return Object.keys(defaults).length === 0 ? result : { ...result, content: { ...defaults, ...result.content } }
+}
+
+const isFieldValue = (value: unknown): value is string | number | boolean | ReadonlyArray<string> =>
+  typeof value === "string" || typeof value === "number" || typeof value === "boolean" ||
+  (Array.isArray(value) && value.every((item) => typeof item === "string"))
 
 /** The capabilities declared: the options' own, and those implied by the handlers in context. */
 const clientCapabilities = (

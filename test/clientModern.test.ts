@@ -277,6 +277,35 @@ describe("McpClient, 2026-07-28", () => {
     }).pipe(Effect.scoped))
 })
 
+describe("McpClient, elicitation defaults (SEP-1034)", () => {
+  const Form = Schema.Struct({
+    name: Schema.String.annotations({ default: "John Doe" }),
+    age: Schema.Int.annotations({ default: 30 }),
+    verified: Schema.Boolean.annotations({ default: true })
+  })
+  const Ask = McpServer.tool(
+    "ask",
+    {},
+    () => Effect.map(RequestContext.elicit("Form?", Form), (answer) => JSON.stringify(answer))
+  )
+  const Asking = Ask.pipe(Layer.provideMerge(McpServer.layer({ name: "asking", version: "1" })))
+
+  for (const protocolVersion of ["2025-11-25", "2026-07-28"]) {
+    it.scoped(`fill what an accepted form left out, keeping what the user gave (${protocolVersion})`, () =>
+      Effect.gen(function*() {
+        const client = yield* McpTest.makeClient(Asking, {
+          protocolVersion,
+          elicitation: () => Effect.succeed({ action: "accept", content: { age: 41 } })
+        })
+        const result = yield* client.callTool("ask")
+        expect(JSON.parse(result.content[0]?.type === "text" ? result.content[0].text : "")).toEqual({
+          action: "accept",
+          content: { name: "John Doe", age: 41, verified: true }
+        })
+      }))
+  }
+})
+
 describe("McpClient, 2026-07-28 over Streamable HTTP", () => {
   it.scoped("sends the standard headers and mirrors x-mcp-header parameters, which the server checks", () =>
     Effect.gen(function*() {
