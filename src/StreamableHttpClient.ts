@@ -19,7 +19,7 @@
  */
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import type { HttpClientResponse } from "@effect/platform"
-import { Deferred, Duration, Effect, Fiber, FiberSet, Option, Stream } from "effect"
+import { Deferred, Duration, Effect, Exit, Fiber, FiberId, FiberSet, Option, Stream } from "effect"
 import type { Scope } from "effect"
 import { encode } from "./internal/encode.js"
 import { isRecord } from "./internal/guards.js"
@@ -112,6 +112,12 @@ const EMPTY_EVENT: SseState = { event: "", id: undefined, data: [], retry: undef
 class Connection {
   sessionId: string | undefined
   protocolVersion: string | undefined
+  /**
+   * Done once the session's GET stream answered (or failed): until then
+   * requests wait, since a server may send what they cause there (a request
+   * to the client unrelated to any POST), and would drop it with no stream.
+   */
+  getStreamOpened: Deferred.Deferred<void> | undefined
 
   constructor(
     private readonly http: HttpClient.HttpClient,
@@ -198,15 +204,25 @@ class Connection {
   }
 
   get openGetStream(): Effect.Effect<void> {
+    const opened = this.getStreamOpened === undefined ? Effect.void : Deferred.done(this.getStreamOpened, Exit.void)
     return this.get({ accept: "text/event-stream" }).pipe(
+      Effect.ensuring(opened),
       // 405: the server has no GET stream; that is allowed.
       Effect.flatMap((response) => response.status === 200 ? this.readSse(response, undefined, 0) : Effect.void),
       Effect.ignore
     )
   }
 
+  /** Waits (a while at most) for the GET stream, when one is being opened. */
+  get awaitGetStream(): Effect.Effect<void> {
+    return this.getStreamOpened === undefined
+      ? Effect.void
+      : Deferred.await(this.getStreamOpened).pipe(Effect.timeout(GET_STREAM_WAIT), Effect.ignore)
+  }
+
   post(message: unknown, encodedMessage: string, options?: SendOptions): Effect.Effect<void> {
     return Effect.gen(this, function*() {
+      yield* this.awaitGetStream
       const response = yield* this.http.execute(
         HttpClientRequest.post(this.url).pipe(
           HttpClientRequest.setHeaders(this.headersOf(message, options)),
@@ -258,6 +274,9 @@ class Connection {
 }
 
 /** Where `Mcp-Name` comes from, by method. */
+/** How long requests wait for the session's GET stream to answer before they go anyway. */
+const GET_STREAM_WAIT = Duration.seconds(5)
+
 const NAME_PARAM: Readonly<Record<string, string>> = {
   "tools/call": "name",
   "prompts/get": "name",
@@ -318,6 +337,7 @@ export const makeTransport = (
           options.openGetStream !== false
         // Encoded here, in the sender's fiber: a message that cannot be encoded fails its sender at once.
         const request = connection.post(message, encode(message), sendOptions)
+        if (opensStream) connection.getStreamOpened = Deferred.unsafeMake(FiberId.none)
         const fiber = fork(
           opensStream ? Effect.zipRight(request, Effect.sync(() => fork(connection.openGetStream))) : request
         )
