@@ -403,14 +403,22 @@ const readMessages = (
     let oversized = false
     const splitter = makeLineSplitter({
       maxLineBytes: maxMessageBytes,
-      onLine: (line) => oversized || receiver.frame(line),
+      // Lines after an oversized one in the same chunk are not delivered: the connection is ending.
+      onLine: (line) => {
+        if (!oversized) receiver.frame(line)
+      },
       onOversized: () => {
         oversized = true
       }
     })
     const tooLong = `the server wrote a line over ${maxMessageBytes} bytes (maxMessageBytes)`
     return stdout.pipe(
-      Stream.runForEachWhile((chunk) => Effect.sync(() => (splitter.push(chunk), !oversized))),
+      Stream.runForEachWhile((chunk) =>
+        Effect.sync(() => {
+          splitter.push(chunk)
+          return !oversized
+        })
+      ),
       Effect.map(() => oversized ? tooLong : undefined),
       Effect.catchAll((error) => Effect.succeed(`reading the server's stdout failed: ${error.message}`)),
       Effect.tap((failure) =>
