@@ -33,8 +33,7 @@ const spawnAndStop = (
     const server = yield* NodeStdio.spawn(fixture({ ...options, stderr: "pipe" })).pipe(Scope.extend(scope))
     // A daemon: it must see the lines written while the scope closes; the stream ends when the process is stopped.
     const stderr = yield* Effect.forkDaemon(Stream.runCollect(server.stderr))
-    yield* use(server).pipe(Scope.extend(scope))
-    yield* Scope.close(scope, Exit.void)
+    yield* use(server).pipe(Scope.extend(scope), Effect.ensuring(Scope.close(scope, Exit.void)))
     return { status: yield* server.exitStatus, stderr: Chunk.toArray(yield* Fiber.join(stderr)) }
   }).pipe(Effect.provide(NodeContext.layer))
 
@@ -75,6 +74,16 @@ describe("stdio client", () => {
       const keys = Object.keys(NodeStdio.defaultEnvironment())
       expect(keys).toContain("PATH")
       for (const key of keys) expect(["HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER"]).toContain(key)
+    }))
+
+  it.live("fails with a PlatformError when the command cannot be spawned, without waiting on close", () =>
+    Effect.gen(function*() {
+      const lines: Array<string> = []
+      const onStderr = (line: string) => Effect.sync(() => lines.push(line))
+      const spawn = NodeStdio.connect({ command: "/nonexistent/mcp-server", exitGracePeriod: "1 hour" }, { onStderr })
+      const error = yield* Effect.flip(Effect.scoped(spawn))
+      expect(error).toMatchObject({ _tag: "SystemError", reason: "NotFound" })
+      expect(lines).toEqual([])
     }))
 
   it.scopedLive("delivers stderr lines to onStderr, from the first one written before initialize", () =>

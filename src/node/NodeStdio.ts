@@ -595,7 +595,9 @@ export const connect = (
         Effect.ignore
       )
     )
-    const server = yield* spawn({ ...spawnOptions, stderr: "pipe" })
+    const server = yield* spawn({ ...spawnOptions, stderr: "pipe" }).pipe(
+      Effect.onError(() => Deferred.done(delivered, Exit.void))
+    )
     // A daemon, as it outlives the scope's other fibers; the stream ends, at the latest, when the process is stopped.
     yield* Effect.forkDaemon(
       Stream.runForEach(server.stderr, onStderr).pipe(Effect.ensuring(Deferred.done(delivered, Exit.void)))
