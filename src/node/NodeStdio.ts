@@ -308,6 +308,7 @@ const serverEnvironment = (env: SpawnOptions["env"]): Record<string, string> => 
 }
 
 const DEFAULT_EXIT_GRACE_PERIOD = Duration.seconds(2)
+const utf8 = new TextEncoder()
 const STDERR_MAX_LINE_BYTES = 16 * 1024
 const STDERR_REPLAY = 256
 const STDERR_CAPACITY = 1024
@@ -475,7 +476,7 @@ export const spawn = (
       : yield* readStderr(child, stderrMode === "pipe")
     const outbox = yield* Queue.unbounded<string>()
     const writer = yield* Stream.fromQueue(outbox).pipe(
-      Stream.map((frame) => new TextEncoder().encode(frame + "\n")),
+      Stream.map((frame) => utf8.encode(frame + "\n")),
       Stream.run(child.stdin),
       Effect.ignore,
       Effect.forkScoped
@@ -613,10 +614,10 @@ export const connect = (
  * @category layers
  */
 export const layerClient = (
-  spawn: SpawnOptions,
+  spawnOptions: SpawnOptions,
   options?: ConnectOptions
 ): Layer.Layer<McpClient.McpClient, PlatformError | RequestError> =>
-  Layer.scoped(McpClient.McpClient, connect(spawn, options))
+  Layer.scoped(McpClient.McpClient, connect(spawnOptions, options))
 
 /**
  * Serves the `McpServer` in context on the process's stdin and stdout, for
