@@ -142,16 +142,20 @@ export class MessageEncodingError extends Schema.TaggedError<MessageEncodingErro
 }
 
 /**
- * The connection ended before the peer answered.
+ * The connection ended before the peer answered. `reason` says why, where the
+ * transport knows (a spawned server process exited, with its exit code).
  *
  * @since 0.1.0
  * @category errors
  */
 export class ConnectionClosedError extends Schema.TaggedError<ConnectionClosedError>()("ConnectionClosedError", {
-  method: Schema.String
+  method: Schema.String,
+  /** @since 0.2.0 */
+  reason: Schema.optional(Schema.String)
 }) {
   override get message() {
-    return `Connection closed before ${this.method} was answered`
+    const base = `Connection closed before ${this.method} was answered`
+    return this.reason === undefined ? base : `${base}: ${this.reason}`
   }
 }
 

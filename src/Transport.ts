@@ -120,4 +120,12 @@ export interface Transport {
    * can end it.
    */
   readonly abandon?: (relatedRequestId: RequestId) => void
+  /**
+   * Why the input ended, once `run` has completed, where the transport knows
+   * (a spawned server process exited with code 1): the requests still waiting
+   * for an answer fail with it.
+   *
+   * @since 0.2.0
+   */
+  readonly closeReason?: () => string | undefined
 }

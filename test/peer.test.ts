@@ -177,6 +177,28 @@ describe("outgoing request timeouts", () => {
       const exit = yield* Fiber.await(call)
       expect(Exit.isFailure(exit) && JSON.stringify(exit.cause)).toMatch(/ConnectionClosedError/)
     }))
+
+  it.scoped("pending and later requests fail with the reason the transport gives for its end", () =>
+    Effect.gen(function*() {
+      const [a, b] = InMemoryTransport.makePair()
+      const ended = yield* Deferred.make<void>()
+      const closing = {
+        ...a,
+        run: () => Deferred.await(ended),
+        closeReason: () => "the server process exited with code 3"
+      }
+      const left = yield* Peer.make(closing, { onRequest: () => undefined })
+      const right = yield* Peer.make(b, { onRequest: () => Effect.never })
+      yield* Effect.forkScoped(right.run)
+      const run = yield* Effect.fork(left.run)
+      const call = yield* Effect.fork(left.request("slow", {}, { timeout: "1 hour" }))
+      yield* flush
+      yield* Deferred.succeed(ended, undefined)
+      yield* Fiber.join(run)
+      const reason = { _tag: "ConnectionClosedError", method: "slow", reason: "the server process exited with code 3" }
+      expect(yield* Effect.flip(Fiber.join(call))).toMatchObject(reason)
+      expect(yield* Effect.flip(left.request("slow", {}))).toMatchObject(reason)
+    }))
 })
 
 describe("ping", () => {

@@ -3,7 +3,7 @@ import { Effect, FastCheck as fc, Queue } from "effect"
 import { McpError, McpServer } from "mcp-effect"
 import { NodeStdio } from "mcp-effect/node"
 import { PassThrough } from "node:stream"
-import { lineSplitter } from "../src/node/internal/lineSplitter.js"
+import { lineSplitter, makeLineSplitter } from "../src/node/internal/lineSplitter.js"
 import { TestServer } from "./fixtures.js"
 import { flush } from "./helpers.js"
 
@@ -141,6 +141,28 @@ const split = (chunks: Iterable<Buffer | string>, maxLineBytes: number) => {
 }
 
 describe("lineSplitter", () => {
+  it("delivers a last line without its newline when ended, within the limit", () => {
+    const ended = (chunks: ReadonlyArray<string | Buffer>, maxLineBytes: number) => {
+      const out: Array<string> = []
+      const splitter = makeLineSplitter({
+        maxLineBytes,
+        onLine: (line) => out.push(line),
+        onOversized: () => out.push("oversized")
+      })
+      for (const chunk of chunks) splitter.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk)
+      splitter.end()
+      return out
+    }
+    expect(ended(["a\nlast", " words"], 100)).toEqual(["a", "last words"])
+    expect(ended(["a\n12345\r"], 5)).toEqual(["a", "12345"])
+    expect(ended(["a\n123456"], 5)).toEqual(["a", "oversized"])
+    expect(ended(["a\n12345678", "9"], 5)).toEqual(["a", "oversized"])
+    expect(ended(["a\n", "  "], 5)).toEqual(["a"])
+    // A character cut across pushes.
+    const e = Buffer.from("\u00e9")
+    expect(ended(["t", e.subarray(0, 1), e.subarray(1)], 100)).toEqual(["t\u00e9"])
+  })
+
   it("joins a long line from many chunks once (linear, not rebuilt per chunk)", () => {
     const chunk = Buffer.alloc(64 * 1024, "a")
     const chunks = Array.from({ length: 128 }, () => chunk) // 8 MiB

@@ -41,16 +41,23 @@ export const connect = (server: string, options: ConnectOptions) => {
   )
 }
 
-/** A lone existing module file runs through `mcp-effect run`; anything else is a command line. */
+/**
+ * A lone existing module file runs through `mcp-effect run`; anything else is a command line. Either gets this
+ * process's whole environment, as a command run from the shell does (a host would pass only a safe few).
+ */
 const spawnOptions = (server: string, self: string): Effect.Effect<NodeStdio.SpawnOptions, CliError> => {
   const words = splitCommand(server)
   if (words === undefined) return Effect.fail(new CliError({ message: `unclosed quote in ${server}` }))
   const only = words.length === 1 ? words[0]! : undefined
   if (only !== undefined && MODULE_EXTENSION.test(parseRef(only).file) && existsSync(parseRef(only).file)) {
-    return Effect.succeed({ command: process.execPath, args: [...process.execArgv, self, "run", only] })
+    return Effect.succeed({
+      command: process.execPath,
+      args: [...process.execArgv, self, "run", only],
+      env: process.env
+    })
   }
   const [command = "", ...args] = words
-  return Effect.succeed({ command, args })
+  return Effect.succeed({ command, args, env: process.env })
 }
 
 /**

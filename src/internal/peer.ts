@@ -107,7 +107,7 @@ class PeerImpl implements Connection, Receiver {
       if (this.closed) return Effect.void
       this.closed = true
       for (const entry of this.pending?.values() ?? []) {
-        Deferred.unsafeDone(entry.deferred, Exit.fail(new ConnectionClosedError({ method: entry.method })))
+        Deferred.unsafeDone(entry.deferred, Exit.fail(this.closedError(entry.method)))
       }
       this.pending?.clear()
       const fibers = Array.from(this.inFlight?.values() ?? []).flatMap((entry) => {
@@ -134,7 +134,7 @@ class PeerImpl implements Connection, Receiver {
     options?: RequestOptions
   ): Effect.Effect<unknown, RequestError> {
     return Effect.suspend(() => {
-      if (this.closed) return Effect.fail(new ConnectionClosedError({ method }))
+      if (this.closed) return Effect.fail(this.closedError(method))
       const id = this.nextId++
       const entry: Pending = {
         method,
@@ -173,6 +173,12 @@ class PeerImpl implements Connection, Receiver {
         )
       )
     })
+  }
+
+  /** What a request fails with once the connection has ended: why it ended, where the transport knows. */
+  private closedError(method: string): ConnectionClosedError {
+    const reason = this.transport.closeReason?.()
+    return new ConnectionClosedError(reason === undefined ? { method } : { method, reason })
   }
 
   private send(message: object, related?: RequestId, headers?: Readonly<Record<string, string>>) {

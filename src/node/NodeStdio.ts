@@ -30,7 +30,7 @@ import type { CommandExecutor } from "@effect/platform"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import type { PlatformError } from "@effect/platform/Error"
-import { Effect, Fiber, Layer, Logger, Queue, Stream } from "effect"
+import { Deferred, Duration, Effect, Exit, Fiber, Layer, Logger, Option, PubSub, Queue, Stream } from "effect"
 import type { Scope } from "effect"
 import { encode } from "../internal/encode.js"
 import * as McpClient from "../McpClient.js"
@@ -38,7 +38,7 @@ import { McpError } from "../McpError.js"
 import type { RequestError } from "../McpError.js"
 import * as McpServer from "../McpServer.js"
 import type { Receiver, Transport } from "../Transport.js"
-import { lineSplitter } from "./internal/lineSplitter.js"
+import { lineSplitter, makeLineSplitter } from "./internal/lineSplitter.js"
 
 /**
  * Buffers outgoing frames and writes them in one call per microtask: under
@@ -193,18 +193,347 @@ export const run = <E>(server: Layer.Layer<McpServer.McpServer, E, never>): void
 export interface SpawnOptions {
   readonly command: string
   readonly args?: ReadonlyArray<string>
+  /** The server's working directory. Default: this process's. */
   readonly cwd?: string
-  readonly env?: Record<string, string>
-  /** Where the server's stderr goes. Default: this process's stderr. */
-  readonly stderr?: "inherit" | "pipe"
-  /** How long to wait for the server to exit after its stdin is closed, before it is killed. Default 2 s. */
-  readonly exitGracePeriod?: number
+  /**
+   * Variables set for the server, over {@link defaultEnvironment} (`HOME`,
+   * `LOGNAME`, `PATH`, `SHELL`, `TERM` and `USER` from this process, on
+   * POSIX), as MCP hosts launch servers: the rest of this process's
+   * environment (its tokens and keys) does not reach the server unless passed
+   * here. `env: process.env` passes all of it; `undefined` values are skipped.
+   *
+   * @since 0.2.0
+   */
+  readonly env?: Readonly<Record<string, string | undefined>>
+  /**
+   * Where the server's stderr goes: this process's stderr (`"inherit"`, the
+   * default), the `stderr` stream of the {@link SpawnedServer} (`"pipe"`), or
+   * nowhere (`"ignore"`).
+   *
+   * @since 0.2.0
+   */
+  readonly stderr?: "inherit" | "pipe" | "ignore"
+  /**
+   * How long each step of the shutdown waits for the server to exit: after
+   * its stdin is closed, then after SIGTERM, before SIGKILL. A number is
+   * milliseconds. Default 2 s.
+   */
+  readonly exitGracePeriod?: Duration.DurationInput
+  /**
+   * The longest message read from the server, in bytes of its line. A longer
+   * line is not buffered: it ends the connection, and the requests waiting
+   * for an answer fail with a `ConnectionClosedError` that says so (which
+   * answer it carried cannot be known). Default 32 MiB, as on the server side.
+   *
+   * @since 0.2.0
+   */
+  readonly maxMessageBytes?: number
 }
 
 /**
- * Spawns a server process and returns a transport on its stdin and stdout.
- * Closing the scope ends its stdin, waits for it to exit, and kills it if it
- * does not.
+ * How a server process ended: its exit code, or the signal that killed it.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface ExitStatus {
+  readonly code: number | undefined
+  readonly signal: string | undefined
+}
+
+/**
+ * A server process spawned for the life of a scope, with a transport on its
+ * stdin and stdout.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface SpawnedServer {
+  readonly pid: number
+  readonly transport: Transport
+  /**
+   * The server's stderr, line by line, when spawned with `stderr: "pipe"`
+   * (empty otherwise). It ends when the server's stderr does, at the latest
+   * when the scope closes. Each run of it starts with up to the last 256 lines
+   * already written, so that what a server said before it is run (why it
+   * failed to start) is not lost; a consumer more than 1024 lines behind loses
+   * the oldest. A line over 16 KiB is replaced with a notice that it was
+   * dropped.
+   */
+  readonly stderr: Stream.Stream<string>
+  /** Waits for the process to exit. */
+  readonly exitStatus: Effect.Effect<ExitStatus>
+}
+
+const DEFAULT_INHERITED_ENV = process.platform === "win32"
+  ? [
+    "APPDATA",
+    "HOMEDRIVE",
+    "HOMEPATH",
+    "LOCALAPPDATA",
+    "PATH",
+    "PROCESSOR_ARCHITECTURE",
+    "SYSTEMDRIVE",
+    "SYSTEMROOT",
+    "TEMP",
+    "USERNAME",
+    "USERPROFILE",
+    "PROGRAMFILES"
+  ]
+  : ["HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER"]
+
+/**
+ * The variables of this process's environment that a spawned server gets
+ * whatever its `env`: the list of the official TypeScript SDK (after sudo's).
+ * Values that start with `()` (exported shell functions) are left out.
+ *
+ * @since 0.2.0
+ * @category utils
+ */
+export const defaultEnvironment = (): Record<string, string> => {
+  const env: Record<string, string> = {}
+  for (const key of DEFAULT_INHERITED_ENV) {
+    const value = process.env[key]
+    if (value !== undefined && !value.startsWith("()")) env[key] = value
+  }
+  return env
+}
+
+const serverEnvironment = (env: SpawnOptions["env"]): Record<string, string> => {
+  const merged = defaultEnvironment()
+  for (const [key, value] of Object.entries(env ?? {})) {
+    if (value !== undefined) merged[key] = value
+  }
+  return merged
+}
+
+const DEFAULT_EXIT_GRACE_PERIOD = Duration.seconds(2)
+const utf8 = new TextEncoder()
+const STDERR_MAX_LINE_BYTES = 16 * 1024
+const STDERR_REPLAY = 256
+const STDERR_CAPACITY = 1024
+
+const exitStatusOf = (child: CommandExecutor.Process): Effect.Effect<ExitStatus> =>
+  child.exitCode.pipe(
+    Effect.map((code): ExitStatus => ({ code, signal: undefined })),
+    // The executor reports a death by signal as an error, whose message names the signal.
+    Effect.catchAll((error) =>
+      Effect.succeed<ExitStatus>({ code: undefined, signal: /\bSIG[A-Z0-9]+\b/.exec(error.message)?.[0] })
+    )
+  )
+
+const describeExit = (status: ExitStatus): string =>
+  status.code !== undefined
+    ? `the server process exited with code ${status.code}`
+    : `the server process was killed by ${status.signal ?? "a signal"}`
+
+/**
+ * Reads the server's stderr to its end, into a stream of lines (`pipe`) or
+ * nowhere (`ignore`): a pipe nobody reads would stall a server that logs.
+ * Returns the stream and the reader, which ends (and so ends the stream) at
+ * the latest when the scope closes.
+ */
+const readStderr = (
+  child: CommandExecutor.Process,
+  keep: boolean
+): Effect.Effect<readonly [Stream.Stream<string>, Fiber.Fiber<void>], never, Scope.Scope> =>
+  Effect.gen(function*() {
+    if (!keep) return [Stream.empty, yield* Effect.forkScoped(Effect.ignore(Stream.runDrain(child.stderr)))] as const
+    // Sliding: a slow consumer, or none, never stalls the reader. `None` ends the stream; the replay keeps it.
+    const lines = yield* PubSub.sliding<Option.Option<string>>({ capacity: STDERR_CAPACITY, replay: STDERR_REPLAY })
+    const batch: Array<Option.Option<string>> = []
+    const splitter = makeLineSplitter({
+      maxLineBytes: STDERR_MAX_LINE_BYTES,
+      onLine: (line) => batch.push(Option.some(line)),
+      onOversized: () => batch.push(Option.some(`[a stderr line over ${STDERR_MAX_LINE_BYTES} bytes was dropped]`))
+    })
+    const publish = Effect.suspend(() => PubSub.publishAll(lines, batch.splice(0))).pipe(Effect.asVoid)
+    const reader = yield* child.stderr.pipe(
+      Stream.runForEach((chunk) => Effect.zipRight(Effect.sync(() => splitter.push(chunk)), publish)),
+      Effect.ignore,
+      Effect.zipRight(Effect.zipRight(Effect.sync(() => splitter.end()), publish)),
+      Effect.ensuring(PubSub.publish(lines, Option.none())),
+      Effect.forkScoped
+    )
+    const stream = Stream.fromPubSub(lines).pipe(
+      Stream.takeWhile(Option.isSome),
+      Stream.map((line) => line.value)
+    )
+    return [stream, reader] as const
+  })
+
+/** Waits up to `grace` for `step` and then for the process to exit: whether it exited in time. */
+const exitsWithin = (
+  child: CommandExecutor.Process,
+  grace: Duration.Duration,
+  step: Effect.Effect<unknown, unknown>
+): Effect.Effect<boolean> =>
+  Effect.ignore(step).pipe(
+    Effect.zipRight(Effect.ignore(child.exitCode)),
+    // Finalizers are uninterruptible: only an interruptible wait can be cut short by the timeout.
+    Effect.interruptible,
+    Effect.timeoutTo({ duration: grace, onSuccess: () => true, onTimeout: () => false })
+  )
+
+/** Ends the server's stdin, then signals SIGTERM, then SIGKILL (to its process group), each after a grace period. */
+const stopProcess = (
+  child: CommandExecutor.Process,
+  closeStdin: Effect.Effect<void>,
+  grace: Duration.Duration
+): Effect.Effect<void> =>
+  Effect.gen(function*() {
+    if (yield* exitsWithin(child, grace, closeStdin)) return
+    yield* Effect.logDebug("The server process did not exit when its stdin closed: sending SIGTERM")
+    if (yield* exitsWithin(child, grace, child.kill("SIGTERM"))) return
+    yield* Effect.logWarning("The server process ignored SIGTERM: sending SIGKILL")
+    if (yield* exitsWithin(child, grace, child.kill("SIGKILL"))) return
+    yield* Effect.logWarning("The server process did not exit after SIGKILL")
+  }).pipe(Effect.annotateLogs("pid", child.pid))
+
+/**
+ * Delivers the server's stdout line by line until it ends. Returns why it
+ * stopped early, if it did: a line over the limit (never buffered whole), or
+ * a read error.
+ */
+const readMessages = (
+  stdout: Stream.Stream<Uint8Array, PlatformError>,
+  receiver: Receiver,
+  maxMessageBytes: number
+): Effect.Effect<string | undefined> =>
+  Effect.suspend(() => {
+    let oversized = false
+    const splitter = makeLineSplitter({
+      maxLineBytes: maxMessageBytes,
+      // Lines after an oversized one in the same chunk are not delivered: the connection is ending.
+      onLine: (line) => {
+        if (!oversized) receiver.frame(line)
+      },
+      onOversized: () => {
+        oversized = true
+      }
+    })
+    const tooLong = `the server wrote a line over ${maxMessageBytes} bytes (maxMessageBytes)`
+    return stdout.pipe(
+      Stream.runForEachWhile((chunk) =>
+        Effect.sync(() => {
+          splitter.push(chunk)
+          return !oversized
+        })
+      ),
+      Effect.map(() => oversized ? tooLong : undefined),
+      Effect.catchAll((error) => Effect.succeed(`reading the server's stdout failed: ${error.message}`)),
+      Effect.tap((failure) =>
+        failure === undefined ? Effect.void : Effect.logWarning(`Ending the connection: ${failure}`)
+      )
+    )
+  })
+
+/**
+ * Spawns a server process for the life of the scope, with a transport on its
+ * stdin and stdout.
+ *
+ * The transport's input ends when the server's stdout ends or the process
+ * exits; the requests still waiting for an answer then fail at once with a
+ * `ConnectionClosedError` whose `reason` says what happened ("the server
+ * process exited with code 1"). Closing the scope ends the server's stdin,
+ * waits `exitGracePeriod` for it to exit, then sends SIGTERM, waits again,
+ * then SIGKILL. On POSIX the server runs in its own process group, and the
+ * signals go to the whole group.
+ *
+ * @example
+ * ```ts
+ * import { NodeContext } from "@effect/platform-node"
+ * import { Console, Effect, Stream } from "effect"
+ * import { McpClient } from "mcp-effect"
+ * import { NodeStdio } from "mcp-effect/node"
+ *
+ * const program = Effect.gen(function*() {
+ *   const server = yield* NodeStdio.spawn({ command: "npx", args: ["tsx", "examples/echo.ts"], stderr: "pipe" })
+ *   // The stream ends with the server's stderr: a daemon fiber also gets what it writes while it shuts down.
+ *   yield* Effect.forkDaemon(Stream.runForEach(server.stderr, (line) => Console.error(`[echo] ${line}`)))
+ *   const client = yield* McpClient.make(server.transport)
+ *   return yield* client.callTool("echo_tool", { message: "hi" })
+ * }).pipe(Effect.scoped, Effect.provide(NodeContext.layer))
+ * ```
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const spawn = (
+  options: SpawnOptions
+): Effect.Effect<SpawnedServer, PlatformError, CommandExecutor.CommandExecutor | Scope.Scope> =>
+  Effect.gen(function*() {
+    const grace = Duration.decode(options.exitGracePeriod ?? DEFAULT_EXIT_GRACE_PERIOD)
+    const stderrMode = options.stderr ?? "inherit"
+    const command = Command.make(options.command, ...(options.args ?? [])).pipe(
+      Command.env(serverEnvironment(options.env), { extendEnv: false }),
+      Command.stderr(stderrMode === "inherit" ? "inherit" : "pipe"),
+      (command) => options.cwd === undefined ? command : Command.workingDirectory(command, options.cwd)
+    )
+    const child = yield* Command.start(command)
+    const [stderr, stderrReader] = stderrMode === "inherit"
+      ? [Stream.empty, Fiber.void] as const
+      : yield* readStderr(child, stderrMode === "pipe")
+    const outbox = yield* Queue.unbounded<string>()
+    const writer = yield* Stream.fromQueue(outbox).pipe(
+      Stream.map((frame) => utf8.encode(frame + "\n")),
+      Stream.run(child.stdin),
+      Effect.ignore,
+      Effect.forkScoped
+    )
+    const closeStdin = Effect.zipRight(Queue.shutdown(outbox), Fiber.await(writer))
+    yield* Effect.addFinalizer(() =>
+      stopProcess(child, closeStdin, grace).pipe(
+        // What the server wrote to stderr as it stopped is read before the stream ends.
+        Effect.zipRight(Fiber.await(stderrReader).pipe(Effect.interruptible, Effect.timeout(grace), Effect.ignore))
+      )
+    )
+    const exitStatus = exitStatusOf(child)
+    return {
+      pid: child.pid,
+      transport: childTransport(child.stdout, exitStatus, outbox, grace, options.maxMessageBytes),
+      stderr,
+      exitStatus
+    }
+  })
+
+/** The transport on a spawned server's stdin (through `outbox`) and stdout. */
+const childTransport = (
+  stdout: Stream.Stream<Uint8Array, PlatformError>,
+  exitStatus: Effect.Effect<ExitStatus>,
+  outbox: Queue.Enqueue<string>,
+  grace: Duration.Duration,
+  maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES
+): Transport => {
+  let closeReason: string | undefined
+  return {
+    run: (receiver) =>
+      Effect.gen(function*() {
+        const reading = yield* Effect.fork(readMessages(stdout, receiver, maxMessageBytes))
+        yield* Effect.raceFirst(Fiber.await(reading), exitStatus)
+        // The other follows at once, unless a grandchild holds stdout open or the server closed it and runs on.
+        const failure = yield* Fiber.join(reading).pipe(
+          Effect.timeoutTo({ duration: grace, onSuccess: (failure) => failure, onTimeout: () => undefined })
+        )
+        closeReason = failure ?? (yield* exitStatus.pipe(
+          Effect.timeoutTo({
+            duration: grace,
+            onSuccess: describeExit,
+            onTimeout: () => "the server closed its stdout"
+          })
+        ))
+        yield* Fiber.interrupt(reading)
+      }),
+    send: (message) => {
+      Queue.unsafeOffer(outbox, encode(message))
+    },
+    closeReason: () => closeReason
+  }
+}
+
+/**
+ * Spawns a server process and returns a transport on its stdin and stdout:
+ * {@link spawn} without the rest of the {@link SpawnedServer}.
  *
  * @since 0.1.0
  * @category constructors
@@ -212,56 +541,71 @@ export interface SpawnOptions {
 export const spawnTransport = (
   options: SpawnOptions
 ): Effect.Effect<Transport, PlatformError, CommandExecutor.CommandExecutor | Scope.Scope> =>
-  Effect.gen(function*() {
-    let command = Command.make(options.command, ...(options.args ?? [])).pipe(
-      Command.stderr(options.stderr ?? "inherit")
-    )
-    if (options.cwd !== undefined) command = Command.workingDirectory(command, options.cwd)
-    if (options.env !== undefined) command = Command.env(command, options.env)
-    const outbox = yield* Queue.unbounded<string>()
-    const child = yield* Command.start(command)
-    const writer = yield* Stream.fromQueue(outbox).pipe(
-      Stream.map((frame) => new TextEncoder().encode(frame + "\n")),
-      Stream.run(child.stdin),
-      Effect.forkScoped
-    )
-    yield* Effect.addFinalizer(() =>
-      Queue.shutdown(outbox).pipe(
-        Effect.zipRight(Fiber.await(writer)),
-        Effect.zipRight(child.exitCode),
-        // Finalizers are uninterruptible: only an interruptible wait can be cut short by the timeout.
-        Effect.interruptible,
-        Effect.timeout(options.exitGracePeriod ?? 2000),
-        Effect.ignore
-      )
-    )
-    return {
-      run: (receiver) =>
-        child.stdout.pipe(
-          Stream.decodeText(),
-          Stream.splitLines,
-          Stream.runForEach((line) => Effect.sync(() => line.length > 0 && receiver.frame(line))),
-          Effect.catchAll((error) => Effect.logWarning("Reading the server's stdout failed", error))
-        ),
-      send: (message) => {
-        Queue.unsafeOffer(outbox, encode(message))
-      }
-    }
-  })
+  Effect.map(spawn(options), (server) => server.transport)
 
 /**
- * A client connected to a spawned server process, for the life of the scope.
+ * Options of {@link connect}: the client's, and where the server's stderr goes.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface ConnectOptions extends McpClient.Options {
+  /**
+   * Receives each line the server writes to stderr, which is then piped
+   * whatever the spawn options' `stderr`: from its first line (why it failed
+   * to start) to its last (what it wrote as it stopped, when the scope
+   * closes). A failure of the effect stops the delivery, not the client.
+   */
+  readonly onStderr?: (line: string) => Effect.Effect<void>
+}
+
+/**
+ * A client connected to a spawned server process, for the life of the scope
+ * (see {@link spawn}).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { NodeStdio } from "mcp-effect/node"
+ *
+ * const program = Effect.gen(function*() {
+ *   const client = yield* NodeStdio.connect(
+ *     { command: "npx", args: ["tsx", "examples/echo.ts"], env: { LOG_LEVEL: "debug" } },
+ *     { onStderr: (line) => Effect.logDebug(line).pipe(Effect.annotateLogs("server", "echo")) }
+ *   )
+ *   return yield* client.callTool("echo_tool", { message: "hi" })
+ * }).pipe(Effect.scoped)
+ * ```
  *
  * @since 0.1.0
  * @category constructors
  */
 export const connect = (
-  spawn: SpawnOptions,
-  options?: McpClient.Options
-): Effect.Effect<McpClient.Service, PlatformError | RequestError, Scope.Scope> =>
-  Effect.flatMap(spawnTransport(spawn), (transport) => McpClient.make(transport, options)).pipe(
-    Effect.provide(NodeContext.layer)
-  )
+  spawnOptions: SpawnOptions,
+  options: ConnectOptions = {}
+): Effect.Effect<McpClient.Service, PlatformError | RequestError, Scope.Scope> => {
+  const { onStderr, ...clientOptions } = options
+  return Effect.gen(function*() {
+    if (onStderr === undefined) return yield* McpClient.make(yield* spawnTransport(spawnOptions), clientOptions)
+    const delivered = yield* Deferred.make<void>()
+    // Added before the process's own finalizer, so it runs after it: the server's last lines get delivered.
+    yield* Effect.addFinalizer(() =>
+      Deferred.await(delivered).pipe(
+        Effect.interruptible,
+        Effect.timeout(spawnOptions.exitGracePeriod ?? DEFAULT_EXIT_GRACE_PERIOD),
+        Effect.ignore
+      )
+    )
+    const server = yield* spawn({ ...spawnOptions, stderr: "pipe" }).pipe(
+      Effect.onError(() => Deferred.done(delivered, Exit.void))
+    )
+    // A daemon, as it outlives the scope's other fibers; the stream ends, at the latest, when the process is stopped.
+    yield* Effect.forkDaemon(
+      Stream.runForEach(server.stderr, onStderr).pipe(Effect.ensuring(Deferred.done(delivered, Exit.void)))
+    )
+    return yield* McpClient.make(server.transport, clientOptions)
+  }).pipe(Effect.provide(NodeContext.layer))
+}
 
 /**
  * {@link connect} as a layer.
@@ -270,10 +614,10 @@ export const connect = (
  * @category layers
  */
 export const layerClient = (
-  spawn: SpawnOptions,
-  options?: McpClient.Options
+  spawnOptions: SpawnOptions,
+  options?: ConnectOptions
 ): Layer.Layer<McpClient.McpClient, PlatformError | RequestError> =>
-  Layer.scoped(McpClient.McpClient, connect(spawn, options))
+  Layer.scoped(McpClient.McpClient, connect(spawnOptions, options))
 
 /**
  * Serves the `McpServer` in context on the process's stdin and stdout, for

@@ -52,6 +52,19 @@ export const lineSplitter = (options: LineSplitterOptions): (chunk: Buffer | str
   return (chunk) => splitter.push(typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk)
 }
 
+/** A splitter to push bytes into, and to end when the input ends: a last line without its newline is delivered. */
+export const makeLineSplitter = (options: LineSplitterOptions): {
+  readonly push: (chunk: Uint8Array) => void
+  readonly end: () => void
+} => {
+  const splitter = new LineSplitter(options)
+  return {
+    push: (chunk) =>
+      splitter.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)),
+    end: () => splitter.end()
+  }
+}
+
 class LineSplitter {
   // The start of a line whose newline has not come yet, `heldBytes` long: `heldText`, decoded (it ends on a
   // character boundary), then `heldChunks`, bytes as they came, decoded once the line is complete.
@@ -82,6 +95,23 @@ class LineSplitter {
       return this.pushText(bytes, bytes.toString())
     }
     this.splitBytes(bytes)
+  }
+
+  /** Delivers the start of a line held when the input ends without its newline. */
+  end(): void {
+    if (this.discarding) {
+      this.discarding = false
+      return
+    }
+    if (this.heldBytes === 0) return
+    const line = this.heldChunks.length === 0
+      ? this.heldText
+      : this.heldText + Buffer.concat(this.heldChunks).toString()
+    // Held up to one byte over the limit, for the `\r` of a `\r\n`: without its `\n`, only a `\r` is let off.
+    const over = this.heldBytes - (line.endsWith("\r") ? 1 : 0) > this.maxLineBytes
+    this.release()
+    if (over) return this.onOversized()
+    this.deliver(line, 0, line.length)
   }
 
   private pushText(bytes: Buffer, text: string) {
