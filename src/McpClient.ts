@@ -27,7 +27,8 @@ import type { Queue, Scope } from "effect"
 import * as ClientModern from "./internal/clientModern.js"
 import { decodeOrInvalid, isRecord } from "./internal/guards.js"
 import * as Listens from "./internal/listens.js"
-import type { RequestError } from "./McpError.js"
+import * as SkillFiles from "./internal/skillFiles.js"
+import type { RequestError, SkillVerificationError } from "./McpError.js"
 import { ConnectionClosedError, ErrorCode, McpError } from "./McpError.js"
 import * as McpSchema from "./McpSchema.js"
 import * as Peer from "./Peer.js"
@@ -162,6 +163,25 @@ export interface Service {
   readonly listResourceTemplates: Effect.Effect<ReadonlyArray<McpSchema.ResourceTemplate>, RequestError>
   readonly readResource: (uri: string) => Effect.Effect<McpSchema.ReadResourceResult, RequestError>
   readonly subscribeResource: (uri: string) => Effect.Effect<void, RequestError>
+  /**
+   * Every skill the server serves (`skills/list`, the skills extension),
+   * every page; -32601 from a server without skills.
+   *
+   * @since 0.2.0
+   */
+  readonly listSkills: Effect.Effect<ReadonlyArray<McpSchema.SkillEntry>, RequestError>
+  /**
+   * Reads one file of a listed skill (its `SKILL.md` by default) and checks
+   * it against the listing: its size and SHA-256 digest, and for `SKILL.md`
+   * its frontmatter. A file that does not match fails with
+   * `SkillVerificationError` and must not be used (nor the files it names).
+   *
+   * @since 0.2.0
+   */
+  readonly readSkillFile: (
+    skill: McpSchema.SkillEntry,
+    uri?: string
+  ) => Effect.Effect<McpSchema.ReadResourceResult, RequestError | SkillVerificationError>
   readonly unsubscribeResource: (uri: string) => Effect.Effect<void, RequestError>
   readonly listPrompts: Effect.Effect<ReadonlyArray<McpSchema.Prompt>, RequestError>
   readonly getPrompt: (
@@ -311,6 +331,12 @@ export const make = (
       unsubscribeResource: (uri) =>
         listens === undefined ? empty("resources/unsubscribe", { uri }) : listens.remove(uri),
       listPrompts: listAll("prompts/list", McpSchema.ListPromptsResult, (p) => p.prompts),
+      listSkills: listAll("skills/list", McpSchema.ListSkillsResult, (p) => p.skills),
+      readSkillFile: (skill, uri = skill.uri) =>
+        Effect.flatMap(
+          request("resources/read", { uri }, McpSchema.ReadResourceResult),
+          (result) => SkillFiles.verify(skill, uri, result)
+        ),
       getPrompt: (name, args) =>
         request("prompts/get", args === undefined ? { name } : { name, arguments: args }, McpSchema.GetPromptResult),
       complete: (ref, argument, context) =>

@@ -176,6 +176,23 @@ export class CapabilityNotSupportedError extends Schema.TaggedError<CapabilityNo
 }
 
 /**
+ * A skill file that does not match what the server listed for it (its
+ * size, its digest, or for `SKILL.md` its frontmatter): it was changed, or
+ * tampered with, between listing and reading, and must not be used.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class SkillVerificationError extends Schema.TaggedError<SkillVerificationError>()("SkillVerificationError", {
+  uri: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `Skill file ${this.uri} does not match its listing: ${this.reason}`
+  }
+}
+
+/**
  * Anything a request to the peer can fail with.
  *
  * @since 0.1.0

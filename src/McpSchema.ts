@@ -764,6 +764,48 @@ export const ReadResourceRequestParams = Schema.Struct({ ...requestParams, uri: 
 export type ReadResourceRequestParams = typeof ReadResourceRequestParams.Type
 
 /**
+ * A skill's entry in `skills/list` and `skills/get` (the skills extension,
+ * SEP-2640): its `SKILL.md` URI, its frontmatter, and its files with their
+ * digests and sizes, or `"dynamic"` when the server does not list them.
+ *
+ * @since 0.2.0
+ * @category schemas
+ */
+export const SkillEntry = Schema.Struct({
+  uri: Schema.String,
+  frontmatter: Schema.Struct(
+    { name: Schema.String, description: Schema.String },
+    Schema.Record({ key: Schema.String, value: Schema.Unknown })
+  ),
+  resources: Schema.Union(
+    Schema.Array(Schema.Struct({ uri: Schema.String, digest: Schema.String, size: Schema.Number })),
+    Schema.Literal("dynamic")
+  )
+})
+/**
+ * The decoded form of `SkillEntry`.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type SkillEntry = typeof SkillEntry.Type
+
+/**
+ * `ListSkillsResult` (the skills extension).
+ *
+ * @since 0.2.0
+ * @category schemas
+ */
+export const ListSkillsResult = Schema.Struct({ ...paginatedResult, skills: Schema.Array(SkillEntry) })
+/**
+ * The decoded form of `ListSkillsResult`.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type ListSkillsResult = typeof ListSkillsResult.Type
+
+/**
  * `ReadResourceResult`, as the MCP message set defines it.
  *
  * @since 0.1.0
