@@ -52,7 +52,7 @@ const servers: Record<string, ReadonlyArray<ServerLayer>> = {
   "sqlite-explorer.ts": [SqliteExplorerServer]
 }
 /** The examples that serve no McpServer layer: a hand-written router (its tools are checked as listed), a client. */
-const others = ["low-level.ts", "stdio-client.ts"]
+const others = ["everything-client.ts", "low-level.ts", "stdio-client.ts"]
 
 const expectObjectSchemas = (tools: ReadonlyArray<McpSchema.ToolDefinition>) => {
   for (const tool of tools) {

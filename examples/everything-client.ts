@@ -1,0 +1,118 @@
+/**
+ * The client the official conformance suite drives: the suite runs it with the
+ * server's URL as its last argument, names the scenario in
+ * `MCP_CONFORMANCE_SCENARIO` and the protocol version in
+ * `MCP_CONFORMANCE_PROTOCOL_VERSION` (2026-07-28: the stateless revision;
+ * anything else: the handshake), and gives some scenarios their inputs in
+ * `MCP_CONFORMANCE_CONTEXT`.
+ *
+ *   npx -p node@22 -p @modelcontextprotocol/conformance@0.2.0-alpha.12 conformance client \
+ *     --command "node --import tsx examples/everything-client.ts" --scenario tools_call
+ */
+import { NodeRuntime } from "@effect/platform-node"
+import { Effect, Schema } from "effect"
+import { McpClient, StreamableHttpClient } from "mcp-effect"
+import type { McpSchema } from "mcp-effect"
+
+type Client = McpClient.Service
+type Scenario = (client: Client) => Effect.Effect<void, unknown>
+
+const ToolCalls = Schema.Struct({
+  toolCalls: Schema.Array(
+    Schema.Struct({ name: Schema.String, arguments: Schema.Record({ key: Schema.String, value: Schema.Unknown }) })
+  )
+})
+
+/** Lists the tools, then calls each with arguments made from its schema. */
+const callEveryTool: Scenario = (client) =>
+  Effect.flatMap(
+    client.listTools,
+    (tools) =>
+      Effect.forEach(tools, (tool) => client.callTool(tool.name, sampleArguments(tool.inputSchema)), { discard: true })
+  )
+
+/** Arguments for a schema's properties: numbers 2, 3… (an adder's), strings, booleans. */
+const sampleArguments = (schema: McpSchema.ToolDefinition["inputSchema"]) => {
+  const properties = typeof schema.properties === "object" && schema.properties !== null ? schema.properties : {}
+  const args: Record<string, unknown> = {}
+  let n = 2
+  for (const [name, property] of Object.entries(properties)) {
+    const type = typeof property === "object" && property !== null && "type" in property ? property.type : undefined
+    if (type === "number" || type === "integer") args[name] = n++
+    else if (type === "string") args[name] = "us-west1"
+    else if (type === "boolean") args[name] = true
+  }
+  return args
+}
+
+/** Loads the first skill: its SKILL.md, checked against the listing, then (only then) its other files. */
+const loadFirstSkill: Scenario = (client) =>
+  Effect.gen(function*() {
+    const [skill] = yield* client.listSkills
+    if (skill === undefined) return
+    yield* client.readSkillFile(skill)
+    if (skill.resources === "dynamic") return
+    yield* Effect.forEach(
+      skill.resources.filter((file) => file.uri !== skill.uri),
+      (file) => client.readSkillFile(skill, file.uri),
+      { discard: true }
+    )
+  })
+
+const scenarios: Record<string, Scenario> = {
+  "tools_call": callEveryTool,
+  "elicitation-sep1034-client-defaults": callEveryTool,
+  "sse-retry": callEveryTool,
+  "sep-2322-client-request-state": callEveryTool,
+  "http-invalid-tool-headers": callEveryTool,
+  "http-standard-headers": (client) =>
+    Effect.gen(function*() {
+      yield* callEveryTool(client)
+      const [resource] = yield* client.listResources
+      if (resource !== undefined) yield* client.readResource(resource.uri)
+      const prompts = yield* client.listPrompts
+      yield* Effect.forEach(prompts, (prompt) => client.getPrompt(prompt.name), { discard: true })
+    }),
+  "http-custom-headers": (client) =>
+    Effect.gen(function*() {
+      const { toolCalls } = yield* Schema.decodeUnknown(Schema.parseJson(ToolCalls))(
+        process.env.MCP_CONFORMANCE_CONTEXT ?? "{}"
+      )
+      yield* client.listTools
+      yield* Effect.forEach(toolCalls, (call) => client.callTool(call.name, call.arguments), { discard: true })
+    }),
+  "json-schema-2020-12-preservation": (client) =>
+    Effect.gen(function*() {
+      const tools = yield* client.listTools
+      const focal = tools.find((tool) => tool.name === "json_schema_2020_12_tool")
+      if (focal !== undefined) yield* client.callTool("json_schema_echo", { schema: focal.inputSchema })
+    }),
+  "sep-2640-client-no-prefetch": (client) => Effect.asVoid(client.listSkills),
+  "sep-2640-client-verify-digest": loadFirstSkill,
+  "sep-2640-client-verify-size": loadFirstSkill,
+  "sep-2640-client-verify-frontmatter": loadFirstSkill
+}
+
+const program = Effect.gen(function*() {
+  const url = process.argv.at(-1) ?? ""
+  const scenario = process.env.MCP_CONFORMANCE_SCENARIO ?? ""
+  const version = process.env.MCP_CONFORMANCE_PROTOCOL_VERSION
+  const client = yield* StreamableHttpClient.connect(url, {
+    clientInfo: { name: "mcp-effect-everything-client", version: "0.2.0" },
+    ...(version !== undefined ? { protocolVersion: version } : {})
+  }).pipe(
+    Effect.provideService(McpClient.Elicitation, {
+      // Accepting an empty form takes every default the server offered (SEP-1034).
+      elicit: () => Effect.succeed({ action: "accept", content: {} })
+    }),
+    Effect.provideService(McpClient.Sampling, {
+      createMessage: () =>
+        Effect.succeed({ role: "assistant", model: "everything-client", content: { type: "text", text: "ok" } })
+    }),
+    Effect.provideService(McpClient.Roots, { list: Effect.succeed([]) })
+  )
+  // Anything else (initialize, request-metadata, json-schema-ref-no-deref): connecting and listing is the scenario.
+  yield* (scenarios[scenario] ?? ((c: Client) => Effect.asVoid(c.listTools)))(client)
+}).pipe(Effect.scoped)
+
+NodeRuntime.runMain(program)
