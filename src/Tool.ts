@@ -95,6 +95,15 @@ export interface Options<P extends Parameters, S extends Schema.Schema<any, any,
   /** The result's schema: the result is sent as `structuredContent` with a JSON text rendering. */
   readonly success?: S
   /**
+   * The schema of the handler's typed failures: one that it matches is sent
+   * as the error result's text (its message) and, encoded, in the result's
+   * `_meta["mcp-effect/failure"]`, which a typed client (`Toolkit`) decodes
+   * back into the same error. Other failures become error results as usual.
+   *
+   * @since 0.2.0
+   */
+  readonly failure?: Schema.Schema<any, any, never>
+  /**
    * Whether a 2026-07-28 client that declares the tasks extension gets a task
    * for a call (`tasks/get` to follow it), rather than waiting for the
    * result: `"optional"` runs as a task for such a client and at once for
@@ -167,6 +176,16 @@ const toResult = (output: Output): McpSchema.CallToolResult => {
  * The output side: a `success` schema whose JSON Schema is not an object is
  * wrapped as `{ result }`, since `structuredContent` must be an object.
  */
+/**
+ * Whether a tool's results of this `success` schema travel wrapped as
+ * `{ result }`: its JSON Schema does not describe an object, and
+ * `structuredContent` must be one.
+ *
+ * @since 0.2.0
+ * @category combinators
+ */
+export const wrapsResult = (schema: Schema.Schema<any, any, never>): boolean => rootJsonSchema(schema).type !== "object"
+
 const makeStructured = (schema: Schema.Schema<any, any, never>) => {
   const json = rootJsonSchema(schema)
   const wrap = json.type !== "object"
@@ -189,6 +208,28 @@ const makeStructured = (schema: Schema.Schema<any, any, never>) => {
           return Effect.succeed({ content: [Content.text(JSON.stringify(structuredContent))], structuredContent })
         }
       })
+  }
+}
+
+/**
+ * The `_meta` key under which a tool's typed failure travels, encoded, in its
+ * error result (see {@link Options.failure}).
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const FAILURE_META = "mcp-effect/failure"
+
+/** A typed failure as an error result (its message, and itself encoded); `undefined` for an error it does not match. */
+const makeFailure = (schema: Schema.Schema<any, any, never>) => {
+  const is = Schema.is(schema)
+  const encode = Schema.encodeEither(schema)
+  return (error: unknown): McpSchema.CallToolResult | undefined => {
+    if (!is(error)) return undefined
+    return Either.match(encode(error), {
+      onLeft: () => undefined,
+      onRight: (encoded) => ({ ...errorResult(failureMessage(error)), _meta: { [FAILURE_META]: encoded } })
+    })
   }
 }
 
@@ -264,9 +305,10 @@ export const make = <
         Exclude<R, RequestContext> | RequestContext
       >
   }
+  const typedFailure = options.failure === undefined ? undefined : makeFailure(options.failure)
   const recoverCause = recover(
     `Tool "${name}"`,
-    (error) => Effect.succeed(errorResult(failureMessage(error))),
+    (error) => Effect.succeed(typedFailure?.(error) ?? errorResult(failureMessage(error))),
     () => Effect.succeed(errorResult(`Tool "${name}" failed with an internal error`))
   )
   return {

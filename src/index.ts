@@ -153,6 +153,15 @@ export * as TaskStore from "./TaskStore.js"
 export * as Tool from "./Tool.js"
 
 /**
+ * Tools shared as values between a server and its clients: the server
+ * implements a toolkit, a client calls it with typed arguments, results and
+ * failures.
+ *
+ * @since 0.2.0
+ */
+export * as Toolkit from "./Toolkit.js"
+
+/**
  * The boundary between bytes and JSON-RPC messages.
  *
  * @since 0.1.0
