@@ -22,7 +22,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Duration, Effect, Layer, Option, PubSub, Schema, Stream } from "effect"
+import { Chunk, Context, Duration, Effect, Layer, Option, PubSub, Schema, Stream } from "effect"
 import type { Queue, Scope } from "effect"
 import * as ClientModern from "./internal/clientModern.js"
 import { decodeOrInvalid, isRecord } from "./internal/guards.js"
@@ -154,6 +154,22 @@ export interface Service {
   readonly ping: Effect.Effect<void, RequestError>
   /** Lists every tool, following cursors. */
   readonly listTools: Effect.Effect<ReadonlyArray<McpSchema.ToolDefinition>, RequestError>
+  /**
+   * The tools page by page, as a `Stream` (`listTools` collects it); likewise
+   * `streamResources`, `streamResourceTemplates`, `streamPrompts` and
+   * `streamSkills`.
+   *
+   * @since 0.2.0
+   */
+  readonly streamTools: Stream.Stream<McpSchema.ToolDefinition, RequestError>
+  /** @since 0.2.0 */
+  readonly streamResources: Stream.Stream<McpSchema.Resource, RequestError>
+  /** @since 0.2.0 */
+  readonly streamResourceTemplates: Stream.Stream<McpSchema.ResourceTemplate, RequestError>
+  /** @since 0.2.0 */
+  readonly streamPrompts: Stream.Stream<McpSchema.Prompt, RequestError>
+  /** @since 0.2.0 */
+  readonly streamSkills: Stream.Stream<McpSchema.SkillEntry, RequestError>
   readonly callTool: (
     name: string,
     args?: Record<string, unknown>,
@@ -273,16 +289,31 @@ export const make = (
       )
     }
 
-    const listAll = <P extends { readonly nextCursor?: string | undefined }, I, A>(
+    const pages = <P extends { readonly nextCursor?: string | undefined }, I, A>(
       method: string,
       schema: Schema.Schema<P, I>,
       itemsOf: (page: P) => ReadonlyArray<A>
-    ) => collectPages((cursor) => request(method, cursor === undefined ? {} : { cursor }, schema), itemsOf)
+    ) => paginate((cursor) => request(method, cursor === undefined ? {} : { cursor }, schema), itemsOf, method)
 
     const empty = (method: string, params?: Record<string, unknown>) =>
       Effect.asVoid(request(method, params, McpSchema.EmptyResult))
 
-    const listTools = listAll("tools/list", McpSchema.ListToolsResult, (p) => p.tools)
+    const allTools = pages("tools/list", McpSchema.ListToolsResult, (p) => p.tools)
+    // A 2026-07-28 client calls only the tools whose headers it can send right.
+    const streamTools = isModern
+      ? Stream.mapChunksEffect(allTools, (tools) =>
+        Effect.map(modern.usableTools(Chunk.toReadonlyArray(tools)), Chunk.fromIterable))
+      : allTools
+    const listTools = collect(streamTools)
+    const streamResources = pages("resources/list", McpSchema.ListResourcesResult, (p) =>
+      p.resources)
+    const streamResourceTemplates = pages(
+      "resources/templates/list",
+      McpSchema.ListResourceTemplatesResult,
+      (p) => p.resourceTemplates
+    )
+    const streamPrompts = pages("prompts/list", McpSchema.ListPromptsResult, (p) => p.prompts)
+    const streamSkills = pages("skills/list", McpSchema.ListSkillsResult, (p) => p.skills)
     const listens = isModern
       ? yield* Listens.make(
         (params) => modern.request("subscriptions/listen", params, { timeout: Duration.infinity }),
@@ -307,7 +338,12 @@ export const make = (
       notify: (method, params) => Effect.sync(() => peer.notify(method, params)),
       // The 2026-07-28 revision has no ping: discovery is the cheapest request that proves the server answers.
       ping: isModern ? Effect.asVoid(request("server/discover", {}, Schema.Unknown)) : empty("ping"),
-      listTools: isModern ? Effect.flatMap(listTools, (tools) => modern.usableTools(tools)) : listTools,
+      listTools,
+      streamTools,
+      streamResources,
+      streamResourceTemplates,
+      streamPrompts,
+      streamSkills,
       callTool: (name, args, requestOptions) => {
         const call = request(
           "tools/call",
@@ -317,21 +353,17 @@ export const make = (
         )
         // A 2026-07-28 call mirrors parameters in headers, which the tool's schema names: listed once if need be.
         return isModern && !modern.knows(name)
-          ? Effect.zipRight(Effect.ignore(listTools.pipe(Effect.flatMap((tools) => modern.usableTools(tools)))), call)
+          ? Effect.zipRight(Effect.ignore(listTools), call)
           : call
       },
-      listResources: listAll("resources/list", McpSchema.ListResourcesResult, (p) => p.resources),
-      listResourceTemplates: listAll(
-        "resources/templates/list",
-        McpSchema.ListResourceTemplatesResult,
-        (p) => p.resourceTemplates
-      ),
+      listResources: collect(streamResources),
+      listResourceTemplates: collect(streamResourceTemplates),
       readResource: (uri) => request("resources/read", { uri }, McpSchema.ReadResourceResult),
       subscribeResource: (uri) => listens === undefined ? empty("resources/subscribe", { uri }) : listens.add(uri),
       unsubscribeResource: (uri) =>
         listens === undefined ? empty("resources/unsubscribe", { uri }) : listens.remove(uri),
-      listPrompts: listAll("prompts/list", McpSchema.ListPromptsResult, (p) => p.prompts),
-      listSkills: listAll("skills/list", McpSchema.ListSkillsResult, (p) => p.skills),
+      listPrompts: collect(streamPrompts),
+      listSkills: collect(streamSkills),
       readSkillFile: (skill, uri = skill.uri) =>
         Effect.flatMap(
           request("resources/read", { uri }, McpSchema.ReadResourceResult),
@@ -493,21 +525,37 @@ const clientCapabilities = (
   ...(Option.isSome(roots) ? { roots: { listChanged: true } } : {})
 })
 
-/** Every item of a paginated list, page after page. */
-const collectPages = <P extends { readonly nextCursor?: string | undefined }, A, E>(
-  page: (cursor: string | undefined) => Effect.Effect<P, E>,
-  itemsOf: (page: P) => ReadonlyArray<A>
-): Effect.Effect<ReadonlyArray<A>, E> =>
-  Effect.gen(function*() {
-    const items: Array<A> = []
-    let cursor: string | undefined
-    do {
-      const current = yield* page(cursor)
-      for (const item of itemsOf(current)) items.push(item)
-      cursor = current.nextCursor
-    } while (cursor !== undefined)
-    return items
-  })
+/**
+ * Every item of a paginated list, page after page, as they come. A server
+ * that hands back a cursor it gave before would loop forever: that fails.
+ */
+const paginate = <P extends { readonly nextCursor?: string | undefined }, A>(
+  page: (cursor: string | undefined) => Effect.Effect<P, RequestError>,
+  itemsOf: (page: P) => ReadonlyArray<A>,
+  method: string
+): Stream.Stream<A, RequestError> =>
+  Stream.paginateChunkEffect(
+    { cursor: undefined as string | undefined, seen: new Set<string>() },
+    ({ cursor, seen }) =>
+      Effect.flatMap(page(cursor), (current) => {
+        const next = current.nextCursor
+        if (next !== undefined && seen.has(next)) {
+          return Effect.fail(
+            new McpError({ code: ErrorCode.InvalidRequest, message: `${method} handed back the cursor ${next} again` })
+          )
+        }
+        if (next !== undefined) seen.add(next)
+        return Effect.succeed(
+          [
+            Chunk.fromIterable(itemsOf(current)),
+            next === undefined ? Option.none() : Option.some({ cursor: next, seen })
+          ] as const
+        )
+      })
+  )
+
+const collect = <A, E>(stream: Stream.Stream<A, E>): Effect.Effect<ReadonlyArray<A>, E> =>
+  Effect.map(Stream.runCollect(stream), Chunk.toReadonlyArray)
 
 /**
  * The client as a layer over a transport.

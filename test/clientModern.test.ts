@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Layer, Queue, Schema, TestClock } from "effect"
+import { Chunk, Effect, Fiber, Layer, Queue, Schema, Stream, TestClock } from "effect"
 import {
   InMemoryTransport,
   McpClient,
@@ -232,6 +232,25 @@ describe("McpClient, 2026-07-28", () => {
       expect(calls[3]!.params).not.toHaveProperty("requestState")
       expect(calls[1]!.params?.inputResponses).toEqual({ confirm: { action: "accept", content: {} } })
       expect(new Set(calls.map((r) => r.id)).size).toBe(4)
+    }))
+
+  it.scoped("streams list pages as they come, and refuses a cursor handed back twice", () =>
+    Effect.gen(function*() {
+      const page = (n: number, nextCursor?: string) => ({
+        tools: [{ name: `tool${n}`, inputSchema: { type: "object" } }],
+        ...(nextCursor !== undefined ? { nextCursor } : {})
+      })
+      const { clientSide, seen } = yield* scripted((request) => {
+        if (request.method === "server/discover") return Effect.succeed(discoverResult)
+        const cursor = request.params?.cursor
+        return Effect.succeed(cursor === undefined ? page(1, "a") : cursor === "a" ? page(2, "b") : page(3, "a"))
+      })
+      const client = yield* McpClient.make(clientSide)
+      const first = yield* Stream.runCollect(Stream.take(client.streamTools, 1))
+      expect(Chunk.toReadonlyArray(first).map((t) => t.name)).toEqual(["tool1"])
+      expect(seen.filter((r) => r.method === "tools/list")).toHaveLength(1)
+      const error = yield* Effect.flip(client.listTools)
+      expect(error.message).toContain("handed back the cursor a again")
     }))
 
   it.scoped("drops tools whose x-mcp-header annotations are invalid, keeping the rest", () =>
