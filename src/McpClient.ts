@@ -22,14 +22,14 @@
  *
  * @since 0.1.0
  */
-import { Chunk, Context, Duration, Effect, Layer, Option, PubSub, Schema, Stream } from "effect"
+import { Chunk, Context, Duration, Effect, Layer, Option, ParseResult, PubSub, Schema, Stream } from "effect"
 import type { Queue, Scope } from "effect"
 import * as ClientModern from "./internal/clientModern.js"
 import { decodeOrInvalid, isRecord } from "./internal/guards.js"
 import * as Listens from "./internal/listens.js"
 import * as SkillFiles from "./internal/skillFiles.js"
 import type { RequestError, SkillVerificationError } from "./McpError.js"
-import { ConnectionClosedError, ErrorCode, McpError } from "./McpError.js"
+import { ConnectionClosedError, ErrorCode, McpError, ToolCallError } from "./McpError.js"
 import * as McpSchema from "./McpSchema.js"
 import * as Peer from "./Peer.js"
 import type { Transport } from "./Transport.js"
@@ -175,6 +175,19 @@ export interface Service {
     args?: Record<string, unknown>,
     options?: Peer.RequestOptions
   ) => Effect.Effect<McpSchema.CallToolResult, RequestError>
+  /**
+   * Calls a tool and decodes its `structuredContent` with `output`: an error
+   * result, or structured content that is missing or does not decode, fails
+   * with `ToolCallError` saying which.
+   *
+   * @since 0.2.0
+   */
+  readonly callToolStructured: <A, I>(
+    name: string,
+    args: Record<string, unknown> | undefined,
+    output: Schema.Schema<A, I>,
+    options?: Peer.RequestOptions
+  ) => Effect.Effect<A, RequestError | ToolCallError>
   readonly listResources: Effect.Effect<ReadonlyArray<McpSchema.Resource>, RequestError>
   readonly listResourceTemplates: Effect.Effect<ReadonlyArray<McpSchema.ResourceTemplate>, RequestError>
   readonly readResource: (uri: string) => Effect.Effect<McpSchema.ReadResourceResult, RequestError>
@@ -327,6 +340,17 @@ export const make = (
       ? PubSub.subscribe(pubsub)
       : Effect.tap(PubSub.subscribe(pubsub), () => listens.listChanges)
 
+    const callTool: Service["callTool"] = (name, args, requestOptions) => {
+      const call = request(
+        "tools/call",
+        args === undefined ? { name } : { name, arguments: args },
+        McpSchema.CallToolResult,
+        requestOptions
+      )
+      // A 2026-07-28 call mirrors parameters in headers, which the tool's schema names: listed once if need be.
+      return isModern && !modern.knows(name) ? Effect.zipRight(Effect.ignore(listTools), call) : call
+    }
+
     return {
       serverInfo: era.serverInfo,
       serverCapabilities: era.capabilities,
@@ -344,18 +368,9 @@ export const make = (
       streamResourceTemplates,
       streamPrompts,
       streamSkills,
-      callTool: (name, args, requestOptions) => {
-        const call = request(
-          "tools/call",
-          args === undefined ? { name } : { name, arguments: args },
-          McpSchema.CallToolResult,
-          requestOptions
-        )
-        // A 2026-07-28 call mirrors parameters in headers, which the tool's schema names: listed once if need be.
-        return isModern && !modern.knows(name)
-          ? Effect.zipRight(Effect.ignore(listTools), call)
-          : call
-      },
+      callTool,
+      callToolStructured: (name, args, output, requestOptions) =>
+        Effect.flatMap(callTool(name, args, requestOptions), (result) => structured(name, result, output)),
       listResources: collect(streamResources),
       listResourceTemplates: collect(streamResourceTemplates),
       readResource: (uri) => request("resources/read", { uri }, McpSchema.ReadResourceResult),
@@ -524,6 +539,23 @@ const clientCapabilities = (
   ...(Option.isSome(elicitation) ? { elicitation: elicitation.value.url ? { form: {}, url: {} } : { form: {} } } : {}),
   ...(Option.isSome(roots) ? { roots: { listChanged: true } } : {})
 })
+
+/** A tool result's structured content, decoded; an error result or undecodable content is a `ToolCallError`. */
+const structured = <A, I>(
+  tool: string,
+  result: McpSchema.CallToolResult,
+  output: Schema.Schema<A, I>
+): Effect.Effect<A, ToolCallError> => {
+  const fail = (message: string) => Effect.fail(new ToolCallError({ tool, message }))
+  if (result.isError) {
+    return fail(result.content.flatMap((c) => c.type === "text" ? [c.text] : []).join("\n") || "the tool failed")
+  }
+  if (result.structuredContent === undefined) return fail("its result has no structured content")
+  return Effect.catchAll(
+    Schema.decodeUnknown(output)(result.structuredContent),
+    (error) => fail(`its structured content does not decode: ${ParseResult.TreeFormatter.formatErrorSync(error)}`)
+  )
+}
 
 /**
  * Every item of a paginated list, page after page, as they come. A server

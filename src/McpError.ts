@@ -193,6 +193,19 @@ export class SkillVerificationError extends Schema.TaggedError<SkillVerification
 }
 
 /**
+ * A tool call that did not give what the caller expects of it: an error
+ * result (without a typed failure a `Toolkit` knows), or structured content
+ * that is missing or does not decode.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class ToolCallError extends Schema.TaggedError<ToolCallError>()("ToolCallError", {
+  tool: Schema.String,
+  message: Schema.String
+}) {}
+
+/**
  * Anything a request to the peer can fail with.
  *
  * @since 0.1.0

@@ -41,6 +41,7 @@ import { Effect, Layer, Option, ParseResult, Schema } from "effect"
 import { isRecord } from "./internal/guards.js"
 import type * as McpClient from "./McpClient.js"
 import type { DefinitionError, RequestError } from "./McpError.js"
+import { ToolCallError } from "./McpError.js"
 import type * as McpSchema from "./McpSchema.js"
 import * as McpServer from "./McpServer.js"
 import type { RequestContext } from "./RequestContext.js"
@@ -122,19 +123,6 @@ type Failure<T extends Any> = NonNullable<T["options"]["failure"]> extends Schem
 export type Handlers<Tools extends Any, R> = {
   readonly [T in Tools as T["name"]]: (params: Params<T>) => Effect.Effect<Success<T>, Failure<T>, R>
 }
-
-/**
- * A failure of a typed call that is not one of the tool's typed failures:
- * an error result without one (its handler failed otherwise), or a result
- * that does not decode.
- *
- * @since 0.2.0
- * @category errors
- */
-export class ToolCallError extends Schema.TaggedError<ToolCallError>()("ToolCallError", {
-  tool: Schema.String,
-  message: Schema.String
-}) {}
 
 /**
  * A typed client of a toolkit's tools, by name.

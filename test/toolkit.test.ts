@@ -57,4 +57,17 @@ describe("Toolkit", () => {
       const failed = yield* client.callTool("divide", { a: 1, b: 0 })
       expect(failed).toMatchObject({ isError: true, content: [{ type: "text", text: "cannot divide 1 by zero" }] })
     }))
+
+  it.scoped("callToolStructured decodes any tool's structured content with a schema of the caller's", () =>
+    Effect.gen(function*() {
+      const client = yield* McpTest.makeClient(Server)
+      const Next = Schema.Struct({ next: Schema.DateFromString })
+      const { next } = yield* client.callToolStructured("when", { at: "2026-11-29T00:00:00.000Z" }, Next)
+      expect(next).toEqual(new Date("2026-11-30T00:00:00.000Z"))
+      const wrong = yield* Effect.flip(client.callToolStructured("add", { a: 1, b: 2 }, Next))
+      expect(wrong).toMatchObject({ _tag: "ToolCallError", tool: "add" })
+      expect(wrong.message).toContain("does not decode")
+      const failed = yield* Effect.flip(client.callToolStructured("divide", { a: 1, b: 0 }, Schema.Unknown))
+      expect(failed.message).toBe("cannot divide 1 by zero")
+    }))
 })
