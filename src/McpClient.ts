@@ -25,6 +25,7 @@
 import { Chunk, Context, Duration, Effect, Layer, Option, ParseResult, PubSub, Schema, Stream } from "effect"
 import type { Queue, Scope } from "effect"
 import * as ClientModern from "./internal/clientModern.js"
+import { start as startTask } from "./internal/clientTasks.js"
 import { decodeOrInvalid, isRecord } from "./internal/guards.js"
 import * as Listens from "./internal/listens.js"
 import * as SkillFiles from "./internal/skillFiles.js"
@@ -124,6 +125,39 @@ export interface Notification {
 }
 
 /**
+ * A task as the server reports it (`tasks/get`).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface TaskState {
+  readonly taskId: string
+  readonly status: "working" | "input_required" | "completed" | "failed" | "cancelled"
+  readonly statusMessage?: string | undefined
+  readonly pollIntervalMs?: number | undefined
+  readonly inputRequests?: { readonly [key: string]: unknown } | undefined
+  readonly result?: McpSchema.CallToolResult | undefined
+  readonly error?: { readonly code: number; readonly message: string; readonly data?: unknown } | undefined
+}
+
+/**
+ * A tool call running as a task on the server (`callToolAsTask`).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface TaskHandle {
+  /** The task's id; `undefined` when the server ran the call at once instead. */
+  readonly taskId: string | undefined
+  /** The task as the server has it now. */
+  readonly get: Effect.Effect<TaskState, RequestError>
+  /** Follows the task to its end, answering its questions with the client's handlers: its result, or its failure. */
+  readonly await: Effect.Effect<McpSchema.CallToolResult, RequestError>
+  /** Asks the server to cancel the task. */
+  readonly cancel: Effect.Effect<void, RequestError>
+}
+
+/**
  * A connected client: what the server said about itself, and its methods.
  *
  * @since 0.1.0
@@ -188,6 +222,20 @@ export interface Service {
     output: Schema.Schema<A, I>,
     options?: Peer.RequestOptions
   ) => Effect.Effect<A, RequestError | ToolCallError>
+  /**
+   * Calls a tool as a task (2026-07-28, a tool that supports tasks): the
+   * request declares the tasks extension, and the handle follows the task
+   * (`await` polls it at the server's interval and answers its questions
+   * with the client's handlers), reads it (`get`) or cancels it. A call the
+   * server answered at once is a handle whose `await` gives its result. A
+   * handshake-era server has no tasks: this fails.
+   *
+   * @since 0.2.0
+   */
+  readonly callToolAsTask: (
+    name: string,
+    args?: Record<string, unknown>
+  ) => Effect.Effect<TaskHandle, RequestError>
   readonly listResources: Effect.Effect<ReadonlyArray<McpSchema.Resource>, RequestError>
   readonly listResourceTemplates: Effect.Effect<ReadonlyArray<McpSchema.ResourceTemplate>, RequestError>
   readonly readResource: (uri: string) => Effect.Effect<McpSchema.ReadResourceResult, RequestError>
@@ -369,6 +417,15 @@ export const make = (
       streamPrompts,
       streamSkills,
       callTool,
+      callToolAsTask: (name, args) =>
+        isModern
+          ? startTask(modern, args === undefined ? { name } : { name, arguments: args })
+          : Effect.fail(
+            new McpError({
+              code: ErrorCode.MethodNotFound,
+              message: `Tasks need protocol ${ClientModern.VERSION}; this server speaks ${era.protocolVersion}`
+            })
+          ),
       callToolStructured: (name, args, output, requestOptions) =>
         Effect.flatMap(callTool(name, args, requestOptions), (result) => structured(name, result, output)),
       listResources: collect(streamResources),

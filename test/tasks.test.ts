@@ -195,3 +195,50 @@ describe("task settings and shutdown", () => {
       })
     }))
 })
+
+describe("McpClient.callToolAsTask", () => {
+  const Quick = Layer.mergeAll(Delete, Forever, Welcome).pipe(
+    Layer.provideMerge(McpServer.layer({ name: "tasks", version: "1.0.0", tasks: { pollIntervalMs: 20 } }))
+  )
+  const client = (protocolVersion: string) =>
+    McpTest.makeClient(Quick, {
+      protocolVersion,
+      elicitation: (params) =>
+        Effect.succeed({
+          action: "accept",
+          content: params.message.startsWith("Delete") ? { confirm: true } : { name: "Ada" }
+        })
+    })
+
+  it.scopedLive("follows a task to its result, answering its question with the client's handler", () =>
+    Effect.gen(function*() {
+      const c = yield* client("2026-07-28")
+      const task = yield* c.callToolAsTask("delete_file", { filename: "a.txt" })
+      expect(task.taskId).toBeTypeOf("string")
+      expect(yield* task.await).toMatchObject({ content: [{ type: "text", text: "deleted a.txt" }] })
+      expect((yield* task.get).status).toBe("completed")
+      // A call that starts its task explicitly, after a round.
+      const welcome = yield* c.callToolAsTask("welcome", {})
+      expect(yield* welcome.await).toMatchObject({ content: [{ type: "text", text: "Welcome, Ada!" }] })
+      // One that ends before its task would start is answered at once.
+      const quick = yield* c.callToolAsTask("welcome", { quick: true })
+      expect(quick.taskId).toBeUndefined()
+      expect(yield* quick.await).toMatchObject({ content: [{ type: "text", text: "no time to ask" }] })
+    }))
+
+  it.scopedLive("cancels a task", () =>
+    Effect.gen(function*() {
+      const c = yield* client("2026-07-28")
+      const task = yield* c.callToolAsTask("forever")
+      yield* task.cancel
+      const error = yield* Effect.flip(task.await)
+      expect(error.message).toContain("was cancelled")
+    }))
+
+  it.scoped("is refused by a handshake-era server, which has no tasks", () =>
+    Effect.gen(function*() {
+      const c = yield* client("2025-11-25")
+      const error = yield* Effect.flip(c.callToolAsTask("forever"))
+      expect(error.message).toContain("Tasks need protocol 2026-07-28")
+    }))
+})

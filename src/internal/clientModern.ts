@@ -40,12 +40,15 @@ export class ModernClient {
     private readonly maxRounds: number = DEFAULT_MAX_ROUNDS
   ) {}
 
-  /** The `_meta` of a request: the caller's own keys, then the client's envelope. */
-  meta(own: unknown): Record<string, unknown> {
+  /** The `_meta` of a request: the caller's own keys, then the client's envelope (with `extensions` declared too). */
+  meta(own: unknown, extensions?: Readonly<Record<string, object>>): Record<string, unknown> {
+    const capabilities = this.envelope.clientCapabilities
     return {
       ...(isRecord(own) ? own : {}),
       [Modern.Meta.protocolVersion]: VERSION,
-      [Modern.Meta.clientCapabilities]: this.envelope.clientCapabilities,
+      [Modern.Meta.clientCapabilities]: extensions === undefined
+        ? capabilities
+        : { ...capabilities, extensions: { ...capabilities.extensions, ...extensions } },
       [Modern.Meta.clientInfo]: this.envelope.clientInfo,
       ...(this.logLevel !== undefined ? { [Modern.Meta.logLevel]: this.logLevel } : {})
     }
@@ -58,7 +61,9 @@ export class ModernClient {
   request(
     method: string,
     params: Record<string, unknown> | undefined,
-    options: Peer.RequestOptions | undefined
+    options: Peer.RequestOptions | undefined,
+    /** Extensions this request declares beyond the client's (tasks, for a call that may become one). */
+    extensions?: Readonly<Record<string, object>>
   ): Effect.Effect<unknown, RequestError> {
     // Read when sent: a tool listed just before its first call has its schema by then.
     let headers: Record<string, string> | undefined
@@ -66,7 +71,7 @@ export class ModernClient {
       current: Record<string, unknown> | undefined,
       versionRetried: boolean
     ): Effect.Effect<unknown, RequestError> =>
-      this.peer.request(method, { ...current, _meta: this.meta(current?._meta) }, {
+      this.peer.request(method, { ...current, _meta: this.meta(current?._meta, extensions) }, {
         ...options,
         ...(headers !== undefined ? { headers: { ...options?.headers, ...headers } } : {})
       }).pipe(
@@ -88,7 +93,7 @@ export class ModernClient {
             })
           )
         }
-        return Effect.flatMap(this.inputResponses(result.inputRequests), (inputResponses) => {
+        return Effect.flatMap(this.answerInputs(result.inputRequests), (inputResponses) => {
           const { inputResponses: _, requestState: __, ...rest } = current ?? {}
           // The state goes back exactly as it came, and only when it came (an absent one stays absent).
           const next = {
@@ -105,8 +110,8 @@ export class ModernClient {
     })
   }
 
-  /** Answers a round's input requests, all at once, each by the handler for its method. */
-  private inputResponses(requests: unknown): Effect.Effect<Record<string, unknown>, McpError> {
+  /** Answers a round's (or a task's) input requests, all at once, each by the handler for its method. */
+  answerInputs(requests: unknown): Effect.Effect<Record<string, unknown>, McpError> {
     if (!isRecord(requests)) {
       return Effect.fail(McpError.invalidParams("an input_required result must carry inputRequests"))
     }
