@@ -420,8 +420,8 @@ describe("our client's failures over HTTP", () => {
         http: { openGetStream: false }
       })
       expect(textOf(yield* client.callTool("test_simple_text"))).toMatch(/simple text/)
-      // The session expires while nothing is sent; the next call finds it gone (404).
-      yield* Effect.sleep("1 second")
+      // The session expires while nothing is sent (as in http.test.ts); the next call finds it gone (404).
+      yield* Effect.sleep("1500 millis")
       expect(textOf(yield* client.callTool("test_simple_text"))).toMatch(/simple text/)
     }))
 
