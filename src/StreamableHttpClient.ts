@@ -19,15 +19,31 @@
  */
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import type { HttpClientResponse } from "@effect/platform"
-import { Deferred, Duration, Effect, Exit, Fiber, FiberId, FiberSet, Option, Stream } from "effect"
-import type { Scope } from "effect"
+import {
+  Context,
+  Deferred,
+  Duration,
+  Effect,
+  ExecutionStrategy,
+  Exit,
+  Fiber,
+  FiberId,
+  FiberSet,
+  Option,
+  Scope,
+  Stream
+} from "effect"
 import { encode } from "./internal/encode.js"
-import { isRecord } from "./internal/guards.js"
+import { isRecord, isRequestId } from "./internal/guards.js"
+import { LegacyChannel } from "./internal/legacySseClient.js"
+import type { Sink } from "./internal/legacySseClient.js"
 import * as Modern from "./internal/modern.js"
 import { encodeHeaderValue } from "./internal/modernHeaders.js"
+import * as Sse from "./internal/sse.js"
 import * as McpClient from "./McpClient.js"
 import type { RequestError } from "./McpError.js"
-import { ErrorCode } from "./McpError.js"
+import { ErrorCode, McpError } from "./McpError.js"
+import type { RequestId } from "./McpSchema.js"
 import type { Receiver, SendOptions, Transport } from "./Transport.js"
 
 /**
@@ -43,6 +59,22 @@ export interface Options {
   readonly openGetStream?: boolean
   /** Most reconnections of one stream. Default 5. */
   readonly maxReconnects?: number
+  /**
+   * When `initialize` is answered 404 or 405 (a server of the 2024-11-05
+   * revision), GET the URL and speak the legacy HTTP+SSE transport to the
+   * `endpoint` its event stream names. Default true.
+   *
+   * @since 0.2.0
+   */
+  readonly legacySseFallback?: boolean
+  /**
+   * When the server answers 404 to a request of its session (it forgot the
+   * session: restarted, or timed it out), repeat the handshake on a new
+   * session and send the request once more. Default true.
+   *
+   * @since 0.2.0
+   */
+  readonly reinitialize?: boolean
 }
 
 /**
@@ -51,12 +83,7 @@ export interface Options {
  * @since 0.1.0
  * @category models
  */
-export interface SseEvent {
-  readonly event: string
-  readonly id: string | undefined
-  readonly data: string
-  readonly retry: number | undefined
-}
+export interface SseEvent extends Sse.SseEvent {}
 
 /**
  * Parses a byte stream of `text/event-stream` into events (comments dropped).
@@ -64,52 +91,25 @@ export interface SseEvent {
  * @since 0.1.0
  * @category combinators
  */
-export const parseSse = <E, R>(bytes: Stream.Stream<Uint8Array, E, R>): Stream.Stream<SseEvent, E, R> =>
-  bytes.pipe(
-    Stream.decodeText(),
-    Stream.splitLines,
-    Stream.mapAccum(EMPTY_EVENT, (state: SseState, line: string): readonly [SseState, ReadonlyArray<SseEvent>] => {
-      if (line === "") {
-        const out = state.seen
-          ? [{ event: state.event || "message", id: state.id, data: state.data.join("\n"), retry: state.retry }]
-          : []
-        return [EMPTY_EVENT, out]
-      }
-      if (line.startsWith(":")) return [state, []]
-      const colon = line.indexOf(":")
-      const field = colon === -1 ? line : line.slice(0, colon)
-      const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "")
-      switch (field) {
-        case "event":
-          return [{ ...state, event: value, seen: true }, []]
-        case "id":
-          return [{ ...state, id: value, seen: true }, []]
-        case "data":
-          return [{ ...state, data: [...state.data, value], seen: true }, []]
-        case "retry":
-          return [{ ...state, retry: Number(value), seen: true }, []]
-        default:
-          return [state, []]
-      }
-    }),
-    Stream.flatMap((events) => Stream.fromIterable(events))
-  )
+export const parseSse: <E, R>(bytes: Stream.Stream<Uint8Array, E, R>) => Stream.Stream<SseEvent, E, R> = Sse.parse
 
-interface SseState {
-  readonly event: string
-  readonly id: string | undefined
-  readonly data: ReadonlyArray<string>
-  readonly retry: number | undefined
-  readonly seen: boolean
-}
+const requestIdOf = (message: unknown): RequestId | undefined =>
+  isRecord(message) && typeof message.method === "string" && isRequestId(message.id) ? message.id : undefined
 
-const EMPTY_EVENT: SseState = { event: "", id: undefined, data: [], retry: undefined, seen: false }
+const isResponseTo = (item: unknown, id: RequestId) =>
+  isRecord(item) && item.id === id && ("result" in item || "error" in item)
+
+const isInitialize = (message: unknown) => isRecord(message) && message.method === "initialize"
+
+/** The JSON-RPC code of a refusal without one of its own. */
+const codeOfStatus = (status: number) => status < 500 ? ErrorCode.InvalidRequest : ErrorCode.InternalError
 
 /**
  * One client's connection to a Streamable HTTP endpoint: its session id and
- * negotiated version, and the requests that carry its messages.
+ * negotiated version, and the requests that carry its messages. After a
+ * fallback it carries them over the legacy HTTP+SSE transport instead.
  */
-class Connection {
+class Connection implements Sink {
   sessionId: string | undefined
   protocolVersion: string | undefined
   /**
@@ -118,12 +118,21 @@ class Connection {
    * to the client unrelated to any POST), and would drop it with no stream.
    */
   getStreamOpened: Deferred.Deferred<void> | undefined
+  /** The client's `initialize`, repeated when the server forgets the session. */
+  initializeMessage: unknown
+  /** Set once the server turned out to speak HTTP+SSE (2024-11-05). */
+  legacy: LegacyChannel | undefined
+  /** Done when the connection's input ends: only the legacy event stream ends it. */
+  readonly ended = Deferred.unsafeMake<void>(FiberId.none)
+  private readonly reinitializing = Effect.unsafeMakeSemaphore(1)
+  private handshakes = 0
 
   constructor(
     private readonly http: HttpClient.HttpClient,
     private readonly url: string,
     private readonly options: Options,
-    private readonly receiver: Deferred.Deferred<Receiver>
+    private readonly receiver: Deferred.Deferred<Receiver>,
+    private readonly fork: (effect: Effect.Effect<void>) => Fiber.RuntimeFiber<void>
   ) {}
 
   headers(extra: Readonly<Record<string, string>> = {}) {
@@ -158,16 +167,36 @@ class Connection {
     })
   }
 
-  /** Answers a request locally when the HTTP exchange failed, so that no caller waits forever. */
-  failRequest(message: unknown, code: number, text: string) {
-    return isRecord(message) && "id" in message && "method" in message
-      ? this.deliver({ jsonrpc: "2.0", id: message.id, error: { code, message: text } })
-      : Effect.void
+  /** Answers a request locally with an error, when the server refused it without answering it. */
+  fail(message: unknown, code: number, text: string) {
+    const id = requestIdOf(message)
+    return id === undefined ? Effect.void : this.failId(id, code, text)
+  }
+
+  private failId(id: RequestId, code: number, text: string) {
+    return Effect.map(
+      Deferred.await(this.receiver),
+      (r) => r.message({ jsonrpc: "2.0", id, error: { code, message: text } })
+    )
+  }
+
+  /** Ends a request locally when its exchange ended and no answer can come (the server went away). */
+  lose(message: unknown, reason: string) {
+    const id = requestIdOf(message)
+    return id === undefined ? Effect.void : this.loseId(id, reason)
+  }
+
+  private loseId(id: RequestId, reason: string) {
+    return Effect.map(Deferred.await(this.receiver), (r) =>
+      r.lost === undefined
+        ? r.message({ jsonrpc: "2.0", id, error: { code: ErrorCode.ConnectionClosed, message: reason } })
+        : r.lost(id, reason))
   }
 
   /**
    * Reads an SSE stream to its end. If it ends before `requestId` was
-   * answered and events had ids, resumes with a GET and `Last-Event-ID`.
+   * answered and events had ids, resumes with a GET and `Last-Event-ID`;
+   * when it cannot, the request is lost.
    */
   readSse(response: HttpClientResponse.HttpClientResponse, requestId: unknown, attempt: number): Effect.Effect<void> {
     return Effect.gen(this, function*() {
@@ -179,22 +208,37 @@ class Connection {
           if (event.id !== undefined) lastEventId = event.id
           if (event.retry !== undefined && Number.isFinite(event.retry)) retry = event.retry
           if (event.data === "") return Effect.void
-          const message: unknown = JSON.parse(event.data)
-          if (isRecord(message) && message.id === requestId && ("result" in message || "error" in message)) {
+          const parsed = Sse.json(event.data)
+          if (parsed === undefined) {
+            // On a request's own stream, malformed data can only be (part of) its answer.
+            if (!isRequestId(requestId) || answered) return Effect.void
             answered = true
+            return this.failId(
+              requestId,
+              ErrorCode.ParseError,
+              `The server sent malformed JSON: ${event.data.slice(0, 200)}`
+            )
           }
-          return this.deliver(message)
+          if (isRequestId(requestId) && isResponseTo(parsed.value, requestId)) answered = true
+          return this.deliver(parsed.value)
         }),
         Effect.catchAll(() => Effect.void)
       )
+      if (answered) return
       const maxReconnects = this.options.maxReconnects ?? 5
-      if (answered || requestId === undefined && attempt > 0 || lastEventId === undefined || attempt >= maxReconnects) {
-        return
+      const resumable = lastEventId !== undefined && attempt < maxReconnects &&
+        !(requestId === undefined && attempt > 0)
+      if (resumable) {
+        yield* Effect.sleep(Duration.millis(retry))
+        const resumed = yield* this.get({ accept: "text/event-stream", "last-event-id": lastEventId! }).pipe(
+          Effect.option
+        )
+        if (Option.isSome(resumed) && resumed.value.status === 200) {
+          return yield* this.readSse(resumed.value, requestId, attempt + 1)
+        }
       }
-      yield* Effect.sleep(Duration.millis(retry))
-      const resumed = yield* this.get({ accept: "text/event-stream", "last-event-id": lastEventId }).pipe(Effect.option)
-      if (Option.isSome(resumed) && resumed.value.status === 200) {
-        yield* this.readSse(resumed.value, requestId, attempt + 1)
+      if (isRequestId(requestId)) {
+        yield* this.loseId(requestId, "the server's event stream ended before the answer, and could not be resumed")
       }
     })
   }
@@ -205,12 +249,19 @@ class Connection {
 
   get openGetStream(): Effect.Effect<void> {
     const opened = this.getStreamOpened === undefined ? Effect.void : Deferred.done(this.getStreamOpened, Exit.void)
+    if (this.legacy !== undefined) return opened
     return this.get({ accept: "text/event-stream" }).pipe(
       Effect.ensuring(opened),
       // 405: the server has no GET stream; that is allowed.
       Effect.flatMap((response) => response.status === 200 ? this.readSse(response, undefined, 0) : Effect.void),
       Effect.ignore
     )
+  }
+
+  /** Opens the session's GET stream in the background; requests wait for it to answer. */
+  startGetStream() {
+    this.getStreamOpened = Deferred.unsafeMake(FiberId.none)
+    this.fork(this.openGetStream)
   }
 
   /** Waits (a while at most) for the GET stream, when one is being opened. */
@@ -220,51 +271,132 @@ class Connection {
       : Deferred.await(this.getStreamOpened).pipe(Effect.timeout(GET_STREAM_WAIT), Effect.ignore)
   }
 
-  post(message: unknown, encodedMessage: string, options?: SendOptions): Effect.Effect<void> {
-    return Effect.gen(this, function*() {
-      yield* this.awaitGetStream
-      const response = yield* this.http.execute(
-        HttpClientRequest.post(this.url).pipe(
-          HttpClientRequest.setHeaders(this.headersOf(message, options)),
-          HttpClientRequest.bodyText(encodedMessage, "application/json")
-        )
-      )
-      const issued = response.headers["mcp-session-id"]
-      if (issued !== undefined) this.sessionId = issued
-      if (response.status === 202) return
-      if (response.status === 404 && this.sessionId !== undefined) {
-        return yield* this.failRequest(
-          message,
-          ErrorCode.ConnectionClosed,
-          "Session not found: the server ended the session"
-        )
-      }
-      const contentType = response.headers["content-type"] ?? ""
-      if (contentType.startsWith("text/event-stream")) {
-        return yield* this.readSse(response, isRecord(message) ? message.id : undefined, 0)
-      }
-      yield* this.deliverBody(message, response.status, yield* response.text)
-    }).pipe(
-      Effect.catchAll((error) =>
-        this.failRequest(message, ErrorCode.ConnectionClosed, `HTTP request failed: ${error.message}`)
+  private execute(message: unknown, encodedMessage: string, options?: SendOptions) {
+    return this.http.execute(
+      HttpClientRequest.post(this.url).pipe(
+        HttpClientRequest.setHeaders(this.headersOf(message, options)),
+        HttpClientRequest.bodyText(encodedMessage, "application/json")
       )
     )
   }
 
-  /** A JSON body: one message or a batch; anything else fails the request it answers. */
+  post(message: unknown, encodedMessage: string, options?: SendOptions, retried = false): Effect.Effect<void> {
+    if (this.legacy !== undefined) return this.legacy.post(message, encodedMessage)
+    return Effect.gen(this, function*() {
+      yield* this.awaitGetStream
+      const session = this.sessionId
+      const response = yield* this.execute(message, encodedMessage, options)
+      const issued = response.headers["mcp-session-id"]
+      if (issued !== undefined) this.sessionId = issued
+      if (response.status === 202) return
+      if (
+        session === undefined && isInitialize(message) && this.options.legacySseFallback !== false &&
+        (response.status === 404 || response.status === 405)
+      ) {
+        yield* Effect.ignore(response.text)
+        return yield* this.fallBackToLegacy(message, encodedMessage)
+      }
+      if (response.status === 404 && session !== undefined) {
+        yield* Effect.ignore(response.text)
+        if (!retried && !isInitialize(message) && (yield* this.reinitialize(session))) {
+          return yield* this.post(message, encodedMessage, options, true)
+        }
+        return yield* this.fail(message, ErrorCode.ConnectionClosed, "Session not found: the server ended the session")
+      }
+      const contentType = response.headers["content-type"] ?? ""
+      if (contentType.startsWith("text/event-stream")) {
+        return yield* this.readSse(response, requestIdOf(message), 0)
+      }
+      yield* this.deliverBody(message, response.status, yield* response.text)
+    }).pipe(Effect.catchAll((error) => this.lose(message, `HTTP request failed: ${error.message}`)))
+  }
+
+  /**
+   * A JSON body: one message or a batch. A request it does not answer fails:
+   * with the error it holds (a 400's, addressed to `id: null`), or for want
+   * of an answer.
+   */
   private deliverBody(message: unknown, status: number, text: string): Effect.Effect<void> {
-    let body: unknown
-    try {
-      body = JSON.parse(text)
-    } catch {
-      return this.failRequest(message, ErrorCode.InternalError, `HTTP ${status}: ${text.slice(0, 200)}`)
+    const parsed = Sse.json(text)
+    if (parsed === undefined) {
+      return status >= 400
+        ? this.fail(message, codeOfStatus(status), `HTTP ${status}: ${text.slice(0, 200)}`)
+        : this.fail(message, ErrorCode.ParseError, `The server sent malformed JSON: ${text.slice(0, 200)}`)
     }
-    return Effect.forEach(Array.isArray(body) ? body : [body], (item) => this.deliver(item), { discard: true })
+    const items: ReadonlyArray<unknown> = Array.isArray(parsed.value) ? parsed.value : [parsed.value]
+    const id = requestIdOf(message)
+    if (id === undefined || items.some((item) => isResponseTo(item, id))) {
+      return Effect.forEach(items, (item) => this.deliver(item), { discard: true })
+    }
+    const error = items.find((item) => isRecord(item) && isRecord(item.error))
+    const others = items.filter((item) => item !== error)
+    const answer = isRecord(error) && isRecord(error.error)
+      ? this.failId(
+        id,
+        typeof error.error.code === "number" ? error.error.code : codeOfStatus(status),
+        typeof error.error.message === "string" ? error.error.message : `HTTP ${status}`
+      )
+      : this.failId(id, ErrorCode.InternalError, `HTTP ${status}: the response does not answer the request`)
+    return Effect.zipRight(Effect.forEach(others, (item) => this.deliver(item), { discard: true }), answer)
+  }
+
+  /**
+   * The server speaks the 2024-11-05 HTTP+SSE transport: GET the URL for its
+   * event stream, and send `initialize` (and all that follows) to the
+   * endpoint it names. The connection ends with that stream.
+   */
+  private fallBackToLegacy(message: unknown, encodedMessage: string): Effect.Effect<void> {
+    const channel = new LegacyChannel(this.http, this.url, this.options.headers ?? {}, this)
+    this.legacy = channel
+    this.fork(Effect.ensuring(channel.read, Deferred.done(this.ended, Exit.void)))
+    return channel.post(message, encodedMessage)
+  }
+
+  /**
+   * A new session in place of `stale`, which the server forgot: the client's
+   * `initialize` again, then `notifications/initialized` and the GET stream.
+   * Requests that find the same stale session wait for one handshake; whether
+   * there is a session to retry on.
+   */
+  private reinitialize(stale: string): Effect.Effect<boolean> {
+    return this.reinitializing.withPermits(1)(Effect.suspend(() => {
+      if (this.sessionId !== stale) return Effect.succeed(this.sessionId !== undefined)
+      this.sessionId = undefined
+      const initialize = this.initializeMessage
+      if (this.options.reinitialize === false || !isRecord(initialize)) return Effect.succeed(false)
+      return Effect.gen(this, function*() {
+        const request = { ...initialize, id: `mcp-effect-reinitialize-${++this.handshakes}` }
+        const answer = yield* this.exchange(request)
+        if (!isResponseTo(answer, request.id) || !isRecord(answer) || !isRecord(answer.result)) return false
+        const initialized = { jsonrpc: "2.0", method: "notifications/initialized" }
+        yield* Effect.ignore(this.execute(initialized, encode(initialized)))
+        if (this.options.openGetStream !== false) this.startGetStream()
+        return true
+      }).pipe(Effect.orElseSucceed(() => false))
+    }))
+  }
+
+  /** POSTs a request of the transport's own and reads its answer (from JSON or SSE), taking the session it opens. */
+  private exchange(request: { readonly id: RequestId }) {
+    return Effect.gen(this, function*() {
+      const response = yield* this.execute(request, encode(request))
+      const issued = response.headers["mcp-session-id"]
+      if (issued !== undefined) this.sessionId = issued
+      if (!(response.headers["content-type"] ?? "").startsWith("text/event-stream")) {
+        return Sse.json(yield* response.text)?.value
+      }
+      const answer = yield* parseSse(response.stream).pipe(
+        Stream.map((event) => Sse.json(event.data)?.value),
+        Stream.filter((message) => isResponseTo(message, request.id)),
+        Stream.runHead
+      )
+      return Option.getOrUndefined(answer)
+    })
   }
 
   /** Ends the session on the server, if there is one. */
   get close(): Effect.Effect<void> {
-    return this.sessionId === undefined
+    return this.sessionId === undefined || this.legacy !== undefined
       ? Effect.void
       : this.http.execute(HttpClientRequest.del(this.url).pipe(HttpClientRequest.setHeaders(this.headers()))).pipe(
         Effect.timeout("2 seconds"),
@@ -273,10 +405,10 @@ class Connection {
   }
 }
 
-/** Where `Mcp-Name` comes from, by method. */
 /** How long requests wait for the session's GET stream to answer before they go anyway. */
 const GET_STREAM_WAIT = Duration.seconds(5)
 
+/** Where `Mcp-Name` comes from, by method. */
 const NAME_PARAM: Readonly<Record<string, string>> = {
   "tools/call": "name",
   "prompts/get": "name",
@@ -313,6 +445,9 @@ const cancelledPost = (message: unknown, posts: ReadonlyMap<unknown, Fiber.Runti
 
 /**
  * A transport speaking Streamable HTTP to `url`, for the life of the scope.
+ * A server that answers `initialize` with 404 or 405 is spoken to over the
+ * legacy HTTP+SSE transport instead (see `Options.legacySseFallback`), and
+ * the transport's input ends with that server's event stream.
  *
  * @since 0.1.0
  * @category constructors
@@ -323,23 +458,24 @@ export const makeTransport = (
 ): Effect.Effect<Transport, never, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function*() {
     const receiver = yield* Deferred.make<Receiver>()
-    const connection = new Connection(yield* HttpClient.HttpClient, url, options, receiver)
-    yield* Effect.addFinalizer(() => connection.close)
     const fork = yield* FiberSet.runtime(yield* FiberSet.make())<never>()
+    const connection = new Connection(yield* HttpClient.HttpClient, url, options, receiver, fork)
+    yield* Effect.addFinalizer(() => connection.close)
     // A 2026-07-28 request is its own POST: cancelling it closes that POST rather than sending a notification.
     const modernPosts = new Map<unknown, Fiber.RuntimeFiber<void>>()
     return {
-      run: (r) => Effect.zipRight(Deferred.succeed(receiver, r), Effect.never),
+      run: (r) => Effect.zipRight(Deferred.succeed(receiver, r), Deferred.await(connection.ended)),
+      closeReason: () => connection.legacy?.reason,
       send: (message, _, sendOptions) => {
         const cancelled = cancelledPost(message, modernPosts)
         if (cancelled !== undefined) return void fork(Fiber.interrupt(cancelled))
+        if (isInitialize(message)) connection.initializeMessage = message
         const opensStream = isRecord(message) && message.method === "notifications/initialized" &&
           options.openGetStream !== false
         // Encoded here, in the sender's fiber: a message that cannot be encoded fails its sender at once.
         const request = connection.post(message, encode(message), sendOptions)
-        if (opensStream) connection.getStreamOpened = Deferred.unsafeMake(FiberId.none)
         const fiber = fork(
-          opensStream ? Effect.zipRight(request, Effect.sync(() => fork(connection.openGetStream))) : request
+          opensStream ? Effect.zipRight(request, Effect.sync(() => connection.startGetStream())) : request
         )
         if (isRecord(message) && "id" in message && modernHeaders(message) !== undefined) {
           modernPosts.set(message.id, fiber)
@@ -350,7 +486,69 @@ export const makeTransport = (
   })
 
 /**
- * A client connected to a Streamable HTTP server at `url` (with `fetch`), for the life of the scope.
+ * The protocol versions clients settled on, by origin (`https://host:port`),
+ * so that a later connection to the same origin skips the detection: a
+ * handshake-era version is pinned (no `server/discover` probe), and
+ * `2026-07-28` is pinned (no fallback). Process-wide by default; provide
+ * another (`EraCache.make()`, or one of your own that persists) to scope it.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface EraCacheService {
+  readonly get: (origin: string) => string | undefined
+  readonly set: (origin: string, protocolVersion: string) => void
+  readonly delete: (origin: string) => void
+}
+
+/**
+ * An empty in-memory era cache.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const makeEraCache = (): EraCacheService => {
+  const eras = new Map<string, string>()
+  return {
+    get: (origin) => eras.get(origin),
+    set: (origin, protocolVersion) => void eras.set(origin, protocolVersion),
+    delete: (origin) => void eras.delete(origin)
+  }
+}
+
+/**
+ * The era cache `connect` reads and fills; one shared by the whole process
+ * unless provided.
+ *
+ * @since 0.2.0
+ * @category tags
+ */
+export class EraCache extends Context.Reference<EraCache>()("mcp-effect/StreamableHttpClient/EraCache", {
+  defaultValue: makeEraCache
+}) {}
+
+/** A connection attempt in a scope of its own inside the caller's: a failed one leaves nothing open. */
+const attempt = (
+  url: string,
+  options: McpClient.Options & { readonly http?: Options }
+): Effect.Effect<McpClient.Service, RequestError, HttpClient.HttpClient | Scope.Scope> =>
+  Effect.flatMap(
+    Effect.scope,
+    (outer) =>
+      Effect.flatMap(Scope.fork(outer, ExecutionStrategy.sequential), (scope) =>
+        Effect.flatMap(makeTransport(url, options.http), (transport) =>
+          McpClient.make(transport, options)).pipe(
+            Scope.extend(scope),
+            Effect.onError((cause) => Scope.close(scope, Exit.failCause(cause)))
+          ))
+  )
+
+/**
+ * A client connected to a Streamable HTTP server at `url` (with `fetch`), for
+ * the life of the scope. Without `protocolVersion`, the era the last
+ * connection to the same origin settled on is pinned (see `EraCache`); if the
+ * server refuses it now (an `McpError`), the connection is made once more with
+ * detection, and the cache updated.
  *
  * @since 0.1.0
  * @category constructors
@@ -359,6 +557,17 @@ export const connect = (
   url: string,
   options: McpClient.Options & { readonly http?: Options } = {}
 ): Effect.Effect<McpClient.Service, RequestError, Scope.Scope> =>
-  Effect.flatMap(makeTransport(url, options.http), (transport) => McpClient.make(transport, options)).pipe(
-    Effect.provide(FetchHttpClient.layer)
-  )
+  Effect.gen(function*() {
+    if (options.protocolVersion !== undefined) return yield* attempt(url, options)
+    const cache = yield* EraCache
+    const origin = new URL(url).origin
+    const remembered = cache.get(origin)
+    const detect = attempt(url, options)
+    const client = remembered === undefined
+      ? yield* detect
+      : yield* attempt(url, { ...options, protocolVersion: remembered }).pipe(
+        Effect.catchIf((error) => error instanceof McpError, () => detect)
+      )
+    cache.set(origin, client.protocolVersion)
+    return client
+  }).pipe(Effect.provide(FetchHttpClient.layer))

@@ -74,6 +74,16 @@ export interface Receiver {
   readonly frame: (text: string, extras?: MessageExtras) => void
   /** One message the transport already parsed. */
   readonly message: (message: unknown, extras?: MessageExtras) => void
+  /**
+   * The exchange carrying request `id` ended, and no answer will come (an
+   * HTTP server went away mid-call): the request fails at once with a
+   * `ConnectionClosedError` giving `reason`, while the connection stays open
+   * for the requests that follow. Transports with one exchange per request
+   * call it; others end their input instead.
+   *
+   * @since 0.2.0
+   */
+  readonly lost?: (id: RequestId, reason: string) => void
 }
 
 /**

@@ -38,6 +38,13 @@ export * as InMemoryTransport from "./InMemoryTransport.js"
 export * as LegacySse from "./LegacySse.js"
 
 /**
+ * The client side of the legacy HTTP+SSE transport (protocol 2024-11-05).
+ *
+ * @since 0.2.0
+ */
+export * as LegacySseClient from "./LegacySseClient.js"
+
+/**
  * The MCP client: initializes a session over a transport, then calls the
  * server's tools, resources and prompts.
  *

@@ -864,7 +864,7 @@ describe("StreamableHttpClient", () => {
       const fiber = yield* Effect.fork(Effect.scoped(Effect.gen(function*() {
         const client = yield* StreamableHttpClient.connect(url, {
           protocolVersion: "2025-11-25",
-          http: { openGetStream: false }
+          http: { openGetStream: false, reinitialize: false }
         })
         yield* Effect.sleep("1500 millis")
         return yield* Effect.flip(client.callTool("add", { a: 1, b: 1 }))

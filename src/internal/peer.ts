@@ -199,6 +199,13 @@ class PeerImpl implements Connection, Receiver {
     this.message(message, extras)
   }
 
+  lost(id: RequestId, reason: string): void {
+    const entry = this.pending?.get(id)
+    if (entry === undefined) return
+    this.pending?.delete(id)
+    Deferred.unsafeDone(entry.deferred, Exit.fail(new ConnectionClosedError({ method: entry.method, reason })))
+  }
+
   message(message: unknown, extras?: MessageExtras): void {
     if (Array.isArray(message)) return this.dispatchBatch(message, extras)
     this.dispatch(
