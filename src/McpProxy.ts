@@ -36,12 +36,12 @@
  *
  * @since 0.2.0
  */
-import { Context, Effect, Either, Layer, Option, Queue, Stream } from "effect"
+import { Context, Effect, Either, Layer, Option, Queue, Schema, Stream } from "effect"
 import * as McpClient from "./McpClient.js"
 import * as McpClients from "./McpClients.js"
 import type { RequestError } from "./McpError.js"
 import { CapabilityNotSupportedError, DefinitionError, ErrorCode, McpError } from "./McpError.js"
-import type * as McpSchema from "./McpSchema.js"
+import * as McpSchema from "./McpSchema.js"
 import * as McpServer from "./McpServer.js"
 import type * as Peer from "./Peer.js"
 import type * as Prompt from "./Prompt.js"
@@ -108,7 +108,7 @@ export const layer = <const C extends McpClients.Connections>(
       const wired: Record<string, Effect.Effect<McpClient.Service, unknown, unknown>> = {}
       for (const [name, forwarder] of forwarders) {
         const connection = connections[name]
-        if (connection !== undefined) wired[name] = Effect.provide(connection, forwarder.context)
+        if (connection !== undefined) wired[name] = Effect.tap(Effect.provide(connection, forwarder.context), hearAll)
       }
       // The forwarders' services are given to every connection: what is left to require is the rest of C's.
       const clients = yield* McpClients.make(
@@ -123,6 +123,13 @@ export const layer = <const C extends McpClients.Connections>(
       return clients
     })
   )
+
+/**
+ * Asks an upstream server for all its log messages: the downstream clients' own levels filter them when passed on
+ * (and a 2026-07-28 server sends none to a client that named no level).
+ */
+const hearAll = (client: McpClient.Service) =>
+  client.serverCapabilities.logging === undefined ? Effect.void : Effect.ignore(client.setLevel("debug"))
 
 type Kind = "tools" | "resources" | "prompts"
 
@@ -141,6 +148,8 @@ const changedBy = (method: string): ReadonlyArray<Kind> => {
       return []
   }
 }
+
+const isLevel = Schema.is(McpSchema.LoggingLevel)
 
 /** What a downstream handler fails with when the upstream request did: as it came, or as a -32603. */
 const toMcpError = (error: RequestError | CapabilityNotSupportedError): McpError => {
@@ -199,6 +208,17 @@ class Forwarder {
           question.pipe(Effect.provideService(RequestContext.RequestContext, ctx), Effect.mapError(toMcpError))
       })
     )
+  }
+
+  /** An upstream log message, passed on as one of the request it belongs to (dropped when that cannot be told). */
+  log(params: Record<string, unknown> | undefined): Effect.Effect<void> {
+    const level = params?.level
+    if (!isLevel(level)) return Effect.void
+    const logger = typeof params?.logger === "string" ? params.logger : undefined
+    return Either.match(this.asking, {
+      onLeft: () => Effect.void,
+      onRight: (ctx) => ctx.log(level, params?.data, logger)
+    })
   }
 
   get context(): Context.Context<Forwarded> {
@@ -310,9 +330,11 @@ class Mirror {
         Effect.forever(
           Effect.flatMap(
             notifications.take,
-            ({ method, params }) =>
+            ({ method, params, server: from }) =>
               method === "notifications/resources/updated" && typeof params?.uri === "string"
                 ? server.notifyResourceUpdated(params.uri)
+                : method === "notifications/message"
+                ? this.forwarders.get(from)?.log(params) ?? Effect.void
                 : wake.offer(changedBy(method))
           )
         )

@@ -18,9 +18,14 @@ import {
 interface Signals {
   readonly started: Deferred.Deferred<void>
   readonly finalized: Deferred.Deferred<void>
+  readonly release: Deferred.Deferred<void>
 }
 
-const makeSignals = Effect.all({ started: Deferred.make<void>(), finalized: Deferred.make<void>() })
+const makeSignals = Effect.all({
+  started: Deferred.make<void>(),
+  finalized: Deferred.make<void>(),
+  release: Deferred.make<void>()
+})
 
 /** An upstream server with one of everything, and tools that report progress, ask the client, hang and grow. */
 const Alpha = (signals: Signals) =>
@@ -57,6 +62,12 @@ const Alpha = (signals: Signals) =>
         ),
         Effect.as("never")
       )),
+    McpServer.tool("chatty", {}, () =>
+      Effect.gen(function*() {
+        yield* Effect.logInfo("working")
+        yield* Deferred.await(signals.release)
+        return "said"
+      })),
     McpServer.tool("grow", {}, () =>
       Effect.as(
         Effect.orDie(McpServer.addTool(Tool.make("grown", {}, () => Effect.succeed("grown")))),
@@ -127,6 +138,7 @@ describe("McpClients", () => {
         "alpha_think",
         "alpha_roots",
         "alpha_hang",
+        "alpha_chatty",
         "alpha_grow",
         "beta_add"
       ])
@@ -254,6 +266,18 @@ describe("McpProxy", () => {
         { progress: 1, total: 2, message: "half" },
         { progress: 2, total: 2, message: "done" }
       ])
+    }))
+
+  it.scoped("passes on the upstream server's log messages during a call", () =>
+    Effect.gen(function*() {
+      const signals = yield* makeSignals
+      const client = yield* McpTest.makeClient(ProxyOf({ alpha: upstream(Alpha(signals)) }))
+      const queue = yield* client.subscribe
+      const call = yield* Effect.fork(client.callTool("alpha_chatty"))
+      const log = yield* next(queue, "notifications/message")
+      expect(log.params).toMatchObject({ level: "info", data: "working" })
+      yield* Deferred.succeed(signals.release, undefined)
+      expect(text(yield* Fiber.join(call))).toBe("said")
     }))
 
   it.scoped("asks the downstream client the upstream server's questions: elicitation, sampling, roots", () =>
