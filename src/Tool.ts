@@ -324,6 +324,44 @@ export const make = <
 }
 
 /**
+ * A tool from its wire definition, sent to clients as given (its input and
+ * output JSON Schemas verbatim), and a handler of the arguments as they came:
+ * nothing is decoded and the result is sent as the handler returns it. For
+ * tools whose definition comes from elsewhere, such as another server's
+ * `tools/list` (a proxy). The definition is still checked when registered.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { McpServer, Tool } from "mcp-effect"
+ *
+ * const Shout = McpServer.addTool(Tool.fromDefinition({
+ *   name: "shout",
+ *   inputSchema: { type: "object", properties: { text: { type: "string" } }, required: ["text"] }
+ * }, (args) => Effect.succeed({ content: [{ type: "text", text: String(args.text).toUpperCase() }] })))
+ * ```
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const fromDefinition = <R = never>(
+  definition: McpSchema.ToolDefinition,
+  handler: (
+    args: Readonly<Record<string, unknown>>
+  ) => Effect.Effect<McpSchema.CallToolResult, McpError, R>
+): Tool<Exclude<R, RequestContext>> => ({
+  name: definition.name,
+  definition,
+  // R is within `Exclude<R, RequestContext> | RequestContext`, which TypeScript cannot prove for a generic R.
+  call: (args) =>
+    Effect.suspend(() => handler(args ?? {})) as Effect.Effect<
+      McpSchema.CallToolResult,
+      McpError,
+      Exclude<R, RequestContext> | RequestContext
+    >
+})
+
+/**
  * Checks that a tool's input schema, and its output schema if any, has
  * `type: "object"` at its root: MCP requires it (arguments and structured
  * results are JSON objects), and clients such as the official SDK refuse a

@@ -53,12 +53,29 @@ export * as LegacySseClient from "./LegacySseClient.js"
 export * as McpClient from "./McpClient.js"
 
 /**
+ * Several servers at once: named client connections whose tools, resources
+ * and prompts are exposed under prefixed names, each connection failing alone.
+ *
+ * @since 0.2.0
+ */
+export * as McpClients from "./McpClients.js"
+
+/**
  * Errors of mcp-effect: `McpError`, the one that crosses the wire, and the
  * typed failures of local operations.
  *
  * @since 0.1.0
  */
 export * as McpError from "./McpError.js"
+
+/**
+ * A proxy: the server in context re-exposes other servers' tools, resources
+ * and prompts, forwarding progress, cancellation, sampling, elicitation and
+ * roots both ways.
+ *
+ * @since 0.2.0
+ */
+export * as McpProxy from "./McpProxy.js"
 
 /**
  * The Model Context Protocol message set as Effect Schemas.

@@ -21,6 +21,7 @@ import { tools as lowLevelTools } from "../examples/low-level.js"
 import { MiddlewareServer } from "../examples/middleware.js"
 import { MainServer, NotesServer, WeatherServer } from "../examples/mount.js"
 import { ProgressServer } from "../examples/progress-logging.js"
+import { proxy } from "../examples/proxy.js"
 import { QuickstartServer } from "../examples/quickstart.js"
 import { SessionServer } from "../examples/session-lifespan.js"
 import { SkillsServer } from "../examples/skills.js"
@@ -46,13 +47,17 @@ const servers: Record<string, ReadonlyArray<ServerLayer>> = {
   "middleware.ts": [MiddlewareServer],
   "mount.ts": [MainServer, WeatherServer, NotesServer],
   "progress-logging.ts": [ProgressServer],
+  // Its upstream servers in memory here rather than spawned: the same proxy, without two processes to wait for.
+  "proxy.ts": [
+    proxy({ interactive: McpTest.makeClient(InteractiveServer), progress: McpTest.makeClient(ProgressServer) })
+  ],
   "quickstart.ts": [QuickstartServer],
   "session-lifespan.ts": [SessionServer],
   "skills.ts": [SkillsServer],
   "sqlite-explorer.ts": [SqliteExplorerServer]
 }
-/** The examples that serve no McpServer layer: a hand-written router (its tools are checked as listed), a client. */
-const others = ["everything-client.ts", "low-level.ts", "stdio-client.ts"]
+/** The examples that serve no McpServer layer: a hand-written router (its tools are checked as listed), clients. */
+const others = ["aggregator.ts", "everything-client.ts", "low-level.ts", "stdio-client.ts"]
 
 const expectObjectSchemas = (tools: ReadonlyArray<McpSchema.ToolDefinition>) => {
   for (const tool of tools) {
