@@ -1,0 +1,52 @@
+/**
+ * A Streamable HTTP client: connects to a server (2026-07-28 if it speaks it,
+ * else the handshake era, else legacy HTTP+SSE), answers its questions with
+ * handlers of its own, and lists and calls what it offers.
+ *
+ *   npx tsx examples/everything-server.ts --port 3000 &
+ *   npx tsx examples/http-client.ts http://127.0.0.1:3000/mcp
+ */
+import { NodeRuntime } from "@effect/platform-node"
+import { Console, Effect } from "effect"
+import { McpClient, StreamableHttpClient } from "mcp-effect"
+import { isMain } from "./internal/isMain.js"
+
+const main = Effect.gen(function*() {
+  const url = process.argv[2] ?? "http://127.0.0.1:3000/mcp"
+  const client = yield* StreamableHttpClient.connect(url, { clientInfo: { name: "http-client", version: "1.0.0" } })
+  yield* Console.log(`Connected to ${client.serverInfo.name} over protocol ${client.protocolVersion}`)
+
+  const prompts = yield* client.listPrompts
+  yield* Console.log("Prompts:", prompts.map((p) => p.name).join(", "))
+  const resources = yield* client.listResources
+  yield* Console.log("Resources:", resources.map((r) => r.uri).join(", "))
+  const tools = yield* client.listTools
+  yield* Console.log("Tools:", tools.map((t) => t.name).join(", "))
+
+  if (tools.some((t) => t.name === "test_tool_with_progress")) {
+    const result = yield* client.callTool("test_tool_with_progress", {}, {
+      onProgress: (p) => Effect.runSync(Console.log(`progress ${p.progress}/${p.total ?? "?"}`)),
+      resetTimeoutOnProgress: true
+    })
+    yield* Console.log("Result:", result.content)
+  }
+  if (tools.some((t) => t.name === "test_elicitation")) {
+    // The server asks; the Elicitation handler below answers (live, or in a 2026-07-28 round).
+    yield* Console.log("Elicited:", (yield* client.callTool("test_elicitation", { message: "Your name?" })).content)
+  }
+}).pipe(
+  Effect.provideService(McpClient.Elicitation, {
+    elicit: (params) =>
+      Effect.as(Console.log(`The server asks: ${params.message}`), {
+        action: "accept" as const,
+        content: { username: "ada", email: "ada@example.com" }
+      })
+  }),
+  Effect.provideService(McpClient.Sampling, {
+    createMessage: () =>
+      Effect.succeed({ role: "assistant" as const, model: "none", content: { type: "text" as const, text: "hi" } })
+  }),
+  Effect.scoped
+)
+
+if (isMain(import.meta.url)) NodeRuntime.runMain(main)
