@@ -125,6 +125,17 @@ export interface Notification {
 }
 
 /**
+ * What a tool call reports as it runs (`callToolEvents`): its progress, then
+ * its result.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export type CallEvent =
+  | { readonly _tag: "Progress"; readonly progress: McpSchema.ProgressNotificationParams }
+  | { readonly _tag: "Result"; readonly result: McpSchema.CallToolResult }
+
+/**
  * A task as the server reports it (`tasks/get`).
  *
  * @since 0.2.0
@@ -236,6 +247,18 @@ export interface Service {
     name: string,
     args?: Record<string, unknown>
   ) => Effect.Effect<TaskHandle, RequestError>
+  /**
+   * Calls a tool and streams what it reports: each progress notification,
+   * then its result, then the stream ends. Stopping the stream early cancels
+   * the call.
+   *
+   * @since 0.2.0
+   */
+  readonly callToolEvents: (
+    name: string,
+    args?: Record<string, unknown>,
+    options?: Peer.RequestOptions
+  ) => Stream.Stream<CallEvent, RequestError>
   readonly listResources: Effect.Effect<ReadonlyArray<McpSchema.Resource>, RequestError>
   readonly listResourceTemplates: Effect.Effect<ReadonlyArray<McpSchema.ResourceTemplate>, RequestError>
   readonly readResource: (uri: string) => Effect.Effect<McpSchema.ReadResourceResult, RequestError>
@@ -426,6 +449,25 @@ export const make = (
               message: `Tasks need protocol ${ClientModern.VERSION}; this server speaks ${era.protocolVersion}`
             })
           ),
+      callToolEvents: (name, args, requestOptions) =>
+        Stream.asyncScoped<CallEvent, RequestError>((emit) =>
+          callTool(name, args, {
+            ...requestOptions,
+            onProgress: (progress) => {
+              requestOptions?.onProgress?.(progress)
+              void emit.single({ _tag: "Progress", progress })
+            }
+          }).pipe(
+            Effect.matchEffect({
+              onFailure: (error) => Effect.promise(() => emit.fail(error)),
+              onSuccess: (result) =>
+                Effect.promise(() => emit.single({ _tag: "Result", result })).pipe(
+                  Effect.zipRight(Effect.promise(() => emit.end()))
+                )
+            }),
+            Effect.forkScoped
+          )
+        ),
       callToolStructured: (name, args, output, requestOptions) =>
         Effect.flatMap(callTool(name, args, requestOptions), (result) => structured(name, result, output)),
       listResources: collect(streamResources),

@@ -296,6 +296,28 @@ describe("McpClient, 2026-07-28", () => {
     }).pipe(Effect.scoped))
 })
 
+describe("McpClient.callToolEvents", () => {
+  const Steps = McpServer.tool("steps", { parameters: { n: Schema.Number } }, ({ n }) =>
+    Effect.gen(function*() {
+      for (let i = 1; i <= n; i++) yield* RequestContext.progress(i, n, `step ${i}`)
+      return `${n} steps`
+    }))
+  const Stepping = Steps.pipe(Layer.provideMerge(McpServer.layer({ name: "steps", version: "1" })))
+
+  for (const protocolVersion of ["2025-11-25", "2026-07-28"]) {
+    it.scoped(`streams a call's progress, then its result (${protocolVersion})`, () =>
+      Effect.gen(function*() {
+        const client = yield* McpTest.makeClient(Stepping, { protocolVersion })
+        const events = Chunk.toReadonlyArray(yield* Stream.runCollect(client.callToolEvents("steps", { n: 2 })))
+        expect(events.map((e) => e._tag === "Progress" ? e.progress.message : e.result.content)).toEqual([
+          "step 1",
+          "step 2",
+          [{ type: "text", text: "2 steps" }]
+        ])
+      }))
+  }
+})
+
 describe("McpClient, elicitation defaults (SEP-1034)", () => {
   const Form = Schema.Struct({
     name: Schema.String.annotations({ default: "John Doe" }),
