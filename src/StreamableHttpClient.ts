@@ -544,8 +544,9 @@ const attempt = (
   )
 
 /**
- * A client connected to a Streamable HTTP server at `url` (with `fetch`), for
- * the life of the scope. Without `protocolVersion`, the era the last
+ * A client connected to a Streamable HTTP server at `url`, for the life of
+ * the scope, through the `HttpClient` in context (one with retries, a proxy,
+ * tracing…) or else `fetch`. Without `protocolVersion`, the era the last
  * connection to the same origin settled on is pinned (see `EraCache`); if the
  * server refuses it now (an `McpError`), the connection is made once more with
  * detection, and the cache updated.
@@ -570,4 +571,16 @@ export const connect = (
       )
     cache.set(origin, client.protocolVersion)
     return client
-  }).pipe(Effect.provide(FetchHttpClient.layer))
+  }).pipe(withHttpClient)
+
+/** The `HttpClient` in context (one with retries, a proxy or custom TLS, say), else `fetch`. */
+const withHttpClient = <A, E, R>(
+  effect: Effect.Effect<A, E, R>
+): Effect.Effect<A, E, Exclude<R, HttpClient.HttpClient>> =>
+  Effect.flatMap(
+    Effect.serviceOption(HttpClient.HttpClient),
+    Option.match({
+      onNone: () => Effect.provide(effect, FetchHttpClient.layer),
+      onSome: (client) => Effect.provideService(effect, HttpClient.HttpClient, client)
+    })
+  )

@@ -1,3 +1,4 @@
+import { FetchHttpClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, Effect, Fiber, Layer, Queue, Schema, Stream, TestClock } from "effect"
 import {
@@ -358,5 +359,21 @@ describe("McpClient, 2026-07-28 over Streamable HTTP", () => {
         content: [{ type: "text", text: " eu west /n" }]
       })
       expect(yield* client.callTool("interview").pipe(Effect.flip)).toMatchObject({ code: -32021 })
+    }))
+
+  it.scoped("goes through the HttpClient in context, when there is one", () =>
+    Effect.gen(function*() {
+      const Seen = McpServer.tool("seen", {}, () =>
+        Effect.map(RequestContext.current, (ctx) =>
+          ctx.extras?.header?.("x-through") ?? "fetch"))
+      const { url } = yield* serveHttp(Seen.pipe(Layer.provideMerge(McpServer.layer({ name: "seen", version: "1" }))))
+      const custom = yield* HttpClient.HttpClient.pipe(
+        Effect.map(HttpClient.mapRequest(HttpClientRequest.setHeader("x-through", "custom"))),
+        Effect.provide(FetchHttpClient.layer)
+      )
+      const client = yield* StreamableHttpClient.connect(url).pipe(
+        Effect.provideService(HttpClient.HttpClient, custom)
+      )
+      expect(yield* client.callTool("seen")).toMatchObject({ content: [{ type: "text", text: "custom" }] })
     }))
 })
