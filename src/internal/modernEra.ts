@@ -21,11 +21,14 @@ import type { Server } from "./session.js"
 import { SessionServices } from "./sessionServices.js"
 import * as Tasks from "./tasks.js"
 
-/** What the modern era needs of the connection it serves. */
+/**
+ * What the modern era needs of the connection it serves: a session's peer
+ * and transport, or one HTTP request's own light channel.
+ */
 export interface Connection {
   readonly server: Server
-  readonly peer: Peer.Connection
-  readonly transport: Transport
+  readonly peer: Pick<Peer.Connection, "notify" | "isActive">
+  readonly transport: Pick<Transport, "closeStream">
 }
 
 /** What every request's envelope reads from the request itself, whichever era fills the rest. */
