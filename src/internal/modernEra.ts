@@ -63,7 +63,9 @@ export class ModernEra {
     if (!this.connection.server.core.serves(request.method)) return McpError.methodNotFound(request.method)
     const asTask = request.method === "tools/call" ? this.asTask(request, meta) : false
     if (asTask !== false) return asTask
-    if (!InputRequired.ROUND_METHODS.has(request.method)) return this.modernRun(request, meta, undefined)
+    if (!InputRequired.needsRound(request.method, request.params, meta.clientCapabilities)) {
+      return this.modernAnswer(request, meta, undefined)
+    }
     return this.withRound(
       request,
       (round) => Effect.raceFirst(this.modernRun(request, meta, round), this.roundResult(round, request.method))
@@ -78,7 +80,7 @@ export class ModernEra {
     const { stateKey } = this.connection.server
     return Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
-      const bound = yield* InputRequired.binding(request.method, request.params)
+      const bound = InputRequired.binding(request.method, request.params)
       const state = yield* InputRequired.verify(stateKey, request.params?.requestState, bound, now)
       const answers = InputRequired.answersOf(request.params?.inputResponses)
       if (answers instanceof McpError) return yield* answers
@@ -188,21 +190,39 @@ export class ModernEra {
     inputs: Inputs | undefined,
     complete = true
   ): Effect.Effect<unknown, McpError> {
+    const answer = this.modernAnswer(request, meta, inputs, complete)
+    return Effect.isEffect(answer) ? answer : Effect.provide(answer.effect, answer.context)
+  }
+
+  /**
+   * `modernRun` as an answer that keeps the handler's whole context, for the
+   * fiber to start with (`Peer.WithContext`): an `Effect.provide` per request
+   * costs more than the rest of a call.
+   */
+  private modernAnswer(
+    request: IncomingRequest,
+    meta: Modern.RequestMeta,
+    inputs: Inputs | undefined,
+    complete = true
+  ): Effect.Effect<unknown, McpError> | Peer.WithContext {
     const services = new SessionServices()
     const modernRequest = new ModernRequest(this.connection, request, meta, inputs)
     const answer = this.connection.server.core.handle(request, modernRequest, modernRequest, services)
     if (answer === undefined) return Effect.fail(McpError.methodNotFound(request.method))
     if (answer instanceof McpError) return Effect.fail(modernFailure(answer))
-    const effect = Effect.isEffect(answer) ? answer : Effect.provide(answer.effect, answer.context)
-    return effect.pipe(
-      Effect.map((result) => complete ? this.complete(request.method, result) : result),
-      Effect.catchAllCause((cause) => {
-        const signal = Option.getOrUndefined(controlSignalOf(cause))
-        if (signal instanceof Modern.MissingCapability) return Effect.fail(Modern.missingCapabilityError(signal))
-        return Effect.mapError(Effect.failCause(cause), modernFailure)
-      }),
-      Effect.ensuring(services.close)
-    )
+    const finish = (effect: Effect.Effect<unknown, McpError>) =>
+      effect.pipe(
+        Effect.matchCauseEffect({
+          onSuccess: (result) => Effect.succeed(complete ? this.complete(request.method, result) : result),
+          onFailure: (cause) => {
+            const signal = Option.getOrUndefined(controlSignalOf(cause))
+            if (signal instanceof Modern.MissingCapability) return Effect.fail(Modern.missingCapabilityError(signal))
+            return Effect.mapError(Effect.failCause(cause), modernFailure)
+          }
+        }),
+        Effect.ensuring(services.close)
+      )
+    return Effect.isEffect(answer) ? finish(answer) : { ...answer, effect: finish(answer.effect) }
   }
 
   /**
