@@ -134,6 +134,8 @@ export class SessionServices implements ServicesOwner {
     return Effect.suspend(() => {
       if (this.closed) return Effect.void
       this.closed = true
+      // Most requests build nothing: they skip the interruption's effects, on the hot path of a modern request.
+      if (this.pending === undefined && this.scope === undefined) return Effect.void
       const fibers = Array.from(this.pending?.values() ?? [], (entry) => entry.fiber)
       this.pending = undefined
       this.ready = undefined
