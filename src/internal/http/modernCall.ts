@@ -67,6 +67,8 @@ export class ModernCall implements Connection {
   private running = false
   /** The HTTP answer is given (or the client left): nothing more goes out, and the endpoint no longer counts it. */
   private settled = false
+  /** Counted by the endpoint as in flight: only a call still unanswered when `serve` returns. */
+  private counted = false
   /** The SSE stream, once something other than the response came first. */
   private stream: EventStream | undefined = undefined
 
@@ -88,9 +90,21 @@ export class ModernCall implements Connection {
     return this
   }
 
-  /** Serves the request; counted by the endpoint (for a graceful shutdown) until its answer is given. */
+  /**
+   * Serves the request. A call still unanswered when this returns is counted
+   * by the endpoint (for a graceful shutdown) until its answer is given; one
+   * answered at once (most are: a handler fiber starts synchronously) is
+   * never in flight, and costs the endpoint nothing.
+   */
   serve(request: IncomingRequest, meta: Modern.RequestMeta): void {
-    this.app.beginCall(this)
+    this.start(request, meta)
+    if (!this.settled) {
+      this.counted = true
+      this.app.beginCall(this)
+    }
+  }
+
+  private start(request: IncomingRequest, meta: Modern.RequestMeta): void {
     let answer: Peer.InternalAnswer
     try {
       answer = new ModernEra(this).serve(request, meta)
@@ -194,6 +208,6 @@ export class ModernCall implements Connection {
   private settle() {
     if (this.settled) return
     this.settled = true
-    this.app.endCall(this)
+    if (this.counted) this.app.endCall(this)
   }
 }
