@@ -55,7 +55,7 @@ const NOT_STORED: Store = {
 const SSE_HEADERS = { "content-type": "text/event-stream", "cache-control": "no-cache" }
 
 /** An error response has the status its code has in the modern era; read from the message, not its text. */
-export const modernStatus = (response: Outgoing): number => {
+const modernStatus = (response: Outgoing): number => {
   const { message } = response
   const code = isRecord(message) && isRecord(message.error) ? message.error.code : undefined
   return typeof code === "number" ? Modern.httpStatus(code) : 200
@@ -63,7 +63,7 @@ export const modernStatus = (response: Outgoing): number => {
 
 export class ModernCall implements Connection {
   private fiber: Fiber.RuntimeFiber<unknown, McpError> | undefined = undefined
-  /** The handler runs and was not cancelled: what it sends still goes out. */
+  /** The handler runs and was not cancelled: the request is active, and the handler's exit is its answer. */
   private running = false
   /** The HTTP answer is given (or the client left): nothing more goes out, and the endpoint no longer counts it. */
   private settled = false
