@@ -29,6 +29,13 @@ export interface Connection {
   readonly server: Server
   readonly peer: Pick<Peer.Connection, "notify" | "isActive">
   readonly transport: Pick<Transport, "closeStream">
+  /**
+   * Releases a request's own services once the fiber it started for the
+   * request has ended, when the connection watches that fiber itself (a
+   * modern HTTP POST). The request then needs no `Effect.ensuring`, which
+   * cost as much as the rest of its fiber (docs/benchmarks.md).
+   */
+  readonly releaseWhenDone?: (services: SessionServices) => void
 }
 
 /** What every request's envelope reads from the request itself, whichever era fills the rest. */
@@ -64,7 +71,7 @@ export class ModernEra {
     const asTask = request.method === "tools/call" ? this.asTask(request, meta) : false
     if (asTask !== false) return asTask
     if (!InputRequired.needsRound(request.method, request.params, meta.clientCapabilities)) {
-      return this.modernAnswer(request, meta, undefined)
+      return this.modernAnswer(request, meta, undefined, true, true)
     }
     return this.withRound(
       request,
@@ -203,25 +210,29 @@ export class ModernEra {
     request: IncomingRequest,
     meta: Modern.RequestMeta,
     inputs: Inputs | undefined,
-    complete = true
+    complete = true,
+    /** Whether the answer runs as the request's own fiber, which a connection may watch (`releaseWhenDone`). */
+    own = false
   ): Effect.Effect<unknown, McpError> | Peer.WithContext {
     const services = new SessionServices()
     const modernRequest = new ModernRequest(this.connection, request, meta, inputs)
     const answer = this.connection.server.core.handle(request, modernRequest, modernRequest, services)
     if (answer === undefined) return Effect.fail(McpError.methodNotFound(request.method))
     if (answer instanceof McpError) return Effect.fail(modernFailure(answer))
-    const finish = (effect: Effect.Effect<unknown, McpError>) =>
-      effect.pipe(
-        Effect.matchCauseEffect({
-          onSuccess: (result) => Effect.succeed(complete ? this.complete(request.method, result) : result),
-          onFailure: (cause) => {
-            const signal = Option.getOrUndefined(controlSignalOf(cause))
-            if (signal instanceof Modern.MissingCapability) return Effect.fail(Modern.missingCapabilityError(signal))
-            return Effect.mapError(Effect.failCause(cause), modernFailure)
-          }
-        }),
-        Effect.ensuring(services.close)
-      )
+    // A connection that watches the request's fiber releases its services after it: no `ensuring` per request.
+    const releasedAfter = own && this.connection.releaseWhenDone !== undefined
+    if (own) this.connection.releaseWhenDone?.(services)
+    const finish = (effect: Effect.Effect<unknown, McpError>) => {
+      const modern = Effect.matchCauseEffect(effect, {
+        onSuccess: (result) => Effect.succeed(complete ? this.complete(request.method, result) : result),
+        onFailure: (cause) => {
+          const signal = Option.getOrUndefined(controlSignalOf(cause))
+          if (signal instanceof Modern.MissingCapability) return Effect.fail(Modern.missingCapabilityError(signal))
+          return Effect.mapError(Effect.failCause(cause), modernFailure)
+        }
+      })
+      return releasedAfter ? modern : Effect.ensuring(modern, services.close)
+    }
     return Effect.isEffect(answer) ? finish(answer) : { ...answer, effect: finish(answer.effect) }
   }
 

@@ -28,6 +28,7 @@ import type * as Peer from "../peer.js"
 import { exitToResponse } from "../peer.js"
 import type { Server } from "../session.js"
 import { statelessOf } from "../session.js"
+import type { SessionServices } from "../sessionServices.js"
 import type { Endpoint } from "./endpoint.js"
 import { answers, CLOSE_STREAM, EventStream } from "./eventStream.js"
 import type { Entry, Outgoing, Store } from "./eventStream.js"
@@ -71,6 +72,8 @@ export class ModernCall implements Connection {
   private counted = false
   /** The SSE stream, once something other than the response came first. */
   private stream: EventStream | undefined = undefined
+  /** The request's own services, released here once its fiber has ended (see `Connection.releaseWhenDone`). */
+  private services: SessionServices | undefined = undefined
 
   constructor(
     private readonly app: Endpoint,
@@ -132,6 +135,10 @@ export class ModernCall implements Connection {
     return this.running
   }
 
+  releaseWhenDone(services: SessionServices): void {
+    this.services = services
+  }
+
   closeStream(): void {
     this.deliver(CLOSE_STREAM)
   }
@@ -160,6 +167,7 @@ export class ModernCall implements Connection {
 
   private exited(exit: Exit.Exit<unknown, McpError>) {
     this.fiber = undefined
+    if (this.services?.holdsAny) this.host.runFork(this.services.close)
     // Cancelled (the client left, or the server shut down): answered already, or never to be.
     if (!this.running) return
     this.running = false
