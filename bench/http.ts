@@ -11,7 +11,10 @@
  * For JSON and SSE response modes, sequentially and with 64 in flight, it
  * reports throughput, p50/p99 latency and the server process's CPU per call;
  * and for "streamed" calls, whose tool reports progress before it answers, so
- * that the answer is an SSE stream of two events on every server.
+ * that the answer is an SSE stream of two events on every server. And, for
+ * mcp-effect, "modern": a stateless 2026-07-28 `tools/call` (its envelope in
+ * `params._meta`, no session), whose CPU per call is set beside that of a
+ * JSON call on a live handshake-era session from the same run.
  * Then the server heap per idle session (the slope over 1,000 sessions, after
  * a forced GC) and whether one mcp-effect process holds 10,000 idle sessions.
  *
@@ -31,7 +34,7 @@ const ROUNDS = flag("rounds", 5)
 const SESSIONS = flag("sessions", 1000)
 const MANY = flag("many", 10000)
 
-type Mode = "json" | "sse" | "streamed"
+type Mode = "json" | "sse" | "streamed" | "modern"
 
 interface Server {
   readonly name: string
@@ -41,13 +44,16 @@ interface Server {
   readonly modes: ReadonlyArray<Mode>
 }
 
+/** mcp-effect answers as the client prefers: SSE listed first asks for SSE. */
+const effectAccept = (mode: Mode) =>
+  mode === "sse" || mode === "streamed" ? "text/event-stream, application/json" : "application/json, text/event-stream"
+
 const servers: ReadonlyArray<Server> = [
   {
     name: "mcp-effect",
     args: () => ["--expose-gc", ".bench/effect-http.mjs"],
-    // The client's preference decides: SSE listed first asks for SSE.
-    accept: (mode) => (mode === "json" ? "application/json, text/event-stream" : "text/event-stream, application/json"),
-    modes: ["json", "sse", "streamed"]
+    accept: effectAccept,
+    modes: ["json", "sse", "streamed", "modern"]
   },
   {
     name: "official SDK",
@@ -70,10 +76,8 @@ const servers: ReadonlyArray<Server> = [
   ...(baseline === undefined ? [] : [{
     name: "baseline",
     args: () => ["--expose-gc", ".bench/effect-http-baseline.mjs"],
-    accept: (
-      mode: Mode
-    ) => (mode === "json" ? "application/json, text/event-stream" : "text/event-stream, application/json"),
-    modes: ["json", "sse", "streamed"] as ReadonlyArray<Mode>
+    accept: effectAccept,
+    modes: ["json", "sse", "streamed", "modern"] as ReadonlyArray<Mode>
   }])
 ]
 
@@ -140,16 +144,34 @@ const openSession = async (port: number, accept: string) => {
   return headers
 }
 
+/** A 2026-07-28 request carries what a session would hold in its `_meta`, and headers that mirror its body. */
+const MODERN_META = {
+  "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+  "io.modelcontextprotocol/clientCapabilities": {},
+  "io.modelcontextprotocol/clientInfo": { name: "bench", version: "1" }
+}
+
+const modernHeaders = (accept: string, tool: string) => ({
+  accept,
+  "mcp-protocol-version": "2026-07-28",
+  "mcp-method": "tools/call",
+  "mcp-name": tool
+})
+
 const heap = async (port: number) => Number((await post(port, {}, undefined, "/__heap")).body)
 
 /** One server process in one mode, warmed up and ready to be measured. */
 const prepare = async (server: Server, mode: Mode) => {
   process.stderr.write(`${server.name} (${mode})...\n`)
   const { pid, port, stop } = await start(server, mode)
-  const headers = await openSession(port, server.accept(mode))
+  const headers = mode === "modern"
+    ? modernHeaders(server.accept(mode), "echo")
+    : await openSession(port, server.accept(mode))
   let id = 1
   const params = mode === "streamed"
     ? { name: "echo-progress", arguments: { text: "hello world" }, _meta: { progressToken: "p" } }
+    : mode === "modern"
+    ? { name: "echo", arguments: { text: "hello world" }, _meta: MODERN_META }
     : { name: "echo", arguments: { text: "hello world" } }
   const call = async () => {
     const began = performance.now()
@@ -219,6 +241,18 @@ const main = async () => {
     process.stdout.write(
       `  ${mode.padEnd(8)} sequential ${(ours.sequential.cpuPerCall / sdk.sequential.cpuPerCall).toFixed(2)}x, ` +
         `${IN_FLIGHT} in flight ${(ours.concurrent.cpuPerCall / sdk.concurrent.cpuPerCall).toFixed(2)}x\n`
+    )
+  }
+  process.stdout.write("\nstateless 2026-07-28 call / json call on a live session, CPU per call (target ≤ 1.00x):\n")
+  for (const name of ["mcp-effect", "baseline"]) {
+    const modern = results.find((r) => r.name === name && r.mode === "modern")
+    const session = results.find((r) => r.name === name && r.mode === "json")
+    if (modern === undefined || session === undefined) continue
+    process.stdout.write(
+      `  ${name.padEnd(10)} sequential ${
+        (modern.sequential.cpuPerCall / session.sequential.cpuPerCall).toFixed(2)
+      }x, ` +
+        `${IN_FLIGHT} in flight ${(modern.concurrent.cpuPerCall / session.concurrent.cpuPerCall).toFixed(2)}x\n`
     )
   }
   const oursHeap = await heapPerSession(servers[0]!, SESSIONS)

@@ -36,7 +36,7 @@ import * as InputRequired from "./internal/inputRequired.js"
 import * as Modern from "./internal/modern.js"
 import { Registry } from "./internal/registry.js"
 import type { SessionOptions } from "./internal/session.js"
-import { ServerSession } from "./internal/session.js"
+import { ServerSession, setStateless } from "./internal/session.js"
 import { SessionServices } from "./internal/sessionServices.js"
 import * as Tasks from "./internal/tasks.js"
 import { DefinitionError, McpError } from "./McpError.js"
@@ -380,6 +380,7 @@ export const make = (options: Options): Effect.Effect<Service> =>
         notifyResourceUpdated: (uri) => registry.resourceUpdated(uri)
       }
       internals.set(service, { registry, core, tasks })
+      setStateless(service, { server: sessionServer, runtime })
       return service
     }
   )

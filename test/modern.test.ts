@@ -238,3 +238,39 @@ describe("caching hints", () => {
       expect(((yield* legacy.receive) as any).result).not.toHaveProperty("ttlMs")
     }))
 })
+
+describe("a modern request's _meta", () => {
+  const Whoami = McpServer.tool(
+    "whoami",
+    {},
+    () =>
+      Effect.map(
+        RequestContext.RequestContext,
+        (ctx) => JSON.stringify({ capabilities: ctx.clientCapabilities, info: ctx.clientInfo })
+      )
+  )
+
+  it.scoped("is read afresh when it changes between requests (its last decode is kept for the next request)", () =>
+    Effect.gen(function*() {
+      const conn = yield* McpTest.raw(Layer.mergeAll(TestServer, Whoami.pipe(Layer.provide(TestServer))))
+      const ask = (id: number, capabilities: object, info: object) =>
+        Effect.zipRight(
+          conn.send(modern(id, "tools/call", { name: "whoami" }, {
+            ...META,
+            "io.modelcontextprotocol/clientCapabilities": capabilities,
+            "io.modelcontextprotocol/clientInfo": info
+          })),
+          conn.receive
+        ).pipe(Effect.map((response: any) => JSON.parse(response.result.content[0].text)))
+      const a = { name: "a", version: "1" }
+      const b = { name: "b", version: "1" }
+      expect(yield* ask(1, {}, a)).toEqual({ capabilities: {}, info: a })
+      expect(yield* ask(2, { roots: {} }, a)).toEqual({ capabilities: { roots: {} }, info: a })
+      expect(yield* ask(3, { roots: {} }, b)).toEqual({ capabilities: { roots: {} }, info: b })
+      expect(yield* ask(4, { roots: { listChanged: true } }, b)).toEqual({
+        capabilities: { roots: { listChanged: true } },
+        info: b
+      })
+      expect(yield* ask(5, {}, a)).toEqual({ capabilities: {}, info: a })
+    }))
+})

@@ -1,9 +1,9 @@
-import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Layer, Schema } from "effect"
+import { describe, expect, it, vi } from "@effect/vitest"
+import { Context, Deferred, Effect, Exit, Fiber, Layer, Schema, Scope } from "effect"
 import { McpServer, RequestContext, Tool } from "mcp-effect"
 import { request as httpRequest } from "node:http"
 import { TestServer } from "./fixtures.js"
-import { JSON_AND_SSE, openSession, promise, raw, serveHttp, sseMessages } from "./httpHelpers.js"
+import { initializeBody, JSON_AND_SSE, openSession, promise, raw, serveHttp, sseMessages } from "./httpHelpers.js"
 
 const META = {
   "io.modelcontextprotocol/protocolVersion": "2026-07-28",
@@ -197,7 +197,9 @@ describe("2026-07-28 over Streamable HTTP", () => {
       const context = yield* Layer.build(Server)
       const server = Context.get(context, McpServer.McpServer)
       const { url } = yield* serveHttp(Layer.succeedContext(context))
-      const listen = openStream(url, { notifications: { toolsListChanged: true, promptsListChanged: false } })
+      const listen = openStream(url, 99, "subscriptions/listen", {
+        notifications: { toolsListChanged: true, promptsListChanged: false }
+      })
       const ack = yield* promise(() => listen.next())
       expect(ack).toEqual({
         jsonrpc: "2.0",
@@ -216,14 +218,82 @@ describe("2026-07-28 over Streamable HTTP", () => {
     }))
 })
 
-/** A modern `subscriptions/listen` (id 99) over HTTP, read one SSE message at a time. */
-const openStream = (url: string, params: object) => {
-  const body = JSON.stringify({
-    jsonrpc: "2.0",
-    id: 99,
-    method: "subscriptions/listen",
-    params: { ...params, _meta: META }
+describe("2026-07-28 over Streamable HTTP, without sessions", () => {
+  /** A tool that reports progress, then waits until it is interrupted, and says when it was. */
+  const hanging = Effect.gen(function*() {
+    const interrupted = yield* Deferred.make<void>()
+    const Hang = McpServer.tool("hang", {}, () =>
+      RequestContext.progress(1, 2).pipe(
+        Effect.zipRight(Effect.never),
+        Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined))
+      ))
+    return { interrupted, server: Layer.mergeAll(Server, Hang.pipe(Layer.provide(TestServer))) }
   })
+
+  it.scoped("opens no session for a modern request: the session limit is left to handshake-era clients", () =>
+    Effect.gen(function*() {
+      const context = yield* Layer.build(Server)
+      const server = Context.get(context, McpServer.McpServer)
+      const connect = vi.spyOn(server, "connect")
+      const { url } = yield* serveHttp(Layer.succeedContext(context), { maxSessions: 1 })
+      yield* promise(() => openSession(url))
+      expect(connect).toHaveBeenCalledTimes(1)
+      // Far more modern requests than the one session the server may hold, many at once.
+      const calls = yield* Effect.forEach(
+        Array.from({ length: 50 }, (_, i) => i),
+        (i) => post(url, i, "tools/call", { name: "add", arguments: { a: i, b: 1 } }),
+        { concurrency: 25 }
+      )
+      for (const [i, called] of calls.entries()) {
+        expect(called.status).toBe(200)
+        expect(called.headers["mcp-session-id"]).toBeUndefined()
+        expect(json(called.body).result.structuredContent).toEqual({ result: i + 1 })
+      }
+      expect(connect).toHaveBeenCalledTimes(1)
+      // The one handshake session still holds the limit alone.
+      const refused = yield* promise(() => raw(url, { headers: JSON_AND_SSE, body: initializeBody() }))
+      expect(refused.status).toBe(503)
+    }))
+
+  it.scoped("streams progress before the response, and cancels the request when the client closes its stream", () =>
+    Effect.gen(function*() {
+      const { interrupted, server } = yield* hanging
+      const { url } = yield* serveHttp(server)
+      const call = openStream(url, 5, "tools/call", { name: "hang", _meta: { ...META, progressToken: "p" } })
+      expect(yield* promise(() => call.next())).toMatchObject({
+        method: "notifications/progress",
+        params: { progressToken: "p", progress: 1, total: 2 }
+      })
+      call.close()
+      // The handler is interrupted, its finalizers run.
+      yield* Deferred.await(interrupted)
+    }))
+
+  it.live("drains modern requests in flight on shutdown, then ends what is left with an error", () =>
+    Effect.gen(function*() {
+      const { interrupted, server } = yield* hanging
+      const Slow = McpServer.tool("slow", {}, () => Effect.as(Effect.sleep("200 millis"), "slow done"))
+      const scope = yield* Scope.make()
+      const { url } = yield* serveHttp(Layer.mergeAll(server, Slow.pipe(Layer.provide(TestServer))), {
+        shutdownGracePeriod: "1 second"
+      }).pipe(Scope.extend(scope))
+      const slow = post(url, 1, "tools/call", { name: "slow" }).pipe(Effect.fork)
+      const hang = post(url, 2, "tools/call", { name: "hang" }).pipe(Effect.fork)
+      const [slowFiber, hangFiber] = yield* Effect.all([slow, hang])
+      yield* Effect.sleep("50 millis")
+      const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+      const drained = yield* Fiber.join(slowFiber)
+      expect(json(drained.body).result.content[0].text).toBe("slow done")
+      const cut = yield* Fiber.join(hangFiber)
+      expect(json(cut.body)).toMatchObject({ id: 2, error: { message: expect.stringMatching(/shut down/) } })
+      yield* Fiber.join(closing)
+      expect(yield* Deferred.isDone(interrupted)).toBe(true)
+    }))
+})
+
+/** A modern request over HTTP whose SSE answer is read one message at a time (`close` leaves). */
+const openStream = (url: string, id: number, method: string, params: Record<string, unknown>) => {
+  const body = JSON.stringify({ jsonrpc: "2.0", id, method, params: { _meta: META, ...params } })
   const messages: Array<unknown> = []
   const waiting: Array<(message: unknown) => void> = []
   let buffer = ""
@@ -231,7 +301,7 @@ const openStream = (url: string, params: object) => {
     method: "POST",
     headers: {
       ...MODERN_HEADERS,
-      "mcp-method": "subscriptions/listen",
+      ...standardHeaders(method, params),
       "content-length": String(Buffer.byteLength(body))
     }
   }, (response) => {

@@ -298,6 +298,27 @@ describe("session layers over Streamable HTTP", () => {
     }))
 })
 
+describe("session layers for 2026-07-28 requests over HTTP", () => {
+  const META = {
+    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+    "io.modelcontextprotocol/clientCapabilities": {}
+  }
+  const modernCall = (id: number, name: string) => ({
+    headers: { ...JSON_AND_SSE, "mcp-protocol-version": "2026-07-28", "mcp-method": "tools/call", "mcp-name": name },
+    body: { jsonrpc: "2.0", id, method: "tools/call", params: { name, _meta: META } }
+  })
+
+  it.scopedLive("are built for each request, and released when it ends", () =>
+    Effect.gen(function*() {
+      const entries = yield* Ref.make<ReadonlyArray<string>>([])
+      const { url } = yield* serveHttp(serverWith(entries))
+      expect((yield* promise(() => raw(url, modernCall(1, "connection")))).body).toContain("connection 1")
+      expect((yield* promise(() => raw(url, modernCall(2, "connection")))).body).toContain("connection 2")
+      yield* Effect.sleep("50 millis")
+      expect(yield* Ref.get(entries)).toEqual(["open 1", "close 1", "open 2", "close 2"])
+    }))
+})
+
 // A tool whose handler needs a session service leaves that requirement on its layer until a session layer meets it.
 export const needsConnection: Layer.Layer<never, McpError.DefinitionError, McpServer.McpServer | Connection> =
   WhichConnection

@@ -9,6 +9,7 @@
  */
 import { Clock, Config, Deferred, Effect, Either, Encoding, FiberId, FiberRef, Option, Redacted } from "effect"
 import { McpError } from "../McpError.js"
+import type * as McpSchema from "../McpSchema.js"
 import { INTERNAL } from "./cause.js"
 import { isRecord } from "./guards.js"
 
@@ -65,6 +66,23 @@ export const warnIfEphemeral = (key: StateKey): Effect.Effect<void> =>
 export const ROUND_METHODS: ReadonlySet<string> = new Set(["tools/call", "prompts/get", "resources/read"])
 export const ASKS: ReadonlySet<string> = new Set(["elicitation/create", "sampling/createMessage", "roots/list"])
 
+/**
+ * Whether a request runs in a round: one of the round methods, from a client
+ * that can be asked something (it declares elicitation, sampling or roots,
+ * which every question is checked against before it is asked), or that
+ * brings a round's answers or state. Any other request runs without one: no
+ * race against a round that cannot come, no digest.
+ */
+export const needsRound = (
+  method: string,
+  params: Record<string, unknown> | undefined,
+  capabilities: McpSchema.ClientCapabilities
+): boolean =>
+  ROUND_METHODS.has(method) && (
+    capabilities.elicitation !== undefined || capabilities.sampling !== undefined ||
+    capabilities.roots !== undefined || params?.requestState !== undefined || params?.inputResponses !== undefined
+  )
+
 /** How long a `requestState` stays good: a round is a person answering a form, not a day. */
 const STATE_TTL_MILLIS = 15 * 60 * 1000
 
@@ -90,15 +108,21 @@ const canonical = (value: unknown): string => {
 /**
  * What a state is bound to: the method, and its params but for `_meta` and
  * the round's own fields, so that a state minted for one tool or one set of
- * arguments is refused for another.
+ * arguments is refused for another. Computed when first needed (a state to
+ * verify, or one to sign), then remembered: most requests need neither, and
+ * the digest is an asynchronous call.
  */
 export const binding = (method: string, params: Record<string, unknown> | undefined): Effect.Effect<string> => {
-  const { _meta: _, inputResponses: __, requestState: ___, ...salient } = params ?? {}
-  const text = new TextEncoder().encode(`${method}\n${canonical(salient)}`)
-  return Effect.map(
-    Effect.promise(() => crypto.subtle.digest("SHA-256", text)),
-    (digest) => Encoding.encodeBase64Url(new Uint8Array(digest))
-  )
+  let bound: string | undefined
+  return Effect.suspend(() => {
+    if (bound !== undefined) return Effect.succeed(bound)
+    const { _meta: _, inputResponses: __, requestState: ___, ...salient } = params ?? {}
+    const text = new TextEncoder().encode(`${method}\n${canonical(salient)}`)
+    return Effect.map(
+      Effect.promise(() => crypto.subtle.digest("SHA-256", text)),
+      (digest) => (bound = Encoding.encodeBase64Url(new Uint8Array(digest)))
+    )
+  })
 }
 
 /** Signs a state for `bound`, good for the state's lifetime from `now`. */
@@ -117,7 +141,12 @@ const invalid = (why: string) => McpError.invalidParams(`requestState ${why}`)
  * Reads a retry's `requestState`: refused (-32602) when it was not signed
  * with this key, belongs to another request, or has expired.
  */
-export const verify = (key: StateKey, token: unknown, bound: string, now: number): Effect.Effect<State, McpError> => {
+export const verify = (
+  key: StateKey,
+  token: unknown,
+  bound: Effect.Effect<string>,
+  now: number
+): Effect.Effect<State, McpError> => {
   if (token === undefined) return Effect.succeed(EMPTY)
   if (typeof token !== "string") return Effect.fail(invalid("must be a string"))
   const [payload, signature, extra] = token.split(".")
@@ -128,7 +157,7 @@ export const verify = (key: StateKey, token: unknown, bound: string, now: number
       // Web Crypto's verify compares in constant time.
       Effect.promise(() => crypto.subtle.verify("HMAC", hmac, given, new TextEncoder().encode(payload))),
       (valid) =>
-        valid ? Effect.suspend(() => readState(payload, bound, now)) : Effect.fail(invalid("was not issued here"))
+        valid ? Effect.flatMap(bound, (b) => readState(payload, b, now)) : Effect.fail(invalid("was not issued here"))
     ))
 }
 
@@ -193,7 +222,7 @@ export class Round {
 
   constructor(
     private readonly key: StateKey,
-    private readonly bound: string,
+    private readonly bound: Effect.Effect<string>,
     state: State,
     answers: Record<string, unknown>
   ) {
@@ -249,7 +278,7 @@ export class Round {
 
   private inputRequired(now: number): Effect.Effect<Record<string, unknown>> {
     const state: State = { answers: this.answers, once: this.once }
-    return Effect.map(sign(this.key, this.bound, state, now), (requestState) => ({
+    return Effect.map(Effect.flatMap(this.bound, (bound) => sign(this.key, bound, state, now)), (requestState) => ({
       resultType: "input_required",
       inputRequests: Object.fromEntries(this.pending),
       requestState

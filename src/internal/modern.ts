@@ -50,8 +50,38 @@ export const checkMeta = (params: Record<string, unknown> | undefined): McpError
     ? McpError.invalidParams("_meta must be an object")
     : undefined
 
-const decodeCapabilities = safeDecoder(McpSchema.ClientCapabilities)
-const decodeImplementation = safeDecoder(McpSchema.Implementation)
+/** Whether two JSON values are equal, looking at no more than `budget` of their nodes (else: not known equal). */
+const sameJson = (a: unknown, b: unknown, budget = 64): boolean => {
+  const same = (a: unknown, b: unknown): boolean => {
+    if (--budget < 0) return false
+    if (a === b) return true
+    if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((item, i) => same(item, b[i]))
+    if (!isRecord(a) || !isRecord(b) || Array.isArray(b)) return false
+    const keys = Object.keys(a)
+    return keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && same(a[key], b[key]))
+  }
+  return same(a, b)
+}
+
+/**
+ * A decoder that keeps its last input and answer: a client sends the same
+ * capabilities and info with every request, and comparing a small JSON value
+ * costs less than decoding it (and allocates next to nothing). The answer
+ * is shared by the requests that sent the same value, read-only as its type
+ * says.
+ */
+const remembering = <A>(decode: (u: unknown) => Either.Either<A, string>) => {
+  let last: { readonly input: unknown; readonly answer: Either.Either<A, string> } | undefined
+  return (u: unknown): Either.Either<A, string> => {
+    if (last !== undefined && sameJson(u, last.input)) return last.answer
+    const answer = decode(u)
+    last = { input: u, answer }
+    return answer
+  }
+}
+
+const decodeCapabilities = remembering(safeDecoder(McpSchema.ClientCapabilities))
+const decodeImplementation = remembering(safeDecoder(McpSchema.Implementation))
 const decodeLevel = safeDecoder(McpSchema.LoggingLevel)
 
 /**

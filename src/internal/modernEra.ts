@@ -21,11 +21,21 @@ import type { Server } from "./session.js"
 import { SessionServices } from "./sessionServices.js"
 import * as Tasks from "./tasks.js"
 
-/** What the modern era needs of the connection it serves. */
+/**
+ * What the modern era needs of the connection it serves: a session's peer
+ * and transport, or one HTTP request's own light channel.
+ */
 export interface Connection {
   readonly server: Server
-  readonly peer: Peer.Connection
-  readonly transport: Transport
+  readonly peer: Pick<Peer.Connection, "notify" | "isActive">
+  readonly transport: Pick<Transport, "closeStream">
+  /**
+   * Releases a request's own services once the fiber it started for the
+   * request has ended, when the connection watches that fiber itself (a
+   * modern HTTP POST). The request then needs no `Effect.ensuring`, which
+   * cost as much as the rest of its fiber (docs/benchmarks.md).
+   */
+  readonly releaseWhenDone?: (services: SessionServices) => void
 }
 
 /** What every request's envelope reads from the request itself, whichever era fills the rest. */
@@ -60,7 +70,9 @@ export class ModernEra {
     if (!this.connection.server.core.serves(request.method)) return McpError.methodNotFound(request.method)
     const asTask = request.method === "tools/call" ? this.asTask(request, meta) : false
     if (asTask !== false) return asTask
-    if (!InputRequired.ROUND_METHODS.has(request.method)) return this.modernRun(request, meta, undefined)
+    if (!InputRequired.needsRound(request.method, request.params, meta.clientCapabilities)) {
+      return this.modernAnswer(request, meta, undefined, true, true)
+    }
     return this.withRound(
       request,
       (round) => Effect.raceFirst(this.modernRun(request, meta, round), this.roundResult(round, request.method))
@@ -75,7 +87,7 @@ export class ModernEra {
     const { stateKey } = this.connection.server
     return Effect.gen(function*() {
       const now = yield* Clock.currentTimeMillis
-      const bound = yield* InputRequired.binding(request.method, request.params)
+      const bound = InputRequired.binding(request.method, request.params)
       const state = yield* InputRequired.verify(stateKey, request.params?.requestState, bound, now)
       const answers = InputRequired.answersOf(request.params?.inputResponses)
       if (answers instanceof McpError) return yield* answers
@@ -185,21 +197,43 @@ export class ModernEra {
     inputs: Inputs | undefined,
     complete = true
   ): Effect.Effect<unknown, McpError> {
+    const answer = this.modernAnswer(request, meta, inputs, complete)
+    return Effect.isEffect(answer) ? answer : Effect.provide(answer.effect, answer.context)
+  }
+
+  /**
+   * `modernRun` as an answer that keeps the handler's whole context, for the
+   * fiber to start with (`Peer.WithContext`): an `Effect.provide` per request
+   * costs more than the rest of a call.
+   */
+  private modernAnswer(
+    request: IncomingRequest,
+    meta: Modern.RequestMeta,
+    inputs: Inputs | undefined,
+    complete = true,
+    /** Whether the answer runs as the request's own fiber, which a connection may watch (`releaseWhenDone`). */
+    own = false
+  ): Effect.Effect<unknown, McpError> | Peer.WithContext {
     const services = new SessionServices()
     const modernRequest = new ModernRequest(this.connection, request, meta, inputs)
     const answer = this.connection.server.core.handle(request, modernRequest, modernRequest, services)
     if (answer === undefined) return Effect.fail(McpError.methodNotFound(request.method))
     if (answer instanceof McpError) return Effect.fail(modernFailure(answer))
-    const effect = Effect.isEffect(answer) ? answer : Effect.provide(answer.effect, answer.context)
-    return effect.pipe(
-      Effect.map((result) => complete ? this.complete(request.method, result) : result),
-      Effect.catchAllCause((cause) => {
-        const signal = Option.getOrUndefined(controlSignalOf(cause))
-        if (signal instanceof Modern.MissingCapability) return Effect.fail(Modern.missingCapabilityError(signal))
-        return Effect.mapError(Effect.failCause(cause), modernFailure)
-      }),
-      Effect.ensuring(services.close)
-    )
+    // A connection that watches the request's fiber releases its services after it: no `ensuring` per request.
+    const releasedAfter = own && this.connection.releaseWhenDone !== undefined
+    if (own) this.connection.releaseWhenDone?.(services)
+    const finish = (effect: Effect.Effect<unknown, McpError>) => {
+      const modern = Effect.matchCauseEffect(effect, {
+        onSuccess: (result) => Effect.succeed(complete ? this.complete(request.method, result) : result),
+        onFailure: (cause) => {
+          const signal = Option.getOrUndefined(controlSignalOf(cause))
+          if (signal instanceof Modern.MissingCapability) return Effect.fail(Modern.missingCapabilityError(signal))
+          return Effect.mapError(Effect.failCause(cause), modernFailure)
+        }
+      })
+      return releasedAfter ? modern : Effect.ensuring(modern, services.close)
+    }
+    return Effect.isEffect(answer) ? finish(answer) : { ...answer, effect: finish(answer.effect) }
   }
 
   /**

@@ -205,8 +205,8 @@ export const encodeHeaderValue = (value: string): string =>
 interface Mirrored {
   /** The header's name as messages spell it, e.g. `Mcp-Name`. */
   readonly header: string
-  /** The body value, described for messages, e.g. `the body's name "echo"`. */
-  readonly described: string
+  /** The body value, described for messages, e.g. `the body's name "echo"` (only when one is needed). */
+  readonly describe: () => string
   /** Whether the header mirrors the body value (Base64 sentinel decoded, when `encoded`). */
   readonly matches: (value: string) => boolean
   /** Whether the header may use the Base64 sentinel (`Mcp-Name`, `Mcp-Param-*`). */
@@ -216,18 +216,19 @@ interface Mirrored {
 /** Checks one required header: present, readable, and mirroring the body. */
 const checkMirrored = (header: HeaderLookup, mirrored: Mirrored): HeaderProblem | undefined => {
   const raw = header(mirrored.header.toLowerCase())
-  if (raw === undefined) return problem(`${mirrored.header} header is missing: it must mirror ${mirrored.described}`)
+  if (raw === undefined) return problem(`${mirrored.header} header is missing: it must mirror ${mirrored.describe()}`)
   const value = mirrored.encoded ? decodeHeaderValue(raw) : Either.right(trimOws(raw))
   if (Either.isLeft(value)) return problem(`${mirrored.header} header is invalid: ${value.left}`)
   return mirrored.matches(value.right)
     ? undefined
-    : problem(`${mirrored.header} header ${quote(value.right)} does not match ${mirrored.described}`)
+    : problem(`${mirrored.header} header ${quote(value.right)} does not match ${mirrored.describe()}`)
 }
 
 /** A header that must equal a body string exactly (values are case-sensitive). */
 const exactly = (header: string, encoded: boolean, what: string, body: string): Mirrored => ({
   header,
-  described: `${what} ${quote(body)}`,
+  // Described only when a message needs it: every modern request checks a few headers.
+  describe: () => `${what} ${quote(body)}`,
   matches: (value) => value === body,
   encoded
 })
@@ -262,7 +263,7 @@ const versionHeader = (claimed: unknown): Mirrored =>
     ? exactly("MCP-Protocol-Version", false, "the body's protocol version", claimed)
     : {
       header: "MCP-Protocol-Version",
-      described: "the body's protocol version, which is not a string",
+      describe: () => "the body's protocol version, which is not a string",
       matches: () => false,
       encoded: false
     }
@@ -396,7 +397,7 @@ const mirrorOf = (header: string, what: string, value: unknown): Mirrored | unde
   if (typeof value !== "number") return undefined
   return {
     header,
-    described: `${what} ${value}`,
+    describe: () => `${what} ${value}`,
     matches: (text) => DECIMAL.test(text) && Number(text) === value,
     encoded: true
   }
@@ -433,6 +434,21 @@ const checkParam = (
 }
 
 /**
+ * The bindings of a schema checked before, by identity: a tool's input
+ * schema is compiled once, and every modern `tools/call` of it is checked.
+ */
+const bindingsCache = new WeakMap<object, ReadonlyArray<ParamHeaderBinding>>()
+
+const bindingsOf = (inputSchema: unknown): ReadonlyArray<ParamHeaderBinding> => {
+  if (!isRecord(inputSchema)) return []
+  const cached = bindingsCache.get(inputSchema)
+  if (cached !== undefined) return cached
+  const bindings = paramHeaderBindings(inputSchema)
+  bindingsCache.set(inputSchema, bindings)
+  return bindings
+}
+
+/**
  * Checks a `tools/call`'s `Mcp-Param-{Name}` headers against its arguments,
  * for each `x-mcp-header` annotation of the tool's input schema: an argument
  * with a value needs its header, `mcp-param-<name in lower case>`, Base64
@@ -445,7 +461,7 @@ export const checkParamHeaders = (
   args: Record<string, unknown> | undefined,
   header: HeaderLookup
 ): HeaderProblem | undefined => {
-  for (const binding of paramHeaderBindings(inputSchema)) {
+  for (const binding of bindingsOf(inputSchema)) {
     const found = checkParam(header, binding, args)
     if (found !== undefined) return found
   }

@@ -215,20 +215,6 @@ class PeerImpl implements Connection, Receiver {
     )
   }
 
-  private exitToResponse(id: RequestId, exit: Exit.Exit<unknown, McpError>): object | undefined {
-    // A result must be there: a handler that answered nothing answers the empty result.
-    if (Exit.isSuccess(exit)) return { jsonrpc: "2.0", id, result: exit.value === undefined ? {} : exit.value }
-    const failure = Cause.failureOption(exit.cause)
-    if (Option.isSome(failure)) return JsonRpc.errorResponse(id, failure.value)
-    // Interrupted without a cancel (the handler interrupted itself): the peer still gets an answer.
-    if (Cause.isInterruptedOnly(exit.cause)) {
-      return JsonRpc.errorResponse(id, McpError.internal("the request was interrupted"))
-    }
-    // A defect: keep its details on our side, give the peer a safe message.
-    this.runFork(logDefect("Request handler failed", exit.cause))
-    return JsonRpc.errorResponse(id, McpError.internal())
-  }
-
   /** A handler that throws (rather than failing its effect) is a defect: logged here, never thrown at the transport. */
   private defect(cause: unknown) {
     this.runFork(logThrown("Message handler threw", cause))
@@ -254,7 +240,7 @@ class PeerImpl implements Connection, Receiver {
     entry.fiber = fiber
     fiber.addObserver((exit) => {
       if (inFlight.get(request.id) === entry) inFlight.delete(request.id)
-      respond(entry.cancelled ? undefined : this.exitToResponse(request.id, exit))
+      respond(entry.cancelled ? undefined : exitToResponse(request.id, exit, this.runFork))
     })
   }
 
@@ -380,6 +366,28 @@ class PeerImpl implements Connection, Receiver {
     dispatching = false
     flush()
   }
+}
+
+/**
+ * The response a handler's exit answers with: its result, its failure, or,
+ * for a defect (logged on `runFork`), a -32603 that keeps the details on our
+ * side. Also used where a request is served without a peer (a modern HTTP POST).
+ */
+export const exitToResponse = (
+  id: RequestId,
+  exit: Exit.Exit<unknown, McpError>,
+  runFork: <A, E>(effect: Effect.Effect<A, E>) => unknown
+): object => {
+  // A result must be there: a handler that answered nothing answers the empty result.
+  if (Exit.isSuccess(exit)) return { jsonrpc: "2.0", id, result: exit.value === undefined ? {} : exit.value }
+  const failure = Cause.failureOption(exit.cause)
+  if (Option.isSome(failure)) return JsonRpc.errorResponse(id, failure.value)
+  // Interrupted without a cancel (the handler interrupted itself): the peer still gets an answer.
+  if (Cause.isInterruptedOnly(exit.cause)) {
+    return JsonRpc.errorResponse(id, McpError.internal("the request was interrupted"))
+  }
+  runFork(logDefect("Request handler failed", exit.cause))
+  return JsonRpc.errorResponse(id, McpError.internal())
 }
 
 /** Waits for a request's answer, within its timeout (restarted by progress if asked) and its maximum total. */

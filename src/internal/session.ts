@@ -48,6 +48,26 @@ export interface Server {
   ) => () => void
 }
 
+/**
+ * What serves a 2026-07-28 request outside any connection (a modern HTTP
+ * POST, which costs no session): the server as its sessions see it, and the
+ * runtime its handlers run on.
+ */
+export interface Stateless {
+  readonly server: Server
+  readonly runtime: Runtime.Runtime<never>
+}
+
+/** Each server's `Stateless`, kept off its public face; set by `McpServer.make`. */
+const statelessServers = new WeakMap<object, Stateless>()
+
+export const setStateless = (service: object, stateless: Stateless): void => {
+  statelessServers.set(service, stateless)
+}
+
+/** The `Stateless` of a server made by `McpServer.make`. */
+export const statelessOf = (service: object): Stateless | undefined => statelessServers.get(service)
+
 /** Options of one session. */
 export interface SessionOptions {
   /** The transport's session id, if it has sessions. */

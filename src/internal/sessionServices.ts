@@ -129,11 +129,18 @@ export class SessionServices implements ServicesOwner {
     )
   }
 
+  /** Whether anything was built or is being built: only then is there anything for `close` to do. */
+  get holdsAny(): boolean {
+    return this.pending !== undefined || this.scope !== undefined
+  }
+
   /** Stops builds under way and releases what was built. */
   get close(): Effect.Effect<void> {
     return Effect.suspend(() => {
       if (this.closed) return Effect.void
       this.closed = true
+      // Most requests build nothing: they skip the interruption's effects, on the hot path of a modern request.
+      if (!this.holdsAny) return Effect.void
       const fibers = Array.from(this.pending?.values() ?? [], (entry) => entry.fiber)
       this.pending = undefined
       this.ready = undefined

@@ -4,8 +4,7 @@
  * messages and the SSE streams and HTTP responses that carry them. The HTTP
  * methods are served in `post.ts` and `get.ts` over this.
  */
-import { Clock, Deferred, Duration, Effect, Exit, FiberId, Runtime, Scope } from "effect"
-import type { Fiber } from "effect"
+import { Clock, Deferred, Duration, Effect, Exit, Fiber, FiberId, Runtime, Scope } from "effect"
 import * as EventStore from "../../EventStore.js"
 import { ErrorCode, McpError } from "../../McpError.js"
 import type * as McpSchema from "../../McpSchema.js"
@@ -20,6 +19,8 @@ import { DEFAULT_MAX_BUFFERED } from "./backlog.js"
 import { ABANDONED, answers, CLOSE_STREAM, EventStream, storeOf } from "./eventStream.js"
 import type { Entry, Outgoing, Store } from "./eventStream.js"
 import { HttpSession } from "./httpSession.js"
+import type { ModernCall, ModernHost } from "./modernCall.js"
+import { hostOf } from "./modernCall.js"
 import { empty, Sink } from "./reply.js"
 
 /** The options with their defaults applied. */
@@ -61,6 +62,10 @@ export class Endpoint {
   readonly sessions = new Map<string, HttpSession>()
   /** Every open session, stateless ones included, for shutdown. */
   readonly live = new Set<HttpSession>()
+  /** 2026-07-28 requests in flight (each served without a session), for shutdown. */
+  readonly calls = new Set<ModernCall>()
+  /** What serves those; none for a server not made by `McpServer.make`. */
+  readonly modern: ModernHost | undefined
   /** Open SSE replies, for the keep-alive round, with what closes each. */
   readonly openSinks = new Map<Sink, () => void>()
   /** Sessions open per client (remote address), when `maxSessionsPerClient` is set. */
@@ -85,6 +90,7 @@ export class Endpoint {
     this.events = storeOf(store, runtime)
     this.runFork = Runtime.runFork(runtime)
     this.limits = limitsOf(options)
+    this.modern = hostOf(server)
   }
 
   now(): number {
@@ -176,10 +182,29 @@ export class Endpoint {
 
   end(session: HttpSession): void {
     session.active--
+    this.ended()
+  }
+
+  /** A modern request starts: no session holds it, but shutdown waits for it like any other. */
+  beginCall(call: ModernCall): void {
+    this.calls.add(call)
+    this.inFlight++
+  }
+
+  endCall(call: ModernCall): void {
+    this.calls.delete(call)
+    this.ended()
+  }
+
+  private ended(): void {
     if (--this.inFlight === 0 && this.closing) Deferred.unsafeDone(this.drained, Exit.void)
   }
 
-  /** Stops taking sessions, waits up to the grace period for requests in flight, then ends every session. */
+  /**
+   * Stops taking sessions, waits up to the grace period for requests in
+   * flight, then ends every session and every modern request still running
+   * (their handlers interrupted, and awaited).
+   */
   get shutdown(): Effect.Effect<void> {
     return Effect.suspend(() => {
       this.closing = true
@@ -189,8 +214,19 @@ export class Endpoint {
     }).pipe(
       Effect.zipRight(
         Effect.suspend(() => Effect.forEach([...this.live], (s) => this.closeSession(s), { discard: true }))
-      )
+      ),
+      Effect.zipRight(Effect.suspend(() => Fiber.interruptAll(this.endCalls())))
     )
+  }
+
+  /** Ends every modern request in flight; their handlers' fibers, to await. */
+  private endCalls(): Array<Fiber.RuntimeFiber<unknown, McpError>> {
+    const fibers: Array<Fiber.RuntimeFiber<unknown, McpError>> = []
+    for (const call of [...this.calls]) {
+      const fiber = call.end()
+      if (fiber !== undefined) fibers.push(fiber)
+    }
+    return fibers
   }
 
   /**

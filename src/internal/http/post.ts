@@ -22,6 +22,7 @@ import { acceptOf, isJson } from "./accept.js"
 import type { Endpoint } from "./endpoint.js"
 import type { Entry, EventStream, Outgoing } from "./eventStream.js"
 import { HttpSession } from "./httpSession.js"
+import { ModernCall } from "./modernCall.js"
 import { empty, full, httpError, jsonText, refuse, sessionNotFound, sseEvent } from "./reply.js"
 
 export const handlePost = (app: Endpoint, request: Exchange, reply: (reply: Reply) => void): void => {
@@ -78,7 +79,7 @@ const handleMessage = (
   if (message._tag === "Invalid") return reply(refuse(400, message.error, message.id))
   const id = message._tag === "Request" ? message.id : null
   const era = eraOf(request, body, id)
-  if (era !== "legacy") return era === "modern" ? handleModern(app, request, accept, body, id, reply) : reply(era)
+  if (era !== "legacy") return "_tag" in era ? reply(era) : handleModern(app, request, accept, message, era, reply)
   if (app.options.stateless) return app.replyWith(handleStateless(app, request, accept, body, id), reply)
   // An initialize without a session opens one; with one, the session itself refuses a second handshake.
   if (message._tag === "Request" && message.method === "initialize" && request.header("mcp-session-id") === undefined) {
@@ -98,16 +99,6 @@ const handleMessage = (
 const tooManyRequests = (app: Endpoint, id: McpSchema.RequestId | null = null) =>
   httpError(429, `Too Many Requests: at most ${app.limits.maxActive} requests may be in flight per session`, id)
 
-/** What a request's answer does beyond the session's own. */
-interface RespondOptions {
-  /** Runs when the request is over, answered or not. */
-  readonly onDone?: () => void
-  /** Runs when the client closes the request's SSE stream. */
-  readonly onDetach?: () => void
-  /** The HTTP status of a response sent whole (JSON, or SSE all at once). Default 200. */
-  readonly statusOf?: (response: Outgoing) => number
-}
-
 /**
  * Answers a request with JSON, or with SSE once something else comes
  * first.
@@ -120,17 +111,17 @@ const respond = (
   { prefersSse, sse }: AcceptInfo,
   reply: (reply: Reply) => void,
   request: Exchange,
-  { onDetach, onDone, statusOf }: RespondOptions = {}
+  /** Runs when the request is over, answered or not. */
+  onDone?: () => void
 ) => {
   const onResponse = (response: Outgoing | undefined, stream: EventStream | undefined) => {
     onDone?.()
     if (response === undefined) return reply(empty(202))
-    const status = statusOf?.(response) ?? 200
-    if (stream === undefined || !prefersSse) return reply(jsonText(response.text, status, session.headers))
+    if (stream === undefined || !prefersSse) return reply(jsonText(response.text, 200, session.headers))
     // SSE asked for and the answer already here: the whole stream is one event, sent as one body. There is
     // nothing to resume, so it is not stored.
     const id = EventStore.eventId(stream.streamId, 1)
-    reply(full(status, app.primer(session, stream) + sseEvent(id, response.text), {
+    reply(full(200, app.primer(session, stream) + sseEvent(id, response.text), {
       "content-type": "text/event-stream",
       "cache-control": "no-cache",
       ...session.headers
@@ -150,7 +141,7 @@ const respond = (
       if (session.streams?.size === 0) session.streams = undefined
       onDone?.()
     })
-    reply(app.sseResponse(stream, sink, session.headers, onDetach))
+    reply(app.sseResponse(stream, sink, session.headers))
   }
   app.answerRequest(session, body, requestId, onResponse, sse ? onStream : undefined, request)
 }
@@ -217,10 +208,8 @@ const handleStateless = (
     const session = yield* app.openSession(true, header ?? ProtocolVersion.latest)
     // The fresh context lives as long as its one request.
     return yield* Effect.async<Reply>((resume) =>
-      respond(app, session, body, requestId, accept, (reply) => resume(Effect.succeed(reply)), request, {
-        onDone: () => {
-          app.runFork(app.closeSession(session))
-        }
+      respond(app, session, body, requestId, accept, (reply) => resume(Effect.succeed(reply)), request, () => {
+        app.runFork(app.closeSession(session))
       })
     )
   })
@@ -232,7 +221,11 @@ const handleStateless = (
  * the handshake era. A modern body's `_meta` is checked here, before any
  * session or handler, so that a malformed one gets its 400.
  */
-const eraOf = (request: Exchange, body: unknown, id: McpSchema.RequestId | null): "legacy" | "modern" | Reply => {
+const eraOf = (
+  request: Exchange,
+  body: unknown,
+  id: McpSchema.RequestId | null
+): "legacy" | Modern.RequestMeta | Reply => {
   const params = isRecord(body) && isRecord(body.params) ? body.params : undefined
   const header = request.header("mcp-protocol-version")?.trim()
   if (!Modern.claimsModern(params)) {
@@ -250,7 +243,7 @@ const eraOf = (request: Exchange, body: unknown, id: McpSchema.RequestId | null)
   const mismatch = id === null ? undefined : checkModernHeaders(request, method, params)
   if (mismatch !== undefined) return refuse(400, mismatch, id)
   const meta = Modern.readMeta(params)
-  return meta instanceof McpError ? refuse(400, meta, id) : "modern"
+  return meta instanceof McpError ? refuse(400, meta, id) : meta
 }
 
 /** The standard headers of a modern request (`MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name`) against its body. */
@@ -262,44 +255,30 @@ const checkModernHeaders = (request: Exchange, method: string, params: Record<st
 }
 
 /**
- * A modern request: served on its own, in a context that lives as long as
- * it does, answered on this response only (JSON, or SSE when notifications
- * come first). Its errors carry their HTTP status: 404 for an unknown
- * method, 400 for the revision's own errors.
+ * A modern request: served on its own, without a session (`ModernCall`), and
+ * answered on this response only (JSON, or SSE when notifications come
+ * first). Its errors carry their HTTP status: 404 for an unknown method, 400
+ * for the revision's own errors. A notification (`notifications/cancelled`)
+ * has no request to reach: each modern request stands alone, and the client
+ * cancels one by closing its stream.
  */
 const handleModern = (
   app: Endpoint,
   request: Exchange,
   accept: AcceptInfo,
-  body: unknown,
-  id: McpSchema.RequestId | null,
+  message: JsonRpc.Message,
+  meta: Modern.RequestMeta,
   reply: (reply: Reply) => void
 ) => {
-  if (id === null) return reply(empty(202))
-  app.replyWith(
-    Effect.gen(function*() {
-      const session = yield* app.openSession(true, Modern.VERSION)
-      // The request's context ends with it: when it answers, or when the client closes its stream (a cancellation).
-      const close = () => {
-        app.runFork(app.closeSession(session))
-      }
-      return yield* Effect.async<Reply>((resume) =>
-        respond(app, session, body, id, accept, (answer) => resume(Effect.succeed(answer)), request, {
-          onDone: close,
-          onDetach: close,
-          statusOf: modernStatus
-        })
-      )
-    }),
-    reply
+  if (message._tag !== "Request") return reply(empty(202))
+  if (app.modern === undefined) {
+    return reply(httpError(501, `Not Implemented: this server cannot serve ${Modern.VERSION} requests`, message.id))
+  }
+  const { id, method, params } = message
+  new ModernCall(app, app.modern, id, accept.prefersSse, reply).serve(
+    { id, method, params, progressToken: JsonRpc.progressTokenOf(params), extras: request },
+    meta
   )
-}
-
-/** An error response has the status its code has in the modern era; read from the message, not its text. */
-const modernStatus = (response: Outgoing): number => {
-  const { message } = response
-  const code = isRecord(message) && isRecord(message.error) ? message.error.code : undefined
-  return typeof code === "number" ? Modern.httpStatus(code) : 200
 }
 
 /**
