@@ -28,6 +28,7 @@ import * as ClientModern from "./internal/clientModern.js"
 import { start as startTask } from "./internal/clientTasks.js"
 import { decodeOrInvalid, isRecord } from "./internal/guards.js"
 import * as Listens from "./internal/listens.js"
+import { OutputSchemas } from "./internal/outputSchemas.js"
 import * as SkillFiles from "./internal/skillFiles.js"
 import type { RequestError, SkillVerificationError } from "./McpError.js"
 import { ConnectionClosedError, ErrorCode, McpError, ToolCallError } from "./McpError.js"
@@ -382,7 +383,14 @@ export const make = (
     const empty = (method: string, params?: Record<string, unknown>) =>
       Effect.asVoid(request(method, params, McpSchema.EmptyResult))
 
-    const allTools = pages("tools/list", McpSchema.ListToolsResult, (p) => p.tools)
+    const outputSchemas = new OutputSchemas()
+    const allTools = pages("tools/list", McpSchema.ListToolsResult, (p) => p.tools).pipe(
+      // Each page's output schemas are remembered, to check the results of the tools' calls.
+      Stream.mapChunks((tools) => {
+        outputSchemas.remember(Chunk.toReadonlyArray(tools))
+        return tools
+      })
+    )
     // A 2026-07-28 client calls only the tools whose headers it can send right.
     const streamTools = isModern
       ? Stream.mapChunksEffect(allTools, (tools) =>
@@ -417,7 +425,10 @@ export const make = (
         args === undefined ? { name } : { name, arguments: args },
         McpSchema.CallToolResult,
         requestOptions
-      )
+      ).pipe(Effect.flatMap((result) => {
+        const mismatch = outputSchemas.check(name, result)
+        return mismatch === undefined ? Effect.succeed(result) : Effect.fail(mismatch)
+      }))
       // A 2026-07-28 call mirrors parameters in headers, which the tool's schema names: listed once if need be.
       return isModern && !modern.knows(name) ? Effect.zipRight(Effect.ignore(listTools), call) : call
     }

@@ -297,6 +297,36 @@ describe("McpClient, 2026-07-28", () => {
     }).pipe(Effect.scoped))
 })
 
+describe("McpClient, output schemas", () => {
+  /** A tool whose results a middleware replaces, breaking its listed output schema unless `honest`. */
+  const Liar = McpServer.tool("liar", {
+    parameters: { honest: Schema.Boolean },
+    success: Schema.Struct({ count: Schema.Number })
+  }, () => Effect.succeed({ count: 1 }))
+  it.scoped("a listed tool's structured content is checked against its output schema", () =>
+    Effect.gen(function*() {
+      const server = Liar.pipe(
+        Layer.merge(
+          McpServer.middleware((next, info) =>
+            Effect.map(next, (result) =>
+              info.arguments?.honest === true
+                ? result
+                : { content: [{ type: "text", text: "{}" }], structuredContent: { count: "many" } }), {
+            methods: ["tools/call"]
+          })
+        ),
+        Layer.provideMerge(McpServer.layer({ name: "lying", version: "1" }))
+      )
+      const client = yield* McpTest.makeClient(server)
+      // Unlisted: nothing to check against.
+      expect((yield* client.callTool("liar", { honest: false })).structuredContent).toEqual({ count: "many" })
+      yield* client.listTools
+      expect((yield* client.callTool("liar", { honest: true })).structuredContent).toEqual({ count: 1 })
+      const error = yield* Effect.flip(client.callTool("liar", { honest: false }))
+      expect(error.message).toContain("structuredContent does not match its output schema: /count must be number")
+    }))
+})
+
 describe("McpClient.callToolEvents", () => {
   const Steps = McpServer.tool("steps", { parameters: { n: Schema.Number } }, ({ n }) =>
     Effect.gen(function*() {
