@@ -113,7 +113,8 @@ export const bundle = async (entry: string, outfile: string) => {
     platform: "node",
     format: "esm",
     target: "node20",
-    external: ["effect", "@effect/*"],
+    // CommonJS dependencies (yaml, ajv) stay outside the ESM bundle, which cannot require Node's built-ins.
+    external: ["effect", "@effect/*", "yaml", "ajv", "ajv/*"],
     logLevel: "warning"
   })
 }
