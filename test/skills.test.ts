@@ -317,6 +317,16 @@ describe("Skill definitions", () => {
         .toContain("twice")
     }))
 
+  it.scoped("refuses a resource at a URI a skill file has", () =>
+    Effect.gen(function*() {
+      const clash = McpServer.resource("skill://refunds/SKILL.md", {}, () => Effect.succeed("mine")).pipe(
+        Layer.provideMerge(McpServer.skills([Skill.make("refunds", { description: "d", instructions: "" })])),
+        Layer.provideMerge(server("clash"))
+      )
+      const exit = yield* Effect.exit(Layer.build(clash))
+      expect(JSON.stringify(exit)).toContain("Duplicate resource")
+    }))
+
   it.scoped("refuses a second skill at the same URI", () =>
     Effect.gen(function*() {
       const twice = McpServer.skills([Refunds, Refunds]).pipe(Layer.provideMerge(server("twice")))

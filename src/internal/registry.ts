@@ -170,6 +170,9 @@ export class Registry {
   }
 
   addResource<R>(resource: Resource.Resource<R> | Resource.Template<R>): Effect.Effect<void, DefinitionError, R> {
+    if (resource._tag === "Resource" && this.skillFiles.has(resource.uri)) {
+      return Effect.fail(duplicate("resource", resource.uri))
+    }
     return resource._tag === "Resource"
       ? this.add(
         this.resources,
