@@ -334,13 +334,43 @@ export const make = (
   options: Options = {}
 ): Effect.Effect<Service, RequestError, Scope.Scope> =>
   Effect.gen(function*() {
+    const connection = yield* open(transport, options)
+    const listens = connection.isModern
+      ? yield* Listens.make(
+        (params) => connection.modern.request("subscriptions/listen", params, { timeout: Duration.infinity }),
+        connection.era.capabilities,
+        connection.pubsub
+      )
+      : undefined
+    const lists = makeLists(connection)
+    const tools = makeToolCalls(connection, lists)
+    return {
+      ...aboutTheServer(connection, listens),
+      ...lists.service,
+      ...tools,
+      ...resourcesAndPrompts(connection, listens)
+    } satisfies Service
+  })
+
+/** One connection, its era settled: what every piece of the client is built on. */
+interface Connection {
+  readonly peer: Peer.Peer
+  readonly pubsub: PubSub.PubSub<Notification>
+  readonly modern: ClientModern.ModernClient
+  readonly era: Era
+  readonly isModern: boolean
+  /** Sends a request in the connection's era and decodes its result. */
+  readonly request: Service["request"]
+}
+
+/** Runs the peer, with the handlers in context for the server's requests, and settles the era. */
+const open = (transport: Transport, options: Options) =>
+  Effect.gen(function*() {
     const sampling = yield* Effect.serviceOption(Sampling)
     const elicitation = yield* Effect.serviceOption(Elicitation)
     const roots = yield* Effect.serviceOption(Roots)
     const pubsub = yield* Effect.acquireRelease(PubSub.unbounded<Notification>(), PubSub.shutdown)
-
     const handlers = clientHandlers(sampling, elicitation, roots)
-
     const peer = yield* Peer.make(transport, {
       onRequest: (request) => handlers.get(request.method)?.(request.params),
       onNotification: (method, params) => {
@@ -348,7 +378,6 @@ export const make = (
       }
     })
     yield* Effect.forkScoped(peer.run)
-
     const capabilities = clientCapabilities(options, sampling, elicitation, roots)
     const clientInfo = options.clientInfo ?? DEFAULT_CLIENT_INFO
     const modern = new ClientModern.ModernClient(
@@ -359,159 +388,187 @@ export const make = (
     )
     const era = yield* settleEra(peer, modern, options, capabilities, clientInfo)
     const isModern = era.protocolVersion === ClientModern.VERSION
-
-    const request = <A, I>(
-      method: string,
-      params: Record<string, unknown> | undefined,
-      result: Schema.Schema<A, I>,
-      requestOptions?: Peer.RequestOptions
-    ) => {
-      const decode = decodeOrInvalid(result, `${method} result`)
+    const request: Service["request"] = (method, params, result, requestOptions) => {
       const merged = { ...options.requestOptions, ...requestOptions }
       return Effect.flatMap(
         isModern ? modern.request(method, params, merged) : peer.request(method, params, merged),
-        decode
+        decodeOrInvalid(result, `${method} result`)
       )
     }
-
-    const pages = <P extends { readonly nextCursor?: string | undefined }, I, A>(
-      method: string,
-      schema: Schema.Schema<P, I>,
-      itemsOf: (page: P) => ReadonlyArray<A>
-    ) => paginate((cursor) => request(method, cursor === undefined ? {} : { cursor }, schema), itemsOf, method)
-
-    const empty = (method: string, params?: Record<string, unknown>) =>
-      Effect.asVoid(request(method, params, McpSchema.EmptyResult))
-
-    const outputSchemas = new OutputSchemas()
-    const allTools = pages("tools/list", McpSchema.ListToolsResult, (p) => p.tools).pipe(
-      // Each page's output schemas are remembered, to check the results of the tools' calls.
-      Stream.mapChunks((tools) => {
-        outputSchemas.remember(Chunk.toReadonlyArray(tools))
-        return tools
-      })
-    )
-    // A 2026-07-28 client calls only the tools whose headers it can send right.
-    const streamTools = isModern
-      ? Stream.mapChunksEffect(allTools, (tools) =>
-        Effect.map(modern.usableTools(Chunk.toReadonlyArray(tools)), Chunk.fromIterable))
-      : allTools
-    const listTools = collect(streamTools)
-    const streamResources = pages("resources/list", McpSchema.ListResourcesResult, (p) =>
-      p.resources)
-    const streamResourceTemplates = pages(
-      "resources/templates/list",
-      McpSchema.ListResourceTemplatesResult,
-      (p) => p.resourceTemplates
-    )
-    const streamPrompts = pages("prompts/list", McpSchema.ListPromptsResult, (p) => p.prompts)
-    const streamSkills = pages("skills/list", McpSchema.ListSkillsResult, (p) => p.skills)
-    const listens = isModern
-      ? yield* Listens.make(
-        (params) => modern.request("subscriptions/listen", params, { timeout: Duration.infinity }),
-        era.capabilities,
-        pubsub
-      )
-      : undefined
-
-    // A 2026-07-28 server announces changes only on a listen: one opens when someone first reads the notifications.
-    const subscribe = listens === undefined
-      ? PubSub.subscribe(pubsub)
-      : Effect.tap(PubSub.subscribe(pubsub), () => listens.listChanges)
-
-    const callTool: Service["callTool"] = (name, args, requestOptions) => {
-      const call = request(
-        "tools/call",
-        args === undefined ? { name } : { name, arguments: args },
-        McpSchema.CallToolResult,
-        requestOptions
-      ).pipe(Effect.flatMap((result) => {
-        const mismatch = outputSchemas.check(name, result)
-        return mismatch === undefined ? Effect.succeed(result) : Effect.fail(mismatch)
-      }))
-      // A 2026-07-28 call mirrors parameters in headers, which the tool's schema names: listed once if need be.
-      return isModern && !modern.knows(name) ? Effect.zipRight(Effect.ignore(listTools), call) : call
-    }
-
-    return {
-      serverInfo: era.serverInfo,
-      serverCapabilities: era.capabilities,
-      protocolVersion: era.protocolVersion,
-      instructions: era.instructions,
-      notifications: Stream.unwrapScoped(Effect.map(subscribe, (queue) => Stream.fromQueue(queue))),
-      subscribe,
-      request,
-      notify: (method, params) => Effect.sync(() => peer.notify(method, params)),
-      // The 2026-07-28 revision has no ping: discovery is the cheapest request that proves the server answers.
-      ping: isModern ? Effect.asVoid(request("server/discover", {}, Schema.Unknown)) : empty("ping"),
-      listTools,
-      streamTools,
-      streamResources,
-      streamResourceTemplates,
-      streamPrompts,
-      streamSkills,
-      callTool,
-      callToolAsTask: (name, args) =>
-        isModern
-          ? startTask(modern, args === undefined ? { name } : { name, arguments: args })
-          : Effect.fail(
-            new McpError({
-              code: ErrorCode.MethodNotFound,
-              message: `Tasks need protocol ${ClientModern.VERSION}; this server speaks ${era.protocolVersion}`
-            })
-          ),
-      callToolEvents: (name, args, requestOptions) =>
-        Stream.asyncScoped<CallEvent, RequestError>((emit) =>
-          callTool(name, args, {
-            ...requestOptions,
-            onProgress: (progress) => {
-              requestOptions?.onProgress?.(progress)
-              void emit.single({ _tag: "Progress", progress })
-            }
-          }).pipe(
-            Effect.matchEffect({
-              onFailure: (error) => Effect.promise(() => emit.fail(error)),
-              onSuccess: (result) =>
-                Effect.promise(() => emit.single({ _tag: "Result", result })).pipe(
-                  Effect.zipRight(Effect.promise(() => emit.end()))
-                )
-            }),
-            Effect.forkScoped
-          )
-        ),
-      callToolStructured: (name, args, output, requestOptions) =>
-        Effect.flatMap(callTool(name, args, requestOptions), (result) => structured(name, result, output)),
-      listResources: collect(streamResources),
-      listResourceTemplates: collect(streamResourceTemplates),
-      readResource: (uri) => request("resources/read", { uri }, McpSchema.ReadResourceResult),
-      subscribeResource: (uri) => listens === undefined ? empty("resources/subscribe", { uri }) : listens.add(uri),
-      unsubscribeResource: (uri) =>
-        listens === undefined ? empty("resources/unsubscribe", { uri }) : listens.remove(uri),
-      listPrompts: collect(streamPrompts),
-      listSkills: collect(streamSkills),
-      readSkillFile: (skill, uri = skill.uri) =>
-        Effect.flatMap(
-          request("resources/read", { uri }, McpSchema.ReadResourceResult),
-          (result) => SkillFiles.verify(skill, uri, result)
-        ),
-      getPrompt: (name, args) =>
-        request("prompts/get", args === undefined ? { name } : { name, arguments: args }, McpSchema.GetPromptResult),
-      complete: (ref, argument, context) =>
-        Effect.map(
-          request(
-            "completion/complete",
-            context === undefined ? { ref, argument } : { ref, argument, context: { arguments: context } },
-            McpSchema.CompleteResult
-          ),
-          (r) => r.completion
-        ),
-      // A 2026-07-28 server hears the level on each request (`_meta`); there is nothing to send.
-      setLevel: (level) =>
-        isModern ? Effect.sync(() => void (modern.logLevel = level)) : empty("logging/setLevel", { level }),
-      // A 2026-07-28 server asks for the roots each time it needs them: a change needs no notice.
-      notifyRootsListChanged: Effect.sync(() => isModern || peer.notify("notifications/roots/list_changed", undefined))
-    } satisfies Service
+    return { peer, pubsub, modern, era, isModern, request } satisfies Connection
   })
+
+const empty = (request: Service["request"], method: string, params?: Record<string, unknown>) =>
+  Effect.asVoid(request(method, params, McpSchema.EmptyResult))
+
+/** What the server said about itself, its notifications, and the methods of the session itself. */
+const aboutTheServer = ({ era, isModern, modern, peer, pubsub, request }: Connection, listens?: Listens.Listens) => {
+  // A 2026-07-28 server announces changes only on a listen: one opens when someone first reads the notifications.
+  const subscribe = listens === undefined
+    ? PubSub.subscribe(pubsub)
+    : Effect.tap(PubSub.subscribe(pubsub), () => listens.listChanges)
+  return {
+    serverInfo: era.serverInfo,
+    serverCapabilities: era.capabilities,
+    protocolVersion: era.protocolVersion,
+    instructions: era.instructions,
+    notifications: Stream.unwrapScoped(Effect.map(subscribe, (queue) => Stream.fromQueue(queue))),
+    subscribe,
+    request,
+    notify: (method: string, params?: Record<string, unknown>) => Effect.sync(() => peer.notify(method, params)),
+    // The 2026-07-28 revision has no ping: discovery is the cheapest request that proves the server answers.
+    ping: isModern
+      ? Effect.asVoid(request("server/discover", {}, Schema.Unknown))
+      : empty(request, "ping"),
+    // A 2026-07-28 server hears the level on each request (`_meta`); there is nothing to send.
+    setLevel: (level: McpSchema.LoggingLevel) =>
+      isModern
+        ? Effect.sync(() => void (modern.logLevel = level))
+        : empty(request, "logging/setLevel", { level }),
+    // A 2026-07-28 server asks for the roots each time it needs them: a change needs no notice.
+    notifyRootsListChanged: Effect.sync(() => isModern || peer.notify("notifications/roots/list_changed", undefined))
+  }
+}
+
+/** The paginated lists, as Streams and collected; the tools' output schemas remembered as they are listed. */
+const makeLists = ({ isModern, modern, request }: Connection) => {
+  const pages = <P extends { readonly nextCursor?: string | undefined }, I, A>(
+    method: string,
+    schema: Schema.Schema<P, I>,
+    itemsOf: (page: P) => ReadonlyArray<A>
+  ) => paginate((cursor) => request(method, cursor === undefined ? {} : { cursor }, schema), itemsOf, method)
+  const outputSchemas = new OutputSchemas()
+  const allTools = pages("tools/list", McpSchema.ListToolsResult, (p) => p.tools).pipe(
+    // Each page's output schemas are remembered, to check the results of the tools' calls.
+    Stream.mapChunks((tools) => {
+      outputSchemas.remember(Chunk.toReadonlyArray(tools))
+      return tools
+    })
+  )
+  // A 2026-07-28 client calls only the tools whose headers it can send right.
+  const streamTools = isModern
+    ? Stream.mapChunksEffect(
+      allTools,
+      (tools) => Effect.map(modern.usableTools(Chunk.toReadonlyArray(tools)), Chunk.fromIterable)
+    )
+    : allTools
+  const streamResources = pages("resources/list", McpSchema.ListResourcesResult, (p) => p.resources)
+  const streamResourceTemplates = pages(
+    "resources/templates/list",
+    McpSchema.ListResourceTemplatesResult,
+    (p) => p.resourceTemplates
+  )
+  const streamPrompts = pages("prompts/list", McpSchema.ListPromptsResult, (p) => p.prompts)
+  const streamSkills = pages("skills/list", McpSchema.ListSkillsResult, (p) => p.skills)
+  return {
+    outputSchemas,
+    service: {
+      streamTools,
+      listTools: collect(streamTools),
+      streamResources,
+      listResources: collect(streamResources),
+      streamResourceTemplates,
+      listResourceTemplates: collect(streamResourceTemplates),
+      streamPrompts,
+      listPrompts: collect(streamPrompts),
+      streamSkills,
+      listSkills: collect(streamSkills)
+    }
+  }
+}
+
+/** `tools/call`, and the ways to call it: decoded, as a stream of events, as a task. */
+const makeToolCalls = (connection: Connection, lists: ReturnType<typeof makeLists>) => {
+  const { era, isModern, modern, request } = connection
+  const callTool: Service["callTool"] = (name, args, requestOptions) => {
+    const call = request(
+      "tools/call",
+      args === undefined ? { name } : { name, arguments: args },
+      McpSchema.CallToolResult,
+      requestOptions
+    ).pipe(Effect.flatMap((result) => {
+      const mismatch = lists.outputSchemas.check(name, result)
+      return mismatch === undefined ? Effect.succeed(result) : Effect.fail(mismatch)
+    }))
+    // A 2026-07-28 call mirrors parameters in headers, which the tool's schema names: listed once if need be.
+    return isModern && !modern.knows(name) ? Effect.zipRight(Effect.ignore(lists.service.listTools), call) : call
+  }
+  return {
+    callTool,
+    callToolStructured: <A, I>(
+      name: string,
+      args: Record<string, unknown> | undefined,
+      output: Schema.Schema<A, I>,
+      requestOptions?: Peer.RequestOptions
+    ) => Effect.flatMap(callTool(name, args, requestOptions), (result) => structured(name, result, output)),
+    callToolEvents: (name: string, args?: Record<string, unknown>, requestOptions?: Peer.RequestOptions) =>
+      callEvents(callTool, name, args, requestOptions),
+    callToolAsTask: (name: string, args?: Record<string, unknown>) =>
+      isModern
+        ? startTask(modern, args === undefined ? { name } : { name, arguments: args })
+        : Effect.fail(
+          new McpError({
+            code: ErrorCode.MethodNotFound,
+            message: `Tasks need protocol ${ClientModern.VERSION}; this server speaks ${era.protocolVersion}`
+          })
+        )
+  }
+}
+
+/** A call's progress, then its result, as a Stream; ending the stream early interrupts (cancels) the call. */
+const callEvents = (
+  callTool: Service["callTool"],
+  name: string,
+  args: Record<string, unknown> | undefined,
+  requestOptions: Peer.RequestOptions | undefined
+) =>
+  Stream.asyncScoped<CallEvent, RequestError>((emit) =>
+    callTool(name, args, {
+      ...requestOptions,
+      onProgress: (progress) => {
+        requestOptions?.onProgress?.(progress)
+        void emit.single({ _tag: "Progress", progress })
+      }
+    }).pipe(
+      Effect.matchEffect({
+        onFailure: (error) => Effect.promise(() => emit.fail(error)),
+        onSuccess: (result) =>
+          Effect.promise(() => emit.single({ _tag: "Result", result })).pipe(
+            Effect.zipRight(Effect.promise(() => emit.end()))
+          )
+      }),
+      Effect.forkScoped
+    )
+  )
+
+/** Resources (with subscriptions in either era), skills, prompts and completion. */
+const resourcesAndPrompts = ({ request }: Connection, listens?: Listens.Listens) => {
+  const read = (uri: string) => request("resources/read", { uri }, McpSchema.ReadResourceResult)
+  return {
+    readResource: read,
+    subscribeResource: (uri: string) =>
+      listens === undefined ? empty(request, "resources/subscribe", { uri }) : listens.add(uri),
+    unsubscribeResource: (uri: string) =>
+      listens === undefined ? empty(request, "resources/unsubscribe", { uri }) : listens.remove(uri),
+    readSkillFile: (skill: McpSchema.SkillEntry, uri = skill.uri) =>
+      Effect.flatMap(read(uri), (result) => SkillFiles.verify(skill, uri, result)),
+    getPrompt: (name: string, args?: Record<string, string>) =>
+      request("prompts/get", args === undefined ? { name } : { name, arguments: args }, McpSchema.GetPromptResult),
+    complete: (
+      ref: McpSchema.CompleteRequestParams["ref"],
+      argument: { readonly name: string; readonly value: string },
+      context?: Record<string, string>
+    ) =>
+      Effect.map(
+        request(
+          "completion/complete",
+          context === undefined ? { ref, argument } : { ref, argument, context: { arguments: context } },
+          McpSchema.CompleteResult
+        ),
+        (r) => r.completion
+      )
+  }
+}
 
 const DEFAULT_CLIENT_INFO: McpSchema.Implementation = { name: "mcp-effect-client", version: "0.1.0" }
 
