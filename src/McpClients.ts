@@ -204,6 +204,30 @@ export const make = <const C extends Connections>(
       const invalid = validatePrefix(server)
       if (Either.isLeft(invalid)) return yield* invalid.left
     }
+    const pool = yield* makePool(connections, servers)
+    yield* pool.openAll
+    const routes: Routes = { route: router(servers, unprefixName), routeUri: router(servers, unprefixUri) }
+    return {
+      servers,
+      status: SubscriptionRef.get(pool.statuses),
+      statusChanges: pool.statuses.changes,
+      client: (server) => pool.client(server, "client"),
+      reconnect: (server) => pool.reconnect(server),
+      ...routes,
+      ...tools(pool, routes),
+      ...resources(pool, routes),
+      ...prompts(pool, routes),
+      complete: completion(pool, routes),
+      ...merged(pool.hub)
+    } satisfies Service
+  })
+
+/** The pool of `connections`, none opened yet: each with its requirements provided, so that only a scope is left to give. */
+const makePool = <C extends Connections>(
+  connections: C,
+  servers: ReadonlyArray<string>
+): Effect.Effect<Pool, never, Scope.Scope | Requirements<C>> =>
+  Effect.gen(function*() {
     const context = yield* Effect.context<Requirements<C>>()
     const scope = yield* Effect.scope
     const statuses = yield* SubscriptionRef.make<ReadonlyMap<string, Status>>(
@@ -223,222 +247,284 @@ export const make = <const C extends Connections>(
         scope: undefined
       })
     }
-    const setStatus = (server: string, status: Status) =>
-      SubscriptionRef.update(statuses, (map) => new Map(map).set(server, status))
+    return new Pool(servers, table, statuses, hub, scope)
+  })
 
-    const open = (connection: Connection): Effect.Effect<Status> =>
-      Effect.gen(function*() {
-        const own = yield* Scope.fork(scope, ExecutionStrategy.sequential)
-        connection.scope = own
-        yield* setStatus(connection.server, Status.Connecting())
-        const exit = yield* Effect.exit(Scope.extend(connection.connect, own))
-        if (Exit.isFailure(exit)) {
-          connection.scope = undefined
-          yield* Scope.close(own, exit)
-          const status = Status.Failed({ cause: exit.cause })
-          yield* setStatus(connection.server, status)
-          return status
-        }
-        const client = exit.value
-        const queue = yield* Scope.extend(client.subscribe, own)
-        yield* Effect.forkIn(pump(connection.server, queue, hub), own)
-        const status = Status.Connected({ client })
-        yield* setStatus(connection.server, status)
-        return status
-      }).pipe(connection.lock.withPermits(1))
+/**
+ * The connections and their statuses. Each connection has a scope of its
+ * own, forked from the whole's, so that one server can close or be remade
+ * while the others go on; its lock keeps an opening and a closing of it from
+ * interleaving.
+ */
+class Pool {
+  constructor(
+    readonly servers: ReadonlyArray<string>,
+    private readonly table: ReadonlyMap<string, Connection>,
+    readonly statuses: SubscriptionRef.SubscriptionRef<ReadonlyMap<string, Status>>,
+    /** Every server's notifications, merged. */
+    readonly hub: PubSub.PubSub<Notification>,
+    private readonly scope: Scope.Scope
+  ) {}
 
-    const closeScope = (connection: Connection) =>
-      Effect.suspend(() => {
-        const own = connection.scope
-        connection.scope = undefined
-        return own === undefined ? Effect.void : Scope.close(own, Exit.void)
-      })
+  /** Opens every connection concurrently; a failure is the connection's status. */
+  get openAll(): Effect.Effect<void> {
+    return Effect.forEach(this.table.values(), (connection) => this.open(connection), {
+      concurrency: "unbounded",
+      discard: true
+    })
+  }
 
-    /** A connection found dead: marked closed (unless already remade), and its scope released in the background. */
-    const markClosed = (server: string, client: McpClient.Service, error: ConnectionClosedError) =>
-      Effect.gen(function*() {
-        const current = (yield* SubscriptionRef.get(statuses)).get(server)
-        if (current?._tag !== "Connected" || current.client !== client) return
-        yield* setStatus(server, Status.Closed({ error }))
-        const connection = table.get(server)
-        // Closing may wait for a process to exit: not on the caller's time.
-        if (connection !== undefined) yield* Effect.forkIn(closeScope(connection), scope)
-      })
+  /** Closes one server's connection (if open) and opens it again. */
+  reconnect(server: string): Effect.Effect<Status> {
+    const connection = this.table.get(server)
+    return connection === undefined
+      ? Effect.succeed(Status.Failed({ cause: Cause.fail(`No server is named ${JSON.stringify(server)}`) }))
+      : Effect.zipRight(this.close(connection).pipe(connection.lock.withPermits(1)), this.open(connection))
+  }
 
-    const connected = Effect.map(
-      SubscriptionRef.get(statuses),
+  /** The connected servers, in the order given, with their clients. */
+  get connected(): Effect.Effect<ReadonlyArray<{ readonly server: string; readonly client: McpClient.Service }>> {
+    return Effect.map(
+      SubscriptionRef.get(this.statuses),
       (map) =>
-        servers.flatMap((server) => {
+        this.servers.flatMap((server) => {
           const status = map.get(server)
           return status?._tag === "Connected" ? [{ server, client: status.client }] : []
         })
     )
+  }
 
-    const clientOf = (server: string, method: string) =>
-      Effect.flatMap(SubscriptionRef.get(statuses), (map) => {
-        const status = map.get(server)
-        return status?._tag === "Connected"
-          ? Effect.succeed(status.client)
-          : Effect.fail(new ConnectionClosedError({ method, reason: unavailable(server, status) }))
-      })
+  /** The client of one server, or why there is none as the error a request for `method` fails with. */
+  client(server: string, method: string): Effect.Effect<McpClient.Service, ConnectionClosedError> {
+    return Effect.flatMap(SubscriptionRef.get(this.statuses), (map) => {
+      const status = map.get(server)
+      return status?._tag === "Connected"
+        ? Effect.succeed(status.client)
+        : Effect.fail(new ConnectionClosedError({ method, reason: unavailable(server, status) }))
+    })
+  }
 
-    /** Runs a request on one server's client, marking the connection closed if the request finds it so. */
-    const on = <A, E>(
-      server: string,
-      method: string,
-      f: (client: McpClient.Service) => Effect.Effect<A, E>
-    ): Effect.Effect<A, E | ConnectionClosedError> =>
-      Effect.flatMap(clientOf(server, method), (client) =>
-        Effect.tapError(
-          f(client),
-          (error) => error instanceof ConnectionClosedError ? markClosed(server, client, error) : Effect.void
-        ))
+  /** Runs a request on one server's client, marking the connection closed if the request finds it so. */
+  on<A, E>(
+    server: string,
+    method: string,
+    f: (client: McpClient.Service) => Effect.Effect<A, E>
+  ): Effect.Effect<A, E | ConnectionClosedError> {
+    return Effect.flatMap(this.client(server, method), (client) =>
+      Effect.tapError(
+        f(client),
+        (error) => error instanceof ConnectionClosedError ? this.markClosed(server, client, error) : Effect.void
+      ))
+  }
 
-    /** Every connected server's list, renamed; a server whose list fails is skipped. */
-    const listAll = <A>(
-      method: string,
-      declares: (capabilities: McpSchema.ServerCapabilities) => boolean,
-      list: (client: McpClient.Service) => Effect.Effect<ReadonlyArray<A>, RequestError>,
-      rename: (server: string, item: A) => A
-    ): Effect.Effect<ReadonlyArray<A>> =>
-      Effect.flatMap(connected, (open) =>
-        Effect.map(
-          Effect.forEach(
-            open.filter(({ client }) => declares(client.serverCapabilities)),
-            ({ server }) =>
-              on(server, method, list).pipe(
-                Effect.map((items) => items.map((item) => rename(server, item))),
-                Effect.catchAll((error) =>
-                  Effect.as(
-                    Effect.logWarning(`${method} failed on server ${JSON.stringify(server)}: ${error.message}`),
-                    []
-                  )
-                )
-              ),
-            { concurrency: "unbounded" }
-          ),
-          (lists) => lists.flat()
-        ))
-
-    const longest = (unprefix: (prefix: string, name: string) => string | undefined) => (name: string) => {
-      let found: Route | undefined
-      for (const server of servers) {
-        const own = unprefix(server, name)
-        // Prefixes may nest ("a" and "a_b"): the longest one that matches is meant.
-        if (own !== undefined && (found === undefined || server.length > found.server.length)) {
-          found = { server, name: own }
-        }
+  private open(connection: Connection): Effect.Effect<Status> {
+    return Effect.gen(this, function*() {
+      const own = yield* Scope.fork(this.scope, ExecutionStrategy.sequential)
+      connection.scope = own
+      yield* this.setStatus(connection.server, Status.Connecting())
+      const exit = yield* Effect.exit(Scope.extend(connection.connect, own))
+      if (Exit.isFailure(exit)) {
+        connection.scope = undefined
+        yield* Scope.close(own, exit)
+        const status = Status.Failed({ cause: exit.cause })
+        yield* this.setStatus(connection.server, status)
+        return status
       }
-      return Option.fromNullable(found)
+      const client = exit.value
+      const queue = yield* Scope.extend(client.subscribe, own)
+      yield* Effect.forkIn(pump(connection.server, queue, this.hub), own)
+      const status = Status.Connected({ client })
+      yield* this.setStatus(connection.server, status)
+      return status
+    }).pipe(connection.lock.withPermits(1))
+  }
+
+  private close(connection: Connection): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      const own = connection.scope
+      connection.scope = undefined
+      return own === undefined ? Effect.void : Scope.close(own, Exit.void)
+    })
+  }
+
+  /** A connection found dead: marked closed (unless already remade), and its scope released in the background. */
+  private markClosed(server: string, client: McpClient.Service, error: ConnectionClosedError): Effect.Effect<void> {
+    return Effect.gen(this, function*() {
+      const current = (yield* SubscriptionRef.get(this.statuses)).get(server)
+      if (current?._tag !== "Connected" || current.client !== client) return
+      yield* this.setStatus(server, Status.Closed({ error }))
+      const connection = this.table.get(server)
+      // Closing may wait for a process to exit: not on the caller's time.
+      if (connection !== undefined) yield* Effect.forkIn(this.close(connection), this.scope)
+    })
+  }
+
+  private setStatus(server: string, status: Status): Effect.Effect<void> {
+    return SubscriptionRef.update(this.statuses, (map) => new Map(map).set(server, status))
+  }
+}
+
+/** The server a prefixed name (or URI) stands for. */
+interface Routes {
+  readonly route: (name: string) => Option.Option<Route>
+  readonly routeUri: (uri: string) => Option.Option<Route>
+}
+
+const router =
+  (servers: ReadonlyArray<string>, unprefix: (prefix: string, name: string) => string | undefined) =>
+  (name: string): Option.Option<Route> => {
+    let found: Route | undefined
+    for (const server of servers) {
+      const own = unprefix(server, name)
+      // Prefixes may nest ("a" and "a_b"): the longest one that matches is meant.
+      if (own !== undefined && (found === undefined || server.length > found.server.length)) {
+        found = { server, name: own }
+      }
     }
-    const route = longest(unprefixName)
-    const routeUri = longest(unprefixUri)
+    return Option.fromNullable(found)
+  }
 
-    /** A request for a prefixed name: routed to its server, or refused as the servers would refuse it. */
-    const routed = <A>(
-      found: Option.Option<Route>,
-      method: string,
-      unknown: () => McpError,
-      f: (client: McpClient.Service, own: string) => Effect.Effect<A, RequestError>
-    ): Effect.Effect<A, RequestError> =>
-      Option.match(found, {
-        onNone: () => Effect.fail(unknown()),
-        onSome: ({ name, server }) => on(server, method, (client) => f(client, name))
-      })
-
-    yield* Effect.forEach(table.values(), open, { concurrency: "unbounded", discard: true })
-
-    const subscribe = PubSub.subscribe(hub)
-    return {
-      servers,
-      status: SubscriptionRef.get(statuses),
-      statusChanges: statuses.changes,
-      client: (server) => clientOf(server, "client"),
-      reconnect: (server) => {
-        const connection = table.get(server)
-        return connection === undefined
-          ? Effect.succeed(Status.Failed({ cause: Cause.fail(`No server is named ${JSON.stringify(server)}`) }))
-          : Effect.zipRight(closeScope(connection).pipe(connection.lock.withPermits(1)), open(connection))
-      },
-      route,
-      routeUri,
-      listTools: listAll(
-        "tools/list",
-        (c) => c.tools !== undefined,
-        (client) => client.listTools,
-        (server, tool) => ({ ...tool, name: prefixName(server, tool.name) })
-      ),
-      callTool: (name, args, options) =>
-        routed(
-          route(name),
-          "tools/call",
-          () => McpError.invalidParams(`Unknown tool: ${name}`),
-          (client, own) => client.callTool(own, args, options)
-        ),
-      listResources: listAll(
-        "resources/list",
-        (c) => c.resources !== undefined,
-        (client) => client.listResources,
-        (server, resource) => ({ ...resource, uri: prefixUri(server, resource.uri) })
-      ),
-      listResourceTemplates: listAll(
-        "resources/templates/list",
-        (c) => c.resources !== undefined,
-        (client) => client.listResourceTemplates,
-        (server, template) => ({ ...template, uriTemplate: prefixUri(server, template.uriTemplate) })
-      ),
-      readResource: (uri) =>
-        routed(
-          routeUri(uri),
-          "resources/read",
-          () => McpError.resourceNotFound(uri),
-          (client, own) => Effect.map(client.readResource(own), renameContents(own, uri))
-        ),
-      subscribeResource: (uri) =>
-        routed(
-          routeUri(uri),
-          "resources/subscribe",
-          () => McpError.resourceNotFound(uri),
-          (client, own) => client.subscribeResource(own)
-        ),
-      unsubscribeResource: (uri) =>
-        routed(
-          routeUri(uri),
-          "resources/unsubscribe",
-          () => McpError.resourceNotFound(uri),
-          (client, own) => client.unsubscribeResource(own)
-        ),
-      listPrompts: listAll(
-        "prompts/list",
-        (c) => c.prompts !== undefined,
-        (client) => client.listPrompts,
-        (server, prompt) => ({ ...prompt, name: prefixName(server, prompt.name) })
-      ),
-      getPrompt: (name, args) =>
-        routed(
-          route(name),
-          "prompts/get",
-          () => McpError.invalidParams(`Unknown prompt: ${name}`),
-          (client, own) => client.getPrompt(own, args)
-        ),
-      complete: (ref, argument, completionContext) =>
-        ref.type === "ref/prompt"
-          ? routed(
-            route(ref.name),
-            "completion/complete",
-            () => McpError.invalidParams(`Unknown prompt: ${ref.name}`),
-            (client, own) => client.complete({ ...ref, name: own }, argument, completionContext)
-          )
-          : routed(
-            routeUri(ref.uri),
-            "completion/complete",
-            () => McpError.resourceNotFound(ref.uri),
-            (client, own) => client.complete({ ...ref, uri: own }, argument, completionContext)
-          ),
-      notifications: Stream.unwrapScoped(Effect.map(subscribe, (queue) => Stream.fromQueue(queue))),
-      subscribe
-    } satisfies Service
+/** A request for a prefixed name: routed to its server, or refused as the servers would refuse it. */
+const routed = <A>(
+  pool: Pool,
+  found: Option.Option<Route>,
+  method: string,
+  unknown: () => McpError,
+  f: (client: McpClient.Service, own: string) => Effect.Effect<A, RequestError>
+): Effect.Effect<A, RequestError> =>
+  Option.match(found, {
+    onNone: () => Effect.fail(unknown()),
+    onSome: ({ name, server }) => pool.on(server, method, (client) => f(client, name))
   })
+
+/** Every connected server's list, renamed; a server whose list fails is skipped, so that it hides no other's. */
+const listAll = <A>(
+  pool: Pool,
+  method: string,
+  declares: (capabilities: McpSchema.ServerCapabilities) => boolean,
+  list: (client: McpClient.Service) => Effect.Effect<ReadonlyArray<A>, RequestError>,
+  rename: (server: string, item: A) => A
+): Effect.Effect<ReadonlyArray<A>> =>
+  Effect.flatMap(pool.connected, (open) =>
+    Effect.map(
+      Effect.forEach(
+        open.filter(({ client }) => declares(client.serverCapabilities)),
+        ({ server }) =>
+          pool.on(server, method, list).pipe(
+            Effect.map((items) => items.map((item) => rename(server, item))),
+            Effect.catchAll((error) =>
+              Effect.as(
+                Effect.logWarning(`${method} failed on server ${JSON.stringify(server)}: ${error.message}`),
+                []
+              )
+            )
+          ),
+        { concurrency: "unbounded" }
+      ),
+      (lists) => lists.flat()
+    ))
+
+const tools = (pool: Pool, { route }: Routes): Pick<Service, "listTools" | "callTool"> => ({
+  listTools: listAll(
+    pool,
+    "tools/list",
+    (c) => c.tools !== undefined,
+    (client) => client.listTools,
+    (server, tool) => ({ ...tool, name: prefixName(server, tool.name) })
+  ),
+  callTool: (name, args, options) =>
+    routed(
+      pool,
+      route(name),
+      "tools/call",
+      () => McpError.invalidParams(`Unknown tool: ${name}`),
+      (client, own) => client.callTool(own, args, options)
+    )
+})
+
+const resources = (
+  pool: Pool,
+  { routeUri }: Routes
+): Pick<
+  Service,
+  "listResources" | "listResourceTemplates" | "readResource" | "subscribeResource" | "unsubscribeResource"
+> => {
+  const onResource = <A>(
+    uri: string,
+    method: string,
+    f: (client: McpClient.Service, own: string) => Effect.Effect<A, RequestError>
+  ) => routed(pool, routeUri(uri), method, () => McpError.resourceNotFound(uri), f)
+  return {
+    listResources: listAll(
+      pool,
+      "resources/list",
+      (c) => c.resources !== undefined,
+      (client) => client.listResources,
+      (server, resource) => ({ ...resource, uri: prefixUri(server, resource.uri) })
+    ),
+    listResourceTemplates: listAll(
+      pool,
+      "resources/templates/list",
+      (c) => c.resources !== undefined,
+      (client) => client.listResourceTemplates,
+      (server, template) => ({ ...template, uriTemplate: prefixUri(server, template.uriTemplate) })
+    ),
+    readResource: (uri) =>
+      onResource(
+        uri,
+        "resources/read",
+        (client, own) => Effect.map(client.readResource(own), renameContents(own, uri))
+      ),
+    subscribeResource: (uri) => onResource(uri, "resources/subscribe", (client, own) => client.subscribeResource(own)),
+    unsubscribeResource: (uri) =>
+      onResource(uri, "resources/unsubscribe", (client, own) => client.unsubscribeResource(own))
+  }
+}
+
+const prompts = (pool: Pool, { route }: Routes): Pick<Service, "listPrompts" | "getPrompt"> => ({
+  listPrompts: listAll(
+    pool,
+    "prompts/list",
+    (c) => c.prompts !== undefined,
+    (client) => client.listPrompts,
+    (server, prompt) => ({ ...prompt, name: prefixName(server, prompt.name) })
+  ),
+  getPrompt: (name, args) =>
+    routed(
+      pool,
+      route(name),
+      "prompts/get",
+      () => McpError.invalidParams(`Unknown prompt: ${name}`),
+      (client, own) => client.getPrompt(own, args)
+    )
+})
+
+/** Completion goes to the server of the prompt or resource template the reference names. */
+const completion = (pool: Pool, { route, routeUri }: Routes): Service["complete"] => (ref, argument, context) =>
+  ref.type === "ref/prompt"
+    ? routed(
+      pool,
+      route(ref.name),
+      "completion/complete",
+      () => McpError.invalidParams(`Unknown prompt: ${ref.name}`),
+      (client, own) => client.complete({ ...ref, name: own }, argument, context)
+    )
+    : routed(
+      pool,
+      routeUri(ref.uri),
+      "completion/complete",
+      () => McpError.resourceNotFound(ref.uri),
+      (client, own) => client.complete({ ...ref, uri: own }, argument, context)
+    )
+
+/** The merged notifications, read from the hub each connection's pump publishes to. */
+const merged = (hub: PubSub.PubSub<Notification>): Pick<Service, "notifications" | "subscribe"> => {
+  const subscribe = PubSub.subscribe(hub)
+  return {
+    notifications: Stream.unwrapScoped(Effect.map(subscribe, (queue) => Stream.fromQueue(queue))),
+    subscribe
+  }
+}
 
 /**
  * {@link make} as a layer.
