@@ -252,6 +252,25 @@ interface Listen {
   readonly notify: (method: string, params: Record<string, unknown>) => void
 }
 
+/** What the server says of itself, from its options. */
+const implementationOf = (options: Options): McpSchema.Implementation => ({
+  name: options.name,
+  version: options.version,
+  ...(options.title !== undefined ? { title: options.title } : {}),
+  ...(options.description !== undefined ? { description: options.description } : {}),
+  ...(options.icons !== undefined ? { icons: options.icons } : {}),
+  ...(options.websiteUrl !== undefined ? { websiteUrl: options.websiteUrl } : {})
+})
+
+/** The server's tasks, whose changes reach the listens that asked for them. */
+const makeTasks = (store: TaskStore.Service, listens: ReadonlySet<Listen>, options: Options) =>
+  new Tasks.Tasks(store, (task) => {
+    const { resultType: _, ...params } = Tasks.detailed(task)
+    for (const listen of listens) {
+      if (Modern.hears(listen.filter, "notifications/tasks", task.taskId)) listen.notify("notifications/tasks", params)
+    }
+  }, { ...Tasks.DEFAULT_SETTINGS, ...options.tasks })
+
 /**
  * Makes the server service; {@link layer} is the usual way to provide it.
  *
@@ -275,14 +294,7 @@ export const make = (options: Options): Effect.Effect<Service> =>
       )
     ]),
     ([runtime, stateKey, taskStore]): Service => {
-      const info: McpSchema.Implementation = {
-        name: options.name,
-        version: options.version,
-        ...(options.title !== undefined ? { title: options.title } : {}),
-        ...(options.description !== undefined ? { description: options.description } : {}),
-        ...(options.icons !== undefined ? { icons: options.icons } : {}),
-        ...(options.websiteUrl !== undefined ? { websiteUrl: options.websiteUrl } : {})
-      }
+      const info = implementationOf(options)
       const sessions = new Set<ServerSession>()
       // 2026-07-28 `subscriptions/listen` requests, each with what it asked to hear.
       const listens = new Set<Listen>()
@@ -300,14 +312,7 @@ export const make = (options: Options): Effect.Effect<Service> =>
           })
       })
       const cacheHint = (method: string) => Modern.cacheHint(options.cacheHints, method)
-      const tasks = new Tasks.Tasks(taskStore, (task) => {
-        const { resultType: _, ...params } = Tasks.detailed(task)
-        for (const listen of listens) {
-          if (Modern.hears(listen.filter, "notifications/tasks", task.taskId)) {
-            listen.notify("notifications/tasks", params)
-          }
-        }
-      }, { ...Tasks.DEFAULT_SETTINGS, ...options.tasks })
+      const tasks = makeTasks(taskStore, listens, options)
       const core = Dispatch.make(registry, {
         pageSize: options.pageSize ?? 100,
         clientRequests: options.clientRequests,
