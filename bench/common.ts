@@ -103,9 +103,10 @@ export const tableRow = (name: string, mode: string, phase: Phase, floor: Phase)
 
 /**
  * Bundles one of our TypeScript bench servers to plain JavaScript (as the SDK ships), so that no loader runs in
- * the measured process. Effect itself stays in node_modules.
+ * the measured process. Effect itself stays in node_modules, and so do our other dependencies (yaml is CommonJS,
+ * which an ESM bundle cannot `require`).
  */
-export const bundle = async (entry: string, outfile: string) => {
+export const bundle = async (entry: string, outfile: string, external: ReadonlyArray<string> = []) => {
   await build({
     entryPoints: [entry],
     outfile,
@@ -113,7 +114,7 @@ export const bundle = async (entry: string, outfile: string) => {
     platform: "node",
     format: "esm",
     target: "node20",
-    external: ["effect", "@effect/*"],
+    external: ["effect", "@effect/*", "yaml", ...external],
     logLevel: "warning"
   })
 }
