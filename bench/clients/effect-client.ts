@@ -3,14 +3,19 @@
  * its calls made by fibers, `inFlight` of them, each looping until the phase's calls are issued.
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import { Effect, Exit, Runtime, Scope } from "effect"
+import { Duration, Effect, Exit, Runtime, Scope } from "effect"
 import type { McpError } from "mcp-effect"
 import { McpClient, StreamableHttpClient } from "mcp-effect"
 import { NodeStdio } from "mcp-effect/node"
 import type { Config, Run } from "./harness.js"
 import { check, config, fail, serve, summarize, TEXT } from "./harness.js"
 
-const options = { clientInfo: { name: "bench-effect", version: "1" }, protocolVersion: config.protocolVersion }
+const options = {
+  clientInfo: { name: "bench-effect", version: "1" },
+  protocolVersion: config.protocolVersion,
+  // `--untimed`: no request timeout, to show what the per-request timer costs.
+  ...(config.untimed === true ? { requestOptions: { timeout: Duration.infinity } } : {})
+}
 
 const connect = (config: Config) =>
   config.transport === "stdio"

@@ -24,7 +24,9 @@ export interface Result {
   readonly p99: number
 }
 
-export const config: Config & { readonly protocolVersion: string } = JSON.parse(process.argv[2]!)
+export const config: Config & { readonly protocolVersion: string; readonly untimed?: boolean } = JSON.parse(
+  process.argv[2]!
+)
 
 /** The tool call every client makes, and the text its answer must carry. */
 export const TEXT = "hello world"
