@@ -5,6 +5,20 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { Run } from "./harness.js"
 import { check, config, fail, loop, serve, TEXT } from "./harness.js"
 
+// Over HTTP the SDK client adds an abort listener per request to one AbortSignal and Node warns past 1,500 of them,
+// once per request from then on: those warnings (and only those) are counted, and reported once at the end.
+let listenerWarnings = 0
+process.removeAllListeners("warning")
+process.on("warning", (warning) => {
+  if (warning.name === "MaxListenersExceededWarning") listenerWarnings++
+  else process.stderr.write(`${warning.name}: ${warning.message}\n`)
+})
+process.on("exit", () => {
+  if (listenerWarnings > 0) {
+    process.stderr.write(`official SDK client: ${listenerWarnings} MaxListenersExceededWarning\n`)
+  }
+})
+
 const main = async () => {
   // The SDK's latest revision is 2025-11-25, the one the bench pins for our client too.
   const client = new Client({ name: "bench-sdk", version: "1" })
