@@ -12,7 +12,8 @@
  * rounds go across all of them in turn, so that whatever else the machine does weighs on all alike.
  *
  *   npx tsx bench/client.ts [--sequential N] [--calls N] [--rounds N] [--warmup N] [--in-flight N] [--only stdio|http]
- *                           [--untimed]   # also our client with no request timeout, to show what its timer costs
+ *                           [--diagnose]  # also our client with no request timeout (what its timer costs) and,
+ *                                         # over HTTP, our client and the floor on node:http rather than fetch
  */
 import type { ChildProcess } from "node:child_process"
 import { spawn } from "node:child_process"
@@ -22,6 +23,7 @@ import { bundle, cpuMicros, flag, stringFlag } from "./common.js"
 const IN_FLIGHT = flag("in-flight", 64)
 const ROUNDS = flag("rounds", 3)
 const ONLY = stringFlag("only")
+const DIAGNOSE = process.argv.includes("--diagnose")
 
 /** Per transport, the calls of a phase (fewer than the server benchmarks': here the clients are the slow side). */
 const sizes = {
@@ -36,6 +38,9 @@ interface Client {
   readonly file: string
   readonly protocolVersion: string
   readonly untimed?: boolean
+  readonly nodeHttp?: boolean
+  /** Measured on these transports only. */
+  readonly only?: Transport
 }
 
 const clients: ReadonlyArray<Client> = [
@@ -43,9 +48,26 @@ const clients: ReadonlyArray<Client> = [
   { name: "official SDK", file: ".bench/sdk-client.mjs", protocolVersion: "2025-11-25" },
   { name: "raw floor", file: ".bench/raw-client.mjs", protocolVersion: "2025-11-25" },
   { name: "mcp-effect 2026", file: ".bench/effect-client.mjs", protocolVersion: "2026-07-28" },
-  // A diagnosis, not a target: our client with no request timeout (so no timer raced against each answer).
-  ...(process.argv.includes("--untimed")
-    ? [{ name: "mcp-effect untimed", file: ".bench/effect-client.mjs", protocolVersion: "2025-11-25", untimed: true }]
+  // `--diagnose`, not targets: our client with no request timeout (so no timer raced against each answer), and
+  // over HTTP, our client and the floor on node:http (keep-alive) rather than fetch.
+  ...(DIAGNOSE
+    ? [
+      { name: "mcp-effect untimed", file: ".bench/effect-client.mjs", protocolVersion: "2025-11-25", untimed: true },
+      {
+        name: "mcp-effect node:http",
+        file: ".bench/effect-client.mjs",
+        protocolVersion: "2025-11-25",
+        nodeHttp: true,
+        only: "http"
+      },
+      {
+        name: "raw node:http",
+        file: ".bench/raw-client.mjs",
+        protocolVersion: "2025-11-25",
+        nodeHttp: true,
+        only: "http"
+      }
+    ] satisfies ReadonlyArray<Client>
     : [])
 ]
 
@@ -79,7 +101,15 @@ const start = async (client: Client, transport: Transport, config: Config, httpS
   process.stderr.write(`${client.name} (${transport})...\n`)
   const child: ChildProcess = spawn(
     process.execPath,
-    [client.file, JSON.stringify({ ...config, protocolVersion: client.protocolVersion, untimed: client.untimed })],
+    [
+      client.file,
+      JSON.stringify({
+        ...config,
+        protocolVersion: client.protocolVersion,
+        untimed: client.untimed,
+        nodeHttp: client.nodeHttp
+      })
+    ],
     { stdio: ["ignore", "inherit", "inherit", "ipc"] }
   )
   children.add(child)
@@ -144,13 +174,13 @@ const median = (phases: ReadonlyArray<Phase>): Phase => {
 
 const fmt = (n: number, digits = 0) => n.toFixed(digits).padStart(9)
 
-const header = "client           | mode            |  calls/s  |  p50 µs   |  p99 µs   | client CPU µs/call | " +
+const header = "client               | mode            |  calls/s  |  p50 µs   |  p99 µs   | client CPU µs/call | " +
   "server CPU µs/call | end-to-end µs/call | client ÷ floor\n" +
-  "-----------------|-----------------|-----------|-----------|-----------|--------------------|" +
+  "---------------------|-----------------|-----------|-----------|-----------|--------------------|" +
   "--------------------|--------------------|---------------\n"
 
 const row = (name: string, mode: string, p: Phase, floor: Phase) =>
-  `${name.padEnd(17)}| ${mode.padEnd(15)} |${fmt(p.throughput)}  |${fmt(p.p50)}  |${fmt(p.p99)}  |` +
+  `${name.padEnd(21)}| ${mode.padEnd(15)} |${fmt(p.throughput)}  |${fmt(p.p50)}  |${fmt(p.p99)}  |` +
   `${fmt(p.clientCpu, 1)}          |${fmt(p.serverCpu, 1)}          |${fmt(p.clientCpu + p.serverCpu, 1)}          | ` +
   `${(p.clientCpu / floor.clientCpu).toFixed(2)}x\n`
 
@@ -175,7 +205,11 @@ const main = async () => {
     const config: Config = transport === "stdio"
       ? { transport, command: process.execPath, args: [".bench/effect-echo.mjs"] }
       : { transport, url: http.url }
-    for (const client of clients) targets.push(await start(client, transport, config, http.pid))
+    for (const client of clients) {
+      if (client.only === undefined || client.only === transport) {
+        targets.push(await start(client, transport, config, http.pid))
+      }
+    }
   }
   for (let round = 0; round < ROUNDS; round++) {
     process.stderr.write(`round ${round + 1} of ${ROUNDS}\n`)

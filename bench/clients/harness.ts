@@ -24,9 +24,13 @@ export interface Result {
   readonly p99: number
 }
 
-export const config: Config & { readonly protocolVersion: string; readonly untimed?: boolean } = JSON.parse(
-  process.argv[2]!
-)
+export const config: Config & {
+  readonly protocolVersion: string
+  /** Our client with no request timeout (`--diagnose`). */
+  readonly untimed?: boolean
+  /** Over HTTP, node:http with a keep-alive agent rather than `fetch` (`--diagnose`). */
+  readonly nodeHttp?: boolean
+} = JSON.parse(process.argv[2]!)
 
 /** The tool call every client makes, and the text its answer must carry. */
 export const TEXT = "hello world"

@@ -1,8 +1,10 @@
 /**
  * The client benchmark's floor: a hand-written client with no validation, JSON lines over the spawned server's
- * stdio, or `fetch` with the session's headers over HTTP (the transport the SDK's and our HTTP clients use too).
+ * stdio, or `fetch` with the session's headers over HTTP (the transport the SDK's and our HTTP clients use too) or,
+ * with `--diagnose`, node:http.
  */
 import { spawn } from "node:child_process"
+import { Agent, request } from "node:http"
 import { check, config, fail, loop, serve, TEXT } from "./harness.js"
 
 const initialize = (id: number) => ({
@@ -57,20 +59,61 @@ const stdio = async (command: string, args: ReadonlyArray<string>) => {
   )
 }
 
-const http = async (url: string) => {
-  const post = (headers: Record<string, string>, body: unknown) =>
-    fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers },
-      body: JSON.stringify(body)
+interface Reply {
+  readonly sessionId: string | null
+  readonly json: () => Promise<any>
+}
+
+const viaFetch = (url: string) => async (headers: Record<string, string>, body: unknown): Promise<Reply> => {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers },
+    body: JSON.stringify(body)
+  })
+  return { sessionId: response.headers.get("mcp-session-id"), json: () => response.json() }
+}
+
+/** `--diagnose`: node:http with a keep-alive agent, the floor for a client that does not use fetch. */
+const viaNodeHttp = (url: string) => {
+  const agent = new Agent({ keepAlive: true })
+  return (headers: Record<string, string>, body: unknown) =>
+    new Promise<Reply>((resolve, reject) => {
+      const text = JSON.stringify(body)
+      const req = request(url, {
+        method: "POST",
+        agent,
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          "content-length": Buffer.byteLength(text),
+          ...headers
+        }
+      }, (res) => {
+        let data = ""
+        res.setEncoding("utf8")
+        res.on("data", (chunk: string) => (data += chunk))
+        res.on("end", () => {
+          const sessionId = res.headers["mcp-session-id"]
+          resolve({
+            sessionId: typeof sessionId === "string" ? sessionId : null,
+            json: async () => JSON.parse(data)
+          })
+        })
+      })
+      req.on("error", reject)
+      req.end(text)
     })
+}
+
+const http = async (url: string) => {
+  const post = config.nodeHttp === true ? viaNodeHttp(url) : viaFetch(url)
   const init = await post({}, initialize(0))
   await init.json()
   const headers = {
-    "mcp-session-id": init.headers.get("mcp-session-id")!,
+    "mcp-session-id": init.sessionId!,
     "mcp-protocol-version": config.protocolVersion
   }
-  await (await post(headers, initialized)).arrayBuffer()
+  await post(headers, initialized)
   let nextId = 1
   serve(
     undefined,
