@@ -248,8 +248,10 @@ const main = async () => {
         `  end-to-end CPU per call       ${ratios("mcp-effect", endToEnd)} (target ≤ 1x)\n` +
         `  2026-07-28 mode, client CPU   ${ratios("mcp-effect 2026", clientCpu)}\n` +
         `  2026-07-28 mode, end to end   ${ratios("mcp-effect 2026", endToEnd)}\n` +
-        (results.some((r) => r.name === "mcp-effect untimed")
-          ? `  untimed, client CPU           ${ratios("mcp-effect untimed", clientCpu)}\n`
+        (DIAGNOSE ? `  untimed, client CPU           ${ratios("mcp-effect untimed", clientCpu)}\n` : "") +
+        (DIAGNOSE && transport === "http"
+          ? `  node:http, client CPU         ${ratios("mcp-effect node:http", clientCpu)}\n` +
+            `  raw node:http, client CPU     ${ratios("raw node:http", clientCpu)}\n`
           : "") +
         "\n"
     )
