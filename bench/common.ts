@@ -103,9 +103,10 @@ export const tableRow = (name: string, mode: string, phase: Phase, floor: Phase)
 
 /**
  * Bundles one of our TypeScript bench servers to plain JavaScript (as the SDK ships), so that no loader runs in
- * the measured process. Effect itself stays in node_modules.
+ * the measured process. Effect itself stays in node_modules, and so do our other dependencies (yaml is CommonJS,
+ * which an ESM bundle cannot `require`).
  */
-export const bundle = async (entry: string, outfile: string) => {
+export const bundle = async (entry: string, outfile: string, external: ReadonlyArray<string> = []) => {
   await build({
     entryPoints: [entry],
     outfile,
@@ -114,7 +115,7 @@ export const bundle = async (entry: string, outfile: string) => {
     format: "esm",
     target: "node20",
     // CommonJS dependencies (yaml, ajv) stay outside the ESM bundle, which cannot require Node's built-ins.
-    external: ["effect", "@effect/*", "yaml", "ajv", "ajv/*"],
+    external: ["effect", "@effect/*", "yaml", "ajv", "ajv/*", ...external],
     logLevel: "warning"
   })
 }
