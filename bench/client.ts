@@ -18,7 +18,7 @@
 import type { ChildProcess } from "node:child_process"
 import { spawn } from "node:child_process"
 import type { Config, Result } from "./clients/harness.js"
-import { bundle, cpuMicros, flag, stringFlag } from "./common.js"
+import { bundle, cpuMicros, flag, median, stringFlag } from "./common.js"
 
 const IN_FLIGHT = flag("in-flight", 64)
 const ROUNDS = flag("rounds", 3)
@@ -157,20 +157,6 @@ const startHttpServer = () =>
     })
     child.on("error", reject)
   })
-
-const median = (phases: ReadonlyArray<Phase>): Phase => {
-  const mid = (f: (p: Phase) => number) => {
-    const values = phases.map(f).sort((a, b) => a - b)
-    return values[Math.floor(values.length / 2)]!
-  }
-  return {
-    throughput: mid((p) => p.throughput),
-    p50: mid((p) => p.p50),
-    p99: mid((p) => p.p99),
-    clientCpu: mid((p) => p.clientCpu),
-    serverCpu: mid((p) => p.serverCpu)
-  }
-}
 
 const fmt = (n: number, digits = 0) => n.toFixed(digits).padStart(9)
 

@@ -75,18 +75,15 @@ export const measure = async (
   }
 }
 
-/** The median of each figure over the rounds, to damp noise. */
-export const median = (phases: ReadonlyArray<Phase>): Phase => {
-  const mid = (f: (p: Phase) => number) => {
-    const values = phases.map(f).sort((a, b) => a - b)
-    return values[Math.floor(values.length / 2)]!
+/** The median of each figure over the rounds, to damp noise (whatever figures a phase has). */
+export const median = <K extends string>(phases: ReadonlyArray<Readonly<Record<K, number>>>): Record<K, number> => {
+  const result: Partial<Record<K, number>> = {}
+  for (const figure of Object.keys(phases[0]!) as Array<K>) {
+    const values = phases.map((p) => p[figure]).sort((a, b) => a - b)
+    result[figure] = values[Math.floor(values.length / 2)]!
   }
-  return {
-    throughput: mid((p) => p.throughput),
-    p50: mid((p) => p.p50),
-    p99: mid((p) => p.p99),
-    cpuPerCall: mid((p) => p.cpuPerCall)
-  }
+  // Every figure of the first phase was set above.
+  return result as Record<K, number>
 }
 
 const fmt = (n: number, digits = 0) => n.toFixed(digits).padStart(9)
