@@ -198,3 +198,20 @@ export * as Transport from "./Transport.js"
  * @since 0.1.0
  */
 export * as UriTemplate from "./UriTemplate.js"
+
+/**
+ * OAuth grants without a browser: client credentials (`client_secret_basic`,
+ * `client_secret_post`, `private_key_jwt`), the JWT bearer grant of a workload
+ * identity, token exchange and enterprise-managed authorization.
+ *
+ * @since 0.2.0
+ */
+export * as OAuthGrants from "./OAuthGrants.js"
+
+/**
+ * DPoP (RFC 9449): proofs, server nonces, and an `HttpClient` that presents
+ * DPoP-bound tokens.
+ *
+ * @since 0.2.0
+ */
+export * as Dpop from "./Dpop.js"
