@@ -56,7 +56,12 @@ export const authenticate = (
         Effect.flatMap((key) => Assertions.clientAssertion({ clientId: client.clientId, audience, key, algorithm })),
         Effect.map((assertion) => ({
           headers: {},
-          params: { client_assertion_type: Assertions.JWT_BEARER_ASSERTION_TYPE, client_assertion: assertion }
+          // client_id too, though RFC 7521 §4.2 makes it optional: some servers look the client up by it first.
+          params: {
+            client_id: client.clientId,
+            client_assertion_type: Assertions.JWT_BEARER_ASSERTION_TYPE,
+            client_assertion: assertion
+          }
         }))
       )
     }
