@@ -125,7 +125,10 @@ export const proof = (
   prover: Prover,
   target: { readonly method: string; readonly url: string | URL; readonly accessToken?: string | undefined }
 ): Effect.Effect<string, DpopKeyError> =>
-  Internal.proof(prover.key, { ...target, nonce: prover.nonces.get(target.url) }).pipe(Effect.mapError(keyError))
+  // Suspended: the nonce is the one known when the proof is signed, not when the effect was made.
+  Effect.suspend(() => Internal.proof(prover.key, { ...target, nonce: prover.nonces.get(target.url) })).pipe(
+    Effect.mapError(keyError)
+  )
 
 /** Sends a request with the token and a fresh proof; keeps any nonce the answer brings. */
 const sendBound = (

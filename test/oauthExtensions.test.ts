@@ -1,5 +1,6 @@
 import {
   FetchHttpClient,
+  Headers,
   HttpClient,
   HttpClientRequest,
   HttpRouter,
@@ -369,6 +370,17 @@ describe("DPoP", () => {
       expect(proofs.map((p) => p.claims.nonce)).toEqual([undefined, "rs-nonce", "rs-nonce"])
       expect(new Set(proofs.map((p) => p.claims.jti)).size).toBe(3)
     }).pipe(Effect.provide(FetchHttpClient.layer)))
+
+  it.effect("a proof carries the nonce known when it is signed, not when its effect was made", () =>
+    Effect.gen(function*() {
+      const prover = yield* Dpop.make()
+      const signed = Dpop.proof(prover, { method: "GET", url: "https://mcp.example.com/mcp?q=1#f" })
+      prover.nonces.remember("https://mcp.example.com/other", Headers.fromInput({ "dpop-nonce": "fresh" }))
+      const claims = Jose.decodeJwt(yield* signed)
+      expect(claims).toMatchObject({ htm: "GET", htu: "https://mcp.example.com/mcp", nonce: "fresh" })
+      expect(Jose.decodeJwt(yield* Dpop.proof(prover, { method: "GET", url: "https://elsewhere.example.com/" })).nonce)
+        .toBeUndefined()
+    }))
 
   it.scopedLive("a 401 that is not a nonce challenge is passed on as it is", () =>
     Effect.gen(function*() {
