@@ -31,12 +31,22 @@ type Reply = (seen: Seen, index: number) => Answer | Promise<Answer>
 
 const isPath = (path: string): path is `/${string}` => path.startsWith("/")
 
-/** Serves fake endpoints on a free loopback port: each POST is recorded and answered by its route's reply. */
-const fakeEndpoints = (routes: Record<string, Reply>) =>
+/**
+ * Serves fake endpoints on a free loopback port: each POST is recorded and answered by its route's reply, and each
+ * GET of a document path by that document, made from the base URL.
+ */
+const fakeEndpoints = (
+  routes: Record<string, Reply>,
+  documents: (base: string) => Record<string, unknown> = () => ({})
+) =>
   Effect.gen(function*() {
     const seen: Record<string, Array<Seen>> = {}
     let base = ""
     let router = HttpRouter.empty
+    for (const path of Object.keys(documents(""))) {
+      if (!isPath(path)) continue
+      router = router.pipe(HttpRouter.get(path, Effect.suspend(() => HttpServerResponse.json(documents(base)[path]))))
+    }
     for (const [path, reply] of Object.entries(routes)) {
       if (!isPath(path)) continue
       const received: Array<Seen> = (seen[path] = [])
