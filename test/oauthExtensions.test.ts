@@ -45,7 +45,9 @@ const fakeEndpoints = (
     let router = HttpRouter.empty
     for (const path of Object.keys(documents(""))) {
       if (!isPath(path)) continue
-      router = router.pipe(HttpRouter.get(path, Effect.suspend(() => HttpServerResponse.json(documents(base)[path]))))
+      router = router.pipe(
+        HttpRouter.get(path, Effect.sync(() => HttpServerResponse.unsafeJson(documents(base)[path])))
+      )
     }
     for (const [path, reply] of Object.entries(routes)) {
       if (!isPath(path)) continue
