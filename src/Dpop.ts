@@ -59,7 +59,7 @@ export class DpopKeyError extends Schema.TaggedError<DpopKeyError>()("DpopKeyErr
 export interface DpopKey extends Internal.Key {}
 
 /**
- * A DPoP key and the nonces its servers gave, by origin: what signs the
+ * A DPoP key and the nonces its servers gave, by endpoint: what signs the
  * client's proofs. One prover serves the token requests and the MCP requests
  * of a connection, since the token is bound to its key.
  *
@@ -115,7 +115,7 @@ export const make = (options: { readonly key?: DpopKey } = {}): Effect.Effect<Pr
   )
 
 /**
- * A proof for one request, carrying the nonce last given by the URL's origin
+ * A proof for one request, carrying the nonce last given by the URL's endpoint
  * and, with an access token, its hash (`ath`).
  *
  * @since 0.2.0

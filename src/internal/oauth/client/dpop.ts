@@ -85,21 +85,24 @@ export const proof = (key: Key, target: ProofFor): Effect.Effect<string, Error> 
     }))
 
 /**
- * The latest nonce each server gave, by origin: a server may send a new one in
- * any response (RFC 9449 §8.2, §9), and the next proof to it must carry it.
+ * The latest nonce each endpoint gave (its URI without query): a server may
+ * send a new one in any response (RFC 9449 §8.2, §9), and the next proof to
+ * it must carry it. Kept by endpoint rather than origin, since an MCP server
+ * and its authorization server often share an origin, and a nonce of one
+ * means nothing to the other.
  */
 export class Nonces {
-  private readonly byOrigin = new Map<string, string>()
+  private readonly byEndpoint = new Map<string, string>()
 
   get(url: string | URL): string | undefined {
-    return this.byOrigin.get(new URL(url).origin)
+    return this.byEndpoint.get(targetUri(url))
   }
 
   /** Keeps the `DPoP-Nonce` of a response, if it has one; says whether it did. */
   remember(url: string | URL, headers: Headers.Headers): boolean {
     const nonce = headers["dpop-nonce"]
     if (nonce === undefined || nonce === "") return false
-    this.byOrigin.set(new URL(url).origin, nonce)
+    this.byEndpoint.set(targetUri(url), nonce)
     return true
   }
 }

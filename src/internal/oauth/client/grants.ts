@@ -77,7 +77,7 @@ const jsonOrUndefined = (text: string): unknown => {
   }
 }
 
-/** One POST of the form, with a fresh proof carrying the nonce last given for the endpoint's origin. */
+/** One POST of the form, with a fresh proof carrying the nonce the endpoint gave last. */
 const post = (
   tokenEndpoint: string,
   form: Record<string, string>,
