@@ -250,14 +250,14 @@ export const requestToken = (options: {
  *
  * @example
  * ```ts
- * import { Effect } from "effect"
  * import { OAuthGrants } from "mcp-effect"
  *
- * declare const pem: string
- * const token = OAuthGrants.clientCredentials({
- *   server: { issuer: "https://auth.example.com", tokenEndpoint: "https://auth.example.com/token" },
- *   client: { method: "private_key_jwt", clientId: "reporting", privateKey: pem }
- * })
+ * // pem: the client's PKCS#8 private key, whose public half the authorization server knows.
+ * const token = (pem: string) =>
+ *   OAuthGrants.clientCredentials({
+ *     server: { issuer: "https://auth.example.com", tokenEndpoint: "https://auth.example.com/token" },
+ *     client: { method: "private_key_jwt", clientId: "reporting", privateKey: pem }
+ *   })
  * ```
  *
  * @since 0.2.0
@@ -282,15 +282,14 @@ export const clientCredentials = (
  *
  * @example
  * ```ts
- * import { Effect } from "effect"
  * import { OAuthGrants } from "mcp-effect"
  *
- * declare const workloadJwt: string
- * const token = OAuthGrants.jwtBearer({
- *   server: { issuer: "https://auth.example.com", tokenEndpoint: "https://auth.example.com/token" },
- *   assertion: workloadJwt,
- *   client: { method: "none", clientId: "my-workload" }
- * })
+ * const token = (workloadJwt: string) =>
+ *   OAuthGrants.jwtBearer({
+ *     server: { issuer: "https://auth.example.com", tokenEndpoint: "https://auth.example.com/token" },
+ *     assertion: workloadJwt,
+ *     client: { method: "none", clientId: "my-workload" }
+ *   })
  * ```
  *
  * @since 0.2.0
@@ -357,20 +356,20 @@ export const tokenExchange = (options: {
  *
  * @example
  * ```ts
- * import { Effect, Redacted } from "effect"
+ * import { Redacted } from "effect"
  * import { OAuthGrants } from "mcp-effect"
  *
- * declare const idToken: string
- * const token = OAuthGrants.enterpriseManaged({
- *   identityProvider: {
- *     tokenEndpoint: "https://idp.example.com/token",
- *     idToken,
- *     client: { method: "none", clientId: "mcp-client-at-idp" }
- *   },
- *   server: { issuer: "https://auth.example.com", tokenEndpoint: "https://auth.example.com/token" },
- *   client: { method: "client_secret_basic", clientId: "mcp-client", clientSecret: Redacted.make("s3cret") },
- *   resource: "https://mcp.example.com/mcp"
- * })
+ * const token = (idToken: string) =>
+ *   OAuthGrants.enterpriseManaged({
+ *     identityProvider: {
+ *       tokenEndpoint: "https://idp.example.com/token",
+ *       idToken,
+ *       client: { method: "none", clientId: "mcp-client-at-idp" }
+ *     },
+ *     server: { issuer: "https://auth.example.com", tokenEndpoint: "https://auth.example.com/token" },
+ *     client: { method: "client_secret_basic", clientId: "mcp-client", clientSecret: Redacted.make("s3cret") },
+ *     resource: "https://mcp.example.com/mcp"
+ *   })
  * ```
  *
  * @since 0.2.0
