@@ -42,6 +42,7 @@ import type { HttpApp } from "@effect/platform"
 import type { Duration } from "effect"
 import { Effect, Exit, Layer, Option, Schedule, Scope, Stream } from "effect"
 import * as EventStore from "./EventStore.js"
+import { Guard } from "./internal/http/authorize.js"
 import { Backlog, DEFAULT_MAX_BUFFERED } from "./internal/http/backlog.js"
 import { Endpoint } from "./internal/http/endpoint.js"
 import { handleDelete, handleGet } from "./internal/http/get.js"
@@ -49,6 +50,7 @@ import { handlePost } from "./internal/http/post.js"
 import { httpError } from "./internal/http/reply.js"
 import * as HttpSecurity from "./internal/httpSecurity.js"
 import { McpServer } from "./McpServer.js"
+import * as ProtectedResource from "./ProtectedResource.js"
 import type { MessageExtras } from "./Transport.js"
 
 /**
@@ -135,6 +137,13 @@ export interface Writer {
  */
 export interface Exchange extends MessageExtras {
   readonly method: string
+  /**
+   * The request's target (path and query), where the server knows it: a
+   * protected endpoint refuses an access token in the query string.
+   *
+   * @since 0.2.0
+   */
+  readonly url?: string | undefined
   /** A header's value by lower-case name, repeated values joined with ", ". */
   header(name: string): string | undefined
   /** Reads the body as text; `undefined` when it is larger than `maxBytes` or cannot be read. */
@@ -225,7 +234,7 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
     )
     yield* Effect.addFinalizer(() => app.shutdown)
     const allow = options.stateless ? "POST" : "GET, POST, DELETE"
-    return (request, reply) => {
+    const handle: Handler = (request, reply) => {
       const refused = HttpSecurity.check(request, options.dnsRebinding)
       if (refused !== undefined) return reply(httpError(403, `Forbidden: ${refused}`))
       switch (request.method) {
@@ -240,6 +249,17 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
           return reply({ ...refusal, headers: { ...refusal.headers, allow } })
         }
       }
+    }
+    // A protected endpoint verifies each request's token first; an unprotected one costs nothing more.
+    const resource = yield* Effect.serviceOption(ProtectedResource.ProtectedResource)
+    if (Option.isNone(resource)) return handle
+    const guard = new Guard(resource.value, app, yield* Effect.runtime<never>())
+    app.authorization = guard
+    return (request, reply) => {
+      // Rebinding protection comes first: a page on another origin learns nothing, not even that a token is needed.
+      const refused = HttpSecurity.check(request, options.dnsRebinding)
+      if (refused !== undefined) return reply(httpError(403, `Forbidden: ${refused}`))
+      guard.handle(request, reply, handle)
     }
   })
 
@@ -280,6 +300,7 @@ export const make = (options: Options = {}): Effect.Effect<HttpApp.Default, neve
             guard(() =>
               handle({
                 method: request.method,
+                url: request.url,
                 header: (name) => request.headers[name],
                 remoteAddress: Option.getOrUndefined(request.remoteAddress),
                 body: (maxBytes, done) =>
@@ -379,7 +400,20 @@ export const layerRouter = <Self, Name extends string, E, R>(
   path: HttpRouter.PathInput,
   options?: Options
 ): Layer.Layer<never, never, McpServer | Self> =>
-  router.use((routes) => Effect.flatMap(make(options), (app) => routes.all(path, app)))
+  router.use((routes) =>
+    Effect.gen(function*() {
+      yield* routes.all(path, yield* make(options))
+      // A protected server serves its metadata beside it.
+      const resource = yield* Effect.serviceOption(ProtectedResource.ProtectedResource)
+      if (Option.isNone(resource)) return
+      for (const metadataPath of resource.value.metadataPaths) {
+        yield* routes.get(
+          metadataPath,
+          Effect.provideService(ProtectedResource.metadataApp, ProtectedResource.ProtectedResource, resource.value)
+        )
+      }
+    })
+  )
 
 /**
  * {@link layerRouter} on the platform's default router, `HttpRouter.Default`.

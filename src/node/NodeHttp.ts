@@ -24,7 +24,7 @@
 import { HttpRouter, HttpServerError } from "@effect/platform"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Context, Duration, Effect, Layer, Runtime } from "effect"
+import { Context, Duration, Effect, Layer, Option, Runtime } from "effect"
 import type { Scope } from "effect"
 import { createServer } from "node:http"
 import type { IncomingMessage, ServerResponse } from "node:http"
@@ -33,6 +33,7 @@ import { DEFAULT_MAX_BUFFERED, droppedComment } from "../internal/http/backlog.j
 import * as LegacySse from "../LegacySse.js"
 import { ErrorCode } from "../McpError.js"
 import type { McpServer } from "../McpServer.js"
+import * as ProtectedResource from "../ProtectedResource.js"
 import * as StreamableHttp from "../StreamableHttp.js"
 import { layerStderrLogger } from "./NodeStdio.js"
 
@@ -257,6 +258,7 @@ const listenerFor = (options: Omit<ServeOptions, "port" | "host">) =>
         HttpRouter.empty.pipe(HttpRouter.get("/sse", legacy.sse), HttpRouter.post("/messages", legacy.messages))
       )
     }
+    const serveMetadata = yield* metadataServer
     const runFork = Runtime.runFork(yield* Effect.runtime<never>())
     const bodyTimeout = Duration.decode(options.bodyTimeout ?? Duration.seconds(30))
     const shared: ExchangeContext = {
@@ -278,12 +280,50 @@ const listenerFor = (options: Omit<ServeOptions, "port" | "host">) =>
     return (request: IncomingMessage, response: ServerResponse) => {
       const url = request.url ?? "/"
       const query = url.indexOf("?")
-      if ((query === -1 ? url : url.slice(0, query)) !== path) return fallback(request, response)
+      const target = query === -1 ? url : url.slice(0, query)
+      if (target !== path) {
+        return serveMetadata !== undefined && serveMetadata(target, request, response)
+          ? undefined
+          : fallback(request, response)
+      }
       // The MCP endpoint is served straight from node:http: no router, no per-request platform machinery.
       const exchange = new NodeExchange(request, response, shared)
       exchange.guard(() => handle(exchange, (reply) => exchange.reply(reply)))
     }
   })
+
+/**
+ * On a protected server, what answers the Protected Resource Metadata's
+ * paths (returning whether `target` was one of them); none otherwise.
+ */
+const metadataServer = Effect.map(
+  Effect.serviceOption(ProtectedResource.ProtectedResource),
+  Option.match({
+    onNone: () => undefined,
+    onSome: (resource) => {
+      const paths = new Set<string>(resource.metadataPaths)
+      const body = JSON.stringify(resource.metadata)
+      return (target: string, request: IncomingMessage, response: ServerResponse): boolean => {
+        if (!paths.has(target)) return false
+        const method = request.method ?? "GET"
+        // Browser clients read it too: from any origin, with a preflight answered.
+        const cors = { "access-control-allow-origin": "*", "access-control-allow-methods": "GET, OPTIONS" }
+        if (method === "OPTIONS") response.writeHead(204, cors).end()
+        else if (method !== "GET" && method !== "HEAD") {
+          response.writeHead(405, { ...cors, allow: "GET, OPTIONS" }).end()
+        } else {
+          response.writeHead(200, {
+            ...cors,
+            "content-type": "application/json",
+            "cache-control": "max-age=3600",
+            "content-length": Buffer.byteLength(body)
+          }).end(method === "HEAD" ? undefined : body)
+        }
+        return true
+      }
+    }
+  })
+)
 
 /** What every exchange of one listener shares. */
 interface ExchangeContext {
@@ -328,6 +368,10 @@ class NodeExchange implements StreamableHttp.Exchange {
 
   get remoteAddress() {
     return this.request.socket.remoteAddress
+  }
+
+  get url() {
+    return this.request.url
   }
 
   header(name: string): string | undefined {
