@@ -1,12 +1,12 @@
-import { FetchHttpClient } from "@effect/platform"
+import { FetchHttpClient, HttpRouter } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Layer, Schema, TestClock } from "effect"
 import { exportJWK, generateKeyPair, SignJWT } from "jose"
 import type { GenerateKeyPairResult, JWK } from "jose"
-import { McpServer, McpTest, ProtectedResource, RequestContext, TokenVerifier } from "mcp-effect"
-import { createServer } from "node:http"
+import { McpServer, McpTest, ProtectedResource, RequestContext, StreamableHttp, TokenVerifier } from "mcp-effect"
+import { createServer, request as httpRequest } from "node:http"
 import type { IncomingMessage, ServerResponse } from "node:http"
-import { initializeBody, JSON_AND_SSE, promise, raw, serveHttp, sseMessages } from "./httpHelpers.js"
+import { initializeBody, JSON_AND_SSE, promise, raw, serveHttp, servePlatform, sseMessages } from "./httpHelpers.js"
 
 const RESOURCE = "https://mcp.example.com/mcp"
 const ISSUER = "https://auth.example.com"
@@ -200,6 +200,45 @@ const challengeOf = (header: unknown): Record<string, string> => {
   expect(text.startsWith("Bearer ")).toBe(true)
   return Object.fromEntries(Array.from(text.matchAll(/(\w+)="([^"]*)"/g), (m) => [m[1]!, m[2]!]))
 }
+
+/** A GET of a legacy SSE stream, read as it comes, until `stop`. */
+const openStream = (url: string, headers: Record<string, string>) =>
+  Effect.acquireRelease(
+    promise(() =>
+      new Promise<
+        { readonly status: number; readonly waitFor: (text: string) => Promise<string>; readonly stop: () => void }
+      >(
+        (resolve, reject) => {
+          const request = httpRequest(url, { headers }, (response) => {
+            let received = ""
+            const waiting = new Set<() => void>()
+            response.setEncoding("utf8")
+            response.on("data", (chunk: string) => {
+              received += chunk
+              for (const check of waiting) check()
+            })
+            resolve({
+              status: response.statusCode ?? 0,
+              waitFor: (text) =>
+                new Promise((found) => {
+                  const check = () => {
+                    if (!received.includes(text)) return
+                    waiting.delete(check)
+                    found(received)
+                  }
+                  waiting.add(check)
+                  check()
+                }),
+              stop: () => request.destroy()
+            })
+          })
+          request.on("error", reject)
+          request.end()
+        }
+      )
+    ),
+    (stream) => Effect.sync(stream.stop)
+  )
 
 const METADATA_URL = "https://mcp.example.com/.well-known/oauth-protected-resource/mcp"
 
@@ -481,4 +520,85 @@ describe("a protected server", () => {
       const tools = yield* client.listTools
       expect(tools.map((t) => t.name)).toEqual(["whoami", "read_file", "write_file"])
     }).pipe(Effect.scoped))
+
+  it.scoped("protects the legacy SSE endpoints alike", () =>
+    Effect.gen(function*() {
+      const key = yield* newKey("key-1")
+      const jwks = yield* jwksServer([key])
+      const { url } = yield* serveHttp(Layer.merge(Server, authLayer(jwksVerifier(jwks.jwksUri))), { legacySse: true })
+      const origin = new URL(url).origin
+      const refused = yield* promise(() => raw(`${origin}/sse`, { method: "GET", readFor: 200 }))
+      expect(refused.status).toBe(401)
+      expect(challengeOf(refused.headers["www-authenticate"]).resource_metadata).toBe(METADATA_URL)
+
+      const token = yield* tokenOf(key, { sub: "carol", scope: "files:read" })
+      const stream = yield* openStream(`${origin}/sse`, {
+        authorization: `Bearer ${token}`,
+        accept: "text/event-stream"
+      })
+      expect(stream.status).toBe(200)
+      const opened = yield* promise(() => stream.waitFor("sessionId="))
+      const endpoint = /data: (\/messages\?sessionId=[\w-]+)/.exec(opened)![1]!
+      const post = (bearerToken: string, body: object) =>
+        promise(() =>
+          raw(`${origin}${endpoint}`, {
+            headers: { "content-type": "application/json", authorization: `Bearer ${bearerToken}` },
+            body
+          })
+        )
+      yield* post(token, initializeBody("2024-11-05"))
+      yield* post(token, { jsonrpc: "2.0", method: "notifications/initialized" })
+      const accepted = yield* post(token, { jsonrpc: "2.0", id: 5, method: "tools/call", params: { name: "whoami" } })
+      expect(accepted.status).toBe(202)
+      const events = yield* promise(() => stream.waitFor("carol"))
+      expect(events).toContain(`\\"subject\\":\\"carol\\"`)
+
+      const forbidden = yield* post(token, {
+        jsonrpc: "2.0",
+        id: 6,
+        method: "tools/call",
+        params: { name: "write_file" }
+      })
+      expect(forbidden.status).toBe(403)
+      expect(challengeOf(forbidden.headers["www-authenticate"]).scope).toBe("files:write")
+      const other = yield* tokenOf(key, { sub: "mallory" })
+      const hijack = yield* post(other, { jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "whoami" } })
+      expect(hijack.status).toBe(404)
+      const anonymous = yield* promise(() =>
+        raw(`${origin}${endpoint}`, {
+          headers: { "content-type": "application/json" },
+          body: { jsonrpc: "2.0", method: "x" }
+        })
+      )
+      expect(anonymous.status).toBe(401)
+    }))
+
+  it.scoped("protects the platform HttpApp alike, with the metadata router beside it", () =>
+    Effect.gen(function*() {
+      const key = yield* newKey("key-1")
+      const jwks = yield* jwksServer([key])
+      const origin = yield* Effect.gen(function*() {
+        const mcp = yield* StreamableHttp.toApp(Server)
+        const metadata = yield* ProtectedResource.router
+        return yield* servePlatform(HttpRouter.concat(HttpRouter.empty.pipe(HttpRouter.all("/mcp", mcp)), metadata))
+      }).pipe(Effect.provide(authLayer(jwksVerifier(jwks.jwksUri))))
+      const url = `${origin}/mcp`
+      const refused = yield* promise(() => raw(url, { headers: JSON_AND_SSE, body: initializeBody() }))
+      expect(refused.status).toBe(401)
+      expect(challengeOf(refused.headers["www-authenticate"]).resource_metadata).toBe(METADATA_URL)
+      const metadata = yield* promise(() =>
+        raw(`${origin}/.well-known/oauth-protected-resource/mcp`, { method: "GET" })
+      )
+      expect(json(metadata.body).resource).toBe(RESOURCE)
+      const token = yield* tokenOf(key, { sub: "dave", client_id: "web" })
+      const inQuery = yield* promise(() =>
+        raw(`${url}?access_token=${token}`, { headers: bearer(token), body: initializeBody() })
+      )
+      expect(inQuery.status).toBe(400)
+      const { headers } = yield* openWith(url, token)
+      const whoami = yield* call(url, headers, "tools/call", { name: "whoami" })
+      expect(json(responseOf(whoami.body).result.content[0].text)).toMatchObject({ subject: "dave", clientId: "web" })
+      const forbidden = yield* call(url, headers, "tools/call", { name: "write_file" })
+      expect(forbidden.status).toBe(403)
+    }))
 })
