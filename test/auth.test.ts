@@ -6,6 +6,7 @@ import type { GenerateKeyPairResult, JWK } from "jose"
 import { McpServer, McpTest, ProtectedResource, RequestContext, StreamableHttp, TokenVerifier } from "mcp-effect"
 import { createServer, request as httpRequest } from "node:http"
 import type { IncomingMessage, ServerResponse } from "node:http"
+import { authLayer as exampleAuth, ProtectedServer } from "../examples/protected-server.js"
 import { initializeBody, JSON_AND_SSE, promise, raw, serveHttp, servePlatform, sseMessages } from "./httpHelpers.js"
 
 const RESOURCE = "https://mcp.example.com/mcp"
@@ -33,7 +34,11 @@ const Notes = McpServer.resource("notes://{id}", { scopes: ["files:read"] }, ({ 
 const Review = McpServer.prompt("review", { scopes: ["files:write"] }, () => Effect.succeed("Review this"))
 
 const Server = Layer.mergeAll(WhoAmI, ReadFile, WriteFile, Secret, Notes, Review).pipe(
-  Layer.provideMerge(McpServer.layer({ name: "protected", version: "1.0.0" }))
+  Layer.provideMerge(McpServer.layer({
+    name: "protected",
+    version: "1.0.0",
+    cacheHints: { "tools/list": { ttlMs: 60_000, cacheScope: "public" } }
+  }))
 )
 
 // --- an authorization server's keys, served as a JWKS by a test HTTP server -----------------------------------
@@ -385,6 +390,8 @@ describe("a protected server", () => {
       expect(names(tools.body, "tools", "name")).toEqual(["whoami", "read_file"])
       const modernTools = yield* modernCall(url, token, "tools/list")
       expect(names(modernTools.body, "tools", "name")).toEqual(["whoami", "read_file"])
+      // Even where the server lets shared caches keep its lists, one filtered by the token is private.
+      expect(responseOf(modernTools.body).result.cacheScope).toBe("private")
       expect(names((yield* call(url, headers, "resources/list")).body, "resources", "uri")).toEqual([])
       expect(names((yield* call(url, headers, "resources/templates/list")).body, "resourceTemplates", "uriTemplate"))
         .toEqual(["notes://{id}"])
@@ -600,5 +607,34 @@ describe("a protected server", () => {
       expect(json(responseOf(whoami.body).result.content[0].text)).toMatchObject({ subject: "dave", clientId: "web" })
       const forbidden = yield* call(url, headers, "tools/call", { name: "write_file" })
       expect(forbidden.status).toBe(403)
+    }))
+
+  it.scoped("the example finds the issuer's keys from its metadata, and checks each tool's scopes", () =>
+    Effect.gen(function*() {
+      const key = yield* newKey("as-key")
+      const issuer = { base: "" }
+      const { base } = yield* serveRoutes({
+        "/.well-known/oauth-authorization-server": (_, __, response) => {
+          response.writeHead(200, { "content-type": "application/json" }).end(
+            JSON.stringify({ issuer: issuer.base, jwks_uri: `${issuer.base}/keys` })
+          )
+        },
+        "/keys": (_, __, response) => {
+          response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ keys: [key.jwk] }))
+        }
+      })
+      issuer.base = base
+      const { url } = yield* serveHttp(Layer.merge(ProtectedServer, exampleAuth({ resource: RESOURCE, issuer: base })))
+      const token = yield* tokenOf(key, { iss: base, sub: "erin", scope: "files:read" })
+      const whoami = yield* modernCall(url, token, "tools/call", { name: "whoami" })
+      expect(responseOf(whoami.body).result.content[0].text).toBe("erin via client client-1, scopes: files:read")
+      const list = yield* modernCall(url, token, "tools/call", { name: "list_files" })
+      expect(responseOf(list.body).result.content[0].text).toBe("readme.txt")
+      const write = yield* modernCall(url, token, "tools/call", {
+        name: "write_file",
+        arguments: { name: "a", text: "b" }
+      })
+      expect(write.status).toBe(403)
+      expect(challengeOf(write.headers["www-authenticate"]).scope).toBe("files:write")
     }))
 })

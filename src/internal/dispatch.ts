@@ -371,17 +371,19 @@ class RequestCore implements Core {
     scopes: (item: A) => ReadonlyArray<string> | undefined
   ): Handler {
     const { pageSize } = this.options
-    const visible = (ctx: RequestContextImpl): ReadonlyArray<A> => {
+    return withParams(McpSchema.PaginatedRequestParams, (params, ctx) => {
       const auth = ctx.auth
-      return filtersLists(auth) ? items().filter((item) => missingScopes(auth, scopes(item)).length === 0) : items()
-    }
-    return withParams(McpSchema.PaginatedRequestParams, (params, ctx) =>
-      fromEither(
-        Either.map(paginate(visible(ctx), params.cursor, pageSize), ({ nextCursor, page }) => ({
+      const filtered = filtersLists(auth)
+      const visible = filtered ? items().filter((item) => missingScopes(auth, scopes(item)).length === 0) : items()
+      return fromEither(
+        Either.map(paginate(visible, params.cursor, pageSize), ({ nextCursor, page }) => ({
           [key]: page.map((item) => render(item, ctx.protocolVersion)),
-          ...(nextCursor !== undefined ? { nextCursor } : {})
+          ...(nextCursor !== undefined ? { nextCursor } : {}),
+          // A list that depends on the caller's token is no shared cache's to keep, whatever the server's hint.
+          ...(filtered && Modern.isModern(ctx.protocolVersion) ? { cacheScope: "private" } : {})
         }))
-      ))
+      )
+    })
   }
 
   // -------------------------------------------------------------------------

@@ -8,7 +8,7 @@
 import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { Clock, Duration, Effect, Schema, SynchronizedRef } from "effect"
 import type { JSONWebKeySet, JWTVerifyGetKey } from "jose"
-import { createLocalJWKSet, errors, jwtVerify } from "jose"
+import { createLocalJWKSet, decodeProtectedHeader, errors, jwtVerify } from "jose"
 import type { JwksOptions } from "../../TokenVerifier.js"
 import { InvalidToken, VerifierUnavailable } from "../../TokenVerifier.js"
 import type { AuthInfo } from "../../Transport.js"
@@ -129,8 +129,23 @@ export const makeJwks = (options: JwksOptions) =>
           catch: refusal
         }))
 
+    /** A token that cannot be one of ours is refused before any key is fetched for it. */
+    const precheck = (token: string): InvalidToken | undefined => {
+      let alg: unknown
+      try {
+        alg = decodeProtectedHeader(token).alg
+      } catch {
+        return new InvalidToken({ message: "The access token is malformed" })
+      }
+      return typeof alg === "string" && algorithms.includes(alg)
+        ? undefined
+        : new InvalidToken({ message: "The access token's signing algorithm is not accepted" })
+    }
+
     return (token: string): Effect.Effect<AuthInfo, InvalidToken | VerifierUnavailable> =>
       Effect.gen(function*() {
+        const malformed = precheck(token)
+        if (malformed !== undefined) return yield* malformed
         let keys = yield* SynchronizedRef.get(state)
         const now = yield* Clock.currentTimeMillis
         if (keys.getKey === undefined || now - keys.fetchedAt > maxAge) keys = yield* refresh(keys.generation)
