@@ -128,6 +128,12 @@ export interface JwksOptions {
   readonly audience: string
   /** The signing algorithms accepted. Default: the asymmetric ones (RS*, PS*, ES*, EdDSA); never `none`. */
   readonly algorithms?: ReadonlyArray<string>
+  /**
+   * The `typ` header a token must have: `"at+jwt"` for RFC 9068 access
+   * tokens, which keeps ID tokens and other JWTs from the same issuer out.
+   * Default: not checked, since many authorization servers do not set it.
+   */
+  readonly type?: string
   /** How far clocks may disagree when `exp` and `nbf` are checked. Default 30 s. */
   readonly clockSkew?: Duration.DurationInput
   /**

@@ -108,16 +108,18 @@ interface Claims {
   readonly iss?: string
   /** Seconds from now (the test clock's) until it expires. */
   readonly expiresIn?: number
+  /** The `typ` header. Default `at+jwt`. */
+  readonly typ?: string
 }
 
 /** A JWT access token signed by `key`, its times from the test clock. */
 const tokenOf = (key: SigningKey, claims: Claims = {}) =>
   Effect.gen(function*() {
     const now = Math.floor((yield* TestClock.currentTimeMillis) / 1000)
-    const { aud, expiresIn, iss, ...rest } = claims
+    const { aud, expiresIn, iss, typ, ...rest } = claims
     return yield* promise(() =>
       new SignJWT({ client_id: "client-1", sub: "alice", scope: "files:read", ...rest })
-        .setProtectedHeader({ alg: "ES256", kid: key.kid, typ: "at+jwt" })
+        .setProtectedHeader({ alg: "ES256", kid: key.kid, typ: typ ?? "at+jwt" })
         .setIssuer(iss ?? ISSUER)
         .setAudience(aud ?? RESOURCE)
         .setIssuedAt(now)
@@ -636,5 +638,24 @@ describe("a protected server", () => {
       })
       expect(write.status).toBe(403)
       expect(challengeOf(write.headers["www-authenticate"]).scope).toBe("files:write")
+    }))
+
+  it.scoped("checks the typ header when asked, keeping ID tokens of the same issuer out", () =>
+    Effect.gen(function*() {
+      const key = yield* newKey("key-1")
+      const jwks = yield* jwksServer([key])
+      const verifier = TokenVerifier.layerJwks({
+        jwksUri: jwks.jwksUri,
+        issuer: ISSUER,
+        audience: RESOURCE,
+        type: "at+jwt"
+      })
+        .pipe(Layer.provide(FetchHttpClient.layer))
+      const { url } = yield* serveHttp(Layer.merge(Server, authLayer(verifier)))
+      const accepted = yield* modernCall(url, yield* tokenOf(key), "tools/list")
+      expect(accepted.status).toBe(200)
+      const idToken = yield* modernCall(url, yield* tokenOf(key, { typ: "JWT" }), "tools/list")
+      expect(idToken.status).toBe(401)
+      expect(json(idToken.body).error_description).toBe("The token is not an access token (its typ header)")
     }))
 })

@@ -56,6 +56,8 @@ const refusal = (error: unknown): InvalidToken | "unknown key" => {
         return new InvalidToken({ message: "The access token's issuer is not trusted" })
       case "nbf":
         return new InvalidToken({ message: "The access token is not valid yet" })
+      case "typ":
+        return new InvalidToken({ message: "The token is not an access token (its typ header)" })
       default:
         return new InvalidToken({ message: `The access token's ${error.claim} claim is invalid` })
     }
@@ -69,22 +71,22 @@ const refusal = (error: unknown): InvalidToken | "unknown key" => {
   return new InvalidToken({ message: "The access token is malformed" })
 }
 
-/** A verifier of JWT access tokens; requires the `HttpClient` that fetches the key set. */
-export const makeJwks = (options: JwksOptions) =>
+/**
+ * The authorization server's key set: fetched on first use, and again when
+ * `refresh` is asked to (rate-limited by `cooldown`) or it is older than
+ * `maxAge`. Concurrent refreshes share one fetch.
+ */
+const makeKeyStore = (options: JwksOptions) =>
   Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
     const cooldown = Duration.toMillis(options.refetchCooldown ?? Duration.seconds(30))
     const maxAge = Duration.toMillis(options.maxKeyAge ?? Duration.hours(1))
-    const skew = Duration.toSeconds(options.clockSkew ?? Duration.seconds(30))
-    const algorithms = [...(options.algorithms ?? DEFAULT_ALGORITHMS)]
-    const issuer = typeof options.issuer === "string" ? options.issuer : [...options.issuer]
     const state = yield* SynchronizedRef.make<Keys>({
       getKey: undefined,
       fetchedAt: -Infinity,
       attemptedAt: -Infinity,
       generation: 0
     })
-
     const download = client.execute(HttpClientRequest.get(options.jwksUri).pipe(HttpClientRequest.acceptJson)).pipe(
       Effect.flatMap(HttpClientResponse.filterStatusOk),
       Effect.flatMap(HttpClientResponse.schemaBodyJson(KeySetJson)),
@@ -92,7 +94,7 @@ export const makeJwks = (options: JwksOptions) =>
       Effect.timeout(Duration.seconds(10))
     )
 
-    /** Fetches the set again, unless another fiber did since `seen`, or the cooldown has not passed. */
+    /** Fetches the set again, unless another fiber did since generation `seen`, or the cooldown has not passed. */
     const refresh = (seen: number) =>
       SynchronizedRef.modifyEffect(state, (keys) =>
         Effect.gen(function*() {
@@ -101,8 +103,8 @@ export const makeJwks = (options: JwksOptions) =>
           const fetched = yield* Effect.either(download)
           if (fetched._tag === "Left") {
             yield* Effect.logWarning("Could not fetch the authorization server's JWKS", fetched.left)
-            const next = { ...keys, attemptedAt: now, generation: keys.generation + 1 }
-            return [next, next] as const
+            const failed = { ...keys, attemptedAt: now, generation: keys.generation + 1 }
+            return [failed, failed] as const
           }
           // The document's keys as jose reads them; a key it cannot use is skipped at verification.
           const set: JSONWebKeySet = { keys: fetched.right.keys.map((key) => ({ ...key })) }
@@ -115,6 +117,23 @@ export const makeJwks = (options: JwksOptions) =>
           return [next, next] as const
         }))
 
+    /** The set in hand, fetched first if there is none yet or it is too old. */
+    const current = Effect.gen(function*() {
+      const keys = yield* SynchronizedRef.get(state)
+      const now = yield* Clock.currentTimeMillis
+      return keys.getKey === undefined || now - keys.fetchedAt > maxAge ? yield* refresh(keys.generation) : keys
+    })
+    return { current, refresh }
+  })
+
+/** A verifier of JWT access tokens; requires the `HttpClient` that fetches the key set. */
+export const makeJwks = (options: JwksOptions) =>
+  Effect.gen(function*() {
+    const store = yield* makeKeyStore(options)
+    const skew = Duration.toSeconds(options.clockSkew ?? Duration.seconds(30))
+    const algorithms = [...(options.algorithms ?? DEFAULT_ALGORITHMS)]
+    const issuer = typeof options.issuer === "string" ? options.issuer : [...options.issuer]
+
     const attempt = (getKey: JWTVerifyGetKey, token: string) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) =>
         Effect.tryPromise({
@@ -124,7 +143,8 @@ export const makeJwks = (options: JwksOptions) =>
               audience: options.audience,
               algorithms,
               clockTolerance: skew,
-              currentDate: new Date(now)
+              currentDate: new Date(now),
+              ...(options.type !== undefined ? { typ: options.type } : {})
             }),
           catch: refusal
         }))
@@ -146,9 +166,7 @@ export const makeJwks = (options: JwksOptions) =>
       Effect.gen(function*() {
         const malformed = precheck(token)
         if (malformed !== undefined) return yield* malformed
-        let keys = yield* SynchronizedRef.get(state)
-        const now = yield* Clock.currentTimeMillis
-        if (keys.getKey === undefined || now - keys.fetchedAt > maxAge) keys = yield* refresh(keys.generation)
+        let keys = yield* store.current
         for (let round = 0;; round++) {
           const getKey = keys.getKey
           if (getKey === undefined) {
@@ -159,7 +177,7 @@ export const makeJwks = (options: JwksOptions) =>
           if (verified.left !== "unknown key") return yield* verified.left
           // A key id not in the set: the authorization server may have rotated its keys. One fetch, then refuse.
           const before = keys.generation
-          if (round > 0 || (keys = yield* refresh(before)).generation === before) {
+          if (round > 0 || (keys = yield* store.refresh(before)).generation === before) {
             return yield* new InvalidToken({ message: "The access token is signed with an unknown key" })
           }
         }
