@@ -17,6 +17,10 @@
  * - `Host` and `Origin` are checked against DNS rebinding, bodies are size
  *   limited and requests per session capped.
  * - Stateless mode serves every POST on a fresh context.
+ * - Authorization: with a `ProtectedResource` in the context the app is made
+ *   in, every request needs a verified bearer token, sessions belong to the
+ *   principal that opened them, and `layerRouter` also serves the Protected
+ *   Resource Metadata (docs/authorization.md).
  *
  * @example
  * ```ts

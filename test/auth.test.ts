@@ -1,6 +1,7 @@
-import { FetchHttpClient, HttpRouter } from "@effect/platform"
+import { FetchHttpClient, HttpRouter, HttpServer } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Schema, TestClock } from "effect"
+import { Context, Effect, Layer, Schema, TestClock } from "effect"
 import { exportJWK, generateKeyPair, SignJWT } from "jose"
 import type { GenerateKeyPairResult, JWK } from "jose"
 import { McpServer, McpTest, ProtectedResource, RequestContext, StreamableHttp, TokenVerifier } from "mcp-effect"
@@ -657,5 +658,35 @@ describe("a protected server", () => {
       const idToken = yield* modernCall(url, yield* tokenOf(key, { typ: "JWT" }), "tools/list")
       expect(idToken.status).toBe(401)
       expect(json(idToken.body).error_description).toBe("The token is not an access token (its typ header)")
+    }))
+
+  it.scoped("StreamableHttp.layerRouter serves the metadata beside the protected endpoint", () =>
+    Effect.gen(function*() {
+      const key = yield* newKey("key-1")
+      const jwks = yield* jwksServer([key])
+      class ApiRouter extends HttpRouter.Tag("ApiRouter")<ApiRouter>() {}
+      const Mcp = StreamableHttp.layerRouter(ApiRouter, "/mcp").pipe(
+        Layer.provide(Layer.merge(Server, authLayer(jwksVerifier(jwks.jwksUri))))
+      )
+      const Served = ApiRouter.serve().pipe(
+        Layer.provide(Mcp),
+        Layer.provide(ApiRouter.Live),
+        Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" }))
+      )
+      const address = Context.get(yield* Layer.build(Served), HttpServer.HttpServer).address
+      const base = address._tag === "TcpAddress" ? `http://127.0.0.1:${address.port}` : ""
+      for (const path of ["/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/mcp"]) {
+        const metadata = yield* promise(() => raw(`${base}${path}`, { method: "GET" }))
+        expect(metadata.status).toBe(200)
+        expect(metadata.headers["access-control-allow-origin"]).toBe("*")
+        expect(json(metadata.body).authorization_servers).toEqual([ISSUER])
+      }
+      const refused = yield* promise(() => raw(`${base}/mcp`, { headers: JSON_AND_SSE, body: initializeBody() }))
+      expect(refused.status).toBe(401)
+      const accepted = yield* modernCall(`${base}/mcp`, yield* tokenOf(key), "tools/call", {
+        name: "read_file",
+        arguments: { path: "x" }
+      })
+      expect(responseOf(accepted.body).result.content[0].text).toBe("contents of x")
     }))
 })

@@ -3,6 +3,10 @@
  * 127.0.0.1 by default) with the Streamable HTTP app at `path`, and
  * optionally the legacy HTTP+SSE endpoints for 2024-11-05 clients.
  *
+ * With a `ProtectedResource` in the server layer's context, every endpoint
+ * (legacy ones included) requires an access token, and the Protected
+ * Resource Metadata is served at its well-known paths (docs/authorization.md).
+ *
  * For anything more (other routes, several servers, middleware), mount
  * `StreamableHttp.toApp` in your own `HttpRouter` instead.
  *
