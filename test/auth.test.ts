@@ -689,4 +689,32 @@ describe("a protected server", () => {
       })
       expect(responseOf(accepted.body).result.content[0].text).toBe("contents of x")
     }))
+
+  it.scoped("refuses a batch entry without its scopes with a JSON-RPC error, serving the others", () =>
+    Effect.gen(function*() {
+      const { key, url } = yield* protectedServer()
+      const token = yield* tokenOf(key, { scope: "files:read" })
+      const opened = yield* promise(() => raw(url, { headers: bearer(token), body: initializeBody("2025-03-26") }))
+      const headers = {
+        ...bearer(token),
+        "mcp-session-id": String(opened.headers["mcp-session-id"]),
+        "mcp-protocol-version": "2025-03-26"
+      }
+      yield* promise(() => raw(url, { headers, body: { jsonrpc: "2.0", method: "notifications/initialized" } }))
+      const batch = yield* promise(() =>
+        raw(url, {
+          headers,
+          body: [
+            { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "write_file" } },
+            { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "read_file", arguments: { path: "p" } } }
+          ]
+        })
+      )
+      const answers = json(batch.body) as Array<any>
+      expect(answers.find((a) => a.id === 1).error).toMatchObject({
+        code: -32000,
+        data: { error: "insufficient_scope", scopes: ["files:write"] }
+      })
+      expect(answers.find((a) => a.id === 2).result.content[0].text).toBe("contents of p")
+    }))
 })
