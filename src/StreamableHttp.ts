@@ -238,9 +238,7 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
     )
     yield* Effect.addFinalizer(() => app.shutdown)
     const allow = options.stateless ? "POST" : "GET, POST, DELETE"
-    const handle: Handler = (request, reply) => {
-      const refused = HttpSecurity.check(request, options.dnsRebinding)
-      if (refused !== undefined) return reply(httpError(403, `Forbidden: ${refused}`))
+    const serve: Handler = (request, reply) => {
       switch (request.method) {
         case "POST":
           return handlePost(app, request, reply)
@@ -256,14 +254,14 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
     }
     // A protected endpoint verifies each request's token first; an unprotected one costs nothing more.
     const resource = yield* Effect.serviceOption(ProtectedResource.ProtectedResource)
-    if (Option.isNone(resource)) return handle
-    const guard = new Guard(resource.value, app, yield* Effect.runtime<never>())
+    const guard = Option.isNone(resource) ? undefined : new Guard(resource.value, app, yield* Effect.runtime<never>())
     app.authorization = guard
     return (request, reply) => {
       // Rebinding protection comes first: a page on another origin learns nothing, not even that a token is needed.
       const refused = HttpSecurity.check(request, options.dnsRebinding)
       if (refused !== undefined) return reply(httpError(403, `Forbidden: ${refused}`))
-      guard.handle(request, reply, handle)
+      if (guard === undefined) serve(request, reply)
+      else guard.handle(request, reply, serve)
     }
   })
 
