@@ -47,7 +47,6 @@
 import { HttpRouter, HttpServerResponse } from "@effect/platform"
 import type { HttpApp } from "@effect/platform"
 import { Context, Effect, Layer } from "effect"
-import type { Challenger } from "./internal/auth/challenge.js"
 import { TokenVerifier } from "./TokenVerifier.js"
 
 /**
@@ -102,11 +101,13 @@ export interface Metadata {
  * @since 0.2.0
  * @category models
  */
-export interface Service extends Challenger {
+export interface Service {
   readonly options: Options
   readonly metadata: Metadata
   /** Where clients read the metadata: the well-known URL derived from `resource`, in the 401 challenge. */
   readonly metadataUrl: string
+  /** The scopes every request needs (`options.requiredScopes`, or none). */
+  readonly requiredScopes: ReadonlyArray<string>
   /** The paths the metadata is served at on this server. */
   readonly metadataPaths: ReadonlyArray<`/${string}`>
   readonly verifier: TokenVerifier["Type"]

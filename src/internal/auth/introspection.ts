@@ -11,7 +11,7 @@ import { InvalidToken, VerifierUnavailable } from "../../TokenVerifier.js"
 import type { AuthInfo } from "../../Transport.js"
 import { audiencesOf, authInfoOf } from "./claims.js"
 
-const Response = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+const IntrospectionResponse = Schema.Record({ key: Schema.String, value: Schema.Unknown })
 
 interface Cached {
   readonly auth: AuthInfo
@@ -44,7 +44,7 @@ export const makeIntrospection = (options: IntrospectionOptions) =>
         )
       ).pipe(
         Effect.flatMap(HttpClientResponse.filterStatusOk),
-        Effect.flatMap(HttpClientResponse.schemaBodyJson(Response)),
+        Effect.flatMap(HttpClientResponse.schemaBodyJson(IntrospectionResponse)),
         Effect.scoped,
         Effect.timeout(Duration.seconds(10)),
         Effect.tapError((cause) => Effect.logWarning("Token introspection failed", cause)),
