@@ -259,11 +259,8 @@ describe("a protected server", () => {
       const response = yield* promise(() => raw(url, { headers: JSON_AND_SSE, body: initializeBody() }))
       expect(response.status).toBe(401)
       const challenge = challengeOf(response.headers["www-authenticate"])
-      expect(challenge).toEqual({
-        error_description: expect.any(String),
-        resource_metadata: METADATA_URL,
-        scope: "mcp:use"
-      })
+      expect(challenge).toEqual({ resource_metadata: METADATA_URL, scope: "mcp:use" })
+      expect(json(response.body).error_description).toBe("An access token is required (Authorization: Bearer)")
       const origin = new URL(url).origin
       for (const path of ["/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource"]) {
         const metadata = yield* promise(() => raw(`${origin}${path}`, { method: "GET" }))

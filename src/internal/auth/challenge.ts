@@ -33,9 +33,10 @@ const refusal = (
     ...(fields.scopes !== undefined && fields.scopes.length > 0 ? [`scope=${quoted(fields.scopes.join(" "))}`] : []),
     `resource_metadata=${quoted(challenger.metadataUrl)}`
   ]
-  const body = fields.error === undefined
-    ? { error: "unauthorized", error_description: fields.description ?? "An access token is required" }
-    : { error: fields.error, ...(fields.description !== undefined ? { error_description: fields.description } : {}) }
+  const body = {
+    error: fields.error,
+    ...(fields.description !== undefined ? { error_description: fields.description } : {})
+  }
   return {
     status,
     headers: { "content-type": "application/json", "www-authenticate": `Bearer ${params.join(", ")}` },
@@ -43,12 +44,19 @@ const refusal = (
   }
 }
 
-/** No token: 401, with the scopes every request needs (the client takes the metadata's otherwise). */
-export const unauthorized = (challenger: Challenger): Refusal =>
-  refusal(challenger, 401, {
-    description: "An access token is required (Authorization: Bearer)",
-    scopes: challenger.requiredScopes
+/**
+ * No token: 401, with the scopes every request needs (the client takes the
+ * metadata's otherwise). The challenge has no error information (RFC 6750
+ * §3.1: the request had no credentials to be wrong); the body says what is
+ * missing.
+ */
+export const unauthorized = (challenger: Challenger): Refusal => ({
+  ...refusal(challenger, 401, { scopes: challenger.requiredScopes }),
+  body: JSON.stringify({
+    error: "unauthorized",
+    error_description: "An access token is required (Authorization: Bearer)"
   })
+})
 
 /** A token that was refused: 401 `invalid_token`, saying why in words safe to send. */
 export const invalidToken = (challenger: Challenger, description: string): Refusal =>
