@@ -198,3 +198,19 @@ export * as Transport from "./Transport.js"
  * @since 0.1.0
  */
 export * as UriTemplate from "./UriTemplate.js"
+
+/**
+ * Authorization for a server over HTTP: the server as an OAuth 2.1 protected
+ * resource (RFC 9728 metadata, bearer tokens, per-tool scopes).
+ *
+ * @since 0.2.0
+ */
+export * as ProtectedResource from "./ProtectedResource.js"
+
+/**
+ * Verifying access tokens: JWT against a JWKS, token introspection, or your
+ * own function.
+ *
+ * @since 0.2.0
+ */
+export * as TokenVerifier from "./TokenVerifier.js"

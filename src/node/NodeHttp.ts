@@ -3,6 +3,10 @@
  * 127.0.0.1 by default) with the Streamable HTTP app at `path`, and
  * optionally the legacy HTTP+SSE endpoints for 2024-11-05 clients.
  *
+ * With a `ProtectedResource` in the server layer's context, every endpoint
+ * (legacy ones included) requires an access token, and the Protected
+ * Resource Metadata is served at its well-known paths (docs/authorization.md).
+ *
  * For anything more (other routes, several servers, middleware), mount
  * `StreamableHttp.toApp` in your own `HttpRouter` instead.
  *
@@ -35,6 +39,7 @@ import * as McpClient from "../McpClient.js"
 import { ErrorCode } from "../McpError.js"
 import type { RequestError } from "../McpError.js"
 import type { McpServer } from "../McpServer.js"
+import * as ProtectedResource from "../ProtectedResource.js"
 import * as StreamableHttp from "../StreamableHttp.js"
 import * as StreamableHttpClient from "../StreamableHttpClient.js"
 import * as NodeHttpClient from "./internal/httpClient.js"
@@ -261,6 +266,7 @@ const listenerFor = (options: Omit<ServeOptions, "port" | "host">) =>
         HttpRouter.empty.pipe(HttpRouter.get("/sse", legacy.sse), HttpRouter.post("/messages", legacy.messages))
       )
     }
+    const serveMetadata = yield* metadataServer
     const runFork = Runtime.runFork(yield* Effect.runtime<never>())
     const bodyTimeout = Duration.decode(options.bodyTimeout ?? Duration.seconds(30))
     const shared: ExchangeContext = {
@@ -282,12 +288,50 @@ const listenerFor = (options: Omit<ServeOptions, "port" | "host">) =>
     return (request: IncomingMessage, response: ServerResponse) => {
       const url = request.url ?? "/"
       const query = url.indexOf("?")
-      if ((query === -1 ? url : url.slice(0, query)) !== path) return fallback(request, response)
+      const target = query === -1 ? url : url.slice(0, query)
+      if (target !== path) {
+        return serveMetadata !== undefined && serveMetadata(target, request, response)
+          ? undefined
+          : fallback(request, response)
+      }
       // The MCP endpoint is served straight from node:http: no router, no per-request platform machinery.
       const exchange = new NodeExchange(request, response, shared)
       exchange.guard(() => handle(exchange, (reply) => exchange.reply(reply)))
     }
   })
+
+/**
+ * On a protected server, what answers the Protected Resource Metadata's
+ * paths (returning whether `target` was one of them); none otherwise.
+ */
+const metadataServer = Effect.map(
+  Effect.serviceOption(ProtectedResource.ProtectedResource),
+  Option.match({
+    onNone: () => undefined,
+    onSome: (resource) => {
+      const paths = new Set<string>(resource.metadataPaths)
+      const body = JSON.stringify(resource.metadata)
+      return (target: string, request: IncomingMessage, response: ServerResponse): boolean => {
+        if (!paths.has(target)) return false
+        const method = request.method ?? "GET"
+        // Browser clients read it too: from any origin, with a preflight answered.
+        const cors = { "access-control-allow-origin": "*", "access-control-allow-methods": "GET, OPTIONS" }
+        if (method === "OPTIONS") response.writeHead(204, cors).end()
+        else if (method !== "GET" && method !== "HEAD") {
+          response.writeHead(405, { ...cors, allow: "GET, OPTIONS" }).end()
+        } else {
+          response.writeHead(200, {
+            ...cors,
+            "content-type": "application/json",
+            "cache-control": "max-age=3600",
+            "content-length": Buffer.byteLength(body)
+          }).end(method === "HEAD" ? undefined : body)
+        }
+        return true
+      }
+    }
+  })
+)
 
 /** What every exchange of one listener shares. */
 interface ExchangeContext {
@@ -332,6 +376,10 @@ class NodeExchange implements StreamableHttp.Exchange {
 
   get remoteAddress() {
     return this.request.socket.remoteAddress
+  }
+
+  get url() {
+    return this.request.url
   }
 
   header(name: string): string | undefined {
