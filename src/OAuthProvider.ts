@@ -39,8 +39,8 @@
  *
  * @since 0.2.0
  */
-import { HttpClient, HttpRouter, HttpServerResponse } from "@effect/platform"
-import type { HttpServerRequest } from "@effect/platform"
+import { HttpClient, HttpMiddleware, HttpRouter, HttpServerResponse } from "@effect/platform"
+import type { HttpApp, HttpServerRequest } from "@effect/platform"
 import { Context, Data, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
 import type { JWK } from "jose"
 import { importJWK } from "jose"
@@ -358,28 +358,36 @@ const at = (pathOrUrl: string): HttpRouter.PathInput => {
   return `/${path.replace(/^\//, "")}`
 }
 
+/**
+ * Browser-based clients read the metadata and JWKS and call the token, registration and revocation endpoints from
+ * another origin (without cookies); `/authorize` is a navigation and gets no CORS headers.
+ */
+const cors = HttpMiddleware.cors({ allowedMethods: ["GET", "POST"], allowedHeaders: ["authorization", "content-type"] })
+
 /** Every endpoint at its path. */
 const routerOf = (settings: Settings, path: string, metadata: Record<string, unknown>, jwks: unknown) => {
   const metadataResponse = Effect.succeed(jsonResponse(metadata))
+  const registration = settings.dynamicRegistration ?
+    register(settings) :
+    Effect.fail(invalidClientMetadata("dynamic client registration is off"))
+  const shared: ReadonlyArray<readonly [method: "GET" | "POST", path: string, HttpApp.Default]> = [
+    ["GET", `/.well-known/oauth-authorization-server${path}`, metadataResponse],
+    ["GET", `/.well-known/openid-configuration${path}`, metadataResponse],
+    ...(path === "" ? [] : [["GET", `${path}/.well-known/openid-configuration`, metadataResponse] as const]),
+    ["GET", settings.endpoints.jwks, Effect.succeed(HttpServerResponse.unsafeJson(jwks))],
+    ["POST", settings.endpoints.token, respond(token(settings))],
+    ["POST", settings.endpoints.registration, respond(registration)],
+    ["POST", settings.endpoints.revocation, respond(revoke(settings))],
+    ["POST", settings.endpoints.introspection, respond(introspect(settings))]
+  ]
   let router = HttpRouter.empty.pipe(
-    HttpRouter.get(at(`/.well-known/oauth-authorization-server${path}`), metadataResponse),
-    HttpRouter.get(at(`/.well-known/openid-configuration${path}`), metadataResponse),
-    HttpRouter.get(at(settings.endpoints.jwks), Effect.succeed(HttpServerResponse.unsafeJson(jwks))),
     HttpRouter.get(at(settings.endpoints.authorization), respond(authorize(settings))),
-    HttpRouter.post(at(settings.endpoints.authorization), respond(authorize(settings))),
-    HttpRouter.post(at(settings.endpoints.token), respond(token(settings))),
-    HttpRouter.post(at(settings.endpoints.revocation), respond(revoke(settings))),
-    HttpRouter.post(at(settings.endpoints.introspection), respond(introspect(settings)))
+    HttpRouter.post(at(settings.endpoints.authorization), respond(authorize(settings)))
   )
-  if (path !== "") router = HttpRouter.get(router, at(`${path}/.well-known/openid-configuration`), metadataResponse)
-  if (settings.dynamicRegistration) {
-    router = HttpRouter.post(router, at(settings.endpoints.registration), respond(register(settings)))
-  } else {
-    router = HttpRouter.post(
-      router,
-      at(settings.endpoints.registration),
-      respond(Effect.fail(invalidClientMetadata("dynamic client registration is off")))
-    )
+  for (const [method, route, handler] of shared) {
+    router = HttpRouter.route(method)(router, at(route), cors(handler))
+    // The preflight, which the middleware answers.
+    router = HttpRouter.options(router, at(route), cors(Effect.succeed(HttpServerResponse.empty())))
   }
   return router
 }
