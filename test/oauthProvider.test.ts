@@ -4,6 +4,7 @@ import { Effect, Exit, Layer, Redacted, TestClock } from "effect"
 import { createLocalJWKSet, decodeJwt, jwtVerify } from "jose"
 import { OAuthProvider, OAuthStore } from "mcp-effect"
 import { createHash, randomBytes } from "node:crypto"
+import { makeRouter } from "../examples/authorization-server.js"
 import { servePlatform } from "./httpHelpers.js"
 
 const ISSUER = "https://as.example"
@@ -628,4 +629,53 @@ describe("OAuthProvider", () => {
       expect(JSON.parse(Buffer.from(tokens.access.split(".")[0], "base64url").toString()).kid).toBe(kid)
       expect(JSON.stringify(provider.jwks)).not.toContain(JSON.parse(Redacted.value(key)).d)
     }))
+
+  it.scoped("examples/authorization-server.ts: its MCP endpoint takes only its own tokens for it", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const issuer = "http://localhost:3001"
+      const base = yield* servePlatform(yield* makeRouter(issuer))
+      const mcp = (token?: string) =>
+        call(`${base}/mcp`, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            accept: "application/json, text/event-stream",
+            ...(token === undefined ? {} : { authorization: `Bearer ${token}` })
+          },
+          body: JSON.stringify({
+            jsonrpc: "2.0",
+            id: 1,
+            method: "initialize",
+            params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "t", version: "1" } }
+          })
+        })
+      const anonymous = yield* mcp()
+      expect(anonymous.status).toBe(401)
+      expect(anonymous.headers.get("www-authenticate")).toContain(
+        `resource_metadata="${issuer}/.well-known/oauth-protected-resource/mcp"`
+      )
+      expect((yield* call(`${base}/.well-known/oauth-protected-resource/mcp`)).json.authorization_servers).toEqual([
+        issuer
+      ])
+      expect((yield* mcp("not-a-token")).status).toBe(401)
+
+      const { challenge, verifier } = pkce()
+      const code = yield* authorize(base, {
+        ...authorizeParams(challenge, { client_id: "conformance-client", resource: `${issuer}/mcp` })
+      })
+      expect(code.location?.searchParams.get("iss")).toBe(issuer)
+      const token = yield* form(base, "/token", {
+        grant_type: "authorization_code",
+        code: code.location!.searchParams.get("code")!,
+        code_verifier: verifier,
+        redirect_uri: REDIRECT,
+        client_id: "conformance-client",
+        client_secret: "conformance-secret"
+      })
+      expect(token.status).toBe(200)
+      const initialized = yield* mcp(String(token.json.access_token))
+      expect(initialized.status).toBe(200)
+      expect(initialized.text).toContain("protected")
+    }).pipe(Effect.provide(Deps)))
 })
