@@ -46,7 +46,7 @@ import type { JWK } from "jose"
 import { importJWK } from "jose"
 import { authorize } from "./internal/oauth/server/authorize.js"
 import { register } from "./internal/oauth/server/clients.js"
-import { invalidClientMetadata, jsonResponse, respond } from "./internal/oauth/server/errors.js"
+import { invalidClientMetadata, jsonResponse, type OAuthError, respond } from "./internal/oauth/server/errors.js"
 import { generatePrivateJwk, importSigningKey, sha256 } from "./internal/oauth/server/keys.js"
 import type { Endpoints, Settings } from "./internal/oauth/server/settings.js"
 import { introspect, revoke, token, verifyAccessToken } from "./internal/oauth/server/token.js"
@@ -124,7 +124,8 @@ export interface Options {
   /**
    * Decides each authorization request. It runs inside the request, so it may
    * read `HttpServerRequest` (cookies, a submitted form: `/authorize` also
-   * accepts POST with the same parameters).
+   * accepts POST with the same parameters). Services it needs are captured
+   * where the options are built (`const users = yield* Users`).
    */
   readonly consent: (
     request: AuthorizationRequest
@@ -277,20 +278,40 @@ const parseIssuer = (issuer: string): Effect.Effect<{ issuer: string; path: stri
   return Effect.succeed({ issuer: trimmed, path: url.pathname.replace(/\/+$/, "") })
 }
 
+const optionalString = Schema.optionalWith(Schema.String, { exact: true })
+
+/** The members of a private JWK that signing keys use. */
+const Jwk = Schema.Struct({
+  kty: Schema.String,
+  alg: optionalString,
+  kid: optionalString,
+  crv: optionalString,
+  x: optionalString,
+  y: optionalString,
+  n: optionalString,
+  e: optionalString,
+  d: optionalString,
+  p: optionalString,
+  q: optionalString,
+  dp: optionalString,
+  dq: optionalString,
+  qi: optionalString
+})
+
 /** The signing key from the options, or a generated one (with a warning: tokens die with the process). */
-const signingKeyOf = (options: Options) =>
+const signingKeyOf = (signingKey: Redacted.Redacted<string> | undefined) =>
   Effect.gen(function*() {
     let jwk: JWK
-    if (options.signingKey === undefined) {
+    if (signingKey === undefined) {
       yield* Effect.logWarning(
         "OAuthProvider: no signingKey given, so a key was generated: access tokens will not verify after a restart"
       )
       jwk = yield* generatePrivateJwk
     } else {
-      jwk = yield* Effect.try({
-        try: (): JWK => JSON.parse(Redacted.value(options.signingKey!)),
-        catch: () => new OAuthProviderError({ reason: "signingKey is not a JSON Web Key" })
-      })
+      jwk = yield* Schema.decodeUnknown(Schema.parseJson(Jwk))(Redacted.value(signingKey)).pipe(
+        // The parse error would quote the key: only what is wrong is said.
+        Effect.mapError(() => new OAuthProviderError({ reason: "signingKey is not a JSON Web Key" }))
+      )
     }
     const key = yield* Effect.mapError(importSigningKey(jwk), (reason) => new OAuthProviderError({ reason }))
     const publicKey = yield* Effect.tryPromise({
@@ -364,6 +385,12 @@ const at = (pathOrUrl: string): HttpRouter.PathInput => {
  */
 const cors = HttpMiddleware.cors({ allowedMethods: ["GET", "POST"], allowedHeaders: ["authorization", "content-type"] })
 
+/** An endpoint's handler, its OAuth errors answered as such, in a span of its own. */
+const traced = <R>(
+  name: string,
+  handler: Effect.Effect<HttpServerResponse.HttpServerResponse, OAuthError | OAuthStoreError, R>
+) => respond(handler).pipe(Effect.withSpan(`OAuthProvider.${name}`))
+
 /** Every endpoint at its path. */
 const routerOf = (settings: Settings, path: string, metadata: Record<string, unknown>, jwks: unknown) => {
   const metadataResponse = Effect.succeed(jsonResponse(metadata))
@@ -375,14 +402,14 @@ const routerOf = (settings: Settings, path: string, metadata: Record<string, unk
     ["GET", `/.well-known/openid-configuration${path}`, metadataResponse],
     ...(path === "" ? [] : [["GET", `${path}/.well-known/openid-configuration`, metadataResponse] as const]),
     ["GET", settings.endpoints.jwks, Effect.succeed(HttpServerResponse.unsafeJson(jwks))],
-    ["POST", settings.endpoints.token, respond(token(settings))],
-    ["POST", settings.endpoints.registration, respond(registration)],
-    ["POST", settings.endpoints.revocation, respond(revoke(settings))],
-    ["POST", settings.endpoints.introspection, respond(introspect(settings))]
+    ["POST", settings.endpoints.token, traced("token", token(settings))],
+    ["POST", settings.endpoints.registration, traced("registration", registration)],
+    ["POST", settings.endpoints.revocation, traced("revoke", revoke(settings))],
+    ["POST", settings.endpoints.introspection, traced("introspect", introspect(settings))]
   ]
   let router = HttpRouter.empty.pipe(
-    HttpRouter.get(at(settings.endpoints.authorization), respond(authorize(settings))),
-    HttpRouter.post(at(settings.endpoints.authorization), respond(authorize(settings)))
+    HttpRouter.get(at(settings.endpoints.authorization), traced("authorize", authorize(settings))),
+    HttpRouter.post(at(settings.endpoints.authorization), traced("authorize", authorize(settings)))
   )
   for (const [method, route, handler] of shared) {
     router = HttpRouter.route(method)(router, at(route), cors(handler))
@@ -401,7 +428,7 @@ const routerOf = (settings: Settings, path: string, metadata: Record<string, unk
  */
 export const make = Effect.fn("OAuthProvider.make")(function*(options: Options) {
   const { issuer, path } = yield* parseIssuer(options.issuer)
-  const { key, publicKey } = yield* signingKeyOf(options)
+  const { key, publicKey } = yield* signingKeyOf(options.signingKey)
   const endpoints: Endpoints = {
     authorization: `${issuer}/authorize`,
     token: `${issuer}/token`,
