@@ -423,6 +423,31 @@ const routerOf = (settings: Settings, path: string, metadata: Record<string, unk
  * Builds an authorization server: registers the clients of the options, and
  * returns its routes, metadata, JWKS, and a verifier of its access tokens.
  *
+ * @example
+ * ```ts
+ * import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
+ * import { Effect } from "effect"
+ * import { OAuthProvider } from "mcp-effect"
+ *
+ * // A consent page on GET; the form posts the same parameters back to /authorize with the user's answer.
+ * const provider = OAuthProvider.make({
+ *   issuer: "https://auth.example.com",
+ *   consent: (request) =>
+ *     Effect.gen(function*() {
+ *       const http = yield* HttpServerRequest.HttpServerRequest
+ *       if (http.method === "GET") {
+ *         return OAuthProvider.ConsentDecision.Respond({
+ *           response: HttpServerResponse.html(`<p>Allow ${request.clientName ?? request.clientId}?</p>`)
+ *         })
+ *       }
+ *       const answer = new URLSearchParams(yield* Effect.orDie(http.text)).get("answer")
+ *       return answer === "allow"
+ *         ? OAuthProvider.ConsentDecision.Approve({ subject: "alice" })
+ *         : OAuthProvider.ConsentDecision.Deny({ description: "the user declined" })
+ *     })
+ * })
+ * ```
+ *
  * @since 0.2.0
  * @category constructors
  */
@@ -493,3 +518,31 @@ export const layer = (
   options: Options
 ): Layer.Layer<OAuthProvider, OAuthProviderError | OAuthStoreError, OAuthStore | HttpClient.HttpClient> =>
   Layer.effect(OAuthProvider, make(options))
+
+/**
+ * Adds the routes of the `OAuthProvider` in context to a router declared with
+ * `HttpRouter.Tag`, beside its other routes (the MCP endpoint's, say).
+ *
+ * @example
+ * ```ts
+ * import { FetchHttpClient, HttpRouter } from "@effect/platform"
+ * import { Effect, Layer } from "effect"
+ * import { OAuthProvider, OAuthStore } from "mcp-effect"
+ *
+ * const Auth = OAuthProvider.layerRouter(HttpRouter.Default).pipe(
+ *   Layer.provide(OAuthProvider.layer({
+ *     issuer: "https://auth.example.com",
+ *     consent: () => Effect.succeed(OAuthProvider.ConsentDecision.Deny({}))
+ *   })),
+ *   Layer.provide([OAuthStore.layerMemory, FetchHttpClient.layer])
+ * )
+ * // Served by HttpRouter.Default.serve(), with the program's other routes.
+ * ```
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerRouter = <Self, Name extends string, E, R>(
+  router: HttpRouter.HttpRouter.TagClass<Self, Name, E, R>
+): Layer.Layer<never, never, OAuthProvider | Self> =>
+  router.use((routes) => Effect.flatMap(OAuthProvider, (provider) => routes.concat(provider.router)))

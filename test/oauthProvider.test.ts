@@ -1,9 +1,11 @@
-import { FetchHttpClient, HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { FetchHttpClient, HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Layer, Redacted, TestClock } from "effect"
+import { Context, Effect, Exit, Layer, Redacted, TestClock } from "effect"
 import { createLocalJWKSet, decodeJwt, jwtVerify } from "jose"
 import { OAuthProvider, OAuthStore } from "mcp-effect"
 import { createHash, randomBytes } from "node:crypto"
+import { createServer } from "node:http"
 import { makeRouter } from "../examples/authorization-server.js"
 import { servePlatform } from "./httpHelpers.js"
 
@@ -678,4 +680,27 @@ describe("OAuthProvider", () => {
       expect(initialized.status).toBe(200)
       expect(initialized.text).toContain("protected")
     }).pipe(Effect.provide(Deps)))
+
+  it.scoped("layer and layerRouter: the routes beside others of an HttpRouter.Tag", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      class ApiRouter extends HttpRouter.Tag("ApiRouter")<ApiRouter>() {}
+      const Health = ApiRouter.use((router) => router.get("/health", HttpServerResponse.text("ok")))
+      const Auth = OAuthProvider.layerRouter(ApiRouter).pipe(
+        Layer.provide(OAuthProvider.layer(baseOptions)),
+        Layer.provide(Deps)
+      )
+      const App = ApiRouter.serve().pipe(
+        Layer.provide(Layer.mergeAll(Health, Auth)),
+        Layer.provide(ApiRouter.Live),
+        Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" }))
+      )
+      const context = yield* Layer.build(App)
+      const address = Context.get(context, HttpServer.HttpServer).address
+      const base = `http://127.0.0.1:${address._tag === "TcpAddress" ? address.port : 0}`
+      expect((yield* call(`${base}/health`)).text).toBe("ok")
+      expect((yield* call(`${base}/.well-known/oauth-authorization-server`)).json.issuer).toBe(ISSUER)
+      const tokens = yield* tokensFor(base)
+      expect(decodeJwt(tokens.access).sub).toBe("alice")
+    }))
 })

@@ -98,6 +98,9 @@ const exchangeCode = (settings: Settings, client: Client, params: Params) =>
     if (!firstUse) {
       // A code used twice leaked: whatever was issued from it is revoked (OAuth 2.1 §4.1.3).
       yield* settings.store.revokeGrant(record.grantId)
+      yield* Effect.logWarning("OAuthProvider: an authorization code was used twice; its grant is revoked").pipe(
+        Effect.annotateLogs({ clientId: client.clientId })
+      )
       return yield* Effect.fail(invalidGrant("the code was already used; the tokens issued from it are revoked"))
     }
     if ((yield* Clock.currentTimeMillis) > record.expiresAt) {
@@ -133,6 +136,9 @@ const refresh = (settings: Settings, client: Client, params: Params) =>
     if (!firstUse) {
       // Rotation: a refresh token used twice leaked, so its whole family is revoked (OAuth 2.1 §4.3.1).
       yield* settings.store.revokeGrant(record.grantId)
+      yield* Effect.logWarning("OAuthProvider: a refresh token was used twice; its grant is revoked").pipe(
+        Effect.annotateLogs({ clientId: client.clientId })
+      )
       return yield* Effect.fail(invalidGrant("the refresh token was already used; its grant is revoked"))
     }
     const now = yield* Clock.currentTimeMillis
