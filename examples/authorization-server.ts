@@ -21,12 +21,12 @@ import { NodeStdio } from "mcp-effect/node"
 import { createServer } from "node:http"
 import { isMain } from "./internal/isMain.js"
 
-const Whoami = McpServer.tool("echo", {
+const Echo = McpServer.tool("echo", {
   description: "Echo the text back",
   parameters: { text: Schema.String }
 }, ({ text }) => Effect.succeed(text))
 
-export const ServerLive = Whoami.pipe(Layer.provideMerge(McpServer.layer({ name: "protected", version: "1.0.0" })))
+export const ServerLive = Echo.pipe(Layer.provideMerge(McpServer.layer({ name: "protected", version: "1.0.0" })))
 
 /** The provider's options for an issuer: the conformance client, one resource, and a consent that approves. */
 export const providerOptions = (issuer: string, signingKey?: Redacted.Redacted<string>): OAuthProvider.Options => ({

@@ -453,6 +453,10 @@ const routerOf = (settings: Settings, path: string, metadata: Record<string, unk
  */
 export const make = Effect.fn("OAuthProvider.make")(function*(options: Options) {
   const { issuer, path } = yield* parseIssuer(options.issuer)
+  const badResource = options.resources?.find((resource) => !URL.canParse(resource) || resource.includes("#"))
+  if (badResource !== undefined) {
+    return yield* new OAuthProviderError({ reason: `resource ${badResource} is not an absolute URI without fragment` })
+  }
   const { key, publicKey } = yield* signingKeyOf(options.signingKey)
   const endpoints: Endpoints = {
     authorization: `${issuer}/authorize`,
@@ -485,15 +489,16 @@ export const make = Effect.fn("OAuthProvider.make")(function*(options: Options) 
   for (const client of options.clients ?? []) yield* registerClient(client)
   const metadata = metadataOf(settings)
   const jwks = { keys: [key.publicJwk] }
-  return {
+  const provider: Provider = {
     issuer,
     metadata,
     jwks,
     router: routerOf(settings, path, metadata, jwks),
-    verifyAccessToken: (accessToken: string, resource?: string) =>
+    verifyAccessToken: (accessToken, resource) =>
       verifyAccessToken(settings, accessToken, Option.fromNullable(resource)),
     registerClient
-  } satisfies Provider
+  }
+  return provider
 })
 
 /**
