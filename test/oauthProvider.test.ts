@@ -703,4 +703,23 @@ describe("OAuthProvider", () => {
       const tokens = yield* tokensFor(base)
       expect(decodeJwt(tokens.access).sub).toBe("alice")
     }))
+
+  it.scoped("hostile input: oversized bodies are refused, and no reply quotes what it was sent", () =>
+    Effect.gen(function*() {
+      const { base } = yield* setup()
+      const big = yield* form(base, "/token", { grant_type: "refresh_token", refresh_token: "x".repeat(100_000) })
+      expect(big.status).toBe(400)
+      expect(big.json.error).toBe("invalid_request")
+      const secret = "refresh-token-that-must-not-echo"
+      const reply = yield* refreshWith(base, secret)
+      expect(reply.json.error).toBe("invalid_grant")
+      expect(reply.text).not.toContain(secret)
+      const code = yield* exchange(base, secret, secret)
+      expect(code.text).not.toContain(secret)
+      const malformed = yield* form(base, "/token", { grant_type: "authorization_code" }, {
+        authorization: "Basic %%%"
+      })
+      expect(malformed.status).toBe(401)
+      expect(malformed.json.error).toBe("invalid_client")
+    }))
 })
