@@ -1,6 +1,9 @@
 import { FetchHttpClient, HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
+import { auth as sdkAuth } from "@modelcontextprotocol/sdk/client/auth.js"
+import type { OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js"
+import type { OAuthClientInformationMixed, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js"
 import { Context, Effect, Exit, Layer, Redacted, TestClock } from "effect"
 import { createLocalJWKSet, decodeJwt, jwtVerify } from "jose"
 import { OAuthProvider, OAuthStore } from "mcp-effect"
@@ -721,5 +724,68 @@ describe("OAuthProvider", () => {
       })
       expect(malformed.status).toBe(401)
       expect(malformed.json.error).toBe("invalid_client")
+    }))
+
+  it.scoped("the official TypeScript SDK's client OAuth flow: discovery, registration, PKCE, refresh", () =>
+    Effect.gen(function*() {
+      yield* TestClock.setTime(NOW)
+      const httpServer = yield* NodeHttpServer.make(() => createServer(), { port: 0, host: "127.0.0.1" })
+      const base = `http://127.0.0.1:${httpServer.address._tag === "TcpAddress" ? httpServer.address.port : 0}`
+      const resource = `${base}/mcp`
+      const provider = yield* OAuthProvider.make({ ...baseOptions, issuer: base, resources: [resource] }).pipe(
+        Effect.provide(Deps)
+      )
+      const router = provider.router.pipe(
+        HttpRouter.get(
+          "/.well-known/oauth-protected-resource/mcp",
+          HttpServerResponse.json({ resource, authorization_servers: [base] })
+        )
+      )
+      yield* HttpServer.serveEffect(router).pipe(Effect.provideService(HttpServer.HttpServer, httpServer))
+
+      let client: OAuthClientInformationMixed | undefined
+      let tokens: OAuthTokens | undefined
+      let verifier = ""
+      let authorizationUrl: URL | undefined
+      const sdkProvider: OAuthClientProvider = {
+        redirectUrl: REDIRECT,
+        clientMetadata: {
+          redirect_uris: [REDIRECT],
+          client_name: "sdk",
+          token_endpoint_auth_method: "none",
+          grant_types: ["authorization_code", "refresh_token"],
+          response_types: ["code"]
+        },
+        clientInformation: () => client,
+        saveClientInformation: (info) => {
+          client = info
+        },
+        tokens: () => tokens,
+        saveTokens: (saved) => {
+          tokens = saved
+        },
+        redirectToAuthorization: (url) => {
+          authorizationUrl = url
+        },
+        saveCodeVerifier: (saved) => {
+          verifier = saved
+        },
+        codeVerifier: () => verifier
+      }
+      expect(yield* Effect.promise(() => sdkAuth(sdkProvider, { serverUrl: resource }))).toBe("REDIRECT")
+      expect(authorizationUrl?.searchParams.get("resource")).toBe(resource)
+      const redirect = yield* call(authorizationUrl!.toString())
+      const location = new URL(redirect.headers.get("location")!)
+      expect(location.searchParams.get("iss")).toBe(base)
+      const code = location.searchParams.get("code")!
+      expect(yield* Effect.promise(() => sdkAuth(sdkProvider, { serverUrl: resource, authorizationCode: code })))
+        .toBe("AUTHORIZED")
+      const claims = yield* provider.verifyAccessToken(tokens!.access_token, resource)
+      expect(claims).toMatchObject({ subject: "alice", clientId: client!.client_id })
+
+      // With tokens held, auth() refreshes them (rotation: a new refresh token).
+      const before = tokens!.refresh_token
+      expect(yield* Effect.promise(() => sdkAuth(sdkProvider, { serverUrl: resource }))).toBe("AUTHORIZED")
+      expect(tokens!.refresh_token).not.toBe(before)
     }))
 })
