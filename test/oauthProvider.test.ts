@@ -208,8 +208,11 @@ describe("OAuthProvider", () => {
       const jwks = yield* call(`${base}/jwks`)
       expect(JSON.stringify(jwks.json)).not.toMatch(/"d"/)
       const accessToken = String(reply.json.access_token)
+      const published = jwks.json.keys
+      expect(Array.isArray(published)).toBe(true)
+      const keySet = createLocalJWKSet({ keys: Array.isArray(published) ? published : [] })
       const { payload, protectedHeader } = yield* Effect.promise(() =>
-        jwtVerify(accessToken, createLocalJWKSet(jwks.json as never), {
+        jwtVerify(accessToken, keySet, {
           issuer: ISSUER,
           audience: RESOURCE,
           currentDate: new Date(NOW)
