@@ -12,9 +12,10 @@
  * `layerMemory` keeps everything in memory (lost on restart). A SQL store
  * (`@effect/sql`) replaces it by implementing {@link Service}: one table per
  * record type keyed by its `hash` (or `id`, `jti`, `clientId`), with
- * `consumeCode` and `consumeRefreshToken` as a single
- * `UPDATE ... SET used = true WHERE hash = ? RETURNING *, (old used)` (or a
- * transaction), so that two concurrent uses cannot both be first.
+ * `consumeCode` and `consumeRefreshToken` in one transaction: the conditional
+ * `UPDATE ... SET used = true WHERE hash = ? AND NOT used` says whether this
+ * use was the first (a row changed), then the record is read; two concurrent
+ * uses can then not both be first.
  *
  * @example
  * ```ts
