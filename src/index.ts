@@ -214,3 +214,22 @@ export * as ProtectedResource from "./ProtectedResource.js"
  * @since 0.2.0
  */
 export * as TokenVerifier from "./TokenVerifier.js"
+
+/**
+ * Where an `OAuthProvider` keeps clients, grants, codes and tokens: in
+ * memory by default, or a store of your own (a SQL one) behind the same
+ * interface.
+ *
+ * @since 0.2.0
+ */
+export * as OAuthStore from "./OAuthStore.js"
+
+/**
+ * An OAuth 2.1 authorization server (metadata, authorize with PKCE, token
+ * with refresh rotation, registration, client ID metadata documents,
+ * revocation, introspection) as `HttpRouter` routes, issuing JWT access
+ * tokens for MCP servers.
+ *
+ * @since 0.2.0
+ */
+export * as OAuthProvider from "./OAuthProvider.js"
