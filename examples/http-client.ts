@@ -8,12 +8,14 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Console, Effect } from "effect"
-import { McpClient, StreamableHttpClient } from "mcp-effect"
+import { McpClient } from "mcp-effect"
+import { NodeHttp } from "mcp-effect/node"
 import { isMain } from "./internal/isMain.js"
 
 const main = Effect.gen(function*() {
   const url = process.argv[2] ?? "http://127.0.0.1:3000/mcp"
-  const client = yield* StreamableHttpClient.connect(url, { clientInfo: { name: "http-client", version: "1.0.0" } })
+  // On node:http (StreamableHttpClient.connect is the same on fetch, or on the HttpClient in context).
+  const client = yield* NodeHttp.connect(url, { clientInfo: { name: "http-client", version: "1.0.0" } })
   yield* Console.log(`Connected to ${client.serverInfo.name} over protocol ${client.protocolVersion}`)
 
   const prompts = yield* client.listPrompts

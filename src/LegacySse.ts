@@ -21,12 +21,18 @@
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import type { HttpApp } from "@effect/platform"
 import { Duration, Effect, ExecutionStrategy, Exit, Option, Queue, Scope, Stream } from "effect"
+import { authenticate, checkScopes } from "./internal/auth/authenticate.js"
+import type { Refusal } from "./internal/auth/challenge.js"
+import { principalOf } from "./internal/auth/challenge.js"
 import { encode } from "./internal/encode.js"
+import { isRecord } from "./internal/guards.js"
 import { Backlog, DEFAULT_MAX_BUFFERED } from "./internal/http/backlog.js"
 import { droppable } from "./internal/http/eventStream.js"
 import * as HttpSecurity from "./internal/httpSecurity.js"
+import { statelessOf } from "./internal/session.js"
 import { McpServer } from "./McpServer.js"
-import type { Receiver } from "./Transport.js"
+import * as ProtectedResource from "./ProtectedResource.js"
+import type { AuthInfo, Receiver } from "./Transport.js"
 
 /**
  * Options of the legacy HTTP+SSE endpoints.
@@ -67,6 +73,8 @@ export interface LegacyApps {
 interface LegacySession {
   readonly receiver: Receiver
   readonly outbox: Outbox
+  /** On a protected server, the principal that opened the session: no other may post to it. */
+  readonly principal: string | undefined
 }
 
 /** A session's SSE text on its way to the client, bounded (see `maxStreamBufferBytes`). */
@@ -85,6 +93,52 @@ class Outbox {
 
 const refuse = (status: number, message: string) => HttpServerResponse.text(message, { status })
 
+const refusalResponse = (refusal: Refusal) => {
+  const { "content-type": contentType, ...headers } = refusal.headers
+  return refusal.body === ""
+    ? HttpServerResponse.empty({ status: refusal.status, headers })
+    : HttpServerResponse.text(refusal.body, {
+      status: refusal.status,
+      headers,
+      contentType: contentType ?? "text/plain"
+    })
+}
+
+/** The principal of a request to a protected server (none when it is not protected), or the response refusing it. */
+const authenticateRequest = (
+  resource: Option.Option<ProtectedResource.Service>,
+  request: HttpServerRequest.HttpServerRequest
+): Effect.Effect<AuthInfo | undefined, HttpServerResponse.HttpServerResponse> =>
+  Option.isNone(resource)
+    ? Effect.succeed(undefined)
+    : Effect.mapError(
+      authenticate(resource.value, request.headers["authorization"], request.url),
+      refusalResponse
+    )
+
+/**
+ * On a protected server, the 403 for a message whose principal lacks the
+ * scopes of what it calls: read from the body before it goes in, so that the
+ * POST itself can carry the step-up challenge (its answer goes on the stream).
+ */
+const scopeRefusal = (
+  resource: ProtectedResource.Service,
+  server: McpServer["Type"],
+  auth: AuthInfo,
+  text: string
+): HttpServerResponse.HttpServerResponse | undefined => {
+  let message: unknown
+  try {
+    message = JSON.parse(text)
+  } catch {
+    return undefined // Answered on the stream, as -32700.
+  }
+  if (!isRecord(message) || typeof message.method !== "string" || !("id" in message)) return undefined
+  const params = isRecord(message.params) ? message.params : undefined
+  const refusal = checkScopes(resource, auth, statelessOf(server)?.server.core.requiredScopes(message.method, params))
+  return refusal === undefined ? undefined : refusalResponse(refusal)
+}
+
 /**
  * Makes the two endpoints for the `McpServer` in context; sessions live in the scope.
  *
@@ -94,6 +148,7 @@ const refuse = (status: number, message: string) => HttpServerResponse.text(mess
 export const make = (options: Options = {}): Effect.Effect<LegacyApps, never, McpServer | Scope.Scope> =>
   Effect.gen(function*() {
     const server = yield* McpServer
+    const resource = yield* Effect.serviceOption(ProtectedResource.ProtectedResource)
     const appScope = yield* Effect.scope
     const sessions = new Map<string, LegacySession>()
     const messagesPath = options.messagesPath ?? "/messages"
@@ -121,11 +176,14 @@ export const make = (options: Options = {}): Effect.Effect<LegacyApps, never, Mc
     ) =>
       Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
         const refused = HttpSecurity.check({ header: (name) => request.headers[name] }, options.dnsRebinding)
-        return refused === undefined ? handle(request) : Effect.succeed(refuse(403, `Forbidden: ${refused}`))
+        return refused === undefined
+          ? Effect.merge(handle(request))
+          : Effect.succeed(refuse(403, `Forbidden: ${refused}`))
       })
 
-    const sse: HttpApp.Default = guard(() =>
+    const sse: HttpApp.Default = guard((request) =>
       Effect.gen(function*() {
+        const auth = yield* authenticateRequest(resource, request)
         const id = crypto.randomUUID()
         const scope = yield* Scope.fork(appScope, ExecutionStrategy.sequential)
         const outbox = new Outbox(yield* Queue.unbounded<string>(), maxBuffered)
@@ -133,7 +191,7 @@ export const make = (options: Options = {}): Effect.Effect<LegacyApps, never, Mc
           run: () => Effect.never,
           send: (message) => outbox.backlog.offer(`event: message\ndata: ${encode(message)}\n\n`, droppable(message))
         }).pipe(Scope.extend(scope))
-        sessions.set(id, { receiver: connection.receiver, outbox })
+        sessions.set(id, { receiver: connection.receiver, outbox, principal: principalOf(auth) })
         const close = Effect.suspend(() => {
           sessions.delete(id)
           return Scope.close(scope, Exit.void)
@@ -154,12 +212,18 @@ export const make = (options: Options = {}): Effect.Effect<LegacyApps, never, Mc
     const messages: HttpApp.Default = guard((request) =>
       Effect.gen(function*() {
         const url = new URL(request.url, "http://localhost")
+        const auth = yield* authenticateRequest(resource, request)
         const session = sessions.get(url.searchParams.get("sessionId") ?? "")
-        if (session === undefined) return refuse(404, "Session not found")
+        // A session answers only the principal that opened it; to anyone else it does not exist.
+        if (session === undefined || session.principal !== principalOf(auth)) return refuse(404, "Session not found")
         const text = yield* request.text.pipe(HttpServerRequest.withMaxBodySize(Option.some(maxBody)), Effect.option)
         if (Option.isNone(text)) return refuse(413, `Payload Too Large: the body exceeds ${maxBody} bytes`)
+        if (auth !== undefined && Option.isSome(resource)) {
+          const refused = scopeRefusal(resource.value, server, auth, text.value)
+          if (refused !== undefined) return refused
+        }
         // Parse errors are answered on the event stream, as JSON-RPC -32700.
-        session.receiver.frame(text.value)
+        session.receiver.frame(text.value, auth === undefined ? undefined : { auth })
         return HttpServerResponse.text("Accepted", { status: 202 })
       })
     )

@@ -94,6 +94,16 @@ export interface Options<P extends Parameters, R> {
   /** Argument descriptions shown to the user, by name. */
   readonly descriptions?: { readonly [K in keyof P]?: string }
   readonly complete?: { readonly [K in keyof P]?: Completion.Completer<R> }
+  /**
+   * The OAuth scopes a caller's token must hold to get this prompt, where an
+   * authorization layer verified one (`ProtectedResource.layer`): over HTTP
+   * a request without them is refused with 403 and the scopes to ask for,
+   * and the prompt is left out of the caller's `prompts/list`. Not checked
+   * where no principal was verified (stdio).
+   *
+   * @since 0.2.0
+   */
+  readonly scopes?: ReadonlyArray<string>
 }
 
 /**
@@ -105,6 +115,8 @@ export interface Options<P extends Parameters, R> {
 export interface Prompt<R = never> {
   readonly name: string
   readonly definition: McpSchema.Prompt
+  /** The scopes a verified caller must hold (see {@link Options.scopes}). */
+  readonly scopes?: ReadonlyArray<string>
   readonly get: (
     args: Readonly<Record<string, string>> | undefined
   ) => Effect.Effect<McpSchema.GetPromptResult, McpError, R | RequestContext>
@@ -194,6 +206,7 @@ export const make = <const P extends Parameters = {}, E = never, R = never>(
   return {
     name,
     definition,
+    ...(options.scopes !== undefined ? { scopes: options.scopes } : {}),
     get: (input) =>
       Either.match(decode(input ?? {}), {
         onLeft: (detail) => Effect.fail(McpError.invalidParams(`Invalid arguments for prompt "${name}": ${detail}`)),

@@ -65,6 +65,16 @@ export interface Options {
    * @since 0.2.0
    */
   readonly cache?: McpServer.CacheHint
+  /**
+   * The OAuth scopes a caller's token must hold to read this resource (every
+   * URI of a template), where an authorization layer verified one
+   * (`ProtectedResource.layer`): over HTTP a read without them is refused
+   * with 403 and the scopes to ask for, and the resource is left out of the
+   * caller's lists. Not checked where no principal was verified (stdio).
+   *
+   * @since 0.2.0
+   */
+  readonly scopes?: ReadonlyArray<string>
 }
 
 /**
@@ -139,6 +149,8 @@ export interface Resource<R = never> {
   readonly definition: McpSchema.Resource
   /** Its own caching hint for 2026-07-28 reads, if it has one. */
   readonly cache?: McpServer.CacheHint
+  /** The scopes a verified caller must hold (see {@link Options.scopes}). */
+  readonly scopes?: ReadonlyArray<string>
   readonly read: (uri: string) => Effect.Effect<McpSchema.ReadResourceResult, McpError, R | RequestContext>
 }
 
@@ -154,6 +166,8 @@ export interface Template<R = never> {
   readonly definition: McpSchema.ResourceTemplate
   /** Its own caching hint for 2026-07-28 reads, if it has one. */
   readonly cache?: McpServer.CacheHint
+  /** The scopes a verified caller must hold (see {@link Options.scopes}). */
+  readonly scopes?: ReadonlyArray<string>
   /** Reads `uri`, or answers `undefined` when the template does not match it. */
   readonly read: (
     uri: string
@@ -233,6 +247,7 @@ export const make = <const U extends string, P extends VariableSchemas<U> = {}, 
         ...(options.size !== undefined ? { size: options.size } : {})
       },
       ...(options.cache !== undefined ? { cache: options.cache } : {}),
+      ...(options.scopes !== undefined ? { scopes: options.scopes } : {}),
       read: (target) => run(target, {})
     }
   }
@@ -250,6 +265,7 @@ export const make = <const U extends string, P extends VariableSchemas<U> = {}, 
     uriTemplate,
     definition: { uriTemplate: uri, ...describe(uri, options) },
     ...(options.cache !== undefined ? { cache: options.cache } : {}),
+    ...(options.scopes !== undefined ? { scopes: options.scopes } : {}),
     read: (target) => {
       const vars = uriTemplate.match(target)
       if (vars === undefined) return undefined

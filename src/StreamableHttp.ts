@@ -17,6 +17,10 @@
  * - `Host` and `Origin` are checked against DNS rebinding, bodies are size
  *   limited and requests per session capped.
  * - Stateless mode serves every POST on a fresh context.
+ * - Authorization: with a `ProtectedResource` in the context the app is made
+ *   in, every request needs a verified bearer token, sessions belong to the
+ *   principal that opened them, and `layerRouter` also serves the Protected
+ *   Resource Metadata (docs/authorization.md).
  *
  * @example
  * ```ts
@@ -42,6 +46,7 @@ import type { HttpApp } from "@effect/platform"
 import type { Duration } from "effect"
 import { Effect, Exit, Layer, Option, Schedule, Scope, Stream } from "effect"
 import * as EventStore from "./EventStore.js"
+import { Guard } from "./internal/http/authorize.js"
 import { Backlog, DEFAULT_MAX_BUFFERED } from "./internal/http/backlog.js"
 import { Endpoint } from "./internal/http/endpoint.js"
 import { handleDelete, handleGet } from "./internal/http/get.js"
@@ -49,6 +54,7 @@ import { handlePost } from "./internal/http/post.js"
 import { httpError } from "./internal/http/reply.js"
 import * as HttpSecurity from "./internal/httpSecurity.js"
 import { McpServer } from "./McpServer.js"
+import * as ProtectedResource from "./ProtectedResource.js"
 import type { MessageExtras } from "./Transport.js"
 
 /**
@@ -135,6 +141,13 @@ export interface Writer {
  */
 export interface Exchange extends MessageExtras {
   readonly method: string
+  /**
+   * The request's target (path and query), where the server knows it: a
+   * protected endpoint refuses an access token in the query string.
+   *
+   * @since 0.2.0
+   */
+  readonly url?: string | undefined
   /** A header's value by lower-case name, repeated values joined with ", ". */
   header(name: string): string | undefined
   /** Reads the body as text; `undefined` when it is larger than `maxBytes` or cannot be read. */
@@ -225,9 +238,7 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
     )
     yield* Effect.addFinalizer(() => app.shutdown)
     const allow = options.stateless ? "POST" : "GET, POST, DELETE"
-    return (request, reply) => {
-      const refused = HttpSecurity.check(request, options.dnsRebinding)
-      if (refused !== undefined) return reply(httpError(403, `Forbidden: ${refused}`))
+    const serve: Handler = (request, reply) => {
       switch (request.method) {
         case "POST":
           return handlePost(app, request, reply)
@@ -240,6 +251,17 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
           return reply({ ...refusal, headers: { ...refusal.headers, allow } })
         }
       }
+    }
+    // A protected endpoint verifies each request's token first; an unprotected one costs nothing more.
+    const resource = yield* Effect.serviceOption(ProtectedResource.ProtectedResource)
+    const guard = Option.isNone(resource) ? undefined : new Guard(resource.value, app, yield* Effect.runtime<never>())
+    app.authorization = guard
+    return (request, reply) => {
+      // Rebinding protection comes first: a page on another origin learns nothing, not even that a token is needed.
+      const refused = HttpSecurity.check(request, options.dnsRebinding)
+      if (refused !== undefined) return reply(httpError(403, `Forbidden: ${refused}`))
+      if (guard === undefined) serve(request, reply)
+      else guard.handle(request, reply, serve)
     }
   })
 
@@ -280,6 +302,7 @@ export const make = (options: Options = {}): Effect.Effect<HttpApp.Default, neve
             guard(() =>
               handle({
                 method: request.method,
+                url: request.url,
                 header: (name) => request.headers[name],
                 remoteAddress: Option.getOrUndefined(request.remoteAddress),
                 body: (maxBytes, done) =>
@@ -379,7 +402,20 @@ export const layerRouter = <Self, Name extends string, E, R>(
   path: HttpRouter.PathInput,
   options?: Options
 ): Layer.Layer<never, never, McpServer | Self> =>
-  router.use((routes) => Effect.flatMap(make(options), (app) => routes.all(path, app)))
+  router.use((routes) =>
+    Effect.gen(function*() {
+      yield* routes.all(path, yield* make(options))
+      // A protected server serves its metadata beside it.
+      const resource = yield* Effect.serviceOption(ProtectedResource.ProtectedResource)
+      if (Option.isNone(resource)) return
+      for (const metadataPath of resource.value.metadataPaths) {
+        yield* routes.get(
+          metadataPath,
+          Effect.provideService(ProtectedResource.metadataApp, ProtectedResource.ProtectedResource, resource.value)
+        )
+      }
+    })
+  )
 
 /**
  * {@link layerRouter} on the platform's default router, `HttpRouter.Default`.

@@ -29,6 +29,7 @@ import {
   Fiber,
   FiberId,
   FiberSet,
+  Layer,
   Option,
   Scope,
   Stream
@@ -248,7 +249,12 @@ class Connection implements Sink {
   }
 
   get openGetStream(): Effect.Effect<void> {
-    const opened = this.getStreamOpened === undefined ? Effect.void : Deferred.done(this.getStreamOpened, Exit.void)
+    const deferred = this.getStreamOpened
+    // Once it answered, requests stop waiting on it (a timed wait per request cost a race of two fibers).
+    const opened = deferred === undefined ? Effect.void : Effect.suspend(() => {
+      if (this.getStreamOpened === deferred) this.getStreamOpened = undefined
+      return Deferred.done(deferred, Exit.void)
+    })
     if (this.legacy !== undefined) return opened
     return this.get({ accept: "text/event-stream" }).pipe(
       Effect.ensuring(opened),
@@ -573,6 +579,19 @@ export const connect = (
     return client
   }).pipe(withHttpClient)
 
+/**
+ * `fetch` without the platform's span and `traceparent` header per request:
+ * work on every call that nobody asked for. A user who traces provides an
+ * `HttpClient` of their own, which is used as it is.
+ */
+const FetchUntraced = Layer.effect(
+  HttpClient.HttpClient,
+  Effect.map(
+    HttpClient.HttpClient,
+    (client) => client.pipe(HttpClient.withTracerDisabledWhen(() => true), HttpClient.withTracerPropagation(false))
+  )
+).pipe(Layer.provide(FetchHttpClient.layer))
+
 /** The `HttpClient` in context (one with retries, a proxy or custom TLS, say), else `fetch`. */
 const withHttpClient = <A, E, R>(
   effect: Effect.Effect<A, E, R>
@@ -580,7 +599,7 @@ const withHttpClient = <A, E, R>(
   Effect.flatMap(
     Effect.serviceOption(HttpClient.HttpClient),
     Option.match({
-      onNone: () => Effect.provide(effect, FetchHttpClient.layer),
+      onNone: () => Effect.provide(effect, FetchUntraced),
       onSome: (client) => Effect.provideService(effect, HttpClient.HttpClient, client)
     })
   )

@@ -118,6 +118,16 @@ export interface Options<P extends Parameters, S extends Schema.Schema<any, any,
    * call at once.
    */
   readonly taskStart?: "call" | "explicit"
+  /**
+   * The OAuth scopes a caller's token must hold to call this tool, where an
+   * authorization layer verified one (`ProtectedResource.layer`): over HTTP
+   * a call without them is refused with 403 and the scopes to ask for, and
+   * the tool is left out of the caller's `tools/list`. Where no principal was
+   * verified (stdio, an unprotected endpoint) they are not checked.
+   *
+   * @since 0.2.0
+   */
+  readonly scopes?: ReadonlyArray<string>
 }
 
 /**
@@ -131,6 +141,8 @@ export interface Tool<R = never> {
   readonly definition: McpSchema.ToolDefinition
   /** When a call that becomes a task starts it (see {@link Options.taskStart}). */
   readonly taskStart?: "call" | "explicit"
+  /** The scopes a verified caller must hold (see {@link Options.scopes}). */
+  readonly scopes?: ReadonlyArray<string>
   readonly call: (
     args: Readonly<Record<string, unknown>> | undefined
   ) => Effect.Effect<McpSchema.CallToolResult, McpError, R | RequestContext>
@@ -315,6 +327,7 @@ export const make = <
     name,
     definition,
     ...(options.taskStart !== undefined ? { taskStart: options.taskStart } : {}),
+    ...(options.scopes !== undefined ? { scopes: options.scopes } : {}),
     call: (args) =>
       Either.match(input.decode(args), {
         onLeft: (message) => Effect.succeed(errorResult(message)),

@@ -200,6 +200,41 @@ export * as Transport from "./Transport.js"
 export * as UriTemplate from "./UriTemplate.js"
 
 /**
+ * Authorization for a server over HTTP: the server as an OAuth 2.1 protected
+ * resource (RFC 9728 metadata, bearer tokens, per-tool scopes).
+ *
+ * @since 0.2.0
+ */
+export * as ProtectedResource from "./ProtectedResource.js"
+
+/**
+ * Verifying access tokens: JWT against a JWKS, token introspection, or your
+ * own function.
+ *
+ * @since 0.2.0
+ */
+export * as TokenVerifier from "./TokenVerifier.js"
+
+/**
+ * Where an `OAuthProvider` keeps clients, grants, codes and tokens: in
+ * memory by default, or a store of your own (a SQL one) behind the same
+ * interface.
+ *
+ * @since 0.2.0
+ */
+export * as OAuthStore from "./OAuthStore.js"
+
+/**
+ * An OAuth 2.1 authorization server (metadata, authorize with PKCE, token
+ * with refresh rotation, registration, client ID metadata documents,
+ * revocation, introspection) as `HttpRouter` routes, issuing JWT access
+ * tokens for MCP servers.
+ *
+ * @since 0.2.0
+ */
+export * as OAuthProvider from "./OAuthProvider.js"
+
+/**
  * OAuth grants without a browser: client credentials (`client_secret_basic`,
  * `client_secret_post`, `private_key_jwt`), the JWT bearer grant of a workload
  * identity, token exchange and enterprise-managed authorization.

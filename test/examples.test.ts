@@ -21,6 +21,7 @@ import { tools as lowLevelTools } from "../examples/low-level.js"
 import { MiddlewareServer } from "../examples/middleware.js"
 import { MainServer, NotesServer, WeatherServer } from "../examples/mount.js"
 import { ProgressServer } from "../examples/progress-logging.js"
+import { ProtectedServer } from "../examples/protected-server.js"
 import { proxy } from "../examples/proxy.js"
 import { QuickstartServer } from "../examples/quickstart.js"
 import { SessionServer } from "../examples/session-lifespan.js"
@@ -47,6 +48,7 @@ const servers: Record<string, ReadonlyArray<ServerLayer>> = {
   "middleware.ts": [MiddlewareServer],
   "mount.ts": [MainServer, WeatherServer, NotesServer],
   "progress-logging.ts": [ProgressServer],
+  "protected-server.ts": [ProtectedServer],
   // Its upstream servers in memory here rather than spawned: the same proxy, without two processes to wait for.
   "proxy.ts": [
     proxy({ interactive: McpTest.makeClient(InteractiveServer), progress: McpTest.makeClient(ProgressServer) })

@@ -2,7 +2,9 @@ import { HttpRouter } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Queue, Ref, Schema, Scope } from "effect"
 import { EventStore, McpClient, McpServer, RequestContext, StreamableHttp, StreamableHttpClient } from "mcp-effect"
-import { request as httpRequest } from "node:http"
+import { NodeHttp } from "mcp-effect/node"
+import { createServer, request as httpRequest } from "node:http"
+import type { Server as NodeServer } from "node:http"
 import { Grow, TestServer, Unencodable } from "./fixtures.js"
 import {
   initializeBody,
@@ -815,12 +817,21 @@ describe("Streamable HTTP: stateless", () => {
     }))
 })
 
-describe("StreamableHttpClient", () => {
+// Over fetch (the default) and over NodeHttp.layerHttpClient (node:http), which must behave the same.
+describe.each(
+  [
+    ["fetch", <A, E, R>(effect: Effect.Effect<A, E, R>) => effect],
+    ["node:http", <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.provide(effect, NodeHttp.layerHttpClient)]
+  ] as const
+)("StreamableHttpClient over %s", (_, over) => {
+  const connectOver = (...args: Parameters<typeof StreamableHttpClient.connect>) =>
+    over(StreamableHttpClient.connect(...args))
+
   it.scopedLive("drives a server over HTTP: SSE progress, logs, sampling round trip and the GET stream", () =>
     Effect.gen(function*() {
       const { url } = yield* serveHttp(Server)
       // The handshake era: its session, GET stream and live server requests are what this test drives.
-      const client = yield* StreamableHttpClient.connect(url, { protocolVersion: "2025-11-25" }).pipe(
+      const client = yield* connectOver(url, { protocolVersion: "2025-11-25" }).pipe(
         Effect.provideService(McpClient.Sampling, {
           createMessage: () =>
             Effect.succeed({
@@ -854,7 +865,7 @@ describe("StreamableHttpClient", () => {
   it.scopedLive("resumes a stream the server closed early", () =>
     Effect.gen(function*() {
       const { url } = yield* serveHttp(Server)
-      const client = yield* StreamableHttpClient.connect(url, { protocolVersion: "2025-11-25" })
+      const client = yield* connectOver(url, { protocolVersion: "2025-11-25" })
       expect((yield* client.callTool("poll")).content).toEqual([{ type: "text", text: "polled result" }])
     }))
 
@@ -862,7 +873,7 @@ describe("StreamableHttpClient", () => {
     Effect.gen(function*() {
       const { url } = yield* serveHttp(Server, { sessionIdleTimeout: "200 millis" })
       const fiber = yield* Effect.fork(Effect.scoped(Effect.gen(function*() {
-        const client = yield* StreamableHttpClient.connect(url, {
+        const client = yield* connectOver(url, {
           protocolVersion: "2025-11-25",
           http: { openGetStream: false, reinitialize: false }
         })
@@ -876,7 +887,7 @@ describe("StreamableHttpClient", () => {
   it.scopedLive("fails a call whose arguments JSON cannot encode at once, not at its timeout", () =>
     Effect.gen(function*() {
       const { url } = yield* serveHttp(Server)
-      const client = yield* StreamableHttpClient.connect(url, { http: { openGetStream: false } })
+      const client = yield* connectOver(url, { http: { openGetStream: false } })
       const exit = yield* Effect.exit(client.callTool("echo", { text: BigInt(1) }, { timeout: "1 hour" }))
       expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
       expect(String(Exit.isFailure(exit) && Cause.squash(exit.cause))).toMatch(/cannot be encoded as JSON/)
@@ -894,7 +905,7 @@ describe("StreamableHttpClient", () => {
           ctx.sessionId ?? "none"))
       const served = yield* serveHttp(Layer.provideMerge(Who, Server))
       yield* Effect.scoped(Effect.gen(function*() {
-        const client = yield* StreamableHttpClient.connect(served.url)
+        const client = yield* connectOver(served.url)
         const id = (yield* client.callTool("who")).content[0]
         sessionHeaders = { ...JSON_AND_SSE, "mcp-session-id": id?.type === "text" ? id.text : "" }
       }))
@@ -902,6 +913,62 @@ describe("StreamableHttpClient", () => {
         raw(served.url, { headers: sessionHeaders, body: call(1, "add", { a: 1, b: 1 }) })
       )
       expect(after.status).toBe(404)
+    }))
+})
+
+/** A server that answers the handshake and then cuts `tools/call`'s body short, closing the connection. */
+const cuttingServer = Effect.acquireRelease(
+  Effect.async<NodeServer>((resume) => {
+    const server = createServer((request, response) => {
+      let body = ""
+      request.on("data", (chunk) => body += chunk).on("end", () => {
+        const message = JSON.parse(body)
+        if (message.method === "initialize") {
+          response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({
+            jsonrpc: "2.0",
+            id: message.id,
+            result: {
+              protocolVersion: "2025-11-25",
+              capabilities: { tools: {} },
+              serverInfo: { name: "cut", version: "1" }
+            }
+          }))
+        } else if (message.id === undefined) {
+          response.writeHead(202).end()
+        } else {
+          response.writeHead(200, { "content-type": "application/json", "content-length": "1000" })
+          response.write(`{"jsonrpc":"2.0","id":${message.id},"result":`)
+          response.socket?.destroy()
+        }
+      })
+    })
+    server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+  }),
+  (server) => Effect.sync(() => server.close())
+)
+
+describe("NodeHttp.connect", () => {
+  it.scopedLive("fails a call whose answer is cut short with what happened, and the client keeps working", () =>
+    Effect.gen(function*() {
+      const server = yield* cuttingServer
+      const address = server.address()
+      const url = `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}/mcp`
+      const client = yield* NodeHttp.connect(url, { protocolVersion: "2025-11-25", http: { openGetStream: false } })
+      const error = yield* Effect.flip(client.callTool("any"))
+      // Cut in the headers or in the body, depending on when the socket's writes reached the client.
+      const cut = /HTTP request failed: .*(socket hang up|ECONNRESET|closed mid-body)/
+      expect(error).toMatchObject({ _tag: "ConnectionClosedError", reason: expect.stringMatching(cut) })
+      expect(yield* Effect.flip(client.callTool("again"))).toMatchObject({ _tag: "ConnectionClosedError" })
+    }))
+
+  it.scopedLive("serves a real server's calls, JSON and SSE, through node:http", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serveHttp(Server)
+      const client = yield* NodeHttp.connect(url)
+      expect((yield* client.callTool("add", { a: 2, b: 3 })).structuredContent).toEqual({ result: 5 })
+      const progress: Array<number> = []
+      yield* client.callTool("chatty", {}, { onProgress: (p) => progress.push(p.progress) })
+      expect(progress.length).toBeGreaterThan(0)
     }))
 })
 

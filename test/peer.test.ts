@@ -164,6 +164,34 @@ describe("outgoing request timeouts", () => {
       expect(Exit.isFailure(exit) && JSON.stringify(exit.cause)).toMatch(/"timeoutMillis":3000/)
     }))
 
+  it.scoped("each request times out on its own deadline, a shorter one after a longer one included", () =>
+    Effect.gen(function*() {
+      const left = yield* pair(() => Effect.never)
+      const slow = yield* Effect.fork(left.request("slow", {}, { timeout: "10 seconds" }))
+      yield* advance("1 second", 1)
+      const quick = yield* Effect.fork(left.request("quick", {}, { timeout: "2 seconds" }))
+      yield* advance("1 second", 2)
+      const quickExit = yield* Fiber.await(quick)
+      expect(Exit.isFailure(quickExit) && JSON.stringify(quickExit.cause)).toMatch(/"timeoutMillis":2000/)
+      expect(slow.unsafePoll()).toBeNull()
+      yield* advance("1 second", 7)
+      const slowExit = yield* Fiber.await(slow)
+      expect(Exit.isFailure(slowExit) && JSON.stringify(slowExit.cause)).toMatch(/"timeoutMillis":10000/)
+    }))
+
+  it.scoped("a timer armed for an answered request neither fails a later one early nor forgets it", () =>
+    Effect.gen(function*() {
+      const left = yield* pair((request) => request.method === "fast" ? Effect.succeed({ ok: true }) : Effect.never)
+      expect(yield* left.request("fast", {}, { timeout: "1 second" })).toEqual({ ok: true })
+      yield* advance("900 millis", 1)
+      const call = yield* Effect.fork(left.request("slow", {}, { timeout: "1 second" }))
+      yield* advance("500 millis", 1)
+      expect(call.unsafePoll()).toBeNull()
+      yield* advance("500 millis", 1)
+      const exit = yield* Fiber.await(call)
+      expect(Exit.isFailure(exit) && JSON.stringify(exit.cause)).toMatch(/"method":"slow","timeoutMillis":1000/)
+    }))
+
   it.scoped("pending requests fail when the connection closes", () =>
     Effect.gen(function*() {
       const [a, b] = InMemoryTransport.makePair()

@@ -1,41 +1,30 @@
 /**
- * The client benchmark's mcp-effect client: `McpClient` over `NodeStdio.spawn` or `StreamableHttpClient.connect`,
- * its calls made by fibers, `inFlight` of them, each looping until the phase's calls are issued.
+ * The client benchmark's mcp-effect client: `McpClient` over `NodeStdio.spawn`, or over `NodeHttp.connect` (with
+ * `fetch`, `StreamableHttpClient.connect`); its calls made by fibers, `inFlight` of them, each looping until the
+ * phase's calls are issued.
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
-import { Duration, Effect, Exit, Layer, Runtime, Scope } from "effect"
+import { Effect, Exit, Runtime, Scope } from "effect"
 import type { McpError } from "mcp-effect"
 import { McpClient, StreamableHttpClient } from "mcp-effect"
-import { NodeStdio } from "mcp-effect/node"
+import { NodeHttp, NodeStdio } from "mcp-effect/node"
 import type { Config, Run } from "./harness.js"
 import { check, config, fail, serve, summarize, TEXT } from "./harness.js"
 
-const options = {
-  clientInfo: { name: "bench-effect", version: "1" },
-  protocolVersion: config.protocolVersion,
-  // `--diagnose`: no request timeout, to show what the per-request timer costs.
-  ...(config.untimed === true ? { requestOptions: { timeout: Duration.infinity } } : {})
-}
+const options = { clientInfo: { name: "bench-effect", version: "1" }, protocolVersion: config.protocolVersion }
 
-const connect = (config: Config & { readonly nodeHttp?: boolean }) =>
+const connect = (config: Config & { readonly fetch?: boolean }) =>
   config.transport === "stdio"
     ? Effect.gen(function*() {
       const server = yield* NodeStdio.spawn({ command: config.command, args: config.args })
       const client = yield* McpClient.make(server.transport, options)
       return { client, serverPid: server.pid as number | undefined }
     })
-    : config.nodeHttp === true
-    // `--diagnose`: the same transport over @effect/platform-node's node:http client (keep-alive) instead of fetch.
-    ? Effect.gen(function*() {
-      const transport = yield* StreamableHttpClient.makeTransport(config.url)
-      return { client: yield* McpClient.make(transport, options), serverPid: undefined }
-    }).pipe(
-      Effect.provide(
-        NodeHttpClient.layerWithoutAgent.pipe(Layer.provide(NodeHttpClient.makeAgentLayer({ keepAlive: true })))
-      )
+    : Effect.map(
+      // On fetch (no HttpClient provided), or on node:http as a Node program connects.
+      config.fetch === true ? StreamableHttpClient.connect(config.url, options) : NodeHttp.connect(config.url, options),
+      (client) => ({ client, serverPid: undefined })
     )
-    : Effect.map(StreamableHttpClient.connect(config.url, options), (client) => ({ client, serverPid: undefined }))
 
 const phase = (client: McpClient.Service, run: Run) =>
   Effect.suspend(() => {

@@ -26,9 +26,9 @@ export interface Result {
 
 export const config: Config & {
   readonly protocolVersion: string
-  /** Our client with no request timeout (`--diagnose`). */
-  readonly untimed?: boolean
-  /** Over HTTP, node:http with a keep-alive agent rather than `fetch` (`--diagnose`). */
+  /** Our client over HTTP: `StreamableHttpClient.connect` on fetch rather than `NodeHttp.connect`. */
+  readonly fetch?: boolean
+  /** The raw floor over HTTP: node:http with a keep-alive agent rather than `fetch` (`--diagnose`). */
   readonly nodeHttp?: boolean
 } = JSON.parse(process.argv[2]!)
 

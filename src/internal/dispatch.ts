@@ -34,6 +34,7 @@ import type { Found, Registered, Registry } from "./registry.js"
 import { paginate } from "./registry.js"
 import type { Request } from "./requestContext.js"
 import { RequestContextImpl } from "./requestContext.js"
+import { filtersLists, insufficientScope, missingScopes } from "./scopes.js"
 import type { ServicesOwner } from "./sessionServices.js"
 import * as Skills from "./skills.js"
 
@@ -146,6 +147,13 @@ export interface Core {
   readonly readResource: (uri: string, from: RequestContextImpl) => WithContext | McpError
   /** A tool, here or in a mounted server (by the name this server gives it). */
   readonly tool: (name: string) => Tool.Tool<unknown> | undefined
+  /**
+   * The scopes a verified caller needs for a request: those of the tool,
+   * resource or prompt it names, if that declares any.
+   */
+  readonly requiredScopes: (method: string, params: Record<string, unknown> | undefined) =>
+    | ReadonlyArray<string>
+    | undefined
 }
 
 /** Options of the request core. */
@@ -172,21 +180,49 @@ class RequestCore implements Core {
   private readonly methods: ReadonlyMap<string, Handler>
 
   constructor(private readonly registry: Registry, private readonly options: CoreOptions) {
-    const list = <A, B>(key: string, items: () => ReadonlyArray<A>, render: (item: A, version: string) => B) =>
-      this.list(key, items, render)
+    const list = <A, B>(
+      key: string,
+      items: () => ReadonlyArray<A>,
+      render: (item: A, version: string) => B,
+      scopes: (item: A) => ReadonlyArray<string> | undefined
+    ) => this.list(key, items, render, scopes)
     this.methods = new Map<string, Handler>([
-      ["tools/list", list("tools", () => registry.toolDefinitions(), ProtocolVersion.tool)],
+      [
+        "tools/list",
+        list("tools", () => registry.toolDefinitions(), ProtocolVersion.tool, (d) => registry.toolScopes(d.name))
+      ],
       ["tools/call", (params, ctx) => this.callTool(params, ctx)],
-      ["resources/list", list("resources", () => registry.resourceDefinitions(), ProtocolVersion.described)],
+      [
+        "resources/list",
+        list(
+          "resources",
+          () => registry.resourceDefinitions(),
+          ProtocolVersion.described,
+          (d) => registry.resourceScopes(d.uri)
+        )
+      ],
       [
         "resources/templates/list",
-        list("resourceTemplates", () => registry.templateDefinitions(), ProtocolVersion.described)
+        list(
+          "resourceTemplates",
+          () => registry.templateDefinitions(),
+          ProtocolVersion.described,
+          (d) => registry.templateScopes(d.uriTemplate)
+        )
       ],
       [
         "resources/read",
         withParams(McpSchema.ReadResourceRequestParams, (params, ctx) => this.readRequest(params, ctx))
       ],
-      ["prompts/list", list("prompts", () => registry.promptDefinitions(), ProtocolVersion.described)],
+      [
+        "prompts/list",
+        list(
+          "prompts",
+          () => registry.promptDefinitions(),
+          ProtocolVersion.described,
+          (d) => registry.promptScopes(d.name)
+        )
+      ],
       ["prompts/get", withParams(McpSchema.GetPromptRequestParams, (params, ctx) => this.getPrompt(params, ctx))],
       ["completion/complete", withParams(McpSchema.CompleteRequestParams, (params, ctx) => this.complete(params, ctx))],
       [
@@ -208,6 +244,11 @@ class RequestCore implements Core {
   handle(request: Request, envelope: Envelope, channel: ClientChannel, owner: ServicesOwner): InternalAnswer {
     const handler = this.methods.get(request.method)
     if (handler === undefined) return undefined
+    // Checked here, for every era and transport; Streamable HTTP refuses with its 403 before it gets this far.
+    if (envelope.auth !== undefined) {
+      const missing = missingScopes(envelope.auth, this.requiredScopes(request.method, request.params))
+      if (missing.length > 0) return insufficientScope(missing)
+    }
     const ctx = new RequestContextImpl(
       request,
       envelope,
@@ -224,6 +265,19 @@ class RequestCore implements Core {
     if (own !== undefined) return own.value
     const found = this.registry.mountedTool(name)
     return found?.mount.core.tool(found.key)
+  }
+
+  requiredScopes(method: string, params: Record<string, unknown> | undefined): ReadonlyArray<string> | undefined {
+    switch (method) {
+      case "tools/call":
+        return typeof params?.name === "string" ? this.registry.toolScopes(params.name) : undefined
+      case "prompts/get":
+        return typeof params?.name === "string" ? this.registry.promptScopes(params.name) : undefined
+      case "resources/read":
+        return typeof params?.uri === "string" ? this.registry.resourceScopes(params.uri) : undefined
+      default:
+        return undefined
+    }
   }
 
   readResource(uri: string, from: RequestContextImpl): WithContext | McpError {
@@ -309,15 +363,27 @@ class RequestCore implements Core {
     return Effect.provide(answer.effect, answer.context) as Effect.Effect<McpSchema.ReadResourceResult, McpError>
   }
 
-  private list<A, B>(key: string, items: () => ReadonlyArray<A>, render: (item: A, version: string) => B): Handler {
+  /** A list, paginated; a verified caller sees only what its scopes allow, unless its layer said otherwise. */
+  private list<A, B>(
+    key: string,
+    items: () => ReadonlyArray<A>,
+    render: (item: A, version: string) => B,
+    scopes: (item: A) => ReadonlyArray<string> | undefined
+  ): Handler {
     const { pageSize } = this.options
-    return withParams(McpSchema.PaginatedRequestParams, (params, ctx) =>
-      fromEither(
-        Either.map(paginate(items(), params.cursor, pageSize), ({ nextCursor, page }) => ({
+    return withParams(McpSchema.PaginatedRequestParams, (params, ctx) => {
+      const auth = ctx.auth
+      const filtered = filtersLists(auth)
+      const visible = filtered ? items().filter((item) => missingScopes(auth, scopes(item)).length === 0) : items()
+      return fromEither(
+        Either.map(paginate(visible, params.cursor, pageSize), ({ nextCursor, page }) => ({
           [key]: page.map((item) => render(item, ctx.protocolVersion)),
-          ...(nextCursor !== undefined ? { nextCursor } : {})
+          ...(nextCursor !== undefined ? { nextCursor } : {}),
+          // A list that depends on the caller's token is no shared cache's to keep, whatever the server's hint.
+          ...(filtered && Modern.isModern(ctx.protocolVersion) ? { cacheScope: "private" } : {})
         }))
-      ))
+      )
+    })
   }
 
   // -------------------------------------------------------------------------

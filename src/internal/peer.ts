@@ -7,8 +7,8 @@
  * That is where most of the CPU per call went in a stream-based design
  * (docs/benchmarks.md).
  */
-import type { Context } from "effect"
-import { Cause, Clock, Deferred, Duration, Effect, Exit, Fiber, FiberId, Option, Runtime } from "effect"
+import type { Clock, Context } from "effect"
+import { Cause, Deferred, Duration, Effect, Exit, Fiber, FiberId, Option, Runtime } from "effect"
 import type { RequestError } from "../McpError.js"
 import { ConnectionClosedError, ErrorCode, McpError, RequestTimeoutError } from "../McpError.js"
 import type { ProgressNotificationParams, RequestId } from "../McpSchema.js"
@@ -66,10 +66,15 @@ interface InFlight {
 
 interface Pending {
   readonly method: string
-  readonly deferred: Deferred.Deferred<unknown, McpError | ConnectionClosedError>
+  readonly deferred: Deferred.Deferred<unknown, RequestError>
   readonly onProgress: ((progress: ProgressNotificationParams) => void) | undefined
-  /** Completed and replaced on each progress notification, to wake the timeout loop. */
-  progressed: Deferred.Deferred<void>
+  /** When it times out, in the peer clock's milliseconds (`Infinity`: never, or already failed). */
+  deadline: number
+  readonly timeoutMillis: number
+  readonly start: number
+  /** When it times out whatever progress arrives. */
+  readonly maxDeadline: number
+  readonly resetOnProgress: boolean
 }
 
 /** Receives a request's response, or `undefined` when none is to be sent (it was cancelled). */
@@ -85,12 +90,21 @@ class PeerImpl implements Connection, Receiver {
   private pending: Map<RequestId, Pending> | undefined
   private nextId = 0
   private closed = false
+  private readonly clock: Clock.Clock
+  /**
+   * One timer for every pending request, armed for the earliest deadline. A
+   * timer per request (a race against a sleep) cost more than half of the
+   * client's CPU per call (docs/benchmarks.md); requests with the same
+   * timeout have ever later deadlines, so the armed timer stays.
+   */
+  private timer: { readonly at: number; readonly fiber: Fiber.RuntimeFiber<void> } | undefined
   constructor(
     private readonly transport: Transport,
     private readonly handlers: InternalHandlers,
     private readonly runtime: Runtime.Runtime<never>
   ) {
     this.runFork = Runtime.runFork(runtime)
+    this.clock = Runtime.runSync(runtime)(Effect.clock)
   }
 
   /** The peer is its own receiver: call `frame` and `message` on it as methods. */
@@ -110,6 +124,8 @@ class PeerImpl implements Connection, Receiver {
         Deferred.unsafeDone(entry.deferred, Exit.fail(this.closedError(entry.method)))
       }
       this.pending?.clear()
+      this.timer?.fiber.unsafeInterruptAsFork(FiberId.none)
+      this.timer = undefined
       const fibers = Array.from(this.inFlight?.values() ?? []).flatMap((entry) => {
         entry.cancelled = true
         return entry.fiber === undefined ? [] : [entry.fiber]
@@ -136,12 +152,7 @@ class PeerImpl implements Connection, Receiver {
     return Effect.suspend(() => {
       if (this.closed) return Effect.fail(this.closedError(method))
       const id = this.nextId++
-      const entry: Pending = {
-        method,
-        deferred: Deferred.unsafeMake(FiberId.none),
-        onProgress: options?.onProgress,
-        progressed: Deferred.unsafeMake(FiberId.none)
-      }
+      const entry = this.pendingEntry(method, options)
       const pending = (this.pending ??= new Map())
       pending.set(id, entry)
       const wantsProgress = options?.onProgress !== undefined || options?.resetTimeoutOnProgress === true
@@ -159,7 +170,8 @@ class PeerImpl implements Connection, Receiver {
         pending.delete(id)
         return Effect.die(thrown)
       }
-      return awaitAnswer(entry, options).pipe(
+      if (entry.deadline !== Infinity) this.arm(entry.deadline)
+      return Deferred.await(entry.deferred).pipe(
         Effect.onExit((exit) =>
           Effect.sync(() => {
             if (!pending.has(id)) return
@@ -173,6 +185,58 @@ class PeerImpl implements Connection, Receiver {
         )
       )
     })
+  }
+
+  private pendingEntry(method: string, options: RequestOptions | undefined): Pending {
+    const timeout = Duration.decode(options?.timeout ?? DEFAULT_TIMEOUT)
+    const timeoutMillis = Duration.isFinite(timeout) ? Duration.toMillis(timeout) : Infinity
+    const now = timeoutMillis === Infinity ? 0 : this.clock.unsafeCurrentTimeMillis()
+    const maxDeadline = options?.maxTotalTimeout === undefined || timeoutMillis === Infinity
+      ? Infinity
+      : now + Duration.toMillis(options.maxTotalTimeout)
+    return {
+      method,
+      deferred: Deferred.unsafeMake(FiberId.none),
+      onProgress: options?.onProgress,
+      deadline: Math.min(now + timeoutMillis, maxDeadline),
+      timeoutMillis,
+      start: now,
+      maxDeadline,
+      resetOnProgress: options?.resetTimeoutOnProgress ?? false
+    }
+  }
+
+  /** Makes sure the timer fires by `deadline`. */
+  private arm(deadline: number) {
+    if (this.timer !== undefined && this.timer.at <= deadline) return
+    this.timer?.fiber.unsafeInterruptAsFork(FiberId.none)
+    const fiber = this.runFork(
+      Effect.zipRight(
+        this.clock.sleep(Duration.millis(Math.max(0, deadline - this.clock.unsafeCurrentTimeMillis()))),
+        Effect.sync(() => {
+          if (this.timer?.fiber === fiber) this.timer = undefined
+          this.expire()
+        })
+      )
+    )
+    this.timer = { at: deadline, fiber }
+  }
+
+  /** Fails the requests past their deadline (their `onExit` tells the peer), and re-arms for the next. */
+  private expire() {
+    if (this.pending === undefined || this.closed) return
+    const now = this.clock.unsafeCurrentTimeMillis()
+    let next = Infinity
+    for (const entry of this.pending.values()) {
+      if (entry.deadline > now) {
+        next = Math.min(next, entry.deadline)
+        continue
+      }
+      const timeoutMillis = entry.deadline === entry.maxDeadline ? entry.maxDeadline - entry.start : entry.timeoutMillis
+      entry.deadline = Infinity
+      Deferred.unsafeDone(entry.deferred, Exit.fail(new RequestTimeoutError({ method: entry.method, timeoutMillis })))
+    }
+    if (next !== Infinity) this.arm(next)
   }
 
   /** What a request fails with once the connection has ended: why it ended, where the transport knows. */
@@ -260,9 +324,10 @@ class PeerImpl implements Connection, Receiver {
     if (!isRequestId(token) || typeof params?.progress !== "number") return
     const entry = this.pending?.get(token)
     if (entry === undefined) return
-    const previous = entry.progressed
-    entry.progressed = Deferred.unsafeMake(FiberId.none)
-    Deferred.unsafeDone(previous, Exit.void)
+    if (entry.resetOnProgress && entry.deadline !== Infinity) {
+      // Later than the armed timer: it re-arms for this when it fires.
+      entry.deadline = Math.min(this.clock.unsafeCurrentTimeMillis() + entry.timeoutMillis, entry.maxDeadline)
+    }
     if (entry.onProgress) {
       entry.onProgress({
         progressToken: token,
@@ -388,33 +453,4 @@ export const exitToResponse = (
   }
   runFork(logDefect("Request handler failed", exit.cause))
   return JsonRpc.errorResponse(id, McpError.internal())
-}
-
-/** Waits for a request's answer, within its timeout (restarted by progress if asked) and its maximum total. */
-const awaitAnswer = (entry: Pending, options: RequestOptions | undefined) => {
-  const answer = Deferred.await(entry.deferred)
-  const timeout = Duration.decode(options?.timeout ?? DEFAULT_TIMEOUT)
-  if (!Duration.isFinite(timeout)) return answer
-  const timeoutMillis = Duration.toMillis(timeout)
-  const maxTotal = options?.maxTotalTimeout === undefined ? Infinity : Duration.toMillis(options.maxTotalTimeout)
-  const reset = options?.resetTimeoutOnProgress ?? false
-  const timer = Effect.gen(function*() {
-    const start = yield* Clock.currentTimeMillis
-    let last = start
-    while (true) {
-      const now = yield* Clock.currentTimeMillis
-      const deadline = Math.min(last + timeoutMillis, start + maxTotal)
-      if (now >= deadline) {
-        return yield* new RequestTimeoutError({
-          method: entry.method,
-          timeoutMillis: deadline === start + maxTotal ? maxTotal : timeoutMillis
-        })
-      }
-      const progressed = yield* Deferred.await(entry.progressed).pipe(
-        Effect.timeoutTo({ duration: deadline - now, onSuccess: () => true, onTimeout: () => false })
-      )
-      if (progressed && reset) last = yield* Clock.currentTimeMillis
-    }
-  })
-  return Effect.raceFirst(answer, timer)
 }

@@ -362,6 +362,44 @@ export class Registry {
   }
 
   // -------------------------------------------------------------------------
+  // Scopes: what a verified caller must hold, declared by each definition (a mounted server's by its own).
+  // -------------------------------------------------------------------------
+
+  toolScopes(name: string): ReadonlyArray<string> | undefined {
+    const own = this.tools.get(name)
+    if (own !== undefined) return own.value.scopes
+    const found = this.mountedTool(name)
+    return found?.mount.registry.toolScopes(found.key)
+  }
+
+  promptScopes(name: string): ReadonlyArray<string> | undefined {
+    const own = this.prompts.get(name)
+    if (own !== undefined) return own.value.scopes
+    const found = this.mountedPrompt(name)
+    return found?.mount.registry.promptScopes(found.key)
+  }
+
+  /** A resource's, or the first matching template's: the one a read of `uri` would serve. */
+  resourceScopes(uri: string): ReadonlyArray<string> | undefined {
+    const own = this.resources.get(uri)
+    if (own !== undefined) return own.value.scopes
+    if (this.skillFiles.has(uri)) return undefined
+    for (const template of this.templates.values()) {
+      if (template.value.uriTemplate.match(uri) !== undefined) return template.value.scopes
+    }
+    const found = this.mountedResource(uri)
+    return found?.mount.registry.resourceScopes(found.key)
+  }
+
+  /** A template's, by its template string (as listed). */
+  templateScopes(template: string): ReadonlyArray<string> | undefined {
+    const own = this.templates.get(template)
+    if (own !== undefined) return own.value.scopes
+    const found = this.mountedCompletionRef(template)
+    return found?.mount.registry.templateScopes(found.key)
+  }
+
+  // -------------------------------------------------------------------------
   // Lists: own definitions first, then each mount's in mount order, renamed; a name already listed is not repeated.
   // -------------------------------------------------------------------------
 

@@ -25,19 +25,20 @@
  *
  * @since 0.1.0
  */
-import { Command } from "@effect/platform"
-import type { CommandExecutor } from "@effect/platform"
-import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeStream from "@effect/platform-node/NodeStream"
 import type { PlatformError } from "@effect/platform/Error"
-import { Deferred, Duration, Effect, Exit, Fiber, Layer, Logger, Option, PubSub, Queue, Stream } from "effect"
+import { Deferred, Duration, Effect, Exit, Fiber, identity, Layer, Logger, Option, PubSub, Stream } from "effect"
 import type { Scope } from "effect"
+import type { Readable } from "node:stream"
 import { encode } from "../internal/encode.js"
 import * as McpClient from "../McpClient.js"
 import { McpError } from "../McpError.js"
 import type { RequestError } from "../McpError.js"
 import * as McpServer from "../McpServer.js"
 import type { Receiver, Transport } from "../Transport.js"
+import * as ChildProcess from "./internal/childProcess.js"
+import type { Child } from "./internal/childProcess.js"
 import { lineSplitter, makeLineSplitter } from "./internal/lineSplitter.js"
 
 /**
@@ -308,19 +309,9 @@ const serverEnvironment = (env: SpawnOptions["env"]): Record<string, string> => 
 }
 
 const DEFAULT_EXIT_GRACE_PERIOD = Duration.seconds(2)
-const utf8 = new TextEncoder()
 const STDERR_MAX_LINE_BYTES = 16 * 1024
 const STDERR_REPLAY = 256
 const STDERR_CAPACITY = 1024
-
-const exitStatusOf = (child: CommandExecutor.Process): Effect.Effect<ExitStatus> =>
-  child.exitCode.pipe(
-    Effect.map((code): ExitStatus => ({ code, signal: undefined })),
-    // The executor reports a death by signal as an error, whose message names the signal.
-    Effect.catchAll((error) =>
-      Effect.succeed<ExitStatus>({ code: undefined, signal: /\bSIG[A-Z0-9]+\b/.exec(error.message)?.[0] })
-    )
-  )
 
 const describeExit = (status: ExitStatus): string =>
   status.code !== undefined
@@ -328,17 +319,14 @@ const describeExit = (status: ExitStatus): string =>
     : `the server process was killed by ${status.signal ?? "a signal"}`
 
 /**
- * Reads the server's stderr to its end, into a stream of lines (`pipe`) or
- * nowhere (`ignore`): a pipe nobody reads would stall a server that logs.
- * Returns the stream and the reader, which ends (and so ends the stream) at
- * the latest when the scope closes.
+ * Reads the server's stderr to its end into a stream of lines. Returns the
+ * stream and the reader, which ends (and so ends the stream) at the latest
+ * when the scope closes.
  */
 const readStderr = (
-  child: CommandExecutor.Process,
-  keep: boolean
+  stderr: Readable
 ): Effect.Effect<readonly [Stream.Stream<string>, Fiber.Fiber<void>], never, Scope.Scope> =>
   Effect.gen(function*() {
-    if (!keep) return [Stream.empty, yield* Effect.forkScoped(Effect.ignore(Stream.runDrain(child.stderr)))] as const
     // Sliding: a slow consumer, or none, never stalls the reader. `None` ends the stream; the replay keeps it.
     const lines = yield* PubSub.sliding<Option.Option<string>>({ capacity: STDERR_CAPACITY, replay: STDERR_REPLAY })
     const batch: Array<Option.Option<string>> = []
@@ -348,7 +336,7 @@ const readStderr = (
       onOversized: () => batch.push(Option.some(`[a stderr line over ${STDERR_MAX_LINE_BYTES} bytes was dropped]`))
     })
     const publish = Effect.suspend(() => PubSub.publishAll(lines, batch.splice(0))).pipe(Effect.asVoid)
-    const reader = yield* child.stderr.pipe(
+    const reader = yield* NodeStream.fromReadable<unknown>(() => stderr, identity).pipe(
       Stream.runForEach((chunk) => Effect.zipRight(Effect.sync(() => splitter.push(chunk)), publish)),
       Effect.ignore,
       Effect.zipRight(Effect.zipRight(Effect.sync(() => splitter.end()), publish)),
@@ -363,26 +351,18 @@ const readStderr = (
   })
 
 /** Waits up to `grace` for `step` and then for the process to exit: whether it exited in time. */
-const exitsWithin = (
-  child: CommandExecutor.Process,
-  grace: Duration.Duration,
-  step: Effect.Effect<unknown, unknown>
-): Effect.Effect<boolean> =>
-  Effect.ignore(step).pipe(
-    Effect.zipRight(Effect.ignore(child.exitCode)),
+const exitsWithin = (child: Child, grace: Duration.Duration, step: Effect.Effect<void>): Effect.Effect<boolean> =>
+  step.pipe(
+    Effect.zipRight(child.exited),
     // Finalizers are uninterruptible: only an interruptible wait can be cut short by the timeout.
     Effect.interruptible,
     Effect.timeoutTo({ duration: grace, onSuccess: () => true, onTimeout: () => false })
   )
 
 /** Ends the server's stdin, then signals SIGTERM, then SIGKILL (to its process group), each after a grace period. */
-const stopProcess = (
-  child: CommandExecutor.Process,
-  closeStdin: Effect.Effect<void>,
-  grace: Duration.Duration
-): Effect.Effect<void> =>
+const stopProcess = (child: Child, grace: Duration.Duration): Effect.Effect<void> =>
   Effect.gen(function*() {
-    if (yield* exitsWithin(child, grace, closeStdin)) return
+    if (yield* exitsWithin(child, grace, child.endInput)) return
     yield* Effect.logDebug("The server process did not exit when its stdin closed: sending SIGTERM")
     if (yield* exitsWithin(child, grace, child.kill("SIGTERM"))) return
     yield* Effect.logWarning("The server process ignored SIGTERM: sending SIGKILL")
@@ -391,42 +371,45 @@ const stopProcess = (
   }).pipe(Effect.annotateLogs("pid", child.pid))
 
 /**
- * Delivers the server's stdout line by line until it ends. Returns why it
- * stopped early, if it did: a line over the limit (never buffered whole), or
- * a read error.
+ * Delivers the server's stdout line by line until it ends. Completes with why
+ * it stopped early, if it did: a line over the limit (never buffered whole),
+ * or a read error.
  */
 const readMessages = (
-  stdout: Stream.Stream<Uint8Array, PlatformError>,
+  stdout: Readable,
   receiver: Receiver,
   maxMessageBytes: number
 ): Effect.Effect<string | undefined> =>
-  Effect.suspend(() => {
-    let oversized = false
+  Effect.async<string | undefined>((resume) => {
+    let done = false
+    const finish = (failure: string | undefined) => {
+      if (done) return
+      done = true
+      stdout.off("data", onData)
+      resume(Effect.succeed(failure))
+    }
     const splitter = makeLineSplitter({
       maxLineBytes: maxMessageBytes,
       // Lines after an oversized one in the same chunk are not delivered: the connection is ending.
       onLine: (line) => {
-        if (!oversized) receiver.frame(line)
+        if (!done) receiver.frame(line)
       },
-      onOversized: () => {
-        oversized = true
-      }
+      onOversized: () => finish(`the server wrote a line over ${maxMessageBytes} bytes (maxMessageBytes)`)
     })
-    const tooLong = `the server wrote a line over ${maxMessageBytes} bytes (maxMessageBytes)`
-    return stdout.pipe(
-      Stream.runForEachWhile((chunk) =>
-        Effect.sync(() => {
-          splitter.push(chunk)
-          return !oversized
-        })
-      ),
-      Effect.map(() => oversized ? tooLong : undefined),
-      Effect.catchAll((error) => Effect.succeed(`reading the server's stdout failed: ${error.message}`)),
-      Effect.tap((failure) =>
-        failure === undefined ? Effect.void : Effect.logWarning(`Ending the connection: ${failure}`)
-      )
+    const onData = (chunk: Buffer) => splitter.push(chunk)
+    stdout.on("data", onData)
+    stdout.once("end", () => finish(undefined))
+    stdout.once("close", () => finish(undefined))
+    stdout.once("error", (error) => finish(`reading the server's stdout failed: ${error.message}`))
+    return Effect.sync(() => {
+      done = true
+      stdout.off("data", onData)
+    })
+  }).pipe(
+    Effect.tap((failure) =>
+      failure === undefined ? Effect.void : Effect.logWarning(`Ending the connection: ${failure}`)
     )
-  })
+  )
 
 /**
  * Spawns a server process for the life of the scope, with a transport on its
@@ -442,7 +425,6 @@ const readMessages = (
  *
  * @example
  * ```ts
- * import { NodeContext } from "@effect/platform-node"
  * import { Console, Effect, Stream } from "effect"
  * import { McpClient } from "mcp-effect"
  * import { NodeStdio } from "mcp-effect/node"
@@ -453,55 +435,42 @@ const readMessages = (
  *   yield* Effect.forkDaemon(Stream.runForEach(server.stderr, (line) => Console.error(`[echo] ${line}`)))
  *   const client = yield* McpClient.make(server.transport)
  *   return yield* client.callTool("echo_tool", { message: "hi" })
- * }).pipe(Effect.scoped, Effect.provide(NodeContext.layer))
+ * }).pipe(Effect.scoped)
  * ```
  *
  * @since 0.2.0
  * @category constructors
  */
-export const spawn = (
-  options: SpawnOptions
-): Effect.Effect<SpawnedServer, PlatformError, CommandExecutor.CommandExecutor | Scope.Scope> =>
+export const spawn = (options: SpawnOptions): Effect.Effect<SpawnedServer, PlatformError, Scope.Scope> =>
   Effect.gen(function*() {
     const grace = Duration.decode(options.exitGracePeriod ?? DEFAULT_EXIT_GRACE_PERIOD)
-    const stderrMode = options.stderr ?? "inherit"
-    const command = Command.make(options.command, ...(options.args ?? [])).pipe(
-      Command.env(serverEnvironment(options.env), { extendEnv: false }),
-      Command.stderr(stderrMode === "inherit" ? "inherit" : "pipe"),
-      (command) => options.cwd === undefined ? command : Command.workingDirectory(command, options.cwd)
-    )
-    const child = yield* Command.start(command)
-    const [stderr, stderrReader] = stderrMode === "inherit"
+    const child = yield* ChildProcess.spawn({
+      command: options.command,
+      args: options.args ?? [],
+      cwd: options.cwd,
+      env: serverEnvironment(options.env),
+      stderr: options.stderr ?? "inherit"
+    })
+    const [stderr, stderrReader] = child.stderr === null
       ? [Stream.empty, Fiber.void] as const
-      : yield* readStderr(child, stderrMode === "pipe")
-    const outbox = yield* Queue.unbounded<string>()
-    const writer = yield* Stream.fromQueue(outbox).pipe(
-      Stream.map((frame) => utf8.encode(frame + "\n")),
-      Stream.run(child.stdin),
-      Effect.ignore,
-      Effect.forkScoped
-    )
-    const closeStdin = Effect.zipRight(Queue.shutdown(outbox), Fiber.await(writer))
+      : yield* readStderr(child.stderr)
     yield* Effect.addFinalizer(() =>
-      stopProcess(child, closeStdin, grace).pipe(
+      stopProcess(child, grace).pipe(
         // What the server wrote to stderr as it stopped is read before the stream ends.
         Effect.zipRight(Fiber.await(stderrReader).pipe(Effect.interruptible, Effect.timeout(grace), Effect.ignore))
       )
     )
-    const exitStatus = exitStatusOf(child)
     return {
       pid: child.pid,
-      transport: childTransport(child.stdout, exitStatus, outbox, grace, options.maxMessageBytes),
+      transport: childTransport(child, grace, options.maxMessageBytes),
       stderr,
-      exitStatus
+      exitStatus: child.exited
     }
   })
 
-/** The transport on a spawned server's stdin (through `outbox`) and stdout. */
+/** The transport on a spawned server's stdin and stdout. */
 const childTransport = (
-  stdout: Stream.Stream<Uint8Array, PlatformError>,
-  exitStatus: Effect.Effect<ExitStatus>,
-  outbox: Queue.Enqueue<string>,
+  child: Child,
   grace: Duration.Duration,
   maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES
 ): Transport => {
@@ -509,13 +478,13 @@ const childTransport = (
   return {
     run: (receiver) =>
       Effect.gen(function*() {
-        const reading = yield* Effect.fork(readMessages(stdout, receiver, maxMessageBytes))
-        yield* Effect.raceFirst(Fiber.await(reading), exitStatus)
+        const reading = yield* Effect.fork(readMessages(child.stdout, receiver, maxMessageBytes))
+        yield* Effect.raceFirst(Fiber.await(reading), child.exited)
         // The other follows at once, unless a grandchild holds stdout open or the server closed it and runs on.
         const failure = yield* Fiber.join(reading).pipe(
           Effect.timeoutTo({ duration: grace, onSuccess: (failure) => failure, onTimeout: () => undefined })
         )
-        closeReason = failure ?? (yield* exitStatus.pipe(
+        closeReason = failure ?? (yield* child.exited.pipe(
           Effect.timeoutTo({
             duration: grace,
             onSuccess: describeExit,
@@ -524,9 +493,7 @@ const childTransport = (
         ))
         yield* Fiber.interrupt(reading)
       }),
-    send: (message) => {
-      Queue.unsafeOffer(outbox, encode(message))
-    },
+    send: (message) => child.write(encode(message)),
     closeReason: () => closeReason
   }
 }
@@ -540,8 +507,7 @@ const childTransport = (
  */
 export const spawnTransport = (
   options: SpawnOptions
-): Effect.Effect<Transport, PlatformError, CommandExecutor.CommandExecutor | Scope.Scope> =>
-  Effect.map(spawn(options), (server) => server.transport)
+): Effect.Effect<Transport, PlatformError, Scope.Scope> => Effect.map(spawn(options), (server) => server.transport)
 
 /**
  * Options of {@link connect}: the client's, and where the server's stderr goes.
@@ -604,7 +570,7 @@ export const connect = (
       Stream.runForEach(server.stderr, onStderr).pipe(Effect.ensuring(Deferred.done(delivered, Exit.void)))
     )
     return yield* McpClient.make(server.transport, clientOptions)
-  }).pipe(Effect.provide(NodeContext.layer))
+  })
 }
 
 /**

@@ -15,6 +15,7 @@ import { encoded } from "../encode.js"
 import { isRecord, isRequestId } from "../guards.js"
 import * as JsonRpc from "../jsonRpc.js"
 import * as ProtocolVersion from "../protocolVersion.js"
+import type { Guard } from "./authorize.js"
 import { DEFAULT_MAX_BUFFERED } from "./backlog.js"
 import { ABANDONED, answers, CLOSE_STREAM, EventStream, storeOf } from "./eventStream.js"
 import type { Entry, Outgoing, Store } from "./eventStream.js"
@@ -74,6 +75,8 @@ export class Endpoint {
   readonly runFork: <A, E>(effect: Effect.Effect<A, E>) => Fiber.RuntimeFiber<A, E>
   readonly limits: Limits
   closing = false
+  /** The endpoint's authorization, when it is a protected resource. */
+  authorization: Guard | undefined = undefined
   /** Requests in flight across every session; `drained` completes when it reaches 0 while closing. */
   private inFlight = 0
   private readonly drained = Deferred.unsafeMake<void>(FiberId.none)

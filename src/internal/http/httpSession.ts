@@ -37,6 +37,8 @@ export class HttpSession implements Transport {
   used = false
   /** The client (remote address) counted against `maxSessionsPerClient`, if any. */
   client: string | undefined = undefined
+  /** On a protected endpoint, the principal that opened the session: no other may use it. */
+  principal: string | undefined = undefined
   counter = 0
 
   constructor(

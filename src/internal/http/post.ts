@@ -12,6 +12,7 @@ import * as EventStore from "../../EventStore.js"
 import { ErrorCode, McpError } from "../../McpError.js"
 import type * as McpSchema from "../../McpSchema.js"
 import type { Exchange, Reply } from "../../StreamableHttp.js"
+import { principalOf } from "../auth/challenge.js"
 import { isRecord } from "../guards.js"
 import * as JsonRpc from "../jsonRpc.js"
 import * as Modern from "../modern.js"
@@ -79,7 +80,13 @@ const handleMessage = (
   if (message._tag === "Invalid") return reply(refuse(400, message.error, message.id))
   const id = message._tag === "Request" ? message.id : null
   const era = eraOf(request, body, id)
-  if (era !== "legacy") return "_tag" in era ? reply(era) : handleModern(app, request, accept, message, era, reply)
+  if (era !== "legacy" && "_tag" in era) return reply(era)
+  if (request.auth !== undefined && message._tag === "Request") {
+    // Decided here, from the body, before anything runs or a stream opens: the 403 can still be sent.
+    const refused = app.authorization?.checkScopes(request.auth, message.method, message.params)
+    if (refused !== undefined) return reply(refused)
+  }
+  if (era !== "legacy") return handleModern(app, request, accept, message, era, reply)
   if (app.options.stateless) return app.replyWith(handleStateless(app, request, accept, body, id), reply)
   // An initialize without a session opens one; with one, the session itself refuses a second handshake.
   if (message._tag === "Request" && message.method === "initialize" && request.header("mcp-session-id") === undefined) {
@@ -171,6 +178,7 @@ const handleInitialize = (
       )
     }
     const session = yield* app.openSession(false, undefined, client)
+    session.principal = principalOf(request.auth)
     const answer = yield* app.responseTo(session, body, requestId, request)
     const response = answer?.message
     if (answer === undefined || !isRecord(response) || !isRecord(response.result)) {
