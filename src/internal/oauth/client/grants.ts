@@ -5,7 +5,7 @@
  */
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import type { Headers } from "@effect/platform"
-import { Effect, Redacted } from "effect"
+import { Effect, Encoding, Redacted } from "effect"
 import type { ClientAuthentication } from "../../../OAuthGrants.js"
 import * as Assertions from "./assertions.js"
 import * as Dpop from "./dpop.js"
@@ -46,7 +46,7 @@ export const authenticate = (
     case "client_secret_basic": {
       const credentials = `${formEncode(client.clientId)}:${formEncode(secretOf(client.clientSecret))}`
       return Effect.succeed({
-        headers: { authorization: `Basic ${Buffer.from(credentials, "utf8").toString("base64")}` },
+        headers: { authorization: `Basic ${Encoding.encodeBase64(credentials)}` },
         params: {}
       })
     }
