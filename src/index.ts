@@ -198,3 +198,12 @@ export * as Transport from "./Transport.js"
  * @since 0.1.0
  */
 export * as UriTemplate from "./UriTemplate.js"
+
+/**
+ * Signing in to protected servers from a client: the MCP authorization
+ * spec's OAuth flow (discovery, registration, PKCE, refresh, step-up), a
+ * token store, and the pieces to plug other grants and token bindings in.
+ *
+ * @since 0.2.0
+ */
+export * as OAuthClient from "./OAuthClient.js"
