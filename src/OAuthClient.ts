@@ -463,5 +463,8 @@ export const makeWithGrant = (serverUrl: string, grant: Grant, options: Options 
  * @since 0.2.0
  * @category constructors
  */
-export const make = (serverUrl: string, options: Options = {}): Effect.Effect<Authorization, never, AuthorizationHandler> =>
+export const make = (
+  serverUrl: string,
+  options: Options = {}
+): Effect.Effect<Authorization, never, AuthorizationHandler> =>
   Effect.flatMap(authorizationCode, (grant) => makeWithGrant(serverUrl, grant, options))

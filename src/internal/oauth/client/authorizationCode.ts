@@ -76,7 +76,10 @@ export const grant = (handler: Handler): Grant => ({
     yield* checkPkce(context)
     const endpoint = context.metadata.authorization_endpoint
     if (endpoint === undefined) {
-      return yield* fail("Discovery", `The authorization server ${context.metadata.issuer} has no authorization endpoint`)
+      return yield* fail(
+        "Discovery",
+        `The authorization server ${context.metadata.issuer} has no authorization endpoint`
+      )
     }
     const { challenge, verifier } = yield* pkce
     const state = randomString(16)

@@ -4,8 +4,8 @@
  * OpenID Connect discovery), fetched at the well-known URLs in the order the
  * MCP authorization spec gives.
  */
-import { HttpClient, HttpClientRequest } from "@effect/platform"
-import type { HttpClientResponse } from "@effect/platform"
+import { HttpClientRequest } from "@effect/platform"
+import type { HttpClient, HttpClientResponse } from "@effect/platform"
 import { Effect, Option, Schema } from "effect"
 import { AuthorizationServerMetadata, OAuthClientError, ProtectedResourceMetadata } from "./model.js"
 
@@ -83,7 +83,11 @@ export const resourceMetadataUrls = (serverUrl: string, named: string | undefine
   const server = new URL(serverUrl)
   const path = server.pathname === "/" ? "" : server.pathname.replace(/\/$/, "")
   const root = `${server.origin}/.well-known/oauth-protected-resource`
-  const urls = [...(named !== undefined && URL.canParse(named) ? [named] : []), ...(path ? [`${root}${path}`] : []), root]
+  const urls = [
+    ...(named !== undefined && URL.canParse(named) ? [named] : []),
+    ...(path ? [`${root}${path}`] : []),
+    root
+  ]
   return [...new Set(urls)]
 }
 

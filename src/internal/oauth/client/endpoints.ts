@@ -4,8 +4,7 @@
  * authenticated by one of the methods the server supports.
  */
 import { HttpClientRequest } from "@effect/platform"
-import type { HttpClient } from "@effect/platform"
-import type { HttpClientResponse } from "@effect/platform"
+import type { HttpClient, HttpClientResponse } from "@effect/platform"
 import { Effect, Encoding, Option, Schema } from "effect"
 import type { AuthorizationServerMetadata, TokenResponse as TokenResponseType } from "./model.js"
 import { ClientInformation, ErrorResponse, OAuthClientError, TokenResponse } from "./model.js"
@@ -62,7 +61,7 @@ const formEncode = (value: string) => encodeURIComponent(value).replace(/%20/g, 
 /**
  * The method to authenticate with: the one the client registered with if
  * this client can use it; else the first of `methods` the client can use and
- * the server supports (RFC 8414's default is `client_secret_basic`).
+ * the server supports.
  */
 export const selectAuthentication = (
   methods: ReadonlyArray<ClientAuthentication>,
@@ -71,12 +70,13 @@ export const selectAuthentication = (
 ): Effect.Effect<ClientAuthentication, OAuthClientError> => {
   const registered = methods.find((m) => m.method === client.token_endpoint_auth_method && m.canUse(client))
   if (registered !== undefined) return Effect.succeed(registered)
-  const supported = metadata.token_endpoint_auth_methods_supported ?? ["client_secret_basic"]
-  const usable = methods.find((m) => supported.includes(m.method) && m.canUse(client))
+  // A server without metadata says nothing: the first method this client can use, then.
+  const supported = metadata.token_endpoint_auth_methods_supported
+  const usable = methods.find((m) => (supported === undefined || supported.includes(m.method)) && m.canUse(client))
   return usable !== undefined ? Effect.succeed(usable) : new OAuthClientError({
     reason: "Unsupported",
     message: `The authorization server accepts the token endpoint authentication methods ${
-      supported.join(", ")
+      supported?.join(", ")
     }, none of which this client can use`
   })
 }
@@ -159,4 +159,3 @@ export const pkce = Effect.promise(async () => {
 /** `bytes` random bytes, base64url: a PKCE verifier (43 characters for 32) or a state. */
 export const randomString = (bytes: number) =>
   Encoding.encodeBase64Url(globalThis.crypto.getRandomValues(new Uint8Array(bytes)))
-

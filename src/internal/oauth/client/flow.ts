@@ -191,12 +191,17 @@ export class Authorizer {
     const { metadata } = discovered
     const resource = this.resourceOf(discovered)
     return (body: Readonly<Record<string, string>>) =>
-      requestToken(this.http, metadata.token_endpoint, { ...body, resource }, (request, fields) =>
-        Effect.gen(this, function*() {
-          const method = yield* selectAuthentication(this.config.authentications, client, metadata)
-          const applied = yield* method.apply({ client, metadata, request, body: fields })
-          return yield* this.config.binding.tokenRequest(withForm(applied.request, applied.body))
-        }))
+      requestToken(
+        this.http,
+        metadata.token_endpoint,
+        { ...body, resource },
+        (request, fields) =>
+          Effect.gen(this, function*() {
+            const method = yield* selectAuthentication(this.config.authentications, client, metadata)
+            const applied = yield* method.apply({ client, metadata, request, body: fields })
+            return yield* this.config.binding.tokenRequest(withForm(applied.request, applied.body))
+          })
+      )
   }
 
   private stored(tokens: TokenResponse, previous: StoredTokens | undefined) {
@@ -275,8 +280,12 @@ export class Authorizer {
           "and no client id (nor a client metadata document it accepts) is configured"
       })
     }
-    const supported = metadata.token_endpoint_auth_methods_supported ?? ["client_secret_basic"]
-    const method = supported.includes("none")
+    // A public client where the server allows one (no secret to keep on the user's machine); the
+    // server's choice when it says nothing.
+    const supported = metadata.token_endpoint_auth_methods_supported
+    const method = supported === undefined
+      ? undefined
+      : supported.includes("none")
       ? "none"
       : config.authentications.map((m) => m.method).find((m) => supported.includes(m))
     return register(this.http, metadata.registration_endpoint, {
@@ -319,7 +328,11 @@ export class Authorizer {
   }
 
   /** After a 401 or 403 to a request sent with `used`: signs in, unless another request already did. */
-  recover(used: StoredTokens | undefined, challenge: Challenge, stepUp: boolean): Effect.Effect<void, OAuthClientError> {
+  recover(
+    used: StoredTokens | undefined,
+    challenge: Challenge,
+    stepUp: boolean
+  ): Effect.Effect<void, OAuthClientError> {
     return this.lock.withPermits(1)(
       Effect.suspend(() => this.current?.tokens !== used ? Effect.void : this.signIn(challenge, stepUp))
     )
