@@ -407,6 +407,12 @@ export interface Authorization {
   readonly serverUrl: string
   /** `http` with the token on every request, and 401 and 403 handled by signing in (authorization server calls use the authorization's own client). */
   readonly wrap: (http: HttpClient.HttpClient) => HttpClient.HttpClient
+  /**
+   * Signs in now, unless tokens are held: ahead of connecting, so that a slow
+   * sign-in (a user in a browser) does not count against the first request's
+   * timeout. Without it, the first request's 401 signs in.
+   */
+  readonly signIn: Effect.Effect<void, OAuthClientError>
   /** The tokens it holds now, if any. */
   readonly tokens: Effect.Effect<Option.Option<StoredTokens>, OAuthClientError>
   /** Forgets the server's authorization, in the store too. */
@@ -450,6 +456,7 @@ export const makeWithGrant = (serverUrl: string, grant: Grant, options: Options 
     return {
       serverUrl,
       wrap: (http) => Flow.authorizingClient(authorizer, http),
+      signIn: authorizer.signIn,
       tokens: Effect.map(authorizer.tokens, Option.fromNullable),
       signOut: authorizer.signOut
     }

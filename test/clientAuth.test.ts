@@ -1,10 +1,11 @@
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import type { HttpApp } from "@effect/platform"
-import { NodeFileSystem } from "@effect/platform-node"
+import { NodeContext, NodeFileSystem } from "@effect/platform-node"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Option, Schema, TestClock } from "effect"
+import { Effect, Fiber, Layer, Option, Schema, TestClock } from "effect"
 import { McpServer, OAuthClient, StreamableHttp, StreamableHttpClient } from "mcp-effect"
+import { NodeOAuth } from "mcp-effect/node"
 import { createHash } from "node:crypto"
 import { mkdtempSync, statSync } from "node:fs"
 import { createServer } from "node:http"
@@ -396,6 +397,37 @@ describe("OAuthClient", () => {
       yield* withFile(Effect.flatMap(OAuthClient.make(fake.url), (a) => callEcho(fake.url, a)))
       expect(statSync(path).mode & 0o777).toBe(0o600)
       yield* withFile(Effect.flatMap(OAuthClient.make(fake.url), (a) => callEcho(fake.url, a)))
+      expect(fake.authorizations).toHaveLength(1)
+    }))
+})
+
+describe("NodeOAuth", () => {
+  it.scopedLive("signs in ahead of connecting through the loopback redirect listener", () =>
+    Effect.gen(function*() {
+      const fake = yield* serve({ prmScopes: ["mcp:basic"] })
+      const loopback = yield* NodeOAuth.makeLoopbackAuthorization({ openBrowser: false, quiet: true }).pipe(
+        Effect.provide(NodeContext.layer)
+      )
+      // The "browser": follows the authorization URL, whose redirect lands on the listener, once the sign-in waits.
+      const browser: OAuthClient.AuthorizationHandlerService = {
+        redirectUri: loopback.redirectUri,
+        authorize: (url) =>
+          Effect.gen(function*() {
+            const waiting = yield* Effect.fork(loopback.authorize(url))
+            yield* Effect.yieldNow()
+            const page = yield* Effect.promise(() => fetch(url).then((r) => r.text()))
+            expect(page).toContain("Signed in")
+            return yield* Fiber.join(waiting)
+          })
+      }
+      const authorization = yield* OAuthClient.make(fake.url).pipe(
+        Effect.provideService(OAuthClient.AuthorizationHandler, browser),
+        Effect.provideService(OAuthClient.TokenStore, OAuthClient.makeMemoryTokenStore())
+      )
+      yield* authorization.signIn
+      expect(fake.authorizations[0]!.get("redirect_uri")).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback$/)
+      expect(fake.authorizations[0]!.get("scope")).toBe("mcp:basic")
+      yield* callEcho(fake.url, authorization)
       expect(fake.authorizations).toHaveLength(1)
     }))
 })

@@ -57,7 +57,14 @@ const servers: Record<string, ReadonlyArray<ServerLayer>> = {
   "sqlite-explorer.ts": [SqliteExplorerServer]
 }
 /** The examples that serve no McpServer layer: a hand-written router (its tools are checked as listed), clients. */
-const others = ["aggregator.ts", "everything-client.ts", "http-client.ts", "low-level.ts", "stdio-client.ts"]
+const others = [
+  "aggregator.ts",
+  "everything-client.ts",
+  "http-client.ts",
+  "low-level.ts",
+  "signin-client.ts",
+  "stdio-client.ts"
+]
 
 const expectObjectSchemas = (tools: ReadonlyArray<McpSchema.ToolDefinition>) => {
   for (const tool of tools) {

@@ -41,6 +41,8 @@ export interface LoopbackOptions {
   readonly path?: string
   /** Open the browser at the authorization URL (else only print it to stderr). Default true. */
   readonly openBrowser?: boolean
+  /** Print nothing to stderr, even when the browser is not opened (tests). Default false. */
+  readonly quiet?: boolean
   /** How long to wait for the user. Default 5 minutes. */
   readonly timeout?: Duration.DurationInput
 }
@@ -72,9 +74,11 @@ const opener = (url: string) =>
     : Command.make("xdg-open", url)
 
 /** Opens the browser; when it cannot, the user is told the URL on stderr. */
-const openBrowser = (url: string, open: boolean) => {
-  const tell = Effect.sync(() => void process.stderr.write(`Open this URL in your browser to sign in:\n${url}\n`))
-  if (!open) return tell
+const openBrowser = (url: string, options: LoopbackOptions) => {
+  const tell = options.quiet === true
+    ? Effect.void
+    : Effect.sync(() => void process.stderr.write(`Open this URL in your browser to sign in:\n${url}\n`))
+  if (options.openBrowser === false) return tell
   return Command.exitCode(opener(url)).pipe(
     Effect.flatMap((code) => code === 0 ? Effect.void : tell),
     Effect.catchAll(() => tell)
@@ -111,7 +115,7 @@ export const makeLoopbackAuthorization = (
           const state = url.searchParams.get("state") ?? ""
           const waiting = yield* Deferred.make<OAuthClient.AuthorizationResponse, OAuthClient.OAuthClientError>()
           pending.set(state, waiting)
-          yield* openBrowser(url.href, options.openBrowser !== false).pipe(Effect.provide(executor))
+          yield* openBrowser(url.href, options).pipe(Effect.provide(executor))
           return yield* Deferred.await(waiting).pipe(
             Effect.timeoutFail({
               duration: timeout,

@@ -298,7 +298,7 @@ export class Authorizer {
   }
 
   /** Runs discovery and the grant, keeping the result. */
-  private signIn(challenge: Challenge, stepUp: boolean): Effect.Effect<void, OAuthClientError> {
+  private signInFor(challenge: Challenge, stepUp: boolean): Effect.Effect<void, OAuthClientError> {
     return Effect.gen(this, function*() {
       const discovered = yield* this.discover(challenge)
       // Credentials belong to the server that issued them: a new authorization server starts afresh.
@@ -327,6 +327,17 @@ export class Authorizer {
     })
   }
 
+  /**
+   * Signs in now unless tokens are held, discovering from the well-known URLs
+   * since there is no challenge to read.
+   */
+  get signIn(): Effect.Effect<void, OAuthClientError> {
+    return Effect.flatMap(
+      this.tokens,
+      (tokens) => tokens !== undefined ? Effect.void : this.recover(undefined, parseChallenge(undefined), false)
+    )
+  }
+
   /** After a 401 or 403 to a request sent with `used`: signs in, unless another request already did. */
   recover(
     used: StoredTokens | undefined,
@@ -334,7 +345,7 @@ export class Authorizer {
     stepUp: boolean
   ): Effect.Effect<void, OAuthClientError> {
     return this.lock.withPermits(1)(
-      Effect.suspend(() => this.current?.tokens !== used ? Effect.void : this.signIn(challenge, stepUp))
+      Effect.suspend(() => this.current?.tokens !== used ? Effect.void : this.signInFor(challenge, stepUp))
     )
   }
 }
