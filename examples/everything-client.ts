@@ -127,7 +127,8 @@ const program = Effect.gen(function*() {
   const client = yield* StreamableHttpClient.connect(url, {
     clientInfo: { name: "mcp-effect-everything-client", version: "0.2.0" },
     ...(version !== undefined ? { protocolVersion: version } : {}),
-    ...(authorization !== undefined ? { http: { authorization } } : {})
+    // The first request (server/discover on 2026-07-28) carries the whole sign-in: more than its usual 10 s.
+    ...(authorization !== undefined ? { http: { authorization }, discoverTimeout: "60 seconds" } : {})
   }).pipe(
     Effect.provideService(McpClient.Elicitation, {
       // Accepting an empty form takes every default the server offered (SEP-1034).
