@@ -52,6 +52,8 @@ const Echo = McpServer.tool("echo", {
 
 const ServerLive = Echo.pipe(Layer.provideMerge(McpServer.layer({ name: "protected", version: "1.0.0" })))
 
+const ClientMetadata = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+
 const s256 = (verifier: string) => createHash("sha256").update(verifier).digest("base64url")
 
 const json = (body: unknown, status = 200) => HttpServerResponse.unsafeJson(body, { status })
@@ -122,7 +124,7 @@ const authorizationServer = (fake: Fake, o: FakeOptions, issuer: () => string) =
   })
   const register = Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
-    const body = (yield* request.json) as Record<string, unknown>
+    const body = yield* Schema.decodeUnknown(ClientMetadata)(yield* request.json)
     fake.registrations.push(body)
     return json({
       client_id: `client-${fake.registrations.length}`,
