@@ -1,4 +1,4 @@
-import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { HttpClientRequest, HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import type { HttpApp } from "@effect/platform"
 import { NodeContext, NodeFileSystem } from "@effect/platform-node"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
@@ -32,6 +32,9 @@ interface FakeOptions {
   readonly requiredScope?: string
   readonly grantable?: ReadonlyArray<string>
   readonly refresh?: boolean
+  readonly tokenEndpoint?: string
+  /** Token requests need `x-nonce: n1` and resource requests `x-nonce: r1`, which refusals name (like DPoP's). */
+  readonly nonce?: boolean
 }
 
 interface Fake {
@@ -80,7 +83,7 @@ const authorizationServer = (fake: Fake, o: FakeOptions, issuer: () => string) =
     json({
       issuer: o.metadataIssuer ?? issuer(),
       authorization_endpoint: `${issuer()}/authorize`,
-      token_endpoint: `${issuer()}/token`,
+      token_endpoint: o.tokenEndpoint ?? `${issuer()}/token`,
       ...(o.registration !== false ? { registration_endpoint: `${issuer()}/register` } : {}),
       response_types_supported: ["code"],
       ...(o.pkceMethods !== null ? { code_challenge_methods_supported: o.pkceMethods ?? ["S256"] } : {}),
@@ -109,6 +112,9 @@ const authorizationServer = (fake: Fake, o: FakeOptions, issuer: () => string) =
     const request = yield* HttpServerRequest.HttpServerRequest
     const params = new URLSearchParams(yield* request.text)
     fake.tokenRequests.push({ params, authorization: request.headers.authorization })
+    if (o.nonce === true && request.headers["x-nonce"] !== "n1") {
+      return HttpServerResponse.unsafeJson({ error: "use_nonce" }, { status: 400, headers: { "x-nonce": "n1" } })
+    }
     if (params.get("grant_type") === "refresh_token") {
       const scopes = refreshTokens.get(params.get("refresh_token") ?? "")
       if (scopes === undefined) return json({ error: "invalid_grant" }, 400)
@@ -156,6 +162,9 @@ const guard = (fake: Fake, o: FakeOptions, mcp: HttpApp.Default) =>
       ...(o.prmInHeader !== false && o.prm !== "none" ? [`resource_metadata="${prm}"`] : []),
       ...(o.challengeScope !== undefined ? [`scope="${o.challengeScope}"`] : [])
     ]
+    if (scopes !== undefined && o.nonce === true && request.headers["x-nonce"] !== "r1") {
+      return HttpServerResponse.empty({ status: 401, headers: { "x-nonce": "r1" } })
+    }
     if (scopes === undefined) {
       return HttpServerResponse.empty({
         status: 401,
@@ -385,6 +394,44 @@ describe("OAuthClient", () => {
       const noPkce = yield* serve({ pkceMethods: null })
       expect((yield* Effect.flip(signIn(noPkce))).message).toContain("S256")
       expect(noPkce.authorizations).toHaveLength(0)
+    }))
+
+  it.scopedLive("refuses an authorization server whose endpoints are not https (off loopback)", () =>
+    Effect.gen(function*() {
+      const fake = yield* serve({ tokenEndpoint: "http://auth.example/token" })
+      expect((yield* Effect.flip(signIn(fake))).message).toContain("token_endpoint that is not https")
+      expect(fake.registrations).toHaveLength(0)
+    }))
+
+  it.scopedLive("lets a token binding present tokens its own way and send refused requests once more", () =>
+    Effect.gen(function*() {
+      const fake = yield* serve({ nonce: true })
+      let nonce: string | undefined
+      const remember = (response: { readonly headers: Readonly<Record<string, string | undefined>> }) =>
+        Effect.sync(() => {
+          nonce = response.headers["x-nonce"]
+          return nonce !== undefined
+        })
+      const withNonce = (request: HttpClientRequest.HttpClientRequest) =>
+        nonce === undefined ? request : HttpClientRequest.setHeader(request, "x-nonce", nonce)
+      const binding: OAuthClient.TokenBinding = {
+        tokenRequest: (request) => Effect.succeed(withNonce(request)),
+        resourceRequest: (request, tokens) =>
+          Effect.succeed(
+            withNonce(HttpClientRequest.setHeader(request, "authorization", `Bearer ${tokens.accessToken}`))
+          ),
+        retryTokenRequest: remember,
+        retryResourceRequest: remember
+      }
+      yield* signIn(fake, { tokenBinding: binding })
+      expect(fake.tokenRequests.map((r) => r.params.get("grant_type"))).toEqual([
+        "authorization_code",
+        "authorization_code"
+      ])
+      // The resource's nonce refusal was answered by presenting the same token anew, not by signing in again.
+      expect(nonce).toBe("r1")
+      expect(fake.authorizations).toHaveLength(1)
+      expect(fake.tokenRequests).toHaveLength(2)
     }))
 
   it.scopedLive("keeps tokens in a file only its owner can read, which a later run signs in from", () =>

@@ -162,3 +162,26 @@ export const defaultServerMetadata = (issuer: string): AuthorizationServerMetada
   token_endpoint: new URL("/token", issuer).href,
   registration_endpoint: new URL("/register", issuer).href
 })
+
+const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"])
+
+/** Whether an endpoint may be sent credentials: https, or http on this machine (RFC 8252 §8.3). */
+export const secureEndpoint = (url: string): boolean => {
+  if (!URL.canParse(url)) return false
+  const parsed = new URL(url)
+  return parsed.protocol === "https:" || (parsed.protocol === "http:" && LOOPBACK.has(parsed.hostname))
+}
+
+/** The spec has every authorization server endpoint served over https; codes, secrets and tokens cross them. */
+export const checkEndpoints = (metadata: AuthorizationServerMetadata): Effect.Effect<void, OAuthClientError> => {
+  const endpoints = {
+    authorization_endpoint: metadata.authorization_endpoint,
+    token_endpoint: metadata.token_endpoint,
+    registration_endpoint: metadata.registration_endpoint
+  }
+  const insecure = Object.entries(endpoints).find(([, url]) => url !== undefined && !secureEndpoint(url))
+  return insecure === undefined ? Effect.void : new OAuthClientError({
+    reason: "Discovery",
+    message: `The authorization server ${metadata.issuer} has an ${insecure[0]} that is not https: refusing to use it`
+  })
+}

@@ -95,7 +95,11 @@ const refusal = (reason: "Registration" | "Token", what: string, response: HttpC
 const unreachable = (reason: "Registration" | "Token", what: string) => (error: { readonly message: string }) =>
   new OAuthClientError({ reason, message: `${what} failed: ${error.message}` })
 
-/** POSTs a token request and reads its answer; `prepare` adds the client's authentication and any token binding. */
+/**
+ * POSTs a token request and reads its answer; `prepare` adds the client's
+ * authentication and any token binding. A refusal that `retry` accepts (a
+ * DPoP nonce asked for, say) is prepared and sent once more.
+ */
 export const requestToken = (
   http: HttpClient.HttpClient,
   endpoint: string,
@@ -103,12 +107,16 @@ export const requestToken = (
   prepare: (
     request: HttpClientRequest.HttpClientRequest,
     body: Readonly<Record<string, string>>
-  ) => Effect.Effect<HttpClientRequest.HttpClientRequest, OAuthClientError>
+  ) => Effect.Effect<HttpClientRequest.HttpClientRequest, OAuthClientError>,
+  retry?: (response: HttpClientResponse.HttpClientResponse) => Effect.Effect<boolean, OAuthClientError>
 ): Effect.Effect<TokenResponseType, OAuthClientError> =>
   Effect.gen(function*() {
     const request = yield* prepare(HttpClientRequest.post(endpoint).pipe(HttpClientRequest.acceptJson), body)
     const response = yield* http.execute(request).pipe(Effect.mapError(unreachable("Token", "The token request")))
-    if (response.status !== 200) return yield* refusal("Token", "The token request", response)
+    if (response.status !== 200) {
+      if (retry !== undefined && (yield* retry(response))) return yield* requestToken(http, endpoint, body, prepare)
+      return yield* refusal("Token", "The token request", response)
+    }
     const json = yield* response.json.pipe(Effect.mapError(unreachable("Token", "Reading the token response")))
     return yield* Schema.decodeUnknown(TokenResponse)(json).pipe(
       Effect.mapError(() =>

@@ -9,6 +9,7 @@ import { Clock, Effect, Option } from "effect"
 import type { Challenge } from "./discovery.js"
 import {
   canonicalResource,
+  checkEndpoints,
   defaultServerMetadata,
   discoverResource,
   discoverServer,
@@ -62,6 +63,17 @@ export interface TokenBinding {
     request: HttpClientRequest.HttpClientRequest,
     tokens: StoredTokens
   ) => Effect.Effect<HttpClientRequest.HttpClientRequest, OAuthClientError>
+  /**
+   * Whether a refused token request is worth sending once more, prepared
+   * anew (DPoP: the server asked for a nonce, which the binding keeps now).
+   */
+  readonly retryTokenRequest?: (
+    response: HttpClientResponse.HttpClientResponse
+  ) => Effect.Effect<boolean, OAuthClientError>
+  /** Whether a 401 from the resource is worth sending once more, presented anew, before signing in (a DPoP nonce). */
+  readonly retryResourceRequest?: (
+    response: HttpClientResponse.HttpClientResponse
+  ) => Effect.Effect<boolean, OAuthClientError>
 }
 
 /** Where authorizations are kept, by the protected resource's canonical URI. */
@@ -101,6 +113,10 @@ const union = (...scopes: ReadonlyArray<string | undefined>): string | undefined
   const all = [...new Set(scopes.flatMap((s) => s?.split(" ").filter((x) => x !== "") ?? []))]
   return all.length === 0 ? undefined : all.join(" ")
 }
+
+/** A client ID metadata document's URL is its client id: https, with a path (the CIMD draft). */
+const isMetadataDocumentUrl = (url: string) =>
+  URL.canParse(url) && new URL(url).protocol === "https:" && new URL(url).pathname !== "/"
 
 export class Authorizer {
   private current: StoredAuthorization | undefined
@@ -171,11 +187,9 @@ export class Authorizer {
           message: `The authorization server ${issuer} publishes no metadata at its well-known URLs`
         })
       }
-      this.discovered = {
-        resource,
-        metadata: Option.getOrElse(found, () => defaultServerMetadata(issuer)),
-        metadataDiscovered: Option.isSome(found)
-      }
+      const metadata = Option.getOrElse(found, () => defaultServerMetadata(issuer))
+      yield* checkEndpoints(metadata)
+      this.discovered = { resource, metadata, metadataDiscovered: Option.isSome(found) }
       return this.discovered
     })
   }
@@ -200,7 +214,8 @@ export class Authorizer {
             const method = yield* selectAuthentication(this.config.authentications, client, metadata)
             const applied = yield* method.apply({ client, metadata, request, body: fields })
             return yield* this.config.binding.tokenRequest(withForm(applied.request, applied.body))
-          })
+          }),
+        this.config.binding.retryTokenRequest
       )
   }
 
@@ -271,7 +286,12 @@ export class Authorizer {
       })
     }
     if (config.clientMetadataUrl !== undefined && metadata.client_id_metadata_document_supported === true) {
-      return Effect.succeed({ client_id: config.clientMetadataUrl, token_endpoint_auth_method: "none" })
+      return isMetadataDocumentUrl(config.clientMetadataUrl)
+        ? Effect.succeed({ client_id: config.clientMetadataUrl, token_endpoint_auth_method: "none" })
+        : new OAuthClientError({
+          reason: "Registration",
+          message: "The client metadata document URL must be an https URL with a path"
+        })
     }
     if (metadata.registration_endpoint === undefined) {
       return new OAuthClientError({
@@ -353,6 +373,13 @@ export class Authorizer {
 const isInsufficientScope = (response: HttpClientResponse.HttpClientResponse, challenge: Challenge) =>
   response.status === 403 && challenge.params.error === "insufficient_scope"
 
+/** How far one request has come: signed in for it, stepped up, presented anew. */
+interface Attempt {
+  readonly signedIn: boolean
+  readonly stepUps: number
+  readonly represented: boolean
+}
+
 /**
  * Sends `request` with the token; on a 401 signs in (or refreshes) once and
  * sends it again; on a 403 `insufficient_scope` re-authorizes with the
@@ -363,26 +390,37 @@ const send = (
   authorizer: Authorizer,
   http: HttpClient.HttpClient,
   request: HttpClientRequest.HttpClientRequest,
-  signedIn: boolean,
-  stepUps: number
+  attempt: Attempt
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.HttpClientError | OAuthClientError> =>
   Effect.gen(function*() {
+    const { binding, maxStepUps } = authorizer.config
     const tokens = yield* authorizer.tokens
-    const sent = tokens === undefined ? request : yield* authorizer.config.binding.resourceRequest(request, tokens)
+    const sent = tokens === undefined ? request : yield* binding.resourceRequest(request, tokens)
     const response = yield* http.execute(sent)
     if (response.status !== 401 && response.status !== 403) return response
+    if (
+      response.status === 401 && tokens !== undefined && !attempt.represented &&
+      binding.retryResourceRequest !== undefined && (yield* binding.retryResourceRequest(response))
+    ) {
+      yield* Effect.ignore(response.text)
+      return yield* send(authorizer, http, request, { ...attempt, represented: true })
+    }
     const challenge = parseChallenge(response.headers["www-authenticate"])
     const stepUp = isInsufficientScope(response, challenge)
-    if (response.status === 401 ? signedIn : !stepUp || stepUps >= authorizer.config.maxStepUps) return response
+    if (response.status === 401 ? attempt.signedIn : !stepUp || attempt.stepUps >= maxStepUps) return response
     yield* Effect.ignore(response.text)
     yield* authorizer.recover(tokens, challenge, stepUp)
-    return yield* send(authorizer, http, request, true, stepUp ? stepUps + 1 : stepUps)
+    return yield* send(authorizer, http, request, {
+      signedIn: true,
+      stepUps: stepUp ? attempt.stepUps + 1 : attempt.stepUps,
+      represented: false
+    })
   })
 
 /** `http` with the authorization: the token on every request, and 401 and 403 handled by signing in. */
 export const authorizingClient = (authorizer: Authorizer, http: HttpClient.HttpClient): HttpClient.HttpClient =>
   HttpClient.make((request) =>
-    send(authorizer, http, request, false, 0).pipe(
+    send(authorizer, http, request, { signedIn: false, stepUps: 0, represented: false }).pipe(
       Effect.catchTag("OAuthClientError", (error) =>
         Effect.fail(
           new HttpClientError.RequestError({ request, reason: "Transport", cause: error, description: error.message })
