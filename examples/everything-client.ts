@@ -4,7 +4,9 @@
  * `MCP_CONFORMANCE_SCENARIO` and the protocol version in
  * `MCP_CONFORMANCE_PROTOCOL_VERSION` (2026-07-28: the stateless revision;
  * anything else: the handshake), and gives some scenarios their inputs in
- * `MCP_CONFORMANCE_CONTEXT`.
+ * `MCP_CONFORMANCE_CONTEXT`. The `auth/` scenarios sign in with `OAuthClient`: a headless authorization handler
+ * (the suite's authorization servers approve at once), the suite's client ID metadata document URL, and the
+ * pre-registered credentials of `auth/pre-registration` from `MCP_CONFORMANCE_CONTEXT`.
  *
  *   npx -p node@22 -p @modelcontextprotocol/conformance@0.2.0-alpha.12 conformance client \
  *     --command "node --import tsx examples/everything-client.ts" --scenario tools_call

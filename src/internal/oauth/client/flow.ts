@@ -142,9 +142,12 @@ export class Authorizer {
       const tokens = this.current?.tokens
       if (tokens?.expiresAt === undefined || tokens.refreshToken === undefined) return tokens
       if ((yield* Clock.currentTimeMillis) < tokens.expiresAt - EXPIRY_SKEW_MS) return tokens
-      yield* this.lock.withPermits(1)(
-        this.current?.tokens === tokens ? Effect.ignore(this.refresh(yield* this.discover(undefined))) : Effect.void
-      )
+      // Under the lock, and only if no other request refreshed meanwhile; a failed refresh leaves no tokens.
+      yield* this.lock.withPermits(1)(Effect.suspend(() =>
+        this.current?.tokens === tokens
+          ? Effect.ignore(Effect.flatMap(this.discover(undefined), (discovered) => this.refresh(discovered)))
+          : Effect.void
+      ))
       return this.current?.tokens
     })
   }
@@ -319,6 +322,12 @@ export class Authorizer {
 
   /** Runs discovery and the grant, keeping the result. */
   private signInFor(challenge: Challenge, stepUp: boolean): Effect.Effect<void, OAuthClientError> {
+    return Effect.withSpan(this.signInSteps(challenge, stepUp), "OAuthClient.signIn", {
+      attributes: { resource: this.key, stepUp }
+    })
+  }
+
+  private signInSteps(challenge: Challenge, stepUp: boolean): Effect.Effect<void, OAuthClientError> {
     return Effect.gen(this, function*() {
       const discovered = yield* this.discover(challenge)
       // Credentials belong to the server that issued them: a new authorization server starts afresh.
