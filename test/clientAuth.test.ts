@@ -4,7 +4,7 @@ import { NodeContext, NodeFileSystem } from "@effect/platform-node"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Option, Schema, TestClock } from "effect"
-import { McpServer, OAuthClient, StreamableHttp, StreamableHttpClient } from "mcp-effect"
+import { LegacySse, LegacySseClient, McpServer, OAuthClient, StreamableHttp, StreamableHttpClient } from "mcp-effect"
 import { NodeOAuth } from "mcp-effect/node"
 import { createHash } from "node:crypto"
 import { mkdtempSync, statSync } from "node:fs"
@@ -209,10 +209,13 @@ const serve = (o: FakeOptions = {}) =>
     const prmPath = o.prm === "root"
       ? "/.well-known/oauth-protected-resource"
       : "/.well-known/oauth-protected-resource/mcp"
+    const legacy = yield* LegacySse.make().pipe(Effect.provide(yield* Layer.build(ServerLive)))
     const router = HttpRouter.empty.pipe(
       o.prm === "none" ? (r) => r : HttpRouter.get(prmPath, prm),
       authorizationServer(fake, o, issuer),
-      HttpRouter.all("/mcp", guard(fake, o, mcp))
+      HttpRouter.all("/mcp", guard(fake, o, mcp)),
+      HttpRouter.get("/sse", guard(fake, o, legacy.sse)),
+      HttpRouter.post("/messages", guard(fake, o, legacy.messages))
     )
     yield* server.serve(router)
     return fake
@@ -432,6 +435,18 @@ describe("OAuthClient", () => {
       expect(nonce).toBe("r1")
       expect(fake.authorizations).toHaveLength(1)
       expect(fake.tokenRequests).toHaveLength(2)
+    }))
+
+  it.scopedLive("signs in over the legacy HTTP+SSE transport: its event stream's GET and its POSTs", () =>
+    Effect.gen(function*() {
+      const fake = yield* serve({ prm: "root" })
+      const url = `${fake.base}/sse`
+      const authorization = yield* authorize(url)
+      const client = yield* LegacySseClient.connect(url, { http: { authorization } })
+      const result = yield* client.callTool("echo", { text: "hi" })
+      expect(result.isError).not.toBe(true)
+      expect(fake.authorizations).toHaveLength(1)
+      expect(fake.authorizations[0]!.get("resource")).toBe(fake.base)
     }))
 
   it.scopedLive("keeps tokens in a file only its owner can read, which a later run signs in from", () =>
