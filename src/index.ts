@@ -233,3 +233,12 @@ export * as OAuthStore from "./OAuthStore.js"
  * @since 0.2.0
  */
 export * as OAuthProvider from "./OAuthProvider.js"
+
+/**
+ * Signing in to protected servers from a client: the MCP authorization
+ * spec's OAuth flow (discovery, registration, PKCE, refresh, step-up), a
+ * token store, and the pieces to plug other grants and token bindings in.
+ *
+ * @since 0.2.0
+ */
+export * as OAuthClient from "./OAuthClient.js"

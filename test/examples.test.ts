@@ -68,6 +68,7 @@ const others = [
   "everything-client.ts",
   "http-client.ts",
   "low-level.ts",
+  "signin-client.ts",
   "stdio-client.ts"
 ]
 
