@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Runs the official MCP conformance suite's client scenarios against examples/everything-client.ts, each named (the
-# suite has no run of every non-authorization client scenario: `--suite all` and `--requirements` include the auth/
-# scenarios, which belong to the authorization work). Each scenario runs on its own era's wire, and the scenarios the
-# 2026-07-28 revision also requires run again on its wire. .ci/conformance-check.mjs then prints the table and fails the
-# run unless every scenario ran with no FAILURE, WARNING or SKIPPED check. There is no expected-failures file.
+# suite has no run of every non-extension client scenario: `--suite all` and `--requirements` include the extension
+# auth/ scenarios, client credentials, enterprise-managed authorization, workload identity and DPoP, which are not
+# listed here). Each scenario runs on its own era's wire, and the scenarios the 2026-07-28 revision also requires run
+# again on its wire, the auth/ scenarios of earlier revisions too. The auth/ scenarios sign in through OAuthClient
+# with a headless authorization handler (the suite's authorization servers approve at once). The auth/ scenarios of
+# `--requirements 2026-07-28` are all here, one at a time on its wire; that run itself is left out, since it also runs
+# the extension scenarios (unscored), and starts every scenario at once.
+# .ci/conformance-check.mjs then prints the table and fails the run unless every scenario ran with no FAILURE, WARNING
+# or SKIPPED check. There is no expected-failures file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +20,20 @@ SCENARIOS=(
   sep-2640-client-verify-size sep-2640-client-verify-frontmatter
 )
 ON_2026=(tools_call json-schema-2020-12-preservation)
+# The auth/ scenarios of earlier revisions that 2026-07-28 also requires (`conformance list` shows their versions).
+AUTH_ON_2026=(
+  metadata-default metadata-var1 metadata-var2 metadata-var3 basic-cimd scope-from-www-authenticate
+  scope-from-scopes-supported scope-omitted-when-undefined scope-step-up scope-retry-limit token-endpoint-auth-basic
+  token-endpoint-auth-post token-endpoint-auth-none pre-registration
+)
+AUTH=(
+  metadata-default metadata-var1 metadata-var2 metadata-var3 basic-cimd scope-from-www-authenticate
+  scope-from-scopes-supported scope-omitted-when-undefined scope-step-up scope-retry-limit token-endpoint-auth-basic
+  token-endpoint-auth-post token-endpoint-auth-none pre-registration 2025-03-26-oauth-metadata-backcompat
+  2025-03-26-oauth-endpoint-fallback resource-mismatch offline-access-scope offline-access-not-supported
+  authorization-server-migration iss-supported iss-not-advertised iss-supported-missing iss-wrong-issuer iss-unexpected
+  iss-normalized metadata-issuer-mismatch
+)
 CLIENT="node --import tsx examples/everything-client.ts"
 OUT=$(mktemp -d)
 
@@ -27,9 +46,15 @@ run() {
 
 echo "== conformance ${ALPHA} client scenarios"
 for scenario in "${SCENARIOS[@]}"; do run own-era "$scenario"; done
+echo "== conformance ${ALPHA} client auth/ scenarios"
+# The suite saves an auth/ scenario in <dir>/auth/<name>-<timestamp>.
+for scenario in "${AUTH[@]}"; do run auth "auth/$scenario"; done
 echo "== conformance ${ALPHA} client scenarios --spec-version 2026-07-28"
 for scenario in "${ON_2026[@]}"; do run on-2026 "$scenario" --spec-version 2026-07-28; done
+for scenario in "${AUTH_ON_2026[@]}"; do run auth-on-2026 "auth/$scenario" --spec-version 2026-07-28; done
 
 node .ci/conformance-check.mjs \
   "${ALPHA} client, each scenario's own era" "$OUT/own-era" "${#SCENARIOS[@]}" \
-  "${ALPHA} client --spec-version 2026-07-28" "$OUT/on-2026" "${#ON_2026[@]}"
+  "${ALPHA} client auth/, each scenario's own era" "$OUT/auth/auth" "${#AUTH[@]}" \
+  "${ALPHA} client --spec-version 2026-07-28" "$OUT/on-2026" "${#ON_2026[@]}" \
+  "${ALPHA} client auth/ --spec-version 2026-07-28" "$OUT/auth-on-2026/auth" "${#AUTH_ON_2026[@]}"

@@ -4,14 +4,16 @@
  * `MCP_CONFORMANCE_SCENARIO` and the protocol version in
  * `MCP_CONFORMANCE_PROTOCOL_VERSION` (2026-07-28: the stateless revision;
  * anything else: the handshake), and gives some scenarios their inputs in
- * `MCP_CONFORMANCE_CONTEXT`.
+ * `MCP_CONFORMANCE_CONTEXT`. The `auth/` scenarios sign in with `OAuthClient`: a headless authorization handler
+ * (the suite's authorization servers approve at once), the suite's client ID metadata document URL, and the
+ * pre-registered credentials of `auth/pre-registration` from `MCP_CONFORMANCE_CONTEXT`.
  *
  *   npx -p node@22 -p @modelcontextprotocol/conformance@0.2.0-alpha.12 conformance client \
  *     --command "node --import tsx examples/everything-client.ts" --scenario tools_call
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Effect, Schema } from "effect"
-import { McpClient, StreamableHttpClient } from "mcp-effect"
+import { McpClient, OAuthClient, StreamableHttpClient } from "mcp-effect"
 import type { McpSchema } from "mcp-effect"
 
 type Client = McpClient.Service
@@ -93,13 +95,42 @@ const scenarios: Record<string, Scenario> = {
   "sep-2640-client-verify-frontmatter": loadFirstSkill
 }
 
+/** The client ID metadata document URL the suite's authorization servers expect (auth/basic-cimd). */
+const CIMD_URL = "https://conformance-test.local/client-metadata.json"
+
+const PreRegistered = Schema.Struct({ client_id: Schema.String, client_secret: Schema.String })
+
+/**
+ * The `auth/` scenarios: an authorization whose handler follows the
+ * authorization URL without a browser (the suite's servers approve at once),
+ * with the pre-registered credentials the suite hands over when it has some.
+ */
+const authorizationFor = (url: string, scenario: string) =>
+  Effect.gen(function*() {
+    if (!scenario.startsWith("auth/")) return undefined
+    const context = yield* Schema.decodeUnknown(Schema.parseJson(Schema.Unknown))(
+      process.env.MCP_CONFORMANCE_CONTEXT ?? "{}"
+    )
+    const preRegistered = Schema.decodeUnknownOption(PreRegistered)(context)
+    return yield* OAuthClient.make(url, {
+      clientName: "mcp-effect-everything-client",
+      clientMetadataUrl: CIMD_URL,
+      ...(preRegistered._tag === "Some"
+        ? { clientId: preRegistered.value.client_id, clientSecret: preRegistered.value.client_secret }
+        : {})
+    }).pipe(Effect.provide(OAuthClient.layerHeadlessAuthorization("http://127.0.0.1:3000/callback")))
+  })
+
 const program = Effect.gen(function*() {
   const url = process.argv.at(-1) ?? ""
   const scenario = process.env.MCP_CONFORMANCE_SCENARIO ?? ""
   const version = process.env.MCP_CONFORMANCE_PROTOCOL_VERSION
+  const authorization = yield* authorizationFor(url, scenario)
   const client = yield* StreamableHttpClient.connect(url, {
     clientInfo: { name: "mcp-effect-everything-client", version: "0.2.0" },
-    ...(version !== undefined ? { protocolVersion: version } : {})
+    ...(version !== undefined ? { protocolVersion: version } : {}),
+    // The first request (server/discover on 2026-07-28) carries the whole sign-in: more than its usual 10 s.
+    ...(authorization !== undefined ? { http: { authorization }, discoverTimeout: "60 seconds" } : {})
   }).pipe(
     Effect.provideService(McpClient.Elicitation, {
       // Accepting an empty form takes every default the server offered (SEP-1034).
@@ -111,8 +142,10 @@ const program = Effect.gen(function*() {
     }),
     Effect.provideService(McpClient.Roots, { list: Effect.succeed([]) })
   )
+  // auth/: listing, then a call (a step-up scenario asks more scope of it; a migration moves its server).
   // Anything else (initialize, request-metadata, json-schema-ref-no-deref): connecting and listing is the scenario.
-  yield* (scenarios[scenario] ?? ((c: Client) => Effect.asVoid(c.listTools)))(client)
+  const fallback: Scenario = scenario.startsWith("auth/") ? callEveryTool : (c) => Effect.asVoid(c.listTools)
+  yield* (scenarios[scenario] ?? fallback)(client)
 }).pipe(Effect.scoped)
 
 NodeRuntime.runMain(program)

@@ -27,6 +27,7 @@ import { LegacyChannel, receiverSink } from "./internal/legacySseClient.js"
 import * as McpClient from "./McpClient.js"
 import type { RequestError } from "./McpError.js"
 import * as McpSchema from "./McpSchema.js"
+import type { Authorization } from "./OAuthClient.js"
 import type { Receiver, Transport } from "./Transport.js"
 
 /**
@@ -38,6 +39,13 @@ import type { Receiver, Transport } from "./Transport.js"
 export interface Options {
   /** Extra headers on the GET and every POST (authorization, say). */
   readonly headers?: Record<string, string>
+  /**
+   * Signs in to a protected server (see `OAuthClient.make`): the token on the
+   * GET and every POST, and the OAuth flow on a 401 or 403.
+   *
+   * @since 0.2.0
+   */
+  readonly authorization?: Authorization
 }
 
 /**
@@ -54,7 +62,9 @@ export const makeTransport = (
 ): Effect.Effect<Transport, never, HttpClient.HttpClient | Scope.Scope> =>
   Effect.gen(function*() {
     const receiver = yield* Deferred.make<Receiver>()
-    const channel = new LegacyChannel(yield* HttpClient.HttpClient, url, options.headers ?? {}, receiverSink(receiver))
+    const base = yield* HttpClient.HttpClient
+    const http = options.authorization === undefined ? base : options.authorization.wrap(base)
+    const channel = new LegacyChannel(http, url, options.headers ?? {}, receiverSink(receiver))
     const fork = yield* FiberSet.runtime(yield* FiberSet.make())<never>()
     return {
       run: (r) => Effect.zipRight(Deferred.succeed(receiver, r), channel.read),

@@ -45,6 +45,7 @@ import * as McpClient from "./McpClient.js"
 import type { RequestError } from "./McpError.js"
 import { ErrorCode, McpError } from "./McpError.js"
 import type { RequestId } from "./McpSchema.js"
+import type { Authorization } from "./OAuthClient.js"
 import type { Receiver, SendOptions, Transport } from "./Transport.js"
 
 /**
@@ -76,6 +77,14 @@ export interface Options {
    * @since 0.2.0
    */
   readonly reinitialize?: boolean
+  /**
+   * Signs in to a protected server: every request carries the access token,
+   * and a 401 or a 403 `insufficient_scope` runs the OAuth flow (see
+   * `OAuthClient.make`) before the request is sent again.
+   *
+   * @since 0.2.0
+   */
+  readonly authorization?: Authorization
 }
 
 /**
@@ -449,6 +458,10 @@ const cancelledPost = (message: unknown, posts: ReadonlyMap<unknown, Fiber.Runti
     ? posts.get(message.params.requestId)
     : undefined
 
+/** The client with the options' authorization, if they have one. */
+const authorized = (http: HttpClient.HttpClient, options: Options) =>
+  options.authorization === undefined ? http : options.authorization.wrap(http)
+
 /**
  * A transport speaking Streamable HTTP to `url`, for the life of the scope.
  * A server that answers `initialize` with 404 or 405 is spoken to over the
@@ -465,7 +478,7 @@ export const makeTransport = (
   Effect.gen(function*() {
     const receiver = yield* Deferred.make<Receiver>()
     const fork = yield* FiberSet.runtime(yield* FiberSet.make())<never>()
-    const connection = new Connection(yield* HttpClient.HttpClient, url, options, receiver, fork)
+    const connection = new Connection(authorized(yield* HttpClient.HttpClient, options), url, options, receiver, fork)
     yield* Effect.addFinalizer(() => connection.close)
     // A 2026-07-28 request is its own POST: cancelling it closes that POST rather than sending a notification.
     const modernPosts = new Map<unknown, Fiber.RuntimeFiber<void>>()

@@ -235,6 +235,15 @@ export * as OAuthStore from "./OAuthStore.js"
 export * as OAuthProvider from "./OAuthProvider.js"
 
 /**
+ * Signing in to protected servers from a client: the MCP authorization
+ * spec's OAuth flow (discovery, registration, PKCE, refresh, step-up), a
+ * token store, and the pieces to plug other grants and token bindings in.
+ *
+ * @since 0.2.0
+ */
+export * as OAuthClient from "./OAuthClient.js"
+
+/**
  * OAuth grants without a browser: client credentials (`client_secret_basic`,
  * `client_secret_post`, `private_key_jwt`), the JWT bearer grant of a workload
  * identity, token exchange and enterprise-managed authorization.

@@ -12,3 +12,11 @@ export * as NodeHttp from "./NodeHttp.js"
  * @since 0.1.0
  */
 export * as NodeStdio from "./NodeStdio.js"
+
+/**
+ * Signing in from a command-line client: the loopback redirect listener
+ * that opens the browser.
+ *
+ * @since 0.2.0
+ */
+export * as NodeOAuth from "./NodeOAuth.js"
