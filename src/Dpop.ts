@@ -31,6 +31,8 @@ import type { HttpClientResponse } from "@effect/platform"
 import { Effect, Schema } from "effect"
 import type { CryptoKey } from "jose"
 import * as Internal from "./internal/oauth/client/dpop.js"
+import { OAuthClientError } from "./OAuthClient.js"
+import type * as OAuthClient from "./OAuthClient.js"
 
 /**
  * A DPoP key pair could not be made or used.
@@ -178,3 +180,64 @@ export const bindHttpClient = (
       }),
     Effect.succeed
   )
+
+/** Whether a response is a DPoP nonce challenge: the resource's 401, or the token endpoint's 400 `use_dpop_nonce`. */
+const isChallenge = (response: HttpClientResponse.HttpClientResponse): Effect.Effect<boolean> => {
+  if (Internal.isResourceChallenge(response.status, response.headers)) return Effect.succeed(true)
+  if (response.status !== 400) return Effect.succeed(false)
+  // The body is read once and kept by the response: the caller can still read the error from it.
+  return Effect.map(
+    Effect.orElseSucceed(response.json, () => undefined),
+    (body) => Internal.isTokenEndpointChallenge(response.status, body)
+  )
+}
+
+/** Keeps the nonce a refusal brings, and says whether the refusal asked for it. */
+const answerChallenge = (prover: Prover, response: HttpClientResponse.HttpClientResponse) =>
+  prover.nonces.remember(response.request.url, response.headers) ? isChallenge(response) : Effect.succeed(false)
+
+const proofOrFail = (prover: Prover, target: Parameters<typeof proof>[1]) =>
+  proof(prover, target).pipe(
+    Effect.mapError((error) => new OAuthClientError({ reason: "Token", message: error.message }))
+  )
+
+/**
+ * DPoP as an `OAuthClient` token binding: token requests carry a proof, so
+ * the authorization server binds the tokens to the prover's key; requests
+ * to the MCP server present a `DPoP` token with a fresh proof (or Bearer,
+ * when the server issued a Bearer token after all); a `use_dpop_nonce`
+ * challenge from either is answered once with the nonce it gave.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Dpop, OAuthClient, StreamableHttpClient } from "mcp-effect"
+ *
+ * const url = "https://mcp.example.com/mcp"
+ * const program = Effect.gen(function*() {
+ *   const prover = yield* Dpop.make()
+ *   const authorization = yield* OAuthClient.make(url, { tokenBinding: Dpop.tokenBinding(prover) })
+ *   const client = yield* StreamableHttpClient.connect(url, { http: { authorization } })
+ *   return yield* client.listTools
+ * }).pipe(Effect.scoped)
+ * ```
+ *
+ * @since 0.2.0
+ * @category combinators
+ */
+export const tokenBinding = (prover: Prover): OAuthClient.TokenBinding => ({
+  tokenRequest: (request) =>
+    Effect.map(
+      proofOrFail(prover, { method: request.method, url: request.url }),
+      (signed) => HttpClientRequest.setHeader(request, "dpop", signed)
+    ),
+  resourceRequest: (request, tokens) =>
+    tokens.tokenType.toLowerCase() !== "dpop"
+      ? Effect.succeed(HttpClientRequest.bearerToken(request, tokens.accessToken))
+      : Effect.map(
+        proofOrFail(prover, { method: request.method, url: request.url, accessToken: tokens.accessToken }),
+        (signed) => HttpClientRequest.setHeaders(request, { authorization: `DPoP ${tokens.accessToken}`, dpop: signed })
+      ),
+  retryTokenRequest: (response) => answerChallenge(prover, response),
+  retryResourceRequest: (response) => answerChallenge(prover, response)
+})

@@ -23,12 +23,13 @@
  *
  * @since 0.2.0
  */
-import { HttpClientError } from "@effect/platform"
-import type { HttpClient } from "@effect/platform"
+import { HttpClient, HttpClientError } from "@effect/platform"
 import { Effect, Option, ParseResult, Schema } from "effect"
 import type { Redacted } from "effect"
 import type { CryptoKey } from "jose"
 import * as Grants from "./internal/oauth/client/grants.js"
+import { OAuthClientError } from "./OAuthClient.js"
+import type * as OAuthClient from "./OAuthClient.js"
 
 /**
  * The grant type of RFC 7523's JWT bearer grant.
@@ -407,3 +408,173 @@ export const enterpriseManaged = (
     ),
     Effect.withSpan("OAuthGrants.enterpriseManaged")
   )
+
+const toClientError = (error: OAuthError | TokenRequestError) =>
+  new OAuthClientError({ reason: "Token", message: error.message })
+
+const withScope = (params: Record<string, string>, scope: string | undefined) =>
+  scope === undefined ? params : { ...params, scope }
+
+/**
+ * The client credentials grant as an `OAuthClient` grant: the client signs
+ * in as itself, with the credentials `OAuthClient.makeWithGrant` is given
+ * (`clientId` and `clientSecret`, or `clientId` and the `privateKeyJwt`
+ * authentication), and no user.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { OAuthClient, OAuthGrants, StreamableHttpClient } from "mcp-effect"
+ *
+ * const url = "https://mcp.example.com/mcp"
+ * const program = Effect.gen(function*() {
+ *   const authorization = yield* OAuthClient.makeWithGrant(url, OAuthGrants.clientCredentialsGrant, {
+ *     clientId: "reporting",
+ *     clientSecret: "s3cret"
+ *   })
+ *   const client = yield* StreamableHttpClient.connect(url, { http: { authorization } })
+ *   return yield* client.listTools
+ * }).pipe(Effect.scoped)
+ * ```
+ *
+ * @since 0.2.0
+ * @category OAuthClient grants
+ */
+export const clientCredentialsGrant: OAuthClient.Grant = {
+  grantTypes: ["client_credentials"],
+  clientMetadata: {},
+  obtain: (context) => context.requestToken(withScope({ grant_type: "client_credentials" }, context.scope))
+}
+
+const assertionOf = (assertion: string | Effect.Effect<string, OAuthClientError>) =>
+  typeof assertion === "string" ? Effect.succeed(assertion) : assertion
+
+/**
+ * The JWT bearer grant as an `OAuthClient` grant: a workload identity token
+ * (or any JWT the authorization server trusts) for an access token. The
+ * assertion may be an effect, read afresh at each sign-in (a token file a
+ * platform rotates). A refusal fails the sign-in: it is not tried again.
+ *
+ * @example
+ * ```ts
+ * import { FileSystem } from "@effect/platform"
+ * import { Effect } from "effect"
+ * import { OAuthClient, OAuthGrants } from "mcp-effect"
+ *
+ * const fromFile = Effect.gen(function*() {
+ *   const fs = yield* FileSystem.FileSystem
+ *   const assertion = Effect.orDie(fs.readFileString("/var/run/secrets/tokens/mcp"))
+ *   return yield* OAuthClient.makeWithGrant("https://mcp.example.com/mcp", OAuthGrants.jwtBearerGrant(assertion), {
+ *     clientId: "my-workload"
+ *   })
+ * })
+ * ```
+ *
+ * @since 0.2.0
+ * @category OAuthClient grants
+ */
+export const jwtBearerGrant = (assertion: string | Effect.Effect<string, OAuthClientError>): OAuthClient.Grant => ({
+  grantTypes: [JWT_BEARER_GRANT_TYPE],
+  clientMetadata: {},
+  obtain: (context) =>
+    Effect.flatMap(
+      assertionOf(assertion),
+      (jwt) => context.requestToken(withScope({ grant_type: JWT_BEARER_GRANT_TYPE, assertion: jwt }, context.scope))
+    )
+})
+
+/**
+ * Enterprise-managed authorization as an `OAuthClient` grant: at each
+ * sign-in the user's ID token is exchanged at the enterprise identity
+ * provider for an ID-JAG naming the discovered authorization server and the
+ * MCP server, which the JWT bearer grant then trades for an access token.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { OAuthClient, OAuthGrants } from "mcp-effect"
+ *
+ * declare const idToken: string
+ * const authorization = OAuthClient.makeWithGrant(
+ *   "https://mcp.example.com/mcp",
+ *   OAuthGrants.enterpriseManagedGrant({
+ *     tokenEndpoint: "https://idp.example.com/token",
+ *     idToken,
+ *     client: { method: "none", clientId: "mcp-client-at-idp" }
+ *   }),
+ *   { clientId: "mcp-client", clientSecret: "s3cret" }
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ * @category OAuthClient grants
+ */
+export const enterpriseManagedGrant = (identityProvider: {
+  readonly tokenEndpoint: string
+  readonly idToken: string | Effect.Effect<string, OAuthClientError>
+  readonly client?: ClientAuthentication | undefined
+}): OAuthClient.Grant => ({
+  grantTypes: [JWT_BEARER_GRANT_TYPE],
+  clientMetadata: {},
+  obtain: (context) =>
+    Effect.gen(function*() {
+      const idToken = yield* assertionOf(identityProvider.idToken)
+      const grant = yield* tokenExchange({
+        tokenEndpoint: identityProvider.tokenEndpoint,
+        subjectToken: idToken,
+        subjectTokenType: TokenType.IdToken,
+        requestedTokenType: TokenType.IdJag,
+        audience: context.metadata.issuer,
+        resource: context.resource,
+        scope: context.scope,
+        client: identityProvider.client
+      }).pipe(Effect.provideService(HttpClient.HttpClient, context.http), Effect.mapError(toClientError))
+      if (grant.issuedTokenType !== undefined && grant.issuedTokenType !== TokenType.IdJag) {
+        return yield* new OAuthClientError({
+          reason: "Token",
+          message: `The identity provider issued a ${grant.issuedTokenType}, not an ID-JAG`
+        })
+      }
+      return yield* context.requestToken(
+        withScope({ grant_type: JWT_BEARER_GRANT_TYPE, assertion: grant.accessToken }, context.scope)
+      )
+    })
+})
+
+/**
+ * `private_key_jwt` (RFC 7523 §2.2) as an `OAuthClient` token endpoint
+ * authentication: each token request carries a fresh assertion signed with
+ * the client's key (a PKCS#8 PEM or a `CryptoKey`, ES256 unless `algorithm`
+ * says otherwise), its audience the authorization server's issuer.
+ *
+ * @example
+ * ```ts
+ * import { OAuthClient, OAuthGrants } from "mcp-effect"
+ *
+ * declare const pem: string
+ * const authorization = OAuthClient.makeWithGrant("https://mcp.example.com/mcp", OAuthGrants.clientCredentialsGrant, {
+ *   clientId: "reporting",
+ *   clientAuthentications: [OAuthGrants.privateKeyJwt({ privateKey: pem })]
+ * })
+ * ```
+ *
+ * @since 0.2.0
+ * @category OAuthClient grants
+ */
+export const privateKeyJwt = (options: {
+  readonly privateKey: string | CryptoKey
+  readonly algorithm?: string
+}): OAuthClient.ClientAuthentication => ({
+  method: "private_key_jwt",
+  canUse: () => true,
+  apply: ({ body, client, metadata, request }) =>
+    Grants.authenticate({
+      method: "private_key_jwt",
+      clientId: client.client_id,
+      privateKey: options.privateKey,
+      ...(options.algorithm === undefined ? {} : { algorithm: options.algorithm })
+    }, metadata.issuer).pipe(
+      Effect.map((credentials) => ({ request, body: { ...body, ...credentials.params } })),
+      Effect.mapError((error) => new OAuthClientError({ reason: "Token", message: error.message }))
+    )
+})

@@ -10,7 +10,7 @@ import {
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import * as Jose from "jose"
-import { Dpop, OAuthGrants } from "mcp-effect"
+import { Dpop, OAuthClient, OAuthGrants } from "mcp-effect"
 import { createHash } from "node:crypto"
 import { servePlatform } from "./httpHelpers.js"
 
@@ -407,5 +407,164 @@ describe("DPoP", () => {
       const http = Dpop.bindHttpClient(yield* Dpop.make(), "t")(yield* HttpClient.HttpClient)
       expect((yield* http.execute(HttpClientRequest.post(`${base}/mcp`))).status).toBe(401)
       expect(seen["/mcp"]).toHaveLength(1)
+    }).pipe(Effect.provide(FetchHttpClient.layer)))
+})
+
+/** A protected resource at `<base>/mcp` and its authorization server at `<base>`, as documents. */
+const protectedResource = (metadata: Record<string, unknown>) => (base: string) => ({
+  "/.well-known/oauth-protected-resource/mcp": { resource: `${base}/mcp`, authorization_servers: [base] },
+  "/.well-known/oauth-authorization-server": { issuer: base, token_endpoint: `${base}/token`, ...metadata }
+})
+
+/** The resource's answer: 200 with the right token, else 401 pointing to its metadata. */
+const resource = (base: () => string, accepts: (authorization: string | undefined) => boolean): Reply => (request) =>
+  accepts(request.headers.authorization)
+    ? { status: 200, body: { ok: true } }
+    : {
+      status: 401,
+      body: { error: "invalid_token" },
+      headers: {
+        "WWW-Authenticate": `Bearer resource_metadata="${base()}/.well-known/oauth-protected-resource/mcp"`
+      }
+    }
+
+describe("as OAuthClient grants", () => {
+  it.scopedLive("client credentials with private_key_jwt: signs in on the 401, then sends the request again", () =>
+    Effect.gen(function*() {
+      const { privateKey, publicKey } = yield* Effect.promise(() =>
+        Jose.generateKeyPair("ES256", { extractable: true })
+      )
+      const pem = yield* Effect.promise(() => Jose.exportPKCS8(privateKey))
+      let base = ""
+      const endpoints = yield* fakeEndpoints(
+        {
+          "/token": () => token("cc-token"),
+          "/mcp": resource(() => base, (authorization) => authorization === "Bearer cc-token")
+        },
+        protectedResource({ token_endpoint_auth_methods_supported: ["private_key_jwt"] })
+      )
+      base = endpoints.base
+      const authorization = yield* OAuthClient.makeWithGrant(`${base}/mcp`, OAuthGrants.clientCredentialsGrant, {
+        clientId: "reporting",
+        clientAuthentications: [OAuthGrants.privateKeyJwt({ privateKey: pem })]
+      })
+      const http = authorization.wrap(yield* HttpClient.HttpClient)
+      expect((yield* http.execute(HttpClientRequest.post(`${base}/mcp`))).status).toBe(200)
+      const [request] = endpoints.seen["/token"]!
+      expect(request!.form).toMatchObject({ grant_type: "client_credentials", resource: `${base}/mcp` })
+      const verified = yield* Effect.promise(() =>
+        Jose.jwtVerify(request!.form.client_assertion!, publicKey, { audience: base })
+      )
+      expect([verified.payload.iss, verified.payload.sub]).toEqual(["reporting", "reporting"])
+    }).pipe(Effect.provide(FetchHttpClient.layer)))
+
+  it.scopedLive("a workload's JWT bearer grant refused is one token request and a failed request", () =>
+    Effect.gen(function*() {
+      let base = ""
+      const endpoints = yield* fakeEndpoints(
+        {
+          "/token": () => ({ status: 400, body: { error: "invalid_grant" } }),
+          "/mcp": resource(() => base, () => false)
+        },
+        protectedResource({ token_endpoint_auth_methods_supported: ["none"] })
+      )
+      base = endpoints.base
+      const authorization = yield* OAuthClient.makeWithGrant(
+        `${base}/mcp`,
+        OAuthGrants.jwtBearerGrant("workload.jwt"),
+        { clientId: "workload" }
+      )
+      const http = authorization.wrap(yield* HttpClient.HttpClient)
+      const error = yield* Effect.flip(http.execute(HttpClientRequest.post(`${base}/mcp`)))
+      expect(error.message).toContain("invalid_grant")
+      expect(endpoints.seen["/token"]).toHaveLength(1)
+      expect(endpoints.seen["/token"]![0]!.form).toMatchObject({
+        grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer",
+        assertion: "workload.jwt",
+        client_id: "workload"
+      })
+    }).pipe(Effect.provide(FetchHttpClient.layer)))
+
+  it.scopedLive("enterprise-managed: the ID-JAG is asked for the discovered issuer and resource", () =>
+    Effect.gen(function*() {
+      let base = ""
+      const endpoints = yield* fakeEndpoints(
+        {
+          "/idp/token": () => ({
+            status: 200,
+            body: {
+              access_token: "id.jag",
+              issued_token_type: "urn:ietf:params:oauth:token-type:id-jag",
+              token_type: "N_A"
+            }
+          }),
+          "/token": () => token("test-token"),
+          "/mcp": resource(() => base, (authorization) => authorization === "Bearer test-token")
+        },
+        protectedResource({ token_endpoint_auth_methods_supported: ["client_secret_basic"] })
+      )
+      base = endpoints.base
+      const authorization = yield* OAuthClient.makeWithGrant(
+        `${base}/mcp`,
+        OAuthGrants.enterpriseManagedGrant({ tokenEndpoint: `${base}/idp/token`, idToken: "id.token" }),
+        { clientId: "xaa", clientSecret: "secret" }
+      )
+      const http = authorization.wrap(yield* HttpClient.HttpClient)
+      expect((yield* http.execute(HttpClientRequest.post(`${base}/mcp`))).status).toBe(200)
+      expect(endpoints.seen["/idp/token"]![0]!.form).toMatchObject({ audience: base, resource: `${base}/mcp` })
+      const grant = endpoints.seen["/token"]![0]!
+      expect(grant.form).toMatchObject({
+        grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer",
+        assertion: "id.jag"
+      })
+      expect(basicCredentials(grant.headers.authorization)).toBe("xaa:secret")
+    }).pipe(Effect.provide(FetchHttpClient.layer)))
+
+  it.scopedLive("the DPoP token binding: bound tokens, and each server's nonce challenge answered once, not by signing in again", () =>
+    Effect.gen(function*() {
+      let base = ""
+      const endpoints = yield* fakeEndpoints(
+        {
+          "/token": async (request): Promise<Answer> => {
+            const { claims } = await verifyProof(request.headers.dpop)
+            return claims.nonce === "as-nonce"
+              ? token("bound-token", "DPoP")
+              : { status: 400, body: { error: "use_dpop_nonce" }, headers: { "DPoP-Nonce": "as-nonce" } }
+          },
+          "/mcp": async (request): Promise<Answer> => {
+            if (request.headers.authorization === undefined) return resource(() => base, () => false)(request, 0)
+            const { claims } = await verifyProof(request.headers.dpop)
+            return claims.nonce === "rs-nonce"
+              ? { status: 200, body: { ok: true } }
+              : {
+                status: 401,
+                body: { error: "use_dpop_nonce" },
+                headers: { "WWW-Authenticate": `DPoP error="use_dpop_nonce"`, "DPoP-Nonce": "rs-nonce" }
+              }
+          }
+        },
+        protectedResource({ token_endpoint_auth_methods_supported: ["client_secret_basic"] })
+      )
+      base = endpoints.base
+      const prover = yield* Dpop.make()
+      const authorization = yield* OAuthClient.makeWithGrant(`${base}/mcp`, OAuthGrants.clientCredentialsGrant, {
+        clientId: "c",
+        clientSecret: "s",
+        tokenBinding: Dpop.tokenBinding(prover)
+      })
+      const http = authorization.wrap(yield* HttpClient.HttpClient)
+      expect((yield* http.execute(HttpClientRequest.post(`${base}/mcp`))).status).toBe(200)
+      expect((yield* http.execute(HttpClientRequest.post(`${base}/mcp`))).status).toBe(200)
+      expect(endpoints.seen["/token"]).toHaveLength(2)
+      const calls = endpoints.seen["/mcp"]!
+      expect(calls.map((c) => c.headers.authorization)).toEqual([
+        undefined,
+        "DPoP bound-token",
+        "DPoP bound-token",
+        "DPoP bound-token"
+      ])
+      const proofs = yield* Effect.promise(() => Promise.all(calls.slice(1).map((c) => verifyProof(c.headers.dpop))))
+      expect(proofs.map((p) => p.claims.nonce)).toEqual([undefined, "rs-nonce", "rs-nonce"])
+      expect(proofs.every((p) => p.thumbprint === prover.key.thumbprint)).toBe(true)
     }).pipe(Effect.provide(FetchHttpClient.layer)))
 })
