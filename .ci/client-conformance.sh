@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Runs the official MCP conformance suite's client scenarios against examples/everything-client.ts, each named (the
-# suite has no run of every non-extension client scenario: `--suite all` and `--requirements` include the extension
-# auth/ scenarios, client credentials, enterprise-managed authorization, workload identity and DPoP, which are not
-# listed here). Each scenario runs on its own era's wire, and the scenarios the 2026-07-28 revision also requires run
+# suite has no run of every client scenario one at a time: `--suite all` and `--requirements` start them all at
+# once). Each scenario runs on its own era's wire, and the scenarios the 2026-07-28 revision also requires run
 # again on its wire, the auth/ scenarios of earlier revisions too. The auth/ scenarios sign in through OAuthClient
 # with a headless authorization handler (the suite's authorization servers approve at once). The auth/ scenarios of
-# `--requirements 2026-07-28` are all here, one at a time on its wire; that run itself is left out, since it also runs
-# the extension scenarios (unscored), and starts every scenario at once.
+# `--requirements 2026-07-28` are all here, one at a time on its wire; that run itself is left out, since it starts
+# every scenario at once. The extension scenarios (client credentials, workload identity, enterprise-managed
+# authorization, DPoP) sign in with the OAuthGrants grants and the Dpop token binding; they are on no spec version's
+# timeline, and the suite skips them under --spec-version.
 # .ci/conformance-check.mjs then prints the table and fails the run unless every scenario ran with no FAILURE, WARNING
 # or SKIPPED check. There is no expected-failures file.
 set -euo pipefail
@@ -34,6 +35,9 @@ AUTH=(
   authorization-server-migration iss-supported iss-not-advertised iss-supported-missing iss-wrong-issuer iss-unexpected
   iss-normalized metadata-issuer-mismatch
 )
+EXTENSIONS=(
+  client-credentials-basic client-credentials-jwt wif-jwt-bearer enterprise-managed-authorization dpop dpop-nonce
+)
 CLIENT="node --import tsx examples/everything-client.ts"
 OUT=$(mktemp -d)
 
@@ -49,6 +53,8 @@ for scenario in "${SCENARIOS[@]}"; do run own-era "$scenario"; done
 echo "== conformance ${ALPHA} client auth/ scenarios"
 # The suite saves an auth/ scenario in <dir>/auth/<name>-<timestamp>.
 for scenario in "${AUTH[@]}"; do run auth "auth/$scenario"; done
+echo "== conformance ${ALPHA} client extension auth/ scenarios"
+for scenario in "${EXTENSIONS[@]}"; do run extensions "auth/$scenario"; done
 echo "== conformance ${ALPHA} client scenarios --spec-version 2026-07-28"
 for scenario in "${ON_2026[@]}"; do run on-2026 "$scenario" --spec-version 2026-07-28; done
 for scenario in "${AUTH_ON_2026[@]}"; do run auth-on-2026 "auth/$scenario" --spec-version 2026-07-28; done
@@ -56,5 +62,6 @@ for scenario in "${AUTH_ON_2026[@]}"; do run auth-on-2026 "auth/$scenario" --spe
 node .ci/conformance-check.mjs \
   "${ALPHA} client, each scenario's own era" "$OUT/own-era" "${#SCENARIOS[@]}" \
   "${ALPHA} client auth/, each scenario's own era" "$OUT/auth/auth" "${#AUTH[@]}" \
+  "${ALPHA} client extension auth/" "$OUT/extensions/auth" "${#EXTENSIONS[@]}" \
   "${ALPHA} client --spec-version 2026-07-28" "$OUT/on-2026" "${#ON_2026[@]}" \
   "${ALPHA} client auth/ --spec-version 2026-07-28" "$OUT/auth-on-2026/auth" "${#AUTH_ON_2026[@]}"

@@ -13,7 +13,7 @@
  */
 import { NodeRuntime } from "@effect/platform-node"
 import { Effect, Schema } from "effect"
-import { McpClient, OAuthClient, StreamableHttpClient } from "mcp-effect"
+import { Dpop, McpClient, OAuthClient, OAuthGrants, StreamableHttpClient } from "mcp-effect"
 import type { McpSchema } from "mcp-effect"
 
 type Client = McpClient.Service
@@ -100,6 +100,76 @@ const CIMD_URL = "https://conformance-test.local/client-metadata.json"
 
 const PreRegistered = Schema.Struct({ client_id: Schema.String, client_secret: Schema.String })
 
+const headless = OAuthClient.layerHeadlessAuthorization("http://127.0.0.1:3000/callback")
+
+/**
+ * The extension `auth/` scenarios, each from its context: client credentials
+ * (a secret, or a key for `private_key_jwt`), a workload's JWT, an enterprise
+ * ID token exchanged at its identity provider, or DPoP-bound tokens.
+ */
+const extensions: Record<string, (url: string, context: unknown) => Effect.Effect<OAuthClient.Authorization, unknown>> =
+  {
+    "auth/client-credentials-basic": (url, context) =>
+      Effect.flatMap(
+        Schema.decodeUnknown(Schema.Struct({ client_id: Schema.String, client_secret: Schema.String }))(context),
+        (c) =>
+          OAuthClient.makeWithGrant(url, OAuthGrants.clientCredentialsGrant, {
+            clientId: c.client_id,
+            clientSecret: c.client_secret
+          })
+      ),
+    "auth/client-credentials-jwt": (url, context) =>
+      Effect.flatMap(
+        Schema.decodeUnknown(Schema.Struct({
+          client_id: Schema.String,
+          private_key_pem: Schema.String,
+          signing_algorithm: Schema.optional(Schema.String)
+        }))(context),
+        (c) =>
+          OAuthClient.makeWithGrant(url, OAuthGrants.clientCredentialsGrant, {
+            clientId: c.client_id,
+            clientAuthentications: [
+              OAuthGrants.privateKeyJwt({ privateKey: c.private_key_pem, algorithm: c.signing_algorithm ?? "ES256" })
+            ]
+          })
+      ),
+    "auth/wif-jwt-bearer": (url, context) =>
+      Effect.flatMap(
+        Schema.decodeUnknown(Schema.Struct({ client_id: Schema.String, valid_jwt: Schema.String }))(context),
+        (c) => OAuthClient.makeWithGrant(url, OAuthGrants.jwtBearerGrant(c.valid_jwt), { clientId: c.client_id })
+      ),
+    "auth/enterprise-managed-authorization": (url, context) =>
+      Effect.flatMap(
+        Schema.decodeUnknown(Schema.Struct({
+          client_id: Schema.String,
+          client_secret: Schema.String,
+          idp_client_id: Schema.String,
+          idp_id_token: Schema.String,
+          idp_token_endpoint: Schema.String
+        }))(context),
+        (c) =>
+          OAuthClient.makeWithGrant(
+            url,
+            OAuthGrants.enterpriseManagedGrant({
+              tokenEndpoint: c.idp_token_endpoint,
+              idToken: c.idp_id_token,
+              client: { method: "none", clientId: c.idp_client_id }
+            }),
+            { clientId: c.client_id, clientSecret: c.client_secret }
+          )
+      ),
+    "auth/dpop": (url) => dpop(url),
+    "auth/dpop-nonce": (url) => dpop(url)
+  }
+
+/** The authorization code flow with tokens bound to a fresh DPoP key. */
+const dpop = (url: string) =>
+  Effect.flatMap(Dpop.make(), (prover) =>
+    OAuthClient.make(url, {
+      clientName: "mcp-effect-everything-client",
+      tokenBinding: Dpop.tokenBinding(prover)
+    }).pipe(Effect.provide(headless)))
+
 /**
  * The `auth/` scenarios: an authorization whose handler follows the
  * authorization URL without a browser (the suite's servers approve at once),
@@ -111,6 +181,8 @@ const authorizationFor = (url: string, scenario: string) =>
     const context = yield* Schema.decodeUnknown(Schema.parseJson(Schema.Unknown))(
       process.env.MCP_CONFORMANCE_CONTEXT ?? "{}"
     )
+    const extension = extensions[scenario]
+    if (extension !== undefined) return yield* extension(url, context)
     const preRegistered = Schema.decodeUnknownOption(PreRegistered)(context)
     return yield* OAuthClient.make(url, {
       clientName: "mcp-effect-everything-client",
@@ -118,7 +190,7 @@ const authorizationFor = (url: string, scenario: string) =>
       ...(preRegistered._tag === "Some"
         ? { clientId: preRegistered.value.client_id, clientSecret: preRegistered.value.client_secret }
         : {})
-    }).pipe(Effect.provide(OAuthClient.layerHeadlessAuthorization("http://127.0.0.1:3000/callback")))
+    }).pipe(Effect.provide(headless))
   })
 
 const program = Effect.gen(function*() {
