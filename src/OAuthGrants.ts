@@ -491,19 +491,18 @@ export const jwtBearerGrant = (assertion: string | Effect.Effect<string, OAuthCl
  *
  * @example
  * ```ts
- * import { Effect } from "effect"
  * import { OAuthClient, OAuthGrants } from "mcp-effect"
  *
- * declare const idToken: string
- * const authorization = OAuthClient.makeWithGrant(
- *   "https://mcp.example.com/mcp",
- *   OAuthGrants.enterpriseManagedGrant({
- *     tokenEndpoint: "https://idp.example.com/token",
- *     idToken,
- *     client: { method: "none", clientId: "mcp-client-at-idp" }
- *   }),
- *   { clientId: "mcp-client", clientSecret: "s3cret" }
- * )
+ * const authorization = (idToken: string) =>
+ *   OAuthClient.makeWithGrant(
+ *     "https://mcp.example.com/mcp",
+ *     OAuthGrants.enterpriseManagedGrant({
+ *       tokenEndpoint: "https://idp.example.com/token",
+ *       idToken,
+ *       client: { method: "none", clientId: "mcp-client-at-idp" }
+ *     }),
+ *     { clientId: "mcp-client", clientSecret: "s3cret" }
+ *   )
  * ```
  *
  * @since 0.2.0
@@ -551,11 +550,11 @@ export const enterpriseManagedGrant = (identityProvider: {
  * ```ts
  * import { OAuthClient, OAuthGrants } from "mcp-effect"
  *
- * declare const pem: string
- * const authorization = OAuthClient.makeWithGrant("https://mcp.example.com/mcp", OAuthGrants.clientCredentialsGrant, {
- *   clientId: "reporting",
- *   clientAuthentications: [OAuthGrants.privateKeyJwt({ privateKey: pem })]
- * })
+ * const authorization = (pem: string) =>
+ *   OAuthClient.makeWithGrant("https://mcp.example.com/mcp", OAuthGrants.clientCredentialsGrant, {
+ *     clientId: "reporting",
+ *     clientAuthentications: [OAuthGrants.privateKeyJwt({ privateKey: pem })]
+ *   })
  * ```
  *
  * @since 0.2.0

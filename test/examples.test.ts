@@ -65,6 +65,7 @@ const servers: Record<string, ReadonlyArray<ServerLayer>> = {
 const others = [
   "aggregator.ts",
   "authorization-server.ts",
+  "client-credentials.ts",
   "everything-client.ts",
   "http-client.ts",
   "low-level.ts",
