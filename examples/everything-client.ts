@@ -6,7 +6,9 @@
  * anything else: the handshake), and gives some scenarios their inputs in
  * `MCP_CONFORMANCE_CONTEXT`. The `auth/` scenarios sign in with `OAuthClient`: a headless authorization handler
  * (the suite's authorization servers approve at once), the suite's client ID metadata document URL, and the
- * pre-registered credentials of `auth/pre-registration` from `MCP_CONFORMANCE_CONTEXT`.
+ * pre-registered credentials of `auth/pre-registration` from `MCP_CONFORMANCE_CONTEXT`. The extension scenarios
+ * (client credentials, workload identity, enterprise-managed authorization, DPoP) sign in with the `OAuthGrants`
+ * grants and the `Dpop` token binding, from what their contexts give.
  *
  *   npx -p node@22 -p @modelcontextprotocol/conformance@0.2.0-alpha.12 conformance client \
  *     --command "node --import tsx examples/everything-client.ts" --scenario tools_call
