@@ -231,6 +231,8 @@ export interface Provider {
   readonly metadata: Readonly<Record<string, unknown>>
   /** The public keys access tokens verify against. */
   readonly jwks: { readonly keys: ReadonlyArray<JWK> }
+  /** The resources tokens may be for (the `resources` option); undefined: any. */
+  readonly resources?: ReadonlyArray<string> | undefined
   /** Every endpoint, at the paths the metadata names. */
   readonly router: HttpRouter.HttpRouter
   /**
@@ -501,6 +503,7 @@ export const make = Effect.fn("OAuthProvider.make")(function*(options: Options) 
     issuer,
     metadata,
     jwks,
+    resources: options.resources,
     router: routerOf(settings, path, metadata, jwks),
     verifyAccessToken: (accessToken, resource) =>
       verifyAccessToken(settings, accessToken, Option.fromNullable(resource)),
@@ -665,7 +668,8 @@ const scopesOfMetadata = (provider: Provider): ReadonlyArray<string> | undefined
  * provider's scopes (unless the options say otherwise). Provide it where the
  * MCP endpoint is made, beside the provider's routes: the metadata is then
  * served at its well-known paths, handlers see `RequestContext.auth`, and
- * tools can ask for scopes.
+ * tools can ask for scopes. A `resource` the provider does not issue tokens
+ * for (not one of its `resources`) is a defect: configuration, not input.
  *
  * @example
  * ```ts
@@ -700,7 +704,14 @@ const scopesOfMetadata = (provider: Provider): ReadonlyArray<string> | undefined
 export const layerProtectedResource = (
   options: ProtectedResourceOptions
 ): Layer.Layer<ProtectedResource.ProtectedResource, never, OAuthProvider> =>
-  Layer.unwrapEffect(Effect.map(OAuthProvider, (provider) => {
+  Layer.unwrapEffect(Effect.gen(function*() {
+    const provider = yield* OAuthProvider
+    if (provider.resources !== undefined && !provider.resources.includes(options.resource)) {
+      // Configuration, not input: every token would be refused as issued for another resource.
+      return yield* Effect.dieMessage(
+        `OAuthProvider.layerProtectedResource: ${options.resource} is not one of the provider's resources`
+      )
+    }
     const scopesSupported = options.scopesSupported ?? scopesOfMetadata(provider)
     return ProtectedResource.layer({
       ...options,

@@ -5,7 +5,7 @@
 import { FetchHttpClient, HttpRouter, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Layer, Redacted, Schema, TestClock } from "effect"
+import { Cause, Context, Effect, Exit, Layer, Redacted, Schema, TestClock } from "effect"
 import { McpServer, OAuthProvider, OAuthStore, RequestContext, StreamableHttp } from "mcp-effect"
 import { createHash, randomBytes } from "node:crypto"
 import { createServer } from "node:http"
@@ -244,6 +244,15 @@ describe("OAuthProvider in front of its own MCP server", () => {
       const refused = yield* Effect.flip(OAuthProvider.verifier(provider, RESOURCE).verify("not-a-token"))
       expect(refused._tag).toBe("InvalidToken")
       expect(refused.message).toContain("Invalid access token")
+    }).pipe(Effect.provide([OAuthStore.layerMemory, FetchHttpClient.layer])))
+
+  it.effect("layerProtectedResource refuses a resource the provider issues no tokens for", () =>
+    Effect.gen(function*() {
+      const exit = yield* Layer.build(
+        OAuthProvider.layerProtectedResource({ resource: "https://elsewhere.example/mcp" })
+      )
+        .pipe(Effect.provide(OAuthProvider.layer(providerOptions)), Effect.scoped, Effect.exit)
+      expect(Exit.isFailure(exit) && Cause.isDie(exit.cause)).toBe(true)
     }).pipe(Effect.provide([OAuthStore.layerMemory, FetchHttpClient.layer])))
 
   it.scoped("examples/authorization-server.ts: whoami sees the user; add_note needs notes:write beside mcp", () =>
