@@ -60,13 +60,9 @@ const servers: Record<string, ReadonlyArray<ServerLayer>> = {
   "skills.ts": [SkillsServer],
   "sqlite-explorer.ts": [SqliteExplorerServer]
 }
-/**
- * The examples that serve no McpServer layer of their own to check here: a hand-written router (its tools are checked
- * as listed), an authorization server, clients.
- */
+/** The examples that serve no McpServer layer: a hand-written router (its tools are checked as listed), clients. */
 const others = [
   "aggregator.ts",
-  "authorization-server.ts",
   "everything-client.ts",
   "http-client.ts",
   "low-level.ts",
