@@ -19,11 +19,15 @@
  * a forced GC) and whether one mcp-effect process holds 10,000 idle sessions.
  *
  *   npx tsx bench/http.ts [--sequential N] [--calls N] [--sessions N] [--many N] [--baseline DIR]
+ *     [--servers mcp-effect,baseline] [--modes json,modern]
+ *
+ * `--servers` and `--modes` measure only those (the bare node:http floor is
+ * always measured, since every row is divided by it) and skip the heap figures.
  */
 import { spawn } from "node:child_process"
 import { Agent, request } from "node:http"
 import { performance } from "node:perf_hooks"
-import { baseline, bundle, flag, measure, median, tableHeader, tableRow } from "./common.js"
+import { baseline, bundle, flag, measure, median, stringFlag, tableHeader, tableRow } from "./common.js"
 import type { Phase } from "./common.js"
 
 const SEQUENTIAL = flag("sequential", 3000)
@@ -33,6 +37,8 @@ const WARMUP = flag("warmup", 2000)
 const ROUNDS = flag("rounds", 5)
 const SESSIONS = flag("sessions", 1000)
 const MANY = flag("many", 10000)
+const ONLY_SERVERS = stringFlag("servers")?.split(",")
+const ONLY_MODES = stringFlag("modes")?.split(",")
 
 type Mode = "json" | "sse" | "streamed" | "modern"
 
@@ -210,7 +216,12 @@ const main = async () => {
   )
   const targets = []
   for (const server of servers) {
-    for (const mode of server.modes) targets.push(await prepare(server, mode))
+    if (ONLY_SERVERS !== undefined && !ONLY_SERVERS.includes(server.name) && server.name !== "bare node:http") continue
+    for (const mode of server.modes) {
+      if (ONLY_MODES === undefined || ONLY_MODES.includes(mode) || server.name === "bare node:http") {
+        targets.push(await prepare(server, mode))
+      }
+    }
   }
   // Rounds go across every server in turn, so that whatever else the machine is doing meanwhile weighs on all alike.
   for (let round = 0; round < ROUNDS; round++) {
@@ -236,8 +247,9 @@ const main = async () => {
   }
   process.stdout.write("\nmcp-effect / official SDK, CPU per call (target ≤ 0.5x in json and sse):\n")
   for (const mode of ["json", "sse", "streamed"] as const) {
-    const ours = results.find((r) => r.name === "mcp-effect" && r.mode === mode)!
-    const sdk = results.find((r) => r.name === "official SDK" && r.mode === mode)!
+    const ours = results.find((r) => r.name === "mcp-effect" && r.mode === mode)
+    const sdk = results.find((r) => r.name === "official SDK" && r.mode === mode)
+    if (ours === undefined || sdk === undefined) continue
     process.stdout.write(
       `  ${mode.padEnd(8)} sequential ${(ours.sequential.cpuPerCall / sdk.sequential.cpuPerCall).toFixed(2)}x, ` +
         `${IN_FLIGHT} in flight ${(ours.concurrent.cpuPerCall / sdk.concurrent.cpuPerCall).toFixed(2)}x\n`
@@ -255,6 +267,7 @@ const main = async () => {
         `${IN_FLIGHT} in flight ${(modern.concurrent.cpuPerCall / session.concurrent.cpuPerCall).toFixed(2)}x\n`
     )
   }
+  if (ONLY_SERVERS !== undefined || ONLY_MODES !== undefined) return agent.destroy()
   const oursHeap = await heapPerSession(servers[0]!, SESSIONS)
   const sdkHeap = await heapPerSession(servers[1]!, SESSIONS)
   process.stdout.write(
