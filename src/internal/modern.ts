@@ -50,17 +50,30 @@ export const checkMeta = (params: Record<string, unknown> | undefined): McpError
     ? McpError.invalidParams("_meta must be an object")
     : undefined
 
-/** Whether two JSON values are equal, looking at no more than `budget` of their nodes (else: not known equal). */
-const sameJson = (a: unknown, b: unknown, budget = 64): boolean => {
-  const same = (a: unknown, b: unknown): boolean => {
-    if (--budget < 0) return false
-    if (a === b) return true
-    if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((item, i) => same(item, b[i]))
-    if (!isRecord(a) || !isRecord(b) || Array.isArray(b)) return false
-    const keys = Object.keys(a)
-    return keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && same(a[key], b[key]))
+/** Whether two JSON values are equal, looking at no more than 64 of their nodes (else: not known equal). */
+const sameJson = (a: unknown, b: unknown): boolean => compare(a, b, 64) >= 0
+
+/**
+ * The budget left after finding `a` and `b` equal, each node visited taking
+ * one; -1 when they differ or the budget runs out. Loops, not closures: it
+ * runs for every modern request.
+ */
+const compare = (a: unknown, b: unknown, budget: number): number => {
+  if (--budget < 0) return -1
+  if (a === b) return budget
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return -1
+    for (let i = 0; i < a.length && budget >= 0; i++) budget = compare(a[i], b[i], budget)
+    return budget
   }
-  return same(a, b)
+  if (!isRecord(a) || !isRecord(b) || Array.isArray(b)) return -1
+  const keys = Object.keys(a)
+  if (keys.length !== Object.keys(b).length) return -1
+  for (let i = 0; i < keys.length && budget >= 0; i++) {
+    const key = keys[i]!
+    budget = Object.hasOwn(b, key) ? compare(a[key], b[key], budget) : -1
+  }
+  return budget
 }
 
 /**
