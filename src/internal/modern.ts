@@ -97,12 +97,45 @@ const decodeCapabilities = remembering(safeDecoder(McpSchema.ClientCapabilities)
 const decodeImplementation = remembering(safeDecoder(McpSchema.Implementation))
 const decodeLevel = safeDecoder(McpSchema.LoggingLevel)
 
+/** The last `_meta` read well, and what it said: a client sends the same with every request. */
+let lastRead:
+  | {
+    readonly version: unknown
+    readonly capabilities: unknown
+    readonly clientInfo: unknown
+    readonly logLevel: unknown
+    readonly read: RequestMeta
+  }
+  | undefined
+
 /**
  * Reads a modern request's `_meta`: -32602 when a required field is missing
- * or malformed, -32022 when its version is not spoken here.
+ * or malformed, -32022 when its version is not spoken here. A `_meta` that
+ * says what the last one read well said has the same reading (shared,
+ * read-only as its type says).
  */
 export const readMeta = (params: Record<string, unknown> | undefined): RequestMeta | McpError => {
   const meta = isRecord(params?._meta) ? params._meta : {}
+  const last = lastRead
+  if (
+    last !== undefined && meta[Meta.protocolVersion] === last.version && meta[Meta.logLevel] === last.logLevel &&
+    Object.hasOwn(meta, Meta.clientCapabilities) && sameJson(meta[Meta.clientCapabilities], last.capabilities) &&
+    sameJson(meta[Meta.clientInfo], last.clientInfo)
+  ) return last.read
+  const read = readAfresh(meta)
+  if (!(read instanceof McpError)) {
+    lastRead = {
+      version: meta[Meta.protocolVersion],
+      capabilities: meta[Meta.clientCapabilities],
+      clientInfo: meta[Meta.clientInfo],
+      logLevel: meta[Meta.logLevel],
+      read
+    }
+  }
+  return read
+}
+
+const readAfresh = (meta: Record<string, unknown>): RequestMeta | McpError => {
   const version = meta[Meta.protocolVersion]
   if (typeof version !== "string") return McpError.invalidParams(`_meta["${Meta.protocolVersion}"] must be a string`)
   if (!Object.hasOwn(meta, Meta.clientCapabilities)) {
