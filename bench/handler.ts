@@ -1,118 +1,53 @@
 /**
  * The Streamable HTTP handler's own CPU per call, in process and without
- * sockets: one prebuilt `tools/call` replayed into `StreamableHttp.makeHandler`
- * (each is answered before the next starts: the handler fiber ends
- * synchronously), so that what is measured is the server's work alone, not
- * the client's nor the kernel's. Three requests: on a live handshake-era
- * session; the same carrying a modern request's `_meta` and headers (which
- * the session ignores: the cost of the payload alone); and a stateless
- * 2026-07-28 request. The median of 5 rounds.
+ * sockets (`bench/servers/handler-loop.ts`): a call on a live handshake-era
+ * session, the same carrying a modern request's payload, and a stateless
+ * 2026-07-28 call. Bundled to plain JavaScript first, as the other
+ * benchmarks' servers are: under tsx, every closure made per request also
+ * pays for the loader's `keepNames` helper, which weighed on the modern path
+ * (more closures per request) by about 3 µs a call.
  *
- *   npx tsx bench/handler.ts [--calls N]
+ * With `--baseline DIR`, the same loop also runs against another checkout's
+ * `src/` (an earlier commit), in a process of its own after ours.
+ *
+ *   npx tsx bench/handler.ts [--calls N] [--only session,modern] [--baseline DIR] [--cpu-prof-dir=DIR]
  */
-import { Effect, Layer, Schema } from "effect"
-import { McpServer, StreamableHttp } from "mcp-effect"
-import { flag } from "./common.js"
+import { build } from "esbuild"
+import { spawnSync } from "node:child_process"
+import { resolve } from "node:path"
+import { baseline } from "./common.js"
 
-const CALLS = flag("calls", 100_000)
-const ROUNDS = 5
+const LOOP = "bench/servers/handler-loop.ts"
 
-const Echo = McpServer.tool("echo", { parameters: { text: Schema.String } }, ({ text }) => Effect.succeed(text))
-const Server = Echo.pipe(Layer.provideMerge(McpServer.layer({ name: "bench", version: "1" })))
-
-const ACCEPT = "application/json, text/event-stream"
-const META = {
-  "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-  "io.modelcontextprotocol/clientCapabilities": {},
-  "io.modelcontextprotocol/clientInfo": { name: "bench", version: "1" }
+/** Bundles the loop, with `mcp-effect` from `src` (ours, or the baseline's). */
+const bundleLoop = async (outfile: string, src?: string) => {
+  await build({
+    entryPoints: [LOOP],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    external: ["effect", "@effect/*", "yaml", "ajv", "ajv/*"],
+    ...(src === undefined ? {} : { alias: { "mcp-effect": resolve(src, "src/index.ts") } }),
+    logLevel: "warning"
+  })
 }
-const ECHO = { name: "echo", arguments: { text: "hello world" } }
 
-const main = Effect.gen(function*() {
-  const handle = yield* StreamableHttp.makeHandler({ maxRequestsPerSession: 1000 })
-  /** One request, built once; `send` runs it through the handler and checks its answer. */
-  const prepared = (headers: Record<string, string>, body: unknown) => {
-    const text = JSON.stringify(body)
-    const all: Record<string, string> = {
-      "content-type": "application/json",
-      host: "127.0.0.1",
-      accept: ACCEPT,
-      ...headers
-    }
-    const exchange: StreamableHttp.Exchange = {
-      method: "POST",
-      header: (name) => all[name],
-      remoteAddress: "127.0.0.1",
-      body: (_max, done) => done(text)
-    }
-    let last: StreamableHttp.Reply | undefined
-    const reply = (answer: StreamableHttp.Reply) => {
-      last = answer
-    }
-    /** The answer given since the last take, if any. */
-    const take = (): StreamableHttp.Reply | undefined => {
-      const answer = last
-      last = undefined
-      return answer
-    }
-    return () => {
-      handle(exchange, reply)
-      const answer = take()
-      if (answer?._tag !== "Full" || answer.status !== 200 || !answer.body.includes("hello world")) {
-        throw new Error(`bad or late answer: ${JSON.stringify(answer)}`)
-      }
-    }
-  }
-  const initialize = yield* Effect.async<StreamableHttp.Reply>((resume) =>
-    handle({
-      method: "POST",
-      header: (name) => ({ "content-type": "application/json", host: "127.0.0.1", accept: ACCEPT } as const)[name],
-      body: (_max, done) =>
-        done(JSON.stringify({
-          jsonrpc: "2.0",
-          id: 0,
-          method: "initialize",
-          params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "bench", version: "1" } }
-        }))
-    }, (reply) => resume(Effect.succeed(reply)))
-  )
-  const sessionId = initialize.headers["mcp-session-id"] ?? ""
-  const session = { "mcp-session-id": sessionId, "mcp-protocol-version": "2025-11-25" }
-  const mirrored = { "mcp-method": "tools/call", "mcp-name": "echo" }
-  const { ["io.modelcontextprotocol/protocolVersion"]: _, ...claimless } = META
-  const requests = {
-    "session": prepared(session, { jsonrpc: "2.0", id: 1, method: "tools/call", params: ECHO }),
-    "session + payload": prepared({ ...session, ...mirrored }, {
-      jsonrpc: "2.0",
-      id: 1,
-      method: "tools/call",
-      params: { ...ECHO, _meta: { ...claimless, version: "2026-07-28" } }
-    }),
-    "modern": prepared({ "mcp-protocol-version": "2026-07-28", ...mirrored }, {
-      jsonrpc: "2.0",
-      id: 1,
-      method: "tools/call",
-      params: { ...ECHO, _meta: META }
-    })
-  }
-  const measure = (send: () => void, calls: number) => {
-    const before = process.cpuUsage()
-    for (let i = 0; i < calls; i++) send()
-    const used = process.cpuUsage(before)
-    return (used.user + used.system) / calls
-  }
-  for (const send of Object.values(requests)) measure(send, CALLS / 2)
-  const figures = new Map<string, Array<number>>()
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, send] of Object.entries(requests)) {
-      figures.set(name, [...figures.get(name) ?? [], measure(send, CALLS)])
-    }
-  }
-  process.stdout.write(`Streamable HTTP handler, in process: CPU µs per call, median of ${ROUNDS} rounds of ${CALLS}\n`)
-  for (const [name, values] of figures) {
-    const median = [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
-    process.stdout.write(`  ${name.padEnd(18)} ${median.toFixed(2)}\n`)
-  }
-})
+const args = process.argv.slice(2)
+const baselineAt = args.indexOf("--baseline")
+const rest = baselineAt === -1 ? args : args.filter((_, i) => i !== baselineAt && i !== baselineAt + 1)
+const nodeFlags = rest.filter((arg) => arg.startsWith("--cpu-prof") || arg === "--expose-gc")
+const own = rest.filter((arg) => !nodeFlags.includes(arg))
+const run = (file: string, label: string) => {
+  process.stdout.write(`${label}\n`)
+  return spawnSync("node", [...nodeFlags, file, ...own], { stdio: "inherit" }).status ?? 1
+}
 
-Effect.runPromise(Effect.scoped(main.pipe(Effect.provide(Server))))
+await bundleLoop(".bench/handler-loop.mjs")
+let status = run(".bench/handler-loop.mjs", "mcp-effect (this checkout)")
+if (baseline !== undefined) {
+  await bundleLoop(".bench/handler-loop-baseline.mjs", baseline)
+  status ||= run(".bench/handler-loop-baseline.mjs", `baseline (${baseline})`)
+}
+process.exitCode = status

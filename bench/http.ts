@@ -14,16 +14,23 @@
  * that the answer is an SSE stream of two events on every server. And, for
  * mcp-effect, "modern": a stateless 2026-07-28 `tools/call` (its envelope in
  * `params._meta`, no session), whose CPU per call is set beside that of a
- * JSON call on a live handshake-era session from the same run.
+ * JSON call on a live handshake-era session from the same run; and "payload":
+ * that session call carrying a modern request's `_meta` (without its version
+ * claim) and mirrored headers, which the session ignores: what the bytes of a
+ * modern request cost alone.
  * Then the server heap per idle session (the slope over 1,000 sessions, after
  * a forced GC) and whether one mcp-effect process holds 10,000 idle sessions.
  *
  *   npx tsx bench/http.ts [--sequential N] [--calls N] [--sessions N] [--many N] [--baseline DIR]
+ *     [--servers mcp-effect,baseline] [--modes json,modern]
+ *
+ * `--servers` and `--modes` measure only those (the bare node:http floor is
+ * always measured, since every row is divided by it) and skip the heap figures.
  */
 import { spawn } from "node:child_process"
 import { Agent, request } from "node:http"
 import { performance } from "node:perf_hooks"
-import { baseline, bundle, flag, measure, median, tableHeader, tableRow } from "./common.js"
+import { baseline, bundle, flag, measure, median, stringFlag, tableHeader, tableRow } from "./common.js"
 import type { Phase } from "./common.js"
 
 const SEQUENTIAL = flag("sequential", 3000)
@@ -33,8 +40,10 @@ const WARMUP = flag("warmup", 2000)
 const ROUNDS = flag("rounds", 5)
 const SESSIONS = flag("sessions", 1000)
 const MANY = flag("many", 10000)
+const ONLY_SERVERS = stringFlag("servers")?.split(",")
+const ONLY_MODES = stringFlag("modes")?.split(",")
 
-type Mode = "json" | "sse" | "streamed" | "modern"
+type Mode = "json" | "sse" | "streamed" | "modern" | "payload"
 
 interface Server {
   readonly name: string
@@ -53,7 +62,7 @@ const servers: ReadonlyArray<Server> = [
     name: "mcp-effect",
     args: () => ["--expose-gc", ".bench/effect-http.mjs"],
     accept: effectAccept,
-    modes: ["json", "sse", "streamed", "modern"]
+    modes: ["json", "sse", "streamed", "modern", "payload"]
   },
   {
     name: "official SDK",
@@ -77,7 +86,7 @@ const servers: ReadonlyArray<Server> = [
     name: "baseline",
     args: () => ["--expose-gc", ".bench/effect-http-baseline.mjs"],
     accept: effectAccept,
-    modes: ["json", "sse", "streamed", "modern"] as ReadonlyArray<Mode>
+    modes: ["json", "sse", "streamed", "modern", "payload"] as ReadonlyArray<Mode>
   }])
 ]
 
@@ -145,8 +154,9 @@ const openSession = async (port: number, accept: string) => {
 }
 
 /** A 2026-07-28 request carries what a session would hold in its `_meta`, and headers that mirror its body. */
+const MODERN_META_VERSION = "io.modelcontextprotocol/protocolVersion"
 const MODERN_META = {
-  "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+  [MODERN_META_VERSION]: "2026-07-28",
   "io.modelcontextprotocol/clientCapabilities": {},
   "io.modelcontextprotocol/clientInfo": { name: "bench", version: "1" }
 }
@@ -164,14 +174,19 @@ const heap = async (port: number) => Number((await post(port, {}, undefined, "/_
 const prepare = async (server: Server, mode: Mode) => {
   process.stderr.write(`${server.name} (${mode})...\n`)
   const { pid, port, stop } = await start(server, mode)
+  const { [MODERN_META_VERSION]: version, ...claimless } = MODERN_META
   const headers = mode === "modern"
     ? modernHeaders(server.accept(mode), "echo")
+    : mode === "payload"
+    ? { ...(await openSession(port, server.accept(mode))), "mcp-method": "tools/call", "mcp-name": "echo" }
     : await openSession(port, server.accept(mode))
   let id = 1
   const params = mode === "streamed"
     ? { name: "echo-progress", arguments: { text: "hello world" }, _meta: { progressToken: "p" } }
     : mode === "modern"
     ? { name: "echo", arguments: { text: "hello world" }, _meta: MODERN_META }
+    : mode === "payload"
+    ? { name: "echo", arguments: { text: "hello world" }, _meta: { ...claimless, version } }
     : { name: "echo", arguments: { text: "hello world" } }
   const call = async () => {
     const began = performance.now()
@@ -210,7 +225,12 @@ const main = async () => {
   )
   const targets = []
   for (const server of servers) {
-    for (const mode of server.modes) targets.push(await prepare(server, mode))
+    if (ONLY_SERVERS !== undefined && !ONLY_SERVERS.includes(server.name) && server.name !== "bare node:http") continue
+    for (const mode of server.modes) {
+      if (ONLY_MODES === undefined || ONLY_MODES.includes(mode) || server.name === "bare node:http") {
+        targets.push(await prepare(server, mode))
+      }
+    }
   }
   // Rounds go across every server in turn, so that whatever else the machine is doing meanwhile weighs on all alike.
   for (let round = 0; round < ROUNDS; round++) {
@@ -236,25 +256,27 @@ const main = async () => {
   }
   process.stdout.write("\nmcp-effect / official SDK, CPU per call (target ≤ 0.5x in json and sse):\n")
   for (const mode of ["json", "sse", "streamed"] as const) {
-    const ours = results.find((r) => r.name === "mcp-effect" && r.mode === mode)!
-    const sdk = results.find((r) => r.name === "official SDK" && r.mode === mode)!
+    const ours = results.find((r) => r.name === "mcp-effect" && r.mode === mode)
+    const sdk = results.find((r) => r.name === "official SDK" && r.mode === mode)
+    if (ours === undefined || sdk === undefined) continue
     process.stdout.write(
       `  ${mode.padEnd(8)} sequential ${(ours.sequential.cpuPerCall / sdk.sequential.cpuPerCall).toFixed(2)}x, ` +
         `${IN_FLIGHT} in flight ${(ours.concurrent.cpuPerCall / sdk.concurrent.cpuPerCall).toFixed(2)}x\n`
     )
   }
   process.stdout.write("\nstateless 2026-07-28 call / json call on a live session, CPU per call (target ≤ 1.00x):\n")
-  for (const name of ["mcp-effect", "baseline"]) {
-    const modern = results.find((r) => r.name === name && r.mode === "modern")
+  for (const [name, mode] of [["mcp-effect", "modern"], ["baseline", "modern"], ["mcp-effect", "payload"]] as const) {
+    const modern = results.find((r) => r.name === name && r.mode === mode)
     const session = results.find((r) => r.name === name && r.mode === "json")
     if (modern === undefined || session === undefined) continue
     process.stdout.write(
-      `  ${name.padEnd(10)} sequential ${
+      `  ${(mode === "payload" ? `${name} (the session call with a modern payload)` : name).padEnd(10)} sequential ${
         (modern.sequential.cpuPerCall / session.sequential.cpuPerCall).toFixed(2)
       }x, ` +
         `${IN_FLIGHT} in flight ${(modern.concurrent.cpuPerCall / session.concurrent.cpuPerCall).toFixed(2)}x\n`
     )
   }
+  if (ONLY_SERVERS !== undefined || ONLY_MODES !== undefined) return agent.destroy()
   const oursHeap = await heapPerSession(servers[0]!, SESSIONS)
   const sdkHeap = await heapPerSession(servers[1]!, SESSIONS)
   process.stdout.write(

@@ -18,6 +18,11 @@
  * signed with your key (a generated one in development). State lives in an
  * `OAuthStore`; time is Effect's `Clock`.
  *
+ * In front of an MCP server of the same program, {@link layerProtectedResource}
+ * makes the server a `ProtectedResource` of the provider: its tokens are
+ * verified in process ({@link verifier}, revocation included), handlers see
+ * the principal, and tools can ask for scopes.
+ *
  * @example
  * ```ts
  * import { FetchHttpClient, HttpRouter, HttpServer, HttpServerResponse } from "@effect/platform"
@@ -52,6 +57,9 @@ import type { Endpoints, Settings } from "./internal/oauth/server/settings.js"
 import { introspect, revoke, token, verifyAccessToken } from "./internal/oauth/server/token.js"
 import { OAuthStore } from "./OAuthStore.js"
 import type { OAuthStoreError, TokenEndpointAuthMethod } from "./OAuthStore.js"
+import * as ProtectedResource from "./ProtectedResource.js"
+import * as TokenVerifier from "./TokenVerifier.js"
+import type { AuthInfo } from "./Transport.js"
 
 /**
  * An authorization request that passed every check, put to the consent hook.
@@ -223,6 +231,8 @@ export interface Provider {
   readonly metadata: Readonly<Record<string, unknown>>
   /** The public keys access tokens verify against. */
   readonly jwks: { readonly keys: ReadonlyArray<JWK> }
+  /** The resources tokens may be for (the `resources` option); undefined: any. */
+  readonly resources?: ReadonlyArray<string> | undefined
   /** Every endpoint, at the paths the metadata names. */
   readonly router: HttpRouter.HttpRouter
   /**
@@ -493,6 +503,7 @@ export const make = Effect.fn("OAuthProvider.make")(function*(options: Options) 
     issuer,
     metadata,
     jwks,
+    resources: options.resources,
     router: routerOf(settings, path, metadata, jwks),
     verifyAccessToken: (accessToken, resource) =>
       verifyAccessToken(settings, accessToken, Option.fromNullable(resource)),
@@ -551,3 +562,160 @@ export const layerRouter = <Self, Name extends string, E, R>(
   router: HttpRouter.HttpRouter.TagClass<Self, Name, E, R>
 ): Layer.Layer<never, never, OAuthProvider | Self> =>
   router.use((routes) => Effect.flatMap(OAuthProvider, (provider) => routes.concat(provider.router)))
+
+/** The claims of a verified token as the JWT carried them, for `AuthInfo.claims`. */
+const jwtClaimsOf = (claims: AccessTokenClaims): Record<string, unknown> => ({
+  iss: claims.issuer,
+  sub: claims.subject,
+  aud: claims.audience,
+  client_id: claims.clientId,
+  ...(claims.scopes.length > 0 ? { scope: claims.scopes.join(" ") } : {}),
+  exp: claims.expiresAt,
+  iat: claims.issuedAt,
+  jti: claims.jti
+})
+
+/**
+ * The provider as the `TokenVerifier` of a `ProtectedResource` served by the
+ * same program: a token must be one this provider issued for `resource`
+ * (its `aud`: audience binding, RFC 8707), unexpired and not revoked — which
+ * a JWKS check elsewhere could not see. The principal is the token's
+ * subject, client and scopes, with its claims and expiry. A token that fails
+ * is refused with 401 `invalid_token`; a store that fails, with 503 (logged
+ * here, never told to the client).
+ *
+ * @example
+ * ```ts
+ * import { Effect, Layer } from "effect"
+ * import { OAuthProvider, ProtectedResource, TokenVerifier } from "mcp-effect"
+ *
+ * const resource = "https://mcp.example.com/mcp"
+ *
+ * // The verifier of a provider made in the same program, for a protected resource built by hand.
+ * const AuthLive = Layer.unwrapEffect(Effect.map(OAuthProvider.OAuthProvider, (provider) =>
+ *   ProtectedResource.layer({ resource, authorizationServers: [provider.issuer] }).pipe(
+ *     Layer.provide(Layer.succeed(TokenVerifier.TokenVerifier, OAuthProvider.verifier(provider, resource)))
+ *   )))
+ * ```
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const verifier = (provider: Provider, resource: string): TokenVerifier.Service =>
+  TokenVerifier.make((token) =>
+    provider.verifyAccessToken(token, resource).pipe(
+      Effect.map((claims): AuthInfo => ({
+        subject: claims.subject,
+        clientId: claims.clientId,
+        scopes: claims.scopes,
+        claims: jwtClaimsOf(claims),
+        expiresAt: claims.expiresAt
+      })),
+      Effect.catchTags({
+        InvalidAccessToken: (error) => Effect.fail(new TokenVerifier.InvalidToken({ message: error.message })),
+        OAuthStoreError: (error) =>
+          Effect.zipRight(
+            Effect.logError("OAuthProvider: the store failed while an access token was verified", error),
+            Effect.fail(new TokenVerifier.VerifierUnavailable({ message: "The token store is unavailable" }))
+          )
+      }),
+      Effect.withSpan("OAuthProvider.verifier")
+    )
+  )
+
+/**
+ * {@link verifier} for the `OAuthProvider` in context, as a layer.
+ *
+ * @example
+ * ```ts
+ * import { Layer } from "effect"
+ * import { OAuthProvider, ProtectedResource } from "mcp-effect"
+ *
+ * const AuthLive = ProtectedResource.layer({
+ *   resource: "https://mcp.example.com/mcp",
+ *   authorizationServers: ["https://mcp.example.com"]
+ * }).pipe(Layer.provide(OAuthProvider.layerVerifier("https://mcp.example.com/mcp")))
+ * ```
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerVerifier = (resource: string): Layer.Layer<TokenVerifier.TokenVerifier, never, OAuthProvider> =>
+  Layer.effect(TokenVerifier.TokenVerifier, Effect.map(OAuthProvider, (provider) => verifier(provider, resource)))
+
+/**
+ * Options of {@link layerProtectedResource}: those of a protected resource,
+ * whose authorization server and scopes default to the provider's.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface ProtectedResourceOptions extends Omit<ProtectedResource.Options, "authorizationServers"> {
+  /** Default: the provider's issuer alone. */
+  readonly authorizationServers?: ReadonlyArray<string> | undefined
+}
+
+/** The provider's `scopes_supported`, when it names any. */
+const scopesOfMetadata = (provider: Provider): ReadonlyArray<string> | undefined => {
+  const scopes = provider.metadata.scopes_supported
+  return Array.isArray(scopes) ? scopes.filter((scope): scope is string => typeof scope === "string") : undefined
+}
+
+/**
+ * The MCP server as a protected resource of the `OAuthProvider` in context:
+ * `ProtectedResource.layer` with {@link verifier} for `resource`, its
+ * metadata naming the provider as the authorization server and listing the
+ * provider's scopes (unless the options say otherwise). Provide it where the
+ * MCP endpoint is made, beside the provider's routes: the metadata is then
+ * served at its well-known paths, handlers see `RequestContext.auth`, and
+ * tools can ask for scopes. A `resource` the provider does not issue tokens
+ * for (not one of its `resources`) is a defect: configuration, not input.
+ *
+ * @example
+ * ```ts
+ * import { FetchHttpClient, HttpRouter } from "@effect/platform"
+ * import { Effect, Layer } from "effect"
+ * import { McpServer, OAuthProvider, OAuthStore, StreamableHttp } from "mcp-effect"
+ *
+ * const issuer = "https://mcp.example.com"
+ * const ServerLive = McpServer.layer({ name: "notes", version: "1.0.0" })
+ *
+ * const ProviderLive = OAuthProvider.layer({
+ *   issuer,
+ *   resources: [`${issuer}/mcp`],
+ *   scopes: ["notes:read", "notes:write"],
+ *   consent: () => Effect.succeed(OAuthProvider.ConsentDecision.Approve({ subject: "alice" }))
+ * }).pipe(Layer.provide([OAuthStore.layerMemory, FetchHttpClient.layer]))
+ *
+ * // The provider's endpoints and the protected MCP endpoint (with its metadata), on one router.
+ * const Routes = Layer.mergeAll(
+ *   OAuthProvider.layerRouter(HttpRouter.Default),
+ *   StreamableHttp.layer("/mcp").pipe(
+ *     Layer.provide(ServerLive),
+ *     Layer.provide(OAuthProvider.layerProtectedResource({ resource: `${issuer}/mcp` }))
+ *   )
+ * ).pipe(Layer.provide(ProviderLive))
+ * // Served by HttpRouter.Default.serve().
+ * ```
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerProtectedResource = (
+  options: ProtectedResourceOptions
+): Layer.Layer<ProtectedResource.ProtectedResource, never, OAuthProvider> =>
+  Layer.unwrapEffect(Effect.gen(function*() {
+    const provider = yield* OAuthProvider
+    if (provider.resources !== undefined && !provider.resources.includes(options.resource)) {
+      // Configuration, not input: every token would be refused as issued for another resource.
+      return yield* Effect.dieMessage(
+        `OAuthProvider.layerProtectedResource: ${options.resource} is not one of the provider's resources`
+      )
+    }
+    const scopesSupported = options.scopesSupported ?? scopesOfMetadata(provider)
+    return ProtectedResource.layer({
+      ...options,
+      authorizationServers: options.authorizationServers ?? [provider.issuer],
+      ...(scopesSupported === undefined ? {} : { scopesSupported })
+    }).pipe(Layer.provide(Layer.succeed(TokenVerifier.TokenVerifier, verifier(provider, options.resource))))
+  }))

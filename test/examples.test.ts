@@ -5,6 +5,7 @@ import type { Layer } from "effect"
 import { McpTest } from "mcp-effect"
 import type { McpSchema, McpServer } from "mcp-effect"
 import { readdirSync } from "node:fs"
+import { ServerLive as AuthorizationServer } from "../examples/authorization-server.js"
 import { DemoServer } from "../examples/demo-server.js"
 import { DeployServer } from "../examples/deploy.js"
 import { EchoServer } from "../examples/echo.js"
@@ -33,6 +34,7 @@ type ServerLayer = Layer.Layer<McpServer.McpServer, unknown>
 
 /** Every example's server layers, by file. */
 const servers: Record<string, ReadonlyArray<ServerLayer>> = {
+  "authorization-server.ts": [AuthorizationServer],
   "demo-server.ts": [DemoServer],
   "deploy.ts": [DeployServer],
   "echo.ts": [EchoServer],
@@ -58,13 +60,9 @@ const servers: Record<string, ReadonlyArray<ServerLayer>> = {
   "skills.ts": [SkillsServer],
   "sqlite-explorer.ts": [SqliteExplorerServer]
 }
-/**
- * The examples that serve no McpServer layer of their own to check here: a hand-written router (its tools are checked
- * as listed), an authorization server, clients.
- */
+/** The examples that serve no McpServer layer: a hand-written router (its tools are checked as listed), clients. */
 const others = [
   "aggregator.ts",
-  "authorization-server.ts",
   "client-credentials.ts",
   "everything-client.ts",
   "http-client.ts",

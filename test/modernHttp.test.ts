@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from "@effect/vitest"
 import { Context, Deferred, Effect, Exit, Fiber, Layer, Schema, Scope } from "effect"
 import { McpServer, RequestContext, Tool } from "mcp-effect"
 import { request as httpRequest } from "node:http"
-import { TestServer } from "./fixtures.js"
+import { TestServer, Unencodable } from "./fixtures.js"
 import { initializeBody, JSON_AND_SSE, openSession, promise, raw, serveHttp, sseMessages } from "./httpHelpers.js"
 
 const META = {
@@ -267,6 +267,45 @@ describe("2026-07-28 over Streamable HTTP, without sessions", () => {
       call.close()
       // The handler is interrupted, its finalizers run.
       yield* Deferred.await(interrupted)
+    }))
+
+  it.scoped("answers what a handler's fiber ends with as the modern era does: failures, defects, interruption", () =>
+    Effect.gen(function*() {
+      // The answer is shaped outside the handler's fiber on this path (docs/architecture.md): the same answers.
+      const NeedsSampling = McpServer.tool(
+        "needs_sampling",
+        {},
+        () => Effect.as(RequestContext.sample("hi", { maxTokens: 5 }), "sampled")
+      )
+      const { url } = yield* serveHttp(
+        Layer.mergeAll(TestServer, Layer.mergeAll(Unencodable, NeedsSampling).pipe(Layer.provide(TestServer)))
+      )
+      const call = (id: number, name: string) => post(url, id, "tools/call", { name })
+      const failed = yield* call(1, "fail")
+      expect(failed.status).toBe(200)
+      expect(json(failed.body).result).toMatchObject({ isError: true, resultType: "complete" })
+      const died = yield* call(2, "die")
+      expect(died.body).not.toContain("secret")
+      expect(json(died.body)).toMatchObject({ id: 2, result: { isError: true, resultType: "complete" } })
+      const interrupted = yield* call(3, "interrupts")
+      expect(json(interrupted.body)).toMatchObject({ id: 3, error: { code: -32603 } })
+      const unencodable = yield* call(4, "bigint")
+      expect(json(unencodable.body)).toMatchObject({ id: 4, error: { code: -32603 } })
+      const missing = yield* call(5, "needs_sampling")
+      expect(missing.status).toBe(400)
+      expect(json(missing.body)).toMatchObject({
+        id: 5,
+        error: { code: -32021, data: { requiredCapabilities: { sampling: {} } } }
+      })
+      const notFound = yield* post(url, 6, "resources/read", { uri: "file:///nowhere.md" })
+      expect(json(notFound.body)).toMatchObject({ id: 6, error: { code: -32602 } })
+      const read = yield* post(url, 7, "resources/read", { uri: "file:///readme.md" })
+      expect(json(read.body).result).toMatchObject({
+        resultType: "complete",
+        ttlMs: 0,
+        cacheScope: "private",
+        _meta: { "io.modelcontextprotocol/serverInfo": { name: "test-server" } }
+      })
     }))
 
   it.live("drains modern requests in flight on shutdown, then ends what is left with an error", () =>

@@ -9,7 +9,7 @@ import { createLocalJWKSet, decodeJwt, jwtVerify } from "jose"
 import { OAuthProvider, OAuthStore } from "mcp-effect"
 import { createHash, randomBytes } from "node:crypto"
 import { createServer } from "node:http"
-import { makeRouter } from "../examples/authorization-server.js"
+import { AppLive } from "../examples/authorization-server.js"
 import { servePlatform } from "./httpHelpers.js"
 
 const ISSUER = "https://as.example"
@@ -642,7 +642,11 @@ describe("OAuthProvider", () => {
     Effect.gen(function*() {
       yield* TestClock.setTime(NOW)
       const issuer = "http://localhost:3001"
-      const base = yield* servePlatform(yield* makeRouter(issuer))
+      const context = yield* Layer.build(
+        AppLive(issuer).pipe(Layer.provideMerge(NodeHttpServer.layer(createServer, { port: 0, host: "127.0.0.1" })))
+      )
+      const address = Context.get(context, HttpServer.HttpServer).address
+      const base = `http://127.0.0.1:${address._tag === "TcpAddress" ? address.port : 0}`
       const mcp = (token?: string) =>
         call(`${base}/mcp`, {
           method: "POST",

@@ -50,17 +50,30 @@ export const checkMeta = (params: Record<string, unknown> | undefined): McpError
     ? McpError.invalidParams("_meta must be an object")
     : undefined
 
-/** Whether two JSON values are equal, looking at no more than `budget` of their nodes (else: not known equal). */
-const sameJson = (a: unknown, b: unknown, budget = 64): boolean => {
-  const same = (a: unknown, b: unknown): boolean => {
-    if (--budget < 0) return false
-    if (a === b) return true
-    if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((item, i) => same(item, b[i]))
-    if (!isRecord(a) || !isRecord(b) || Array.isArray(b)) return false
-    const keys = Object.keys(a)
-    return keys.length === Object.keys(b).length && keys.every((key) => Object.hasOwn(b, key) && same(a[key], b[key]))
+/** Whether two JSON values are equal, looking at no more than 64 of their nodes (else: not known equal). */
+const sameJson = (a: unknown, b: unknown): boolean => compare(a, b, 64) >= 0
+
+/**
+ * The budget left after finding `a` and `b` equal, each node visited taking
+ * one; -1 when they differ or the budget runs out. Loops, not closures: it
+ * runs for every modern request.
+ */
+const compare = (a: unknown, b: unknown, budget: number): number => {
+  if (--budget < 0) return -1
+  if (a === b) return budget
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return -1
+    for (let i = 0; i < a.length && budget >= 0; i++) budget = compare(a[i], b[i], budget)
+    return budget
   }
-  return same(a, b)
+  if (!isRecord(a) || !isRecord(b) || Array.isArray(b)) return -1
+  const keys = Object.keys(a)
+  if (keys.length !== Object.keys(b).length) return -1
+  for (let i = 0; i < keys.length && budget >= 0; i++) {
+    const key = keys[i]!
+    budget = Object.hasOwn(b, key) ? compare(a[key], b[key], budget) : -1
+  }
+  return budget
 }
 
 /**
@@ -84,12 +97,45 @@ const decodeCapabilities = remembering(safeDecoder(McpSchema.ClientCapabilities)
 const decodeImplementation = remembering(safeDecoder(McpSchema.Implementation))
 const decodeLevel = safeDecoder(McpSchema.LoggingLevel)
 
+/** The last `_meta` read well, and what it said: a client sends the same with every request. */
+let lastRead:
+  | {
+    readonly version: unknown
+    readonly capabilities: unknown
+    readonly clientInfo: unknown
+    readonly logLevel: unknown
+    readonly read: RequestMeta
+  }
+  | undefined
+
 /**
  * Reads a modern request's `_meta`: -32602 when a required field is missing
- * or malformed, -32022 when its version is not spoken here.
+ * or malformed, -32022 when its version is not spoken here. A `_meta` that
+ * says what the last one read well said has the same reading (shared,
+ * read-only as its type says).
  */
 export const readMeta = (params: Record<string, unknown> | undefined): RequestMeta | McpError => {
   const meta = isRecord(params?._meta) ? params._meta : {}
+  const last = lastRead
+  if (
+    last !== undefined && meta[Meta.protocolVersion] === last.version && meta[Meta.logLevel] === last.logLevel &&
+    Object.hasOwn(meta, Meta.clientCapabilities) && sameJson(meta[Meta.clientCapabilities], last.capabilities) &&
+    sameJson(meta[Meta.clientInfo], last.clientInfo)
+  ) return last.read
+  const read = readAfresh(meta)
+  if (!(read instanceof McpError)) {
+    lastRead = {
+      version: meta[Meta.protocolVersion],
+      capabilities: meta[Meta.clientCapabilities],
+      clientInfo: meta[Meta.clientInfo],
+      logLevel: meta[Meta.logLevel],
+      read
+    }
+  }
+  return read
+}
+
+const readAfresh = (meta: Record<string, unknown>): RequestMeta | McpError => {
   const version = meta[Meta.protocolVersion]
   if (typeof version !== "string") return McpError.invalidParams(`_meta["${Meta.protocolVersion}"] must be a string`)
   if (!Object.hasOwn(meta, Meta.clientCapabilities)) {

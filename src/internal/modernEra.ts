@@ -6,7 +6,7 @@
  * One per connection that has carried a modern request; it holds no state
  * of its own between requests.
  */
-import { Clock, Deferred, Effect, Fiber, Option } from "effect"
+import { Cause, Clock, Deferred, Effect, Exit, Fiber, Option } from "effect"
 import type { RequestError } from "../McpError.js"
 import { ErrorCode, McpError } from "../McpError.js"
 import type { IncomingRequest } from "../Peer.js"
@@ -30,13 +30,18 @@ export interface Connection {
   readonly peer: Pick<Peer.Connection, "notify" | "isActive">
   readonly transport: Pick<Transport, "closeStream">
   /**
-   * Releases a request's own services once the fiber it started for the
-   * request has ended, when the connection watches that fiber itself (a
-   * modern HTTP POST). The request then needs no `Effect.ensuring`, which
-   * cost as much as the rest of its fiber (docs/benchmarks.md).
+   * Takes over the end of a request whose fiber the connection starts and
+   * watches itself (a modern HTTP POST): once that fiber has ended, the
+   * connection releases the request's own services and turns its exit into
+   * the modern answer with `finish`. The fiber then runs the handler alone:
+   * an `Effect.ensuring` and a `matchCauseEffect` around it cost as much as
+   * the rest of its fiber (docs/benchmarks.md).
    */
-  readonly releaseWhenDone?: (services: SessionServices) => void
+  readonly watch?: (services: SessionServices, finish: (exit: Exit.Exit<unknown, McpError>) => Answer) => void
 }
+
+/** A modern request's outcome, as its connection answers it. */
+export type Answer = Exit.Exit<unknown, McpError>
 
 /** What every request's envelope reads from the request itself, whichever era fills the rest. */
 export abstract class Incoming {
@@ -211,7 +216,7 @@ export class ModernEra {
     meta: Modern.RequestMeta,
     inputs: Inputs | undefined,
     complete = true,
-    /** Whether the answer runs as the request's own fiber, which a connection may watch (`releaseWhenDone`). */
+    /** Whether the answer runs as the request's own fiber, which a connection may watch (`watch`). */
     own = false
   ): Effect.Effect<unknown, McpError> | Peer.WithContext {
     const services = new SessionServices()
@@ -219,21 +224,35 @@ export class ModernEra {
     const answer = this.connection.server.core.handle(request, modernRequest, modernRequest, services)
     if (answer === undefined) return Effect.fail(McpError.methodNotFound(request.method))
     if (answer instanceof McpError) return Effect.fail(modernFailure(answer))
-    // A connection that watches the request's fiber releases its services after it: no `ensuring` per request.
-    const releasedAfter = own && this.connection.releaseWhenDone !== undefined
-    if (own) this.connection.releaseWhenDone?.(services)
-    const finish = (effect: Effect.Effect<unknown, McpError>) => {
-      const modern = Effect.matchCauseEffect(effect, {
-        onSuccess: (result) => Effect.succeed(complete ? this.complete(request.method, result) : result),
-        onFailure: (cause) => {
-          const signal = Option.getOrUndefined(controlSignalOf(cause))
-          if (signal instanceof Modern.MissingCapability) return Effect.fail(Modern.missingCapabilityError(signal))
-          return Effect.mapError(Effect.failCause(cause), modernFailure)
-        }
-      })
-      return releasedAfter ? modern : Effect.ensuring(modern, services.close)
+    const { method } = request
+    // A connection that watches the request's fiber ends the request itself: the fiber runs the handler alone.
+    if (own && this.connection.watch !== undefined) {
+      this.connection.watch(services, (exit) => this.finish(method, exit, complete))
+      return answer
     }
+    const finish = (effect: Effect.Effect<unknown, McpError>) =>
+      Effect.ensuring(
+        Effect.matchCauseEffect(effect, {
+          onSuccess: (result) => Effect.succeed(complete ? this.complete(method, result) : result),
+          onFailure: (cause) => Effect.failCause(modernCause(cause))
+        }),
+        services.close
+      )
     return Effect.isEffect(answer) ? finish(answer) : { ...answer, effect: finish(answer.effect) }
+  }
+
+  /**
+   * A handler's exit as a modern answer, outside its fiber: what
+   * `modernAnswer`'s `matchCauseEffect` does inside one (a result that
+   * cannot be read is a defect there too).
+   */
+  private finish(method: string, exit: Exit.Exit<unknown, McpError>, complete: boolean): Answer {
+    if (Exit.isFailure(exit)) return Exit.failCause(modernCause(exit.cause))
+    try {
+      return complete ? Exit.succeed(this.complete(method, exit.value)) : exit
+    } catch (defect) {
+      return Exit.die(defect)
+    }
   }
 
   /**
@@ -286,6 +305,18 @@ interface Inputs {
 }
 
 const TASK_METHODS: ReadonlySet<string> = new Set(["tasks/get", "tasks/update", "tasks/cancel"])
+
+/**
+ * A handler's failure as the modern era answers it: a missing capability is
+ * -32021, and the first typed failure goes through {@link modernFailure} (as
+ * `Effect.mapError` would map it: the rest of the cause goes with it).
+ */
+const modernCause = (cause: Cause.Cause<McpError>): Cause.Cause<McpError> => {
+  const signal = Option.getOrUndefined(controlSignalOf(cause))
+  if (signal instanceof Modern.MissingCapability) return Cause.fail(Modern.missingCapabilityError(signal))
+  const failure = Cause.failureOrCause(cause)
+  return failure._tag === "Left" ? Cause.fail(modernFailure(failure.left)) : failure.right
+}
 
 /** The -32602 a modern client gets for a resource that is not there (-32002 is gone from this era). */
 const modernFailure = (error: McpError): McpError =>

@@ -280,6 +280,33 @@ const nameHeader = (method: string, params: Record<string, unknown> | undefined)
 }
 
 /**
+ * A raw header value that is its body value exactly, and could only be read
+ * back as itself (no OWS to trim, no character to refuse, not the
+ * sentinel's shape), mirrors it whether or not the header may be encoded.
+ */
+const isPlainCopy = (raw: string | undefined, body: string): boolean => raw === body && isPlainSafe(body)
+
+/**
+ * Whether every standard header is a plain copy of its body value: what
+ * nearly every modern request sends, checked on the per-request path without
+ * the allocations of {@link checkMirrored}, which is left to find and
+ * describe whatever else there is (same verdict: a plain copy is always a
+ * match there).
+ */
+const mirrorPlainly = (
+  header: HeaderLookup,
+  claimed: unknown,
+  method: string,
+  params: Record<string, unknown> | undefined
+): boolean => {
+  if (typeof claimed !== "string" || !isPlainCopy(header("mcp-protocol-version"), claimed)) return false
+  if (!isPlainCopy(header("mcp-method"), method)) return false
+  const field = NAME_FIELD.get(method)
+  const name = field === undefined || params === undefined ? undefined : params[field]
+  return typeof name !== "string" || isPlainCopy(header("mcp-name"), name)
+}
+
+/**
  * Checks the standard headers of a modern request (one whose `_meta` names a
  * protocol version): `MCP-Protocol-Version` equals that version,
  * `Mcp-Method` the method, and, for `tools/call`, `prompts/get`,
@@ -296,6 +323,7 @@ export const checkStandardHeaders = (
 ): HeaderProblem | undefined => {
   const claimed = claimedVersion(message.params)
   if (claimed === undefined) return undefined
+  if (mirrorPlainly(header, claimed, message.method, message.params)) return undefined
   const name = nameHeader(message.method, message.params)
   return checkMirrored(header, versionHeader(claimed)) ??
     checkMirrored(header, exactly("Mcp-Method", false, "the body's method", message.method)) ??

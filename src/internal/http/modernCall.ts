@@ -23,7 +23,7 @@ import { isRecord } from "../guards.js"
 import * as JsonRpc from "../jsonRpc.js"
 import * as Modern from "../modern.js"
 import { ModernEra } from "../modernEra.js"
-import type { Connection } from "../modernEra.js"
+import type { Answer, Connection } from "../modernEra.js"
 import type * as Peer from "../peer.js"
 import { exitToResponse } from "../peer.js"
 import type { Server } from "../session.js"
@@ -72,8 +72,10 @@ export class ModernCall implements Connection {
   private counted = false
   /** The SSE stream, once something other than the response came first. */
   private stream: EventStream | undefined = undefined
-  /** The request's own services, released here once its fiber has ended (see `Connection.releaseWhenDone`). */
+  /** The request's own services, released here once its fiber has ended (see `Connection.watch`). */
   private services: SessionServices | undefined = undefined
+  /** What turns the handler's exit into the modern answer, when the era hands that over (`Connection.watch`). */
+  private finish: ((exit: Exit.Exit<unknown, McpError>) => Answer) | undefined = undefined
 
   constructor(
     private readonly app: Endpoint,
@@ -135,8 +137,9 @@ export class ModernCall implements Connection {
     return this.running
   }
 
-  releaseWhenDone(services: SessionServices): void {
+  watch(services: SessionServices, finish: (exit: Exit.Exit<unknown, McpError>) => Answer): void {
     this.services = services
+    this.finish = finish
   }
 
   closeStream(): void {
@@ -171,7 +174,8 @@ export class ModernCall implements Connection {
     // Cancelled (the client left, or the server shut down): answered already, or never to be.
     if (!this.running) return
     this.running = false
-    this.deliver(encoded(exitToResponse(this.id, exit, this.host.runFork)))
+    const answer = this.finish === undefined ? exit : this.finish(exit)
+    this.deliver(encoded(exitToResponse(this.id, answer, this.host.runFork)))
   }
 
   /** Where the request's messages go: the whole answer, or the stream that the first other message opened. */

@@ -235,10 +235,10 @@ const eraOf = (
   id: McpSchema.RequestId | null
 ): "legacy" | Modern.RequestMeta | Reply => {
   const params = isRecord(body) && isRecord(body.params) ? body.params : undefined
-  const header = request.header("mcp-protocol-version")?.trim()
   if (!Modern.claimsModern(params)) {
     const malformed = Modern.checkMeta(params)
     if (malformed !== undefined) return refuse(400, malformed, id)
+    const header = request.header("mcp-protocol-version")?.trim()
     if (header === undefined || !Modern.SUPPORTED.includes(header)) return "legacy"
     return refuse(
       400,

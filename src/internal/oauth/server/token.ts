@@ -5,7 +5,7 @@
  */
 import { HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Clock, Effect, Option } from "effect"
-import { jwtVerify, SignJWT } from "jose"
+import { errors, jwtVerify, SignJWT } from "jose"
 import type { AccessTokenClaims } from "../../../OAuthProvider.js"
 import { InvalidAccessToken } from "../../../OAuthProvider.js"
 import type { Client, Grant, OAuthStoreError } from "../../../OAuthStore.js"
@@ -171,6 +171,15 @@ export const token = (settings: Settings) =>
       refresh(settings, client, params)
   })
 
+/** Why jose refused a token, in words a client may read (jose's own can quote claims). */
+const refusalOf = (error: unknown): InvalidAccessToken => {
+  if (error instanceof errors.JWTExpired) return new InvalidAccessToken({ reason: "the token has expired" })
+  if (error instanceof errors.JWTClaimValidationFailed && error.claim === "aud") {
+    return new InvalidAccessToken({ reason: "the token was not issued for this resource" })
+  }
+  return new InvalidAccessToken({ reason: "the token is not one this server issued, or is malformed" })
+}
+
 /** Verifies an access token this provider issued: signature, issuer, expiry, audience, and that it is not revoked. */
 export const verifyAccessToken = (
   settings: Settings,
@@ -189,7 +198,7 @@ export const verifyAccessToken = (
           requiredClaims: ["sub", "aud", "exp", "iat", "jti", "client_id"],
           ...(Option.isSome(resource) ? { audience: resource.value } : {})
         }),
-      catch: () => new InvalidAccessToken({ reason: "the token is not valid, has expired, or is for another resource" })
+      catch: refusalOf
     })
     const jti = typeof payload.jti === "string" ? payload.jti : ""
     const record = yield* settings.store.getAccessToken(jti)
