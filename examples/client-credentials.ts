@@ -7,6 +7,12 @@
  *
  *   MCP_CLIENT_ID=reporting MCP_CLIENT_SECRET=s3cret npx tsx examples/client-credentials.ts https://mcp.example.com/mcp
  *   MCP_CLIENT_ID=reporting MCP_CLIENT_KEY=./reporting.pem MCP_DPOP=true npx tsx examples/client-credentials.ts <url>
+ *
+ * The official conformance suite's client-credentials scenario serves such a server and authorization server:
+ *
+ *   npx -p node@22 -p @modelcontextprotocol/conformance@0.2.0-alpha.12 conformance client \
+ *     --scenario auth/client-credentials-basic --command "env MCP_CLIENT_ID=conformance-test-client \
+ *     MCP_CLIENT_SECRET=conformance-test-secret node --import tsx examples/client-credentials.ts"
  */
 import { FileSystem } from "@effect/platform"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
