@@ -37,26 +37,10 @@ import { McpError } from "../McpError.js"
 import type { RequestError } from "../McpError.js"
 import * as McpServer from "../McpServer.js"
 import type { Receiver, Transport } from "../Transport.js"
+import { batchedWriter } from "./internal/batchedWriter.js"
 import * as ChildProcess from "./internal/childProcess.js"
 import type { Child } from "./internal/childProcess.js"
 import { lineSplitter, makeLineSplitter } from "./internal/lineSplitter.js"
-
-/**
- * Buffers outgoing frames and writes them in one call per microtask: under
- * load many responses share a write (and a syscall), and a lone response is
- * still written before the event loop turns.
- */
-const batchedWriter = (write: (data: string) => void) => {
-  let pending: Array<string> = []
-  const flush = () => {
-    const data = pending.join("\n") + "\n"
-    pending = []
-    write(data)
-  }
-  return (frame: string) => {
-    if (pending.push(frame) === 1) queueMicrotask(flush)
-  }
-}
 
 /**
  * Options of a stdio transport: the streams it reads and writes, and its limits.
@@ -92,7 +76,7 @@ export const makeTransport = (options: StreamOptions = {}): Transport => {
   const write = stdout.write.bind(stdout)
   const enqueue = batchedWriter((data) => {
     write(data)
-  })
+  }).write
   // Output that fails (EPIPE: the host stopped reading) ends the connection like the end of input does.
   let onOutputError: (() => void) | undefined
   stdout.on("error", () => onOutputError?.())

@@ -16,6 +16,7 @@ import type { Scope } from "effect"
 import * as ChildProcess from "node:child_process"
 import type { Readable, Writable } from "node:stream"
 import type { ExitStatus } from "../NodeStdio.js"
+import { batchedWriter } from "./batchedWriter.js"
 
 export interface ChildOptions {
   readonly command: string
@@ -92,7 +93,9 @@ const makeChild = (handle: ChildProcess.ChildProcess): Effect.Effect<Child> =>
     const stdin = handle.stdin as Writable
     // A server that exits makes writes fail (EPIPE): its exit ends the connection, not an unhandled error.
     stdin.on("error", () => {})
-    const writer = batchedWriter(stdin)
+    const writer = batchedWriter((data) => {
+      if (!stdin.writableEnded && !stdin.destroyed) stdin.write(data)
+    })
     return {
       pid: handle.pid!,
       stdout: handle.stdout as Readable,
@@ -110,23 +113,3 @@ const makeChild = (handle: ChildProcess.ChildProcess): Effect.Effect<Child> =>
       exited: Deferred.await(exited)
     }
   })
-
-/**
- * Buffers frames and writes them in one call per microtask: a lone request is
- * still written before the event loop turns, and concurrent ones share a write.
- */
-const batchedWriter = (stdin: Writable) => {
-  let pending: Array<string> = []
-  const flush = () => {
-    if (pending.length === 0) return
-    const data = pending.join("\n") + "\n"
-    pending = []
-    if (!stdin.writableEnded && !stdin.destroyed) stdin.write(data)
-  }
-  return {
-    flush,
-    write: (frame: string) => {
-      if (pending.push(frame) === 1) queueMicrotask(flush)
-    }
-  }
-}
