@@ -59,9 +59,17 @@ echo "== conformance ${ALPHA} client scenarios --spec-version 2026-07-28"
 for scenario in "${ON_2026[@]}"; do run on-2026 "$scenario" --spec-version 2026-07-28; done
 for scenario in "${AUTH_ON_2026[@]}"; do run auth-on-2026 "auth/$scenario" --spec-version 2026-07-28; done
 
+# What the 2026-07-28 revision requires of a client, as the suite runs it (every scenario at once, auth/ and the
+# extensions it reports unscored included): 8 scenarios at the top and 31 under auth/.
+echo "== conformance ${ALPHA} client --requirements 2026-07-28"
+npx -y -p node@22 -p "@modelcontextprotocol/conformance@${ALPHA}" conformance client --command "$CLIENT" \
+  --requirements 2026-07-28 -o "$OUT/requirements" >> "$OUT/requirements.log" 2>&1 || true
+
 node .ci/conformance-check.mjs \
   "${ALPHA} client, each scenario's own era" "$OUT/own-era" "${#SCENARIOS[@]}" \
   "${ALPHA} client auth/, each scenario's own era" "$OUT/auth/auth" "${#AUTH[@]}" \
   "${ALPHA} client extension auth/" "$OUT/extensions/auth" "${#EXTENSIONS[@]}" \
   "${ALPHA} client --spec-version 2026-07-28" "$OUT/on-2026" "${#ON_2026[@]}" \
-  "${ALPHA} client auth/ --spec-version 2026-07-28" "$OUT/auth-on-2026/auth" "${#AUTH_ON_2026[@]}"
+  "${ALPHA} client auth/ --spec-version 2026-07-28" "$OUT/auth-on-2026/auth" "${#AUTH_ON_2026[@]}" \
+  "${ALPHA} client --requirements 2026-07-28" "$OUT/requirements" 8 \
+  "${ALPHA} client auth/ --requirements 2026-07-28" "$OUT/requirements/auth" 31
