@@ -299,6 +299,31 @@ describe("McpProxy", () => {
       expect(text(yield* client.callTool("alpha_roots"))).toBe("file:///work")
     }))
 
+  it.scoped.each(
+    [
+      ["a handshake-era", McpSchema.LATEST_PROTOCOL_VERSION],
+      ["a 2026-07-28", "2026-07-28"]
+    ] as const
+  )(
+    "serves a 2026-07-28 client from %s upstream: its questions become input_required rounds",
+    ([, era]) =>
+      Effect.gen(function*() {
+        const signals = yield* makeSignals
+        const alpha = McpTest.makeClient(Alpha(signals), { protocolVersion: era })
+        const client = yield* McpTest.makeClient(ProxyOf({ alpha }), {
+          protocolVersion: "2026-07-28",
+          elicitation: () => Effect.succeed({ action: "accept", content: { name: "Ada" } }),
+          sampling: () => Effect.succeed({ role: "assistant", content: { type: "text", text: "4" }, model: "m" }),
+          roots: [{ uri: "file:///work" }]
+        })
+        expect(client.protocolVersion).toBe("2026-07-28")
+        expect(text(yield* client.callTool("alpha_add", { a: 1, b: 2 }))).toBe(JSON.stringify({ result: 3 }))
+        expect(text(yield* client.callTool("alpha_ask"))).toBe("Hello, Ada")
+        expect(text(yield* client.callTool("alpha_think"))).toBe("4")
+        expect(text(yield* client.callTool("alpha_roots"))).toBe("file:///work")
+      })
+  )
+
   it.scoped("refuses a question the downstream client has no capability for, without sending it", () =>
     Effect.gen(function*() {
       const signals = yield* makeSignals
