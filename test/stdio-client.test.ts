@@ -4,7 +4,7 @@
  */
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Chunk, Effect, Exit, Fiber, Queue, Scope, Stream } from "effect"
+import { Chunk, Effect, Exit, Fiber, Queue, Schedule, Scope, Stream } from "effect"
 import { McpClient, McpError } from "mcp-effect"
 import { NodeStdio } from "mcp-effect/node"
 import { mkdtempSync, realpathSync, rmSync } from "node:fs"
@@ -135,6 +135,35 @@ describe("stdio client", () => {
       const { status, stderr } = yield* spawnAndStop({ exitGracePeriod: "20 seconds" }, initialize)
       expect(status).toEqual({ code: 0, signal: undefined })
       expect(stderr).toContain("stdin closed")
+    }))
+
+  it.live("leaves what a cleanly exited server started, and ends what a failed one left in its process group", () =>
+    Effect.gen(function*() {
+      const childOf = (stderr: ReadonlyArray<string>) =>
+        Number(stderr.find((line) => line.startsWith("child "))?.slice(6))
+      const alive = (pid: number) => {
+        try {
+          return process.kill(pid, 0)
+        } catch {
+          return false
+        }
+      }
+      const clean = yield* spawnAndStop({ flags: ["--leave-child"], exitGracePeriod: "20 seconds" }, initialize)
+      expect(clean.status).toEqual({ code: 0, signal: undefined })
+      const kept = childOf(clean.stderr)
+      expect(alive(kept)).toBe(true)
+      process.kill(kept, "SIGKILL")
+      const failed = yield* spawnAndStop(
+        { flags: ["--leave-child", "--fail-on-close"], exitGracePeriod: "20 seconds" },
+        initialize
+      )
+      expect(failed.status).toEqual({ code: 1, signal: undefined })
+      const ended = childOf(failed.stderr)
+      // SIGTERM was sent to the group as the scope closed; the child's exit is awaited (an upper bound, not a race).
+      yield* Effect.sync(() => alive(ended)).pipe(
+        Effect.repeat({ while: (stillAlive) => stillAlive, schedule: Schedule.spaced("20 millis") }),
+        Effect.timeout("20 seconds")
+      )
     }))
 
   it.live("sends SIGTERM to a server that ignores the end of its stdin", () =>

@@ -69,8 +69,12 @@ export const spawn = (options: ChildOptions): Effect.Effect<Child, PlatformError
       handle.once("error", (error) => resume(Effect.fail(spawnError(options.command, error))))
       handle.once("spawn", () => resume(Effect.succeed(handle)))
     }),
-    // The shutdown steps run before this; a process group left behind a failed server is cleaned up here.
-    (handle) => Effect.sync(() => signalGroup(handle, "SIGTERM"))
+    // The shutdown steps run before this. As the platform's executor does, what a server that failed (or still runs)
+    // left in its process group is ended here; a server that exited cleanly keeps what it started on purpose.
+    (handle) =>
+      Effect.sync(() => {
+        if (handle.exitCode !== 0) signalGroup(handle, "SIGTERM")
+      })
   ).pipe(Effect.flatMap(makeChild))
 
 const signalGroup = (handle: ChildProcess.ChildProcess, signal: NodeJS.Signals): boolean => {
