@@ -30,6 +30,7 @@ import { Backlog, DEFAULT_MAX_BUFFERED } from "./internal/http/backlog.js"
 import { droppable } from "./internal/http/eventStream.js"
 import * as HttpSecurity from "./internal/httpSecurity.js"
 import { statelessOf } from "./internal/session.js"
+import * as Telemetry from "./internal/telemetry.js"
 import { McpServer } from "./McpServer.js"
 import * as ProtectedResource from "./ProtectedResource.js"
 import type { AuthInfo, Receiver } from "./Transport.js"
@@ -189,6 +190,7 @@ export const make = (options: Options = {}): Effect.Effect<LegacyApps, never, Mc
         const outbox = new Outbox(yield* Queue.unbounded<string>(), maxBuffered)
         const connection = yield* server.connect({
           run: () => Effect.never,
+          telemetry: Telemetry.HTTP,
           send: (message) => outbox.backlog.offer(`event: message\ndata: ${encode(message)}\n\n`, droppable(message))
         }).pipe(Scope.extend(scope))
         sessions.set(id, { receiver: connection.receiver, outbox, principal: principalOf(auth) })

@@ -24,6 +24,7 @@ import { Deferred, Effect, FiberSet } from "effect"
 import type { Scope } from "effect"
 import { encode } from "./internal/encode.js"
 import { LegacyChannel, receiverSink } from "./internal/legacySseClient.js"
+import * as Telemetry from "./internal/telemetry.js"
 import * as McpClient from "./McpClient.js"
 import type { RequestError } from "./McpError.js"
 import * as McpSchema from "./McpSchema.js"
@@ -69,6 +70,7 @@ export const makeTransport = (
     return {
       run: (r) => Effect.zipRight(Deferred.succeed(receiver, r), channel.read),
       closeReason: () => channel.reason,
+      telemetry: Telemetry.httpClient(url),
       // Encoded here, in the sender's fiber: a message that cannot be encoded fails its sender at once.
       send: (message) => void fork(channel.post(message, encode(message)))
     } satisfies Transport

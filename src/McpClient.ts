@@ -29,11 +29,13 @@ import { start as startTask } from "./internal/clientTasks.js"
 import { decodeOrInvalid, isRecord } from "./internal/guards.js"
 import * as Listens from "./internal/listens.js"
 import { OutputSchemas } from "./internal/outputSchemas.js"
+import * as PeerInternal from "./internal/peer.js"
 import * as SkillFiles from "./internal/skillFiles.js"
+import * as Telemetry from "./internal/telemetry.js"
 import type { RequestError, SkillVerificationError } from "./McpError.js"
 import { ConnectionClosedError, ErrorCode, McpError, ToolCallError } from "./McpError.js"
 import * as McpSchema from "./McpSchema.js"
-import * as Peer from "./Peer.js"
+import type * as Peer from "./Peer.js"
 import type { Transport } from "./Transport.js"
 
 /**
@@ -371,12 +373,18 @@ const open = (transport: Transport, options: Options) =>
     const roots = yield* Effect.serviceOption(Roots)
     const pubsub = yield* Effect.acquireRelease(PubSub.unbounded<Notification>(), PubSub.shutdown)
     const handlers = clientHandlers(sampling, elicitation, roots)
-    const peer = yield* Peer.make(transport, {
+    // What telemetry records of the connection; its version once the era is settled.
+    const facts: { protocolVersion: string | undefined; sessionId: undefined } = {
+      protocolVersion: undefined,
+      sessionId: undefined
+    }
+    let telemetry: Telemetry.Telemetry | undefined
+    const peer = yield* PeerInternal.scoped(transport, {
       onRequest: (request) => handlers.get(request.method)?.(request.params),
       onNotification: (method, params) => {
         pubsub.unsafeOffer({ method, params })
       }
-    })
+    }, (runtime) => telemetry = Telemetry.make(runtime, "client", transport.telemetry, facts))
     yield* Effect.forkScoped(peer.run)
     const capabilities = clientCapabilities(options, sampling, elicitation, roots)
     const clientInfo = options.clientInfo ?? DEFAULT_CLIENT_INFO
@@ -384,9 +392,11 @@ const open = (transport: Transport, options: Options) =>
       peer,
       { clientCapabilities: capabilities, clientInfo },
       (method, params) => handlers.get(method)?.(params),
-      options.maxInputRounds
+      options.maxInputRounds,
+      telemetry
     )
     const era = yield* settleEra(peer, modern, options, capabilities, clientInfo)
+    facts.protocolVersion = era.protocolVersion
     const isModern = era.protocolVersion === ClientModern.VERSION
     const request: Service["request"] = (method, params, result, requestOptions) => {
       const merged = { ...options.requestOptions, ...requestOptions }

@@ -30,8 +30,7 @@
  *
  * @since 0.1.0
  */
-import { Effect } from "effect"
-import type { Duration, Scope } from "effect"
+import type { Duration, Effect, Scope } from "effect"
 import * as internal from "./internal/peer.js"
 import type { McpError, RequestError } from "./McpError.js"
 import type { ProgressNotificationParams, ProgressToken, RequestId } from "./McpSchema.js"
@@ -139,7 +138,4 @@ export interface Peer {
  * @category constructors
  */
 export const make = (transport: Transport, handlers: Handlers): Effect.Effect<Peer, never, Scope.Scope> =>
-  Effect.flatMap(Effect.runtime<never>(), (runtime) => {
-    const peer = internal.make(transport, handlers, runtime)
-    return Effect.as(Effect.addFinalizer(() => peer.shutdown), peer)
-  })
+  internal.scoped(transport, handlers, () => undefined)

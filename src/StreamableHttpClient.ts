@@ -41,6 +41,7 @@ import type { Sink } from "./internal/legacySseClient.js"
 import * as Modern from "./internal/modern.js"
 import { encodeHeaderValue } from "./internal/modernHeaders.js"
 import * as Sse from "./internal/sse.js"
+import * as Telemetry from "./internal/telemetry.js"
 import * as McpClient from "./McpClient.js"
 import type { RequestError } from "./McpError.js"
 import { ErrorCode, McpError } from "./McpError.js"
@@ -485,6 +486,7 @@ export const makeTransport = (
     return {
       run: (r) => Effect.zipRight(Deferred.succeed(receiver, r), Deferred.await(connection.ended)),
       closeReason: () => connection.legacy?.reason,
+      telemetry: Telemetry.httpClient(url, () => connection.sessionId),
       send: (message, _, sendOptions) => {
         const cancelled = cancelledPost(message, modernPosts)
         if (cancelled !== undefined) return void fork(Fiber.interrupt(cancelled))

@@ -138,4 +138,28 @@ export interface Transport {
    * @since 0.2.0
    */
   readonly closeReason?: () => string | undefined
+  /**
+   * What telemetry records of this connection (`McpTelemetry`): its
+   * OpenTelemetry attributes, and its session id where it has one.
+   *
+   * @since 0.2.0
+   */
+  readonly telemetry?: TransportTelemetry | undefined
+}
+
+/**
+ * A transport's facts for telemetry.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface TransportTelemetry {
+  /**
+   * Attributes of every span and metric on the connection, by their
+   * OpenTelemetry names: `network.transport` (`pipe` for stdio, `tcp` for
+   * HTTP), `network.protocol.name`, `server.address`, `server.port`.
+   */
+  readonly attributes: Readonly<Record<string, string | number>>
+  /** The session id the transport carries (`Mcp-Session-Id`), if any yet. */
+  readonly sessionId?: (() => string | undefined) | undefined
 }

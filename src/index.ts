@@ -93,6 +93,16 @@ export * as McpSchema from "./McpSchema.js"
 export * as McpServer from "./McpServer.js"
 
 /**
+ * OpenTelemetry for servers and clients, after the semantic conventions for
+ * MCP: a span per request and notification, trace context in
+ * `params._meta`, and the duration histograms; free until a tracer is
+ * installed.
+ *
+ * @since 0.2.0
+ */
+export * as McpTelemetry from "./McpTelemetry.js"
+
+/**
  * The test kit: one call turns a server layer into a connected in-memory
  * client.
  *

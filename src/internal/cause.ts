@@ -1,4 +1,4 @@
-import { Cause, Effect, Option } from "effect"
+import { Cause, Effect, Option, Tracer } from "effect"
 import { ErrorCode, McpError } from "../McpError.js"
 
 /** The message a model reads when a handler fails: the error's own message, never a stack. */
@@ -64,8 +64,29 @@ export const recover = <A>(
   if (Cause.isInterruptedOnly(cause)) return Effect.interrupt
   const signal = controlSignalOf(cause)
   if (Option.isSome(signal)) return Effect.die(signal.value)
-  return Effect.zipRight(logDefect(`${label} failed`, cause), onDefect())
+  return logDefect(`${label} failed`, cause).pipe(Effect.zipRight(recordOnSpan(cause)), Effect.zipRight(onDefect()))
 }
+
+/**
+ * Records a defect on the current span (a request's, when telemetry is on)
+ * as the conventions' `exception` event: the client gets a safe -32603 or
+ * `isError`, the operator's trace the cause.
+ */
+const recordOnSpan = (cause: Cause.Cause<unknown>): Effect.Effect<void> =>
+  Effect.flatMap(Effect.serviceOption(Tracer.ParentSpan), (span) => {
+    if (Option.isNone(span) || span.value._tag !== "Span") return Effect.void
+    const target = span.value
+    const [error] = Cause.prettyErrors(cause)
+    return Effect.clockWith((clock) =>
+      Effect.sync(() =>
+        target.event("exception", clock.unsafeCurrentTimeNanos(), {
+          "exception.type": error?.name ?? "Defect",
+          "exception.message": error?.message ?? "",
+          "exception.stacktrace": Cause.pretty(cause)
+        })
+      )
+    )
+  })
 
 /**
  * For handlers whose failures are JSON-RPC errors (resources, prompts): a

@@ -13,6 +13,7 @@ import type * as Peer from "../Peer.js"
 import { isRecord } from "./guards.js"
 import * as Modern from "./modern.js"
 import { paramHeadersOf, xMcpHeaderProblem } from "./modernHeaders.js"
+import type * as Telemetry from "./telemetry.js"
 
 export const VERSION = Modern.VERSION
 
@@ -37,7 +38,8 @@ export class ModernClient {
     private readonly peer: Peer.Peer,
     private readonly envelope: Envelope,
     private readonly answer: Answer,
-    private readonly maxRounds: number = DEFAULT_MAX_ROUNDS
+    private readonly maxRounds: number = DEFAULT_MAX_ROUNDS,
+    private readonly telemetry?: Telemetry.Telemetry | undefined
   ) {}
 
   /** The `_meta` of a request: the caller's own keys, then the client's envelope (with `extensions` declared too). */
@@ -110,6 +112,15 @@ export class ModernClient {
     })
   }
 
+  /** The handler's answer to one input request, traced as a request the server made (under its `_meta` context). */
+  private traced(method: string, params: unknown) {
+    const answered = this.answer(method, params)
+    if (answered === undefined || this.telemetry === undefined) return answered
+    const operation = this.telemetry.incoming(method, params, undefined)
+    const effect = operation.span === undefined ? answered : Effect.withParentSpan(answered, operation.span)
+    return Effect.onExit(effect, (exit) => Effect.sync(() => operation.exited(exit)))
+  }
+
   /** Answers a round's (or a task's) input requests, all at once, each by the handler for its method. */
   answerInputs(requests: unknown): Effect.Effect<Record<string, unknown>, McpError> {
     if (!isRecord(requests)) {
@@ -117,7 +128,7 @@ export class ModernClient {
     }
     return Effect.forEach(Object.entries(requests), ([key, request]) => {
       const method = isRecord(request) ? request.method : undefined
-      const answered = typeof method === "string" && isRecord(request) ? this.answer(method, request.params) : undefined
+      const answered = typeof method === "string" && isRecord(request) ? this.traced(method, request.params) : undefined
       return answered === undefined
         ? Effect.fail(
           new McpError({

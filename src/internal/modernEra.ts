@@ -20,6 +20,7 @@ import type * as Peer from "./peer.js"
 import type { Server } from "./session.js"
 import { SessionServices } from "./sessionServices.js"
 import * as Tasks from "./tasks.js"
+import * as Telemetry from "./telemetry.js"
 
 /**
  * What the modern era needs of the connection it serves: a session's peer
@@ -29,6 +30,8 @@ export interface Connection {
   readonly server: Server
   readonly peer: Pick<Peer.Connection, "notify" | "isActive">
   readonly transport: Pick<Transport, "closeStream">
+  /** What the connection records of its requests, if anything (see `internal/telemetry`). */
+  readonly telemetry?: Telemetry.Telemetry | undefined
   /**
    * Takes over the end of a request whose fiber the connection starts and
    * watches itself (a modern HTTP POST): once that fiber has ended, the
@@ -361,7 +364,11 @@ class ModernRequest extends Incoming implements Envelope, ClientChannel {
           "prompts/get and resources/read may ask for input"
       ))
     }
-    return this.inputs.ask(method, params)
+    // The question carries the asking span's context, as a request of the server's would.
+    const inputs = this.inputs
+    return this.session.telemetry?.tracer === undefined
+      ? inputs.ask(method, params)
+      : Effect.flatMap(Telemetry.injectCurrent(params), (traced) => inputs.ask(method, traced))
   }
   once<A, E, R>(key: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> {
     return this.inputs === undefined ? effect : this.inputs.step(key, effect)

@@ -7,8 +7,21 @@
  * That is where most of the CPU per call went in a stream-based design
  * (docs/benchmarks.md).
  */
-import type { Clock, Context } from "effect"
-import { Cause, Deferred, Duration, Effect, Exit, Fiber, FiberId, Option, Runtime } from "effect"
+import type { Clock, Scope } from "effect"
+import {
+  Cause,
+  Context,
+  Deferred,
+  Duration,
+  Effect,
+  Exit,
+  Fiber,
+  FiberId,
+  FiberRef,
+  Option,
+  Runtime,
+  Tracer
+} from "effect"
 import type { RequestError } from "../McpError.js"
 import { ConnectionClosedError, ErrorCode, McpError, RequestTimeoutError } from "../McpError.js"
 import type { ProgressNotificationParams, RequestId } from "../McpSchema.js"
@@ -17,6 +30,7 @@ import type { MessageExtras, Receiver, Transport } from "../Transport.js"
 import { logDefect, logThrown } from "./cause.js"
 import { isRecord, isRequestId } from "./guards.js"
 import * as JsonRpc from "./jsonRpc.js"
+import type { Operation, Telemetry } from "./telemetry.js"
 
 /**
  * An answer that needs services: its effect runs with exactly `context` (in
@@ -55,9 +69,33 @@ export interface Connection extends Peer {
   readonly shutdown: Effect.Effect<void>
 }
 
-/** Makes a peer whose handlers run on `runtime`, outside any scope: the caller runs `shutdown`. */
-export const make = (transport: Transport, handlers: InternalHandlers, runtime: Runtime.Runtime<never>): Connection =>
-  new PeerImpl(transport, handlers, runtime)
+/**
+ * Makes a peer whose handlers run on `runtime`, outside any scope: the caller
+ * runs `shutdown`. With `telemetry`, every message in and out is traced.
+ */
+export const make = (
+  transport: Transport,
+  handlers: InternalHandlers,
+  runtime: Runtime.Runtime<never>,
+  telemetry?: Telemetry | undefined
+): Connection => new PeerImpl(transport, handlers, runtime, telemetry)
+
+/** {@link make} in a scope, which shuts the peer down; `telemetry` is made on the scope's runtime. */
+export const scoped = (
+  transport: Transport,
+  handlers: InternalHandlers,
+  telemetry: (runtime: Runtime.Runtime<never>) => Telemetry | undefined
+): Effect.Effect<Connection, never, Scope.Scope> =>
+  Effect.flatMap(Effect.runtime<never>(), (runtime) => {
+    const peer = make(transport, handlers, runtime, telemetry(runtime))
+    return Effect.as(Effect.addFinalizer(() => peer.shutdown), peer)
+  })
+
+/** `answer`, running under `span`: the handler's own spans nest under it. */
+export const underSpan = (answer: Effect.Effect<unknown, McpError> | WithContext, span: Tracer.AnySpan) =>
+  Effect.isEffect(answer)
+    ? Effect.withParentSpan(answer, span)
+    : { ...answer, context: Context.add(answer.context, Tracer.ParentSpan, span) }
 
 interface InFlight {
   fiber: Fiber.RuntimeFiber<unknown, McpError> | undefined
@@ -77,8 +115,11 @@ interface Pending {
   readonly resetOnProgress: boolean
 }
 
-/** Receives a request's response, or `undefined` when none is to be sent (it was cancelled). */
-type Respond = (response: object | undefined) => void
+/**
+ * Receives a request's response, or `undefined` when none is to be sent (it
+ * was cancelled), and the handler's exit where a handler ran (for telemetry).
+ */
+type Respond = (response: object | undefined, exit?: Exit.Exit<unknown, McpError>) => void
 
 const DEFAULT_TIMEOUT = Duration.seconds(60)
 
@@ -101,7 +142,8 @@ class PeerImpl implements Connection, Receiver {
   constructor(
     private readonly transport: Transport,
     private readonly handlers: InternalHandlers,
-    private readonly runtime: Runtime.Runtime<never>
+    private readonly runtime: Runtime.Runtime<never>,
+    private readonly telemetry: Telemetry | undefined
   ) {
     this.runFork = Runtime.runFork(runtime)
     this.clock = Runtime.runSync(runtime)(Effect.clock)
@@ -131,6 +173,7 @@ class PeerImpl implements Connection, Receiver {
         return entry.fiber === undefined ? [] : [entry.fiber]
       })
       this.inFlight?.clear()
+      this.telemetry?.closed()
       this.handlers.onClose?.()
       return Fiber.interruptAll(fibers)
     })
@@ -141,6 +184,12 @@ class PeerImpl implements Connection, Receiver {
   }
 
   notify(method: string, params: unknown, related?: RequestId): void {
+    this.sendNotification(method, params, related, undefined)
+  }
+
+  /** Sends a notification, traced under `parent` (or the running fiber's span) when telemetry is on. */
+  private sendNotification(method: string, params: unknown, related: RequestId | undefined, parent?: Tracer.AnySpan) {
+    if (this.telemetry !== undefined) params = this.telemetry.notifying(method, params, parent)
     this.send(params === undefined ? { jsonrpc: "2.0", method } : { jsonrpc: "2.0", method, params }, related)
   }
 
@@ -149,9 +198,28 @@ class PeerImpl implements Connection, Receiver {
     params: Record<string, unknown> | undefined,
     options?: RequestOptions
   ): Effect.Effect<unknown, RequestError> {
+    const telemetry = this.telemetry
+    if (telemetry === undefined) return this.sendRequest(method, params, options, undefined)
+    // Under the caller's span; the request carries the new span's context in its `_meta`.
+    return Effect.withFiberRuntime((fiber) => {
+      const parent = Context.getOption(fiber.getFiberRef(FiberRef.currentContext), Tracer.ParentSpan)
+      const operation = telemetry.outgoing(method, params, parent)
+      return this.sendRequest(method, operation.requestParams, options, operation).pipe(
+        Effect.onExit((exit) => Effect.sync(() => operation.exited(exit)))
+      )
+    })
+  }
+
+  private sendRequest(
+    method: string,
+    params: Record<string, unknown> | undefined,
+    options: RequestOptions | undefined,
+    operation: Operation | undefined
+  ): Effect.Effect<unknown, RequestError> {
     return Effect.suspend(() => {
       if (this.closed) return Effect.fail(this.closedError(method))
       const id = this.nextId++
+      operation?.attribute("jsonrpc.request.id", String(id))
       const entry = this.pendingEntry(method, options)
       const pending = (this.pending ??= new Map())
       pending.set(id, entry)
@@ -179,7 +247,7 @@ class PeerImpl implements Connection, Receiver {
             // Tell the peer to stop working on what we no longer wait for.
             if (Exit.isFailure(exit) && method !== "initialize") {
               const reason = Cause.isInterruptedOnly(exit.cause) ? "Request was cancelled" : "Request timed out"
-              this.send({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: id, reason } })
+              this.sendNotification("notifications/cancelled", { requestId: id, reason }, undefined, operation?.span)
             }
           })
         )
@@ -285,6 +353,14 @@ class PeerImpl implements Connection, Receiver {
   }
 
   private runRequest(request: IncomingRequest, respond: Respond) {
+    const operation = this.telemetry?.incoming(request.method, request.params, request.id, request.extras)
+    if (operation !== undefined) {
+      const untraced = respond
+      respond = (response, exit?: Exit.Exit<unknown, McpError>) => {
+        operation.responded(response, exit)
+        untraced(response)
+      }
+    }
     let answer: InternalAnswer
     try {
       answer = this.handlers.onRequest(request)
@@ -298,13 +374,14 @@ class PeerImpl implements Connection, Receiver {
     const entry: InFlight = { fiber: undefined, cancelled: false }
     const inFlight = (this.inFlight ??= new Map())
     inFlight.set(request.id, entry)
+    if (operation?.span !== undefined) answer = underSpan(answer, operation.span)
     const fiber = Effect.isEffect(answer)
       ? this.runFork(answer)
       : Runtime.runFork(Runtime.make({ ...this.runtime, context: answer.context }))(answer.effect)
     entry.fiber = fiber
     fiber.addObserver((exit) => {
       if (inFlight.get(request.id) === entry) inFlight.delete(request.id)
-      respond(entry.cancelled ? undefined : exitToResponse(request.id, exit, this.runFork))
+      respond(entry.cancelled ? undefined : exitToResponse(request.id, exit, this.runFork), exit)
     })
   }
 
@@ -360,6 +437,7 @@ class PeerImpl implements Connection, Receiver {
   }
 
   private onNotification(method: string, params: JsonRpc.Params, extras: MessageExtras | undefined) {
+    this.telemetry?.notified(method, params, extras)
     if (method === "notifications/cancelled") return this.onCancelled(params)
     if (method === "notifications/progress") return this.onProgress(params)
     try {

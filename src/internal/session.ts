@@ -28,6 +28,7 @@ import * as ProtocolVersion from "./protocolVersion.js"
 import type { ServicesOwner } from "./sessionServices.js"
 import { SessionServices } from "./sessionServices.js"
 import type * as Tasks from "./tasks.js"
+import * as Telemetry from "./telemetry.js"
 
 /** What a session needs of its server. */
 export interface Server {
@@ -123,6 +124,7 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
   services: SessionServices | undefined = undefined
   readonly id: string | undefined
   readonly peer: Peer.Connection
+  readonly telemetry: Telemetry.Telemetry | undefined
   private readonly stateless: boolean
   /** The era this connection speaks, once its first message settled it (a connection of its own only). */
   era: "legacy" | "modern" | undefined = undefined
@@ -141,7 +143,13 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
     this.stateless = options?.initialized !== undefined
     this.pinsEra = options?.sessionId === undefined && !this.stateless
     this.protocolVersion = options?.initialized?.protocolVersion ?? ProtocolVersion.latest
-    this.peer = Peer.make(transport, this, runtime)
+    this.telemetry = Telemetry.make(runtime, "server", transport.telemetry, this)
+    this.peer = Peer.make(transport, this, runtime, this.telemetry)
+  }
+
+  /** The session's id, for telemetry. */
+  get sessionId(): string | undefined {
+    return this.id
   }
 
   onRequest(request: IncomingRequest): Peer.InternalAnswer {

@@ -32,6 +32,7 @@ import { Deferred, Duration, Effect, Exit, Fiber, identity, Layer, Logger, Optio
 import type { Scope } from "effect"
 import type { Readable } from "node:stream"
 import { encode } from "../internal/encode.js"
+import * as Telemetry from "../internal/telemetry.js"
 import * as McpClient from "../McpClient.js"
 import { McpError } from "../McpError.js"
 import type { RequestError } from "../McpError.js"
@@ -83,6 +84,7 @@ export const makeTransport = (options: StreamOptions = {}): Transport => {
   const tooLarge = McpError.invalidRequest(`the message exceeds ${maxMessageBytes} bytes`)
   const tooLargeFrame = encode({ jsonrpc: "2.0", id: null, error: { code: tooLarge.code, message: tooLarge.message } })
   return {
+    telemetry: Telemetry.STDIO,
     run: (receiver: Receiver) =>
       Effect.async<void>((resume) => {
         const onData = lineSplitter({
@@ -478,7 +480,8 @@ const childTransport = (
         yield* Fiber.interrupt(reading)
       }),
     send: (message) => child.write(encode(message)),
-    closeReason: () => closeReason
+    closeReason: () => closeReason,
+    telemetry: Telemetry.STDIO
   }
 }
 

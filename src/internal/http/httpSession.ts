@@ -6,7 +6,8 @@
 import { Effect } from "effect"
 import type { Scope } from "effect"
 import type { RequestId } from "../../McpSchema.js"
-import type { Receiver, Transport } from "../../Transport.js"
+import type { Receiver, Transport, TransportTelemetry } from "../../Transport.js"
+import * as Telemetry from "../telemetry.js"
 import { ABANDONED, CLOSE_STREAM } from "./eventStream.js"
 import type { EventStream } from "./eventStream.js"
 
@@ -20,6 +21,9 @@ const NO_RECEIVER: Receiver = { frame: () => {}, message: () => {} }
 
 export class HttpSession implements Transport {
   receiver: Receiver = NO_RECEIVER
+  get telemetry(): TransportTelemetry {
+    return Telemetry.HTTP
+  }
   /** SSE streams by stream id; made on first use and dropped when empty, so idle sessions stay small. */
   streams: Map<string, EventStream> | undefined = undefined
   /** Streams of requests in flight, by request id; likewise. */

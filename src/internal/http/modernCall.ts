@@ -25,10 +25,11 @@ import * as Modern from "../modern.js"
 import { ModernEra } from "../modernEra.js"
 import type { Answer, Connection } from "../modernEra.js"
 import type * as Peer from "../peer.js"
-import { exitToResponse } from "../peer.js"
+import { exitToResponse, underSpan } from "../peer.js"
 import type { Server } from "../session.js"
 import { statelessOf } from "../session.js"
 import type { SessionServices } from "../sessionServices.js"
+import * as Telemetry from "../telemetry.js"
 import type { Endpoint } from "./endpoint.js"
 import { answers, CLOSE_STREAM, EventStream } from "./eventStream.js"
 import type { Entry, Outgoing, Store } from "./eventStream.js"
@@ -39,12 +40,20 @@ export interface ModernHost {
   readonly server: Server
   readonly runtime: Runtime.Runtime<never>
   readonly runFork: <A, E>(effect: Effect.Effect<A, E>) => Fiber.RuntimeFiber<A, E>
+  /** What every call records, if anything: a call has no session, and its version is in its `_meta`. */
+  readonly telemetry: Telemetry.Telemetry | undefined
 }
+
+const NO_FACTS: Telemetry.Facts = { sessionId: undefined, protocolVersion: undefined }
 
 /** The host of a server made by `McpServer.make` (the only kind there is, short of a hand-written service). */
 export const hostOf = (service: object): ModernHost | undefined => {
   const stateless = statelessOf(service)
-  return stateless === undefined ? undefined : { ...stateless, runFork: Runtime.runFork(stateless.runtime) }
+  return stateless === undefined ? undefined : {
+    ...stateless,
+    runFork: Runtime.runFork(stateless.runtime),
+    telemetry: Telemetry.make(stateless.runtime, "server", Telemetry.HTTP, NO_FACTS)
+  }
 }
 
 /** A modern stream cannot be resumed (the revision has no GET stream), so its events are not stored. */
@@ -76,6 +85,8 @@ export class ModernCall implements Connection {
   private services: SessionServices | undefined = undefined
   /** What turns the handler's exit into the modern answer, when the era hands that over (`Connection.watch`). */
   private finish: ((exit: Exit.Exit<unknown, McpError>) => Answer) | undefined = undefined
+  /** The request's span and duration, until its answer is given. */
+  private operation: Telemetry.Operation | undefined = undefined
 
   constructor(
     private readonly app: Endpoint,
@@ -87,6 +98,9 @@ export class ModernCall implements Connection {
 
   get server(): Server {
     return this.host.server
+  }
+  get telemetry(): Telemetry.Telemetry | undefined {
+    return this.host.telemetry
   }
   get peer(): this {
     return this
@@ -110,17 +124,19 @@ export class ModernCall implements Connection {
   }
 
   private start(request: IncomingRequest, meta: Modern.RequestMeta): void {
+    this.operation = this.host.telemetry?.incoming(request.method, request.params, this.id, request.extras)
     let answer: Peer.InternalAnswer
     try {
       answer = new ModernEra(this).serve(request, meta)
     } catch (cause) {
       this.host.runFork(logThrown("Message handler threw", cause))
-      return this.deliver(encoded(JsonRpc.errorResponse(this.id, McpError.internal())))
+      return this.respond(JsonRpc.errorResponse(this.id, McpError.internal()))
     }
     if (answer === undefined) return this.fail(McpError.methodNotFound(request.method))
     if (answer instanceof McpError) return this.fail(answer)
     // Running before the fiber starts: a handler may report progress before its first yield.
     this.running = true
+    if (this.operation?.span !== undefined) answer = underSpan(answer, this.operation.span)
     const fiber = Effect.isEffect(answer)
       ? this.host.runFork(answer)
       : Runtime.runFork(Runtime.make({ ...this.host.runtime, context: answer.context }))(answer.effect)
@@ -130,6 +146,7 @@ export class ModernCall implements Connection {
 
   notify(method: string, params: unknown): void {
     if (this.settled) return
+    if (this.host.telemetry !== undefined) params = this.host.telemetry.notifying(method, params)
     this.deliver(encoded(params === undefined ? { jsonrpc: "2.0", method } : { jsonrpc: "2.0", method, params }))
   }
 
@@ -154,10 +171,10 @@ export class ModernCall implements Connection {
   end(): Fiber.RuntimeFiber<unknown, McpError> | undefined {
     if (this.settled) return undefined
     this.running = false
-    this.deliver(encoded(JsonRpc.errorResponse(
+    this.respond(JsonRpc.errorResponse(
       this.id,
       new McpError({ code: ErrorCode.ServerError, message: "The server shut down before this request completed" })
-    )))
+    ))
     this.settle()
     const fiber = this.fiber
     fiber?.unsafeInterruptAsFork(FiberId.none)
@@ -165,17 +182,28 @@ export class ModernCall implements Connection {
   }
 
   private fail(error: McpError) {
-    this.deliver(encoded(JsonRpc.errorResponse(this.id, error)))
+    this.respond(JsonRpc.errorResponse(this.id, error))
+  }
+
+  /** Answers the request (the operation ends with it). */
+  private respond(response: object, exit?: Exit.Exit<unknown, McpError>) {
+    this.operation?.responded(response, exit)
+    this.operation = undefined
+    this.deliver(encoded(response))
   }
 
   private exited(exit: Exit.Exit<unknown, McpError>) {
     this.fiber = undefined
     if (this.services?.holdsAny) this.host.runFork(this.services.close)
     // Cancelled (the client left, or the server shut down): answered already, or never to be.
-    if (!this.running) return
+    if (!this.running) {
+      this.operation?.responded(undefined, exit)
+      this.operation = undefined
+      return
+    }
     this.running = false
     const answer = this.finish === undefined ? exit : this.finish(exit)
-    this.deliver(encoded(exitToResponse(this.id, answer, this.host.runFork)))
+    this.respond(exitToResponse(this.id, answer, this.host.runFork), exit)
   }
 
   /** Where the request's messages go: the whole answer, or the stream that the first other message opened. */
