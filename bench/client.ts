@@ -13,6 +13,10 @@
  *
  *   npx tsx bench/client.ts [--sequential N] [--calls N] [--rounds N] [--warmup N] [--in-flight N] [--only stdio|http]
  *                           [--diagnose]  # also, over HTTP, the raw floor on node:http rather than fetch
+ *                           [--baseline DIR]  # also the client of another checkout (bench/common.ts)
+ *
+ * "mcp-effect traced" runs with an OpenTelemetry tracer installed (bench/servers/telemetry.ts), and so does the
+ * stdio server it spawns: its end-to-end figure is a traced call on both sides.
  *
  * Over HTTP our client is measured twice: on `NodeHttp.connect` (node:http, the way a Node program connects) and on
  * `StreamableHttpClient.connect` with no `HttpClient` provided (fetch, as the SDK client and the raw floor use).
@@ -20,7 +24,7 @@
 import type { ChildProcess } from "node:child_process"
 import { spawn } from "node:child_process"
 import type { Config, Result } from "./clients/harness.js"
-import { bundle, cpuMicros, flag, median, stringFlag } from "./common.js"
+import { baseline, bundle, cpuMicros, flag, median, stringFlag } from "./common.js"
 
 const IN_FLIGHT = flag("in-flight", 64)
 const ROUNDS = flag("rounds", 3)
@@ -45,6 +49,8 @@ interface Client {
   readonly nodeHttp?: boolean
   /** Measured on these transports only. */
   readonly only?: Transport
+  /** Extra environment: `MCP_BENCH_TELEMETRY=traced` traces the client and the stdio server it spawns. */
+  readonly env?: Readonly<Record<string, string>>
 }
 
 const clients: ReadonlyArray<Client> = [
@@ -52,6 +58,15 @@ const clients: ReadonlyArray<Client> = [
   { name: "official SDK", file: ".bench/sdk-client.mjs", protocolVersion: "2025-11-25" },
   { name: "raw floor", file: ".bench/raw-client.mjs", protocolVersion: "2025-11-25" },
   { name: "mcp-effect 2026", file: ".bench/effect-client.mjs", protocolVersion: "2026-07-28" },
+  {
+    name: "mcp-effect traced",
+    file: ".bench/effect-client.mjs",
+    protocolVersion: "2025-11-25",
+    env: { MCP_BENCH_TELEMETRY: "traced" }
+  },
+  ...(baseline === undefined ? [] : [
+    { name: "baseline", file: ".bench/effect-client-baseline.mjs", protocolVersion: "2025-11-25" }
+  ] satisfies ReadonlyArray<Client>),
   {
     name: "mcp-effect fetch",
     file: ".bench/effect-client.mjs",
@@ -110,7 +125,7 @@ const start = async (client: Client, transport: Transport, config: Config, httpS
         nodeHttp: client.nodeHttp
       })
     ],
-    { stdio: ["ignore", "inherit", "inherit", "ipc"] }
+    { stdio: ["ignore", "inherit", "inherit", "ipc"], env: { ...process.env, ...client.env } }
   )
   children.add(child)
   child.on("exit", (code) => {
@@ -174,6 +189,9 @@ const main = async () => {
   await bundle("bench/servers/effect-echo.ts", ".bench/effect-echo.mjs")
   await bundle("bench/servers/effect-http.ts", ".bench/effect-http.mjs")
   await bundle("bench/clients/effect-client.ts", ".bench/effect-client.mjs")
+  if (baseline !== undefined) {
+    await bundle(`${baseline}/bench/clients/effect-client.ts`, ".bench/effect-client-baseline.mjs")
+  }
   // The SDK stays in node_modules as it ships; only the harness is bundled in.
   await bundle("bench/clients/sdk-client.ts", ".bench/sdk-client.mjs", ["@modelcontextprotocol/*"])
   await bundle("bench/clients/raw-client.ts", ".bench/raw-client.mjs")

@@ -89,12 +89,12 @@ export const median = <K extends string>(phases: ReadonlyArray<Readonly<Record<K
 const fmt = (n: number, digits = 0) => n.toFixed(digits).padStart(9)
 
 export const tableHeader =
-  "server        | mode                  |  calls/s  |  p50 µs   |  p99 µs   | CPU µs/call | ÷ bare floor\n" +
-  "--------------|-----------------------|-----------|-----------|-----------|-------------|-------------\n"
+  "server             | mode                  |  calls/s  |  p50 µs   |  p99 µs   | CPU µs/call | ÷ bare floor\n" +
+  "-------------------|-----------------------|-----------|-----------|-----------|-------------|-------------\n"
 
 /** A row; `floor` is the bare floor's phase of the same run and concurrency, whose CPU per call each row is divided by. */
 export const tableRow = (name: string, mode: string, phase: Phase, floor: Phase) =>
-  `${name.padEnd(14)}| ${mode.padEnd(21)} |${fmt(phase.throughput)}  |${fmt(phase.p50)}  |${fmt(phase.p99)}  |${
+  `${name.padEnd(19)}| ${mode.padEnd(21)} |${fmt(phase.throughput)}  |${fmt(phase.p50)}  |${fmt(phase.p99)}  |${
     fmt(phase.cpuPerCall, 1)
   }   | ${(phase.cpuPerCall / floor.cpuPerCall).toFixed(2)}x\n`
 
@@ -111,8 +111,8 @@ export const bundle = async (entry: string, outfile: string, external: ReadonlyA
     platform: "node",
     format: "esm",
     target: "node20",
-    // CommonJS dependencies (yaml, ajv) stay outside the ESM bundle, which cannot require Node's built-ins.
-    external: ["effect", "@effect/*", "yaml", "ajv", "ajv/*", ...external],
+    // CommonJS dependencies (yaml, ajv, OpenTelemetry) stay outside the ESM bundle, which cannot require Node's built-ins.
+    external: ["effect", "@effect/*", "@opentelemetry/*", "yaml", "ajv", "ajv/*", ...external],
     logLevel: "warning"
   })
 }

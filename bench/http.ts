@@ -51,6 +51,8 @@ interface Server {
   /** The Accept header that selects the mode on this server. */
   readonly accept: (mode: Mode) => string
   readonly modes: ReadonlyArray<Mode>
+  /** Extra environment: `MCP_BENCH_TELEMETRY=traced` installs a tracer (`bench/servers/telemetry.ts`). */
+  readonly env?: Readonly<Record<string, string>>
 }
 
 /** mcp-effect answers as the client prefers: SSE listed first asks for SSE. */
@@ -63,6 +65,13 @@ const servers: ReadonlyArray<Server> = [
     args: () => ["--expose-gc", ".bench/effect-http.mjs"],
     accept: effectAccept,
     modes: ["json", "sse", "streamed", "modern", "payload"]
+  },
+  {
+    name: "mcp-effect traced",
+    args: () => [".bench/effect-http.mjs"],
+    accept: effectAccept,
+    modes: ["json", "modern"],
+    env: { MCP_BENCH_TELEMETRY: "traced" }
   },
   {
     name: "official SDK",
@@ -127,7 +136,10 @@ const post = (port: number, headers: Record<string, string>, body: unknown, path
 
 const start = (server: Server, mode: Mode) =>
   new Promise<{ pid: number; port: number; stop: () => void }>((resolve, reject) => {
-    const child = spawn("node", [...server.args(mode)], { stdio: ["ignore", "pipe", "inherit"] })
+    const child = spawn("node", [...server.args(mode)], {
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, ...server.env }
+    })
     child.stdout.setEncoding("utf8")
     child.stdout.once("data", (line: string) => {
       const port = Number(/listening (\d+)/.exec(line)?.[1])

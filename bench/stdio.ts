@@ -29,18 +29,29 @@ interface Server {
   readonly name: string
   readonly command: string
   readonly args: ReadonlyArray<string>
+  /** Extra environment: `MCP_BENCH_TELEMETRY=traced` installs a tracer (`bench/servers/telemetry.ts`). */
+  readonly env?: Readonly<Record<string, string>>
 }
 
 const servers: ReadonlyArray<Server> = [
   // Bundled to plain JS first, like the SDK's own published build: no loader in the measured process.
   { name: "mcp-effect", command: "node", args: [".bench/effect-echo.mjs"] },
+  {
+    name: "mcp-effect traced",
+    command: "node",
+    args: [".bench/effect-echo.mjs"],
+    env: { MCP_BENCH_TELEMETRY: "traced" }
+  },
   { name: "official SDK", command: "node", args: ["bench/servers/sdk-echo.mjs"] },
   { name: "bare loop", command: "node", args: ["bench/servers/bare-echo.mjs"] },
   ...(baseline === undefined ? [] : [{ name: "baseline", command: "node", args: [".bench/effect-echo-baseline.mjs"] }])
 ]
 
 const connect = async (server: Server) => {
-  const child = spawn(server.command, [...server.args], { stdio: ["pipe", "pipe", "inherit"] })
+  const child = spawn(server.command, [...server.args], {
+    stdio: ["pipe", "pipe", "inherit"],
+    env: { ...process.env, ...server.env }
+  })
   child.on("exit", (code) => {
     if (code !== 0 && code !== null) {
       process.stderr.write(`${server.name} exited with code ${code}\n`)

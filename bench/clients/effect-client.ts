@@ -4,10 +4,11 @@
  * phase's calls are issued.
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import { Effect, Exit, Runtime, Scope } from "effect"
+import { Effect, Exit, Layer, Runtime, Scope } from "effect"
 import type { McpError } from "mcp-effect"
 import { McpClient, StreamableHttpClient } from "mcp-effect"
 import { NodeHttp, NodeStdio } from "mcp-effect/node"
+import { BenchTelemetry } from "../servers/telemetry.js"
 import type { Config, Run } from "./harness.js"
 import { check, config, fail, serve, summarize, TEXT } from "./harness.js"
 
@@ -49,7 +50,9 @@ const phase = (client: McpClient.Service, run: Run) =>
   })
 
 const main = async () => {
-  const runtime = await Effect.runPromise(Effect.provide(Effect.runtime<NodeContext.NodeContext>(), NodeContext.layer))
+  const runtime = await Effect.runPromise(
+    Effect.provide(Effect.runtime<NodeContext.NodeContext>(), Layer.merge(NodeContext.layer, BenchTelemetry))
+  )
   const scope = Effect.runSync(Scope.make())
   const run = Runtime.runPromise(runtime)
   const { client, serverPid } = await run(Scope.extend(connect(config), scope))

@@ -7,6 +7,7 @@ import { Effect, Layer, Schema } from "effect"
 import { McpServer, RequestContext } from "mcp-effect"
 import { NodeHttp } from "mcp-effect/node"
 import { createServer } from "node:http"
+import { BenchTelemetry } from "./telemetry.js"
 
 const Echo = McpServer.tool("echo", {
   description: "Echo the text back",
@@ -36,4 +37,4 @@ const main = Effect.gen(function*() {
   return yield* Effect.never
 })
 
-NodeRuntime.runMain(Effect.scoped(main), { disablePrettyLogger: true })
+NodeRuntime.runMain(Effect.scoped(main).pipe(Effect.provide(BenchTelemetry)), { disablePrettyLogger: true })
