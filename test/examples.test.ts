@@ -21,6 +21,7 @@ import { LifespanServer } from "../examples/lifespan.js"
 import { tools as lowLevelTools } from "../examples/low-level.js"
 import { MiddlewareServer } from "../examples/middleware.js"
 import { MainServer, NotesServer, WeatherServer } from "../examples/mount.js"
+import { ObservedServer } from "../examples/observability.js"
 import { ProgressServer } from "../examples/progress-logging.js"
 import { ProtectedServer } from "../examples/protected-server.js"
 import { proxy } from "../examples/proxy.js"
@@ -49,6 +50,7 @@ const servers: Record<string, ReadonlyArray<ServerLayer>> = {
   "lifespan.ts": [LifespanServer],
   "middleware.ts": [MiddlewareServer],
   "mount.ts": [MainServer, WeatherServer, NotesServer],
+  "observability.ts": [ObservedServer],
   "progress-logging.ts": [ProgressServer],
   "protected-server.ts": [ProtectedServer],
   // Its upstream servers in memory here rather than spawned: the same proxy, without two processes to wait for.
