@@ -269,3 +269,11 @@ export * as OAuthGrants from "./OAuthGrants.js"
  * @since 0.2.0
  */
 export * as Dpop from "./Dpop.js"
+
+/**
+ * Where Streamable HTTP keeps what a handshake-era session negotiated, so
+ * that another server process can continue it.
+ *
+ * @since 0.2.0
+ */
+export * as SessionStore from "./SessionStore.js"
