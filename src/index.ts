@@ -277,3 +277,11 @@ export * as Dpop from "./Dpop.js"
  * @since 0.2.0
  */
 export * as SessionStore from "./SessionStore.js"
+
+/**
+ * How a server's change notifications reach clients connected to other
+ * server processes.
+ *
+ * @since 0.2.0
+ */
+export * as ChangeFeed from "./ChangeFeed.js"
