@@ -8,20 +8,7 @@
  * (docs/benchmarks.md).
  */
 import type { Clock, Scope } from "effect"
-import {
-  Cause,
-  Context,
-  Deferred,
-  Duration,
-  Effect,
-  Exit,
-  Fiber,
-  FiberId,
-  FiberRef,
-  Option,
-  Runtime,
-  Tracer
-} from "effect"
+import { Cause, Context, Duration, Effect, Exit, Fiber, FiberId, FiberRef, Option, Runtime, Tracer } from "effect"
 import type { RequestError } from "../McpError.js"
 import { ConnectionClosedError, ErrorCode, McpError, RequestTimeoutError } from "../McpError.js"
 import type { ProgressNotificationParams, RequestId } from "../McpSchema.js"
@@ -104,7 +91,10 @@ interface InFlight {
 
 interface Pending {
   readonly method: string
-  readonly deferred: Deferred.Deferred<unknown, RequestError>
+  /** The waiting caller's resumption, once its fiber waits. */
+  resume: ((exit: Exit.Exit<unknown, RequestError>) => void) | undefined
+  /** The outcome, when it came before the caller waited (a transport that answers synchronously). */
+  outcome: Exit.Exit<unknown, RequestError> | undefined
   readonly onProgress: ((progress: ProgressNotificationParams) => void) | undefined
   /** When it times out, in the peer clock's milliseconds (`Infinity`: never, or already failed). */
   deadline: number
@@ -113,6 +103,17 @@ interface Pending {
   /** When it times out whatever progress arrives. */
   readonly maxDeadline: number
   readonly resetOnProgress: boolean
+}
+
+/**
+ * Ends a pending request: resumes its caller, or keeps the outcome for when
+ * it waits. An `Effect.async` per request rather than a `Deferred`: the
+ * Deferred's allocation was 4–5% of the client's CPU per call (docs/benchmarks.md).
+ */
+const settle = (entry: Pending, exit: Exit.Exit<unknown, RequestError>) => {
+  if (entry.outcome !== undefined) return
+  entry.outcome = exit
+  entry.resume?.(exit)
 }
 
 /**
@@ -163,7 +164,7 @@ class PeerImpl implements Connection, Receiver {
       if (this.closed) return Effect.void
       this.closed = true
       for (const entry of this.pending?.values() ?? []) {
-        Deferred.unsafeDone(entry.deferred, Exit.fail(this.closedError(entry.method)))
+        settle(entry, Exit.fail(this.closedError(entry.method)))
       }
       this.pending?.clear()
       this.timer?.fiber.unsafeInterruptAsFork(FiberId.none)
@@ -239,7 +240,10 @@ class PeerImpl implements Connection, Receiver {
         return Effect.die(thrown)
       }
       if (entry.deadline !== Infinity) this.arm(entry.deadline)
-      return Deferred.await(entry.deferred).pipe(
+      return Effect.async<unknown, RequestError>((resume) => {
+        if (entry.outcome !== undefined) return resume(entry.outcome)
+        entry.resume = resume
+      }).pipe(
         Effect.onExit((exit) =>
           Effect.sync(() => {
             if (!pending.has(id)) return
@@ -264,7 +268,8 @@ class PeerImpl implements Connection, Receiver {
       : now + Duration.toMillis(options.maxTotalTimeout)
     return {
       method,
-      deferred: Deferred.unsafeMake(FiberId.none),
+      resume: undefined,
+      outcome: undefined,
       onProgress: options?.onProgress,
       deadline: Math.min(now + timeoutMillis, maxDeadline),
       timeoutMillis,
@@ -302,7 +307,7 @@ class PeerImpl implements Connection, Receiver {
       }
       const timeoutMillis = entry.deadline === entry.maxDeadline ? entry.maxDeadline - entry.start : entry.timeoutMillis
       entry.deadline = Infinity
-      Deferred.unsafeDone(entry.deferred, Exit.fail(new RequestTimeoutError({ method: entry.method, timeoutMillis })))
+      settle(entry, Exit.fail(new RequestTimeoutError({ method: entry.method, timeoutMillis })))
     }
     if (next !== Infinity) this.arm(next)
   }
@@ -335,7 +340,7 @@ class PeerImpl implements Connection, Receiver {
     const entry = this.pending?.get(id)
     if (entry === undefined) return
     this.pending?.delete(id)
-    Deferred.unsafeDone(entry.deferred, Exit.fail(new ConnectionClosedError({ method: entry.method, reason })))
+    settle(entry, Exit.fail(new ConnectionClosedError({ method: entry.method, reason })))
   }
 
   message(message: unknown, extras?: MessageExtras): void {
@@ -421,8 +426,8 @@ class PeerImpl implements Connection, Receiver {
     this.pending?.delete(id)
     if ("error" in message) {
       const error = isRecord(message.error) ? message.error : {}
-      Deferred.unsafeDone(
-        entry.deferred,
+      settle(
+        entry,
         Exit.fail(
           new McpError({
             code: typeof error.code === "number" ? error.code : ErrorCode.InternalError,
@@ -432,7 +437,7 @@ class PeerImpl implements Connection, Receiver {
         )
       )
     } else {
-      Deferred.unsafeDone(entry.deferred, Exit.succeed(message.result))
+      settle(entry, Exit.succeed(message.result))
     }
   }
 
