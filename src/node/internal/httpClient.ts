@@ -13,11 +13,12 @@ import {
   HttpClient,
   HttpClientError,
   HttpClientResponse,
-  HttpIncomingMessage
+  HttpIncomingMessage,
+  UrlParams
 } from "@effect/platform"
 import type { HttpClientRequest } from "@effect/platform"
 import * as NodeStream from "@effect/platform-node/NodeStream"
-import { Effect, Inspectable, Option } from "effect"
+import { Effect, Either, Inspectable, Option } from "effect"
 import type { Scope, Stream } from "effect"
 import * as Http from "node:http"
 import * as Https from "node:https"
@@ -119,12 +120,52 @@ const bodyOf = (request: HttpClientRequest.HttpClientRequest): Uint8Array | stri
   }
 }
 
-/** Sends one request; the response's body is read by whoever reads it. */
-const send = (agents: { readonly http: Http.Agent; readonly https: Https.Agent }) =>
+/** Where a request goes, as `http.request` takes it: parsed once per URL (a client posts to one endpoint). */
+interface Target {
+  readonly secure: boolean
+  readonly options: Http.RequestOptions
+}
+
+const MAX_TARGETS = 64
+
+/** The target of `request`, or the reason its URL is not one. */
+const targetOf = (
+  targets: Map<string, Target>,
+  request: HttpClientRequest.HttpClientRequest
+): Target | HttpClientError.RequestError => {
+  const plain = request.urlParams.length === 0 && Option.isNone(request.hash)
+  const cached = plain ? targets.get(request.url) : undefined
+  if (cached !== undefined) return cached
+  const url = UrlParams.makeUrl(request.url, request.urlParams, request.hash)
+  if (Either.isLeft(url)) return new HttpClientError.RequestError({ request, reason: "InvalidUrl", cause: url.left })
+  const target: Target = {
+    secure: url.right.protocol === "https:",
+    options: {
+      protocol: url.right.protocol,
+      hostname: url.right.hostname.startsWith("[") ? url.right.hostname.slice(1, -1) : url.right.hostname,
+      port: url.right.port,
+      path: url.right.pathname + url.right.search,
+      ...(url.right.username !== ""
+        ? { auth: `${decodeURIComponent(url.right.username)}:${decodeURIComponent(url.right.password)}` }
+        : {})
+    }
+  }
+  if (plain) {
+    if (targets.size >= MAX_TARGETS) targets.clear()
+    targets.set(request.url, target)
+  }
+  return target
+}
+
+/**
+ * Sends one request; the response's body is read by whoever reads it.
+ * Interrupting it before the response destroys the request: no
+ * `AbortController` (and no `HttpClient.make` wrapper, which adds one, a URL
+ * parse and a finalization registration per request).
+ */
+const send = (agents: { readonly http: Http.Agent; readonly https: Https.Agent }, targets: Map<string, Target>) =>
 (
-  request: HttpClientRequest.HttpClientRequest,
-  url: URL,
-  signal: AbortSignal
+  request: HttpClientRequest.HttpClientRequest
 ): Effect.Effect<HttpClientResponse.HttpClientResponse, HttpClientError.RequestError> =>
   Effect.async((resume) => {
     const body = bodyOf(request)
@@ -132,20 +173,22 @@ const send = (agents: { readonly http: Http.Agent; readonly https: Https.Agent }
       const description = `this client sends no ${request.body._tag} bodies`
       return resume(Effect.fail(new HttpClientError.RequestError({ request, reason: "Encode", description })))
     }
-    const secure = url.protocol === "https:"
+    const target = targetOf(targets, request)
+    if (target instanceof HttpClientError.RequestError) return resume(Effect.fail(target))
     const options = {
+      ...target.options,
       method: request.method,
       headers: request.headers,
-      signal,
-      agent: secure ? agents.https : agents.http
+      agent: target.secure ? agents.https : agents.http
     }
-    const outgoing = secure ? Https.request(url, options) : Http.request(url, options)
+    const outgoing = target.secure ? Https.request(options) : Http.request(options)
     outgoing.once("response", (incoming) => resume(Effect.succeed(new NodeResponse(request, incoming))))
     outgoing.once("error", (cause) =>
       resume(Effect.fail(
         new HttpClientError.RequestError({ request, reason: "Transport", cause, description: cause.message })
       )))
     outgoing.end(body)
+    return Effect.sync(() => void outgoing.destroy())
   })
 
 /**
@@ -161,9 +204,11 @@ export const make: Effect.Effect<HttpClient.HttpClient, never, Scope.Scope> = Ef
         agents.https.destroy()
       })
   ),
-  (agents) =>
-    HttpClient.make(send(agents)).pipe(
-      HttpClient.withTracerDisabledWhen(() => true),
-      HttpClient.withTracerPropagation(false)
+  (agents) => {
+    const sendTo = send(agents, new Map())
+    return HttpClient.makeWith<never, never, HttpClientError.HttpClientError, never>(
+      (request) => Effect.flatMap(request, sendTo),
+      Effect.succeed
     )
+  }
 )
