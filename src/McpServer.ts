@@ -31,6 +31,7 @@
  */
 import type { Schema } from "effect"
 import { Context, Effect, FiberRef, HashSet, Layer, Option, Scope } from "effect"
+import * as Changes from "./internal/changes.js"
 import * as Dispatch from "./internal/dispatch.js"
 import * as InputRequired from "./internal/inputRequired.js"
 import * as Modern from "./internal/modern.js"
@@ -262,6 +263,34 @@ const implementationOf = (options: Options): McpSchema.Implementation => ({
   ...(options.websiteUrl !== undefined ? { websiteUrl: options.websiteUrl } : {})
 })
 
+/** Tells a server's own clients of a change: handshake sessions per their subscriptions, listens per their filters. */
+const deliverTo = (
+  sessions: ReadonlySet<ServerSession>,
+  listens: ReadonlySet<Listen>,
+  registry: Registry
+): Changes.Deliver => ({
+  announces: (method) => {
+    const capabilities = registry.capabilities()
+    switch (method) {
+      case "notifications/tools/list_changed":
+        return capabilities.tools?.listChanged === true
+      case "notifications/prompts/list_changed":
+        return capabilities.prompts?.listChanged === true
+      case "notifications/resources/list_changed":
+        return capabilities.resources?.listChanged === true
+    }
+  },
+  listChanged: (method) => {
+    for (const session of sessions) if (session.initialized) session.peer.notify(method, {})
+    for (const listen of listens) if (Modern.hears(listen.filter, method)) listen.notify(method, {})
+  },
+  resourceUpdated: (uri) => {
+    const method = "notifications/resources/updated"
+    for (const session of sessions) if (session.subscriptions?.has(uri)) session.peer.notify(method, { uri })
+    for (const listen of listens) if (Modern.hears(listen.filter, method, uri)) listen.notify(method, { uri })
+  }
+})
+
 /** The server's tasks, whose changes reach the listens that asked for them. */
 const makeTasks = (store: TaskStore.Service, listens: ReadonlySet<Listen>, options: Options) =>
   new Tasks.Tasks(store, (task) => {
@@ -274,10 +303,31 @@ const makeTasks = (store: TaskStore.Service, listens: ReadonlySet<Listen>, optio
 /**
  * Makes the server service; {@link layer} is the usual way to provide it.
  *
+ * With a `ChangeFeed` in context, the server publishes every change it makes
+ * (list changes, `notifyResourceUpdated`) and tells its own clients of the
+ * changes other servers published, for the life of the scope it is made in;
+ * made outside any scope, it warns and tells its own clients only.
+ *
  * @since 0.1.0
  * @category constructors
  */
 export const make = (options: Options): Effect.Effect<Service> =>
+  Effect.suspend(() => {
+    const sessions = new Set<ServerSession>()
+    // 2026-07-28 `subscriptions/listen` requests, each with what it asked to hear.
+    const listens = new Set<Listen>()
+    const registry = new Registry(options.capabilities ?? {})
+    return makeWith(options, { sessions, listens, registry })
+  })
+
+/** Who a server's changes reach, made before the rest so that a change heard from the feed finds them. */
+interface Audience {
+  readonly sessions: Set<ServerSession>
+  readonly listens: Set<Listen>
+  readonly registry: Registry
+}
+
+const makeWith = (options: Options, { listens, registry, sessions }: Audience): Effect.Effect<Service> =>
   // Sessions run their handlers on the server's runtime, captured once: Effect.log* inside handlers reaches the
   // client as notifications/message, and no session pays for a runtime of its own.
   Effect.map(
@@ -291,26 +341,13 @@ export const make = (options: Options): Effect.Effect<Service> =>
           onNone: () => TaskStore.makeMemory,
           onSome: Effect.succeed
         })
-      )
+      ),
+      // Its changes reach its own clients, and, through the ChangeFeed in context if any, other servers' clients.
+      Changes.connect(deliverTo(sessions, listens, registry))
     ]),
-    ([runtime, stateKey, taskStore]): Service => {
+    ([runtime, stateKey, taskStore, own]): Service => {
       const info = implementationOf(options)
-      const sessions = new Set<ServerSession>()
-      // 2026-07-28 `subscriptions/listen` requests, each with what it asked to hear.
-      const listens = new Set<Listen>()
-      const registry = new Registry(options.capabilities ?? {}, {
-        listChanged: (method) =>
-          Effect.sync(() => {
-            for (const session of sessions) if (session.initialized) session.peer.notify(method, {})
-            for (const listen of listens) if (Modern.hears(listen.filter, method)) listen.notify(method, {})
-          }),
-        resourceUpdated: (uri) =>
-          Effect.sync(() => {
-            const method = "notifications/resources/updated"
-            for (const session of sessions) if (session.subscriptions?.has(uri)) session.peer.notify(method, { uri })
-            for (const listen of listens) if (Modern.hears(listen.filter, method, uri)) listen.notify(method, { uri })
-          })
-      })
+      registry.listen(own)
       const cacheHint = (method: string) => Modern.cacheHint(options.cacheHints, method)
       const tasks = makeTasks(taskStore, listens, options)
       const core = Dispatch.make(registry, {
@@ -399,6 +436,18 @@ const asDefinitionError = (e: unknown): DefinitionError =>
  * top of it with `Layer.provideMerge`. Releasing the layer ends the
  * 2026-07-28 tasks still running: their handlers are interrupted and the
  * tasks stored as failed, saying the server shut down.
+ *
+ * With a `ChangeFeed` in context, the server's change notifications reach
+ * the clients of every server on that feed, its own once: see `ChangeFeed`.
+ *
+ * @example
+ * ```ts
+ * import { Layer } from "effect"
+ * import { ChangeFeed, McpServer } from "mcp-effect"
+ *
+ * // A server on the feed: its changes reach the clients of every server on the same feed, and theirs its own.
+ * const Node = McpServer.layer({ name: "node", version: "1.0.0" }).pipe(Layer.provide(ChangeFeed.layerMemory))
+ * ```
  *
  * @since 0.1.0
  * @category layers

@@ -6,6 +6,7 @@ import { McpTest } from "mcp-effect"
 import type { McpSchema, McpServer } from "mcp-effect"
 import { readdirSync } from "node:fs"
 import { ServerLive as AuthorizationServer } from "../examples/authorization-server.js"
+import { NoticeBoardServer } from "../examples/change-feed.js"
 import { DemoServer } from "../examples/demo-server.js"
 import { DeployServer } from "../examples/deploy.js"
 import { EchoServer } from "../examples/echo.js"
@@ -36,6 +37,7 @@ type ServerLayer = Layer.Layer<McpServer.McpServer, unknown>
 /** Every example's server layers, by file. */
 const servers: Record<string, ReadonlyArray<ServerLayer>> = {
   "authorization-server.ts": [AuthorizationServer],
+  "change-feed.ts": [NoticeBoardServer],
   "demo-server.ts": [DemoServer],
   "deploy.ts": [DeployServer],
   "echo.ts": [EchoServer],

@@ -94,12 +94,11 @@ export class Registry {
   readonly mounts: Array<Mount> = []
   private readonly listeners = new Set<Listener>()
 
-  constructor(
-    private readonly forced: McpSchema.ServerCapabilities,
-    /** Tells this server's own clients. */
-    own: Listener
-  ) {
-    this.listeners.add(own)
+  constructor(private readonly forced: McpSchema.ServerCapabilities) {}
+
+  /** Adds who hears of this registry's changes: its server's own clients (and the feed to other servers'). */
+  listen(listener: Listener): void {
+    this.listeners.add(listener)
   }
 
   /** The capabilities declared now: what is registered (mounted servers included), and what the options force. */
