@@ -62,6 +62,42 @@ describe.skipIf(Pg.unavailable !== undefined)("Postgres stores", () => {
         expect(messages(yield* store.replayAfter("s-1/2"))).toEqual(Option.some(["m3", "m4"]))
       }))
 
+    it.scoped("drops a session's own streams only, least recently written first", () =>
+      Effect.gen(function*() {
+        const [a, b] = yield* twoNodes
+        const tablePrefix = unique()
+        const store = yield* on(a, PgEventStore.make({ tablePrefix, maxStreamsPerSession: 2 }))
+        const other = yield* on(b, PgEventStore.make({ tablePrefix, maxStreamsPerSession: 2 }))
+        yield* other.append("b-1", "b pending")
+        for (let n = 1; n <= 6; n++) yield* (n % 2 === 0 ? store : other).append(`a-${n}`, `a${n}`)
+        // Session a keeps its last two streams, whichever node wrote them; session b's stream is untouched.
+        expect(messages(yield* store.replayAfter("b-1/0"))).toEqual(Option.some(["b pending"]))
+        expect(messages(yield* store.replayAfter("a-6/0"))).toEqual(Option.some(["a6"]))
+        expect(messages(yield* store.replayAfter("a-5/0"))).toEqual(Option.some(["a5"]))
+        expect(yield* store.replayAfter("a-4/0")).toEqual(Option.none())
+        // Writing to a stream makes it the most recent: a-5 stays, a-6 goes.
+        yield* store.append("a-5", "a5 again")
+        yield* store.append("a-7", "a7")
+        expect(messages(yield* other.replayAfter("a-5/1"))).toEqual(Option.some(["a5 again"]))
+        expect(yield* other.replayAfter("a-6/0")).toEqual(Option.none())
+      }))
+
+    it.scoped("goes on with the sequence of a stream dropped while it runs; what was dropped is gone", () =>
+      Effect.gen(function*() {
+        const [a] = yield* twoNodes
+        const store = yield* on(
+          a,
+          PgEventStore.make({ tablePrefix: unique(), maxEventsPerStream: 2, maxStreamsPerSession: 1 })
+        )
+        for (const n of [1, 2, 3, 4]) yield* store.append("s-1", `m${n}`)
+        yield* store.append("s-2", "other")
+        expect(yield* store.replayAfter("s-1/4")).toEqual(Option.none())
+        expect(yield* store.append("s-1", "m5")).toBe("s-1/5")
+        expect(messages(yield* store.replayAfter("s-1/4"))).toEqual(Option.some(["m5"]))
+        expect(yield* store.replayAfter("s-1/3")).toEqual(Option.none())
+        expect(yield* store.replayAfter("s-2/0")).toEqual(Option.none())
+      }))
+
     it.scoped("bounds a stream by bytes too, dropping its oldest events and always keeping the latest", () =>
       Effect.gen(function*() {
         const [a] = yield* twoNodes
@@ -110,6 +146,14 @@ describe.skipIf(Pg.unavailable !== undefined)("Postgres stores", () => {
         expect([...ids].sort((x, y) => Number(x!.split("/")[1]) - Number(y!.split("/")[1]))).toEqual(
           Array.from({ length: 12 }, (_, i) => `shared-1/${i + 1}`)
         )
+        // Both nodes opening streams of one session at once, beyond its bound: every event is stored (two appends
+        // never wait on each other, so none fails on a deadlock).
+        const opened = yield* Effect.forEach(
+          Array.from({ length: 12 }, (_, i) => i),
+          (i) => stores[i % 2]!.append(`busy-${i}`, i),
+          { concurrency: "unbounded" }
+        )
+        expect(opened).toEqual(Array.from({ length: 12 }, (_, i) => `busy-${i}/1`))
         const replayed = Option.getOrThrow(yield* stores[1]!.replayAfter("shared-1/0")).events
         expect(replayed.map((e) => e.id)).toEqual(Array.from({ length: 12 }, (_, i) => `shared-1/${i + 1}`))
         expect(replayed.map((e) => e.message).sort((x, y) => Number(x) - Number(y))).toEqual(
