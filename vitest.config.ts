@@ -6,6 +6,7 @@ import { defineConfig } from "vitest/config"
 export default defineConfig({
   resolve: {
     alias: [
+      { find: /^mcp-effect\/cluster$/, replacement: fileURLToPath(new URL("./src/cluster/index.ts", import.meta.url)) },
       { find: /^mcp-effect\/node$/, replacement: fileURLToPath(new URL("./src/node/index.ts", import.meta.url)) },
       { find: /^mcp-effect$/, replacement: fileURLToPath(new URL("./src/index.ts", import.meta.url)) }
     ]

@@ -15,6 +15,8 @@ peer() { node -e "console.log(require('./package.json').peerDependencies['$1'])"
 EFFECT=$(peer effect)
 PLATFORM=$(peer @effect/platform)
 PLATFORM_NODE=$(peer @effect/platform-node)
+SQL=$(peer @effect/sql)
+SQL_PG=$(peer @effect/sql-pg)
 
 mkdir "$WORK/app" && cd "$WORK/app"
 echo '{ "name": "app", "private": true, "type": "module" }' > package.json
@@ -40,6 +42,20 @@ ANSWER=$(
   } | timeout 30 node out/server.js | grep '"id":2'
 )
 echo "$ANSWER" | grep -q '"structuredContent":{"result":3}' || { echo "package check: unexpected answer: $ANSWER"; exit 1; }
+
+# mcp-effect/cluster with its optional peers (the app above has none, and its core entry runs without them): compiled
+# (nodenext, bundler) and loaded with plain node. @types/pg because @effect/sql-pg's declarations import pg's types
+# without depending on them (a user compiling without skipLibCheck installs it too).
+mkdir "$WORK/cluster" && cd "$WORK/cluster"
+echo '{ "name": "cluster", "private": true, "type": "module" }' > package.json
+cp "$ROOT/.ci/package/cluster.ts" .
+npm install --no-audit --no-fund --silent "$TARBALL" "effect@$EFFECT" "@effect/platform@$PLATFORM" \
+  "@effect/platform-node@$PLATFORM_NODE" "@effect/sql@$SQL" "@effect/sql-pg@$SQL_PG" @types/pg@8 typescript@5.9 @types/node@20
+sed 's/server\.ts/cluster.ts/' "$WORK/app/tsconfig.json" > tsconfig.json
+sed 's/server\.ts/cluster.ts/' "$WORK/app/tsconfig.bundler.json" > tsconfig.bundler.json
+npx tsc -p tsconfig.json
+npx tsc -p tsconfig.bundler.json
+[ "$(node out/cluster.js)" = "cluster: ok" ] || { echo "package check: mcp-effect/cluster did not load"; exit 1; }
 
 # The README's quick start as a new user follows it: only mcp-effect and effect asked for (npm adds the peers), the
 # README's server.ts, and the command line on it: call and list run the .ts file through `mcp-effect run`, and the
@@ -75,5 +91,6 @@ if npm install --no-audit --no-fund --silent --dry-run "$TARBALL" effect@2 > /de
   echo "package check: npm accepted effect 2 beside mcp-effect"
   exit 1
 fi
-echo "package check: the packed package compiles (nodenext, bundler) and serves a tools/call; the README's quick start"
+echo "package check: the packed package compiles (nodenext, bundler) and serves a tools/call; mcp-effect/cluster"
+echo "  compiles and loads with its optional peers; the README's quick start"
 echo "  runs through the command line (call, list, install); npm refuses effect 2"

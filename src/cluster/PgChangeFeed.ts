@@ -1,0 +1,151 @@
+/**
+ * A `ChangeFeed` on Postgres `LISTEN`/`NOTIFY`: every node on the database
+ * hears the changes every other node publishes (its own included, marked
+ * with their origin), so `list_changed`, `resources/updated` and 2026-07-28
+ * `subscriptions/listen` reach clients connected to any node.
+ *
+ * A change is one notification on the channel (an option; `pg_notify`), its
+ * payload the change as JSON; a payload that is not one is ignored. The feed listens
+ * once, on `PgClient`'s listening connection, and shares what it hears with
+ * all its subscribers; the layer is built only once that `LISTEN` is
+ * established (it hears a probe of its own), so a change published as soon
+ * as `subscribe` returns is heard. Notifications are not stored: a node that
+ * is down misses what was published meanwhile, which is what a client
+ * reconnecting to another node would re-list anyway.
+ *
+ * @example
+ * ```ts
+ * import { PgClient } from "@effect/sql-pg"
+ * import { Layer, Redacted } from "effect"
+ * import { PgChangeFeed } from "mcp-effect/cluster"
+ *
+ * const Feed = PgChangeFeed.layer({ channel: "myapp_mcp_changes" }).pipe(
+ *   Layer.provide(PgClient.layer({ url: Redacted.make("postgres://mcp@db/mcp") }))
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ */
+import * as PgClient from "@effect/sql-pg/PgClient"
+import { Clock, Deferred, Effect, Layer, Option, PubSub, Schedule, Schema, Stream } from "effect"
+import { randomUUID } from "node:crypto"
+import * as ChangeFeed from "../ChangeFeed.js"
+import { degrade } from "./internal/sql.js"
+
+/**
+ * Options of {@link make} and {@link layer}.
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface Options {
+  /** The channel changes are notified on; every node of one deployment uses the same. Default `mcp_effect_changes`. */
+  readonly channel?: string | undefined
+}
+
+/**
+ * The feed's `LISTEN` was not established in time: the layer is not built.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export class ListenError extends Schema.TaggedError<ListenError>()("PgChangeFeed/ListenError", {
+  channel: Schema.String
+}) {
+  /**
+   * @since 0.2.0
+   */
+  override get message(): string {
+    return `PgChangeFeed: could not start listening on the Postgres channel "${this.channel}" (is the database reachable?)`
+  }
+}
+
+const Change = Schema.Union(
+  Schema.Struct({ _tag: Schema.Literal("ListChanged"), method: Schema.String }),
+  Schema.Struct({ _tag: Schema.Literal("ResourceUpdated"), uri: Schema.String })
+)
+const Published = Schema.Struct({ origin: Schema.String, change: Change })
+/** The feed's own probe, which tells it that its `LISTEN` is established. */
+const Probe = Schema.Struct({ probe: Schema.String })
+const decodePayload = Schema.decodeUnknownOption(Schema.parseJson(Schema.Union(Published, Probe)))
+
+/** How long the layer waits for its `LISTEN`; a probe is sent again every `probeInterval` meanwhile. */
+const listenTimeout = "30 seconds"
+const probeInterval = "100 millis"
+
+/**
+ * A feed on the `PgClient` in context, listening for the life of the scope.
+ * Build one feed per `PgClient` and channel: `PgClient.listen` shares one
+ * connection, on which a second feed's end would end the first's `LISTEN`.
+ *
+ * @since 0.2.0
+ * @category constructors
+ */
+export const make = Effect.fn("PgChangeFeed.make")(function*(options: Options = {}) {
+  const pg = yield* PgClient.PgClient
+  const channel = options.channel ?? "mcp_effect_changes"
+  const changes = yield* Effect.acquireRelease(PubSub.unbounded<ChangeFeed.Published>(), PubSub.shutdown)
+  const token = randomUUID()
+  const established = yield* Deferred.make<void>()
+  // `pg_notify` rather than `PgClient.notify`, whose `NOTIFY channel, $1` Postgres refuses (NOTIFY takes no parameters).
+  const notify = (payload: string) => Effect.asVoid(pg`SELECT pg_notify(${channel}, ${payload})`)
+
+  const hear = (payload: string) =>
+    Option.match(decodePayload(payload), {
+      // Not a change: someone else's traffic on the channel, or a node of a newer version. Ignored.
+      onNone: () => Effect.void,
+      onSome: (decoded) =>
+        "probe" in decoded
+          ? decoded.probe === token ? Deferred.succeed(established, undefined) : Effect.void
+          : PubSub.publish(changes, decoded)
+    })
+
+  // Waiting on the database is real time, whatever clock the program runs on (TestClock included).
+  yield* Effect.withClock(
+    Effect.gen(function*() {
+      yield* pg.listen(channel).pipe(
+        Stream.runForEach(hear),
+        Effect.tapError((error) => Effect.logWarning("PgChangeFeed: listening failed; listening again", error)),
+        Effect.retry(Schedule.spaced("1 second")),
+        Effect.forkScoped
+      )
+      // A probe sent before the LISTEN is not heard, so it is sent again until one is.
+      const probe = notify(JSON.stringify({ probe: token })).pipe(
+        Effect.ignore,
+        Effect.zipRight(Effect.sleep(probeInterval)),
+        Effect.forever
+      )
+      yield* Effect.raceFirst(Deferred.await(established), probe).pipe(
+        Effect.timeoutFail({ duration: listenTimeout, onTimeout: () => new ListenError({ channel }) })
+      )
+    }),
+    Clock.make()
+  )
+
+  const feed: ChangeFeed.Service = {
+    publish: (published) => notify(JSON.stringify(published)).pipe(degrade("PgChangeFeed.publish", undefined)),
+    subscribe: Effect.map(PubSub.subscribe(changes), (queue) => Stream.fromQueue(queue))
+  }
+  return feed
+})
+
+/**
+ * The feed as the `ChangeFeed` servers publish to and hear from, built once
+ * its `LISTEN` is established.
+ *
+ * @example
+ * ```ts
+ * import { PgClient } from "@effect/sql-pg"
+ * import { Layer, Redacted } from "effect"
+ * import { PgChangeFeed } from "mcp-effect/cluster"
+ *
+ * const Feed = PgChangeFeed.layer().pipe(
+ *   Layer.provide(PgClient.layer({ url: Redacted.make("postgres://mcp@db/mcp") }))
+ * )
+ * ```
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layer = (options: Options = {}): Layer.Layer<ChangeFeed.ChangeFeed, ListenError, PgClient.PgClient> =>
+  Layer.scoped(ChangeFeed.ChangeFeed, make(options))
