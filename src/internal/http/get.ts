@@ -15,11 +15,22 @@ import { EventStream } from "./eventStream.js"
 import { HttpSession } from "./httpSession.js"
 import { empty, httpError, refuse, sessionNotFound, Sink, sseEvent } from "./reply.js"
 
-/** The session named by the request's header, or the reply that refuses it. */
-const namedSession = (app: Endpoint, request: Exchange): HttpSession | Reply => {
+/**
+ * The session named by the request's header, or the reply that refuses it;
+ * with a session store, one this endpoint does not hold is taken up from it.
+ */
+const namedSession = (app: Endpoint, request: Exchange): Effect.Effect<HttpSession | Reply> => {
   const sessionId = request.header("mcp-session-id")
-  if (sessionId === undefined) return httpError(400, "Bad Request: the Mcp-Session-Id header is required")
-  return app.sessions.get(sessionId) ?? sessionNotFound()
+  if (sessionId === undefined) {
+    return Effect.succeed(httpError(400, "Bad Request: the Mcp-Session-Id header is required"))
+  }
+  const session = app.sessions.get(sessionId)
+  if (session !== undefined) return Effect.succeed(session)
+  if (app.sessionStore === undefined) return Effect.succeed(sessionNotFound())
+  return Effect.map(
+    app.revive(sessionId, request),
+    (revived) => revived instanceof HttpSession ? revived : revived(null)
+  )
 }
 
 /** A GET or DELETE that names a modern revision: that revision has neither. */
@@ -29,46 +40,46 @@ const isModern = (request: Exchange): boolean => {
 }
 
 export const handleGet = (app: Endpoint, request: Exchange): Effect.Effect<Reply> =>
-  Effect.suspend(() => {
+  Effect.gen(function*() {
     if (app.options.stateless) {
-      return Effect.succeed(httpError(405, "Method Not Allowed: a stateless server has no GET stream"))
+      return httpError(405, "Method Not Allowed: a stateless server has no GET stream")
     }
     if (isModern(request)) {
-      return Effect.succeed(
-        httpError(405, `Method Not Allowed: ${Modern.VERSION} has no GET stream; use subscriptions/listen`)
-      )
+      return httpError(405, `Method Not Allowed: ${Modern.VERSION} has no GET stream; use subscriptions/listen`)
     }
     if (!acceptOf(request.header("accept")).sse) {
-      return Effect.succeed(httpError(406, "Not Acceptable: the Accept header must list text/event-stream"))
+      return httpError(406, "Not Acceptable: the Accept header must list text/event-stream")
     }
-    const session = namedSession(app, request)
-    if (!(session instanceof HttpSession)) return Effect.succeed(session)
+    const session = yield* namedSession(app, request)
+    if (!(session instanceof HttpSession)) return session
     session.used = true
     session.lastActive = app.now()
     const versionError = ProtocolVersion.checkHeader(request.header("mcp-protocol-version"), session.protocolVersion)
-    if (versionError !== undefined) return Effect.succeed(httpError(400, `Bad Request: ${versionError}`))
+    if (versionError !== undefined) return httpError(400, `Bad Request: ${versionError}`)
     const lastEventId = request.header("last-event-id")
-    if (lastEventId !== undefined) return resume(app, session, lastEventId)
-    if (session.standaloneAttached) {
-      return Effect.succeed(httpError(409, "Conflict: this session already has an open GET stream"))
-    }
+    if (lastEventId !== undefined) return yield* resume(app, session, lastEventId)
+    if (session.standaloneAttached) return httpError(409, "Conflict: this session already has an open GET stream")
     const standalone = app.standaloneOf(session)
     const sink = app.newSink(session, standalone)
     standalone.sink = sink
     session.standaloneAttached = true
-    return Effect.succeed(app.sseResponse(standalone, sink, session.headers, () => {
+    return app.sseResponse(standalone, sink, session.headers, () => {
       if (standalone.sink === undefined) session.standaloneAttached = false
-    }))
+    })
   })
 
-/** Replays what a stream sent after `lastEventId`, then carries on with it if it is still live. */
+/**
+ * Replays what a stream sent after `lastEventId`, then carries on with it if
+ * it is still live. The standalone stream of a process that held the session
+ * before carries on as this process's: the session's messages now come here.
+ */
 const resume = (app: Endpoint, session: HttpSession, lastEventId: string) =>
   Effect.gen(function*() {
     const parsed = EventStore.parseEventId(lastEventId)
     if (parsed === undefined || !parsed.streamId.startsWith(`${session.id}-`)) {
       return httpError(400, "Bad Request: Last-Event-ID does not name a stream of this session")
     }
-    const live = parsed.streamId === `${session.id}-0`
+    const live = session.isStandalone(parsed.streamId)
       ? app.standaloneOf(session)
       : session.streams?.get(parsed.streamId)
     const sink = new Sink(app.limits.maxBuffered)
@@ -119,7 +130,12 @@ export const handleDelete = (app: Endpoint, request: Exchange): Effect.Effect<Re
     if (app.options.stateless || isModern(request)) {
       return Effect.succeed(httpError(405, "Method Not Allowed: a stateless request has no session to end"))
     }
-    const session = namedSession(app, request)
-    if (!(session instanceof HttpSession)) return Effect.succeed(session)
-    return Effect.as(app.closeSession(session), empty(200))
+    const sessionId = request.header("mcp-session-id")
+    if (sessionId === undefined) {
+      return Effect.succeed(httpError(400, "Bad Request: the Mcp-Session-Id header is required"))
+    }
+    const session = app.sessions.get(sessionId)
+    if (session !== undefined) return Effect.as(app.closeSession(session, true), empty(200))
+    // Not held here: ended without reviving it, so that the session store forgets it for every process.
+    return Effect.map(app.endUnheld(sessionId, request), (ended) => ended ? empty(200) : sessionNotFound())
   })

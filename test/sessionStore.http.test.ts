@@ -1,0 +1,367 @@
+/**
+ * Handshake-era sessions that outlive their process: two endpoints ("nodes")
+ * share one `SessionStore` and one `EventStore`, and a session opened on the
+ * first continues on the second once the first is gone.
+ */
+import { HttpClient, HttpClientRequest } from "@effect/platform"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import { describe, expect, it } from "@effect/vitest"
+import { Deferred, Effect, Exit, Fiber, Layer, Option, Scope } from "effect"
+import { EventStore, McpServer, RequestContext, SessionStore } from "mcp-effect"
+import type { McpSchema } from "mcp-effect"
+import { NodeHttp } from "mcp-effect/node"
+import { request as httpRequest } from "node:http"
+import { JSON_AND_SSE, openSession, promise, raw, sseMessages } from "./httpHelpers.js"
+
+const WATCHED = "file:///watched.txt"
+
+/** The server every node runs; `steps` reports progress 1, waits for `latch`, then reports 2 and 3. */
+const serverWith = (latch: Deferred.Deferred<void>) =>
+  Layer.mergeAll(
+    McpServer.tool("whoami", { description: "The session as the handler sees it" }, () =>
+      Effect.map(RequestContext.current, (ctx) =>
+        JSON.stringify({
+          sessionId: ctx.sessionId,
+          protocolVersion: ctx.protocolVersion,
+          clientInfo: ctx.clientInfo,
+          clientCapabilities: ctx.clientCapabilities,
+          logLevel: ctx.logLevel
+        }))),
+    McpServer.tool("logs", { description: "Logs at info and at error" }, () =>
+      Effect.logInfo("quiet line").pipe(Effect.zipRight(Effect.logError("loud line")), Effect.as("logged"))),
+    McpServer.tool("touch", { description: "Updates the watched resource" }, () =>
+      Effect.as(McpServer.notifyResourceUpdated(WATCHED), "touched")),
+    McpServer.tool("hang", { description: "Reports progress, then never answers" }, () =>
+      Effect.zipRight(RequestContext.progress(1, 2, "started"), Effect.never)),
+    McpServer.tool("steps", { description: "Three steps, the last two once released" }, () =>
+      Effect.gen(function*() {
+        yield* RequestContext.progress(1, 3, "step 1")
+        // The client polls from here (SEP-1699): its response ends, the rest is only stored.
+        yield* RequestContext.closeStream
+        yield* Deferred.await(latch)
+        yield* RequestContext.progress(2, 3, "step 2")
+        yield* RequestContext.progress(3, 3, "step 3")
+        return "stepped"
+      }))
+  ).pipe(Layer.provideMerge(McpServer.layer({ name: "nodes", version: "1.0.0" })))
+
+/** What the nodes of one deployment share, and how to start one. */
+const deployment = (sessions: SessionStore.Service = SessionStore.makeMemory().pipe(Effect.runSync)) =>
+  Effect.gen(function*() {
+    const events = EventStore.makeMemory()
+    const latch = yield* Deferred.make<void>()
+    const Server = serverWith(latch)
+    const node = (options: NodeHttp.ServeOptions = {}) =>
+      NodeHttp.serve(Server, { port: 0, retryMillis: 20, ...options }).pipe(
+        Effect.provideService(SessionStore.SessionStore, sessions),
+        Effect.provideService(EventStore.EventStore, events)
+      )
+    /** A node in a scope of its own, which the test closes to end it. */
+    const mortalNode = (options?: NodeHttp.ServeOptions) =>
+      Effect.gen(function*() {
+        const scope = yield* Scope.make()
+        const served = yield* Scope.extend(node(options), scope)
+        return { ...served, stop: Scope.close(scope, Exit.void) }
+      })
+    return { sessions, events, latch, node, mortalNode }
+  })
+
+const call = (id: number, name: string, meta?: Record<string, unknown>) => ({
+  jsonrpc: "2.0",
+  id,
+  method: "tools/call",
+  params: { name, arguments: {}, ...(meta !== undefined ? { _meta: meta } : {}) }
+})
+
+const request = (id: number, method: string, params?: object) => ({
+  jsonrpc: "2.0",
+  id,
+  method,
+  ...(params !== undefined ? { params } : {})
+})
+
+/** The text of a tool result in a JSON or SSE body. */
+const resultText = (body: string): string => {
+  const messages = body.trimStart().startsWith("{") ? [JSON.parse(body)] : sseMessages(body).map((m) => m.message)
+  const response = messages.find((m) => "result" in m || "error" in m)
+  return response?.result?.content?.[0]?.text ?? JSON.stringify(response)
+}
+
+/** The JSON a tool (`whoami`) answered with, from a client's result. */
+const parsed = (result: McpSchema.CallToolResult) => {
+  const first = result.content[0]
+  return JSON.parse(first?.type === "text" ? first.text : "null")
+}
+
+/** An SSE response read as it comes: `waitFor` resolves once the body holds `text`. Closed with the scope. */
+const openStream = (url: string, headers: Record<string, string>) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      let body = ""
+      const waiting: Array<{ text: string; resolve: (body: string) => void }> = []
+      const check = () => {
+        for (const w of [...waiting]) {
+          if (body.includes(w.text)) {
+            waiting.splice(waiting.indexOf(w), 1)
+            w.resolve(body)
+          }
+        }
+      }
+      const req = httpRequest(url, { method: "GET", headers: { ...headers, accept: "text/event-stream" } }, (res) => {
+        res.setEncoding("utf8")
+        res.on("data", (chunk: string) => {
+          body += chunk
+          check()
+        })
+      })
+      req.on("error", () => {})
+      req.end()
+      const waitFor = (text: string) =>
+        promise(() =>
+          new Promise<string>((resolve) => {
+            waiting.push({ text, resolve })
+            check()
+          })
+        )
+      return { waitFor, close: () => req.destroy() }
+    }),
+    (stream) => Effect.sync(stream.close)
+  )
+
+describe("SessionStore over Streamable HTTP", () => {
+  it.scopedLive("a session opened on A continues on B, with its log level and subscriptions, once A has stopped", () =>
+    Effect.gen(function*() {
+      const { mortalNode, node, sessions } = yield* deployment()
+      const a = yield* mortalNode()
+      const { headers, sessionId } = yield* promise(() => openSession(a.url))
+      for (
+        const [id, method, params] of [[1, "logging/setLevel", { level: "error" }], [2, "resources/subscribe", {
+          uri: WATCHED
+        }]] as const
+      ) {
+        expect((yield* promise(() => raw(a.url, { headers, body: request(id, method, params) }))).status).toBe(200)
+      }
+      const onA = yield* promise(() => raw(a.url, { headers, body: call(3, "logs") }))
+      const streamOnA = sseMessages(onA.body)[0]!.id!.split("/")[0]!
+      expect(Option.getOrThrow(yield* sessions.load(sessionId))).toMatchObject({
+        protocolVersion: "2025-11-25",
+        logLevel: "error",
+        subscriptions: [WATCHED],
+        clientInfo: { name: "raw-http", version: "1" }
+      })
+      yield* a.stop
+
+      const b = yield* node()
+      const whoami = yield* promise(() => raw(b.url, { headers, body: call(4, "whoami") }))
+      expect(whoami.status).toBe(200)
+      expect(whoami.headers["mcp-session-id"]).toBe(sessionId)
+      expect(JSON.parse(resultText(whoami.body))).toEqual({
+        sessionId,
+        protocolVersion: "2025-11-25",
+        clientInfo: { name: "raw-http", version: "1" },
+        clientCapabilities: {},
+        logLevel: "error"
+      })
+      // The log level still filters: only the error reaches the client.
+      const logs = yield* promise(() => raw(b.url, { headers, body: call(5, "logs") }))
+      expect(logs.body).toContain("loud line")
+      expect(logs.body).not.toContain("quiet line")
+      // A fresh stream id, never one of A's, that still names the session up to its last `-`.
+      const streamOnB = sseMessages(logs.body)[0]!.id!.split("/")[0]!
+      expect(streamOnB).not.toBe(streamOnA)
+      expect(streamOnB.slice(0, streamOnB.lastIndexOf("-"))).toBe(sessionId)
+      // The subscription made on A brings resources/updated on B's GET stream.
+      const stream = yield* openStream(b.url, headers)
+      yield* stream.waitFor("retry:")
+      expect((yield* promise(() => raw(b.url, { headers, body: call(6, "touch") }))).status).toBe(200)
+      const updated = yield* stream.waitFor("resources/updated")
+      expect(sseMessages(updated).map((m) => m.message)).toContainEqual({
+        jsonrpc: "2.0",
+        method: "notifications/resources/updated",
+        params: { uri: WATCHED }
+      })
+    }))
+
+  it.scopedLive("continues a session on B when A was interrupted mid-request, without a graceful drain", () =>
+    Effect.gen(function*() {
+      const { node } = yield* deployment()
+      const ready = yield* Deferred.make<NodeHttp.Served>()
+      const nodeA = yield* Effect.fork(
+        Effect.scoped(
+          Effect.flatMap(node({ shutdownGracePeriod: 0 }), (served) => Deferred.succeed(ready, served)).pipe(
+            Effect.zipRight(Effect.never)
+          )
+        )
+      )
+      const a = yield* Deferred.await(ready)
+      const { headers, sessionId } = yield* promise(() => openSession(a.url))
+      yield* promise(() => raw(a.url, { headers, body: request(1, "logging/setLevel", { level: "warning" }) }))
+      // A request in flight on A when it goes: it is lost, the session is not.
+      const hanging = raw(a.url, { headers, body: call(2, "hang", { progressToken: "h" }), until: "started" })
+      yield* promise(() => hanging)
+      yield* Fiber.interrupt(nodeA)
+
+      const b = yield* node()
+      const whoami = yield* promise(() => raw(b.url, { headers, body: call(3, "whoami") }))
+      expect(JSON.parse(resultText(whoami.body))).toMatchObject({ sessionId, logLevel: "warning" })
+      // The same request id as the lost one is free again on B.
+      expect((yield* promise(() => raw(b.url, { headers, body: request(2, "ping") }))).status).toBe(200)
+    }))
+
+  it.scopedLive("our client continues transparently when its requests go to B, and its DELETE removes the session", () =>
+    Effect.gen(function*() {
+      const { mortalNode, node, sessions } = yield* deployment()
+      const a = yield* mortalNode()
+      const b = yield* node()
+      // The balancer in front: the client always speaks to A's URL, sent to whichever node `target` is.
+      let target = a.port
+      const base = yield* Effect.provide(HttpClient.HttpClient, NodeHttpClient.layer)
+      const balanced = HttpClient.mapRequest(
+        base,
+        (req) => HttpClientRequest.setUrl(req, req.url.replace(`:${a.port}/`, `:${target}/`))
+      )
+      const clientScope = yield* Scope.make()
+      const client = yield* NodeHttp.connect(a.url, { protocolVersion: "2025-11-25" }).pipe(
+        Effect.provideService(HttpClient.HttpClient, balanced),
+        Scope.extend(clientScope)
+      )
+      yield* client.setLevel("error")
+      const before = parsed(yield* client.callTool("whoami"))
+      expect(before.logLevel).toBe("error")
+
+      // A goes; the balancer sends the session to B.
+      target = b.port
+      yield* a.stop
+      const after = parsed(yield* client.callTool("whoami"))
+      expect(after).toEqual(before)
+      const logged = yield* client.callTool("logs")
+      expect(logged.content).toEqual([{ type: "text", text: "logged" }])
+      yield* client.ping
+
+      // Closing the client ends the session on B: no node can continue it any more.
+      yield* Scope.close(clientScope, Exit.void)
+      expect(Option.isNone(yield* sessions.load(before.sessionId))).toBe(true)
+      const c = yield* node()
+      const gone = yield* promise(() =>
+        raw(c.url, {
+          headers: { ...JSON_AND_SSE, "mcp-session-id": before.sessionId, "mcp-protocol-version": "2025-11-25" },
+          body: request(1, "ping")
+        })
+      )
+      expect(gone.status).toBe(404)
+    }))
+
+  it.scopedLive("a stream with progress opened on A is resumed on B with Last-Event-ID, and replays what was stored", () =>
+    Effect.gen(function*() {
+      const { latch, mortalNode, node } = yield* deployment()
+      const a = yield* mortalNode()
+      const { headers } = yield* promise(() => openSession(a.url))
+      // The handler closes the stream after step 1; the client would poll from its last event id.
+      const first = yield* promise(() => raw(a.url, { headers, body: call(1, "steps", { progressToken: "s" }) }))
+      expect(first.ended).toBe(true)
+      const seen = sseMessages(first.body)
+      expect(seen.map((m) => m.message.params?.message)).toEqual(["step 1"])
+      const lastEventId = seen[0]!.id!
+      // Steps 2 and 3 and the answer are stored while no response is attached; then A stops (after its drain).
+      yield* Deferred.succeed(latch, undefined)
+      yield* a.stop
+
+      const b = yield* node()
+      const resumed = yield* promise(() =>
+        raw(b.url, {
+          method: "GET",
+          headers: { ...headers, accept: "text/event-stream", "last-event-id": lastEventId }
+        })
+      )
+      expect(resumed.status).toBe(200)
+      expect(resumed.ended).toBe(true)
+      const replayed = sseMessages(resumed.body)
+      expect(replayed.map((m) => m.message.params?.message ?? m.message.result?.content?.[0]?.text)).toEqual([
+        "step 2",
+        "step 3",
+        "stepped"
+      ])
+      expect(replayed[0]!.id!.split("/")[0]).toBe(lastEventId.split("/")[0])
+    }))
+
+  it.scopedLive("DELETE on B ends a session A opened, held or not: no node can revive it", () =>
+    Effect.gen(function*() {
+      const { mortalNode, node, sessions } = yield* deployment()
+      const a = yield* mortalNode()
+      const revivedFirst = yield* promise(() => openSession(a.url))
+      const neverRevived = yield* promise(() => openSession(a.url))
+      yield* a.stop
+      const b = yield* node()
+      expect((yield* promise(() => raw(b.url, { headers: revivedFirst.headers, body: request(1, "ping") }))).status)
+        .toBe(200)
+      for (const { headers, sessionId } of [revivedFirst, neverRevived]) {
+        expect((yield* promise(() => raw(b.url, { method: "DELETE", headers }))).status).toBe(200)
+        expect(Option.isNone(yield* sessions.load(sessionId))).toBe(true)
+      }
+      const c = yield* node()
+      for (const { headers } of [revivedFirst, neverRevived]) {
+        expect((yield* promise(() => raw(c.url, { headers, body: request(2, "ping") }))).status).toBe(404)
+        expect((yield* promise(() => raw(c.url, { method: "DELETE", headers }))).status).toBe(404)
+      }
+    }))
+
+  it.scopedLive("an id no node opened is 404 on every method", () =>
+    Effect.gen(function*() {
+      const { node } = yield* deployment()
+      const b = yield* node()
+      const headers = { ...JSON_AND_SSE, "mcp-session-id": crypto.randomUUID(), "mcp-protocol-version": "2025-11-25" }
+      const post = yield* promise(() => raw(b.url, { headers, body: request(1, "ping") }))
+      expect(post.status).toBe(404)
+      expect(JSON.parse(post.body)).toMatchObject({
+        id: 1,
+        error: { message: expect.stringContaining("Session not found") }
+      })
+      expect(
+        (yield* promise(() => raw(b.url, { method: "GET", headers: { ...headers, accept: "text/event-stream" } })))
+          .status
+      ).toBe(404)
+      expect((yield* promise(() => raw(b.url, { method: "DELETE", headers }))).status).toBe(404)
+    }))
+
+  it.scopedLive("concurrent first requests for a session revive it once", () =>
+    Effect.gen(function*() {
+      const memory = yield* SessionStore.makeMemory()
+      const loads = { count: 0 }
+      const release = yield* Deferred.make<void>()
+      // Every load waits for the test: the requests all arrive while the first revival is under way.
+      const slow: SessionStore.Service = {
+        ...memory,
+        load: (sessionId) =>
+          Effect.sync(() => loads.count++).pipe(
+            Effect.zipRight(Deferred.await(release)),
+            Effect.zipRight(memory.load(sessionId))
+          )
+      }
+      const { mortalNode, node } = yield* deployment(slow)
+      const a = yield* mortalNode()
+      const { headers } = yield* promise(() => openSession(a.url))
+      yield* a.stop
+      const b = yield* node()
+      const pings = [1, 2, 3].map((id) => raw(b.url, { headers, body: request(id, "ping") }))
+      const get = raw(b.url, { method: "GET", headers: { ...headers, accept: "text/event-stream" }, until: "retry:" })
+      yield* Effect.yieldNow().pipe(Effect.repeat({ until: () => loads.count > 0 }))
+      yield* Deferred.succeed(release, undefined)
+      const answers = yield* promise(() => Promise.all([...pings, get]))
+      expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200])
+      expect(loads.count).toBe(1)
+    }))
+
+  it.scopedLive("a revived session counts against the node's session limit", () =>
+    Effect.gen(function*() {
+      const { mortalNode, node, sessions } = yield* deployment()
+      const a = yield* mortalNode()
+      const { headers, sessionId } = yield* promise(() => openSession(a.url))
+      yield* a.stop
+      const b = yield* node({ maxSessions: 1 })
+      yield* promise(() => openSession(b.url))
+      const refused = yield* promise(() => raw(b.url, { headers, body: request(1, "ping") }))
+      expect(refused.status).toBe(503)
+      // Refused here, not lost: another node may still continue it.
+      expect(Option.isSome(yield* sessions.load(sessionId))).toBe(true)
+    }))
+})
