@@ -6,11 +6,20 @@
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Layer, Option, Scope } from "effect"
-import { EventStore, McpServer, RequestContext, SessionStore } from "mcp-effect"
+import { Deferred, Effect, Exit, Fiber, Layer, Logger, Option, Scope, TestClock } from "effect"
+import {
+  EventStore,
+  McpServer,
+  ProtectedResource,
+  RequestContext,
+  SessionStore,
+  StreamableHttp,
+  TokenVerifier
+} from "mcp-effect"
 import type { McpSchema } from "mcp-effect"
 import { NodeHttp } from "mcp-effect/node"
 import { request as httpRequest } from "node:http"
+import { flush } from "./helpers.js"
 import { JSON_AND_SSE, openSession, promise, raw, sseMessages } from "./httpHelpers.js"
 
 const WATCHED = "file:///watched.txt"
@@ -45,12 +54,15 @@ const serverWith = (latch: Deferred.Deferred<void>) =>
       }))
   ).pipe(Layer.provideMerge(McpServer.layer({ name: "nodes", version: "1.0.0" })))
 
-/** What the nodes of one deployment share, and how to start one. */
-const deployment = (sessions: SessionStore.Service = SessionStore.makeMemory().pipe(Effect.runSync)) =>
+/** What the nodes of one deployment share, and how to start one; `extra` goes beside the server (its protection). */
+const deployment = (
+  sessions: SessionStore.Service = SessionStore.makeMemory().pipe(Effect.runSync),
+  extra: Layer.Layer<never> = Layer.empty
+) =>
   Effect.gen(function*() {
     const events = EventStore.makeMemory()
     const latch = yield* Deferred.make<void>()
-    const Server = serverWith(latch)
+    const Server = Layer.merge(serverWith(latch), extra)
     const node = (options: NodeHttp.ServeOptions = {}) =>
       NodeHttp.serve(Server, { port: 0, retryMillis: 20, ...options }).pipe(
         Effect.provideService(SessionStore.SessionStore, sessions),
@@ -65,6 +77,12 @@ const deployment = (sessions: SessionStore.Service = SessionStore.makeMemory().p
       })
     return { sessions, events, latch, node, mortalNode }
   })
+
+const initializeParams = {
+  protocolVersion: "2025-11-25",
+  capabilities: {},
+  clientInfo: { name: "raw-http", version: "1" }
+}
 
 const call = (id: number, name: string, meta?: Record<string, unknown>) => ({
   jsonrpc: "2.0",
@@ -327,12 +345,14 @@ describe("SessionStore over Streamable HTTP", () => {
     Effect.gen(function*() {
       const memory = yield* SessionStore.makeMemory()
       const loads = { count: 0 }
+      const loading = yield* Deferred.make<void>()
       const release = yield* Deferred.make<void>()
       // Every load waits for the test: the requests all arrive while the first revival is under way.
       const slow: SessionStore.Service = {
         ...memory,
         load: (sessionId) =>
           Effect.sync(() => loads.count++).pipe(
+            Effect.zipRight(Deferred.succeed(loading, undefined)),
             Effect.zipRight(Deferred.await(release)),
             Effect.zipRight(memory.load(sessionId))
           )
@@ -344,11 +364,39 @@ describe("SessionStore over Streamable HTTP", () => {
       const b = yield* node()
       const pings = [1, 2, 3].map((id) => raw(b.url, { headers, body: request(id, "ping") }))
       const get = raw(b.url, { method: "GET", headers: { ...headers, accept: "text/event-stream" }, until: "retry:" })
-      yield* Effect.yieldNow().pipe(Effect.repeat({ until: () => loads.count > 0 }))
+      // Released once the first revival has begun: requests that arrive before then join it, later ones find it.
+      yield* Deferred.await(loading)
       yield* Deferred.succeed(release, undefined)
       const answers = yield* promise(() => Promise.all([...pings, get]))
       expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200])
       expect(loads.count).toBe(1)
+    }))
+
+  it.scopedLive("on a protected endpoint, a session continues only for the principal that opened it", () =>
+    Effect.gen(function*() {
+      // Each token is its own principal.
+      const Protected = ProtectedResource.layer({
+        resource: "http://127.0.0.1/mcp",
+        authorizationServers: ["https://issuer.example"]
+      }).pipe(Layer.provide(TokenVerifier.layer((token) => Effect.succeed({ subject: token, scopes: [] }))))
+      const { mortalNode, node, sessions } = yield* deployment(undefined, Protected)
+      const a = yield* mortalNode()
+      const as = (token: string, headers: Record<string, string>) => ({ ...headers, authorization: `Bearer ${token}` })
+      const opened = yield* promise(() =>
+        raw(a.url, { headers: as("alice", JSON_AND_SSE), body: request(0, "initialize", initializeParams) })
+      )
+      const sessionId = String(opened.headers["mcp-session-id"])
+      const headers = { ...JSON_AND_SSE, "mcp-session-id": sessionId, "mcp-protocol-version": "2025-11-25" }
+      yield* a.stop
+      const b = yield* node()
+      // To anyone else the session does not exist, on any method, and it stays for its owner.
+      const mallory = as("mallory", headers)
+      expect((yield* promise(() => raw(b.url, { headers: mallory, body: request(1, "ping") }))).status).toBe(404)
+      expect((yield* promise(() => raw(b.url, { method: "DELETE", headers: mallory }))).status).toBe(404)
+      expect(Option.isSome(yield* sessions.load(sessionId))).toBe(true)
+      expect((yield* promise(() => raw(b.url, { headers: as("alice", headers), body: request(2, "ping") }))).status)
+        .toBe(200)
+      expect((yield* promise(() => raw(b.url, { headers: mallory, body: request(3, "ping") }))).status).toBe(404)
     }))
 
   it.scopedLive("a revived session counts against the node's session limit", () =>
@@ -363,5 +411,149 @@ describe("SessionStore over Streamable HTTP", () => {
       expect(refused.status).toBe(503)
       // Refused here, not lost: another node may still continue it.
       expect(Option.isSome(yield* sessions.load(sessionId))).toBe(true)
+    }))
+})
+
+/**
+ * A counting store around a memory store (`shared`, or its own), and a handler over it driven without a socket,
+ * under the `TestClock`. `failing`: every save dies; `loadsWaitFor`: every load waits for it.
+ */
+const handlerWith = (
+  options: StreamableHttp.Options,
+  setup: {
+    readonly shared?: SessionStore.Service
+    readonly failing?: boolean
+    readonly loadsWaitFor?: Deferred.Deferred<void>
+  } = {}
+) =>
+  Effect.gen(function*() {
+    const memory = setup.shared ?? (yield* SessionStore.makeMemory())
+    const counts = { save: 0, touch: 0, remove: 0, load: 0 }
+    const counted = <A>(name: keyof typeof counts, effect: Effect.Effect<A>) =>
+      Effect.zipRight(Effect.sync(() => counts[name]++), effect)
+    const store: SessionStore.Service = {
+      load: (id) =>
+        counted(
+          "load",
+          Effect.zipRight(setup.loadsWaitFor ? Deferred.await(setup.loadsWaitFor) : Effect.void, memory.load(id))
+        ),
+      save: (id, state) =>
+        setup.failing ? Effect.dieMessage("the database is down") : counted("save", memory.save(id, state)),
+      touch: (id) => counted("touch", memory.touch(id)),
+      remove: (id) => counted("remove", memory.remove(id))
+    }
+    const scope = yield* Scope.make()
+    const context = yield* Layer.build(serverWith(yield* Deferred.make<void>())).pipe(Scope.extend(scope))
+    const handle = yield* StreamableHttp.makeHandler(options).pipe(
+      Effect.provide(context),
+      Effect.provideService(SessionStore.SessionStore, store),
+      Scope.extend(scope)
+    )
+    const send = (method: string, headers: Record<string, string>, body?: unknown) =>
+      Effect.async<{ readonly status: number; readonly headers: Record<string, string> }>((resume) =>
+        handle({
+          method,
+          header: (name) => ({ host: "127.0.0.1", ...headers })[name],
+          body: (_, done) => done(body === undefined ? "" : JSON.stringify(body))
+        }, (reply) => {
+          if (reply._tag === "Stream") reply.onClose()
+          resume(
+            Effect.succeed({ status: reply._tag === "Stream" ? 200 : reply.status, headers: { ...reply.headers } })
+          )
+        })
+      )
+    const initialize = Effect.map(
+      send("POST", JSON_AND_SSE, request(0, "initialize", initializeParams)),
+      (response) => ({
+        status: response.status,
+        sessionId: response.headers["mcp-session-id"] ?? "",
+        headers: {
+          ...JSON_AND_SSE,
+          "mcp-session-id": response.headers["mcp-session-id"] ?? "",
+          "mcp-protocol-version": "2025-11-25"
+        }
+      })
+    )
+    return { counts, memory, send, initialize, stop: Scope.close(scope, Exit.void) }
+  })
+
+/** Lets the clock run `seconds` forward, ten seconds at a time, so that every sweep due on the way runs. */
+const elapse = (seconds: number) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < seconds; i += 10) {
+      yield* TestClock.adjust("10 seconds")
+      yield* flush
+    }
+  })
+
+describe("SessionStore: when the endpoint saves, touches and removes", () => {
+  it.effect("saves on initialize and on each change, touches once per sweep, removes an idle session", () =>
+    Effect.gen(function*() {
+      // Sweeps every 30 seconds (half the unused timeout).
+      const node = yield* handlerWith({ sessionIdleTimeout: "10 minutes", unusedSessionTimeout: "1 minute" })
+      const { headers, sessionId, status } = yield* node.initialize
+      expect(status).toBe(200)
+      expect(node.counts.save).toBe(1)
+      yield* node.send("POST", headers, request(1, "resources/subscribe", { uri: WATCHED }))
+      yield* node.send("POST", headers, request(2, "resources/unsubscribe", { uri: WATCHED }))
+      expect(node.counts.save).toBe(3)
+      expect(Option.getOrThrow(yield* node.memory.load(sessionId)).subscriptions).toEqual([])
+      // Requests cost no store round trip: the next sweep touches the session once.
+      for (let id = 3; id < 13; id++) yield* node.send("POST", headers, request(id, "ping"))
+      expect(node.counts.touch).toBe(0)
+      yield* elapse(30)
+      expect(node.counts.touch).toBe(1)
+      // A sweep with nothing used since the last touches nothing.
+      yield* elapse(30)
+      expect(node.counts.touch).toBe(1)
+      // Idle past its timeout: closed, and forgotten by the store.
+      yield* elapse(11 * 60)
+      expect(node.counts.remove).toBe(1)
+      expect(Option.isNone(yield* node.memory.load(sessionId))).toBe(true)
+      yield* node.stop
+    }))
+
+  it.effect("leaves sessions in the store when the endpoint shuts down, for another process to continue", () =>
+    Effect.gen(function*() {
+      const node = yield* handlerWith({})
+      const { sessionId } = yield* node.initialize
+      yield* node.stop
+      expect(node.counts.remove).toBe(0)
+      expect(Option.isSome(yield* node.memory.load(sessionId))).toBe(true)
+    }))
+
+  it.effect("a store that fails costs a session its survival, not its use", () =>
+    Effect.gen(function*() {
+      const node = yield* handlerWith({}, { failing: true })
+      const { headers, status } = yield* node.initialize
+      expect(status).toBe(200)
+      expect((yield* node.send("POST", headers, request(1, "logging/setLevel", { level: "info" }))).status).toBe(200)
+      expect((yield* node.send("POST", headers, request(2, "ping"))).status).toBe(200)
+      yield* node.stop
+    }).pipe(Effect.provide(Logger.remove(Logger.defaultLogger))))
+
+  it.effect("concurrent first requests (POSTs and a GET) revive a session once", () =>
+    Effect.gen(function*() {
+      const a = yield* handlerWith({})
+      const { headers, sessionId } = yield* a.initialize
+      yield* a.stop
+      const release = yield* Deferred.make<void>()
+      const b = yield* handlerWith({}, { shared: a.memory, loadsWaitFor: release })
+      const ping = (id: number) => b.send("POST", headers, request(id, "ping"))
+      const requests = yield* Effect.fork(
+        Effect.all([ping(1), ping(2), b.send("GET", { ...headers, accept: "text/event-stream" }), ping(3)], {
+          concurrency: "unbounded"
+        })
+      )
+      yield* flush
+      // Every request has arrived and waits for the one revival.
+      expect(b.counts.load).toBe(1)
+      yield* Deferred.succeed(release, undefined)
+      expect((yield* Fiber.join(requests)).map((r) => r.status)).toEqual([200, 200, 200, 200])
+      expect(b.counts.load).toBe(1)
+      // A DELETE then ends the revived session, and the store forgets it.
+      expect((yield* b.send("DELETE", headers)).status).toBe(200)
+      expect(Option.isNone(yield* a.memory.load(sessionId))).toBe(true)
+      yield* b.stop
     }))
 })
