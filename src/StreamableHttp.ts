@@ -54,6 +54,7 @@ import { Guard } from "./internal/http/authorize.js"
 import { Backlog, DEFAULT_MAX_BUFFERED } from "./internal/http/backlog.js"
 import { Endpoint } from "./internal/http/endpoint.js"
 import { handleDelete, handleGet } from "./internal/http/get.js"
+import { SessionKeeper } from "./internal/http/keeper.js"
 import { handlePost } from "./internal/http/post.js"
 import { httpError } from "./internal/http/reply.js"
 import * as HttpSecurity from "./internal/httpSecurity.js"
@@ -234,7 +235,8 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
     const store = Option.getOrElse(yield* Effect.serviceOption(EventStore.EventStore), () => EventStore.makeMemory())
     const app = new Endpoint(server, store, yield* Effect.runtime<never>(), options, yield* Effect.clock)
     // With a session store, sessions outlive this process: another one continues them (docs/http.md).
-    app.sessionStore = Option.getOrUndefined(yield* Effect.serviceOption(SessionStore.SessionStore))
+    const sessionStore = yield* Effect.serviceOption(SessionStore.SessionStore)
+    if (Option.isSome(sessionStore)) app.keeper = new SessionKeeper(app, sessionStore.value)
     const { idleMillis, keepAlive, unusedMillis } = app.limits
     yield* Effect.forkScoped(Effect.sync(() => app.keepAliveRound()).pipe(Effect.delay(keepAlive), Effect.forever))
     // Often enough that a session outlives its timeout by at most half of it.

@@ -4,7 +4,7 @@
  * messages and the SSE streams and HTTP responses that carry them. The HTTP
  * methods are served in `post.ts` and `get.ts` over this.
  */
-import { Clock, Deferred, Duration, Effect, Exit, Fiber, FiberId, Option, Runtime, Scope } from "effect"
+import { Clock, Deferred, Duration, Effect, Exit, Fiber, FiberId, Runtime, Scope } from "effect"
 import * as EventStore from "../../EventStore.js"
 import { ErrorCode, McpError } from "../../McpError.js"
 import type * as McpSchema from "../../McpSchema.js"
@@ -12,8 +12,6 @@ import type { McpServer } from "../../McpServer.js"
 import type * as SessionStore from "../../SessionStore.js"
 import type { Exchange, Options, Reply } from "../../StreamableHttp.js"
 import type { MessageExtras } from "../../Transport.js"
-import { principalOf } from "../auth/challenge.js"
-import { logDefect } from "../cause.js"
 import { encoded } from "../encode.js"
 import { isRecord, isRequestId } from "../guards.js"
 import * as JsonRpc from "../jsonRpc.js"
@@ -23,9 +21,10 @@ import { DEFAULT_MAX_BUFFERED } from "./backlog.js"
 import { ABANDONED, answers, CLOSE_STREAM, EventStream, storeOf } from "./eventStream.js"
 import type { Entry, Outgoing, Store } from "./eventStream.js"
 import { HttpSession } from "./httpSession.js"
+import type { SessionKeeper } from "./keeper.js"
 import type { ModernCall, ModernHost } from "./modernCall.js"
 import { hostOf } from "./modernCall.js"
-import { empty, httpError, sessionNotFound, Sink } from "./reply.js"
+import { empty, httpError, Sink } from "./reply.js"
 
 /** The options with their defaults applied. */
 export interface Limits {
@@ -69,13 +68,10 @@ const newGeneration = () => `${crypto.randomUUID().replaceAll("-", "").slice(0, 
 export type Refusal = (id: McpSchema.RequestId | null) => Reply
 
 /** A session another process opened, taken up here. */
-interface Revived {
+export interface Revived {
   readonly id: string
   readonly state: SessionStore.SessionState
 }
-
-/** Touches of the session store run this many at a time. */
-const TOUCH_CONCURRENCY = 16
 
 export class Endpoint {
   readonly sessions = new Map<string, HttpSession>()
@@ -95,12 +91,8 @@ export class Endpoint {
   closing = false
   /** The endpoint's authorization, when it is a protected resource. */
   authorization: Guard | undefined = undefined
-  /** Where sessions are kept for other processes to continue, when a `SessionStore` is provided. */
-  sessionStore: SessionStore.Service | undefined = undefined
-  /** Revivals under way, by session id: concurrent requests for one unknown session revive it once. */
-  private readonly reviving = new Map<string, Deferred.Deferred<HttpSession | Refusal>>()
-  /** When the session store was last touched for the sessions in use. */
-  private touchedAt = 0
+  /** Keeps sessions in the `SessionStore` for other processes to continue, when one is provided. */
+  keeper: SessionKeeper | undefined = undefined
   /** Requests in flight across every session; `drained` completes when it reaches 0 while closing. */
   private inFlight = 0
   private readonly drained = Deferred.unsafeMake<void>(FiberId.none)
@@ -160,31 +152,11 @@ export class Endpoint {
         sessionId: stateless ? undefined : id,
         ...(stateless ? { initialized: { protocolVersion: protocolVersion ?? ProtocolVersion.latest } } : {}),
         ...(revived !== undefined ? { restored: revived.state } : {}),
-        ...(this.sessionStore !== undefined && !stateless ? { onStateChange: this.saver(session) } : {})
+        ...(this.keeper !== undefined && !stateless ? { onStateChange: this.keeper.saver(session) } : {})
       }).pipe(Scope.extend(scope))
       session.receiver = connection.receiver
       return session
     })
-  }
-
-  // --- sessions kept for other processes (SessionStore) ------------------
-
-  /** Saves a session's state with its principal. A store that fails costs the session its survival, not its use. */
-  private saver(session: HttpSession): (state: SessionStore.SessionState) => Effect.Effect<void> {
-    return (state) =>
-      this.storeCall("save", (store) => store.save(session.id, { ...state, principal: session.principal }))
-  }
-
-  private storeCall(
-    operation: string,
-    f: (store: SessionStore.Service) => Effect.Effect<void>
-  ): Effect.Effect<void> {
-    const store = this.sessionStore
-    if (store === undefined) return Effect.void
-    return Effect.catchAllCause(
-      Effect.suspend(() => f(store)),
-      (cause) => logDefect(`SessionStore.${operation} failed`, cause)
-    )
   }
 
   /**
@@ -195,7 +167,8 @@ export class Endpoint {
   admission(client: string | undefined, revival = false): Refusal | undefined {
     if (this.closing) return (id) => httpError(503, "Service Unavailable: the server is shutting down", id)
     const { maxPerClient, maxSessions } = this.limits
-    if (this.sessions.size + this.reviving.size - (revival ? 1 : 0) >= maxSessions) {
+    const reviving = (this.keeper?.reviving ?? 0) - (revival ? 1 : 0)
+    if (this.sessions.size + reviving >= maxSessions) {
       return (id) => httpError(503, `Service Unavailable: the server holds its maximum of ${maxSessions} sessions`, id)
     }
     if (client !== undefined && (this.clients.get(client) ?? 0) >= maxPerClient) {
@@ -216,99 +189,6 @@ export class Endpoint {
     if (address === undefined || this.limits.maxPerClient === Infinity) return undefined
     // An IPv4 client of a dual-stack listener is the same client as over IPv4.
     return address.startsWith("::ffff:") ? address.slice(7) : address
-  }
-
-  /**
-   * The session `sessionId`, which this endpoint does not hold, taken up
-   * from the session store; or why not (404 when the store has no such
-   * session, or it belongs to another principal). Concurrent requests for
-   * one session revive it once.
-   */
-  revive(sessionId: string, request: Exchange): Effect.Effect<HttpSession | Refusal> {
-    return Effect.suspend(() => {
-      const live = this.sessions.get(sessionId)
-      const found = live !== undefined
-        ? Effect.succeed(live)
-        : Deferred.await(this.reviving.get(sessionId) ?? this.startRevival(sessionId, this.clientOf(request)))
-      // As for a live session (see `Guard`): to another principal the session does not exist.
-      return Effect.map(
-        found,
-        (session) =>
-          session instanceof HttpSession && session.principal !== principalOf(request.auth)
-            ? sessionNotFound
-            : session
-      )
-    })
-  }
-
-  /** Runs one revival in a fiber of its own: the request that started it may go away, others may wait for it. */
-  private startRevival(sessionId: string, client: string | undefined): Deferred.Deferred<HttpSession | Refusal> {
-    const deferred = Deferred.unsafeMake<HttpSession | Refusal>(FiberId.none)
-    this.reviving.set(sessionId, deferred)
-    const revival = Effect.gen(this, function*() {
-      const loaded = yield* this.sessionStore!.load(sessionId)
-      if (Option.isNone(loaded)) return sessionNotFound
-      const refused = this.admission(client, true)
-      if (refused !== undefined) return refused
-      const state = loaded.value
-      const session = yield* this.openSession(false, state.protocolVersion, client, { id: sessionId, state })
-      session.principal = state.principal
-      session.used = true
-      this.sessions.set(sessionId, session)
-      return session
-    }).pipe(
-      Effect.catchAllCause((cause) => Effect.as(logDefect("Reviving a session failed", cause), () => empty(500))),
-      Effect.ensuring(Effect.sync(() => this.reviving.delete(sessionId)))
-    )
-    this.runFork(revival).addObserver((exit) => {
-      Deferred.unsafeDone(deferred, Exit.isSuccess(exit) ? exit : Exit.succeed(sessionNotFound))
-    })
-    return deferred
-  }
-
-  /**
-   * Ends a session the client ended (DELETE) that this endpoint does not
-   * hold: a revival under way is awaited and ended; else the session store
-   * forgets it, if it holds it for this principal. `false` when there is no
-   * such session.
-   */
-  endUnheld(sessionId: string, request: Exchange): Effect.Effect<boolean> {
-    return Effect.gen(this, function*() {
-      const pending = this.reviving.get(sessionId)
-      if (pending !== undefined) yield* Deferred.await(pending)
-      const live = this.sessions.get(sessionId)
-      if (live !== undefined) {
-        if (live.principal !== principalOf(request.auth)) return false
-        yield* this.closeSession(live, true)
-        return true
-      }
-      const store = this.sessionStore
-      if (store === undefined) return false
-      const loaded = yield* store.load(sessionId)
-      if (Option.isNone(loaded) || loaded.value.principal !== principalOf(request.auth)) return false
-      yield* this.storeCall("remove", (store) => store.remove(sessionId))
-      return true
-    })
-  }
-
-  /**
-   * Keeps the sessions in use from expiring in the store: those used since
-   * the last round, or holding a request or a GET stream. One touch per
-   * session per round (a sweep), never one per request.
-   */
-  get touchInUse(): Effect.Effect<void> {
-    return Effect.suspend(() => {
-      if (this.sessionStore === undefined) return Effect.void
-      const since = this.touchedAt
-      this.touchedAt = this.now()
-      const due = [...this.sessions.values()].filter((s) =>
-        s.lastActive >= since || s.active > 0 || s.standaloneAttached
-      )
-      return Effect.forEach(due, (s) => this.storeCall("touch", (store) => store.touch(s.id)), {
-        concurrency: TOUCH_CONCURRENCY,
-        discard: true
-      })
-    })
   }
 
   /**
@@ -345,14 +225,11 @@ export class Endpoint {
         ...(session.standalone ? [session.standalone.streamId] : [])
       ]
       // A session left for another process keeps its events, for the client to resume there.
-      const keepEvents = !forget && this.sessionStore !== undefined && !session.stateless
+      const kept = this.keeper !== undefined && !session.stateless
+      const keepEvents = kept && !forget
       return Scope.close(session.scope, Exit.void).pipe(
         Effect.zipRight(keepEvents ? Effect.void : Effect.forEach(streamIds, (id) => this.store.remove(id))),
-        Effect.zipRight(
-          forget && !session.stateless
-            ? this.storeCall("remove", (store) => store.remove(session.id))
-            : Effect.void
-        )
+        Effect.zipRight(kept && forget ? this.keeper!.forget(session.id) : Effect.void)
       )
     })
   }
@@ -441,7 +318,7 @@ export class Endpoint {
         (s) => s.active === 0 && !s.standaloneAttached && now - s.lastActive > (s.used ? idleMillis : unusedMillis)
       )
       return Effect.forEach(idle, (s) => this.closeSession(s, true), { discard: true })
-    }).pipe(Effect.zipRight(this.touchInUse))
+    }).pipe(Effect.zipRight(Effect.suspend(() => this.keeper?.touchInUse ?? Effect.void)))
   }
 
   /**

@@ -26,9 +26,9 @@ const namedSession = (app: Endpoint, request: Exchange): Effect.Effect<HttpSessi
   }
   const session = app.sessions.get(sessionId)
   if (session !== undefined) return Effect.succeed(session)
-  if (app.sessionStore === undefined) return Effect.succeed(sessionNotFound())
+  if (app.keeper === undefined) return Effect.succeed(sessionNotFound())
   return Effect.map(
-    app.revive(sessionId, request),
+    app.keeper.revive(sessionId, request),
     (revived) => revived instanceof HttpSession ? revived : revived(null)
   )
 }
@@ -136,6 +136,7 @@ export const handleDelete = (app: Endpoint, request: Exchange): Effect.Effect<Re
     }
     const session = app.sessions.get(sessionId)
     if (session !== undefined) return Effect.as(app.closeSession(session, true), empty(200))
+    if (app.keeper === undefined) return Effect.succeed(sessionNotFound())
     // Not held here: ended without reviving it, so that the session store forgets it for every process.
-    return Effect.map(app.endUnheld(sessionId, request), (ended) => ended ? empty(200) : sessionNotFound())
+    return Effect.map(app.keeper.endUnheld(sessionId, request), (ended) => ended ? empty(200) : sessionNotFound())
   })

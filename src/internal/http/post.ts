@@ -52,7 +52,7 @@ const UNHELD = Symbol("unheld")
 
 /**
  * The session a request names, or the reply that refuses it; `UNHELD` when
- * the session store may hold it (see `Endpoint.revive`). `use`: the
+ * the session store may hold it (see `SessionKeeper.revive`). `use`: the
  * message is a request (or a batch holding one), which uses the session; a
  * notification alone does not, and leaves an unused session's clock alone.
  */
@@ -65,7 +65,7 @@ const sessionOf = (
   const sessionId = request.header("mcp-session-id")
   if (sessionId === undefined) return httpError(400, "Bad Request: the Mcp-Session-Id header is required", id)
   const session = app.sessions.get(sessionId)
-  if (session === undefined) return app.sessionStore === undefined ? sessionNotFound(id) : UNHELD
+  if (session === undefined) return app.keeper === undefined ? sessionNotFound(id) : UNHELD
   return admit(app, session, request, id, use)
 }
 
@@ -94,7 +94,7 @@ const sessionOrRevived = (
     const session = sessionOf(app, request, id, use)
     if (session !== UNHELD) return Effect.succeed(session)
     return Effect.map(
-      app.revive(request.header("mcp-session-id")!, request),
+      app.keeper!.revive(request.header("mcp-session-id")!, request),
       (revived) => revived instanceof HttpSession ? admit(app, revived, request, id, use) : revived(id)
     )
   })
