@@ -271,7 +271,7 @@ describe("SessionStore over Streamable HTTP", () => {
 
   it.scopedLive("a stream with progress opened on A is resumed on B with Last-Event-ID, and replays what was stored", () =>
     Effect.gen(function*() {
-      const { latch, mortalNode, node } = yield* deployment()
+      const { events, latch, mortalNode, node } = yield* deployment()
       const a = yield* mortalNode()
       const { headers } = yield* promise(() => openSession(a.url))
       // The handler closes the stream after step 1; the client would poll from its last event id.
@@ -300,6 +300,9 @@ describe("SessionStore over Streamable HTTP", () => {
         "stepped"
       ])
       expect(replayed[0]!.id!.split("/")[0]).toBe(lastEventId.split("/")[0])
+      // Ended on B, the session takes the stream A opened with it.
+      expect((yield* promise(() => raw(b.url, { method: "DELETE", headers }))).status).toBe(200)
+      expect(Option.isNone(yield* events.replayAfter(lastEventId))).toBe(true)
     }))
 
   it.scopedLive("DELETE on B ends a session A opened, held or not: no node can revive it", () =>

@@ -82,6 +82,10 @@ const resume = (app: Endpoint, session: HttpSession, lastEventId: string) =>
     const live = session.isStandalone(parsed.streamId)
       ? app.standaloneOf(session)
       : session.streams?.get(parsed.streamId)
+    // A stream of the process that held the session before: forgotten with the session, like this process's own.
+    if (session.generation !== "" && !parsed.streamId.startsWith(`${session.id}-${session.generation}`)) {
+      app.keep(session, parsed.streamId)
+    }
     const sink = new Sink(app.limits.maxBuffered)
     /** Replays and attaches; false when the store no longer holds what came after `lastEventId`. */
     const attach = Effect.gen(function*() {
