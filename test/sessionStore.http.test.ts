@@ -326,6 +326,22 @@ describe("SessionStore over Streamable HTTP", () => {
       }
     }))
 
+  it.scopedLive("a 2025-03-26 session continues on B with a batch as its first request there", () =>
+    Effect.gen(function*() {
+      const { mortalNode, node } = yield* deployment()
+      const a = yield* mortalNode()
+      const { headers } = yield* promise(() => openSession(a.url, "2025-03-26"))
+      yield* a.stop
+      const b = yield* node()
+      const batch = yield* promise(() => raw(b.url, { headers, body: [request(1, "ping"), request(2, "ping")] }))
+      expect(batch.status).toBe(200)
+      expect(JSON.parse(batch.body)).toEqual([{ jsonrpc: "2.0", id: 1, result: {} }, {
+        jsonrpc: "2.0",
+        id: 2,
+        result: {}
+      }])
+    }))
+
   it.scopedLive("an id no node opened is 404 on every method", () =>
     Effect.gen(function*() {
       const { node } = yield* deployment()
