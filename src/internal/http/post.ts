@@ -13,6 +13,7 @@ import { ErrorCode, McpError } from "../../McpError.js"
 import type * as McpSchema from "../../McpSchema.js"
 import type { Exchange, Reply } from "../../StreamableHttp.js"
 import { principalOf } from "../auth/challenge.js"
+import { logThrown } from "../cause.js"
 import { isRecord } from "../guards.js"
 import * as JsonRpc from "../jsonRpc.js"
 import * as Modern from "../modern.js"
@@ -128,8 +129,14 @@ const handleMessage = (
     // Off the hot path: only with a session store, for a session another process opened.
     return app.runFork(sessionOrRevived(app, request, id, message._tag === "Request")).addObserver((exit) => {
       if (Exit.isFailure(exit)) return reply(empty(500))
-      if (exit.value instanceof HttpSession) serveOn(app, request, accept, message, body, exit.value, reply)
-      else reply(exit.value)
+      if (!(exit.value instanceof HttpSession)) return reply(exit.value)
+      // Outside the caller's try (this runs later): what throws here is this request's 500, not the fiber's.
+      try {
+        serveOn(app, request, accept, message, body, exit.value, reply)
+      } catch (thrown) {
+        app.runFork(logThrown("Streamable HTTP request failed", thrown))
+        reply(empty(500))
+      }
     })
   }
   if (!(session instanceof HttpSession)) return reply(session)
