@@ -6,7 +6,7 @@
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Layer, Logger, Option, Scope, TestClock } from "effect"
+import { Deferred, Effect, Exit, Fiber, Layer, Logger, Option, Queue, Scope, TestClock } from "effect"
 import {
   EventStore,
   McpServer,
@@ -254,7 +254,15 @@ describe("SessionStore over Streamable HTTP", () => {
       expect(after).toEqual(before)
       const logged = yield* client.callTool("logs")
       expect(logged.content).toEqual([{ type: "text", text: "logged" }])
-      yield* client.ping
+      // Its GET stream carries on on B too (resumed from A's with Last-Event-ID): a resource update sent there reaches
+      // it, whether the stream was back before the update or not.
+      const notifications = yield* client.subscribe
+      yield* client.subscribeResource(WATCHED)
+      yield* client.callTool("touch")
+      const updated = yield* Queue.take(notifications).pipe(
+        Effect.repeat({ until: (n) => n.method === "notifications/resources/updated" })
+      )
+      expect(updated.params).toEqual({ uri: WATCHED })
 
       // Closing the client ends the session on B: no node can continue it any more.
       yield* Scope.close(clientScope, Exit.void)

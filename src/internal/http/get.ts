@@ -93,8 +93,10 @@ const resume = (app: Endpoint, session: HttpSession, lastEventId: string) =>
       const running = live !== undefined && !live.finished && !live.closed
       // Nothing stored is no loss only for a live stream whose client saw nothing but its priming event.
       if (Option.isNone(replay) && !(running && parsed.sequence === 0)) return false
-      if (Option.isSome(replay)) {
-        for (const event of replay.value.events) sink.write(sseEvent(event.id, encode(event.message)))
+      write(sink, replay)
+      if (running && live.streamId !== parsed.streamId) {
+        // An earlier process's GET stream carries on as this one's, none of whose events the client has seen yet.
+        write(sink, yield* app.store.replayAfter(EventStore.eventId(live.streamId, 0)))
       }
       if (!running) sink.end()
       else {
@@ -112,6 +114,13 @@ const resume = (app: Endpoint, session: HttpSession, lastEventId: string) =>
       }
     })
   })
+
+/** Writes replayed events, if any, to a resumption's response. */
+const write = (sink: Sink, replay: Option.Option<{ readonly events: ReadonlyArray<EventStore.StoredEvent> }>) => {
+  if (Option.isSome(replay)) {
+    for (const event of replay.value.events) sink.write(sseEvent(event.id, encode(event.message)))
+  }
+}
 
 /**
  * A resumption whose events the store no longer holds (the stream ended and
