@@ -57,10 +57,10 @@ const serverWith = (latch: Deferred.Deferred<void>) =>
 /** What the nodes of one deployment share, and how to start one; `extra` goes beside the server (its protection). */
 const deployment = (
   sessions: SessionStore.Service = SessionStore.makeMemory().pipe(Effect.runSync),
-  extra: Layer.Layer<never> = Layer.empty
+  extra: Layer.Layer<never> = Layer.empty,
+  events: EventStore.Service = EventStore.makeMemory()
 ) =>
   Effect.gen(function*() {
-    const events = EventStore.makeMemory()
     const latch = yield* Deferred.make<void>()
     const Server = Layer.merge(serverWith(latch), extra)
     const node = (options: NodeHttp.ServeOptions = {}) =>
@@ -311,6 +311,40 @@ describe("SessionStore over Streamable HTTP", () => {
       // Ended on B, the session takes the stream A opened with it.
       expect((yield* promise(() => raw(b.url, { method: "DELETE", headers }))).status).toBe(200)
       expect(Option.isNone(yield* events.replayAfter(lastEventId))).toBe(true)
+    }))
+
+  it.scopedLive("an event stored (by a store that answers later) while A shuts down is still resumed on B", () =>
+    Effect.gen(function*() {
+      const memory = EventStore.makeMemory()
+      const gate = yield* Deferred.make<void>()
+      const appended = yield* Deferred.make<void>()
+      // Not the memory store itself: the endpoint goes through its effects, and each append waits for the gate.
+      const slow: EventStore.Service = {
+        ...memory,
+        append: (streamId, message) =>
+          Deferred.await(gate).pipe(
+            Effect.zipRight(memory.append(streamId, message)),
+            Effect.tap(() => Deferred.succeed(appended, undefined))
+          )
+      }
+      const { mortalNode, node } = yield* deployment(undefined, undefined, slow)
+      const a = yield* mortalNode({ shutdownGracePeriod: 0 })
+      const { headers } = yield* promise(() => openSession(a.url))
+      // The stream opens (its priming event names it) while its first event is still being stored.
+      const opened = yield* promise(() =>
+        raw(a.url, { headers, body: call(1, "hang", { progressToken: "h" }), until: "retry:" })
+      )
+      const priming = /id: (\S+)/.exec(opened.body)![1]!
+      yield* a.stop
+      yield* Deferred.succeed(gate, undefined)
+      yield* Deferred.await(appended)
+
+      const b = yield* node()
+      const resumed = yield* promise(() =>
+        raw(b.url, { method: "GET", headers: { ...headers, accept: "text/event-stream", "last-event-id": priming } })
+      )
+      expect(resumed.status).toBe(200)
+      expect(sseMessages(resumed.body).map((m) => m.message.params?.message)).toEqual(["started"])
     }))
 
   it.scopedLive("DELETE on B ends a session A opened, held or not: no node can revive it", () =>

@@ -207,12 +207,17 @@ export class Endpoint {
         if (left > 0) this.clients.set(session.client, left)
         else this.clients.delete(session.client)
       }
+      // A session left for another process keeps its events, for the client to resume there.
+      const kept = this.keeper !== undefined && !session.stateless
+      const keepEvents = kept && !forget
       if (session.standalone !== undefined) {
         session.standalone.closed = true
+        session.standalone.keepEvents = keepEvents
         session.standalone.detach()
       }
       for (const [id, stream] of session.requests ?? []) {
         stream.closed = true
+        stream.keepEvents = keepEvents
         stream.inbox.offer(encoded({
           jsonrpc: "2.0",
           id,
@@ -224,9 +229,6 @@ export class Endpoint {
         ...(session.kept ?? []),
         ...(session.standalone ? [session.standalone.streamId] : [])
       ]
-      // A session left for another process keeps its events, for the client to resume there.
-      const kept = this.keeper !== undefined && !session.stateless
-      const keepEvents = kept && !forget
       return Scope.close(session.scope, Exit.void).pipe(
         Effect.zipRight(keepEvents ? Effect.void : Effect.forEach(streamIds, (id) => this.store.remove(id))),
         Effect.zipRight(kept && forget ? this.keeper!.forget(session.id) : Effect.void)
