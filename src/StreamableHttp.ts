@@ -17,6 +17,10 @@
  * - `Host` and `Origin` are checked against DNS rebinding, bodies are size
  *   limited and requests per session capped.
  * - Stateless mode serves every POST on a fresh context.
+ * - Sessions that outlive their process: with a `SessionStore` in the context
+ *   the app is made in, a session's state is saved there, and a request for a
+ *   session another process opened (which died) continues it here
+ *   (docs/http.md).
  * - Authorization: with a `ProtectedResource` in the context the app is made
  *   in, every request needs a verified bearer token, sessions belong to the
  *   principal that opened them, and `layerRouter` also serves the Protected
@@ -50,11 +54,13 @@ import { Guard } from "./internal/http/authorize.js"
 import { Backlog, DEFAULT_MAX_BUFFERED } from "./internal/http/backlog.js"
 import { Endpoint } from "./internal/http/endpoint.js"
 import { handleDelete, handleGet } from "./internal/http/get.js"
+import { SessionKeeper } from "./internal/http/keeper.js"
 import { handlePost } from "./internal/http/post.js"
 import { httpError } from "./internal/http/reply.js"
 import * as HttpSecurity from "./internal/httpSecurity.js"
 import { McpServer } from "./McpServer.js"
 import * as ProtectedResource from "./ProtectedResource.js"
+import * as SessionStore from "./SessionStore.js"
 import type { MessageExtras } from "./Transport.js"
 
 /**
@@ -228,6 +234,9 @@ export const makeHandler = (options: Options = {}): Effect.Effect<Handler, never
     const server = yield* McpServer
     const store = Option.getOrElse(yield* Effect.serviceOption(EventStore.EventStore), () => EventStore.makeMemory())
     const app = new Endpoint(server, store, yield* Effect.runtime<never>(), options, yield* Effect.clock)
+    // With a session store, sessions outlive this process: another one continues them (docs/http.md).
+    const sessionStore = yield* Effect.serviceOption(SessionStore.SessionStore)
+    if (Option.isSome(sessionStore)) app.keeper = new SessionKeeper(app, sessionStore.value)
     const { idleMillis, keepAlive, unusedMillis } = app.limits
     yield* Effect.forkScoped(Effect.sync(() => app.keepAliveRound()).pipe(Effect.delay(keepAlive), Effect.forever))
     // Often enough that a session outlives its timeout by at most half of it.

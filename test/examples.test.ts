@@ -28,6 +28,7 @@ import { ProtectedServer } from "../examples/protected-server.js"
 import { proxy } from "../examples/proxy.js"
 import { QuickstartServer } from "../examples/quickstart.js"
 import { SessionServer } from "../examples/session-lifespan.js"
+import { NodeServer as SessionsAcrossProcessesServer } from "../examples/sessions-across-processes.js"
 import { SkillsServer } from "../examples/skills.js"
 import { SqliteExplorerServer } from "../examples/sqlite-explorer.js"
 
@@ -61,6 +62,7 @@ const servers: Record<string, ReadonlyArray<ServerLayer>> = {
   ],
   "quickstart.ts": [QuickstartServer],
   "session-lifespan.ts": [SessionServer],
+  "sessions-across-processes.ts": [SessionsAcrossProcessesServer],
   "skills.ts": [SkillsServer],
   "sqlite-explorer.ts": [SqliteExplorerServer]
 }

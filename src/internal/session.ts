@@ -17,6 +17,7 @@ import { McpError } from "../McpError.js"
 import * as McpSchema from "../McpSchema.js"
 import type { IncomingRequest, RequestOptions } from "../Peer.js"
 import type { ClientChannel, Envelope } from "../RequestContext.js"
+import type { SessionState } from "../SessionStore.js"
 import type { Transport } from "../Transport.js"
 import type { Core } from "./dispatch.js"
 import { withParams } from "./dispatch.js"
@@ -79,6 +80,22 @@ export interface SessionOptions {
    * alone. An `initialize` is still answered.
    */
   readonly initialized?: { readonly protocolVersion: string } | undefined
+  /**
+   * Continues a session another process opened (see `SessionStore`): it
+   * starts initialized with this state, as it was last saved.
+   *
+   * @since 0.2.0
+   */
+  readonly restored?: SessionState | undefined
+  /**
+   * Called with the session's state when `initialize` succeeds and whenever
+   * the client changes it (`logging/setLevel`, `resources/subscribe`,
+   * `resources/unsubscribe`); the request is answered once it is done. Calls
+   * of one session run one at a time, each with the state as it is then.
+   *
+   * @since 0.2.0
+   */
+  readonly onStateChange?: ((state: SessionState) => Effect.Effect<void>) | undefined
 }
 
 const BEFORE_HANDSHAKE = new Set(["initialize", "ping"])
@@ -92,21 +109,21 @@ const lifecycle = new Map<string, LifecycleHandler>([
     "logging/setLevel",
     withParams(McpSchema.SetLevelRequestParams, (params, session) => {
       session.logLevel = params.level
-      return Effect.succeed({})
+      return session.changed({})
     })
   ],
   [
     "resources/subscribe",
     withParams(McpSchema.SubscribeRequestParams, (params, session) => {
       ;(session.subscriptions ??= new Set()).add(params.uri)
-      return Effect.succeed({})
+      return session.changed({})
     })
   ],
   [
     "resources/unsubscribe",
     withParams(McpSchema.SubscribeRequestParams, (params, session) => {
       session.subscriptions?.delete(params.uri)
-      return Effect.succeed({})
+      return session.changed({})
     })
   ]
 ])
@@ -132,6 +149,10 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
   private readonly pinsEra: boolean
   /** What serves this connection's 2026-07-28 requests; made on the first. */
   private modernEra: ModernEra | undefined = undefined
+  /** Hears the session's state change (`SessionOptions.onStateChange`). */
+  private readonly onStateChange: ((state: SessionState) => Effect.Effect<void>) | undefined
+  /** Keeps those calls one at a time; made on the first change. */
+  private saving: Effect.Semaphore | undefined = undefined
 
   constructor(
     readonly transport: Transport,
@@ -143,6 +164,8 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
     this.stateless = options?.initialized !== undefined
     this.pinsEra = options?.sessionId === undefined && !this.stateless
     this.protocolVersion = options?.initialized?.protocolVersion ?? ProtocolVersion.latest
+    this.onStateChange = options?.onStateChange
+    if (options?.restored !== undefined) this.restore(options.restored)
     this.telemetry = Telemetry.make(runtime, "server", transport.telemetry, this)
     this.peer = Peer.make(transport, this, runtime, this.telemetry)
   }
@@ -176,6 +199,36 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
     return this.server.core.handle(request, envelope, envelope, this)
   }
 
+  /** Takes up a session another process opened, where it left off. */
+  private restore(state: SessionState): void {
+    this.initialized = true
+    this.protocolVersion = state.protocolVersion
+    this.clientInfo = state.clientInfo
+    this.clientCapabilities = state.clientCapabilities
+    this.logLevel = state.logLevel
+    if (state.subscriptions.length > 0) this.subscriptions = new Set(state.subscriptions)
+  }
+
+  /** The session's state, as a `SessionStore` keeps it. */
+  get state(): SessionState {
+    return {
+      protocolVersion: this.protocolVersion,
+      clientCapabilities: this.clientCapabilities,
+      clientInfo: this.clientInfo,
+      logLevel: this.logLevel,
+      subscriptions: this.subscriptions === undefined ? [] : [...this.subscriptions]
+    }
+  }
+
+  /** Answers `result` once whoever hears the session's state changes has heard this change. */
+  changed<A>(result: A): Effect.Effect<A> {
+    const onStateChange = this.onStateChange
+    if (onStateChange === undefined) return Effect.succeed(result)
+    const saving = (this.saving ??= Effect.unsafeMakeSemaphore(1))
+    // The state is read when the call runs, under the lock: the last call to finish carries the latest state.
+    return Effect.as(saving.withPermits(1)(Effect.suspend(() => onStateChange(this.state))), result)
+  }
+
   sessionServices(): SessionServices {
     return (this.services ??= new SessionServices())
   }
@@ -200,7 +253,7 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
     this.clientInfo = params.clientInfo
     this.clientCapabilities = params.capabilities
     const { info, instructions } = this.server
-    return Effect.succeed({
+    return this.changed({
       protocolVersion: this.protocolVersion,
       capabilities: this.server.capabilities(),
       serverInfo: ProtocolVersion.described(info, this.protocolVersion),

@@ -9,7 +9,8 @@ import * as EventStore from "../../EventStore.js"
 import { ErrorCode, McpError } from "../../McpError.js"
 import type * as McpSchema from "../../McpSchema.js"
 import type { McpServer } from "../../McpServer.js"
-import type { Options, Reply } from "../../StreamableHttp.js"
+import type * as SessionStore from "../../SessionStore.js"
+import type { Exchange, Options, Reply } from "../../StreamableHttp.js"
 import type { MessageExtras } from "../../Transport.js"
 import { encoded } from "../encode.js"
 import { isRecord, isRequestId } from "../guards.js"
@@ -20,9 +21,10 @@ import { DEFAULT_MAX_BUFFERED } from "./backlog.js"
 import { ABANDONED, answers, CLOSE_STREAM, EventStream, storeOf } from "./eventStream.js"
 import type { Entry, Outgoing, Store } from "./eventStream.js"
 import { HttpSession } from "./httpSession.js"
+import type { SessionKeeper } from "./keeper.js"
 import type { ModernCall, ModernHost } from "./modernCall.js"
 import { hostOf } from "./modernCall.js"
-import { empty, Sink } from "./reply.js"
+import { empty, httpError, Sink } from "./reply.js"
 
 /** The options with their defaults applied. */
 export interface Limits {
@@ -59,6 +61,18 @@ const MAX_KEPT = 1000
 /** Session ids: 128 random bits, as visible ASCII. */
 const newSessionId = () => crypto.randomUUID()
 
+/** A revived session's stream id generation: 48 random bits, without `-` or `/` (see `HttpSession.generation`). */
+const newGeneration = () => `${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}.`
+
+/** Why a session cannot be served, as the reply to the request (with its id) that asked for it. */
+export type Refusal = (id: McpSchema.RequestId | null) => Reply
+
+/** A session another process opened, taken up here. */
+export interface Revived {
+  readonly id: string
+  readonly state: SessionStore.SessionState
+}
+
 export class Endpoint {
   readonly sessions = new Map<string, HttpSession>()
   /** Every open session, stateless ones included, for shutdown. */
@@ -77,6 +91,8 @@ export class Endpoint {
   closing = false
   /** The endpoint's authorization, when it is a protected resource. */
   authorization: Guard | undefined = undefined
+  /** Keeps sessions in the `SessionStore` for other processes to continue, when one is provided. */
+  keeper: SessionKeeper | undefined = undefined
   /** Requests in flight across every session; `drained` completes when it reaches 0 while closing. */
   private inFlight = 0
   private readonly drained = Deferred.unsafeMake<void>(FiberId.none)
@@ -102,13 +118,28 @@ export class Endpoint {
 
   // --- sessions ------------------------------------------------------------
 
-  /** Opens a session; `client` is counted against `maxSessionsPerClient` until it closes. */
-  openSession(stateless: boolean, protocolVersion?: string, client?: string): Effect.Effect<HttpSession> {
+  /**
+   * Opens a session, or takes up a `revived` one; `client` is counted
+   * against `maxSessionsPerClient` until it closes.
+   */
+  openSession(
+    stateless: boolean,
+    protocolVersion?: string,
+    client?: string,
+    revived?: Revived
+  ): Effect.Effect<HttpSession> {
     return Effect.gen(this, function*() {
-      const id = newSessionId()
+      const id = revived?.id ?? newSessionId()
       // Not a child of the app's scope: on shutdown the app drains first, then closes sessions itself.
       const scope = yield* Scope.make()
-      const session = new HttpSession(id, scope, protocolVersion, stateless, this)
+      const session = new HttpSession(
+        id,
+        scope,
+        protocolVersion,
+        stateless,
+        this,
+        revived === undefined ? "" : newGeneration()
+      )
       session.lastActive = this.now()
       if (client !== undefined) {
         session.client = client
@@ -119,7 +150,9 @@ export class Endpoint {
       // the server's runtime and keeps nothing of this request's fiber, which would otherwise live as long as it.)
       const connection = yield* this.server.connect(session, {
         sessionId: stateless ? undefined : id,
-        ...(stateless ? { initialized: { protocolVersion: protocolVersion ?? ProtocolVersion.latest } } : {})
+        ...(stateless ? { initialized: { protocolVersion: protocolVersion ?? ProtocolVersion.latest } } : {}),
+        ...(revived !== undefined ? { restored: revived.state } : {}),
+        ...(this.keeper !== undefined && !stateless ? { onStateChange: this.keeper.saver(session) } : {})
       }).pipe(Scope.extend(scope))
       session.receiver = connection.receiver
       return session
@@ -127,12 +160,46 @@ export class Endpoint {
   }
 
   /**
+   * Why a new session cannot be taken now (shutting down, or a limit
+   * reached); `undefined` when it can. Revivals under way hold their places
+   * against `maxSessions`; `revival` when asking for one of them.
+   */
+  admission(client: string | undefined, revival = false): Refusal | undefined {
+    if (this.closing) return (id) => httpError(503, "Service Unavailable: the server is shutting down", id)
+    const { maxPerClient, maxSessions } = this.limits
+    const reviving = (this.keeper?.reviving ?? 0) - (revival ? 1 : 0)
+    if (this.sessions.size + reviving >= maxSessions) {
+      return (id) => httpError(503, `Service Unavailable: the server holds its maximum of ${maxSessions} sessions`, id)
+    }
+    if (client !== undefined && (this.clients.get(client) ?? 0) >= maxPerClient) {
+      return (id) =>
+        httpError(
+          429,
+          `Too Many Requests: this client already holds its maximum of ${maxPerClient} sessions; ` +
+            "end one (DELETE) or wait for one to expire",
+          id
+        )
+    }
+    return undefined
+  }
+
+  /** The client a session is counted against: its remote address, when sessions per client are limited. */
+  clientOf(request: Exchange): string | undefined {
+    const address = request.remoteAddress
+    if (address === undefined || this.limits.maxPerClient === Infinity) return undefined
+    // An IPv4 client of a dual-stack listener is the same client as over IPv4.
+    return address.startsWith("::ffff:") ? address.slice(7) : address
+  }
+
+  /**
    * Ends a session. From then on its streams store nothing, and no response
    * attaches to them again. Requests still waiting get an answer, so that no
    * HTTP response stays open forever: on a stream, it is the last event,
-   * after which the stream ends its response.
+   * after which the stream ends its response. With `forget` (the client ended
+   * it, or it expired), the session store forgets it too; without (shutdown),
+   * another process may continue it.
    */
-  closeSession(session: HttpSession): Effect.Effect<void> {
+  closeSession(session: HttpSession, forget = false): Effect.Effect<void> {
     return Effect.suspend(() => {
       this.sessions.delete(session.id)
       if (this.live.delete(session) && session.client !== undefined) {
@@ -140,12 +207,17 @@ export class Endpoint {
         if (left > 0) this.clients.set(session.client, left)
         else this.clients.delete(session.client)
       }
+      // A session left for another process keeps its events, for the client to resume there.
+      const kept = this.keeper !== undefined && !session.stateless
+      const keepEvents = kept && !forget
       if (session.standalone !== undefined) {
         session.standalone.closed = true
+        session.standalone.keepEvents = keepEvents
         session.standalone.detach()
       }
       for (const [id, stream] of session.requests ?? []) {
         stream.closed = true
+        stream.keepEvents = keepEvents
         stream.inbox.offer(encoded({
           jsonrpc: "2.0",
           id,
@@ -158,7 +230,8 @@ export class Endpoint {
         ...(session.standalone ? [session.standalone.streamId] : [])
       ]
       return Scope.close(session.scope, Exit.void).pipe(
-        Effect.zipRight(Effect.forEach(streamIds, (id) => this.store.remove(id)))
+        Effect.zipRight(keepEvents ? Effect.void : Effect.forEach(streamIds, (id) => this.store.remove(id))),
+        Effect.zipRight(kept && forget ? this.keeper!.forget(session.id) : Effect.void)
       )
     })
   }
@@ -246,8 +319,8 @@ export class Endpoint {
       const idle = [...this.sessions.values()].filter(
         (s) => s.active === 0 && !s.standaloneAttached && now - s.lastActive > (s.used ? idleMillis : unusedMillis)
       )
-      return Effect.forEach(idle, (s) => this.closeSession(s), { discard: true })
-    })
+      return Effect.forEach(idle, (s) => this.closeSession(s, true), { discard: true })
+    }).pipe(Effect.zipRight(Effect.suspend(() => this.keeper?.touchInUse ?? Effect.void)))
   }
 
   /**
@@ -286,7 +359,7 @@ export class Endpoint {
 
   standaloneOf(session: HttpSession): EventStream {
     if (session.standalone !== undefined) return session.standalone
-    const stream = new EventStream(`${session.id}-0`, undefined)
+    const stream = new EventStream(session.standaloneId, undefined)
     session.standalone = stream
     stream.pump(this.events)
     return stream
@@ -309,7 +382,7 @@ export class Endpoint {
     onStream?: (first: Entry, stream: EventStream) => void,
     extras?: MessageExtras
   ): void {
-    const stream = new EventStream(`${session.id}-${++session.counter}`, id)
+    const stream = new EventStream(`${session.id}-${session.generation}${++session.counter}`, id)
     ;(session.requests ??= new Map()).set(id, stream)
     this.begin(session)
     const finish = (response: Outgoing | undefined, first: boolean) => {

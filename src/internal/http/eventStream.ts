@@ -101,6 +101,8 @@ export class EventStream {
   finished = false
   /** Its session has ended: nothing more is stored, and no response attaches again. */
   closed = false
+  /** Its session ended but is left for another process (shutdown with a `SessionStore`): its events stay stored. */
+  keepEvents = false
   private busy = false
   private waiting: Array<() => void> | undefined
   constructor(
@@ -175,8 +177,8 @@ export class EventStream {
         // A closed session's streams store nothing more: what is left goes to the response still attached, if any.
         if (this.closed) return forward(entry, undefined)
         store.append(this.streamId, entry.message, entry.text, (id) => {
-          // Stored while the session was closing: forget it again.
-          if (this.closed) store.remove(this.streamId)
+          // Stored while the session was closing: forget it again, unless another process may resume it.
+          if (this.closed && !this.keepEvents) store.remove(this.streamId)
           forward(entry, id)
         })
       })

@@ -51,8 +51,28 @@ export class HttpSession implements Transport {
     /** The negotiated version, known once `initialize` has answered. */
     public protocolVersion: string | undefined,
     readonly stateless: boolean,
-    private readonly router: Router
+    private readonly router: Router,
+    /**
+     * Comes between the session id and the counter in its stream ids:
+     * empty where the session was opened (`<sessionId>-<n>`), fresh in each
+     * process that revives it (`<sessionId>-<generation>.<n>`), so that no
+     * stream id of a dead process is used again. Neither has a `-` or a `/`:
+     * a stream id still names its session up to its last `-`.
+     */
+    readonly generation: string = ""
   ) {}
+
+  /** The id of the session's standalone (GET) stream. */
+  get standaloneId(): string {
+    return `${this.id}-${this.generation}0`
+  }
+
+  /** Whether `streamId` is a standalone stream of this session, from this process or one that held it before. */
+  isStandalone(streamId: string): boolean {
+    if (!streamId.startsWith(`${this.id}-`)) return false
+    const rest = streamId.slice(this.id.length + 1)
+    return rest === "0" || rest.endsWith(".0")
+  }
 
   run(): Effect.Effect<void> {
     return Effect.never

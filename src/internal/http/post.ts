@@ -7,12 +7,13 @@
  * everything else on this path; docs/architecture.md). The rarer paths
  * (initialize, stateless, batches) run as effects.
  */
-import { Effect } from "effect"
+import { Effect, Exit } from "effect"
 import * as EventStore from "../../EventStore.js"
 import { ErrorCode, McpError } from "../../McpError.js"
 import type * as McpSchema from "../../McpSchema.js"
 import type { Exchange, Reply } from "../../StreamableHttp.js"
 import { principalOf } from "../auth/challenge.js"
+import { logThrown } from "../cause.js"
 import { isRecord } from "../guards.js"
 import * as JsonRpc from "../jsonRpc.js"
 import * as Modern from "../modern.js"
@@ -47,8 +48,12 @@ export const handlePost = (app: Endpoint, request: Exchange, reply: (reply: Repl
   })
 }
 
+/** Returned by `sessionOf` for a session this endpoint does not hold, when a session store may. */
+const UNHELD = Symbol("unheld")
+
 /**
- * The session a request names, or the reply that refuses it. `use`: the
+ * The session a request names, or the reply that refuses it; `UNHELD` when
+ * the session store may hold it (see `SessionKeeper.revive`). `use`: the
  * message is a request (or a batch holding one), which uses the session; a
  * notification alone does not, and leaves an unused session's clock alone.
  */
@@ -57,16 +62,43 @@ const sessionOf = (
   request: Exchange,
   id: McpSchema.RequestId | null,
   use: boolean
-): HttpSession | Reply => {
+): HttpSession | Reply | typeof UNHELD => {
   const sessionId = request.header("mcp-session-id")
   if (sessionId === undefined) return httpError(400, "Bad Request: the Mcp-Session-Id header is required", id)
   const session = app.sessions.get(sessionId)
-  if (session === undefined) return sessionNotFound(id)
+  if (session === undefined) return app.keeper === undefined ? sessionNotFound(id) : UNHELD
+  return admit(app, session, request, id, use)
+}
+
+/** A request on a session it found: it uses the session, and must name its protocol version. */
+const admit = (
+  app: Endpoint,
+  session: HttpSession,
+  request: Exchange,
+  id: McpSchema.RequestId | null,
+  use: boolean
+): HttpSession | Reply => {
   if (use) session.used = true
   if (session.used) session.lastActive = app.now()
   const versionError = ProtocolVersion.checkHeader(request.header("mcp-protocol-version"), session.protocolVersion)
   return versionError === undefined ? session : httpError(400, `Bad Request: ${versionError}`, id)
 }
+
+/** `sessionOf`, taking up from the session store a session this endpoint does not hold. */
+const sessionOrRevived = (
+  app: Endpoint,
+  request: Exchange,
+  id: McpSchema.RequestId | null,
+  use: boolean
+): Effect.Effect<HttpSession | Reply> =>
+  Effect.suspend(() => {
+    const session = sessionOf(app, request, id, use)
+    if (session !== UNHELD) return Effect.succeed(session)
+    return Effect.map(
+      app.keeper!.revive(request.header("mcp-session-id")!, request),
+      (revived) => revived instanceof HttpSession ? admit(app, revived, request, id, use) : revived(id)
+    )
+  })
 
 const handleMessage = (
   app: Endpoint,
@@ -93,7 +125,34 @@ const handleMessage = (
     return app.replyWith(handleInitialize(app, request, body, message.id), reply)
   }
   const session = sessionOf(app, request, id, message._tag === "Request")
+  if (session === UNHELD) {
+    // Off the hot path: only with a session store, for a session another process opened.
+    return app.runFork(sessionOrRevived(app, request, id, message._tag === "Request")).addObserver((exit) => {
+      if (Exit.isFailure(exit)) return reply(empty(500))
+      if (!(exit.value instanceof HttpSession)) return reply(exit.value)
+      // Outside the caller's try (this runs later): what throws here is this request's 500, not the fiber's.
+      try {
+        serveOn(app, request, accept, message, body, exit.value, reply)
+      } catch (thrown) {
+        app.runFork(logThrown("Streamable HTTP request failed", thrown))
+        reply(empty(500))
+      }
+    })
+  }
   if (!(session instanceof HttpSession)) return reply(session)
+  serveOn(app, request, accept, message, body, session, reply)
+}
+
+/** A message on the session it names. */
+const serveOn = (
+  app: Endpoint,
+  request: Exchange,
+  accept: AcceptInfo,
+  message: JsonRpc.Message,
+  body: unknown,
+  session: HttpSession,
+  reply: (reply: Reply) => void
+) => {
   if (message._tag !== "Request") {
     session.receiver.message(body, request)
     return reply(empty(202))
@@ -160,30 +219,16 @@ const handleInitialize = (
   requestId: McpSchema.RequestId
 ) =>
   Effect.gen(function*() {
-    if (app.closing) return httpError(503, "Service Unavailable: the server is shutting down", requestId)
-    if (app.sessions.size >= app.limits.maxSessions) {
-      return httpError(
-        503,
-        `Service Unavailable: the server holds its maximum of ${app.limits.maxSessions} sessions`,
-        requestId
-      )
-    }
-    const client = clientOf(app, request)
-    if (client !== undefined && (app.clients.get(client) ?? 0) >= app.limits.maxPerClient) {
-      return httpError(
-        429,
-        `Too Many Requests: this client already holds its maximum of ${app.limits.maxPerClient} sessions; ` +
-          "end one (DELETE) or wait for one to expire",
-        requestId
-      )
-    }
+    const client = app.clientOf(request)
+    const refused = app.admission(client)
+    if (refused !== undefined) return refused(requestId)
     const session = yield* app.openSession(false, undefined, client)
     session.principal = principalOf(request.auth)
     const answer = yield* app.responseTo(session, body, requestId, request)
     const response = answer?.message
     if (answer === undefined || !isRecord(response) || !isRecord(response.result)) {
       // A failed initialize leaves nothing behind.
-      yield* app.closeSession(session)
+      yield* app.closeSession(session, true)
       return answer === undefined ? empty(202) : jsonText(answer.text, 400)
     }
     const version = response.result.protocolVersion
@@ -191,14 +236,6 @@ const handleInitialize = (
     app.sessions.set(session.id, session)
     return jsonText(answer.text, 200, session.headers)
   })
-
-/** The client a session is counted against: its remote address, when sessions per client are limited. */
-const clientOf = (app: Endpoint, request: Exchange): string | undefined => {
-  const address = request.remoteAddress
-  if (address === undefined || app.limits.maxPerClient === Infinity) return undefined
-  // An IPv4 client of a dual-stack listener is the same client as over IPv4.
-  return address.startsWith("::ffff:") ? address.slice(7) : address
-}
 
 const handleStateless = (
   app: Endpoint,
@@ -296,7 +333,12 @@ const handleModern = (
  */
 const handleBatch = (app: Endpoint, request: Exchange, messages: ReadonlyArray<unknown>) =>
   Effect.gen(function*() {
-    const session = sessionOf(app, request, null, messages.some((m) => isRecord(m) && "method" in m && "id" in m))
+    const session = yield* sessionOrRevived(
+      app,
+      request,
+      null,
+      messages.some((m) => isRecord(m) && "method" in m && "id" in m)
+    )
     if (!(session instanceof HttpSession)) return session
     if (!ProtocolVersion.hasBatches(session.protocolVersion)) {
       return refuse(400, McpError.invalidRequest("JSON-RPC batches are only accepted under protocol 2025-03-26"))
