@@ -1,0 +1,99 @@
+/**
+ * Three nodes on one Postgres behind a balancer (issue 14): a handshake-era session opened on one node continues on
+ * another after that node is killed with SIGKILL, keeping its log level and subscriptions; change notifications cross
+ * nodes before and after. Real processes, real HTTP, real Postgres (skipped, saying why, where it is not installed).
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Deferred, Duration, Effect, FiberId, Queue } from "effect"
+import type { McpSchema } from "mcp-effect"
+import { NodeHttp } from "mcp-effect/node"
+import { spawn } from "node:child_process"
+import * as Balancer from "../support/balancer.js"
+import * as Postgres from "../support/postgres.js"
+
+interface Node {
+  readonly pid: number
+  readonly port: number
+  readonly exited: Deferred.Deferred<void>
+}
+
+/** A node process on `databaseUrl`, killed when the scope closes if it still runs. */
+const startNode = (databaseUrl: string) =>
+  Effect.acquireRelease(
+    Effect.async<Node, Error>((resume) => {
+      const child = spawn(process.execPath, ["--import", "tsx", "test/fixtures/cluster-node.ts"], {
+        stdio: ["ignore", "ignore", "pipe"],
+        env: {
+          ...process.env,
+          DATABASE_URL: databaseUrl,
+          MCP_REQUEST_STATE_KEY: "a-key-every-node-of-this-test-shares"
+        }
+      })
+      const exited = Deferred.unsafeMake<void>(FiberId.none)
+      let output = ""
+      child.stderr.on("data", (chunk) => {
+        output += chunk
+        const match = /listening http:\/\/127\.0\.0\.1:(\d+)\//.exec(output)
+        if (match) resume(Effect.succeed({ pid: child.pid!, port: Number(match[1]), exited }))
+      })
+      child.on("exit", () => {
+        Deferred.unsafeDone(exited, Effect.void)
+        resume(Effect.fail(new Error(`a node exited before listening: ${output}`)))
+      })
+    }),
+    // The node the test killed is gone already.
+    (node) => Effect.ignore(Effect.try(() => process.kill(node.pid, "SIGKILL")))
+  )
+
+const text = (result: McpSchema.CallToolResult) => (result.content[0] as McpSchema.TextContent).text
+
+/** The next notification of `method`, failing the test if none comes in a minute (a bound, not a race). */
+const next = (queue: Queue.Dequeue<{ method: string }>, method: string) =>
+  Queue.take(queue).pipe(
+    Effect.repeat({ until: (notification) => notification.method === method }),
+    Effect.timeoutFail({ duration: Duration.minutes(1), onTimeout: () => new Error(`no ${method} came`) })
+  )
+
+describe.skipIf(Postgres.unavailable !== undefined)("three nodes on Postgres", () => {
+  it.scopedLive("a session continues on another node after its node is killed, with its level and subscriptions", () =>
+    Effect.gen(function*() {
+      const pg = yield* Postgres.start
+      const databaseUrl = `postgres://${pg.username}@${pg.host}:${pg.port}/${pg.database}`
+      const nodes = yield* Effect.all([startNode(databaseUrl), startNode(databaseUrl), startNode(databaseUrl)])
+      const balancer = yield* Balancer.make(nodes.map((node) => node.port))
+
+      const client = yield* NodeHttp.connect(balancer.url, { protocolVersion: "2025-11-25" })
+      const notifications = yield* client.subscribe
+      yield* client.setLevel("info")
+      yield* client.subscribeResource("board://notice")
+      const first = text(yield* client.callTool("whoami"))
+      const home = nodes.find((node) => String(node.pid) === first)!
+      expect(home).toBeDefined()
+
+      // A 2026-07-28 client, round robin: its change reaches the session whichever node made it.
+      const modern = yield* NodeHttp.connect(balancer.url)
+      expect(modern.protocolVersion).toBe("2026-07-28")
+      for (let i = 0; i < 3; i++) yield* modern.callTool("touch", { uri: "board://notice" })
+      for (let i = 0; i < 3; i++) yield* next(notifications, "notifications/resources/updated")
+
+      // The session's node dies without a word.
+      process.kill(home.pid, "SIGKILL")
+      yield* Deferred.await(home.exited)
+
+      const elsewhere = text(yield* client.callTool("whoami"))
+      expect(elsewhere).not.toBe(String(home.pid))
+      expect(nodes.map((node) => String(node.pid))).toContain(elsewhere)
+
+      // Its log level came along: the steps are logged to it, and its progress reported.
+      const progress: Array<number> = []
+      const done = yield* client.callTool("chatty", { steps: 3 }, { onProgress: (p) => progress.push(p.progress) })
+      expect(text(done)).toMatch(/^done in \d+$/)
+      expect(progress).toEqual([1, 2, 3])
+      yield* next(notifications, "notifications/message")
+
+      // And its subscription: a change made anywhere reaches it on its new node.
+      for (let i = 0; i < 3; i++) yield* modern.callTool("touch", { uri: "board://notice" })
+      yield* next(notifications, "notifications/resources/updated")
+      expect(balancer.sessions.get([...balancer.sessions.keys()][0]!)).not.toBe(home.port)
+    }))
+})
