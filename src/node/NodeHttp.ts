@@ -61,6 +61,16 @@ export interface ServeOptions extends StreamableHttp.Options {
   /** Also serve the legacy HTTP+SSE transport at `/sse` and `/messages`. Default false. */
   readonly legacySse?: boolean
   /**
+   * Health endpoints for a load balancer or an orchestrator: `GET /livez`
+   * answers 200 while the process serves; `GET /readyz` answers 200 while it
+   * takes new work and 503 from the moment it starts shutting down (a
+   * SIGTERM under `NodeRuntime.runMain`), while it drains the requests in
+   * flight. `true` for those paths, or paths of your own. Default: none.
+   *
+   * @since 0.2.0
+   */
+  readonly health?: boolean | { readonly live?: string; readonly ready?: string } | undefined
+  /**
    * What an SSE response may hold for a client that does not read: past this
    * many bytes of backlog, log and progress notifications are dropped at once
    * (and counted, in an SSE comment sent once the client reads again); a
@@ -267,6 +277,7 @@ const listenerFor = (options: Omit<ServeOptions, "port" | "host">) =>
       )
     }
     const serveMetadata = yield* metadataServer
+    const serveHealth = yield* healthServer(options.health)
     const runFork = Runtime.runFork(yield* Effect.runtime<never>())
     const bodyTimeout = Duration.decode(options.bodyTimeout ?? Duration.seconds(30))
     const shared: ExchangeContext = {
@@ -290,13 +301,45 @@ const listenerFor = (options: Omit<ServeOptions, "port" | "host">) =>
       const query = url.indexOf("?")
       const target = query === -1 ? url : url.slice(0, query)
       if (target !== path) {
-        return serveMetadata !== undefined && serveMetadata(target, request, response)
+        return (serveMetadata !== undefined && serveMetadata(target, request, response)) ||
+            (serveHealth !== undefined && serveHealth(target, request, response))
           ? undefined
           : fallback(request, response)
       }
       // The MCP endpoint is served straight from node:http: no router, no per-request platform machinery.
       const exchange = new NodeExchange(request, response, shared)
       exchange.guard(() => handle(exchange, (reply) => exchange.reply(reply)))
+    }
+  })
+
+/**
+ * What answers the health paths (returning whether `target` was one), when
+ * asked for. Readiness turns 503 when the scope starts closing: its finalizer
+ * is added after the handler's, so it runs before the endpoint drains.
+ */
+const healthServer = (health: ServeOptions["health"]) =>
+  Effect.gen(function*() {
+    if (health === undefined || health === false) return undefined
+    const paths = health === true ? {} : health
+    const live = paths.live ?? "/livez"
+    const ready = paths.ready ?? "/readyz"
+    let draining = false
+    yield* Effect.addFinalizer(() => Effect.sync(() => void (draining = true)))
+    return (target: string, request: IncomingMessage, response: ServerResponse): boolean => {
+      if (target !== live && target !== ready) return false
+      const method = request.method ?? "GET"
+      if (method !== "GET" && method !== "HEAD") {
+        response.writeHead(405, { allow: "GET, HEAD" }).end()
+        return true
+      }
+      const status = target === ready && draining ? 503 : 200
+      const body = JSON.stringify({ status: status === 200 ? "ok" : "draining" })
+      response.writeHead(status, {
+        "content-type": "application/json",
+        "cache-control": "no-store",
+        "content-length": Buffer.byteLength(body)
+      }).end(method === "HEAD" ? undefined : body)
+      return true
     }
   })
 
