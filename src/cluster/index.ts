@@ -30,3 +30,11 @@ export * as PgChangeFeed from "./PgChangeFeed.js"
  * @since 0.2.0
  */
 export * as PgTaskStore from "./PgTaskStore.js"
+
+/**
+ * One layer that switches a server to the Postgres stores, refusing to start
+ * without the `requestState` signing key every node must share.
+ *
+ * @since 0.2.0
+ */
+export * as McpCluster from "./McpCluster.js"
