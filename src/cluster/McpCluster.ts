@@ -168,7 +168,7 @@ export const requireStateKey: Effect.Effect<void, StateKeyError> = Config.redact
   Effect.withSpan("McpCluster.requireStateKey")
 )
 
-const purgeEvery = (own: Duration.DurationInput | undefined, options: Options) => own ?? options.purgeInterval
+const purgeIntervalOf = (own: Duration.DurationInput | undefined, options: Options) => own ?? options.purgeInterval
 
 /** The four stores on the `PgClient` in context (the SQL stores take it as their `SqlClient`). */
 const stores = (options: Options): Layer.Layer<Stores, SqlError | PgChangeFeed.ListenError, PgClient.PgClient> => {
@@ -177,17 +177,17 @@ const stores = (options: Options): Layer.Layer<Stores, SqlError | PgChangeFeed.L
     PgSessionStore.layer({
       ...options.sessions,
       tablePrefix,
-      purgeInterval: purgeEvery(options.sessions?.purgeInterval, options)
+      purgeInterval: purgeIntervalOf(options.sessions?.purgeInterval, options)
     }),
     PgEventStore.layer({
       ...options.events,
       tablePrefix,
-      purgeInterval: purgeEvery(options.events?.purgeInterval, options)
+      purgeInterval: purgeIntervalOf(options.events?.purgeInterval, options)
     }),
     PgTaskStore.layer({
       ...options.tasks,
       tablePrefix,
-      purgeInterval: purgeEvery(options.tasks?.purgeInterval, options)
+      purgeInterval: purgeIntervalOf(options.tasks?.purgeInterval, options)
     }),
     PgChangeFeed.layer({ channel: options.channel })
   ).pipe(Layer.provide(Layer.effect(SqlClient.SqlClient, PgClient.PgClient)))
