@@ -22,3 +22,19 @@ export * as PgSessionStore from "./PgSessionStore.js"
  * @since 0.2.0
  */
 export * as PgChangeFeed from "./PgChangeFeed.js"
+
+/**
+ * A `TaskStore` on Postgres: 2026-07-28 tasks that `tasks/get` reads on any
+ * node.
+ *
+ * @since 0.2.0
+ */
+export * as PgTaskStore from "./PgTaskStore.js"
+
+/**
+ * One layer that switches a server to the Postgres stores, refusing to start
+ * without the `requestState` signing key every node must share.
+ *
+ * @since 0.2.0
+ */
+export * as McpCluster from "./McpCluster.js"
