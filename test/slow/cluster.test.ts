@@ -26,7 +26,7 @@ const startNode = (databaseUrl: string) =>
         env: {
           ...process.env,
           DATABASE_URL: databaseUrl,
-          MCP_REQUEST_STATE_KEY: "a-key-every-node-of-this-test-shares"
+          MCP_REQUEST_STATE_KEY: "a key every node of this test shares: 32 bytes or more"
         }
       })
       const exited = Deferred.unsafeMake<void>(FiberId.none)
@@ -60,6 +60,11 @@ describe.skipIf(Postgres.unavailable !== undefined)("three nodes on Postgres", (
       const pg = yield* Postgres.start
       const databaseUrl = `postgres://${pg.username}@${pg.host}:${pg.port}/${pg.database}`
       const nodes = yield* Effect.all([startNode(databaseUrl), startNode(databaseUrl), startNode(databaseUrl)])
+      // Each node is ready (health: true); McpCluster took the key and the database from the environment.
+      for (const node of nodes) {
+        const ready = yield* Effect.promise(() => fetch(`http://127.0.0.1:${node.port}/readyz`))
+        expect(ready.status).toBe(200)
+      }
       const balancer = yield* Balancer.make(nodes.map((node) => node.port))
 
       const client = yield* NodeHttp.connect(balancer.url, { protocolVersion: "2025-11-25" })
