@@ -1,7 +1,6 @@
 import * as PgClient from "@effect/sql-pg/PgClient"
-import * as SqlClient from "@effect/sql/SqlClient"
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { Chunk, ConfigProvider, Context, Deferred, Effect, Exit, Layer, Option, Schema, Scope, Stream } from "effect"
+import { describe, expect, it } from "@effect/vitest"
+import { Chunk, ConfigProvider, Context, Deferred, Effect, Layer, Option, Schema, Stream } from "effect"
 import { ChangeFeed, EventStore, McpServer, McpTest, RequestContext, SessionStore, TaskStore } from "mcp-effect"
 import { McpCluster, PgEventStore, PgSessionStore, PgTaskStore } from "mcp-effect/cluster"
 import { modernMessage } from "./modernHelpers.js"
@@ -60,19 +59,8 @@ describe("McpCluster.requireStateKey", () => {
 })
 
 describe.skipIf(Pg.unavailable !== undefined)("McpCluster layers", () => {
-  // One server for the file; each test has tables (a prefix) and a channel of its own.
-  let server: Pg.Postgres
-  const scope = Effect.runSync(Scope.make())
-  beforeAll(async () => {
-    server = await Effect.runPromise(Scope.extend(Pg.start, scope))
-  })
-  afterAll(() => Effect.runPromise(Scope.close(scope, Exit.void)))
-
-  let tests = 0
-  const unique = () => `t${++tests}_`
-
-  const on = <A, E, R>(node: PgClient.PgClient, effect: Effect.Effect<A, E, R>) =>
-    effect.pipe(Effect.provideService(SqlClient.SqlClient, node), Effect.provideService(PgClient.PgClient, node))
+  // One server for the file; each test has tables (a prefix) or a channel of its own.
+  const { on, server, unique } = Pg.forFile()
 
   /** Whether a table exists (`to_regclass` is null when it does not). */
   const tableExists = (node: PgClient.PgClient, name: string) =>
@@ -83,8 +71,8 @@ describe.skipIf(Pg.unavailable !== undefined)("McpCluster layers", () => {
 
   it.scoped("provides the Postgres stores, which another node reads", () =>
     Effect.gen(function*() {
-      const a = yield* Pg.client(server)
-      const b = yield* Pg.client(server)
+      const a = yield* Pg.client(server())
+      const b = yield* Pg.client(server())
       const tablePrefix = unique()
       const context = yield* Layer.build(
         McpCluster.layer({ tablePrefix, channel: `${tablePrefix}changes` }).pipe(
@@ -147,7 +135,7 @@ describe.skipIf(Pg.unavailable !== undefined)("McpCluster layers", () => {
           (answer) => answer.action === "accept" ? `hello ${answer.content.name}` : answer.action
         ))
       const node = Effect.gen(function*() {
-        const client = yield* Pg.client(server)
+        const client = yield* Pg.client(server())
         const live = Layer.mergeAll(Slow, Ask).pipe(
           Layer.provideMerge(McpServer.layer({ name: "cluster", version: "1.0.0" })),
           Layer.provide(McpCluster.layer({ tablePrefix, channel: `${tablePrefix}changes` })),
@@ -188,7 +176,7 @@ describe.skipIf(Pg.unavailable !== undefined)("McpCluster layers", () => {
 
   it.scoped("refuses to start without the key, before touching the database", () =>
     Effect.gen(function*() {
-      const a = yield* Pg.client(server)
+      const a = yield* Pg.client(server())
       const tablePrefix = unique()
       const cluster = McpCluster.layer({ tablePrefix }).pipe(Layer.provide(Layer.succeed(PgClient.PgClient, a)))
       const missing = yield* Effect.flip(Layer.build(cluster).pipe(environment({})))
@@ -202,7 +190,7 @@ describe.skipIf(Pg.unavailable !== undefined)("McpCluster layers", () => {
   it.scoped("layerConfig connects to DATABASE_URL, and provides the PgClient too", () =>
     Effect.gen(function*() {
       const tablePrefix = unique()
-      const url = `postgres://${server.username}@${server.host}:${server.port}/${server.database}`
+      const url = `postgres://${server().username}@${server().host}:${server().port}/${server().database}`
       const context = yield* Layer.build(McpCluster.layerConfig({ tablePrefix, channel: `${tablePrefix}changes` }))
         .pipe(environment({ MCP_REQUEST_STATE_KEY: goodKey, DATABASE_URL: url }))
       const sql = Context.get(context, PgClient.PgClient)

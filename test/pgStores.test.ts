@@ -1,7 +1,5 @@
-import * as PgClient from "@effect/sql-pg/PgClient"
-import * as SqlClient from "@effect/sql/SqlClient"
-import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
-import { Chunk, Effect, Exit, Fiber, Option, Scope, Stream, TestClock } from "effect"
+import { describe, expect, it } from "@effect/vitest"
+import { Chunk, Effect, Fiber, Option, Stream, TestClock } from "effect"
 import type { ChangeFeed, EventStore, SessionStore } from "mcp-effect"
 import { PgChangeFeed, PgEventStore, PgSessionStore } from "mcp-effect/cluster"
 import * as Pg from "./support/postgres.js"
@@ -10,20 +8,7 @@ if (Pg.unavailable !== undefined) console.warn(Pg.unavailable)
 
 describe.skipIf(Pg.unavailable !== undefined)("Postgres stores", () => {
   // One server for the file; each test has tables (a prefix) or a channel of its own.
-  let server: Pg.Postgres
-  const scope = Effect.runSync(Scope.make())
-  beforeAll(async () => {
-    server = await Effect.runPromise(Scope.extend(Pg.start, scope))
-  })
-  afterAll(() => Effect.runPromise(Scope.close(scope, Exit.void)))
-
-  let tests = 0
-  const unique = () => `t${++tests}_`
-
-  /** Two "nodes": two clients, each with its own pool, on one database. */
-  const twoNodes = Effect.suspend(() => Effect.all([Pg.client(server), Pg.client(server)]))
-  const on = <A, E, R>(node: PgClient.PgClient, effect: Effect.Effect<A, E, R>) =>
-    effect.pipe(Effect.provideService(SqlClient.SqlClient, node), Effect.provideService(PgClient.PgClient, node))
+  const { on, twoNodes, unique } = Pg.forFile()
 
   const messages = (replayed: Option.Option<{ readonly events: ReadonlyArray<EventStore.StoredEvent> }>) =>
     Option.map(replayed, (r) => r.events.map((e) => e.message))

@@ -8,8 +8,9 @@
  */
 import * as Reactivity from "@effect/experimental/Reactivity"
 import { PgClient } from "@effect/sql-pg"
-import { Effect, Schedule } from "effect"
-import type { Scope } from "effect"
+import * as SqlClient from "@effect/sql/SqlClient"
+import { afterAll, beforeAll } from "@effect/vitest"
+import { Effect, Exit, Schedule, Scope } from "effect"
 import { execFile } from "node:child_process"
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { createServer } from "node:net"
@@ -141,3 +142,29 @@ export const client = (server: Postgres) =>
     database: server.database,
     maxConnections: 4
   }).pipe(Effect.provide(Reactivity.layer))
+
+/**
+ * One server for a test file, started before its tests and stopped after them, and what the tests share: a
+ * `unique` table prefix (or channel) per test, two clients as two "nodes", and `on` to run a store on a node.
+ */
+export const forFile = () => {
+  let started: Postgres | undefined
+  const scope = Effect.runSync(Scope.make())
+  beforeAll(async () => {
+    started = await Effect.runPromise(Scope.extend(start, scope))
+  })
+  afterAll(() => Effect.runPromise(Scope.close(scope, Exit.void)))
+  const server = (): Postgres => {
+    if (started === undefined) throw new Error("the Postgres server of this file has not started")
+    return started
+  }
+  let tests = 0
+  return {
+    server,
+    unique: () => `t${++tests}_`,
+    /** Two "nodes": two clients, each with its own pool, on one database. */
+    twoNodes: Effect.suspend(() => Effect.all([client(server()), client(server())])),
+    on: <A, E, R>(node: PgClient.PgClient, effect: Effect.Effect<A, E, R>) =>
+      effect.pipe(Effect.provideService(SqlClient.SqlClient, node), Effect.provideService(PgClient.PgClient, node))
+  }
+}
