@@ -7,6 +7,7 @@ import type { McpSchema, McpServer } from "mcp-effect"
 import { readdirSync } from "node:fs"
 import { ServerLive as AuthorizationServer } from "../examples/authorization-server.js"
 import { NoticeBoardServer } from "../examples/change-feed.js"
+import { ClusterServer } from "../examples/cluster-node.js"
 import { DemoServer } from "../examples/demo-server.js"
 import { DeployServer } from "../examples/deploy.js"
 import { EchoServer } from "../examples/echo.js"
@@ -40,6 +41,7 @@ const servers: Record<string, ReadonlyArray<ServerLayer>> = {
   "authorization-server.ts": [AuthorizationServer],
   "change-feed.ts": [NoticeBoardServer],
   "demo-server.ts": [DemoServer],
+  "cluster-node.ts": [ClusterServer],
   "deploy.ts": [DeployServer],
   "echo.ts": [EchoServer],
   "elicitation-sampling.ts": [InteractiveServer],
@@ -70,6 +72,7 @@ const servers: Record<string, ReadonlyArray<ServerLayer>> = {
 const others = [
   "aggregator.ts",
   "client-credentials.ts",
+  "cluster-local.ts",
   "everything-client.ts",
   "http-client.ts",
   "low-level.ts",

@@ -4,46 +4,12 @@
  * nodes before and after. Real processes, real HTTP, real Postgres (skipped, saying why, where it is not installed).
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, FiberId, Queue } from "effect"
+import { Deferred, Duration, Effect, Queue } from "effect"
 import type { McpSchema } from "mcp-effect"
 import { NodeHttp } from "mcp-effect/node"
-import { spawn } from "node:child_process"
-import * as Balancer from "../support/balancer.js"
+import * as Balancer from "../../examples/internal/balancer.js"
+import * as Nodes from "../../examples/internal/nodes.js"
 import * as Postgres from "../support/postgres.js"
-
-interface Node {
-  readonly pid: number
-  readonly port: number
-  readonly exited: Deferred.Deferred<void>
-}
-
-/** A node process on `databaseUrl`, killed when the scope closes if it still runs. */
-const startNode = (databaseUrl: string) =>
-  Effect.acquireRelease(
-    Effect.async<Node, Error>((resume) => {
-      const child = spawn(process.execPath, ["--import", "tsx", "test/fixtures/cluster-node.ts"], {
-        stdio: ["ignore", "ignore", "pipe"],
-        env: {
-          ...process.env,
-          DATABASE_URL: databaseUrl,
-          MCP_REQUEST_STATE_KEY: "a key every node of this test shares: 32 bytes or more"
-        }
-      })
-      const exited = Deferred.unsafeMake<void>(FiberId.none)
-      let output = ""
-      child.stderr.on("data", (chunk) => {
-        output += chunk
-        const match = /listening http:\/\/127\.0\.0\.1:(\d+)\//.exec(output)
-        if (match) resume(Effect.succeed({ pid: child.pid!, port: Number(match[1]), exited }))
-      })
-      child.on("exit", () => {
-        Deferred.unsafeDone(exited, Effect.void)
-        resume(Effect.fail(new Error(`a node exited before listening: ${output}`)))
-      })
-    }),
-    // The node the test killed is gone already.
-    (node) => Effect.ignore(Effect.try(() => process.kill(node.pid, "SIGKILL")))
-  )
 
 const text = (result: McpSchema.CallToolResult) => (result.content[0] as McpSchema.TextContent).text
 
@@ -59,7 +25,11 @@ describe.skipIf(Postgres.unavailable !== undefined)("three nodes on Postgres", (
     Effect.gen(function*() {
       const pg = yield* Postgres.start
       const databaseUrl = `postgres://${pg.username}@${pg.host}:${pg.port}/${pg.database}`
-      const nodes = yield* Effect.all([startNode(databaseUrl), startNode(databaseUrl), startNode(databaseUrl)])
+      const env = {
+        DATABASE_URL: databaseUrl,
+        MCP_REQUEST_STATE_KEY: "a key every node of this test shares: 32 bytes or more"
+      }
+      const nodes = yield* Effect.all([Nodes.start(env), Nodes.start(env), Nodes.start(env)])
       // Each node is ready (health: true); McpCluster took the key and the database from the environment.
       for (const node of nodes) {
         const ready = yield* Effect.promise(() => fetch(`http://127.0.0.1:${node.port}/readyz`))

@@ -1,5 +1,6 @@
 /**
- * A small load balancer for the multi-node test, as a deployment would run one: a handshake-era session sticks to
+ * A small load balancer for nodes on loopback (examples/cluster-local.ts, test/slow/cluster.test.ts), as a
+ * deployment would run one: a handshake-era session sticks to
  * the node that opened it (learned from the `Mcp-Session-Id` of its answer) while that node lives; everything else
  * goes round robin. A node that refuses a connection is marked down and the request (its body is buffered) goes to
  * the next one, and so does every later request of a session that was on it.
@@ -16,7 +17,8 @@ export interface Balancer {
   readonly sessions: ReadonlyMap<string, number>
 }
 
-export const make = (ports: ReadonlyArray<number>): Effect.Effect<Balancer, never, Scope.Scope> =>
+/** A balancer for the nodes on `ports`, listening on `port` (0: a free one). */
+export const make = (ports: ReadonlyArray<number>, port = 0): Effect.Effect<Balancer, never, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.async<{ server: Http.Server; balancer: Balancer }>((resume) => {
       const alive = new Set(ports)
@@ -78,12 +80,12 @@ export const make = (ports: ReadonlyArray<number>): Effect.Effect<Balancer, neve
           forward(request, response, Buffer.concat(chunks), port, 0)
         })
       })
-      server.listen(0, "127.0.0.1", () => {
+      server.listen(port, "127.0.0.1", () => {
         const address = server.address()
-        const port = typeof address === "object" && address !== null ? address.port : 0
+        const listening = typeof address === "object" && address !== null ? address.port : 0
         resume(Effect.succeed({
           server,
-          balancer: { url: `http://127.0.0.1:${port}/mcp`, down: (port) => void alive.delete(port), sessions }
+          balancer: { url: `http://127.0.0.1:${listening}/mcp`, down: (node) => void alive.delete(node), sessions }
         }))
       })
     }),

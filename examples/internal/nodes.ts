@@ -1,0 +1,39 @@
+/**
+ * Node processes of a local deployment (examples/cluster-local.ts, test/slow/cluster.test.ts): each runs
+ * `examples/cluster-node.ts` on a free loopback port with the environment given, and is killed when the scope
+ * closes if it still runs.
+ */
+import { Deferred, Effect, FiberId } from "effect"
+import type { Scope } from "effect"
+import { spawn } from "node:child_process"
+
+export interface Node {
+  readonly pid: number
+  readonly port: number
+  /** Completed when the process exits, however it ends. */
+  readonly exited: Deferred.Deferred<void>
+}
+
+/** Starts a node and waits until it listens (it prints its URL to stderr). */
+export const start = (env: Readonly<Record<string, string | undefined>>): Effect.Effect<Node, Error, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.async<Node, Error>((resume) => {
+      const child = spawn(process.execPath, ["--import", "tsx", "examples/cluster-node.ts", "--port", "0"], {
+        stdio: ["ignore", "ignore", "pipe"],
+        env: { ...process.env, ...env }
+      })
+      const exited = Deferred.unsafeMake<void>(FiberId.none)
+      let output = ""
+      child.stderr.on("data", (chunk) => {
+        output += chunk
+        const match = /listening http:\/\/127\.0\.0\.1:(\d+)\//.exec(output)
+        if (match) resume(Effect.succeed({ pid: child.pid!, port: Number(match[1]), exited }))
+      })
+      child.on("exit", () => {
+        Deferred.unsafeDone(exited, Effect.void)
+        resume(Effect.fail(new Error(`a node exited before listening: ${output}`)))
+      })
+    }),
+    // A node killed on purpose is gone already.
+    (node) => Effect.ignore(Effect.try(() => process.kill(node.pid, "SIGKILL")))
+  )
