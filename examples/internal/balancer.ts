@@ -13,14 +13,17 @@ export interface Balancer {
   readonly url: string
   /** Marks a node down at once (as a health check would), without waiting for a refused connection. */
   readonly down: (port: number) => void
+  /** Adds a node (a restarted one), which takes its share of new work at once. */
+  readonly add: (port: number) => void
   /** Which node each session is on, by port. */
   readonly sessions: ReadonlyMap<string, number>
 }
 
 /** A balancer for the nodes on `ports`, listening on `port` (0: a free one). */
-export const make = (ports: ReadonlyArray<number>, port = 0): Effect.Effect<Balancer, never, Scope.Scope> =>
+export const make = (initial: ReadonlyArray<number>, port = 0): Effect.Effect<Balancer, never, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.async<{ server: Http.Server; balancer: Balancer }>((resume) => {
+      const ports = [...initial]
       const alive = new Set(ports)
       const sessions = new Map<string, number>()
       let next = 0
@@ -85,7 +88,15 @@ export const make = (ports: ReadonlyArray<number>, port = 0): Effect.Effect<Bala
         const listening = typeof address === "object" && address !== null ? address.port : 0
         resume(Effect.succeed({
           server,
-          balancer: { url: `http://127.0.0.1:${listening}/mcp`, down: (node) => void alive.delete(node), sessions }
+          balancer: {
+            url: `http://127.0.0.1:${listening}/mcp`,
+            down: (node) => void alive.delete(node),
+            add: (node) => {
+              ports.push(node)
+              alive.add(node)
+            },
+            sessions
+          }
         }))
       })
     }),
