@@ -130,7 +130,7 @@ class Propagated extends Context.Tag("mcp-effect/Telemetry/Propagated")<
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/
 
 /** The remote parent a message's `_meta` names, if it names a valid one (W3C Trace Context, level 1). */
-export const extract = (params: unknown): Tracer.ExternalSpan | undefined => {
+const extract = (params: unknown): Tracer.ExternalSpan | undefined => {
   const meta = isRecord(params) && isRecord(params._meta) ? params._meta : undefined
   const header = meta?.traceparent
   if (typeof header !== "string") return undefined
@@ -161,7 +161,7 @@ const propagatedOf = (span: Tracer.AnySpan) => {
 }
 
 /** `params` with `span`'s context in its `_meta`, beside what the `_meta` already holds. */
-export const inject = (params: unknown, span: Tracer.AnySpan): Record<string, unknown> => {
+const inject = (params: unknown, span: Tracer.AnySpan): Record<string, unknown> => {
   const own = isRecord(params) ? params : {}
   const meta: Record<string, unknown> = {
     ...(isRecord(own._meta) ? own._meta : {}),
