@@ -21,6 +21,7 @@
  */
 import type { Scope } from "effect"
 import { Context, Effect, Layer, PubSub, Stream } from "effect"
+import type * as TaskStore from "./TaskStore.js"
 
 /**
  * A change one server made, as every server that hears it tells its clients.
@@ -35,6 +36,16 @@ export type Change =
     readonly method: string
   }
   | { readonly _tag: "ResourceUpdated"; readonly uri: string }
+  | {
+    /**
+     * A 2026-07-28 task's status changed (its record is in the `TaskStore`):
+     * for `notifications/tasks` on every node's listens, and so that a
+     * cancelled task stops on the node that runs it.
+     */
+    readonly _tag: "TaskChanged"
+    readonly taskId: string
+    readonly status: TaskStore.Status
+  }
 
 /**
  * A change, and the process that published it (so that it does not hear its

@@ -35,6 +35,7 @@ import * as Changes from "./internal/changes.js"
 import * as Dispatch from "./internal/dispatch.js"
 import * as InputRequired from "./internal/inputRequired.js"
 import * as Modern from "./internal/modern.js"
+import { ModernEra } from "./internal/modernEra.js"
 import { Registry } from "./internal/registry.js"
 import type { SessionOptions } from "./internal/session.js"
 import { ServerSession, setStateless } from "./internal/session.js"
@@ -48,6 +49,7 @@ import * as Prompt from "./Prompt.js"
 import * as RequestContext from "./RequestContext.js"
 import * as Resource from "./Resource.js"
 import type * as Skill from "./Skill.js"
+import * as TaskRunner from "./TaskRunner.js"
 import * as TaskStore from "./TaskStore.js"
 import * as Tool from "./Tool.js"
 import type { Receiver, Transport } from "./Transport.js"
@@ -241,10 +243,16 @@ export interface Service {
  */
 export class McpServer extends Context.Tag("mcp-effect/McpServer")<McpServer, Service>() {}
 
-/** What mounting needs of a server, kept off its public face. */
+/** What mounting and a task runner need of a server, kept off its public face. */
 const internals = new WeakMap<
   Service,
-  { readonly registry: Registry; readonly core: Dispatch.Core; readonly tasks: Tasks.Tasks }
+  {
+    readonly registry: Registry
+    readonly core: Dispatch.Core
+    readonly tasks: Tasks.Tasks
+    /** One run of a durable task's handler (see `TaskRunner.TaskRunner`). */
+    readonly runTask: TaskRunner.Registration["run"]
+  }
 >()
 
 /** A `subscriptions/listen` request in progress. */
@@ -265,9 +273,9 @@ const implementationOf = (options: Options): McpSchema.Implementation => ({
 
 /** Tells a server's own clients of a change: handshake sessions per their subscriptions, listens per their filters. */
 const deliverTo = (
-  sessions: ReadonlySet<ServerSession>,
-  listens: ReadonlySet<Listen>,
-  registry: Registry
+  { listens, registry, sessions }: Audience,
+  store: TaskStore.Service,
+  tasks: () => Tasks.Tasks | undefined
 ): Changes.Deliver => ({
   announces: (method) => {
     const capabilities = registry.capabilities()
@@ -288,17 +296,26 @@ const deliverTo = (
     const method = "notifications/resources/updated"
     for (const session of sessions) if (session.subscriptions?.has(uri)) session.peer.notify(method, { uri })
     for (const listen of listens) if (Modern.hears(listen.filter, method, uri)) listen.notify(method, { uri })
-  }
+  },
+  taskChanged: (task) => notifyTask(listens, task),
+  taskHeard: (taskId, status) =>
+    Effect.suspend(() => {
+      // A task cancelled through another node stops here, if it runs here; one answered finds its answers.
+      if (status === "cancelled") tasks()?.stopDurable(taskId)
+      else tasks()?.poke(taskId)
+      const heard = (listen: Listen) => Modern.hears(listen.filter, "notifications/tasks", taskId)
+      if (!Array.from(listens).some(heard)) return Effect.void
+      return Effect.map(store.get(taskId), Option.map((task) => notifyTask(listens, task)))
+    })
 })
 
-/** The server's tasks, whose changes reach the listens that asked for them. */
-const makeTasks = (store: TaskStore.Service, listens: ReadonlySet<Listen>, options: Options) =>
-  new Tasks.Tasks(store, (task) => {
-    const { resultType: _, ...params } = Tasks.detailed(task)
-    for (const listen of listens) {
-      if (Modern.hears(listen.filter, "notifications/tasks", task.taskId)) listen.notify("notifications/tasks", params)
-    }
-  }, { ...Tasks.DEFAULT_SETTINGS, ...options.tasks })
+/** Tells the listens that asked for a task of its change. */
+const notifyTask = (listens: ReadonlySet<Listen>, task: TaskStore.Task) => {
+  const { resultType: _, ...params } = Tasks.detailed(task)
+  for (const listen of listens) {
+    if (Modern.hears(listen.filter, "notifications/tasks", task.taskId)) listen.notify("notifications/tasks", params)
+  }
+}
 
 /**
  * Makes the server service; {@link layer} is the usual way to provide it.
@@ -327,10 +344,13 @@ interface Audience {
   readonly registry: Registry
 }
 
-const makeWith = (options: Options, { listens, registry, sessions }: Audience): Effect.Effect<Service> =>
+const makeWith = (options: Options, audience: Audience): Effect.Effect<Service> => {
+  const { listens, registry, sessions } = audience
+  // Made last, but heard of as soon as the feed is connected.
+  let madeTasks: Tasks.Tasks | undefined
   // Sessions run their handlers on the server's runtime, captured once: Effect.log* inside handlers reaches the
   // client as notifications/message, and no session pays for a runtime of its own.
-  Effect.map(
+  return Effect.map(
     Effect.all([
       Effect.locallyWith(Effect.runtime<never>(), FiberRef.currentLoggers, HashSet.add(RequestContext.clientLogger)),
       InputRequired.configuredKey,
@@ -341,15 +361,23 @@ const makeWith = (options: Options, { listens, registry, sessions }: Audience): 
           onNone: () => TaskStore.makeMemory,
           onSome: Effect.succeed
         })
-      ),
+      )
+    ]).pipe(
       // Its changes reach its own clients, and, through the ChangeFeed in context if any, other servers' clients.
-      Changes.connect(deliverTo(sessions, listens, registry))
-    ]),
-    ([runtime, stateKey, taskStore, own]): Service => {
+      Effect.bindTo("made"),
+      Effect.bind(
+        "own",
+        ({ made: [, , taskStore] }) => Changes.connect(deliverTo(audience, taskStore, () => madeTasks))
+      )
+    ),
+    ({ made: [runtime, stateKey, taskStore], own }): Service => {
       const info = implementationOf(options)
       registry.listen(own)
       const cacheHint = (method: string) => Modern.cacheHint(options.cacheHints, method)
-      const tasks = makeTasks(taskStore, listens, options)
+      const tasks = madeTasks = new Tasks.Tasks(taskStore, own.taskChanged, {
+        ...Tasks.DEFAULT_SETTINGS,
+        ...options.tasks
+      })
       const core = Dispatch.make(registry, {
         pageSize: options.pageSize ?? 100,
         clientRequests: options.clientRequests,
@@ -421,11 +449,20 @@ const makeWith = (options: Options, { listens, registry, sessions }: Audience): 
         },
         notifyResourceUpdated: (uri) => registry.resourceUpdated(uri)
       }
-      internals.set(service, { registry, core, tasks })
+      // A durable task's handler runs on no connection: what it sends the client has nowhere to go.
+      const detached = new ModernEra({
+        server: sessionServer,
+        peer: { notify: () => {}, isActive: () => true },
+        transport: {}
+      })
+      const runTask: TaskRunner.Registration["run"] = (taskId, request, journal) =>
+        detached.runTask(taskId, request, journal)
+      internals.set(service, { registry, core, tasks, runTask })
       setStateless(service, { server: sessionServer, runtime })
       return service
     }
   )
+}
 
 /** What `Resource.make` and `Prompt.make` throw for a malformed definition. */
 const asDefinitionError = (e: unknown): DefinitionError =>
@@ -455,9 +492,19 @@ const asDefinitionError = (e: unknown): DefinitionError =>
 export const layer = (options: Options): Layer.Layer<McpServer> =>
   Layer.scoped(
     McpServer,
-    // Tasks outlive their requests, not their server: releasing the layer ends those still running.
-    Effect.tap(make(options), (service) =>
-      Effect.addFinalizer(() => internals.get(service)?.tasks.shutdown ?? Effect.void))
+    Effect.tap(make(options), (service) => {
+      const own = internals.get(service)!
+      // Tasks outlive their requests, not their server: releasing the layer ends those still running here.
+      const shutdown = Effect.addFinalizer(() => own.tasks.shutdown)
+      // With a task runner in context, tasks are its own, for the life of the layer.
+      const durable = Effect.flatMap(Effect.serviceOption(TaskRunner.TaskRunner), (runner) =>
+        Option.isNone(runner) ? Effect.void : Effect.map(
+          runner.value.register({ name: service.info.name, run: own.runTask }),
+          (durable) =>
+            void (own.tasks.durable = Option.getOrUndefined(durable))
+        ))
+      return Effect.zipRight(shutdown, durable)
+    })
   )
 
 // ---------------------------------------------------------------------------

@@ -64,8 +64,11 @@ export const isTerminal = (status: Status): boolean =>
   status === "completed" || status === "failed" || status === "cancelled"
 
 /**
- * The store's operations. Every write is a whole task; `get` of an expired
- * task is none.
+ * The store's operations. Every write is a whole task, except that a task
+ * that has ended (`isTerminal`) keeps that end: a later write of it is
+ * ignored, so that a cancelled task stays cancelled whatever its handler
+ * does next, and a handler run again elsewhere cannot change a result the
+ * client may have read. `get` of an expired task is none.
  *
  * @since 0.2.0
  * @category models
@@ -101,7 +104,8 @@ export const makeMemory: Effect.Effect<Service> = Effect.sync(() => {
     put: (task) =>
       Effect.map(Clock.currentTimeMillis, (now) => {
         sweep(now)
-        tasks.set(task.taskId, task)
+        const stored = tasks.get(task.taskId)
+        if (stored === undefined || !isTerminal(stored.status)) tasks.set(task.taskId, task)
       }),
     get: (taskId) =>
       Effect.map(Clock.currentTimeMillis, (now) => {

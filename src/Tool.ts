@@ -119,6 +119,16 @@ export interface Options<P extends Parameters, S extends Schema.Schema<any, any,
    */
   readonly taskStart?: "call" | "explicit"
   /**
+   * What becomes of a task whose node stopped while it ran this tool, where
+   * tasks run durably on several nodes (`mcp-effect/cluster`): `"rerun"`
+   * (the default) runs the handler again on another node, its `once` steps
+   * not repeated; `"fail"` fails the task, saying so, for a handler that
+   * must not run twice even in part.
+   *
+   * @since 0.2.0
+   */
+  readonly taskRecovery?: "rerun" | "fail"
+  /**
    * The OAuth scopes a caller's token must hold to call this tool, where an
    * authorization layer verified one (`ProtectedResource.layer`): over HTTP
    * a call without them is refused with 403 and the scopes to ask for, and
@@ -141,6 +151,8 @@ export interface Tool<R = never> {
   readonly definition: McpSchema.ToolDefinition
   /** When a call that becomes a task starts it (see {@link Options.taskStart}). */
   readonly taskStart?: "call" | "explicit"
+  /** What becomes of its task where its node stopped (see {@link Options.taskRecovery}). */
+  readonly taskRecovery?: "rerun" | "fail"
   /** The scopes a verified caller must hold (see {@link Options.scopes}). */
   readonly scopes?: ReadonlyArray<string>
   readonly call: (
@@ -327,6 +339,7 @@ export const make = <
     name,
     definition,
     ...(options.taskStart !== undefined ? { taskStart: options.taskStart } : {}),
+    ...(options.taskRecovery !== undefined ? { taskRecovery: options.taskRecovery } : {}),
     ...(options.scopes !== undefined ? { scopes: options.scopes } : {}),
     call: (args) =>
       Either.match(input.decode(args), {

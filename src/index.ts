@@ -179,6 +179,14 @@ export * as StreamableHttpClient from "./StreamableHttpClient.js"
 export * as TaskStore from "./TaskStore.js"
 
 /**
+ * Where 2026-07-28 tasks run when they must outlive a process: the seam a
+ * durable runner (the cluster's) implements.
+ *
+ * @since 0.2.0
+ */
+export * as TaskRunner from "./TaskRunner.js"
+
+/**
  * Tools: functions the model can call, with Schema-typed parameters and
  * results.
  *

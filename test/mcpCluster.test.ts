@@ -1,7 +1,16 @@
 import * as PgClient from "@effect/sql-pg/PgClient"
 import { describe, expect, it } from "@effect/vitest"
 import { Chunk, ConfigProvider, Context, Deferred, Effect, Layer, Option, Schema, Stream } from "effect"
-import { ChangeFeed, EventStore, McpServer, McpTest, RequestContext, SessionStore, TaskStore } from "mcp-effect"
+import {
+  ChangeFeed,
+  EventStore,
+  McpServer,
+  McpTest,
+  RequestContext,
+  SessionStore,
+  TaskRunner,
+  TaskStore
+} from "mcp-effect"
 import { McpCluster, PgEventStore, PgSessionStore, PgTaskStore } from "mcp-effect/cluster"
 import { modernMessage } from "./modernHelpers.js"
 import * as Pg from "./support/postgres.js"
@@ -75,7 +84,7 @@ describe.skipIf(Pg.unavailable !== undefined)("McpCluster layers", () => {
       const b = yield* Pg.client(server())
       const tablePrefix = unique()
       const context = yield* Layer.build(
-        McpCluster.layer({ tablePrefix, channel: `${tablePrefix}changes` }).pipe(
+        McpCluster.layer({ tablePrefix, channel: `${tablePrefix}changes`, runner: false }).pipe(
           Layer.provide(Layer.succeed(PgClient.PgClient, a))
         )
       ).pipe(environment({ MCP_REQUEST_STATE_KEY: goodKey }))
@@ -136,9 +145,15 @@ describe.skipIf(Pg.unavailable !== undefined)("McpCluster layers", () => {
         ))
       const node = Effect.gen(function*() {
         const client = yield* Pg.client(server())
+        const runner = {
+          host: "127.0.0.1",
+          port: yield* Pg.freePort,
+          // A task started while the second runner takes its shards over waits for that, up to this long.
+          sharding: { entityTerminationTimeout: "2 seconds", refreshAssignmentsInterval: "200 millis" } as const
+        }
         const live = Layer.mergeAll(Slow, Ask).pipe(
           Layer.provideMerge(McpServer.layer({ name: "cluster", version: "1.0.0" })),
-          Layer.provide(McpCluster.layer({ tablePrefix, channel: `${tablePrefix}changes` })),
+          Layer.provide(McpCluster.layer({ tablePrefix, channel: `${tablePrefix}changes`, runner })),
           Layer.provide(Layer.succeed(PgClient.PgClient, client))
         )
         const conn = yield* McpTest.raw(live)
@@ -178,7 +193,9 @@ describe.skipIf(Pg.unavailable !== undefined)("McpCluster layers", () => {
     Effect.gen(function*() {
       const a = yield* Pg.client(server())
       const tablePrefix = unique()
-      const cluster = McpCluster.layer({ tablePrefix }).pipe(Layer.provide(Layer.succeed(PgClient.PgClient, a)))
+      const cluster = McpCluster.layer({ tablePrefix, runner: false }).pipe(
+        Layer.provide(Layer.succeed(PgClient.PgClient, a))
+      )
       const missing = yield* Effect.flip(Layer.build(cluster).pipe(environment({})))
       expect(missing).toEqual(new McpCluster.StateKeyError({ reason: "missing" }))
       const short = yield* Effect.flip(Layer.build(cluster).pipe(environment({ MCP_REQUEST_STATE_KEY: shortKey })))
@@ -191,10 +208,22 @@ describe.skipIf(Pg.unavailable !== undefined)("McpCluster layers", () => {
     Effect.gen(function*() {
       const tablePrefix = unique()
       const url = `postgres://${server().username}@${server().host}:${server().port}/${server().database}`
+      const runnerPort = yield* Pg.freePort
       const context = yield* Layer.build(McpCluster.layerConfig({ tablePrefix, channel: `${tablePrefix}changes` }))
-        .pipe(environment({ MCP_REQUEST_STATE_KEY: goodKey, DATABASE_URL: url }))
+        .pipe(environment({
+          MCP_REQUEST_STATE_KEY: goodKey,
+          DATABASE_URL: url,
+          MCP_RUNNER_HOST: "127.0.0.1",
+          MCP_RUNNER_PORT: String(runnerPort)
+        }))
       const sql = Context.get(context, PgClient.PgClient)
       expect(yield* tableExists(sql, `${tablePrefix}tasks`)).toBe(true)
+      // The runner, at the address the environment gave it.
+      expect(Option.isSome(Context.getOption(context, TaskRunner.TaskRunner))).toBe(true)
+      const runners = yield* sql<{ readonly address: string }>`SELECT address FROM ${
+        sql(`${tablePrefix}cluster_runners`)
+      }`
+      expect(runners.map((row) => row.address)).toEqual([`127.0.0.1:${runnerPort}`])
       yield* Context.get(context, TaskStore.TaskStore).put({
         taskId: "task-1",
         status: "working",

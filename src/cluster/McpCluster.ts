@@ -2,8 +2,10 @@
  * One layer that switches a server from the in-memory defaults to state
  * shared by every node on a Postgres database: handshake-era sessions
  * (`PgSessionStore`), their SSE events (`PgEventStore`), change notifications
- * (`PgChangeFeed`) and 2026-07-28 tasks (`PgTaskStore`). Tool code does not
- * change.
+ * (`PgChangeFeed`) and 2026-07-28 tasks (`PgTaskStore`), whose handlers run
+ * durably on an `@effect/cluster` runner on every node: a task outlives the
+ * node that started it, and runs again on another when its node dies. Tool
+ * code does not change.
  *
  * The layer also refuses to start without the key that signs 2026-07-28
  * `requestState` (`MCP_REQUEST_STATE_KEY`, read from `Config` as the server
@@ -34,6 +36,13 @@
  *
  * @since 0.2.0
  */
+import * as ClusterWorkflowEngine from "@effect/cluster/ClusterWorkflowEngine"
+import * as RunnerAddress from "@effect/cluster/RunnerAddress"
+import * as ShardingConfig from "@effect/cluster/ShardingConfig"
+import * as SqlMessageStorage from "@effect/cluster/SqlMessageStorage"
+import * as SqlRunnerStorage from "@effect/cluster/SqlRunnerStorage"
+import * as NodeClusterSocket from "@effect/platform-node/NodeClusterSocket"
+import type * as SocketServer from "@effect/platform/SocketServer"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
@@ -42,7 +51,10 @@ import { Config, Effect, Layer, Option, Redacted, Schema } from "effect"
 import type * as ChangeFeed from "../ChangeFeed.js"
 import type * as EventStore from "../EventStore.js"
 import type * as SessionStore from "../SessionStore.js"
-import type * as TaskStore from "../TaskStore.js"
+import * as TaskRunner from "../TaskRunner.js"
+import * as TaskStore from "../TaskStore.js"
+import { defaultTablePrefix, millis, purgeEvery } from "./internal/sql.js"
+import * as ClusterTaskRunner from "./internal/taskRunner.js"
 import * as PgChangeFeed from "./PgChangeFeed.js"
 import * as PgEventStore from "./PgEventStore.js"
 import * as PgSessionStore from "./PgSessionStore.js"
@@ -68,6 +80,33 @@ export interface Options {
   readonly events?: Omit<PgEventStore.Options, "tablePrefix"> | undefined
   /** 2026-07-28 tasks (each has its own time to live, `ttlMs`). */
   readonly tasks?: Omit<PgTaskStore.Options, "tablePrefix"> | undefined
+  /**
+   * This node's `@effect/cluster` runner, which runs 2026-07-28 tasks
+   * durably: a task runs on one node and, when that node stops, again on
+   * another. `false`: tasks run in the process that starts them, and end
+   * with it. Default: a runner at `localhost:34431` ({@link layerConfig}:
+   * `MCP_RUNNER_HOST` and `MCP_RUNNER_PORT`).
+   */
+  readonly runner?: RunnerOptions | false | undefined
+}
+
+/**
+ * Where this node's runner is, for the other nodes: the runners talk to each
+ * other over TCP, and keep their shards and messages in Postgres (tables
+ * `<tablePrefix>cluster_*`).
+ *
+ * @since 0.2.0
+ * @category models
+ */
+export interface RunnerOptions {
+  /** The host the other nodes reach this node's runner at. Default `localhost`. */
+  readonly host?: string | undefined
+  /** The port they reach it at. Default 34431. */
+  readonly port?: number | undefined
+  /** Where the runner listens, when not at `host` and `port` (`0.0.0.0` behind a NAT, say). */
+  readonly listen?: { readonly host: string; readonly port: number } | undefined
+  /** More of `@effect/cluster`'s `ShardingConfig` (poll intervals, lock expiry, …), the same on every node. */
+  readonly sharding?: Partial<ShardingConfig.ShardingConfig["Type"]> | undefined
 }
 
 /**
@@ -92,6 +131,21 @@ export type Stores =
   | EventStore.EventStore
   | ChangeFeed.ChangeFeed
   | TaskStore.TaskStore
+  | TaskRunner.TaskRunner
+
+/**
+ * What building {@link layer} can fail with: the key, the database, the
+ * change feed's listen, the runner's socket and configuration.
+ *
+ * @since 0.2.0
+ * @category errors
+ */
+export type LayerError =
+  | StateKeyError
+  | SqlError
+  | PgChangeFeed.ListenError
+  | SocketServer.SocketServerError
+  | ConfigError.ConfigError
 
 /**
  * The configuration key of the `requestState` signing key, as the server
@@ -170,9 +224,17 @@ export const requireStateKey: Effect.Effect<void, StateKeyError> = Config.redact
 
 const purgeIntervalOf = (own: Duration.DurationInput | undefined, options: Options) => own ?? options.purgeInterval
 
-/** The four stores on the `PgClient` in context (the SQL stores take it as their `SqlClient`). */
-const stores = (options: Options): Layer.Layer<Stores, SqlError | PgChangeFeed.ListenError, PgClient.PgClient> => {
+/** The stores and the runner on the `PgClient` in context (the SQL stores take it as their `SqlClient`). */
+const stores = (options: Options): Layer.Layer<Stores, LayerError, PgClient.PgClient> => {
   const { tablePrefix } = options
+  const taskOptions = {
+    ...options.tasks,
+    tablePrefix,
+    purgeInterval: purgeIntervalOf(options.tasks?.purgeInterval, options)
+  }
+  const tasks = options.runner === false
+    ? Layer.merge(PgTaskStore.layer(taskOptions), TaskRunner.layerInProcess)
+    : tasksOnRunner(taskOptions).pipe(Layer.provideMerge(runner(options.runner ?? {}, tablePrefix)))
   return Layer.mergeAll(
     PgSessionStore.layer({
       ...options.sessions,
@@ -184,14 +246,46 @@ const stores = (options: Options): Layer.Layer<Stores, SqlError | PgChangeFeed.L
       tablePrefix,
       purgeInterval: purgeIntervalOf(options.events?.purgeInterval, options)
     }),
-    PgTaskStore.layer({
-      ...options.tasks,
-      tablePrefix,
-      purgeInterval: purgeIntervalOf(options.tasks?.purgeInterval, options)
-    }),
+    tasks,
     PgChangeFeed.layer({ channel: options.channel })
   ).pipe(Layer.provide(Layer.effect(SqlClient.SqlClient, PgClient.PgClient)))
 }
+
+/**
+ * The runner: `@effect/cluster` over sockets, its shards and messages in
+ * Postgres under the stores' prefix (so that two deployments on one
+ * database stay apart), the workflow engine, and the tasks' workflow.
+ */
+const runner = (options: RunnerOptions, tablePrefix: string | undefined) => {
+  const shardingConfig: Partial<ShardingConfig.ShardingConfig["Type"]> = {
+    runnerAddress: Option.some(RunnerAddress.make(options.host ?? "localhost", options.port ?? 34431)),
+    ...(options.listen !== undefined
+      ? { runnerListenAddress: Option.some(RunnerAddress.make(options.listen.host, options.listen.port)) }
+      : {}),
+    ...options.sharding
+  }
+  const prefix = `${tablePrefix ?? defaultTablePrefix}cluster`
+  const storage = Layer.merge(SqlMessageStorage.layerWith({ prefix }), SqlRunnerStorage.layerWith({ prefix })).pipe(
+    Layer.provide(ShardingConfig.layer(shardingConfig))
+  )
+  return ClusterTaskRunner.layer({ tablePrefix: tablePrefix ?? defaultTablePrefix }).pipe(
+    Layer.provideMerge(ClusterWorkflowEngine.layer),
+    Layer.provideMerge(NodeClusterSocket.layer({ storage: "byo", shardingConfig })),
+    Layer.provideMerge(storage)
+  )
+}
+
+/** The task store, whose purge also forgets the executions of the tasks it deleted. */
+const tasksOnRunner = (options: PgTaskStore.Options) =>
+  Layer.scoped(
+    TaskStore.TaskStore,
+    Effect.gen(function*() {
+      const store = yield* PgTaskStore.make(options)
+      const { forget } = yield* ClusterTaskRunner.ClusterTaskRunner
+      yield* purgeEvery(Effect.flatMap(store.purge, forget), millis(options.purgeInterval, "1 minute"), "PgTaskStore")
+      return store
+    })
+  )
 
 /** Checks the key before anything else is built: a node without one never touches the database. */
 const keyChecked = Layer.effectDiscard(requireStateKey)
@@ -218,9 +312,7 @@ const keyChecked = Layer.effectDiscard(requireStateKey)
  * @since 0.2.0
  * @category layers
  */
-export const layer = (
-  options: Options = {}
-): Layer.Layer<Stores, StateKeyError | SqlError | PgChangeFeed.ListenError, PgClient.PgClient> =>
+export const layer = (options: Options = {}): Layer.Layer<Stores, LayerError, PgClient.PgClient> =>
   Layer.provide(stores(options), keyChecked)
 
 /**
@@ -248,11 +340,24 @@ export const layer = (
  */
 export const layerConfig = (
   options: ConfigOptions = {}
-): Layer.Layer<
-  Stores | PgClient.PgClient | SqlClient.SqlClient,
-  StateKeyError | SqlError | PgChangeFeed.ListenError | ConfigError.ConfigError
-> =>
-  stores(options).pipe(
+): Layer.Layer<Stores | PgClient.PgClient | SqlClient.SqlClient, LayerError> =>
+  Layer.unwrapEffect(Effect.map(runnerConfig(options.runner), (runner) => stores({ ...options, runner }))).pipe(
     Layer.provideMerge(PgClient.layerConfig(options.database ?? { url: Config.redacted("DATABASE_URL") })),
     Layer.provide(keyChecked)
+  )
+
+/** The runner's address from `MCP_RUNNER_HOST` and `MCP_RUNNER_PORT`, where the options leave it out. */
+const runnerConfig = (
+  options: RunnerOptions | false | undefined
+): Effect.Effect<RunnerOptions | false, ConfigError.ConfigError> =>
+  options === false ? Effect.succeed(false) : Effect.map(
+    Config.all({
+      host: Config.option(Config.string("MCP_RUNNER_HOST")),
+      port: Config.option(Config.port("MCP_RUNNER_PORT"))
+    }),
+    ({ host, port }): RunnerOptions => ({
+      ...options,
+      host: options?.host ?? Option.getOrUndefined(host),
+      port: options?.port ?? Option.getOrUndefined(port)
+    })
   )

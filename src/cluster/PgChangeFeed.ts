@@ -62,7 +62,12 @@ export class ListenError extends Schema.TaggedError<ListenError>()("PgChangeFeed
 
 const Change = Schema.Union(
   Schema.Struct({ _tag: Schema.Literal("ListChanged"), method: Schema.String }),
-  Schema.Struct({ _tag: Schema.Literal("ResourceUpdated"), uri: Schema.String })
+  Schema.Struct({ _tag: Schema.Literal("ResourceUpdated"), uri: Schema.String }),
+  Schema.Struct({
+    _tag: Schema.Literal("TaskChanged"),
+    taskId: Schema.String,
+    status: Schema.Literal("working", "input_required", "completed", "failed", "cancelled")
+  })
 )
 const Published = Schema.Struct({ origin: Schema.String, change: Change })
 /** The feed's own probe, which tells it that its `LISTEN` is established. */

@@ -50,8 +50,8 @@ export interface Options {
  * @category models
  */
 export interface PgTaskStore extends TaskStore.Service {
-  /** Deletes the expired tasks; answers how many. */
-  readonly purge: Effect.Effect<number, SqlError>
+  /** Deletes the expired tasks; answers their ids. */
+  readonly purge: Effect.Effect<ReadonlyArray<string>, SqlError>
 }
 
 /** The task as stored: JSON, with fields this version does not know kept as they came. */
@@ -101,6 +101,8 @@ export const make = Effect.fn("PgTaskStore.make")(function*(options: Options = {
     sql`CREATE TABLE IF NOT EXISTS ${table} (
       task_id TEXT PRIMARY KEY,
       task TEXT NOT NULL,
+      -- An ended task keeps its end (see TaskStore.Service): its status is what a write checks.
+      status TEXT,
       expires_at BIGINT
     )`,
     sql`CREATE INDEX IF NOT EXISTS ${sql(`${prefix}tasks_expires_at`)} ON ${table} (expires_at)`
@@ -110,10 +112,11 @@ export const make = Effect.fn("PgTaskStore.make")(function*(options: Options = {
     Effect.gen(function*() {
       const json = yield* encodeTask(task)
       const now = yield* Clock.currentTimeMillis
-      yield* sql`INSERT INTO ${table} (task_id, task, expires_at) VALUES (${task.taskId}, ${json}, ${
+      yield* sql`INSERT INTO ${table} (task_id, task, expires_at, status) VALUES (${task.taskId}, ${json}, ${
         expiresAt(task, now)
-      })
-        ON CONFLICT (task_id) DO UPDATE SET task = EXCLUDED.task, expires_at = EXCLUDED.expires_at`
+      }, ${task.status})
+        ON CONFLICT (task_id) DO UPDATE SET task = EXCLUDED.task, expires_at = EXCLUDED.expires_at, status = EXCLUDED.status
+        WHERE COALESCE(${table}.status, '') NOT IN ('completed', 'failed', 'cancelled')`
     }).pipe(degrade("PgTaskStore.put", undefined))
 
   const get = (taskId: string) =>
@@ -128,8 +131,9 @@ export const make = Effect.fn("PgTaskStore.make")(function*(options: Options = {
 
   const purge = Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
-    const deleted = yield* sql`DELETE FROM ${table} WHERE expires_at < ${now} RETURNING task_id`
-    return deleted.length
+    const deleted = yield* sql<{ readonly task_id: string }>`DELETE FROM ${table} WHERE expires_at < ${now}
+      RETURNING task_id`
+    return deleted.map((row) => row.task_id)
   })
 
   const store: PgTaskStore = { put, get, purge }

@@ -12,6 +12,7 @@
  */
 import { Deferred, Effect, Option, Queue, Schedule, Scope, Stream } from "effect"
 import * as ChangeFeed from "../ChangeFeed.js"
+import type * as TaskStore from "../TaskStore.js"
 import { INTERNAL } from "./cause.js"
 import type { ListChanged, Listener } from "./registry.js"
 
@@ -21,6 +22,15 @@ export interface Deliver {
   readonly announces: (method: ListChanged) => boolean
   readonly listChanged: (method: ListChanged) => void
   readonly resourceUpdated: (uri: string) => void
+  /** A task of this server changed here. */
+  readonly taskChanged: (task: TaskStore.Task) => void
+  /** A task changed on another node (its record is in the store). */
+  readonly taskHeard: (taskId: string, status: TaskStore.Status) => Effect.Effect<void>
+}
+
+/** The registry's listener, and where the server's tasks tell their changes. */
+export interface Own extends Listener {
+  readonly taskChanged: (task: TaskStore.Task) => void
 }
 
 /** Changes kept for publishing while the feed is slow; past that, the newest are dropped (and counted). */
@@ -41,14 +51,16 @@ const isListChanged = (method: string): method is ListChanged => (LISTS as Reado
 const internal = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.annotateLogs(effect, INTERNAL, true)
 
 /** The registry's listener for a server without a feed: its own clients only, as ever. */
-const localOnly = (deliver: Deliver): Listener => ({
+const localOnly = (deliver: Deliver): Own => ({
   listChanged: (method) => Effect.sync(() => deliver.listChanged(method)),
-  resourceUpdated: (uri) => Effect.sync(() => deliver.resourceUpdated(uri))
+  resourceUpdated: (uri) => Effect.sync(() => deliver.resourceUpdated(uri)),
+  taskChanged: (task) => deliver.taskChanged(task)
 })
 
 /** Tells this server's clients of a change another server published; a malformed one is ignored. */
 const hear = (deliver: Deliver, change: ChangeFeed.Change): Effect.Effect<void> => {
   if (change._tag === "ResourceUpdated") return Effect.sync(() => deliver.resourceUpdated(change.uri))
+  if (change._tag === "TaskChanged") return deliver.taskHeard(change.taskId, change.status)
   const method = change.method
   if (!isListChanged(method)) {
     return Effect.logDebug(`Ignoring a change of unknown method ${JSON.stringify(method)} from the change feed`)
@@ -128,7 +140,7 @@ const hearing = (feed: ChangeFeed.Service, origin: string, deliver: Deliver, sub
  * without a scope cannot be listened to: that is logged, and the server
  * tells its own clients only.
  */
-export const connect = (deliver: Deliver): Effect.Effect<Listener> =>
+export const connect = (deliver: Deliver): Effect.Effect<Own> =>
   Effect.gen(function*() {
     const found = yield* Effect.serviceOption(ChangeFeed.ChangeFeed)
     if (Option.isNone(found)) return localOnly(deliver)
@@ -152,11 +164,15 @@ export const connect = (deliver: Deliver): Effect.Effect<Listener> =>
     yield* Effect.forkIn(hearing(feed, origin, deliver, subscribed), scope.value)
     yield* Deferred.await(subscribed)
     const publish = (change: ChangeFeed.Change) => Effect.sync(() => outbox.offer(change))
-    const listener: Listener = {
+    const listener: Own = {
       listChanged: (method) =>
         Effect.zipRight(Effect.sync(() => deliver.listChanged(method)), publish({ _tag: "ListChanged", method })),
       resourceUpdated: (uri) =>
-        Effect.zipRight(Effect.sync(() => deliver.resourceUpdated(uri)), publish({ _tag: "ResourceUpdated", uri }))
+        Effect.zipRight(Effect.sync(() => deliver.resourceUpdated(uri)), publish({ _tag: "ResourceUpdated", uri })),
+      taskChanged: (task) => {
+        deliver.taskChanged(task)
+        outbox.offer({ _tag: "TaskChanged", taskId: task.taskId, status: task.status })
+      }
     }
     return listener
   }).pipe(internal)

@@ -257,6 +257,11 @@ export class Round {
     })
   }
 
+  /** What the rounds so far have journaled: their answers and `once` results. */
+  get journal(): State {
+    return { answers: { ...this.answers }, once: { ...this.once } }
+  }
+
   /** This run's `input_required` result, once an input request has been made and the others have joined it. */
   get result(): Effect.Effect<Record<string, unknown>> {
     return Deferred.await(this.done)

@@ -11,6 +11,7 @@ import type { RequestError } from "../McpError.js"
 import { ErrorCode, McpError } from "../McpError.js"
 import type { IncomingRequest } from "../Peer.js"
 import type { ClientChannel, Envelope } from "../RequestContext.js"
+import type * as TaskRunner from "../TaskRunner.js"
 import type * as TaskStore from "../TaskStore.js"
 import type { AuthInfo, MessageExtras, Transport } from "../Transport.js"
 import { controlSignalOf } from "./cause.js"
@@ -128,9 +129,48 @@ export class ModernEra {
     const created = (task: TaskStore.Task) => this.complete(request.method, Tasks.created(task))
     if (tool.taskStart === "explicit") return this.withRound(request, (round) => this.taskLater(request, meta, round))
     return Effect.map(
-      tasks.start((ask) => this.modernRun(request, meta, { ask, step: (_, effect) => effect }, false)),
+      tasks.start(
+        (ask) => this.modernRun(request, meta, { ask, step: (_, effect) => effect }, false),
+        taskRequest(request)
+      ),
       created
     )
+  }
+
+  /**
+   * One run of a durable task's handler here, for its `TaskRunner`: the
+   * request as it was stored, its answers and steps from the runner's
+   * journal (and, for a task started by `continueAsTask`, from the rounds
+   * before it). A tool that must not run again fails its task instead of
+   * running on a node other than the one that started it.
+   */
+  runTask(taskId: string, stored: TaskRunner.TaskRequest, journal: TaskRunner.Journal): Effect.Effect<void> {
+    const request: IncomingRequest = {
+      id: taskId,
+      method: stored.method,
+      params: stored.params,
+      progressToken: undefined,
+      extras: stored.auth !== undefined ? { auth: stored.auth } : undefined
+    }
+    const before = stored.journal ?? { answers: {}, once: {} }
+    const step = <A, E, R>(key: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+      Object.hasOwn(before.once, key) ? Effect.succeed(before.once[key] as A) : journal.step(key, effect)
+    const handler = (ask: Inputs["ask"]): Effect.Effect<unknown, McpError> => {
+      const meta = Modern.readMeta(stored.params)
+      if (meta instanceof McpError) return meta
+      const name = String(stored.params?.name)
+      if (journal.moved && this.connection.server.core.tool(name)?.taskRecovery === "fail") {
+        return Effect.fail(McpError.internal(
+          `The task's node stopped while it ran the tool ${name}, which does not run again (taskRecovery: "fail")`
+        ))
+      }
+      return this.modernRun(request, meta, { ask, step, continueAsTask: Effect.void }, false)
+    }
+    return this.connection.server.tasks.runDurable(taskId, handler, {
+      ...journal,
+      answer: (key) =>
+        Object.hasOwn(before.answers, key) ? Effect.succeedSome(before.answers[key]) : journal.answer(key)
+    })
   }
 
   /**
@@ -150,12 +190,16 @@ export class ModernEra {
       const inputs: Inputs = {
         ask: (method, params) => taskId === undefined ? round.ask(method, params) : tasks.ask(taskId, method, params),
         step: (key, effect) => round.step(key, effect),
-        continueAsTask: Effect.suspend(() =>
-          taskId !== undefined ? Effect.void : Effect.flatMap(tasks.create, (task) => {
+        continueAsTask: Effect.suspend(() => {
+          if (taskId !== undefined) return Effect.void
+          // A durable task runs the handler again from its start, where its runner puts it; this run ends here.
+          const durable = tasks.durable !== undefined
+          const create = durable ? tasks.startDurable(taskRequest(request, round.journal)) : tasks.create
+          return Effect.flatMap(create, (task) => {
             taskId = task.taskId
-            return Deferred.succeed(handoff, task)
+            return Effect.zipRight(Deferred.succeed(handoff, task), durable ? Effect.never : Effect.void)
           })
-        )
+        })
       }
       const fiber = yield* Effect.forkDaemon(this.modernRun(request, meta, inputs, false))
       // A handler that ended after its handoff has a task: `handedOff` answers for it.
@@ -166,7 +210,11 @@ export class ModernEra {
       const asked = Effect.tap(this.roundResult(round, request.method), () => Fiber.interrupt(fiber))
       const handedOff = Effect.flatMap(
         Deferred.await(handoff),
-        (task) => Effect.as(tasks.adopt(task.taskId, fiber), this.complete(request.method, Tasks.created(task)))
+        (task) =>
+          Effect.as(
+            tasks.durable !== undefined ? Fiber.interrupt(fiber) : tasks.adopt(task.taskId, fiber),
+            this.complete(request.method, Tasks.created(task))
+          )
       )
       return yield* Effect.raceAll([ended, asked, handedOff]).pipe(
         // A request cancelled before its task started takes its handler with it.
@@ -306,6 +354,14 @@ interface Inputs {
   /** Where a call whose task starts explicitly hands over to its task. */
   readonly continueAsTask?: Effect.Effect<void>
 }
+
+/** A task's request as a durable task stores it: its method, params and principal. */
+const taskRequest = (request: IncomingRequest, journal?: InputRequired.State): TaskRunner.TaskRequest => ({
+  method: request.method,
+  params: request.params,
+  ...(request.extras?.auth !== undefined ? { auth: request.extras.auth } : {}),
+  ...(journal !== undefined ? { journal } : {})
+})
 
 const TASK_METHODS: ReadonlySet<string> = new Set(["tasks/get", "tasks/update", "tasks/cancel"])
 

@@ -4,13 +4,18 @@
  * own. The task's record lives in the `TaskStore` (what `tasks/get` reads);
  * what cannot be stored (the running fiber, the questions it waits on)
  * lives here, in the process that runs it.
+ *
+ * With a `TaskRunner` in context (the cluster's), a task is durable instead:
+ * its handler runs wherever the runner puts it (`runDurable`), again after
+ * its node died.
  */
-import { Cause, Clock, Deferred, Effect, Exit, Fiber, FiberRef, Option, Schema } from "effect"
+import { Cause, Clock, Deferred, Effect, Exit, Fiber, FiberId, FiberRef, Option, Schema } from "effect"
 import { ErrorCode, McpError } from "../McpError.js"
 import * as McpSchema from "../McpSchema.js"
+import type { Durable, Journal, TaskRequest } from "../TaskRunner.js"
 import type * as TaskStore from "../TaskStore.js"
 import { isTerminal } from "../TaskStore.js"
-import { currentInputKey, inputKey } from "./inputRequired.js"
+import { currentInputKey, inputKey, settle } from "./inputRequired.js"
 
 /** The extension's id, in capabilities. */
 export const EXTENSION = "io.modelcontextprotocol/tasks"
@@ -34,6 +39,9 @@ export interface Settings {
   readonly pollIntervalMs: number
 }
 
+/** How often a durable task's question checks for its answer, besides when the task changes. */
+const RECHECK = "10 seconds"
+
 export const DEFAULT_SETTINGS: Settings = { ttlMs: 60 * 60 * 1000, pollIntervalMs: 1000 }
 
 /** How a task ends when its server stops before it does. */
@@ -42,15 +50,25 @@ const SHUT_DOWN: Partial<TaskStore.Task> = {
   error: { code: ErrorCode.InternalError, message: "The server shut down before the task ended" }
 }
 
-/** One task running in this process: its fiber and the questions it waits on. */
+/** One task running in this process: its fiber (a local task) and the questions it waits on. */
 class Running {
-  readonly waiting = new Map<string, { readonly request: InputRequest; readonly answer: Deferred.Deferred<unknown> }>()
+  readonly waiting = new Map<string, { readonly request: InputRequest; readonly answer?: Deferred.Deferred<unknown> }>()
   private readonly counts = new Map<string, number>()
   fiber: Fiber.RuntimeFiber<unknown, unknown> | undefined = undefined
   /** Writes the task's end once its fiber ends. */
   watcher: Fiber.RuntimeFiber<void> | undefined = undefined
+  /** Stops a durable task's run here: it was cancelled (through any node). */
+  readonly stop = Deferred.unsafeMake<void>(FiberId.none)
+  /** Done when the task changes (a new one each time): a durable task's questions check for answers. */
+  poked = Deferred.unsafeMake<void>(FiberId.none)
 
-  constructor(public task: TaskStore.Task) {}
+  poke(): void {
+    const poked = this.poked
+    this.poked = Deferred.unsafeMake<void>(FiberId.none)
+    Deferred.unsafeDone(poked, Exit.void)
+  }
+
+  constructor(public task: TaskStore.Task, readonly durable = false) {}
 
   nextKey(method: string): string {
     const n = (this.counts.get(method) ?? 0) + 1
@@ -70,6 +88,8 @@ const iso = (millis: number) => new Date(millis).toISOString()
 export class Tasks {
   private readonly running = new Map<string, Running>()
   private closing = false
+  /** Where tasks run durably, once the server has registered with a `TaskRunner`; none: in this process. */
+  durable: Durable | undefined = undefined
 
   constructor(
     private readonly store: TaskStore.Service,
@@ -81,15 +101,18 @@ export class Tasks {
   /**
    * Creates a task and runs `run` in a fiber of its own; the task is stored
    * (so that `tasks/get` finds it) before it is returned. `run` asks its
-   * questions through `ask`.
+   * questions through `ask`. With a durable runner, `request` goes to it
+   * instead, and the handler runs wherever it puts it.
    */
   start(
     run: (ask: (method: string, params: Record<string, unknown>) => Effect.Effect<unknown>) => Effect.Effect<
       unknown,
       McpError
-    >
+    >,
+    request: TaskRequest
   ): Effect.Effect<TaskStore.Task> {
     return Effect.gen(this, function*() {
+      if (this.durable !== undefined) return yield* this.startDurable(request)
       const task = yield* this.create
       const fiber = yield* Effect.forkDaemon(run((method, params) => this.ask(task.taskId, method, params)))
       yield* this.adopt(task.taskId, fiber)
@@ -99,6 +122,21 @@ export class Tasks {
 
   /** Creates and stores a task, for a fiber that `adopt` hands over. */
   get create(): Effect.Effect<TaskStore.Task> {
+    return Effect.tap(this.record, (task) => void this.running.set(task.taskId, new Running(task)))
+  }
+
+  /** Creates and stores a durable task, and hands its request to the runner. */
+  startDurable(request: TaskRequest): Effect.Effect<TaskStore.Task> {
+    return Effect.flatMap(this.record, (task) => {
+      const durable = this.durable
+      return durable === undefined
+        ? Effect.dieMessage("No task runner")
+        : Effect.as(durable.start(task.taskId, request), task)
+    })
+  }
+
+  /** Creates and stores a task. */
+  private get record(): Effect.Effect<TaskStore.Task> {
     return Effect.gen(this, function*() {
       const now = yield* Clock.currentTimeMillis
       const task: TaskStore.Task = {
@@ -109,10 +147,51 @@ export class Tasks {
         ttlMs: this.settings.ttlMs,
         pollIntervalMs: this.settings.pollIntervalMs
       }
-      this.running.set(task.taskId, new Running(task))
       yield* this.store.put(task)
       return task
     })
+  }
+
+  /**
+   * One run of a durable task's handler, in this process. The task ends
+   * with it, unless the run was interrupted: it waits for an answer (a
+   * later run continues), was cancelled, or its node stops (the runner
+   * runs it again elsewhere). A task that has ended or expired is not run.
+   */
+  runDurable(
+    taskId: string,
+    handler: (ask: (method: string, params: Record<string, unknown>) => Effect.Effect<unknown>) => Effect.Effect<
+      unknown,
+      McpError
+    >,
+    journal: Journal
+  ): Effect.Effect<void> {
+    return Effect.gen(this, function*() {
+      const stored = yield* this.store.get(taskId)
+      if (Option.isNone(stored) || isTerminal(stored.value.status)) return
+      const running = new Running(stored.value, true)
+      this.running.set(taskId, running)
+      // A run after an answer: the questions left are asked again below.
+      if (running.task.status === "input_required") {
+        yield* this.write(running, { status: "working", inputRequests: undefined })
+      }
+      const ask = (method: string, params: Record<string, unknown>) =>
+        Effect.flatMap(FiberRef.get(currentInputKey), (named) => {
+          const key = named ?? running.nextKey(method)
+          return Effect.flatMap(
+            journal.answer(key),
+            Option.match({
+              onSome: Effect.succeed,
+              onNone: () => this.awaitAnswer(running, key, { method, params }, journal.answer(key))
+            })
+          )
+        })
+      // A cancelled task's handler is interrupted, its finalizers run, and the run ends: the task is stored cancelled.
+      const exit = yield* Effect.raceFirst(Effect.exit(handler(ask)), Deferred.await(running.stop))
+      if (exit === undefined) return
+      if (Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)) return yield* Effect.interrupt
+      yield* this.end(running, Exit.isSuccess(exit) ? completed(exit.value) : ended(exit.cause))
+    }).pipe(Effect.ensuring(Effect.sync(() => this.running.delete(taskId))))
   }
 
   /** Makes `fiber` the task's: cancelling the task interrupts it, and its end is the task's. */
@@ -123,7 +202,7 @@ export class Tasks {
       running.fiber = fiber
       return Fiber.await(fiber).pipe(
         Effect.flatMap(Exit.match({
-          onSuccess: (result) => this.end(running, { status: "completed", result: toolResult(result) }),
+          onSuccess: (result) => this.end(running, completed(result)),
           onFailure: (cause) => this.end(running, this.closing ? SHUT_DOWN : ended(cause))
         })),
         Effect.forkDaemon,
@@ -140,8 +219,9 @@ export class Tasks {
   get shutdown(): Effect.Effect<void> {
     return Effect.suspend(() => {
       this.closing = true
+      // A durable task is its runner's: it runs on elsewhere.
       return Effect.forEach(
-        Array.from(this.running.values()),
+        Array.from(this.running.values()).filter((running) => !running.durable),
         (running) =>
           running.fiber === undefined || running.watcher === undefined
             ? this.end(running, SHUT_DOWN)
@@ -167,23 +247,92 @@ export class Tasks {
 
   /** `tasks/update`: answers some of the task's questions; unknown or answered keys are ignored. */
   update(taskId: string, responses: Record<string, unknown>): Effect.Effect<void, McpError> {
-    return Effect.flatMap(this.get(taskId), () => {
+    return Effect.flatMap(this.get(taskId), (task) => {
       const running = this.running.get(taskId)
-      if (running === undefined) return Effect.void
+      if (running === undefined || running.durable) return this.answerDurable(task, responses)
       return Effect.forEach(Object.entries(responses), ([key, answer]) => {
         const waiting = running.waiting.get(key)
-        if (waiting === undefined) return Effect.void
+        if (waiting?.answer === undefined) return Effect.void
         running.waiting.delete(key)
         return Deferred.succeed(waiting.answer, answer)
       }, { discard: true }).pipe(Effect.zipRight(this.publishWaiting(running)))
     })
   }
 
-  /** `tasks/cancel`: interrupts the task's fiber; a task that has ended stays as it ended. */
+  /**
+   * A durable task's question, shown to the client (with those asked
+   * together: `Effect.all`), until `answered` has its answer: checked when
+   * the task changes (`poke`: an answer was stored, through any node), and
+   * every ten seconds in case that news was lost.
+   */
+  private awaitAnswer(
+    running: Running,
+    key: string,
+    request: InputRequest,
+    answered: Effect.Effect<Option.Option<unknown>>
+  ): Effect.Effect<unknown> {
+    return Effect.gen(this, function*() {
+      running.waiting.set(key, { request })
+      yield* settle
+      yield* this.publishWaiting(running)
+      while (true) {
+        const poked = running.poked
+        const answer = yield* answered
+        if (Option.isSome(answer)) {
+          running.waiting.delete(key)
+          yield* this.publishWaiting(running)
+          return answer.value
+        }
+        yield* Effect.race(Deferred.await(poked), Effect.sleep(RECHECK))
+      }
+    })
+  }
+
+  /** Tells a durable task's run here, if any, that the task changed: its questions check for answers. */
+  poke(taskId: string): void {
+    this.running.get(taskId)?.poke()
+  }
+
+  /** Stops the run of a durable task here, if it runs here: it was cancelled. */
+  stopDurable(taskId: string): void {
+    const running = this.running.get(taskId)
+    if (running?.durable === true) Deferred.unsafeDone(running.stop, Exit.void)
+  }
+
+  /**
+   * A durable task's answers, to its runner: only those to the questions it
+   * shows. The task is stored without them, and the change reaches the node
+   * that runs it (`poke`), where the questions find their answers.
+   */
+  private answerDurable(task: TaskStore.Task, responses: Record<string, unknown>): Effect.Effect<void> {
+    const asked = task.inputRequests ?? {}
+    const answers = Object.entries(responses).filter(([key]) => Object.hasOwn(asked, key))
+    if (this.durable === undefined || answers.length === 0) return Effect.void
+    const left = Object.fromEntries(Object.entries(asked).filter(([key]) => !Object.hasOwn(responses, key)))
+    const status = Object.keys(left).length === 0 ? "working" : "input_required"
+    return this.durable.answer(task.taskId, Object.fromEntries(answers)).pipe(
+      Effect.zipRight(this.save({ ...task, status, inputRequests: status === "working" ? undefined : left })),
+      Effect.zipRight(Effect.sync(() => this.poke(task.taskId)))
+    )
+  }
+
+  /**
+   * `tasks/cancel`: interrupts the task's fiber (a durable task's runner
+   * does, wherever it runs, once the task is stored as cancelled); a task
+   * that has ended stays as it ended.
+   */
   cancel(taskId: string): Effect.Effect<void, McpError> {
-    return Effect.flatMap(this.get(taskId), () => {
-      const fiber = this.running.get(taskId)?.fiber
-      return fiber === undefined ? Effect.void : Fiber.interruptFork(fiber)
+    return Effect.flatMap(this.get(taskId), (task) => {
+      const running = this.running.get(taskId)
+      if (running !== undefined && !running.durable) {
+        return running.fiber === undefined ? Effect.void : Fiber.interruptFork(running.fiber)
+      }
+      if (this.durable === undefined || isTerminal(task.status)) return Effect.void
+      // Stored first: a run that ends now cannot end it otherwise. The change reaches the node that runs it.
+      return Effect.zipRight(
+        this.save({ ...task, status: "cancelled", inputRequests: undefined }),
+        Effect.zipRight(Effect.sync(() => this.stopDurable(taskId)), this.durable.cancel(taskId))
+      )
     })
   }
 
@@ -219,18 +368,28 @@ export class Tasks {
   }
 
   private write(running: Running, change: Partial<TaskStore.Task>): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      running.task = { ...running.task, ...change }
+      return this.save(running.task)
+    })
+  }
+
+  /** Stores the task as it now is (a store keeps an ended task as it ended), and tells the listens. */
+  private save(task: TaskStore.Task): Effect.Effect<void> {
     return Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      running.task = { ...running.task, ...change, lastUpdatedAt: iso(now) }
-      return Effect.zipRight(this.store.put(running.task), Effect.sync(() => this.changed(running.task)))
+      const saved = { ...task, lastUpdatedAt: iso(now) }
+      return Effect.zipRight(this.store.put(saved), Effect.sync(() => this.changed(saved)))
     })
   }
 }
 
 const decodeResult = Schema.decodeUnknownOption(McpSchema.CallToolResult)
 
-/** A tool's result, as a task's `result`. */
-const toolResult = (result: unknown): McpSchema.CallToolResult =>
-  Option.getOrElse(decodeResult(result), () => ({ content: [] }))
+/** A tool's result, as a completed task has it. */
+const completed = (result: unknown): Partial<TaskStore.Task> => ({
+  status: "completed",
+  result: Option.getOrElse(decodeResult(result), () => ({ content: [] }))
+})
 
 /** How a task's fiber ended when it did not succeed: cancelled, or failed with its JSON-RPC error. */
 const ended = (cause: Cause.Cause<McpError>): Partial<TaskStore.Task> => {

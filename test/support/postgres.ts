@@ -65,7 +65,7 @@ const run = (command: string, args: ReadonlyArray<string>) =>
   })
 
 /** A port free on loopback right now. */
-const freePort = Effect.async<number, Error>((resume) => {
+export const freePort = Effect.async<number, Error>((resume) => {
   const server = createServer()
   server.once("error", (error) => resume(Effect.fail(error)))
   server.listen(0, "127.0.0.1", () => {

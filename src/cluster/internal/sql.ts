@@ -5,6 +5,7 @@
  *
  * @internal
  */
+import type { PersistenceError } from "@effect/cluster/ClusterError"
 import type * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import type { Scope } from "effect"
@@ -44,7 +45,7 @@ export const degrade =
 
 /** Runs `purge` every `interval` for the life of the scope, logging a failure and going on. */
 export const purgeEvery = (
-  purge: Effect.Effect<number, SqlError>,
+  purge: Effect.Effect<unknown, SqlError | PersistenceError>,
   interval: number,
   what: string
 ): Effect.Effect<void, never, Scope.Scope> =>
