@@ -21,7 +21,7 @@ import {
 } from "effect"
 import { McpServer, McpTest, RequestContext } from "mcp-effect"
 import { McpCluster } from "mcp-effect/cluster"
-import { taskClient } from "./modernHelpers.js"
+import { modernMessage, taskClient } from "./modernHelpers.js"
 import * as Pg from "./support/postgres.js"
 
 if (Pg.unavailable !== undefined) console.warn(Pg.unavailable)
@@ -65,6 +65,14 @@ describe.skipIf(Pg.unavailable !== undefined)("tasks on the cluster's runner", (
           yield* Deferred.await(release)
           return "released"
         }).pipe(Effect.onInterrupt(() => Deferred.succeed(stopped, undefined)))),
+      McpServer.tool("migrate", { task: "required", taskStart: "explicit" }, () =>
+        Effect.gen(function*() {
+          counts.runs++
+          const answer = yield* RequestContext.elicit("Migrate?", Schema.Struct({ ok: Schema.Boolean }))
+          yield* RequestContext.continueAsTask
+          yield* RequestContext.once("migrate", Effect.sync(() => ++counts.charges))
+          return answer.action === "accept" ? "migrated" : "left alone"
+        })),
       McpServer.tool(
         "fragile",
         { task: "required", taskRecovery: "fail" },
@@ -94,7 +102,7 @@ describe.skipIf(Pg.unavailable !== undefined)("tasks on the cluster's runner", (
         Layer.provide(Layer.succeed(PgClient.PgClient, client))
       )
       const conn = yield* Scope.extend(McpTest.raw(live), scope)
-      return taskClient(conn, Effect.sleep("50 millis"))
+      return { ...taskClient(conn, Effect.sleep("50 millis")), conn }
     }).pipe(
       Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["MCP_REQUEST_STATE_KEY", key]]))),
       // The runner's own logs (listening, shards) are not what these tests look at.
@@ -125,7 +133,23 @@ describe.skipIf(Pg.unavailable !== undefined)("tasks on the cluster's runner", (
       const a = yield* node(tablePrefix, tools("a", counts, release, stopped), scopeA, ttlMs)
       const b = yield* node(tablePrefix, tools("b", counts, release, stopped), yield* Effect.scope, ttlMs)
       yield* settled
-      return { a, b, counts, release, stopped, tablePrefix, stopA: Scope.close(scopeA, Exit.void) }
+      /**
+       * Starts tasks of `tool` through `via` until one runs on node `on` (each lands on either, by its shard): that
+       * one's id, and every id started.
+       */
+      const startOn = (on: "a" | "b", via: typeof a, tool: string) =>
+        Effect.gen(function*() {
+          const started: Array<string> = []
+          while (true) {
+            const before = { ...counts.ranOn }
+            started.push((yield* via.exchange("tools/call", { name: tool })).result.taskId)
+            yield* Effect.sleep("20 millis").pipe(
+              Effect.repeat({ until: () => counts.ranOn.a + counts.ranOn.b > before.a + before.b, times: 250 })
+            )
+            if (counts.ranOn[on] > before[on]) return { taskId: started.at(-1)!, started }
+          }
+        })
+      return { a, b, counts, release, stopped, tablePrefix, startOn, stopA: Scope.close(scopeA, Exit.void) }
     })
 
   it.scopedLive("a task started on one node is answered on the other; its once step runs once", () =>
@@ -154,11 +178,42 @@ describe.skipIf(Pg.unavailable !== undefined)("tasks on the cluster's runner", (
       expect((yield* b.exchange("tasks/get", { taskId: created.taskId })).result.status).toBe("completed")
     }))
 
+  it.scopedLive("a listen on one node hears of a task that another node runs", () =>
+    Effect.gen(function*() {
+      const { a, b, release, startOn } = yield* setUp()
+      const created = yield* startOn("a", a, "wait")
+      yield* b.conn.send(modernMessage(900, "subscriptions/listen", { notifications: { taskIds: [created.taskId] } }))
+      expect(yield* b.conn.receive).toMatchObject({ method: "notifications/subscriptions/acknowledged" })
+      yield* Deferred.succeed(release, undefined)
+      const heard: any = yield* b.conn.receive
+      expect(heard).toMatchObject({
+        method: "notifications/tasks",
+        params: { taskId: created.taskId, status: "completed", result: { content: [{ type: "text", text: "released" }] } }
+      })
+    }))
+
+  it.scopedLive("a task started by continueAsTask runs on the cluster with the answers of its rounds", () =>
+    Effect.gen(function*() {
+      const { a, b, counts } = yield* setUp()
+      const asked = (yield* a.exchange("tools/call", { name: "migrate" })).result
+      expect(asked.resultType).toBe("input_required")
+      const created = (yield* b.exchange("tools/call", {
+        name: "migrate",
+        inputResponses: { "elicitation-1": { action: "accept", content: { ok: true } } },
+        requestState: asked.requestState
+      })).result
+      expect(created).toMatchObject({ resultType: "task", status: "working" })
+      const done = (yield* a.until(created.taskId, "completed")).result
+      expect(done.result.content).toEqual([{ type: "text", text: "migrated" }])
+      // Two rounds, then the task's run from the start (the answer from the rounds): one migration.
+      expect(counts.runs).toBe(3)
+      expect(counts.charges).toBe(1)
+    }))
+
   it.scopedLive("a task is cancelled through any node: its handler is interrupted where it runs", () =>
     Effect.gen(function*() {
-      const { a, b, stopped } = yield* setUp()
-      const created = (yield* a.exchange("tools/call", { name: "wait" })).result
-      yield* b.until(created.taskId, "working")
+      const { a, b, startOn, stopped } = yield* setUp()
+      const created = yield* startOn("a", a, "wait")
       expect((yield* b.exchange("tasks/cancel", { taskId: created.taskId })).result).toMatchObject({})
       expect((yield* a.exchange("tasks/get", { taskId: created.taskId })).result.status).toBe("cancelled")
       yield* Deferred.await(stopped)
@@ -168,23 +223,10 @@ describe.skipIf(Pg.unavailable !== undefined)("tasks on the cluster's runner", (
 
   it.scopedLive("a node that stops hands its tasks over: they run on, or fail where the tool says so", () =>
     Effect.gen(function*() {
-      const { b, counts, release, stopA } = yield* setUp()
-      /** Starts tasks of `tool` through b until one runs on a (each lands on either, by its shard). */
-      const untilOneOnA = (tool: string) =>
-        Effect.gen(function*() {
-          const started: Array<string> = []
-          while (counts.ranOn.a === 0) {
-            const runs = counts.ranOn.a + counts.ranOn.b
-            started.push((yield* b.exchange("tools/call", { name: tool })).result.taskId)
-            yield* Effect.sleep("20 millis").pipe(
-              Effect.repeat({ until: () => counts.ranOn.a + counts.ranOn.b > runs, times: 250 })
-            )
-          }
-          return started
-        })
-      const waiting = yield* untilOneOnA("wait")
-      counts.ranOn.a = 0
-      const fragile = (yield* untilOneOnA("fragile")).at(-1)!
+      const { b, counts, release, startOn, stopA } = yield* setUp()
+      // Started through b, on a: stopping a moves them to b.
+      const waiting = (yield* startOn("a", b, "wait")).started
+      const fragile = (yield* startOn("a", b, "fragile")).taskId
       yield* stopA
       yield* Deferred.succeed(release, undefined)
       // Every task a ran runs again on b; each ran its once step once, and completes once.

@@ -20,6 +20,19 @@ describe.skipIf(Pg.unavailable !== undefined)("PgTaskStore", () => {
     pollIntervalMs: 1000
   }
 
+  it.scoped("keeps a task that ended as it ended: a later put of it is ignored", () =>
+    Effect.gen(function*() {
+      const [a, b] = yield* twoNodes
+      const tablePrefix = unique()
+      const storeA = yield* on(a, PgTaskStore.make({ tablePrefix }))
+      const storeB = yield* on(b, PgTaskStore.make({ tablePrefix }))
+      const cancelled: TaskStore.Task = { ...working, status: "cancelled" }
+      yield* storeA.put(working)
+      yield* storeB.put(cancelled)
+      yield* storeA.put({ ...working, status: "completed", result: { content: [] } })
+      expect(yield* storeA.get("task-1")).toEqual(Option.some(cancelled))
+    }))
+
   it.scoped("reads on one node the task another wrote; a put replaces it", () =>
     Effect.gen(function*() {
       const [a, b] = yield* twoNodes

@@ -169,6 +169,21 @@ describe("task settings and shutdown", () => {
       expect(created).toMatchObject({ resultType: "task", ttlMs: 5_000, pollIntervalMs: 250 })
     }))
 
+  it.effect("the memory store keeps a task that ended as it ended", () =>
+    Effect.gen(function*() {
+      const store = yield* TaskStore.makeMemory
+      const task: TaskStore.Task = {
+        taskId: "t",
+        status: "cancelled",
+        createdAt: new Date(0).toISOString(),
+        lastUpdatedAt: new Date(0).toISOString(),
+        ttlMs: null
+      }
+      yield* store.put(task)
+      yield* store.put({ ...task, status: "completed", result: { content: [] } })
+      expect(Option.getOrThrow(yield* store.get("t")).status).toBe("cancelled")
+    }))
+
   it.scoped("releasing the server interrupts its running tasks and stores them as failed, saying why", () =>
     Effect.gen(function*() {
       const store = yield* TaskStore.makeMemory
