@@ -8,7 +8,8 @@
  * `examples/cluster-local.ts` starts three of them behind a balancer; test/slow/cluster.test.ts kills one.
  */
 import { NodeRuntime } from "@effect/platform-node"
-import { Effect, Layer, Schema } from "effect"
+import * as SqlClient from "@effect/sql/SqlClient"
+import { Context, Effect, Layer, Schema } from "effect"
 import { McpServer, RequestContext } from "mcp-effect"
 import { McpCluster } from "mcp-effect/cluster"
 import { NodeHttp } from "mcp-effect/node"
@@ -37,15 +38,52 @@ const Touch = McpServer.tool("touch", {
   parameters: { uri: Schema.String }
 }, ({ uri }) => Effect.as(McpServer.notifyResourceUpdated(uri), "touched"))
 
+/**
+ * A 2026-07-28 task that issues an invoice once, then asks before sending it. On the cluster its task runs on one
+ * node; if that node dies, another runs it again: the invoice (a `once` step, journaled) is not issued twice.
+ */
+const Invoice = McpServer.tool("invoice", {
+  description: "Issues an invoice (once), asks whether to send it, then sends it",
+  parameters: { customer: Schema.String },
+  task: "optional"
+}, ({ customer }) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const id = yield* RequestContext.once(
+      "issue",
+      sql<{ readonly id: number }>`INSERT INTO example_invoices (customer) VALUES (${customer}) RETURNING id`.pipe(
+        Effect.map((rows) => rows[0]!.id),
+        Effect.orDie
+      )
+    )
+    const answer = yield* RequestContext.elicit(
+      `Send invoice ${id} to ${customer}? (asked by node ${process.pid})`,
+      Schema.Struct({ send: Schema.Boolean })
+    )
+    return answer.action === "accept" && answer.content.send
+      ? `invoice ${id} sent by node ${process.pid}`
+      : `invoice ${id} kept`
+  }))
+
 const Notice = McpServer.resource("board://notice", { description: "The notice board" }, () => Effect.succeed("notice"))
 
 /** The server, the same on every node; what makes it a node of a cluster is the layer below. */
-export const ClusterServer = Layer.mergeAll(Whoami, Chatty, Touch, Notice).pipe(
+export const ClusterServer = Layer.mergeAll(Whoami, Chatty, Touch, Invoice, Notice).pipe(
   Layer.provideMerge(McpServer.layer({ name: "cluster-node", version: "1.0.0" }))
 )
 
-/** The shared stores: `DATABASE_URL` and `MCP_REQUEST_STATE_KEY` from the environment, as a deployment sets them. */
-export const Shared = McpCluster.layerConfig({ channel: "mcp_cluster_example" })
+/**
+ * The shared stores and the task runner: `DATABASE_URL`, `MCP_REQUEST_STATE_KEY` and this node's runner address
+ * (`MCP_RUNNER_HOST`, `MCP_RUNNER_PORT`) from the environment, as a deployment sets them; and the example's table.
+ */
+export const Shared = Layer.tap(
+  McpCluster.layerConfig({ channel: "mcp_cluster_example" }),
+  (context) =>
+    Context.get(context, SqlClient.SqlClient)`CREATE TABLE IF NOT EXISTS example_invoices (
+      id SERIAL PRIMARY KEY,
+      customer TEXT NOT NULL
+    )`.pipe(Effect.orDie)
+)
 
 if (isMain(import.meta.url)) {
   const port = process.argv.includes("--port") ? Number(process.argv[process.argv.indexOf("--port") + 1]) : 3001

@@ -1,7 +1,7 @@
+import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import { describe, expect, it } from "@effect/vitest"
 import { ListToolsResultSchema } from "@modelcontextprotocol/sdk/types.js"
-import { Effect } from "effect"
-import type { Layer } from "effect"
+import { Effect, Layer } from "effect"
 import { McpTest } from "mcp-effect"
 import type { McpSchema, McpServer } from "mcp-effect"
 import { readdirSync } from "node:fs"
@@ -41,7 +41,8 @@ const servers: Record<string, ReadonlyArray<ServerLayer>> = {
   "authorization-server.ts": [AuthorizationServer],
   "change-feed.ts": [NoticeBoardServer],
   "demo-server.ts": [DemoServer],
-  "cluster-node.ts": [ClusterServer],
+  // Its invoice tool writes with the node's SqlClient: an in-memory SQLite one here, where only its tools are listed.
+  "cluster-node.ts": [ClusterServer.pipe(Layer.provide(SqliteClient.layer({ filename: ":memory:" })))],
   "deploy.ts": [DeployServer],
   "echo.ts": [EchoServer],
   "elicitation-sampling.ts": [InteractiveServer],

@@ -6,6 +6,7 @@
 import { Deferred, Effect, FiberId } from "effect"
 import type { Scope } from "effect"
 import { spawn } from "node:child_process"
+import { createServer } from "node:net"
 
 export interface Node {
   readonly pid: number
@@ -14,8 +15,25 @@ export interface Node {
   readonly exited: Deferred.Deferred<void>
 }
 
-/** Starts a node and waits until it listens (it prints its URL to stderr). */
+/** A port free on loopback now, for a node's task runner (each node's runner listens on its own). */
+const freePort = Effect.async<number, Error>((resume) => {
+  const server = createServer()
+  server.once("error", (error) => resume(Effect.fail(error)))
+  server.listen(0, "127.0.0.1", () => {
+    const address = server.address()
+    const port = typeof address === "object" && address !== null ? address.port : 0
+    server.close(() => resume(Effect.succeed(port)))
+  })
+})
+
+/** Starts a node and waits until it listens (it prints its URL to stderr); its runner on a port of its own. */
 export const start = (env: Readonly<Record<string, string | undefined>>): Effect.Effect<Node, Error, Scope.Scope> =>
+  Effect.flatMap(
+    freePort,
+    (runnerPort) => launch({ MCP_RUNNER_HOST: "127.0.0.1", MCP_RUNNER_PORT: String(runnerPort), ...env })
+  )
+
+const launch = (env: Readonly<Record<string, string | undefined>>): Effect.Effect<Node, Error, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.async<Node, Error>((resume) => {
       const child = spawn(process.execPath, ["--import", "tsx", "examples/cluster-node.ts", "--port", "0"], {

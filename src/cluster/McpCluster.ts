@@ -258,6 +258,9 @@ const stores = (options: Options): Layer.Layer<Stores, LayerError, PgClient.PgCl
  */
 const runner = (options: RunnerOptions, tablePrefix: string | undefined) => {
   const shardingConfig: Partial<ShardingConfig.ShardingConfig["Type"]> = {
+    // A dead node's tasks move within seconds (@effect/cluster's defaults: a minute and three seconds).
+    runnerHealthCheckInterval: "5 seconds",
+    refreshAssignmentsInterval: "1 second",
     runnerAddress: Option.some(RunnerAddress.make(options.host ?? "localhost", options.port ?? 34431)),
     ...(options.listen !== undefined
       ? { runnerListenAddress: Option.some(RunnerAddress.make(options.listen.host, options.listen.port)) }

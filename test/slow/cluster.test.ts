@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, Queue } from "effect"
+import { McpClient } from "mcp-effect"
 import type { McpSchema } from "mcp-effect"
 import { NodeHttp } from "mcp-effect/node"
 import * as Balancer from "../../examples/internal/balancer.js"
@@ -71,4 +72,56 @@ describe.skipIf(Postgres.unavailable !== undefined)("three nodes on Postgres", (
       yield* next(notifications, "notifications/resources/updated")
       expect(balancer.sessions.get([...balancer.sessions.keys()][0]!)).not.toBe(home.port)
     }))
+
+  it.scopedLive(
+    "a task runs on after its node is killed: its once step is not repeated, and it completes once",
+    () =>
+      Effect.gen(function*() {
+        const pg = yield* Postgres.start
+        const env = {
+          DATABASE_URL: `postgres://${pg.username}@${pg.host}:${pg.port}/${pg.database}`,
+          MCP_REQUEST_STATE_KEY: "a key every node of this test shares: 32 bytes or more"
+        }
+        const nodes = yield* Effect.all([Nodes.start(env), Nodes.start(env), Nodes.start(env)])
+        const balancer = yield* Balancer.make(nodes.map((node) => node.port))
+        // The client sends its answers; whichever node serves a request, round robin.
+        const client = yield* NodeHttp.connect(balancer.url).pipe(
+          Effect.provideService(McpClient.Elicitation, {
+            elicit: () => Effect.succeed({ action: "accept", content: { send: true } })
+          })
+        )
+        const tasks = yield* Effect.all(
+          ["ada", "grace", "edsger"].map((customer) => client.callToolAsTask("invoice", { customer }))
+        )
+        // Each task issued its invoice (its once step) and asks; the question says which node runs it.
+        const asking = yield* Effect.forEach(tasks, (task) =>
+          task.get.pipe(
+            Effect.tap(() => Effect.sleep("100 millis")),
+            Effect.repeat({ until: (state) => state.status === "input_required", times: 600 }),
+            Effect.map((state) => Number(/asked by node (\d+)/.exec(JSON.stringify(state.inputRequests))![1]))
+          ))
+        const doomed = nodes.find((node) => node.pid === asking[0])!
+        process.kill(doomed.pid, "SIGKILL")
+        yield* Deferred.await(doomed.exited)
+
+        // Answered through the live nodes, every task completes; those of the dead node on another node.
+        const results = yield* Effect.forEach(tasks, (task) => Effect.map(task.await, text))
+        results.forEach((result, i) => {
+          expect(result).toMatch(/^invoice \d+ sent by node \d+$/)
+          if (asking[i] === doomed.pid) expect(result).not.toContain(`node ${doomed.pid}`)
+        })
+        // One invoice per task: the once step of a task run again was not repeated.
+        const sql = yield* Postgres.client(pg)
+        const invoices = yield* sql<{ readonly customer: string; readonly issued: number }>`SELECT customer,
+        count(*)::int AS issued FROM example_invoices GROUP BY customer ORDER BY customer`
+        expect(invoices).toEqual([
+          { customer: "ada", issued: 1 },
+          { customer: "edsger", issued: 1 },
+          { customer: "grace", issued: 1 }
+        ])
+        // Completed once: the stored end stays as the client read it.
+        for (const task of tasks) expect((yield* task.get).status).toBe("completed")
+      }),
+    { timeout: 180_000 }
+  )
 })
