@@ -17,6 +17,8 @@ PLATFORM=$(peer @effect/platform)
 PLATFORM_NODE=$(peer @effect/platform-node)
 SQL=$(peer @effect/sql)
 SQL_PG=$(peer @effect/sql-pg)
+CLUSTER=$(peer @effect/cluster)
+WORKFLOW=$(peer @effect/workflow)
 
 mkdir "$WORK/app" && cd "$WORK/app"
 echo '{ "name": "app", "private": true, "type": "module" }' > package.json
@@ -43,14 +45,16 @@ ANSWER=$(
 )
 echo "$ANSWER" | grep -q '"structuredContent":{"result":3}' || { echo "package check: unexpected answer: $ANSWER"; exit 1; }
 
-# mcp-effect/cluster with its optional peers (the app above has none, and its core entry runs without them): compiled
+# mcp-effect/cluster with its optional peers (the app above has none, and its core entry runs without them; npm adds
+# @effect/cluster's and @effect/workflow's own peers): compiled
 # (nodenext, bundler) and loaded with plain node. @types/pg because @effect/sql-pg's declarations import pg's types
 # without depending on them (a user compiling without skipLibCheck installs it too).
 mkdir "$WORK/cluster" && cd "$WORK/cluster"
 echo '{ "name": "cluster", "private": true, "type": "module" }' > package.json
 cp "$ROOT/.ci/package/cluster.ts" .
 npm install --no-audit --no-fund --silent "$TARBALL" "effect@$EFFECT" "@effect/platform@$PLATFORM" \
-  "@effect/platform-node@$PLATFORM_NODE" "@effect/sql@$SQL" "@effect/sql-pg@$SQL_PG" @types/pg@8 typescript@5.9 @types/node@20
+  "@effect/platform-node@$PLATFORM_NODE" "@effect/sql@$SQL" "@effect/sql-pg@$SQL_PG" "@effect/cluster@$CLUSTER" \
+  "@effect/workflow@$WORKFLOW" @types/pg@8 typescript@5.9 @types/node@20
 sed 's/server\.ts/cluster.ts/' "$WORK/app/tsconfig.json" > tsconfig.json
 sed 's/server\.ts/cluster.ts/' "$WORK/app/tsconfig.bundler.json" > tsconfig.bundler.json
 npx tsc -p tsconfig.json

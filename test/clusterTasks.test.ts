@@ -188,7 +188,11 @@ describe.skipIf(Pg.unavailable !== undefined)("tasks on the cluster's runner", (
       const heard: any = yield* b.conn.receive
       expect(heard).toMatchObject({
         method: "notifications/tasks",
-        params: { taskId: created.taskId, status: "completed", result: { content: [{ type: "text", text: "released" }] } }
+        params: {
+          taskId: created.taskId,
+          status: "completed",
+          result: { content: [{ type: "text", text: "released" }] }
+        }
       })
     }))
 
