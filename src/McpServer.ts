@@ -493,7 +493,8 @@ export const layer = (options: Options): Layer.Layer<McpServer> =>
   Layer.scoped(
     McpServer,
     Effect.tap(make(options), (service) => {
-      const own = internals.get(service)!
+      const own = internals.get(service)
+      if (own === undefined) return Effect.void
       // Tasks outlive their requests, not their server: releasing the layer ends those still running here.
       const shutdown = Effect.addFinalizer(() => own.tasks.shutdown)
       // With a task runner in context, tasks are its own, for the life of the layer.

@@ -39,6 +39,9 @@ class Counts {
   readonly ranOn = { a: 0, b: 0 }
   /** `once` steps of `wait`. */
   starts = 0
+  /** Attempts of `pay`'s once step, and the failures its handler caught. */
+  payments = 0
+  readonly reasons: Array<string> = []
 }
 
 describe.skipIf(Pg.unavailable !== undefined)("tasks on the cluster's runner", () => {
@@ -73,6 +76,16 @@ describe.skipIf(Pg.unavailable !== undefined)("tasks on the cluster's runner", (
           yield* RequestContext.once("migrate", Effect.sync(() => ++counts.charges))
           return answer.action === "accept" ? "migrated" : "left alone"
         })),
+      McpServer.tool("pay", { task: "required" }, () => {
+        // Declined the first time: a failed once step is not journaled, so calling it again runs it again.
+        const pay = RequestContext.once(
+          "pay",
+          Effect.suspend(() => ++counts.payments === 1 ? Effect.fail("declined") : Effect.succeed("paid"))
+        )
+        return pay.pipe(
+          Effect.catchAll((reason) => Effect.zipRight(Effect.sync(() => counts.reasons.push(reason)), pay))
+        )
+      }),
       McpServer.tool(
         "fragile",
         { task: "required", taskRecovery: "fail" },
@@ -176,6 +189,16 @@ describe.skipIf(Pg.unavailable !== undefined)("tasks on the cluster's runner", (
         inputResponses: { "elicitation-1": { action: "decline" } }
       })
       expect((yield* b.exchange("tasks/get", { taskId: created.taskId })).result.status).toBe("completed")
+    }))
+
+  it.scopedLive("a once step that failed is run again when called again, its typed failure caught", () =>
+    Effect.gen(function*() {
+      const { a, b, counts } = yield* setUp()
+      const created = (yield* a.exchange("tools/call", { name: "pay" })).result
+      const done = (yield* b.until(created.taskId, "completed")).result
+      expect(done.result.content).toEqual([{ type: "text", text: "paid" }])
+      expect(counts.payments).toBe(2)
+      expect(counts.reasons).toEqual(["declined"])
     }))
 
   it.scopedLive("a listen on one node hears of a task that another node runs", () =>

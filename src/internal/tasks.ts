@@ -167,7 +167,16 @@ export class Tasks {
     journal: Journal
   ): Effect.Effect<void> {
     return Effect.gen(this, function*() {
-      const stored = yield* this.store.get(taskId)
+      // Stored before it was handed to the runner: none is a store that failed to answer (read again), or expired.
+      const read = (tries: number): Effect.Effect<Option.Option<TaskStore.Task>> =>
+        Effect.flatMap(
+          this.store.get(taskId),
+          (found) =>
+            Option.isSome(found) || tries === 0
+              ? Effect.succeed(found)
+              : Effect.zipRight(Effect.sleep("500 millis"), read(tries - 1))
+        )
+      const stored = yield* read(4)
       if (Option.isNone(stored) || isTerminal(stored.value.status)) return
       const running = new Running(stored.value, true)
       this.running.set(taskId, running)

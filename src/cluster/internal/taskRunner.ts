@@ -76,28 +76,30 @@ const journalOf = (
   answer: TaskRunner.Journal["answer"],
   moved: boolean
 ): TaskRunner.Journal => {
-  // Failures of this run's steps, by activity: rethrown in this run, run again in a later one.
-  const failures = new Map<string, Cause.Cause<unknown>>()
-  const step = <A, E, R>(key: string, effect: Effect.Effect<A, E, R>, attempt = 0): Effect.Effect<A, E, R> => {
-    const name = `once/${key}/${attempt}`
-    const activity = Activity.make({
-      name,
-      success: Outcome,
-      execute: Effect.matchCauseEffect(effect, {
-        onSuccess: (value) => Effect.succeed(Outcome.members[0].make({ value })),
-        onFailure: (cause) =>
-          Cause.isInterruptedOnly(cause) ? Effect.interrupt : Effect.sync(() => {
-            failures.set(name, cause)
-            return Outcome.members[1].make({})
-          })
+  const step = <A, E, R>(key: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> => {
+    // The failure of an attempt made by this call: rethrown here. An attempt journaled as failed by an earlier
+    // call (or run) is passed over for the next, which runs the step again.
+    let failed: { readonly attempt: number; readonly cause: Cause.Cause<E> } | undefined
+    const attempt = (n: number): Effect.Effect<A, E, R> => {
+      const activity = Activity.make({
+        name: `once/${key}/${n}`,
+        success: Outcome,
+        execute: Effect.matchCauseEffect(effect, {
+          onSuccess: (value) => Effect.succeed(Outcome.members[0].make({ value })),
+          onFailure: (cause) =>
+            Cause.isInterruptedOnly(cause) ? Effect.interrupt : Effect.sync(() => {
+              failed = { attempt: n, cause }
+              return Outcome.members[1].make({})
+            })
+        })
       })
-    })
-    return Effect.flatMap(Effect.provide(activity, context), (outcome) => {
-      // A journaled step's value is what the handler gave it, as JSON (the rule of `once` in a retry too).
-      if (outcome._tag === "Ok") return Effect.succeed(outcome.value as A)
-      const failure = failures.get(name)
-      return failure === undefined ? step(key, effect, attempt + 1) : Effect.failCause(failure as Cause.Cause<E>)
-    })
+      return Effect.flatMap(Effect.provide(activity, context), (outcome) => {
+        // A journaled step's value is what the handler gave it, as JSON (the rule of `once` in a retry too).
+        if (outcome._tag === "Ok") return Effect.succeed(outcome.value as A)
+        return failed?.attempt === n ? Effect.failCause(failed.cause) : attempt(n + 1)
+      })
+    }
+    return attempt(0)
   }
   return { answer, step, moved }
 }
