@@ -33,6 +33,23 @@ const Chatty = McpServer.tool("chatty", {
     return `done in ${process.pid}`
   }))
 
+/**
+ * Reports a first step, then lets the client poll for the rest (SEP-1699: its SSE response ends, the events go on in
+ * the event store), which any node replays to it with `Last-Event-ID`.
+ */
+const Steps = McpServer.tool(
+  "steps",
+  { description: "Three steps; the client polls for the last two" },
+  () =>
+    Effect.gen(function*() {
+      yield* RequestContext.progress(1, 3, "step 1")
+      yield* RequestContext.closeStream
+      yield* RequestContext.progress(2, 3, "step 2")
+      yield* RequestContext.progress(3, 3, "step 3")
+      return `stepped in ${process.pid}`
+    })
+)
+
 const Touch = McpServer.tool("touch", {
   description: "Announces that a resource changed",
   parameters: { uri: Schema.String }
@@ -68,7 +85,7 @@ const Invoice = McpServer.tool("invoice", {
 const Notice = McpServer.resource("board://notice", { description: "The notice board" }, () => Effect.succeed("notice"))
 
 /** The server, the same on every node; what makes it a node of a cluster is the layer below. */
-export const ClusterServer = Layer.mergeAll(Whoami, Chatty, Touch, Invoice, Notice).pipe(
+export const ClusterServer = Layer.mergeAll(Whoami, Chatty, Steps, Touch, Invoice, Notice).pipe(
   Layer.provideMerge(McpServer.layer({ name: "cluster-node", version: "1.0.0" }))
 )
 

@@ -1,7 +1,9 @@
 /**
- * Three nodes on one Postgres behind a balancer (issue 14): a handshake-era session opened on one node continues on
- * another after that node is killed with SIGKILL, keeping its log level and subscriptions; change notifications cross
- * nodes before and after. Real processes, real HTTP, real Postgres (skipped, saying why, where it is not installed).
+ * Three nodes on one Postgres behind a balancer (issue 14), one of them killed with SIGKILL in each test: a
+ * handshake-era session continues on another node, keeping its log level and subscriptions, change notifications
+ * crossing nodes before and after; an SSE stream is resumed on another node with `Last-Event-ID`, what was stored
+ * replayed and the answer given once; tasks the dead node ran complete on the others, their `once` steps not
+ * repeated. Real processes, real HTTP, real Postgres (skipped, saying why, where it is not installed).
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, Queue } from "effect"
@@ -10,7 +12,11 @@ import type { McpSchema } from "mcp-effect"
 import { NodeHttp } from "mcp-effect/node"
 import * as Balancer from "../../examples/internal/balancer.js"
 import * as Nodes from "../../examples/internal/nodes.js"
+import { openSession, raw, sseMessages } from "../httpHelpers.js"
 import * as Postgres from "../support/postgres.js"
+
+/** `steps` with a progress token: it reports its steps as progress notifications on the call's stream. */
+const steps = { name: "steps", arguments: {}, _meta: { progressToken: "p" } }
 
 const text = (result: McpSchema.CallToolResult) => (result.content[0] as McpSchema.TextContent).text
 
@@ -72,6 +78,58 @@ describe.skipIf(Postgres.unavailable !== undefined)("three nodes on Postgres", (
       yield* next(notifications, "notifications/resources/updated")
       expect(balancer.sessions.get([...balancer.sessions.keys()][0]!)).not.toBe(home.port)
     }))
+
+  it.scopedLive(
+    "a stream of a node killed with SIGKILL is resumed on another: what was stored is replayed, once",
+    () =>
+      Effect.gen(function*() {
+        const pg = yield* Postgres.start
+        const env = {
+          DATABASE_URL: `postgres://${pg.username}@${pg.host}:${pg.port}/${pg.database}`,
+          MCP_REQUEST_STATE_KEY: "a key every node of this test shares: 32 bytes or more"
+        }
+        const nodes = yield* Effect.all([Nodes.start(env), Nodes.start(env), Nodes.start(env)])
+        const balancer = yield* Balancer.make(nodes.map((node) => node.port))
+        const url = balancer.url
+        const { headers, sessionId } = yield* Effect.promise(() => openSession(url))
+        const home = nodes.find((node) => node.port === balancer.sessions.get(sessionId))!
+
+        // The response ends after step 1; steps 2 and 3 and the answer go to the event store only.
+        const first = yield* Effect.promise(() =>
+          raw(url, { headers, body: { jsonrpc: "2.0", id: 7, method: "tools/call", params: steps } })
+        )
+        const seen = sseMessages(first.body)
+        expect(seen.map((m) => m.message.params?.message)).toEqual(["step 1"])
+        const lastEventId = seen[0]!.id!
+        // Stored, the four of them, before the node dies.
+        const sql = yield* Postgres.client(pg)
+        const stream = lastEventId.split("/")[0]!
+        yield* sql<{ readonly n: number }>`SELECT count(*)::int AS n FROM mcp_events WHERE stream_id = ${stream}`.pipe(
+          Effect.tap(() => Effect.sleep("50 millis")),
+          Effect.repeat({ until: ([row]) => row?.n === 4, times: 600 })
+        )
+        process.kill(home.pid, "SIGKILL")
+        yield* Deferred.await(home.exited)
+
+        // The client polls from its last event: another node replays the rest, and the answer, once.
+        const resumed = yield* Effect.promise(() =>
+          raw(url, {
+            method: "GET",
+            headers: { ...headers, accept: "text/event-stream", "last-event-id": lastEventId }
+          })
+        )
+        expect(resumed.status).toBe(200)
+        const replayed = sseMessages(resumed.body).map((m) => m.message)
+        expect(replayed.map((m) => m.params?.message ?? m.result?.content?.[0]?.text)).toEqual([
+          "step 2",
+          "step 3",
+          `stepped in ${home.pid}`
+        ])
+        expect([...seen.map((m) => m.message), ...replayed].filter((m) => m.id === 7)).toHaveLength(1)
+        expect(balancer.sessions.get(sessionId)).not.toBe(home.port)
+      }),
+    { timeout: 180_000 }
+  )
 
   it.scopedLive(
     "a task runs on after its node is killed: its once step is not repeated, and it completes once",
