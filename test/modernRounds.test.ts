@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Layer, Ref, Schema } from "effect"
+import { ConfigProvider, Effect, Layer, Ref, Schema } from "effect"
 import { McpServer, McpTest, RequestContext } from "mcp-effect"
 
 const Answer = Schema.Struct({ value: Schema.String })
@@ -69,6 +69,18 @@ const accept = (value: string) => ({ action: "accept", content: { value } })
 const SAMPLED = { role: "assistant", content: { type: "text", text: "short" }, model: "m", stopReason: "endTurn" }
 
 describe("multi-round-trip requests (2026-07-28)", () => {
+  it.scoped("an empty MCP_REQUEST_STATE_KEY is as unset: rounds are signed with a key of this process", () =>
+    Effect.gen(function*() {
+      const { exchange } = yield* setup
+      const first = (yield* exchange(call(1, "interview", { topic: "tea" }))).result
+      expect(first.resultType).toBe("input_required")
+      const second = (yield* exchange(call(2, "interview", { topic: "tea" }, {
+        inputResponses: { "elicitation-1": accept("green") },
+        requestState: first.requestState
+      }))).result
+      expect(Object.keys(second.inputRequests)).toEqual(["elicitation-2"])
+    }).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["MCP_REQUEST_STATE_KEY", ""]])))))
+
   it.scoped("turn elicitation and sampling into rounds, replaying the handler with the answers so far", () =>
     Effect.gen(function*() {
       const { effects, exchange, runs } = yield* setup

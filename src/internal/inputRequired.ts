@@ -38,13 +38,16 @@ export const ephemeralKey = (): StateKey => makeKey(crypto.getRandomValues(new U
 /**
  * The key from `MCP_REQUEST_STATE_KEY` (every node of a deployment must
  * share it), or an ephemeral one, with a warning the first time a state is
- * signed with it.
+ * signed with it. An empty value is no key (HMAC cannot take one): as unset.
  */
 export const configuredKey: Effect.Effect<StateKey> = Config.redacted("MCP_REQUEST_STATE_KEY").pipe(
   Config.option,
   Effect.map(Option.match({
     onNone: ephemeralKey,
-    onSome: (secret) => makeKey(new TextEncoder().encode(Redacted.value(secret)), false)
+    onSome: (secret) => {
+      const bytes = new TextEncoder().encode(Redacted.value(secret))
+      return bytes.length === 0 ? ephemeralKey() : makeKey(bytes, false)
+    }
   })),
   Effect.orElseSucceed(ephemeralKey)
 )
