@@ -7,10 +7,14 @@
  *
  * Half the clients keep a handshake-era session (affine to a node), half speak 2026-07-28 (round robin); each makes
  * `tools/call` after `tools/call` (`chatty` with two progress steps and logs). A call in flight on a killed node
- * fails (counted); its session's next call continues on another node. Not part of `npm run bench`: it needs Postgres.
+ * fails (counted); its session's next call continues on another node. Two more clients run `invoice` tasks back to
+ * back (a `once` step that inserts a row, then a question they answer): a task on a killed node runs again on
+ * another, and at the end every task must have completed, with one invoice. Not part of `npm run bench`: it needs
+ * Postgres.
  */
-import { Config, Duration, Effect, Fiber, Redacted } from "effect"
-import type { McpClient } from "mcp-effect"
+import * as PgClient from "@effect/sql-pg/PgClient"
+import { Config, Duration, Effect, Fiber, Layer, Redacted } from "effect"
+import { McpClient } from "mcp-effect"
 import { NodeHttp } from "mcp-effect/node"
 import { readFileSync } from "node:fs"
 import * as Balancer from "../examples/internal/balancer.js"
@@ -19,6 +23,7 @@ import { flag } from "./common.js"
 
 const SECONDS = flag("seconds", 60)
 const CLIENTS = flag("clients", 16)
+const TASKERS = flag("taskers", 2)
 
 /** A process's resident memory, in MB. */
 const rssMb = (pid: number) => {
@@ -46,6 +51,35 @@ const caller = (client: McpClient.Service, until: number, tally: Tally) =>
     }
   })
 
+interface Tasks {
+  readonly customers: Array<string>
+  completed: number
+  failed: number
+}
+
+/** One client running `invoice` tasks until `until`, each to its end (answering its question). */
+const tasker = (client: McpClient.Service, name: string, until: number, tasks: Tasks) =>
+  Effect.gen(function*() {
+    while (Date.now() < until) {
+      const customer = `${name}-${tasks.customers.length}`
+      tasks.customers.push(customer)
+      const outcome = yield* Effect.either(
+        Effect.flatMap(client.callToolAsTask("invoice", { customer }), (task) => task.await)
+      )
+      if (outcome._tag === "Right" && outcome.right.isError !== true) tasks.completed++
+      else tasks.failed++
+    }
+  })
+
+/** Connects the task clients (2026-07-28), which accept every question. */
+const connectTaskers = (url: string) =>
+  Effect.all(
+    Array.from({ length: TASKERS }, () => NodeHttp.connect(url)),
+    { concurrency: 4 }
+  ).pipe(Effect.provideService(McpClient.Elicitation, {
+    elicit: () => Effect.succeed({ action: "accept", content: { send: true } })
+  }))
+
 const report = (name: string, tally: Tally, seconds: number, nodes: ReadonlyArray<Nodes.Node>) => {
   const sorted = [...tally.latencies].sort((a, b) => a - b)
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0
@@ -68,14 +102,35 @@ const connectAll = (url: string) =>
     { concurrency: 4 }
   )
 
-const phase = (url: string, seconds: number) =>
+const phase = (url: string, seconds: number, name: string, tasks: Tasks) =>
   Effect.gen(function*() {
     const clients = yield* connectAll(url)
+    const taskers = yield* connectTaskers(url)
     const tally: Tally = { latencies: [], failures: 0 }
     const until = Date.now() + seconds * 1000
-    yield* Effect.all(clients.map((client) => caller(client, until, tally)), { concurrency: "unbounded" })
+    yield* Effect.all([
+      ...clients.map((client) => caller(client, until, tally)),
+      ...taskers.map((client, i) => tasker(client, `${name}-${i}`, until, tasks))
+    ], { concurrency: "unbounded" })
     return tally
   }).pipe(Effect.scoped)
+
+/** The phase's tasks: completed, failed, and invoices issued more than once (a `once` step repeated). */
+const reportTasks = (tasks: Tasks, repeated: number) =>
+  process.stdout.write(
+    `${"  tasks".padEnd(40)} ${String(tasks.completed).padStart(7)} completed ${
+      String(tasks.failed).padStart(5)
+    } failed  ${repeated} invoices issued twice\n`
+  )
+
+/** How many of the customers got more than one invoice. */
+const repeatedInvoices = (customers: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const sql = yield* PgClient.PgClient
+    const rows = yield* sql<{ readonly customer: string }>`SELECT customer FROM example_invoices
+      WHERE customer IN ${sql.in(customers)} GROUP BY customer HAVING count(*) > 1`
+    return rows.length
+  })
 
 const main = Effect.gen(function*() {
   const databaseUrl = yield* Config.redacted("DATABASE_URL")
@@ -86,8 +141,10 @@ const main = Effect.gen(function*() {
   process.stdout.write(`soak: ${CLIENTS} clients, ${SECONDS} s per phase\n`)
 
   const single = yield* Nodes.start(env)
-  const alone = yield* phase(`http://127.0.0.1:${single.port}/mcp`, SECONDS)
+  const aloneTasks: Tasks = { customers: [], completed: 0, failed: 0 }
+  const alone = yield* phase(`http://127.0.0.1:${single.port}/mcp`, SECONDS, `one-${Date.now()}`, aloneTasks)
   report("one node", alone, SECONDS, [single])
+  reportTasks(aloneTasks, yield* repeatedInvoices(aloneTasks.customers))
   process.kill(single.pid, "SIGKILL")
 
   const nodes = [...(yield* Effect.all([Nodes.start(env), Nodes.start(env), Nodes.start(env)]))]
@@ -107,10 +164,14 @@ const main = Effect.gen(function*() {
       process.stdout.write(`  killed pid ${victim.pid}, started pid ${fresh.pid}\n`)
     }
   }))
-  const three = yield* phase(balancer.url, SECONDS * 3)
+  const threeTasks: Tasks = { customers: [], completed: 0, failed: 0 }
+  const three = yield* phase(balancer.url, SECONDS * 3, `three-${Date.now()}`, threeTasks)
   yield* Fiber.join(restarts)
   report("three nodes, one killed and replaced twice", three, SECONDS * 3, nodes)
-})
+  reportTasks(threeTasks, yield* repeatedInvoices(threeTasks.customers))
+}).pipe(Effect.provide(Layer.unwrapEffect(
+  Effect.map(Config.redacted("DATABASE_URL"), (url) => PgClient.layer({ url }))
+)))
 
 Effect.runPromise(Effect.scoped(main)).then(
   () => process.exit(0),
