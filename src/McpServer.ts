@@ -472,7 +472,9 @@ const asDefinitionError = (e: unknown): DefinitionError =>
  * The server service, with nothing registered yet. Compose registrations on
  * top of it with `Layer.provideMerge`. Releasing the layer ends the
  * 2026-07-28 tasks still running: their handlers are interrupted and the
- * tasks stored as failed, saying the server shut down.
+ * tasks stored as failed, saying the server shut down. With a `TaskRunner`
+ * in context (`McpCluster`'s), the server registers with it, and its tasks
+ * are the runner's: they run on another node instead.
  *
  * With a `ChangeFeed` in context, the server's change notifications reach
  * the clients of every server on that feed, its own once: see `ChangeFeed`.

@@ -153,9 +153,10 @@ export class Tasks {
   }
 
   /**
-   * One run of a durable task's handler, in this process. The task ends
-   * with it, unless the run was interrupted: it waits for an answer (a
-   * later run continues), was cancelled, or its node stops (the runner
+   * One run of a durable task's handler, in this process: its questions
+   * wait here for their answers (`awaitAnswer`), and the task ends with the
+   * run, unless it was cancelled (`stopDurable`: the handler is interrupted,
+   * the task stays cancelled) or its node stops (interrupted: the runner
    * runs it again elsewhere). A task that has ended or expired is not run.
    */
   runDurable(
@@ -180,7 +181,7 @@ export class Tasks {
       if (Option.isNone(stored) || isTerminal(stored.value.status)) return
       const running = new Running(stored.value, true)
       this.running.set(taskId, running)
-      // A run after an answer: the questions left are asked again below.
+      // Run again after its node stopped while it asked: its questions are asked again, by this run.
       if (running.task.status === "input_required") {
         yield* this.write(running, { status: "working", inputRequests: undefined })
       }
