@@ -27,7 +27,8 @@
  * @since 0.2.0
  */
 import * as PgClient from "@effect/sql-pg/PgClient"
-import { Clock, Deferred, Effect, Layer, Option, PubSub, Schedule, Schema, Stream } from "effect"
+import type { Duration } from "effect"
+import { Clock, Deferred, Effect, Fiber, Layer, Option, PubSub, Schedule, Schema, Stream } from "effect"
 import { randomUUID } from "node:crypto"
 import * as ChangeFeed from "../ChangeFeed.js"
 import { degrade } from "./internal/sql.js"
@@ -41,6 +42,11 @@ import { degrade } from "./internal/sql.js"
 export interface Options {
   /** The channel changes are notified on; every node of one deployment uses the same. Default `mcp_effect_changes`. */
   readonly channel?: string | undefined
+  /**
+   * How often the feed checks that its `LISTEN` still hears (a probe of its
+   * own must come back within the same time). Default: ten seconds.
+   */
+  readonly livenessInterval?: Duration.DurationInput | undefined
 }
 
 /**
@@ -78,6 +84,9 @@ const decodePayload = Schema.decodeUnknownOption(Schema.parseJson(Schema.Union(P
 const listenTimeout = "30 seconds"
 const probeInterval = "100 millis"
 
+/** What ends the subscribers' streams when the `LISTEN` was lost: they missed what was published meanwhile. */
+const GAP = Symbol("PgChangeFeed/gap")
+
 /**
  * A feed on the `PgClient` in context, listening for the life of the scope.
  * Build one feed per `PgClient` and channel: `PgClient.listen` shares one
@@ -89,9 +98,12 @@ const probeInterval = "100 millis"
 export const make = Effect.fn("PgChangeFeed.make")(function*(options: Options = {}) {
   const pg = yield* PgClient.PgClient
   const channel = options.channel ?? "mcp_effect_changes"
-  const changes = yield* Effect.acquireRelease(PubSub.unbounded<ChangeFeed.Published>(), PubSub.shutdown)
+  const liveness = options.livenessInterval ?? "10 seconds"
+  const changes = yield* Effect.acquireRelease(PubSub.unbounded<ChangeFeed.Published | typeof GAP>(), PubSub.shutdown)
   const token = randomUUID()
-  const established = yield* Deferred.make<void>()
+  // The probes sent and not yet heard, by their id.
+  const probes = new Map<string, Deferred.Deferred<void>>()
+  let probeCount = 0
   // `pg_notify` rather than `PgClient.notify`, whose `NOTIFY channel, $1` Postgres refuses (NOTIFY takes no parameters).
   const notify = (payload: string) => Effect.asVoid(pg`SELECT pg_notify(${channel}, ${payload})`)
 
@@ -99,40 +111,80 @@ export const make = Effect.fn("PgChangeFeed.make")(function*(options: Options = 
     Option.match(decodePayload(payload), {
       // Not a change: someone else's traffic on the channel, or a node of a newer version. Ignored.
       onNone: () => Effect.void,
-      onSome: (decoded) =>
-        "probe" in decoded
-          ? decoded.probe === token ? Deferred.succeed(established, undefined) : Effect.void
-          : PubSub.publish(changes, decoded)
+      onSome: (decoded) => {
+        if (!("probe" in decoded)) return PubSub.publish(changes, decoded)
+        const heard = probes.get(decoded.probe)
+        return heard === undefined ? Effect.void : Deferred.succeed(heard, undefined)
+      }
+    })
+
+  /** Whether a probe comes back within `within`, sent again every `probeInterval` until then (a LISTEN starting). */
+  const probe = (within: Duration.DurationInput) =>
+    Effect.gen(function*() {
+      const id = `${token}/${++probeCount}`
+      const heard = yield* Deferred.make<void>()
+      probes.set(id, heard)
+      const send = notify(JSON.stringify({ probe: id })).pipe(
+        Effect.ignore,
+        Effect.zipRight(Effect.sleep(probeInterval)),
+        Effect.forever
+      )
+      return yield* Effect.raceFirst(Deferred.await(heard), send).pipe(
+        Effect.timeoutOption(within),
+        Effect.map(Option.isSome),
+        Effect.ensuring(Effect.sync(() => probes.delete(id)))
+      )
+    })
+
+  /**
+   * The LISTEN, for as long as it hears its probes. The connection's failures
+   * are not reported (`PgClient`'s listening connection ignores its errors),
+   * so a probe that does not come back ends it: the subscribers' streams end
+   * (they missed what was published meanwhile, and subscribe again), and the
+   * LISTEN starts again, on a new connection.
+   */
+  const scope = yield* Effect.scope
+  const listen = pg.listen(channel).pipe(
+    Stream.runForEach(hear),
+    Effect.tapError((error) => Effect.logWarning("PgChangeFeed: listening failed; listening again", error)),
+    Effect.retry(Schedule.spaced("1 second")),
+    Effect.forkIn(scope)
+  )
+  const supervise = (first: Fiber.RuntimeFiber<void, unknown>) =>
+    Effect.gen(function*() {
+      let fiber = first
+      while (true) {
+        while (yield* probe(liveness)) yield* Effect.sleep(liveness)
+        yield* Effect.logWarning(`PgChangeFeed: the LISTEN on "${channel}" no longer hears; listening again`)
+        // Its finalizer's UNLISTEN fails on a dead connection: whatever it ends with, the next LISTEN is a new one.
+        yield* Effect.ignore(Effect.timeout(Fiber.interrupt(fiber), "5 seconds"))
+        yield* PubSub.publish(changes, GAP)
+        fiber = yield* listen
+      }
     })
 
   // Waiting on the database is real time, whatever clock the program runs on (TestClock included).
   yield* Effect.withClock(
     Effect.gen(function*() {
-      yield* pg.listen(channel).pipe(
-        Stream.runForEach(hear),
-        Effect.tapError((error) => Effect.logWarning("PgChangeFeed: listening failed; listening again", error)),
-        Effect.retry(Schedule.spaced("1 second")),
-        Effect.forkScoped
-      )
+      const fiber = yield* listen
       // A probe sent before the LISTEN is not heard, so it is sent again until one is.
-      const probe = notify(JSON.stringify({ probe: token })).pipe(
-        Effect.ignore,
-        Effect.zipRight(Effect.sleep(probeInterval)),
-        Effect.forever
-      )
-      yield* Effect.raceFirst(Deferred.await(established), probe).pipe(
-        Effect.timeoutFail({ duration: listenTimeout, onTimeout: () => new ListenError({ channel }) })
-      )
+      if (!(yield* probe(listenTimeout))) return yield* new ListenError({ channel })
+      yield* Effect.forkIn(supervise(fiber), scope)
     }),
     Clock.make()
   )
 
   const feed: ChangeFeed.Service = {
     publish: (published) => notify(JSON.stringify(published)).pipe(degrade("PgChangeFeed.publish", undefined)),
-    subscribe: Effect.map(PubSub.subscribe(changes), (queue) => Stream.fromQueue(queue))
+    subscribe: Effect.map(
+      PubSub.subscribe(changes),
+      (queue) => Stream.fromQueue(queue).pipe(Stream.takeWhile((item) => item !== GAP), Stream.filter(isPublished))
+    )
   }
   return feed
 })
+
+const isPublished = (item: ChangeFeed.Published | typeof GAP): item is ChangeFeed.Published => item !== GAP
 
 /**
  * The feed as the `ChangeFeed` servers publish to and hear from, built once
