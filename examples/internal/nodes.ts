@@ -11,8 +11,8 @@ import { createServer } from "node:net"
 export interface Node {
   readonly pid: number
   readonly port: number
-  /** Completed when the process exits, however it ends. */
-  readonly exited: Deferred.Deferred<void>
+  /** Completed when the process exits, however it ends: with its exit code (`null` when a signal ended it). */
+  readonly exited: Deferred.Deferred<number | null>
 }
 
 /** A port free on loopback now, for a node's task runner (each node's runner listens on its own). */
@@ -40,15 +40,15 @@ const launch = (env: Readonly<Record<string, string | undefined>>): Effect.Effec
         stdio: ["ignore", "ignore", "pipe"],
         env: { ...process.env, ...env }
       })
-      const exited = Deferred.unsafeMake<void>(FiberId.none)
+      const exited = Deferred.unsafeMake<number | null>(FiberId.none)
       let output = ""
       child.stderr.on("data", (chunk) => {
         output += chunk
         const match = /listening http:\/\/127\.0\.0\.1:(\d+)\//.exec(output)
         if (match) resume(Effect.succeed({ pid: child.pid!, port: Number(match[1]), exited }))
       })
-      child.on("exit", () => {
-        Deferred.unsafeDone(exited, Effect.void)
+      child.on("exit", (code) => {
+        Deferred.unsafeDone(exited, Effect.succeed(code))
         resume(Effect.fail(new Error(`a node exited before listening: ${output}`)))
       })
     }),

@@ -3,7 +3,8 @@
  * holds sessions and has streamed events; then a handshake-era session continues on another node, keeping its log
  * level and subscriptions, change notifications crossing nodes before and after; a stream is resumed on another node
  * with `Last-Event-ID`, what was stored replayed and the answer given once; and the tasks the dead node ran complete
- * on the others, each once, their `once` steps not repeated. Real processes, real HTTP, real Postgres (skipped,
+ * on the others, each once, their `once` steps not repeated; then a node drained with SIGTERM hands its tasks over
+ * and exits with status 0. Real processes, real HTTP, real Postgres (skipped,
  * saying why, where it is not installed).
  */
 import { describe, expect, it } from "@effect/vitest"
@@ -143,6 +144,26 @@ describe.skipIf(Postgres.unavailable !== undefined)("three nodes on Postgres", (
         for (let i = 0; i < 3; i++) yield* modern.callTool("touch", { uri: "board://notice" })
         yield* next(notifications, "notifications/resources/updated")
         for (const [, port] of balancer.sessions) expect(port).not.toBe(doomed.port)
+
+        // A node drained with SIGTERM while it runs a task hands the task over, and exits cleanly.
+        const live = nodes.filter((node) => node !== doomed)
+        const drained: Array<{ readonly handle: McpClient.TaskHandle; readonly ranOn: number }> = []
+        while (!drained.some((task) => task.ranOn === live[0]!.pid)) {
+          const handle = yield* modern.callToolAsTask("invoice", { customer: `drained-${drained.length}` })
+          const asking = yield* handle.get.pipe(
+            Effect.tap(() => Effect.sleep("100 millis")),
+            Effect.repeat({ until: (state) => state.status === "input_required", times: 600 })
+          )
+          drained.push({ handle, ranOn: Number(/asked by node (\d+)/.exec(JSON.stringify(asking.inputRequests))![1]) })
+        }
+        process.kill(live[0]!.pid, "SIGTERM")
+        expect(yield* Deferred.await(live[0]!.exited)).toBe(0)
+        for (const task of drained) {
+          expect(text(yield* task.handle.await)).toContain(`sent by node ${live[1]!.pid}`)
+        }
+        const drainedInvoices = yield* sql<{ readonly issued: number }>`SELECT count(*)::int AS issued
+          FROM example_invoices WHERE customer LIKE 'drained-%' GROUP BY customer`
+        expect(drainedInvoices.map((row) => row.issued)).toEqual(drained.map(() => 1))
       }),
     { timeout: 240_000 }
   )
