@@ -15,8 +15,8 @@ export interface Node {
   readonly exited: Deferred.Deferred<number | null>
 }
 
-/** A port free on loopback now, for a node's task runner (each node's runner listens on its own). */
-const freePort = Effect.async<number, Error>((resume) => {
+/** A port free on loopback now: for a node's task runner (each node's runner listens on its own). */
+export const freePort = Effect.async<number, Error>((resume) => {
   const server = createServer()
   server.once("error", (error) => resume(Effect.fail(error)))
   server.listen(0, "127.0.0.1", () => {

@@ -29,6 +29,24 @@ const next = (queue: Queue.Dequeue<{ method: string }>, method: string) =>
     Effect.timeoutFail({ duration: Duration.minutes(1), onTimeout: () => new Error(`no ${method} came`) })
   )
 
+/**
+ * Starts `invoice` tasks (customers `<prefix>-<n>`) until one runs on the node `pid`: each issues its invoice and
+ * asks, saying which node runs it. The tasks, each with the node it ran on.
+ */
+const invoicesUntilOneOn = (client: McpClient.Service, pid: number, prefix: string) =>
+  Effect.gen(function*() {
+    const tasks: Array<{ readonly handle: McpClient.TaskHandle; readonly ranOn: number }> = []
+    while (!tasks.some((task) => task.ranOn === pid)) {
+      const handle = yield* client.callToolAsTask("invoice", { customer: `${prefix}-${tasks.length}` })
+      const asking = yield* handle.get.pipe(
+        Effect.tap(() => Effect.sleep("100 millis")),
+        Effect.repeat({ until: (state) => state.status === "input_required", times: 600 })
+      )
+      tasks.push({ handle, ranOn: Number(/asked by node (\d+)/.exec(JSON.stringify(asking.inputRequests))![1]) })
+    }
+    return tasks
+  })
+
 describe.skipIf(Postgres.unavailable !== undefined)("three nodes on Postgres", () => {
   it.scopedLive(
     "a node killed while it runs tasks, holds sessions and streams events loses none of them",
@@ -87,17 +105,8 @@ describe.skipIf(Postgres.unavailable !== undefined)("three nodes on Postgres", (
           Effect.repeat({ until: ([row]) => row?.n === 4, times: 600 })
         )
 
-        // Tasks: each issues its invoice (a once step) and asks, saying which node runs it; until one runs on the
-        // doomed node.
-        const tasks: Array<{ readonly handle: McpClient.TaskHandle; readonly ranOn: number }> = []
-        while (!tasks.some((task) => task.ranOn === doomed.pid)) {
-          const handle = yield* modern.callToolAsTask("invoice", { customer: `customer-${tasks.length}` })
-          const asking = yield* handle.get.pipe(
-            Effect.tap(() => Effect.sleep("100 millis")),
-            Effect.repeat({ until: (state) => state.status === "input_required", times: 600 })
-          )
-          tasks.push({ handle, ranOn: Number(/asked by node (\d+)/.exec(JSON.stringify(asking.inputRequests))![1]) })
-        }
+        // Tasks, until one runs on the doomed node.
+        const tasks = yield* invoicesUntilOneOn(modern, doomed.pid, "customer")
 
         // The node dies without a word.
         process.kill(doomed.pid, "SIGKILL")
@@ -147,15 +156,7 @@ describe.skipIf(Postgres.unavailable !== undefined)("three nodes on Postgres", (
 
         // A node drained with SIGTERM while it runs a task hands the task over, and exits cleanly.
         const live = nodes.filter((node) => node !== doomed)
-        const drained: Array<{ readonly handle: McpClient.TaskHandle; readonly ranOn: number }> = []
-        while (!drained.some((task) => task.ranOn === live[0]!.pid)) {
-          const handle = yield* modern.callToolAsTask("invoice", { customer: `drained-${drained.length}` })
-          const asking = yield* handle.get.pipe(
-            Effect.tap(() => Effect.sleep("100 millis")),
-            Effect.repeat({ until: (state) => state.status === "input_required", times: 600 })
-          )
-          drained.push({ handle, ranOn: Number(/asked by node (\d+)/.exec(JSON.stringify(asking.inputRequests))![1]) })
-        }
+        const drained = yield* invoicesUntilOneOn(modern, live[0]!.pid, "drained")
         process.kill(live[0]!.pid, "SIGTERM")
         expect(yield* Deferred.await(live[0]!.exited)).toBe(0)
         for (const task of drained) {

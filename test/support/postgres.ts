@@ -13,9 +13,9 @@ import { afterAll, beforeAll } from "@effect/vitest"
 import { Effect, Exit, Schedule, Scope } from "effect"
 import { execFile } from "node:child_process"
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
-import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { freePort } from "../../examples/internal/nodes.js"
 
 /** Where the server binaries are: the newest `/usr/lib/postgresql/<version>/bin`, or the folder of `pg_ctl` on PATH. */
 const findBinaries = (): string | undefined => {
@@ -64,16 +64,8 @@ const run = (command: string, args: ReadonlyArray<string>) =>
     })
   })
 
-/** A port free on loopback right now. */
-export const freePort = Effect.async<number, Error>((resume) => {
-  const server = createServer()
-  server.once("error", (error) => resume(Effect.fail(error)))
-  server.listen(0, "127.0.0.1", () => {
-    const address = server.address()
-    const port = typeof address === "object" && address !== null ? address.port : 0
-    server.close(() => resume(Effect.succeed(port)))
-  })
-})
+/** A port free on loopback right now (the node launcher's, shared). */
+export { freePort }
 
 /** The `postgres` user's ids, from /etc/passwd (Debian's package creates that user). */
 const postgresIds = (): { readonly uid: number; readonly gid: number } => {
