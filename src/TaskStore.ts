@@ -74,7 +74,8 @@ export const isTerminal = (status: Status): boolean =>
  * @category models
  */
 export interface Service {
-  readonly put: (task: Task) => Effect.Effect<void>
+  /** Whether the task was written: `false` when the stored one had ended, and stays as it is. */
+  readonly put: (task: Task) => Effect.Effect<boolean>
   readonly get: (taskId: string) => Effect.Effect<Option.Option<Task>>
 }
 
@@ -105,7 +106,9 @@ export const makeMemory: Effect.Effect<Service> = Effect.sync(() => {
       Effect.map(Clock.currentTimeMillis, (now) => {
         sweep(now)
         const stored = tasks.get(task.taskId)
-        if (stored === undefined || !isTerminal(stored.status)) tasks.set(task.taskId, task)
+        if (stored !== undefined && isTerminal(stored.status)) return false
+        tasks.set(task.taskId, task)
+        return true
       }),
     get: (taskId) =>
       Effect.map(Clock.currentTimeMillis, (now) => {

@@ -87,6 +87,11 @@ describe.skipIf(Pg.unavailable !== undefined)("tasks on the cluster's runner", (
         )
       }),
       McpServer.tool(
+        "quit",
+        { task: "required" },
+        () => Effect.zipRight(Effect.sync(() => counts.runs++), Effect.interrupt)
+      ),
+      McpServer.tool(
         "fragile",
         { task: "required", taskRecovery: "fail" },
         () => Effect.zipRight(Effect.sync(() => counts.ranOn[node]++), Effect.as(Deferred.await(release), "released"))
@@ -199,6 +204,15 @@ describe.skipIf(Pg.unavailable !== undefined)("tasks on the cluster's runner", (
       expect(done.result.content).toEqual([{ type: "text", text: "paid" }])
       expect(counts.payments).toBe(2)
       expect(counts.reasons).toEqual(["declined"])
+    }))
+
+  it.scopedLive("a handler that interrupts itself ends its task as cancelled, once", () =>
+    Effect.gen(function*() {
+      const { a, b, counts } = yield* setUp()
+      const created = (yield* a.exchange("tools/call", { name: "quit" })).result
+      expect((yield* b.until(created.taskId, "cancelled")).result.status).toBe("cancelled")
+      yield* Effect.sleep("500 millis")
+      expect(counts.runs).toBe(1)
     }))
 
   it.scopedLive("a listen on one node hears of a task that another node runs", () =>

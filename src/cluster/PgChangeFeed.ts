@@ -31,6 +31,7 @@ import type { Duration } from "effect"
 import { Clock, Deferred, Effect, Fiber, Layer, Option, PubSub, Schedule, Schema, Stream } from "effect"
 import { randomUUID } from "node:crypto"
 import * as ChangeFeed from "../ChangeFeed.js"
+import * as McpSchema from "../McpSchema.js"
 import { degrade } from "./internal/sql.js"
 
 /**
@@ -72,7 +73,7 @@ const Change = Schema.Union(
   Schema.Struct({
     _tag: Schema.Literal("TaskChanged"),
     taskId: Schema.String,
-    status: Schema.Literal("working", "input_required", "completed", "failed", "cancelled")
+    status: McpSchema.TaskStatus
   })
 )
 const Published = Schema.Struct({ origin: Schema.String, change: Change })
@@ -124,12 +125,17 @@ export const make = Effect.fn("PgChangeFeed.make")(function*(options: Options = 
       const id = `${token}/${++probeCount}`
       const heard = yield* Deferred.make<void>()
       probes.set(id, heard)
+      // Each notify uninterruptible: `PgClient` cancels an interrupted query with `pg_cancel_backend`, which Postgres
+      // may apply to whatever statement that pooled connection runs by then (someone else's, which then fails with
+      // "canceling statement due to user request").
       const send = notify(JSON.stringify({ probe: id })).pipe(
+        Effect.uninterruptible,
         Effect.ignore,
         Effect.zipRight(Effect.sleep(probeInterval)),
         Effect.forever
       )
-      return yield* Effect.raceFirst(Deferred.await(heard), send).pipe(
+      // Disconnected: the race ends when the probe is heard, without waiting for the query in flight.
+      return yield* Effect.raceFirst(Deferred.await(heard), Effect.disconnect(send)).pipe(
         Effect.timeoutOption(within),
         Effect.map(Option.isSome),
         Effect.ensuring(Effect.sync(() => probes.delete(id)))

@@ -57,7 +57,7 @@ export interface PgTaskStore extends TaskStore.Service {
 /** The task as stored: JSON, with fields this version does not know kept as they came. */
 const StoredTask = Schema.parseJson(Schema.Struct({
   taskId: Schema.String,
-  status: Schema.Literal("working", "input_required", "completed", "failed", "cancelled"),
+  status: McpSchema.TaskStatus,
   statusMessage: Schema.optional(Schema.String),
   createdAt: Schema.String,
   lastUpdatedAt: Schema.String,
@@ -112,12 +112,14 @@ export const make = Effect.fn("PgTaskStore.make")(function*(options: Options = {
     Effect.gen(function*() {
       const json = yield* encodeTask(task)
       const now = yield* Clock.currentTimeMillis
-      yield* sql`INSERT INTO ${table} (task_id, task, expires_at, status) VALUES (${task.taskId}, ${json}, ${
+      // A row comes back when the task was written: not when the stored one had ended.
+      return yield* sql`INSERT INTO ${table} (task_id, task, expires_at, status) VALUES (${task.taskId}, ${json}, ${
         expiresAt(task, now)
       }, ${task.status})
         ON CONFLICT (task_id) DO UPDATE SET task = EXCLUDED.task, expires_at = EXCLUDED.expires_at, status = EXCLUDED.status
-        WHERE COALESCE(${table}.status, '') NOT IN ('completed', 'failed', 'cancelled')`
-    }).pipe(degrade("PgTaskStore.put", undefined))
+        WHERE COALESCE(${table}.status, '') NOT IN ('completed', 'failed', 'cancelled')
+        RETURNING task_id`.pipe(Effect.map((rows) => rows.length === 1))
+    }).pipe(degrade("PgTaskStore.put", false))
 
   const get = (taskId: string) =>
     Effect.gen(function*() {

@@ -175,12 +175,18 @@ export class Tasks {
           (found) =>
             Option.isSome(found) || tries === 0
               ? Effect.succeed(found)
-              : Effect.zipRight(Effect.sleep("500 millis"), read(tries - 1))
+              : Effect.zipRight(Effect.sleep("1 second"), read(tries - 1))
         )
-      const stored = yield* read(4)
+      const stored = yield* read(10)
       if (Option.isNone(stored) || isTerminal(stored.value.status)) return
       const running = new Running(stored.value, true)
       this.running.set(taskId, running)
+      yield* Effect.addFinalizer(() =>
+        Effect.sync(() => {
+          // Another run of the task in this process (its shard moved away and back) keeps its own entry.
+          if (this.running.get(taskId) === running) this.running.delete(taskId)
+        })
+      )
       // Run again after its node stopped while it asked: its questions are asked again, by this run.
       if (running.task.status === "input_required") {
         yield* this.write(running, { status: "working", inputRequests: undefined })
@@ -197,11 +203,12 @@ export class Tasks {
           )
         })
       // A cancelled task's handler is interrupted, its finalizers run, and the run ends: the task is stored cancelled.
+      // (A node that stops interrupts this fiber, not only the handler: the run ends here, and runs again elsewhere.
+      // A handler that interrupts itself ends its task as cancelled, as in a local task.)
       const exit = yield* Effect.raceFirst(Effect.exit(handler(ask)), Deferred.await(running.stop))
       if (exit === undefined) return
-      if (Exit.isFailure(exit) && Cause.isInterruptedOnly(exit.cause)) return yield* Effect.interrupt
       yield* this.end(running, Exit.isSuccess(exit) ? completed(exit.value) : ended(exit.cause))
-    }).pipe(Effect.ensuring(Effect.sync(() => this.running.delete(taskId))))
+    }).pipe(Effect.scoped)
   }
 
   /** Makes `fiber` the task's: cancelling the task interrupts it, and its end is the task's. */
@@ -273,7 +280,10 @@ export class Tasks {
    * A durable task's question, shown to the client (with those asked
    * together: `Effect.all`), until `answered` has its answer: checked when
    * the task changes (`poke`: an answer was stored, through any node), and
-   * every ten seconds in case that news was lost.
+   * every ten seconds in case that news was lost. At each check the stored
+   * task is read too: one that ended (cancelled, its news lost) or expired
+   * stops the run, and one whose questions another node rewrote (an answer
+   * written over a newer question) shows this run's questions again.
    */
   private awaitAnswer(
     running: Running,
@@ -294,6 +304,12 @@ export class Tasks {
           return answer.value
         }
         yield* Effect.race(Deferred.await(poked), Effect.sleep(RECHECK))
+        const stored = yield* this.store.get(running.task.taskId)
+        if (Option.isNone(stored) || isTerminal(stored.value.status)) {
+          this.stopDurable(running.task.taskId)
+          return yield* Effect.never
+        }
+        if (!showsAll(stored.value, running)) yield* this.publishWaiting(running)
       }
     })
   }
@@ -384,16 +400,24 @@ export class Tasks {
     })
   }
 
-  /** Stores the task as it now is (a store keeps an ended task as it ended), and tells the listens. */
+  /** Stores the task as it now is, and tells the listens, unless the store kept it as it had ended. */
   private save(task: TaskStore.Task): Effect.Effect<void> {
     return Effect.flatMap(Clock.currentTimeMillis, (now) => {
       const saved = { ...task, lastUpdatedAt: iso(now) }
-      return Effect.zipRight(this.store.put(saved), Effect.sync(() => this.changed(saved)))
+      return Effect.map(this.store.put(saved), (written) => {
+        if (written) this.changed(saved)
+      })
     })
   }
 }
 
 const decodeResult = Schema.decodeUnknownOption(McpSchema.CallToolResult)
+
+/** Whether the stored task shows every question a run waits on (another node's write may have dropped one). */
+const showsAll = (stored: TaskStore.Task, running: Running): boolean =>
+  [...running.waiting.keys()].every((key) =>
+    stored.inputRequests !== undefined && Object.hasOwn(stored.inputRequests, key)
+  )
 
 /** A tool's result, as a completed task has it. */
 const completed = (result: unknown): Partial<TaskStore.Task> => ({

@@ -132,11 +132,14 @@ export const make = Effect.fn("ClusterTaskRunner.make")(function*(options: { rea
   // Tells this process's runs from those of a process that ran the task before it (and stopped).
   const processId = crypto.randomUUID()
 
+  // The runner's statements are short and uninterruptible: `PgClient` cancels an interrupted query with
+  // `pg_cancel_backend`, which Postgres may apply to the next statement on that pooled connection, someone else's.
   const answerOf = (taskId: string) => (key: string) =>
     sql<{ readonly answer: string }>`SELECT answer FROM ${answers} WHERE task_id = ${taskId} AND key = ${key}`.pipe(
       Effect.map((rows) => rows.length === 0 ? Option.none() : Option.some<unknown>(JSON.parse(rows[0]!.answer))),
+      Effect.uninterruptible,
       // Read again at the next change of the task, or the next check.
-      degrade("ClusterTaskRunner.answer", Option.none())
+      degrade("ClusterTaskRunner.readAnswer", Option.none())
     )
 
   yield* engine.register(McpTask, ({ request, server, taskId }) =>
@@ -155,7 +158,8 @@ export const make = Effect.fn("ClusterTaskRunner.make")(function*(options: { rea
   const durableFor = (server: string): TaskRunner.Durable => ({
     start: (taskId, request) =>
       withEngine(Effect.asVoid(McpTask.execute({ server, taskId, request }, { discard: true }))),
-    // The first answer to a question is the one its run reads, whichever node took it.
+    // The first answer to a question is the one its run reads, whichever node took it. An answer that could not be
+    // written fails the client's tasks/update (-32603): the question stays shown, to be answered again.
     answer: (taskId, given) =>
       Effect.forEach(
         Object.entries(given),
@@ -165,7 +169,7 @@ export const make = Effect.fn("ClusterTaskRunner.make")(function*(options: { rea
           })
           ON CONFLICT DO NOTHING`,
         { discard: true }
-      ).pipe(degrade("ClusterTaskRunner.answer", undefined)),
+      ).pipe(Effect.uninterruptible, Effect.orDie),
     // The run stops where it runs when it hears the task is cancelled; a run that starts later finds it ended.
     cancel: () => Effect.void
   })
