@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Option, Schema, Scope } from "effect"
-import { McpServer, McpTest, RequestContext, TaskStore } from "mcp-effect"
+import { McpServer, McpTest, RequestContext, TaskRunner, TaskStore } from "mcp-effect"
 import { modernMessage, taskClient } from "./modernHelpers.js"
 
 const Confirm = Schema.Struct({ confirm: Schema.Boolean })
@@ -152,6 +152,69 @@ describe("tasks (2026-07-28)", () => {
         taskId: task.taskId,
         result: { content: [{ type: "text", text: "kept" }] },
         _meta: { "io.modelcontextprotocol/subscriptionId": 51 }
+      })
+    }))
+})
+
+describe("a TaskRunner", () => {
+  const Job = McpServer.tool("job", { task: "required" }, () => Effect.succeed("done"))
+
+  it.scoped("takes the server's tasks: it runs them (here, at once) with the request as it stored it", () =>
+    Effect.gen(function*() {
+      const stored: Array<TaskRunner.TaskRequest> = []
+      const Inline = Layer.succeed(TaskRunner.TaskRunner, {
+        register: (server) =>
+          Effect.succeedSome({
+            start: (taskId, request) => {
+              stored.push(request)
+              const journal = {
+                answer: () => Effect.succeedNone,
+                step: <A, E, R>(_: string, e: Effect.Effect<A, E, R>) => e,
+                moved: false
+              }
+              return Effect.asVoid(Effect.forkDaemon(server.run(taskId, request, journal)))
+            },
+            answer: () => Effect.void,
+            cancel: () => Effect.void
+          })
+      })
+      const server = Job.pipe(
+        Layer.provideMerge(McpServer.layer({ name: "tasks", version: "1.0.0" })),
+        Layer.provide(Inline)
+      )
+      const { exchange, until } = taskClient(yield* McpTest.raw(server))
+      const created = (yield* exchange("tools/call", { name: "job" })).result
+      const done = (yield* until(created.taskId, "completed")).result
+      expect(done.result.content).toEqual([{ type: "text", text: "done" }])
+      expect(stored).toHaveLength(1)
+      expect(stored[0]).toMatchObject({ method: "tools/call", params: { name: "job" } })
+    }))
+
+  it.scoped("a runner that fails to take a task leaves it failed, not working", () =>
+    Effect.gen(function*() {
+      const memory = yield* TaskStore.makeMemory
+      const puts: Array<TaskStore.Task> = []
+      const store: TaskStore.Service = { put: (task) => (puts.push(task), memory.put(task)), get: memory.get }
+      const Broken = Layer.succeed(TaskRunner.TaskRunner, {
+        register: () =>
+          Effect.succeedSome({
+            start: () => Effect.dieMessage("no cluster"),
+            answer: () => Effect.void,
+            cancel: () => Effect.void
+          })
+      })
+      const server = Job.pipe(
+        Layer.provideMerge(McpServer.layer({ name: "tasks", version: "1.0.0" })),
+        Layer.provide(Layer.merge(Broken, Layer.succeed(TaskStore.TaskStore, store)))
+      )
+      const { exchange } = taskClient(yield* McpTest.raw(server))
+      const refused = yield* exchange("tools/call", { name: "job" })
+      expect(refused.error.code).toBe(-32603)
+      expect(refused.error.message).not.toContain("no cluster")
+      const stored = Option.getOrThrow(yield* store.get(puts[0]!.taskId))
+      expect(stored).toMatchObject({
+        status: "failed",
+        error: { code: -32603, message: "The task could not be started" }
       })
     }))
 })

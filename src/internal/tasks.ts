@@ -125,13 +125,23 @@ export class Tasks {
     return Effect.tap(this.record, (task) => void this.running.set(task.taskId, new Running(task)))
   }
 
-  /** Creates and stores a durable task, and hands its request to the runner. */
+  /**
+   * Creates and stores a durable task, and hands its request to the runner;
+   * a runner that fails to take it leaves the task failed, not `working`.
+   */
   startDurable(request: TaskRequest): Effect.Effect<TaskStore.Task> {
     return Effect.flatMap(this.record, (task) => {
       const durable = this.durable
-      return durable === undefined
-        ? Effect.dieMessage("No task runner")
-        : Effect.as(durable.start(task.taskId, request), task)
+      if (durable === undefined) return Effect.dieMessage("No task runner")
+      const notStarted = {
+        ...task,
+        status: "failed" as const,
+        error: { code: ErrorCode.InternalError, message: "The task could not be started" }
+      }
+      return durable.start(task.taskId, request).pipe(
+        Effect.onError(() => this.save(notStarted)),
+        Effect.as(task)
+      )
     })
   }
 
