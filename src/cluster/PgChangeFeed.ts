@@ -28,7 +28,22 @@
  */
 import * as PgClient from "@effect/sql-pg/PgClient"
 import type { Duration } from "effect"
-import { Clock, Deferred, Effect, Fiber, Layer, Option, PubSub, Schedule, Schema, Stream } from "effect"
+import {
+  Clock,
+  Context,
+  Deferred,
+  Effect,
+  ExecutionStrategy,
+  Exit,
+  Fiber,
+  Layer,
+  Option,
+  PubSub,
+  Schedule,
+  Schema,
+  Scope,
+  Stream
+} from "effect"
 import { randomUUID } from "node:crypto"
 import * as ChangeFeed from "../ChangeFeed.js"
 import * as McpSchema from "../McpSchema.js"
@@ -150,29 +165,54 @@ export const make = Effect.fn("PgChangeFeed.make")(function*(options: Options = 
    * LISTEN starts again, on a new connection.
    */
   const scope = yield* Effect.scope
-  const listen = pg.listen(channel).pipe(
-    Stream.runForEach(hear),
-    Effect.tapError((error) => Effect.logWarning("PgChangeFeed: listening failed; listening again", error)),
-    Effect.retry(Schedule.spaced("1 second")),
-    Effect.forkIn(scope)
-  )
+  const listenOn = (client: PgClient.PgClient) =>
+    client.listen(channel).pipe(
+      Stream.runForEach(hear),
+      Effect.tapError((error) => Effect.logWarning("PgChangeFeed: listening failed; listening again", error)),
+      Effect.retry(Schedule.spaced("1 second")),
+      Effect.forkIn(scope)
+    )
+
+  /**
+   * A LISTEN started again, on a client of its own (one connection, from
+   * the same configuration): `PgClient.listen` shares one connection, which
+   * stays the dead one while the old LISTEN's `UNLISTEN` hangs on it (a
+   * half-open socket). Released, in the background, when it is replaced.
+   */
+  const listenAgain = Effect.gen(function*() {
+    const generation = yield* Scope.fork(scope, ExecutionStrategy.sequential)
+    const built = yield* Effect.either(
+      Layer.buildWithScope(PgClient.layer({ ...pg.config, maxConnections: 1 }), generation)
+    )
+    const close = Effect.asVoid(Effect.forkIn(Scope.close(generation, Exit.void), scope))
+    if (built._tag === "Left") {
+      yield* Effect.logWarning("PgChangeFeed: could not connect to listen again; trying again shortly", built.left)
+      return { fiber: yield* Effect.forkIn(Effect.never, scope), close }
+    }
+    return { fiber: yield* listenOn(Context.get(built.right, PgClient.PgClient)), close }
+  })
+
   const supervise = (first: Fiber.RuntimeFiber<void, unknown>) =>
     Effect.gen(function*() {
-      let fiber = first
+      let current: { readonly fiber: Fiber.RuntimeFiber<void, unknown>; readonly close: Effect.Effect<void> } = {
+        fiber: first,
+        close: Effect.void
+      }
       while (true) {
         while (yield* probe(liveness)) yield* Effect.sleep(liveness)
         yield* Effect.logWarning(`PgChangeFeed: the LISTEN on "${channel}" no longer hears; listening again`)
-        // Its finalizer's UNLISTEN fails on a dead connection: whatever it ends with, the next LISTEN is a new one.
-        yield* Effect.ignore(Effect.timeout(Fiber.interrupt(fiber), "5 seconds"))
+        // Its finalizer's UNLISTEN may hang on a dead connection: not waited for long.
+        yield* Effect.ignore(Effect.timeout(Fiber.interrupt(current.fiber), "5 seconds"))
+        yield* current.close
         yield* PubSub.publish(changes, GAP)
-        fiber = yield* listen
+        current = yield* listenAgain
       }
     })
 
   // Waiting on the database is real time, whatever clock the program runs on (TestClock included).
   yield* Effect.withClock(
     Effect.gen(function*() {
-      const fiber = yield* listen
+      const fiber = yield* listenOn(pg)
       // A probe sent before the LISTEN is not heard, so it is sent again until one is.
       if (!(yield* probe(listenTimeout))) return yield* new ListenError({ channel })
       yield* Effect.forkIn(supervise(fiber), scope)
