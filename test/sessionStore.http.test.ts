@@ -317,12 +317,14 @@ describe("SessionStore over Streamable HTTP", () => {
     Effect.gen(function*() {
       const memory = EventStore.makeMemory()
       const gate = yield* Deferred.make<void>()
+      const appending = yield* Deferred.make<void>()
       const appended = yield* Deferred.make<void>()
       // Not the memory store itself: the endpoint goes through its effects, and each append waits for the gate.
       const slow: EventStore.Service = {
         ...memory,
         append: (streamId, message) =>
-          Deferred.await(gate).pipe(
+          Deferred.succeed(appending, undefined).pipe(
+            Effect.zipRight(Deferred.await(gate)),
             Effect.zipRight(memory.append(streamId, message)),
             Effect.tap(() => Deferred.succeed(appended, undefined))
           )
@@ -335,6 +337,9 @@ describe("SessionStore over Streamable HTTP", () => {
         raw(a.url, { headers, body: call(1, "hang", { progressToken: "h" }), until: "retry:" })
       )
       const priming = /id: (\S+)/.exec(opened.body)![1]!
+      // The handler's first event is being stored (the priming line comes before it) when A stops: its request ends
+      // with the shutdown, and the stream must keep the event for B (it was removed as if the client had cancelled).
+      yield* Deferred.await(appending)
       yield* a.stop
       yield* Deferred.succeed(gate, undefined)
       yield* Deferred.await(appended)

@@ -167,10 +167,11 @@ export class EventStream {
         return this.inbox.next(take)
       }
       if (entry === ABANDONED) {
-        // Cancelled: the stream ends without a response, and nobody will resume it.
+        // Cancelled: the stream ends without a response, and nobody will resume it; unless its session was closed
+        // for another process to continue (a shutdown ends its requests too), whose client may resume it there.
         this.finished = true
         this.detach()
-        store.remove(this.streamId)
+        if (!(this.closed && this.keepEvents)) store.remove(this.streamId)
         return onDone?.(false)
       }
       this.exclusive(() => {
