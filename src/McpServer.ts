@@ -350,118 +350,119 @@ const makeWith = (options: Options, audience: Audience): Effect.Effect<Service> 
   let madeTasks: Tasks.Tasks | undefined
   // Sessions run their handlers on the server's runtime, captured once: Effect.log* inside handlers reaches the
   // client as notifications/message, and no session pays for a runtime of its own.
-  return Effect.map(
-    Effect.all([
-      Effect.locallyWith(Effect.runtime<never>(), FiberRef.currentLoggers, HashSet.add(RequestContext.clientLogger)),
-      InputRequired.configuredKey,
-      // Tasks go to the TaskStore in context, if the program provides one.
-      Effect.flatMap(
-        Effect.serviceOption(TaskStore.TaskStore),
-        Option.match({
-          onNone: () => TaskStore.makeMemory,
-          onSome: Effect.succeed
-        })
-      )
-    ]).pipe(
-      // Its changes reach its own clients, and, through the ChangeFeed in context if any, other servers' clients.
-      Effect.bindTo("made"),
-      Effect.bind(
-        "own",
-        ({ made: [, , taskStore] }) => Changes.connect(deliverTo(audience, taskStore, () => madeTasks))
-      )
-    ),
-    ({ made: [runtime, stateKey, taskStore], own }): Service => {
-      const info = implementationOf(options)
-      registry.listen(own)
-      const cacheHint = (method: string) => Modern.cacheHint(options.cacheHints, method)
-      const tasks = madeTasks = new Tasks.Tasks(taskStore, own.taskChanged, {
-        ...Tasks.DEFAULT_SETTINGS,
-        ...options.tasks
-      })
-      const core = Dispatch.make(registry, {
-        pageSize: options.pageSize ?? 100,
-        clientRequests: options.clientRequests,
-        runtime,
-        cacheHint
-      })
-      const sessionServer = {
-        core,
-        info,
-        instructions: options.instructions,
-        capabilities: () => registry.capabilities(),
-        cacheHint,
-        stateKey,
-        tasks,
-        listen: (filter: Modern.ListenFilter, notify: Listen["notify"]) => {
-          const listen: Listen = { filter, notify }
-          listens.add(listen)
-          return () => listens.delete(listen)
-        }
-      }
-
-      const connect = (transport: Transport, runOptions?: RunOptions) =>
-        Effect.flatMap(Effect.scope, (scope) => {
-          const session = new ServerSession(transport, runOptions, runtime, sessionServer)
-          sessions.add(session)
-          // Scope.addFinalizer, not Effect.addFinalizer: the latter keeps the calling fiber's FiberRefs for the
-          // finalizer, which an idle session would then hold for its whole life. The session's services go last,
-          // once no handler can use them.
-          const close = Effect.suspend(() => {
-            sessions.delete(session)
-            return Effect.zipRight(session.peer.shutdown, Effect.suspend(() => session.services?.close ?? Effect.void))
-          })
-          return Effect.as(Scope.addFinalizer(scope, close), { receiver: session.peer.receiver, run: session.peer.run })
-        })
-
-      const service: Service = {
-        info,
-        options,
-        capabilities: () => registry.capabilities(),
-        handle: (request, envelope, channel) => {
-          // No session: the request holds the session layers' services, built for it and released when it ends.
-          const services = new SessionServices()
-          const answer = core.handle(request, envelope, channel, services)
-          if (answer === undefined) return Effect.fail(McpError.methodNotFound(request.method))
-          if (answer instanceof McpError) return Effect.fail(answer)
-          const effect = Effect.isEffect(answer) ? answer : Effect.provide(answer.effect, answer.context)
-          return Effect.ensuring(effect, services.close)
-        },
-        connect,
-        run: (transport, runOptions) =>
-          Effect.scoped(Effect.flatMap(connect(transport, runOptions), (connection) => connection.run)),
-        addTool: (tool) => registry.addTool(tool),
-        removeTool: (name) => registry.removeTool(name),
-        addResource: (resource) => registry.addResource(resource),
-        removeResource: (uri) => registry.removeResource(uri),
-        addPrompt: (prompt) => registry.addPrompt(prompt),
-        removePrompt: (name) => registry.removePrompt(name),
-        addSkill: (skill) => registry.addSkill(skill),
-        removeSkill: (uri) => registry.removeSkill(uri),
-        addMiddleware: (middleware) => registry.addMiddleware(middleware),
-        addSessionLayer: (layer) => registry.addSessionLayer(layer),
-        mount: (prefix, child) => {
-          const mounted = internals.get(child)
-          return mounted === undefined
-            ? Effect.fail(
-              new DefinitionError({ message: "Only a server made by McpServer.make or McpServer.layer can be mounted" })
-            )
-            : registry.mount(prefix, mounted)
-        },
-        notifyResourceUpdated: (uri) => registry.resourceUpdated(uri)
-      }
-      // A durable task's handler runs on no connection: what it sends the client has nowhere to go.
-      const detached = new ModernEra({
-        server: sessionServer,
-        peer: { notify: () => {}, isActive: () => true },
-        transport: {}
-      })
-      const runTask: TaskRunner.Registration["run"] = (taskId, request, journal) =>
-        detached.runTask(taskId, request, journal)
-      internals.set(service, { registry, core, tasks, runTask })
-      setStateless(service, { server: sessionServer, runtime })
-      return service
-    }
+  // Tasks go to the TaskStore in context, if the program provides one.
+  const taskStoreInContext = Effect.flatMap(
+    Effect.serviceOption(TaskStore.TaskStore),
+    Option.match({ onNone: () => TaskStore.makeMemory, onSome: Effect.succeed })
   )
+  return Effect.flatMap(taskStoreInContext, (taskStore) =>
+    Effect.map(
+      Effect.all([
+        Effect.locallyWith(Effect.runtime<never>(), FiberRef.currentLoggers, HashSet.add(RequestContext.clientLogger)),
+        InputRequired.configuredKey,
+        // Its changes reach its own clients, and, through the ChangeFeed in context if any, other servers' clients.
+        Changes.connect(deliverTo(audience, taskStore, () => madeTasks))
+      ]),
+      ([runtime, stateKey, own]): Service => {
+        const info = implementationOf(options)
+        registry.listen(own)
+        const cacheHint = (method: string) => Modern.cacheHint(options.cacheHints, method)
+        const tasks = madeTasks = new Tasks.Tasks(taskStore, own.taskChanged, {
+          ...Tasks.DEFAULT_SETTINGS,
+          ...options.tasks
+        })
+        const core = Dispatch.make(registry, {
+          pageSize: options.pageSize ?? 100,
+          clientRequests: options.clientRequests,
+          runtime,
+          cacheHint
+        })
+        const sessionServer = {
+          core,
+          info,
+          instructions: options.instructions,
+          capabilities: () => registry.capabilities(),
+          cacheHint,
+          stateKey,
+          tasks,
+          listen: (filter: Modern.ListenFilter, notify: Listen["notify"]) => {
+            const listen: Listen = { filter, notify }
+            listens.add(listen)
+            return () => listens.delete(listen)
+          }
+        }
+
+        const connect = (transport: Transport, runOptions?: RunOptions) =>
+          Effect.flatMap(Effect.scope, (scope) => {
+            const session = new ServerSession(transport, runOptions, runtime, sessionServer)
+            sessions.add(session)
+            // Scope.addFinalizer, not Effect.addFinalizer: the latter keeps the calling fiber's FiberRefs for the
+            // finalizer, which an idle session would then hold for its whole life. The session's services go last,
+            // once no handler can use them.
+            const close = Effect.suspend(() => {
+              sessions.delete(session)
+              return Effect.zipRight(
+                session.peer.shutdown,
+                Effect.suspend(() => session.services?.close ?? Effect.void)
+              )
+            })
+            return Effect.as(Scope.addFinalizer(scope, close), {
+              receiver: session.peer.receiver,
+              run: session.peer.run
+            })
+          })
+
+        const service: Service = {
+          info,
+          options,
+          capabilities: () => registry.capabilities(),
+          handle: (request, envelope, channel) => {
+            // No session: the request holds the session layers' services, built for it and released when it ends.
+            const services = new SessionServices()
+            const answer = core.handle(request, envelope, channel, services)
+            if (answer === undefined) return Effect.fail(McpError.methodNotFound(request.method))
+            if (answer instanceof McpError) return Effect.fail(answer)
+            const effect = Effect.isEffect(answer) ? answer : Effect.provide(answer.effect, answer.context)
+            return Effect.ensuring(effect, services.close)
+          },
+          connect,
+          run: (transport, runOptions) =>
+            Effect.scoped(Effect.flatMap(connect(transport, runOptions), (connection) => connection.run)),
+          addTool: (tool) => registry.addTool(tool),
+          removeTool: (name) => registry.removeTool(name),
+          addResource: (resource) => registry.addResource(resource),
+          removeResource: (uri) => registry.removeResource(uri),
+          addPrompt: (prompt) => registry.addPrompt(prompt),
+          removePrompt: (name) => registry.removePrompt(name),
+          addSkill: (skill) => registry.addSkill(skill),
+          removeSkill: (uri) => registry.removeSkill(uri),
+          addMiddleware: (middleware) => registry.addMiddleware(middleware),
+          addSessionLayer: (layer) => registry.addSessionLayer(layer),
+          mount: (prefix, child) => {
+            const mounted = internals.get(child)
+            return mounted === undefined
+              ? Effect.fail(
+                new DefinitionError({
+                  message: "Only a server made by McpServer.make or McpServer.layer can be mounted"
+                })
+              )
+              : registry.mount(prefix, mounted)
+          },
+          notifyResourceUpdated: (uri) => registry.resourceUpdated(uri)
+        }
+        // A durable task's handler runs on no connection: what it sends the client has nowhere to go.
+        const detached = new ModernEra({
+          server: sessionServer,
+          peer: { notify: () => {}, isActive: () => true },
+          transport: {}
+        })
+        const runTask: TaskRunner.Registration["run"] = (taskId, request, journal) =>
+          detached.runTask(taskId, request, journal)
+        internals.set(service, { registry, core, tasks, runTask })
+        setStateless(service, { server: sessionServer, runtime })
+        return service
+      }
+    ))
 }
 
 /** What `Resource.make` and `Prompt.make` throw for a malformed definition. */
