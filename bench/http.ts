@@ -182,10 +182,25 @@ const modernHeaders = (accept: string, tool: string) => ({
 
 const heap = async (port: number) => Number((await post(port, {}, undefined, "/__heap")).body)
 
-/** One server process in one mode, warmed up and ready to be measured. */
+/**
+ * The server processes started so far, by server and arguments: the modes that a server tells apart by the request
+ * alone (mcp-effect's, by their Accept header and body) share one process, so that a stateless call and a session
+ * call are measured in turn on the same process, its heap and JIT state alike, rather than on two processes whose own
+ * differences are as large as the figures compared.
+ */
+const started = new Map<string, ReturnType<typeof start>>()
+
+const startShared = (server: Server, mode: Mode) => {
+  const key = `${server.name} ${server.args(mode).join(" ")}`
+  const process = started.get(key) ?? start(server, mode)
+  started.set(key, process)
+  return process
+}
+
+/** One server in one mode, warmed up and ready to be measured. */
 const prepare = async (server: Server, mode: Mode) => {
   process.stderr.write(`${server.name} (${mode})...\n`)
-  const { pid, port, stop } = await start(server, mode)
+  const { pid, port, stop } = await startShared(server, mode)
   const { [MODERN_META_VERSION]: version, ...claimless } = MODERN_META
   const headers = mode === "modern"
     ? modernHeaders(server.accept(mode), "echo")
