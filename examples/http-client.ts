@@ -1,16 +1,21 @@
 /**
  * A Streamable HTTP client: connects to a server (2026-07-28 if it speaks it,
  * else the handshake era, else legacy HTTP+SSE), answers its questions with
- * handlers of its own, and lists and calls what it offers.
+ * handlers of its own, and lists and calls what it offers. Its elicitation
+ * handler answers for the user each call is made for (a service the call
+ * provides): two calls at once, each question answered for its own user.
  *
  *   npx tsx examples/everything-server.ts --port 3000 &
  *   npx tsx examples/http-client.ts http://127.0.0.1:3000/mcp
  */
 import { NodeRuntime } from "@effect/platform-node"
-import { Console, Effect } from "effect"
+import { Console, Context, Effect, Option } from "effect"
 import { McpClient } from "mcp-effect"
 import { NodeHttp } from "mcp-effect/node"
 import { isMain } from "./internal/isMain.js"
+
+/** The user a call is made for: the server's questions during that call are answered for them. */
+class User extends Context.Tag("example/User")<User, string>() {}
 
 const main = Effect.gen(function*() {
   const url = process.argv[2] ?? "http://127.0.0.1:3000/mcp"
@@ -33,15 +38,22 @@ const main = Effect.gen(function*() {
     yield* Console.log("Result:", result.content)
   }
   if (tools.some((t) => t.name === "test_elicitation")) {
-    // The server asks; the Elicitation handler below answers (live, or in a 2026-07-28 round).
-    yield* Console.log("Elicited:", (yield* client.callTool("test_elicitation", { message: "Your name?" })).content)
+    // The server asks; the Elicitation handler below answers (live, or in a 2026-07-28 round), for the call's user.
+    const elicited = yield* Effect.forEach(
+      ["ada", "grace"],
+      (user) => client.callTool("test_elicitation", { message: "Your name?" }).pipe(Effect.provideService(User, user)),
+      { concurrency: "unbounded" }
+    )
+    for (const result of elicited) yield* Console.log("Elicited:", result.content)
   }
 }).pipe(
   Effect.provideService(McpClient.Elicitation, {
     elicit: (params) =>
-      Effect.as(Console.log(`The server asks: ${params.message}`), {
-        action: "accept" as const,
-        content: { username: "ada", email: "ada@example.com" }
+      Effect.gen(function*() {
+        // The services of the call the question belongs to (over stdio, in the handshake era, none: nothing says).
+        const user = Option.getOrElse(yield* Effect.serviceOption(User), () => "someone")
+        yield* Console.log(`The server asks ${user}: ${params.message}`)
+        return { action: "accept" as const, content: { username: user, email: `${user}@example.com` } }
       })
   }),
   Effect.provideService(McpClient.Sampling, {

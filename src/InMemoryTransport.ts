@@ -17,11 +17,12 @@
  */
 import { Deferred, Effect, Exit, FiberId } from "effect"
 import { encode } from "./internal/encode.js"
-import type { Receiver, Transport } from "./Transport.js"
+import type { RequestId } from "./McpSchema.js"
+import type { MessageExtras, Receiver, Transport } from "./Transport.js"
 
 interface End {
   receiver: Receiver | undefined
-  readonly buffer: Array<string>
+  readonly buffer: Array<readonly [string, MessageExtras | undefined]>
 }
 
 /**
@@ -45,10 +46,12 @@ export const makePair = (): readonly [RawTransport, RawTransport] => {
   let isClosed = false
   const ends: [End, End] = [{ receiver: undefined, buffer: [] }, { receiver: undefined, buffer: [] }]
 
-  const deliver = (to: End, frame: string) => {
+  // The request a message names as its own travels beside it, as a Streamable HTTP stream would carry it.
+  const deliver = (to: End, frame: string, related?: RequestId) => {
+    const extras = related === undefined ? undefined : { relatedRequestId: related }
     queueMicrotask(() => {
-      if (to.receiver !== undefined) to.receiver.frame(frame)
-      else to.buffer.push(frame)
+      if (to.receiver !== undefined) to.receiver.frame(frame, extras)
+      else to.buffer.push([frame, extras])
     })
   }
 
@@ -56,7 +59,7 @@ export const makePair = (): readonly [RawTransport, RawTransport] => {
     run: (receiver) =>
       Effect.suspend(() => {
         self.receiver = receiver
-        for (const frame of self.buffer.splice(0)) receiver.frame(frame)
+        for (const [frame, extras] of self.buffer.splice(0)) receiver.frame(frame, extras)
         return Deferred.await(closed)
       }).pipe(
         Effect.ensuring(Effect.sync(() => {
@@ -65,8 +68,8 @@ export const makePair = (): readonly [RawTransport, RawTransport] => {
           Deferred.unsafeDone(closed, Exit.void)
         }))
       ),
-    send: (message) => {
-      if (!isClosed) deliver(other, encode(message))
+    send: (message, related) => {
+      if (!isClosed) deliver(other, encode(message), related)
     },
     sendText: (text) => {
       if (!isClosed) deliver(other, text)

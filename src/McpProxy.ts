@@ -82,12 +82,15 @@ export type Forwarded = McpClient.Sampling | McpClient.Elicitation | McpClient.R
  *
  * Each connection is made with handlers for sampling, elicitation and roots
  * (so the upstream server sees those capabilities) that ask the downstream
- * client of the request forwarded to that server. The upstream request does
- * not say which call it belongs to (over stdio nothing does), so it goes to
- * the one request forwarded to that server and still in flight; with none,
- * or several, it is refused with an error, and a roots request is answered
- * with no roots. A question the downstream client did not declare the
- * capability for is refused without being sent.
+ * client of the request forwarded to that server. A question that says which
+ * forwarded call it belongs to goes to that call's client: one on a
+ * Streamable HTTP POST's stream or from an in-memory upstream, and every
+ * 2026-07-28 round. One that does not (a handshake-era upstream over stdio
+ * or legacy SSE, where nothing on the wire says) goes to the one request
+ * forwarded to that server and still in flight; with none, or several, it is
+ * refused with an error, and a roots request is answered with no roots. A
+ * question the downstream client did not declare the capability for is
+ * refused without being sent.
  *
  * @since 0.2.0
  * @category layers
@@ -198,15 +201,23 @@ class Forwarder {
     )
   }
 
+  /**
+   * Asks the client of the request a question belongs to: the forwarded call's
+   * own, when the question came with it (the upstream transport said which
+   * call it belongs to, and the handler runs with that call's services), else
+   * the only request in flight.
+   */
   private ask<A>(
     question: Effect.Effect<A, RequestError | CapabilityNotSupportedError, RequestContext.RequestContext>
   ): Effect.Effect<A, McpError> {
-    return Effect.suspend(() =>
-      Either.match(this.asking, {
-        onLeft: Effect.fail,
-        onRight: (ctx) =>
-          question.pipe(Effect.provideService(RequestContext.RequestContext, ctx), Effect.mapError(toMcpError))
-      })
+    return Effect.flatMap(
+      Effect.serviceOption(RequestContext.RequestContext),
+      (related) =>
+        Either.match(Option.isSome(related) ? Either.right(related.value) : this.asking, {
+          onLeft: Effect.fail,
+          onRight: (ctx) =>
+            question.pipe(Effect.provideService(RequestContext.RequestContext, ctx), Effect.mapError(toMcpError))
+        })
     )
   }
 

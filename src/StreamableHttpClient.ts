@@ -168,13 +168,14 @@ class Connection implements Sink {
       : { ...this.options.headers, ...options?.headers, ...modern, ...accept }
   }
 
-  deliver(message: unknown) {
+  /** Hands a message to the peer; one from a POST's stream names that POST's request as the one it belongs to. */
+  deliver(message: unknown, related?: RequestId) {
     return Effect.map(Deferred.await(this.receiver), (r) => {
       if (isRecord(message) && isRecord(message.result) && typeof message.result.protocolVersion === "string") {
         // The initialize result: from now on every request names the negotiated version.
         this.protocolVersion ??= message.result.protocolVersion
       }
-      r.message(message)
+      r.message(message, related === undefined ? undefined : { relatedRequestId: related })
     })
   }
 
@@ -230,8 +231,9 @@ class Connection implements Sink {
               `The server sent malformed JSON: ${event.data.slice(0, 200)}`
             )
           }
-          if (isRequestId(requestId) && isResponseTo(parsed.value, requestId)) answered = true
-          return this.deliver(parsed.value)
+          if (!isRequestId(requestId)) return this.deliver(parsed.value)
+          if (isResponseTo(parsed.value, requestId)) answered = true
+          return this.deliver(parsed.value, requestId)
         }),
         Effect.catchAll(() => Effect.void)
       )

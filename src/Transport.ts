@@ -60,6 +60,16 @@ export interface MessageExtras {
   readonly remoteAddress?: string | undefined
   /** The principal an authorization layer verified for this message. */
   readonly auth?: AuthInfo | undefined
+  /**
+   * The request of this end's that the message belongs to, where the
+   * transport knows it: a client's Streamable HTTP transport names the POST
+   * whose stream carried the message, the in-memory pair the request its
+   * sender named. A request that names one is handled in the context of the
+   * call that made it (see `McpClient`: a proxy asks the right client).
+   *
+   * @since 0.2.0
+   */
+  readonly relatedRequestId?: RequestId | undefined
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Ref, Schema } from "effect"
+import { Cause, Context, Deferred, Effect, Exit, Fiber, Layer, Option, Ref, Schema } from "effect"
 import type { Queue } from "effect"
 import {
   InMemoryTransport,
@@ -13,6 +13,7 @@ import {
   RequestContext,
   Tool
 } from "mcp-effect"
+import { NodeHttp } from "mcp-effect/node"
 
 /** What a test watches inside an upstream server: a call that started, and its finalizer having run. */
 interface Signals {
@@ -371,5 +372,86 @@ describe("McpProxy", () => {
       )
       const status = yield* clients.status
       expect([status.get("alpha")?._tag, status.get("broken")?._tag]).toEqual(["Connected", "Failed"])
+    }))
+})
+
+/** Who a call is made for: a service its caller provides, which the client's handlers read back. */
+class Caller extends Context.Tag("test/Caller")<Caller, string>() {}
+
+/**
+ * Answers each elicitation with the name of the caller its call was made for, once `count` questions are waiting:
+ * so that every call is in flight at once when it is asked.
+ */
+const answersPerCaller = (count: number) =>
+  Effect.gen(function*() {
+    const waiting = yield* Ref.make(0)
+    const all = yield* Deferred.make<void>()
+    return (_: McpSchema.ElicitRequestParams) =>
+      Effect.gen(function*() {
+        if ((yield* Ref.updateAndGet(waiting, (n) => n + 1)) === count) yield* Deferred.succeed(all, undefined)
+        yield* Deferred.await(all)
+        const caller = yield* Effect.serviceOption(Caller)
+        return { action: "accept" as const, content: { name: Option.getOrElse(caller, () => "nobody") } }
+      })
+  })
+
+/** Calls `tool` once per name at once, each for its caller, and answers what each call returned. */
+const callEach = (client: McpClient.Service, tool: string, names: ReadonlyArray<string>) =>
+  Effect.forEach(
+    names,
+    (name) => Effect.map(Effect.provideService(client.callTool(tool), Caller, name), text),
+    { concurrency: "unbounded" }
+  )
+
+describe("questions that belong to a call", () => {
+  it.scoped("a server's question during a call is answered with the services of that call (in memory)", () =>
+    Effect.gen(function*() {
+      const signals = yield* makeSignals
+      const client = yield* McpTest.makeClient(Alpha(signals), { elicitation: yield* answersPerCaller(2) })
+      expect(yield* callEach(client, "ask", ["Ada", "Grace"])).toEqual(["Hello, Ada", "Hello, Grace"])
+    }))
+
+  it.scopedLive("over Streamable HTTP, a question on a POST's stream belongs to that POST's call", () =>
+    Effect.gen(function*() {
+      const signals = yield* makeSignals
+      const { url } = yield* NodeHttp.serve(Alpha(signals), { port: 0 })
+      const client = yield* NodeHttp.connect(url, { protocolVersion: McpSchema.LATEST_PROTOCOL_VERSION }).pipe(
+        Effect.provideService(McpClient.Elicitation, { elicit: yield* answersPerCaller(2) })
+      )
+      expect(yield* callEach(client, "ask", ["Ada", "Grace"])).toEqual(["Hello, Ada", "Hello, Grace"])
+    }))
+
+  it.scoped.each(
+    [
+      ["a handshake-era upstream in memory", upstream],
+      [
+        "a 2026-07-28 upstream",
+        <E, R>(server: Layer.Layer<McpServer.McpServer, E, R>) =>
+          McpTest.makeClient(server, { protocolVersion: "2026-07-28" })
+      ]
+    ] as const
+  )(
+    "the proxy asks each question of the downstream request it belongs to, several in flight: %s",
+    ([, connect]) =>
+      Effect.gen(function*() {
+        const signals = yield* makeSignals
+        const client = yield* McpTest.makeClient(ProxyOf({ alpha: connect(Alpha(signals)) }), {
+          elicitation: yield* answersPerCaller(3)
+        })
+        expect(yield* callEach(client, "alpha_ask", ["Ada", "Grace", "Edsger"])).toEqual([
+          "Hello, Ada",
+          "Hello, Grace",
+          "Hello, Edsger"
+        ])
+      })
+  )
+
+  it.scopedLive("the proxy asks each question of its own downstream request, from an upstream over Streamable HTTP", () =>
+    Effect.gen(function*() {
+      const signals = yield* makeSignals
+      const { url } = yield* NodeHttp.serve(Alpha(signals), { port: 0 })
+      const alpha = NodeHttp.connect(url, { protocolVersion: McpSchema.LATEST_PROTOCOL_VERSION })
+      const client = yield* McpTest.makeClient(ProxyOf({ alpha }), { elicitation: yield* answersPerCaller(2) })
+      expect(yield* callEach(client, "alpha_ask", ["Ada", "Grace"])).toEqual(["Hello, Ada", "Hello, Grace"])
     }))
 })

@@ -103,6 +103,8 @@ interface Pending {
   /** When it times out whatever progress arrives. */
   readonly maxDeadline: number
   readonly resetOnProgress: boolean
+  /** The caller's services: a request of the other end's that belongs to this one is handled with them. */
+  readonly context: Context.Context<never>
 }
 
 /**
@@ -217,11 +219,11 @@ class PeerImpl implements Connection, Receiver {
     options: RequestOptions | undefined,
     operation: Operation | undefined
   ): Effect.Effect<unknown, RequestError> {
-    return Effect.suspend(() => {
+    return Effect.withFiberRuntime((fiber) => {
       if (this.closed) return Effect.fail(this.closedError(method))
       const id = this.nextId++
       operation?.attribute("jsonrpc.request.id", String(id))
-      const entry = this.pendingEntry(method, options)
+      const entry = this.pendingEntry(method, options, fiber.currentContext)
       const pending = (this.pending ??= new Map())
       pending.set(id, entry)
       const wantsProgress = options?.onProgress !== undefined || options?.resetTimeoutOnProgress === true
@@ -259,7 +261,11 @@ class PeerImpl implements Connection, Receiver {
     })
   }
 
-  private pendingEntry(method: string, options: RequestOptions | undefined): Pending {
+  private pendingEntry(
+    method: string,
+    options: RequestOptions | undefined,
+    context: Context.Context<never>
+  ): Pending {
     const timeout = Duration.decode(options?.timeout ?? DEFAULT_TIMEOUT)
     const timeoutMillis = Duration.isFinite(timeout) ? Duration.toMillis(timeout) : Infinity
     const now = timeoutMillis === Infinity ? 0 : this.clock.unsafeCurrentTimeMillis()
@@ -275,7 +281,8 @@ class PeerImpl implements Connection, Receiver {
       timeoutMillis,
       start: now,
       maxDeadline,
-      resetOnProgress: options?.resetTimeoutOnProgress ?? false
+      resetOnProgress: options?.resetTimeoutOnProgress ?? false,
+      context
     }
   }
 
@@ -352,6 +359,19 @@ class PeerImpl implements Connection, Receiver {
     )
   }
 
+  /**
+   * Starts a handler's fiber. A request that belongs to a call of ours still
+   * waiting (a server's question during a client's tool call) runs with that
+   * caller's services beside its own (its own win where both have one).
+   */
+  private start(answer: Effect.Effect<unknown, McpError> | WithContext, related: RequestId | undefined) {
+    const caller = related === undefined ? undefined : this.pending?.get(related)?.context
+    if (caller === undefined && Effect.isEffect(answer)) return this.runFork(answer)
+    const [effect, own] = Effect.isEffect(answer) ? [answer, this.runtime.context] : [answer.effect, answer.context]
+    const context = caller === undefined ? own : Context.merge(caller, own)
+    return Runtime.runFork(Runtime.make({ ...this.runtime, context }))(effect)
+  }
+
   /** A handler that throws (rather than failing its effect) is a defect: logged here, never thrown at the transport. */
   private defect(cause: unknown) {
     this.runFork(logThrown("Message handler threw", cause))
@@ -380,9 +400,7 @@ class PeerImpl implements Connection, Receiver {
     const inFlight = (this.inFlight ??= new Map())
     inFlight.set(request.id, entry)
     if (operation?.span !== undefined) answer = underSpan(answer, operation.span)
-    const fiber = Effect.isEffect(answer)
-      ? this.runFork(answer)
-      : Runtime.runFork(Runtime.make({ ...this.runtime, context: answer.context }))(answer.effect)
+    const fiber = this.start(answer, request.extras?.relatedRequestId)
     entry.fiber = fiber
     fiber.addObserver((exit) => {
       if (inFlight.get(request.id) === entry) inFlight.delete(request.id)
