@@ -37,6 +37,7 @@
  * @since 0.2.0
  */
 import { Context, Effect, Either, Layer, Option, Queue, Schema, Stream } from "effect"
+import type { Scope } from "effect"
 import * as McpClient from "./McpClient.js"
 import * as McpClients from "./McpClients.js"
 import type { RequestError } from "./McpError.js"
@@ -399,9 +400,35 @@ class Mirror {
     return this.forward(server, () => this.clients.readResource(uri))
   }
 
+  /**
+   * While a downstream client is subscribed to a proxied resource, the proxy
+   * is subscribed upstream (whose updates `follow` passes on). An upstream
+   * that refuses is logged: the downstream subscription stands, and hears
+   * nothing.
+   */
+  private subscribeUpstream(uri: string): Effect.Effect<void, never, Scope.Scope> {
+    const { clients } = this
+    return Effect.acquireRelease(
+      Effect.tap(
+        Effect.either(clients.subscribeResource(uri)),
+        Either.match({
+          onLeft: (error) => Effect.logWarning(`The proxy could not subscribe to ${uri} upstream`, error),
+          onRight: () => Effect.void
+        })
+      ),
+      (subscribed) => Either.isRight(subscribed) ? Effect.ignore(clients.unsubscribeResource(uri)) : Effect.void
+    )
+  }
+
   private resource(definition: McpSchema.Resource): Resource.Resource {
     const server = this.serverOf(this.clients.routeUri(definition.uri))
-    return { _tag: "Resource", uri: definition.uri, definition, read: (uri) => this.read(server, uri) }
+    return {
+      _tag: "Resource",
+      uri: definition.uri,
+      definition,
+      read: (uri) => this.read(server, uri),
+      subscribe: (uri) => this.subscribeUpstream(uri)
+    }
   }
 
   private template(definition: McpSchema.ResourceTemplate): Effect.Effect<Resource.Template, DefinitionError> {
@@ -416,6 +443,7 @@ class Mirror {
         uriTemplate,
         definition,
         read: (uri) => uriTemplate.match(uri) === undefined ? undefined : this.read(server, uri),
+        subscribe: (uri) => this.subscribeUpstream(uri),
         complete: (argument, value, context) =>
           this.complete({ type: "ref/resource", uri: definition.uriTemplate }, argument, value, context)
       })

@@ -30,7 +30,7 @@
  * @since 0.1.0
  */
 import type { Schema } from "effect"
-import { Context, Effect, FiberRef, HashSet, Layer, Option, Scope } from "effect"
+import { Context, Effect, FiberRef, HashSet, Layer, Option, Runtime, Scope } from "effect"
 import * as Changes from "./internal/changes.js"
 import * as Dispatch from "./internal/dispatch.js"
 import * as InputRequired from "./internal/inputRequired.js"
@@ -40,6 +40,7 @@ import { Registry } from "./internal/registry.js"
 import type { SessionOptions } from "./internal/session.js"
 import { ServerSession, setStateless } from "./internal/session.js"
 import { SessionServices } from "./internal/sessionServices.js"
+import { Subscribers } from "./internal/subscribers.js"
 import * as Tasks from "./internal/tasks.js"
 import { DefinitionError, McpError } from "./McpError.js"
 import type * as McpSchema from "./McpSchema.js"
@@ -377,8 +378,10 @@ const makeWith = (options: Options, audience: Audience): Effect.Effect<Service> 
           runtime,
           cacheHint
         })
+        const subscribers = new Subscribers((uri) => registry.subscriberOf(uri), Runtime.runFork(runtime))
         const sessionServer = {
           core,
+          subscribers,
           info,
           instructions: options.instructions,
           capabilities: () => registry.capabilities(),
@@ -396,15 +399,19 @@ const makeWith = (options: Options, audience: Audience): Effect.Effect<Service> 
           Effect.flatMap(Effect.scope, (scope) => {
             const session = new ServerSession(transport, runOptions, runtime, sessionServer)
             sessions.add(session)
+            // A session taken up from a store brings its subscriptions: what runs for them starts here too.
+            if (session.subscriptions !== undefined) subscribers.unsafeAddAll(session.subscriptions)
             // Scope.addFinalizer, not Effect.addFinalizer: the latter keeps the calling fiber's FiberRefs for the
             // finalizer, which an idle session would then hold for its whole life. The session's services go last,
             // once no handler can use them.
             const close = Effect.suspend(() => {
               sessions.delete(session)
+              const subscribed = session.subscriptions ?? []
+              session.subscriptions = undefined
               return Effect.zipRight(
                 session.peer.shutdown,
                 Effect.suspend(() => session.services?.close ?? Effect.void)
-              )
+              ).pipe(Effect.zipRight(subscribers.unsafeRemoveAll(subscribed)))
             })
             return Effect.as(Scope.addFinalizer(scope, close), {
               receiver: session.peer.receiver,

@@ -18,7 +18,7 @@
  * @since 0.1.0
  */
 import { Effect, Either } from "effect"
-import type { Schema } from "effect"
+import type { Schema, Scope } from "effect"
 import * as Completion from "./Completion.js"
 import * as Content from "./Content.js"
 import { recoverAsError } from "./internal/cause.js"
@@ -123,6 +123,37 @@ export interface TemplateOptions<U extends string, P extends VariableSchemas<U>,
   readonly parameters?: P & StringVariables<P>
   /** Completers for the template's variables. */
   readonly complete?: { readonly [K in keyof UriTemplate.Variables<U>]?: Completion.Completer<R> }
+  /**
+   * Runs while any client is subscribed to a URI this resource serves (a
+   * handshake-era `resources/subscribe`, or a 2026-07-28
+   * `subscriptions/listen` naming it), across all the server's sessions:
+   * started by the first subscription, which is answered once it has
+   * started; its scope closed, and its finalizers run, when the last one
+   * ends (an unsubscribe, a listen cancelled, a session closed). For work
+   * that pays only while someone listens: watching a file, subscribing to an
+   * upstream source. Call `McpServer.notifyResourceUpdated` when the
+   * resource changes. A hook that dies is logged; the subscription stays.
+   *
+   * @example
+   * ```ts
+   * import { Effect } from "effect"
+   * import { McpServer } from "mcp-effect"
+   *
+   * const Clock = McpServer.resource("clock://now", {
+   *   subscribe: (uri) =>
+   *     Effect.gen(function*() {
+   *       const server = yield* McpServer.McpServer
+   *       // Ticks only while someone is subscribed; interrupted when the last one leaves.
+   *       yield* Effect.forkScoped(Effect.forever(
+   *         Effect.zipRight(Effect.sleep("1 second"), server.notifyResourceUpdated(uri))
+   *       ))
+   *     })
+   * }, () => Effect.sync(() => new Date().toISOString()))
+   * ```
+   *
+   * @since 0.2.0
+   */
+  readonly subscribe?: (uri: string) => Effect.Effect<void, never, R | Scope.Scope>
 }
 
 /**
@@ -152,6 +183,8 @@ export interface Resource<R = never> {
   /** The scopes a verified caller must hold (see {@link Options.scopes}). */
   readonly scopes?: ReadonlyArray<string>
   readonly read: (uri: string) => Effect.Effect<McpSchema.ReadResourceResult, McpError, R | RequestContext>
+  /** What runs while clients are subscribed to it (see {@link TemplateOptions.subscribe}). */
+  readonly subscribe?: (uri: string) => Effect.Effect<void, never, R | Scope.Scope>
 }
 
 /**
@@ -177,6 +210,8 @@ export interface Template<R = never> {
     never,
     R
   >
+  /** What runs while clients are subscribed to a URI it matches (see {@link TemplateOptions.subscribe}). */
+  readonly subscribe?: (uri: string) => Effect.Effect<void, never, R | Scope.Scope>
 }
 
 const toContents = (uri: string, mimeType: string | undefined, output: Output): McpSchema.ReadResourceResult => {
@@ -237,6 +272,9 @@ export const make = <const U extends string, P extends VariableSchemas<U> = {}, 
       Effect.map((output) => toContents(target, options.mimeType, output)),
       Effect.catchAllCause(recoverAsError(`Reading ${target}`, `Failed to read ${target}`))
     ) as Effect.Effect<McpSchema.ReadResourceResult, McpError, Exclude<R, RequestContext> | RequestContext>
+  const subscribe = options.subscribe as
+    | ((uri: string) => Effect.Effect<void, never, Exclude<R, RequestContext> | Scope.Scope>)
+    | undefined
   if (!UriTemplate.isTemplate(uri)) {
     return {
       _tag: "Resource",
@@ -248,6 +286,7 @@ export const make = <const U extends string, P extends VariableSchemas<U> = {}, 
       },
       ...(options.cache !== undefined ? { cache: options.cache } : {}),
       ...(options.scopes !== undefined ? { scopes: options.scopes } : {}),
+      ...(subscribe !== undefined ? { subscribe } : {}),
       read: (target) => run(target, {})
     }
   }
@@ -266,6 +305,7 @@ export const make = <const U extends string, P extends VariableSchemas<U> = {}, 
     definition: { uriTemplate: uri, ...describe(uri, options) },
     ...(options.cache !== undefined ? { cache: options.cache } : {}),
     ...(options.scopes !== undefined ? { scopes: options.scopes } : {}),
+    ...(subscribe !== undefined ? { subscribe } : {}),
     read: (target) => {
       const vars = uriTemplate.match(target)
       if (vars === undefined) return undefined

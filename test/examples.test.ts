@@ -28,6 +28,7 @@ import { ProgressServer } from "../examples/progress-logging.js"
 import { ProtectedServer } from "../examples/protected-server.js"
 import { proxy } from "../examples/proxy.js"
 import { QuickstartServer } from "../examples/quickstart.js"
+import { WatchServer } from "../examples/resource-watch.js"
 import { SessionServer } from "../examples/session-lifespan.js"
 import { NodeServer as SessionsAcrossProcessesServer } from "../examples/sessions-across-processes.js"
 import { SkillsServer } from "../examples/skills.js"
@@ -64,6 +65,7 @@ const servers: Record<string, ReadonlyArray<ServerLayer>> = {
     proxy({ interactive: McpTest.makeClient(InteractiveServer), progress: McpTest.makeClient(ProgressServer) })
   ],
   "quickstart.ts": [QuickstartServer],
+  "resource-watch.ts": [WatchServer],
   "session-lifespan.ts": [SessionServer],
   "sessions-across-processes.ts": [SessionsAcrossProcessesServer],
   "skills.ts": [SkillsServer],

@@ -24,9 +24,15 @@ import { JSON_AND_SSE, openSession, promise, raw, sseMessages } from "./httpHelp
 
 const WATCHED = "file:///watched.txt"
 
-/** The server every node runs; `steps` reports progress 1, waits for `latch`, then reports 2 and 3. */
-const serverWith = (latch: Deferred.Deferred<void>) =>
+/**
+ * The server every node runs; `steps` reports progress 1, waits for `latch`, then reports 2 and 3. The watched
+ * resource says in `watching` when a node starts and stops watching it for its subscribers.
+ */
+const serverWith = (latch: Deferred.Deferred<void>, watching: Queue.Queue<string>) =>
   Layer.mergeAll(
+    McpServer.resource(WATCHED, {
+      subscribe: () => Effect.acquireRelease(watching.offer("start"), () => watching.offer("stop"))
+    }, () => Effect.succeed("watched")),
     McpServer.tool("whoami", { description: "The session as the handler sees it" }, () =>
       Effect.map(RequestContext.current, (ctx) =>
         JSON.stringify({
@@ -62,7 +68,8 @@ const deployment = (
 ) =>
   Effect.gen(function*() {
     const latch = yield* Deferred.make<void>()
-    const Server = Layer.merge(serverWith(latch), extra)
+    const watching = yield* Queue.unbounded<string>()
+    const Server = Layer.merge(serverWith(latch, watching), extra)
     const node = (options: NodeHttp.ServeOptions = {}) =>
       NodeHttp.serve(Server, { port: 0, retryMillis: 20, ...options }).pipe(
         Effect.provideService(SessionStore.SessionStore, sessions),
@@ -75,7 +82,7 @@ const deployment = (
         const served = yield* Scope.extend(node(options), scope)
         return { ...served, stop: Scope.close(scope, Exit.void) }
       })
-    return { sessions, events, latch, node, mortalNode }
+    return { sessions, events, latch, watching, node, mortalNode }
   })
 
 const initializeParams = {
@@ -149,7 +156,7 @@ const openStream = (url: string, headers: Record<string, string>) =>
 describe("SessionStore over Streamable HTTP", () => {
   it.scopedLive("a session opened on A continues on B, with its log level and subscriptions, once A has stopped", () =>
     Effect.gen(function*() {
-      const { mortalNode, node, sessions } = yield* deployment()
+      const { mortalNode, node, sessions, watching } = yield* deployment()
       const a = yield* mortalNode()
       const { headers, sessionId } = yield* promise(() => openSession(a.url))
       for (
@@ -168,9 +175,13 @@ describe("SessionStore over Streamable HTTP", () => {
         clientInfo: { name: "raw-http", version: "1" }
       })
       yield* a.stop
+      // A watched the resource while the session was subscribed there, and stopped when it let the session go.
+      expect(Array.from(yield* Queue.takeAll(watching))).toEqual(["start", "stop"])
 
       const b = yield* node()
       const whoami = yield* promise(() => raw(b.url, { headers, body: call(4, "whoami") }))
+      // B, taking the session up, watches it for the subscription it brought.
+      expect(yield* Queue.take(watching)).toBe("start")
       expect(whoami.status).toBe(200)
       expect(whoami.headers["mcp-session-id"]).toBe(sessionId)
       expect(JSON.parse(resultText(whoami.body))).toEqual({
@@ -509,7 +520,9 @@ const handlerWith = (
       remove: (id) => counted("remove", memory.remove(id))
     }
     const scope = yield* Scope.make()
-    const context = yield* Layer.build(serverWith(yield* Deferred.make<void>())).pipe(Scope.extend(scope))
+    const context = yield* Layer.build(serverWith(yield* Deferred.make<void>(), yield* Queue.unbounded<string>())).pipe(
+      Scope.extend(scope)
+    )
     const handle = yield* StreamableHttp.makeHandler(options).pipe(
       Effect.provide(context),
       Effect.provideService(SessionStore.SessionStore, store),

@@ -317,17 +317,29 @@ export class ModernEra {
     if (asked.taskIds !== undefined && !Tasks.declared(meta.clientCapabilities)) {
       return Tasks.missingExtension("notifications about tasks")
     }
-    const filter = Modern.honoured(asked, this.connection.server.capabilities())
+    const { server } = this.connection
+    const filter = Modern.honoured(asked, server.capabilities())
     const _meta = Modern.subscriptionMeta(request.id)
     const send = (method: string, params: Record<string, unknown>) =>
       this.connection.peer.notify(method, { ...params, _meta }, request.id)
+    const uris = filter.resourceSubscriptions ?? []
+    // Acknowledged once what runs while its resources have subscribers has started.
     return Effect.acquireUseRelease(
-      Effect.sync(() => {
-        send("notifications/subscriptions/acknowledged", { notifications: filter })
-        return this.connection.server.listen(filter, send)
-      }),
+      Effect.suspend(() =>
+        Effect.zipRight(
+          server.subscribers.unsafeAddAll(uris),
+          Effect.sync(() => {
+            send("notifications/subscriptions/acknowledged", { notifications: filter })
+            return server.listen(filter, send)
+          })
+        )
+      ),
       () => Effect.never,
-      (stop) => Effect.sync(stop)
+      (stop) =>
+        Effect.suspend(() => {
+          stop()
+          return server.subscribers.unsafeRemoveAll(uris)
+        })
     )
   }
 

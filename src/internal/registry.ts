@@ -8,8 +8,8 @@
  * mounted server's registry with the prefix stripped, and its changes reach
  * this registry's listeners with the prefix added.
  */
-import { Effect, Either, Encoding } from "effect"
-import type { Context, Layer, Scope } from "effect"
+import { Context, Effect, Either, Encoding, Scope } from "effect"
+import type { Layer } from "effect"
 import { DefinitionError, McpError } from "../McpError.js"
 import type * as McpSchema from "../McpSchema.js"
 import type * as Middleware from "../Middleware.js"
@@ -50,6 +50,22 @@ export interface Mount {
 export interface Found {
   readonly mount: Mount
   readonly key: string
+}
+
+/** A registered resource's `subscribe` for `uri`, with the services it was registered with. */
+const hookOf = (
+  registered: Registered<Resource.Resource<unknown> | Resource.Template<unknown>>,
+  uri: string
+): Effect.Effect<void, never, Scope.Scope> | undefined => {
+  const { subscribe } = registered.value
+  // Registration erased the hook's requirements: its captured context holds them, and the scope of the layer that
+  // registered it, which must not stand in for the subscription's own.
+  return subscribe === undefined
+    ? undefined
+    : Effect.provide(
+      subscribe(uri) as Effect.Effect<void, never, Scope.Scope>,
+      Context.omit(Scope.Scope)(registered.context)
+    )
 }
 
 /** Whether a registry has resources of its own to list or read: resources, templates, or skills' files. */
@@ -388,6 +404,22 @@ export class Registry {
     }
     const found = this.mountedResource(uri)
     return found?.mount.registry.resourceScopes(found.key)
+  }
+
+  /**
+   * What runs while clients are subscribed to `uri`: the `subscribe` of the
+   * resource, or of the first matching template, that a read of `uri` would
+   * serve (a mounted server's, for its prefixed URIs), with its services.
+   */
+  subscriberOf(uri: string): Effect.Effect<void, never, Scope.Scope> | undefined {
+    const own = this.resources.get(uri)
+    if (own !== undefined) return hookOf(own, uri)
+    if (this.skillFiles.has(uri)) return undefined
+    for (const template of this.templates.values()) {
+      if (template.value.uriTemplate.match(uri) !== undefined) return hookOf(template, uri)
+    }
+    const found = this.mountedResource(uri)
+    return found?.mount.registry.subscriberOf(found.key)
   }
 
   /** A template's, by its template string (as listed). */

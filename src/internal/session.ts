@@ -28,6 +28,7 @@ import * as Peer from "./peer.js"
 import * as ProtocolVersion from "./protocolVersion.js"
 import type { ServicesOwner } from "./sessionServices.js"
 import { SessionServices } from "./sessionServices.js"
+import type { Subscribers } from "./subscribers.js"
 import type * as Tasks from "./tasks.js"
 import * as Telemetry from "./telemetry.js"
 
@@ -43,6 +44,8 @@ export interface Server {
   readonly stateKey: InputRequired.StateKey
   /** The server's 2026-07-28 tasks. */
   readonly tasks: Tasks.Tasks
+  /** Who is subscribed to which resource, across every session and listen: what runs while anyone is. */
+  readonly subscribers: Subscribers
   /** Hears the change notifications `filter` asks for, until the returned function is called. */
   readonly listen: (
     filter: Modern.ListenFilter,
@@ -114,17 +117,26 @@ const lifecycle = new Map<string, LifecycleHandler>([
   ],
   [
     "resources/subscribe",
-    withParams(McpSchema.SubscribeRequestParams, (params, session) => {
-      ;(session.subscriptions ??= new Set()).add(params.uri)
-      return session.changed({})
-    })
+    withParams(McpSchema.SubscribeRequestParams, (params, session) =>
+      Effect.suspend(() => {
+        const subscriptions = (session.subscriptions ??= new Set())
+        if (subscriptions.has(params.uri)) return session.changed({})
+        subscriptions.add(params.uri)
+        // Answered once what runs while the resource has subscribers has started.
+        return Effect.zipRight(session.server.subscribers.unsafeAdd(params.uri), session.changed({}))
+      }))
   ],
   [
     "resources/unsubscribe",
-    withParams(McpSchema.SubscribeRequestParams, (params, session) => {
-      session.subscriptions?.delete(params.uri)
-      return session.changed({})
-    })
+    withParams(
+      McpSchema.SubscribeRequestParams,
+      (params, session) =>
+        Effect.suspend(() =>
+          session.subscriptions?.delete(params.uri) === true
+            ? Effect.zipRight(session.server.subscribers.unsafeRemove(params.uri), session.changed({}))
+            : session.changed({})
+        )
+    )
   ]
 ])
 

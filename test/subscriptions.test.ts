@@ -1,0 +1,187 @@
+/**
+ * A resource's `subscribe`: what runs while any client is subscribed to it, across sessions, listens and mounts, and
+ * a proxy subscribing upstream while a downstream client is subscribed.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Context, Effect, Exit, Layer, Queue, Scope } from "effect"
+import type { McpClient, McpClients } from "mcp-effect"
+import { McpProxy, McpServer, McpTest } from "mcp-effect"
+import { NodeHttp } from "mcp-effect/node"
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { watchServer } from "../examples/resource-watch.js"
+
+/** Registrations whose `watch://{name}` and `data://fixed` say in `events` when they start and stop being watched. */
+const Watched = (events: Queue.Queue<string>) => {
+  const watch = (uri: string) => Effect.acquireRelease(events.offer(`start ${uri}`), () => events.offer(`stop ${uri}`))
+  return Layer.mergeAll(
+    McpServer.resource("watch://{name}", { subscribe: watch }, ({ name }) => Effect.succeed(name)),
+    McpServer.resource("data://fixed", { subscribe: watch }, () => Effect.succeed("fixed")),
+    McpServer.resource("data://plain", {}, () => Effect.succeed("plain"))
+  )
+}
+
+const WatchedServer = (events: Queue.Queue<string>) =>
+  Layer.provideMerge(Watched(events), McpServer.layer({ name: "watched", version: "1" }))
+
+/** A server built once for the test's scope, and a way to connect clients to it (each a session of its own). */
+const serverOf = <E>(server: Layer.Layer<McpServer.McpServer, E>) =>
+  Effect.map(Layer.build(server), (context) => ({
+    server: Context.get(context, McpServer.McpServer),
+    connect: (options?: McpTest.Options) => McpTest.makeClient(Layer.succeedContext(context), options)
+  }))
+
+/** The events so far, without waiting. */
+const taken = (events: Queue.Queue<string>) => Effect.map(Queue.takeAll(events), (all) => Array.from(all))
+
+const next = (heard: Queue.Dequeue<McpClient.Notification>, method: string) =>
+  Queue.take(heard).pipe(Effect.repeat({ until: (n) => n.method === method }))
+
+describe("Resource subscribe", () => {
+  it.scoped("starts with a resource's first subscriber and stops with its last, across sessions", () =>
+    Effect.gen(function*() {
+      const events = yield* Queue.unbounded<string>()
+      const { connect } = yield* serverOf(WatchedServer(events))
+      const a = yield* connect()
+      const b = yield* connect()
+      // The subscribe request is answered once the hook has started.
+      yield* a.subscribeResource("watch://one")
+      expect(yield* taken(events)).toEqual(["start watch://one"])
+      yield* b.subscribeResource("watch://one")
+      yield* a.subscribeResource("watch://one")
+      yield* b.subscribeResource("data://plain")
+      yield* a.unsubscribeResource("watch://one")
+      expect(yield* taken(events)).toEqual([])
+      yield* b.unsubscribeResource("watch://one")
+      expect(yield* taken(events)).toEqual(["stop watch://one"])
+      // Unsubscribing what it never subscribed to is no leave.
+      yield* a.unsubscribeResource("data://fixed")
+      yield* a.subscribeResource("data://fixed")
+      expect(yield* taken(events)).toEqual(["start data://fixed"])
+    }))
+
+  it.scoped("stops when the last subscribed session closes", () =>
+    Effect.gen(function*() {
+      const events = yield* Queue.unbounded<string>()
+      const { connect } = yield* serverOf(WatchedServer(events))
+      const scope = yield* Scope.make()
+      const client = yield* Scope.extend(connect(), scope)
+      yield* client.subscribeResource("data://fixed")
+      yield* client.subscribeResource("watch://two")
+      expect(yield* taken(events)).toEqual(["start data://fixed", "start watch://two"])
+      yield* Scope.close(scope, Exit.void)
+      const stopped = [yield* Queue.take(events), yield* Queue.take(events)]
+      expect(stopped.sort()).toEqual(["stop data://fixed", "stop watch://two"])
+    }))
+
+  it.scoped("runs while a 2026-07-28 listen names the resource, and stops when the listen ends", () =>
+    Effect.gen(function*() {
+      const events = yield* Queue.unbounded<string>()
+      const { connect, server } = yield* serverOf(WatchedServer(events))
+      const modern = yield* connect({ protocolVersion: "2026-07-28" })
+      const handshake = yield* connect()
+      const heard = yield* modern.subscribe
+      // The modern client's subscriptions are one listen; its acknowledgement comes once the hook has started.
+      yield* modern.subscribeResource("watch://three")
+      expect(yield* taken(events)).toEqual(["start watch://three"])
+      yield* handshake.subscribeResource("watch://three")
+      yield* server.notifyResourceUpdated("watch://three")
+      expect((yield* next(heard, "notifications/resources/updated")).params).toMatchObject({ uri: "watch://three" })
+      yield* modern.unsubscribeResource("watch://three")
+      yield* handshake.unsubscribeResource("watch://three")
+      expect(yield* Queue.take(events)).toBe("stop watch://three")
+    }))
+
+  it.scoped("a mounted server's resource runs for the parent's subscribers, under its prefixed URI", () =>
+    Effect.gen(function*() {
+      const events = yield* Queue.unbounded<string>()
+      const child = yield* Layer.build(WatchedServer(events))
+      const { connect } = yield* serverOf(
+        Layer.scopedDiscard(
+          Effect.flatMap(McpServer.McpServer, (parent) => parent.mount("kid", Context.get(child, McpServer.McpServer)))
+        ).pipe(Layer.provideMerge(McpServer.layer({ name: "parent", version: "1" })))
+      )
+      const client = yield* connect()
+      const listed = yield* client.listResources
+      const [fixed] = listed.filter((r) => r.uri.includes("fixed"))
+      expect(listed.map((r) => r.uri)).toContain(fixed?.uri)
+      yield* client.subscribeResource(fixed!.uri)
+      // The child's hook hears its own URI.
+      expect(yield* taken(events)).toEqual(["start data://fixed"])
+      yield* client.unsubscribeResource(fixed!.uri)
+      expect(yield* taken(events)).toEqual(["stop data://fixed"])
+    }))
+})
+
+describe("Resource subscribe, forking", () => {
+  it.scoped("what a hook forks into its scope is interrupted when the last subscriber leaves", () =>
+    Effect.gen(function*() {
+      const events = yield* Queue.unbounded<string>()
+      const { connect } = yield* serverOf(
+        McpServer.resource("tick://clock", {
+          subscribe: () =>
+            Effect.forkScoped(
+              Effect.zipRight(events.offer("running"), Effect.never).pipe(
+                Effect.onInterrupt(() => events.offer("interrupted"))
+              )
+            )
+        }, () => Effect.succeed("tick")).pipe(Layer.provideMerge(McpServer.layer({ name: "clock", version: "1" })))
+      )
+      const client = yield* connect()
+      yield* client.subscribeResource("tick://clock")
+      expect(yield* Queue.take(events)).toBe("running")
+      yield* client.unsubscribeResource("tick://clock")
+      expect(yield* taken(events)).toEqual(["interrupted"])
+    }))
+})
+
+describe("McpProxy and subscriptions", () => {
+  const ProxyOf = <C extends McpClients.Connections>(connections: C) =>
+    McpProxy.layer(connections).pipe(Layer.provideMerge(McpServer.layer({ name: "proxy", version: "1" })))
+
+  it.scoped("subscribes upstream while a downstream client is subscribed, and passes the updates on", () =>
+    Effect.gen(function*() {
+      const events = yield* Queue.unbounded<string>()
+      const upstream = yield* serverOf(WatchedServer(events))
+      const { connect } = yield* serverOf(ProxyOf({ alpha: upstream.connect() }))
+      const client = yield* connect()
+      const heard = yield* client.subscribe
+      const [watched] = (yield* client.listResources).filter((r) => r.uri.includes("fixed"))
+      yield* client.subscribeResource(watched!.uri)
+      expect(yield* taken(events)).toEqual(["start data://fixed"])
+      yield* upstream.server.notifyResourceUpdated("data://fixed")
+      expect((yield* next(heard, "notifications/resources/updated")).params).toEqual({ uri: watched!.uri })
+      yield* client.unsubscribeResource(watched!.uri)
+      expect(yield* taken(events)).toEqual(["stop data://fixed"])
+    }))
+
+  it.scopedLive("from a template over Streamable HTTP, and for a 2026-07-28 downstream client", () =>
+    Effect.gen(function*() {
+      const events = yield* Queue.unbounded<string>()
+      const { url } = yield* NodeHttp.serve(WatchedServer(events), { port: 0 })
+      const alpha = NodeHttp.connect(url, { protocolVersion: "2025-11-25" })
+      const { connect } = yield* serverOf(ProxyOf({ alpha }))
+      const client = yield* connect({ protocolVersion: "2026-07-28" })
+      const [template] = yield* client.listResourceTemplates
+      const uri = template!.uriTemplate.replace("{name}", "four")
+      yield* client.subscribeResource(uri)
+      expect(yield* taken(events)).toEqual(["start watch://four"])
+      yield* client.unsubscribeResource(uri)
+      expect(yield* Queue.take(events)).toBe("stop watch://four")
+    }))
+})
+
+describe("examples/resource-watch.ts", () => {
+  it.scopedLive("watches its file while a client is subscribed: a note added is heard as an update", () =>
+    Effect.gen(function*() {
+      const file = join(mkdtempSync(join(tmpdir(), "mcp-watch-")), "notes.txt")
+      const client = yield* McpTest.makeClient(watchServer(file))
+      const heard = yield* client.subscribe
+      yield* client.subscribeResource("notes://current")
+      yield* client.callTool("add_note", { text: "hello" })
+      expect((yield* next(heard, "notifications/resources/updated")).params).toEqual({ uri: "notes://current" })
+      const read = yield* client.readResource("notes://current")
+      expect(read.contents[0]).toMatchObject({ text: "hello\n" })
+    }))
+})
