@@ -6,7 +6,8 @@
  *
  * Every server runs at once, and each round measures them all in turn (the
  * median of 5 rounds is reported), so that the noise of a shared machine
- * falls on all of them alike.
+ * falls on all of them alike. The modes a server tells apart by the request
+ * alone (mcp-effect's) share one server process.
  *
  * For JSON and SSE response modes, sequentially and with 64 in flight, it
  * reports throughput, p50/p99 latency and the server process's CPU per call;
