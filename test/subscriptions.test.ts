@@ -140,21 +140,24 @@ describe("McpProxy and subscriptions", () => {
   const ProxyOf = <C extends McpClients.Connections>(connections: C) =>
     McpProxy.layer(connections).pipe(Layer.provideMerge(McpServer.layer({ name: "proxy", version: "1" })))
 
-  it.scoped("subscribes upstream while a downstream client is subscribed, and passes the updates on", () =>
-    Effect.gen(function*() {
-      const events = yield* Queue.unbounded<string>()
-      const upstream = yield* serverOf(WatchedServer(events))
-      const { connect } = yield* serverOf(ProxyOf({ alpha: upstream.connect() }))
-      const client = yield* connect()
-      const heard = yield* client.subscribe
-      const [watched] = (yield* client.listResources).filter((r) => r.uri.includes("fixed"))
-      yield* client.subscribeResource(watched!.uri)
-      expect(yield* taken(events)).toEqual(["start data://fixed"])
-      yield* upstream.server.notifyResourceUpdated("data://fixed")
-      expect((yield* next(heard, "notifications/resources/updated")).params).toEqual({ uri: watched!.uri })
-      yield* client.unsubscribeResource(watched!.uri)
-      expect(yield* taken(events)).toEqual(["stop data://fixed"])
-    }))
+  it.scoped.each(["2025-11-25", "2026-07-28"] as const)(
+    "subscribes upstream (in %s) while a downstream client is subscribed, and passes the updates on",
+    (era) =>
+      Effect.gen(function*() {
+        const events = yield* Queue.unbounded<string>()
+        const upstream = yield* serverOf(WatchedServer(events))
+        const { connect } = yield* serverOf(ProxyOf({ alpha: upstream.connect({ protocolVersion: era }) }))
+        const client = yield* connect()
+        const heard = yield* client.subscribe
+        const [watched] = (yield* client.listResources).filter((r) => r.uri.includes("fixed"))
+        yield* client.subscribeResource(watched!.uri)
+        expect(yield* taken(events)).toEqual(["start data://fixed"])
+        yield* upstream.server.notifyResourceUpdated("data://fixed")
+        expect((yield* next(heard, "notifications/resources/updated")).params).toEqual({ uri: watched!.uri })
+        yield* client.unsubscribeResource(watched!.uri)
+        expect(yield* Queue.take(events)).toBe("stop data://fixed")
+      })
+  )
 
   it.scopedLive("from a template over Streamable HTTP, and for a 2026-07-28 downstream client", () =>
     Effect.gen(function*() {
