@@ -81,6 +81,31 @@ export class Roots extends Context.Tag("mcp-effect/McpClient/Roots")<
 >() {}
 
 /**
+ * Hears the server's log messages (`notifications/message`), besides the
+ * notification stream. A message that belongs to one of the client's calls
+ * (one that came on the stream of that call's POST, over Streamable HTTP; in
+ * memory) is heard with the services of that call, as the server's requests
+ * are: a proxy passes it on as a log message of the request it forwarded.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Layer } from "effect"
+ * import { McpClient } from "mcp-effect"
+ *
+ * const logging = Layer.succeed(McpClient.Logging, {
+ *   message: ({ level, data }) => Effect.logInfo(`server says (${level})`, data)
+ * })
+ * ```
+ *
+ * @since 0.2.0
+ * @category tags
+ */
+export class Logging extends Context.Tag("mcp-effect/McpClient/Logging")<
+  Logging,
+  { readonly message: (params: McpSchema.LoggingMessageNotificationParams) => Effect.Effect<void> }
+>() {}
+
+/**
  * Options of a client connection.
  *
  * @since 0.1.0
@@ -365,12 +390,16 @@ interface Connection {
   readonly request: Service["request"]
 }
 
+const isLogMessage = Schema.is(McpSchema.LoggingMessageNotificationParams)
+
 /** Runs the peer, with the handlers in context for the server's requests, and settles the era. */
 const open = (transport: Transport, options: Options) =>
   Effect.gen(function*() {
     const sampling = yield* Effect.serviceOption(Sampling)
     const elicitation = yield* Effect.serviceOption(Elicitation)
     const roots = yield* Effect.serviceOption(Roots)
+    const logging = yield* Effect.serviceOption(Logging)
+    const context = yield* Effect.context<never>()
     const pubsub = yield* Effect.acquireRelease(PubSub.unbounded<Notification>(), PubSub.shutdown)
     const handlers = clientHandlers(sampling, elicitation, roots)
     // What telemetry records of the connection; its version once the era is settled.
@@ -381,8 +410,11 @@ const open = (transport: Transport, options: Options) =>
     let telemetry: Telemetry.Telemetry | undefined
     const peer = yield* PeerInternal.scoped(transport, {
       onRequest: (request) => handlers.get(request.method)?.(request.params),
-      onNotification: (method, params) => {
+      onNotification: (method, params, extras) => {
         pubsub.unsafeOffer({ method, params })
+        if (Option.isSome(logging) && method === "notifications/message" && isLogMessage(params)) {
+          peer.runFor(extras?.relatedRequestId, logging.value.message(params), context)
+        }
       }
     }, (runtime) => telemetry = Telemetry.make(runtime, "client", transport.telemetry, facts))
     yield* Effect.forkScoped(peer.run)

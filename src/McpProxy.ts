@@ -36,13 +36,13 @@
  *
  * @since 0.2.0
  */
-import { Context, Effect, Either, Layer, Option, Queue, Schema, Stream } from "effect"
+import { Context, Effect, Either, Layer, Option, Queue, Stream } from "effect"
 import type { Scope } from "effect"
 import * as McpClient from "./McpClient.js"
 import * as McpClients from "./McpClients.js"
 import type { RequestError } from "./McpError.js"
 import { CapabilityNotSupportedError, DefinitionError, ErrorCode, McpError } from "./McpError.js"
-import * as McpSchema from "./McpSchema.js"
+import type * as McpSchema from "./McpSchema.js"
 import * as McpServer from "./McpServer.js"
 import type * as Peer from "./Peer.js"
 import type * as Prompt from "./Prompt.js"
@@ -68,12 +68,13 @@ export interface Options {
 
 /**
  * The services the proxy gives each upstream connection: its answers to the
- * upstream server's sampling, elicitation and roots requests.
+ * upstream server's sampling, elicitation and roots requests, and where its
+ * log messages go.
  *
  * @since 0.2.0
  * @category models
  */
-export type Forwarded = McpClient.Sampling | McpClient.Elicitation | McpClient.Roots
+export type Forwarded = McpClient.Sampling | McpClient.Elicitation | McpClient.Roots | McpClient.Logging
 
 /**
  * Connects to every upstream server (as `McpClients.make` does, each
@@ -153,8 +154,6 @@ const changedBy = (method: string): ReadonlyArray<Kind> => {
   }
 }
 
-const isLevel = Schema.is(McpSchema.LoggingLevel)
-
 /** What a downstream handler fails with when the upstream request did: as it came, or as a -32603. */
 const toMcpError = (error: RequestError | CapabilityNotSupportedError): McpError => {
   if (error instanceof McpError) return error
@@ -222,15 +221,19 @@ class Forwarder {
     )
   }
 
-  /** An upstream log message, passed on as one of the request it belongs to (dropped when that cannot be told). */
-  log(params: Record<string, unknown> | undefined): Effect.Effect<void> {
-    const level = params?.level
-    if (!isLevel(level)) return Effect.void
-    const logger = typeof params?.logger === "string" ? params.logger : undefined
-    return Either.match(this.asking, {
-      onLeft: () => Effect.void,
-      onRight: (ctx) => ctx.log(level, params?.data, logger)
-    })
+  /**
+   * An upstream log message, passed on as one of the request it belongs to: the forwarded call's own when the
+   * message came with it, else the only request in flight (dropped when that cannot be told).
+   */
+  private log({ data, level, logger }: McpSchema.LoggingMessageNotificationParams): Effect.Effect<void> {
+    return Effect.flatMap(
+      Effect.serviceOption(RequestContext.RequestContext),
+      (related) =>
+        Either.match(Option.isSome(related) ? Either.right(related.value) : this.asking, {
+          onLeft: () => Effect.void,
+          onRight: (ctx) => ctx.log(level, data, logger)
+        })
+    )
   }
 
   get context(): Context.Context<Forwarded> {
@@ -255,7 +258,8 @@ class Forwarder {
       Context.add(McpClient.Roots, {
         // Roots cannot be refused: a server that cannot be given its client's roots is given none.
         list: Effect.orElseSucceed(this.ask(RequestContext.listRoots), () => [])
-      })
+      }),
+      Context.add(McpClient.Logging, { message: (params) => this.log(params) })
     )
   }
 }
@@ -342,11 +346,9 @@ class Mirror {
         Effect.forever(
           Effect.flatMap(
             notifications.take,
-            ({ method, params, server: from }) =>
+            ({ method, params }) =>
               method === "notifications/resources/updated" && typeof params?.uri === "string"
                 ? server.notifyResourceUpdated(params.uri)
-                : method === "notifications/message"
-                ? this.forwarders.get(from)?.log(params) ?? Effect.void
                 : wake.offer(changedBy(method))
           )
         )

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Context, Deferred, Effect, Exit, Fiber, Layer, Option, Ref, Schema } from "effect"
-import type { Queue } from "effect"
+import { Cause, Context, Deferred, Effect, Exit, Fiber, Layer, Option, Queue, Ref, Schema } from "effect"
 import {
   InMemoryTransport,
   McpClient,
@@ -445,6 +444,27 @@ describe("questions that belong to a call", () => {
         ])
       })
   )
+
+  it.scoped("the proxy passes each upstream log message on as one of the downstream request it belongs to", () =>
+    Effect.gen(function*() {
+      const signals = yield* makeSignals
+      const heard = yield* Queue.unbounded<string>()
+      // The downstream client hears each message with the services of the call it belongs to.
+      const client = yield* McpTest.makeClient(ProxyOf({ alpha: upstream(Alpha(signals)) })).pipe(
+        Effect.provideService(McpClient.Logging, {
+          message: ({ data }) =>
+            Effect.flatMap(
+              Effect.serviceOption(Caller),
+              (caller) => heard.offer(`${Option.getOrElse(caller, () => "nobody")}: ${String(data)}`)
+            )
+        })
+      )
+      const calls = yield* Effect.fork(callEach(client, "alpha_chatty", ["Ada", "Grace"]))
+      const both = [yield* Queue.take(heard), yield* Queue.take(heard)]
+      expect(both.sort()).toEqual(["Ada: working", "Grace: working"])
+      yield* Deferred.succeed(signals.release, undefined)
+      expect(yield* Fiber.join(calls)).toEqual(["said", "said"])
+    }))
 
   it.scopedLive("the proxy asks each question of its own downstream request, from an upstream over Streamable HTTP", () =>
     Effect.gen(function*() {

@@ -54,6 +54,16 @@ export interface InternalHandlers extends Omit<Handlers, "onRequest"> {
 /** A peer that its owner shuts down when the connection ends. */
 export interface Connection extends Peer {
   readonly shutdown: Effect.Effect<void>
+  /**
+   * Runs `effect` as part of the call of ours that `related` names, if it
+   * still waits: with that caller's services beside `context` (which win
+   * where both have one); else with `context` alone.
+   */
+  readonly runFor: (
+    related: RequestId | undefined,
+    effect: Effect.Effect<unknown, McpError>,
+    context: Context.Context<never>
+  ) => Fiber.RuntimeFiber<unknown, McpError>
 }
 
 /**
@@ -365,11 +375,20 @@ class PeerImpl implements Connection, Receiver {
    * caller's services beside its own (its own win where both have one).
    */
   private start(answer: Effect.Effect<unknown, McpError> | WithContext, related: RequestId | undefined) {
+    if (related === undefined && Effect.isEffect(answer)) return this.runFork(answer)
+    return Effect.isEffect(answer)
+      ? this.runFor(related, answer, this.runtime.context)
+      : this.runFor(related, answer.effect, answer.context)
+  }
+
+  runFor(
+    related: RequestId | undefined,
+    effect: Effect.Effect<unknown, McpError>,
+    context: Context.Context<never>
+  ): Fiber.RuntimeFiber<unknown, McpError> {
     const caller = related === undefined ? undefined : this.pending?.get(related)?.context
-    if (caller === undefined && Effect.isEffect(answer)) return this.runFork(answer)
-    const [effect, own] = Effect.isEffect(answer) ? [answer, this.runtime.context] : [answer.effect, answer.context]
-    const context = caller === undefined ? own : Context.merge(caller, own)
-    return Runtime.runFork(Runtime.make({ ...this.runtime, context }))(effect)
+    const merged = caller === undefined ? context : Context.merge(caller, context)
+    return Runtime.runFork(Runtime.make({ ...this.runtime, context: merged }))(effect)
   }
 
   /** A handler that throws (rather than failing its effect) is a defect: logged here, never thrown at the transport. */
