@@ -181,7 +181,8 @@ export type Requirements<C extends Connections> = Exclude<Effect.Effect.Context<
 /** One named connection and its own scope, closed when it is remade or the whole closes. */
 interface Connection {
   readonly server: string
-  readonly connect: Effect.Effect<McpClient.Service, unknown, Scope.Scope>
+  /** Opens the connection in `scope`, with the services `C`'s effects were given and nothing of the caller's. */
+  readonly connect: (scope: Scope.Scope) => Effect.Effect<McpClient.Service, unknown>
   readonly lock: Effect.Semaphore
   scope: Scope.CloseableScope | undefined
 }
@@ -238,11 +239,14 @@ const makePool = <C extends Connections>(
     for (const server of servers) {
       table.set(server, {
         server,
-        // The requirements are those of `C`'s effects, which `context` holds; only the scope is left to give.
-        connect: Effect.provide(
-          connections[server] as Effect.Effect<McpClient.Service, unknown, Scope.Scope | Requirements<C>>,
-          context
-        ),
+        // The requirements are those of `C`'s effects, which `context` holds, and the connection's own scope (in place
+        // of the one the pool was made in, so that closing it closes the connection). Their whole context: a
+        // reconnection made from a request handler must not leave that request's services to the client.
+        connect: (own) =>
+          Effect.mapInputContext(
+            connections[server] as Effect.Effect<McpClient.Service, unknown, Scope.Scope | Requirements<C>>,
+            (_: Context.Context<never>) => Context.add(context, Scope.Scope, own)
+          ),
         lock: yield* Effect.makeSemaphore(1),
         scope: undefined
       })
@@ -322,7 +326,7 @@ class Pool {
       const own = yield* Scope.fork(this.scope, ExecutionStrategy.sequential)
       connection.scope = own
       yield* this.setStatus(connection.server, Status.Connecting())
-      const exit = yield* Effect.exit(Scope.extend(connection.connect, own))
+      const exit = yield* Effect.exit(connection.connect(own))
       if (Exit.isFailure(exit)) {
         connection.scope = undefined
         yield* Scope.close(own, exit)

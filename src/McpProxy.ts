@@ -185,7 +185,20 @@ class Forwarder {
     )
   }
 
-  /** The request an upstream question belongs to: the only one in flight. */
+  /**
+   * The request an upstream question (or log message) belongs to: the forwarded call it came with, found among the
+   * handler's services and still in flight here (a request context that is not, such as one a reconnection made in
+   * a handler would have left behind, is no answer), else the only request in flight.
+   */
+  private get askingFor(): Effect.Effect<Either.Either<RequestContext.Service, McpError>> {
+    return Effect.map(
+      Effect.serviceOption(RequestContext.RequestContext),
+      (related) =>
+        Option.isSome(related) && this.calls.includes(related.value) ? Either.right(related.value) : this.asking
+    )
+  }
+
+  /** The only request in flight. */
   private get asking(): Either.Either<RequestContext.Service, McpError> {
     const [only, ...more] = this.calls
     if (only !== undefined && more.length === 0) return Either.right(only)
@@ -210,15 +223,12 @@ class Forwarder {
   private ask<A>(
     question: Effect.Effect<A, RequestError | CapabilityNotSupportedError, RequestContext.RequestContext>
   ): Effect.Effect<A, McpError> {
-    return Effect.flatMap(
-      Effect.serviceOption(RequestContext.RequestContext),
-      (related) =>
-        Either.match(Option.isSome(related) ? Either.right(related.value) : this.asking, {
-          onLeft: Effect.fail,
-          onRight: (ctx) =>
-            question.pipe(Effect.provideService(RequestContext.RequestContext, ctx), Effect.mapError(toMcpError))
-        })
-    )
+    return Effect.flatMap(this.askingFor, (asking) =>
+      Either.match(asking, {
+        onLeft: Effect.fail,
+        onRight: (ctx) =>
+          question.pipe(Effect.provideService(RequestContext.RequestContext, ctx), Effect.mapError(toMcpError))
+      }))
   }
 
   /**
@@ -226,14 +236,11 @@ class Forwarder {
    * message came with it, else the only request in flight (dropped when that cannot be told).
    */
   private log({ data, level, logger }: McpSchema.LoggingMessageNotificationParams): Effect.Effect<void> {
-    return Effect.flatMap(
-      Effect.serviceOption(RequestContext.RequestContext),
-      (related) =>
-        Either.match(Option.isSome(related) ? Either.right(related.value) : this.asking, {
-          onLeft: () => Effect.void,
-          onRight: (ctx) => ctx.log(level, data, logger)
-        })
-    )
+    return Effect.flatMap(this.askingFor, (asking) =>
+      Either.match(asking, {
+        onLeft: () => Effect.void,
+        onRight: (ctx) => ctx.log(level, data, logger)
+      }))
   }
 
   get context(): Context.Context<Forwarded> {

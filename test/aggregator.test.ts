@@ -205,6 +205,23 @@ describe("McpClients", () => {
       expect(text(yield* clients.callTool("beta_add", { a: 2, b: 3 }))).toBe("beta adds 2 and 3")
     }))
 
+  it.scoped("closes a connection when it is remade: what it held is released", () =>
+    Effect.gen(function*() {
+      const signals = yield* makeSignals
+      const closed = yield* Queue.unbounded<number>()
+      let opened = 0
+      const counted = Effect.zipLeft(
+        upstream(Alpha(signals)),
+        Effect.suspend(() => {
+          const n = ++opened
+          return Effect.addFinalizer(() => closed.offer(n))
+        })
+      )
+      const clients = yield* McpClients.make({ alpha: counted })
+      expect((yield* clients.reconnect("alpha"))._tag).toBe("Connected")
+      expect(Array.from(yield* Queue.takeAll(closed))).toEqual([1])
+    }))
+
   it.scoped("merges notifications, tagged with their server: a list change shows in the next list", () =>
     Effect.gen(function*() {
       const signals = yield* makeSignals
@@ -444,6 +461,30 @@ describe("questions that belong to a call", () => {
         ])
       })
   )
+
+  it.scoped("a reconnection made from one request's handler leaves its request to no later question", () =>
+    Effect.gen(function*() {
+      const signals = yield* makeSignals
+      const Proxy = McpServer.tool(
+        "reconnect",
+        {},
+        () => Effect.as(Effect.flatMap(McpClients.McpClients, (clients) => clients.reconnect("alpha")), "done")
+      ).pipe(
+        Layer.provideMerge(McpProxy.layer({ alpha: upstream(Alpha(signals)) })),
+        Layer.provideMerge(McpServer.layer({ name: "proxy", version: "1" }))
+      )
+      const context = yield* Layer.build(Proxy)
+      const answering = (name: string) => () => Effect.succeed({ action: "accept" as const, content: { name } })
+      const admin = yield* McpTest.makeClient(Layer.succeedContext(context), { elicitation: answering("admin") })
+      const user = yield* McpTest.makeClient(Layer.succeedContext(context), { elicitation: answering("user") })
+      const changes = yield* user.subscribe
+      expect(text(yield* admin.callTool("reconnect"))).toBe("done")
+      // The upstream's tools went away with its connection, and come back with the new one.
+      while (!(yield* user.listTools).some((tool) => tool.name === "alpha_ask")) {
+        yield* next(changes, "notifications/tools/list_changed")
+      }
+      expect(text(yield* user.callTool("alpha_ask"))).toBe("Hello, user")
+    }))
 
   it.scoped("the proxy passes each upstream log message on as one of the downstream request it belongs to", () =>
     Effect.gen(function*() {
