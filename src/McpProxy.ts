@@ -411,21 +411,35 @@ class Mirror {
 
   /**
    * While a downstream client is subscribed to a proxied resource, the proxy
-   * is subscribed upstream (whose updates `follow` passes on). An upstream
-   * that refuses is logged: the downstream subscription stands, and hears
-   * nothing.
+   * is subscribed upstream (whose updates `follow` passes on), and again on
+   * each new connection to that server (a remade connection holds no
+   * subscription). An upstream that refuses is logged: the downstream
+   * subscription stands, and hears nothing.
    */
   private subscribeUpstream(uri: string): Effect.Effect<void, never, Scope.Scope> {
     const { clients } = this
-    return Effect.acquireRelease(
-      Effect.tap(
-        Effect.either(clients.subscribeResource(uri)),
-        Either.match({
-          onLeft: (error) => Effect.logWarning(`The proxy could not subscribe to ${uri} upstream`, error),
-          onRight: () => Effect.void
-        })
+    const server = this.serverOf(clients.routeUri(uri))
+    const subscribe = Effect.tap(
+      Effect.either(clients.subscribeResource(uri)),
+      Either.match({
+        onLeft: (error) => Effect.logWarning(`The proxy could not subscribe to ${uri} upstream`, error),
+        onRight: () => Effect.void
+      })
+    )
+    const connections = clients.statusChanges.pipe(
+      Stream.filterMap((statuses) => {
+        const status = statuses.get(server)
+        return status?._tag === "Connected" ? Option.some(status.client) : Option.none()
+      }),
+      Stream.changesWith((a, b) => a === b)
+    )
+    return Effect.zipRight(
+      Effect.acquireRelease(
+        subscribe,
+        (subscribed) => Either.isRight(subscribed) ? Effect.ignore(clients.unsubscribeResource(uri)) : Effect.void
       ),
-      (subscribed) => Either.isRight(subscribed) ? Effect.ignore(clients.unsubscribeResource(uri)) : Effect.void
+      // The first is the connection just subscribed on.
+      Effect.forkScoped(Stream.runForEach(Stream.drop(connections, 1), () => subscribe))
     )
   }
 

@@ -379,6 +379,14 @@ const makeWith = (options: Options, audience: Audience): Effect.Effect<Service> 
           cacheHint
         })
         const subscribers = new Subscribers((uri) => registry.subscriberOf(uri), Runtime.runFork(runtime))
+        // A resource registered after its first subscription starts its hook for the subscribers it already has.
+        registry.listen({
+          listChanged: (notification) =>
+            notification === "notifications/resources/list_changed"
+              ? Effect.sync(() => subscribers.unsafeRefresh())
+              : Effect.void,
+          resourceUpdated: () => Effect.void
+        })
         const sessionServer = {
           core,
           subscribers,
@@ -406,6 +414,7 @@ const makeWith = (options: Options, audience: Audience): Effect.Effect<Service> 
             // once no handler can use them.
             const close = Effect.suspend(() => {
               sessions.delete(session)
+              session.ended = true
               const subscribed = session.subscriptions ?? []
               session.subscriptions = undefined
               return Effect.zipRight(

@@ -132,7 +132,11 @@ export interface TemplateOptions<U extends string, P extends VariableSchemas<U>,
    * ends (an unsubscribe, a listen cancelled, a session closed). For work
    * that pays only while someone listens: watching a file, subscribing to an
    * upstream source. Call `McpServer.notifyResourceUpdated` when the
-   * resource changes. A hook that dies is logged; the subscription stays.
+   * resource changes. It runs outside any request (`RequestContext` is not
+   * among its services); two runs for one URI never overlap (a start waits
+   * for the previous stop), and one still starting when the last subscriber
+   * leaves is interrupted. A hook that dies is logged; the subscription
+   * stays.
    *
    * @example
    * ```ts

@@ -3,14 +3,15 @@
  * a proxy subscribing upstream while a downstream client is subscribed.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Effect, Exit, Layer, Queue, Scope } from "effect"
-import type { McpClient, McpClients } from "mcp-effect"
-import { McpProxy, McpServer, McpTest } from "mcp-effect"
+import { Context, Deferred, Effect, Exit, Fiber, Layer, Queue, Scope } from "effect"
+import type { McpClient } from "mcp-effect"
+import { McpClients, McpProxy, McpServer, McpTest, Resource } from "mcp-effect"
 import { NodeHttp } from "mcp-effect/node"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { watchServer } from "../examples/resource-watch.js"
+import { flush } from "./helpers.js"
 
 /** Registrations whose `watch://{name}` and `data://fixed` say in `events` when they start and stop being watched. */
 const Watched = (events: Queue.Queue<string>) => {
@@ -136,6 +137,134 @@ describe("Resource subscribe, forking", () => {
     }))
 })
 
+const layerOf = (name: string) => McpServer.layer({ name, version: "1" })
+
+describe("Resource subscribe, edges", () => {
+  it.scoped("a new subscriber's start waits for the previous stop of the same URI: two runs never overlap", () =>
+    Effect.gen(function*() {
+      const events = yield* Queue.unbounded<string>()
+      const gate = yield* Deferred.make<void>()
+      const { connect } = yield* serverOf(
+        McpServer.resource("data://slow", {
+          subscribe: () =>
+            Effect.acquireRelease(
+              Effect.zipRight(events.offer("start"), Deferred.await(gate)),
+              () => events.offer("stop")
+            )
+        }, () => Effect.succeed("slow")).pipe(Layer.provideMerge(layerOf("slow")))
+      )
+      const a = yield* connect()
+      const b = yield* connect()
+      const subscribing = yield* Effect.fork(a.subscribeResource("data://slow"))
+      expect(yield* Queue.take(events)).toBe("start")
+      const leaving = yield* Effect.fork(a.unsubscribeResource("data://slow"))
+      yield* flush
+      const joining = yield* Effect.fork(b.subscribeResource("data://slow"))
+      yield* flush
+      yield* Deferred.succeed(gate, undefined)
+      yield* Fiber.join(subscribing)
+      yield* Fiber.join(leaving)
+      yield* Fiber.join(joining)
+      expect(Array.from(yield* Queue.takeAll(events))).toEqual(["stop", "start"])
+      yield* b.unsubscribeResource("data://slow")
+      expect(yield* Queue.take(events)).toBe("stop")
+    }))
+
+  it.scoped("a resource registered after its first subscription starts for the subscribers it has", () =>
+    Effect.gen(function*() {
+      const events = yield* Queue.unbounded<string>()
+      const { connect, server } = yield* serverOf(layerOf("late"))
+      const client = yield* connect()
+      yield* client.subscribeResource("data://late")
+      const late = Resource.make("data://late", {
+        subscribe: () => Effect.acquireRelease(events.offer("start"), () => events.offer("stop"))
+      }, () => Effect.succeed("late"))
+      yield* Effect.orDie(server.addResource(late as Resource.Resource))
+      expect(yield* Queue.take(events)).toBe("start")
+      yield* client.unsubscribeResource("data://late")
+      expect(yield* Queue.take(events)).toBe("stop")
+    }))
+
+  it.scoped("a hook that never finishes starting holds neither an unsubscribe nor the session's close", () =>
+    Effect.gen(function*() {
+      const events = yield* Queue.unbounded<string>()
+      const { connect } = yield* serverOf(
+        McpServer.resource("data://stuck", {
+          subscribe: () => Effect.zipRight(events.offer("starting"), Effect.never)
+        }, () => Effect.succeed("stuck")).pipe(Layer.provideMerge(layerOf("stuck")))
+      )
+      const scope = yield* Scope.make()
+      const client = yield* Scope.extend(connect(), scope)
+      const subscribing = yield* Effect.fork(client.subscribeResource("data://stuck"))
+      expect(yield* Queue.take(events)).toBe("starting")
+      yield* Fiber.interrupt(subscribing)
+      yield* client.unsubscribeResource("data://stuck")
+      yield* client.subscribeResource("data://other")
+      yield* Effect.fork(client.subscribeResource("data://stuck"))
+      expect(yield* Queue.take(events)).toBe("starting")
+      yield* Scope.close(scope, Exit.void)
+    }))
+
+  it.scoped("a hook that throws is logged; the subscription stands and the rest go on", () =>
+    Effect.gen(function*() {
+      const events = yield* Queue.unbounded<string>()
+      const { connect } = yield* serverOf(
+        Layer.mergeAll(
+          McpServer.resource("data://broken", {
+            subscribe: () => {
+              throw new Error("no watcher")
+            }
+          }, () => Effect.succeed("broken")),
+          Watched(events)
+        ).pipe(Layer.provideMerge(layerOf("broken")))
+      )
+      const client = yield* connect({ protocolVersion: "2026-07-28" })
+      yield* client.subscribeResource("data://broken")
+      yield* client.subscribeResource("data://fixed")
+      expect(yield* Queue.take(events)).toBe("start data://fixed")
+      yield* client.unsubscribeResource("data://fixed")
+      expect(yield* Queue.take(events)).toBe("stop data://fixed")
+    }))
+
+  it.scoped("a subscription that arrives after its session closed starts nothing", () =>
+    Effect.gen(function*() {
+      const events = yield* Queue.unbounded<string>()
+      const { server } = yield* serverOf(WatchedServer(events))
+      const scope = yield* Scope.make()
+      const { receiver } = yield* Scope.extend(server.connect({ run: () => Effect.never, send: () => {} }), scope)
+      receiver.message({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "initialize",
+        params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "c", version: "1" } }
+      })
+      yield* flush
+      yield* Scope.close(scope, Exit.void)
+      receiver.message({ jsonrpc: "2.0", id: 2, method: "resources/subscribe", params: { uri: "data://fixed" } })
+      yield* flush
+      expect(Array.from(yield* Queue.takeAll(events))).toEqual([])
+    }))
+
+  it.scopedLive("a 2026-07-28 client over HTTP adding a subscription keeps what runs for the ones it holds", () =>
+    Effect.gen(function*() {
+      const events = yield* Queue.unbounded<string>()
+      const { url } = yield* NodeHttp.serve(WatchedServer(events), { port: 0 })
+      const scope = yield* Scope.make()
+      const client = yield* Scope.extend(NodeHttp.connect(url, { protocolVersion: "2026-07-28" }), scope)
+      yield* client.subscribeResource("watch://a")
+      yield* client.subscribeResource("watch://b")
+      yield* client.subscribeResource("watch://c")
+      yield* Scope.close(scope, Exit.void)
+      const seen: Array<string> = []
+      while (!["a", "b", "c"].every((n) => seen.includes(`stop watch://${n}`))) seen.push(yield* Queue.take(events))
+      expect(seen.filter((event) => event.startsWith("start")).sort()).toEqual([
+        "start watch://a",
+        "start watch://b",
+        "start watch://c"
+      ])
+    }))
+})
+
 describe("McpProxy and subscriptions", () => {
   const ProxyOf = <C extends McpClients.Connections>(connections: C) =>
     McpProxy.layer(connections).pipe(Layer.provideMerge(McpServer.layer({ name: "proxy", version: "1" })))
@@ -158,6 +287,24 @@ describe("McpProxy and subscriptions", () => {
         expect(yield* Queue.take(events)).toBe("stop data://fixed")
       })
   )
+
+  it.scoped("subscribes again on a remade connection to the upstream", () =>
+    Effect.gen(function*() {
+      const events = yield* Queue.unbounded<string>()
+      const upstream = yield* serverOf(WatchedServer(events))
+      const proxy = yield* Layer.build(ProxyOf({ alpha: upstream.connect() }))
+      const client = yield* McpTest.makeClient(Layer.succeedContext(proxy))
+      const heard = yield* client.subscribe
+      const [watched] = (yield* client.listResources).filter((r) => r.uri.includes("fixed"))
+      yield* client.subscribeResource(watched!.uri)
+      expect(yield* Queue.take(events)).toBe("start data://fixed")
+      yield* Context.get(proxy, McpClients.McpClients).reconnect("alpha")
+      // The old connection's session ends (its subscription with it); the new one subscribes.
+      const after = [yield* Queue.take(events), yield* Queue.take(events)]
+      expect(after.sort()).toEqual(["start data://fixed", "stop data://fixed"])
+      yield* upstream.server.notifyResourceUpdated("data://fixed")
+      expect((yield* next(heard, "notifications/resources/updated")).params).toEqual({ uri: watched!.uri })
+    }))
 
   it.scopedLive("from a template over Streamable HTTP, and for a 2026-07-28 downstream client", () =>
     Effect.gen(function*() {

@@ -1,10 +1,11 @@
 /**
  * A 2026-07-28 client's resource subscriptions: one `subscriptions/listen`
- * request at a time, asking for every subscribed URI (and the list changes
- * the server announces), replaced whenever the set changes. Its
+ * request at a time (two while one replaces the other), asking for every
+ * subscribed URI (and the list changes the server announces), replaced
+ * whenever the set changes. Its
  * notifications reach the client's notification stream like any other.
  */
-import { Duration, Effect, FiberHandle, PubSub, Queue } from "effect"
+import { Duration, Effect, Fiber, PubSub, Queue } from "effect"
 import type { Scope } from "effect"
 import type { RequestError } from "../McpError.js"
 import type * as McpSchema from "../McpSchema.js"
@@ -38,20 +39,33 @@ export const make = (
   notifications: PubSub.PubSub<Notification>
 ): Effect.Effect<Listens, never, Scope.Scope> =>
   Effect.gen(function*() {
-    const handle = yield* FiberHandle.make()
+    const scope = yield* Effect.scope
+    const lock = yield* Effect.makeSemaphore(1)
+    let current: Fiber.RuntimeFiber<void> | undefined
     const uris = new Set<string>()
     let listChanges = false
-    // Replaces the listen, and returns once the server acknowledged the new one (so that a change right after is heard).
+    // Replaces the listen, and returns once the server acknowledged the new one (so that a change right after is
+    // heard). The old one ends only then: ended first, the server would stop, then start again, what runs for the
+    // subscriptions both hold. One replacement at a time, so that each ends the one before it.
     const relisten = Effect.scoped(Effect.gen(function*() {
-      if (uris.size === 0 && !listChanges) return yield* FiberHandle.clear(handle)
-      const heard = yield* PubSub.subscribe(notifications)
-      yield* FiberHandle.run(handle, Effect.ignore(listen(filterOf(capabilities, [...uris]))))
-      yield* Queue.take(heard).pipe(
-        Effect.repeat({ until: (n) => n.method === "notifications/subscriptions/acknowledged" }),
-        Effect.timeout(Duration.seconds(10)),
-        Effect.ignore
-      )
-    }))
+      const previous = current
+      current = undefined
+      if (uris.size > 0 || listChanges) {
+        const heard = yield* PubSub.subscribe(notifications)
+        // Interruptible whatever region this runs in (a subscription made while acquiring a resource, say), so that
+        // the next replacement can end it.
+        current = yield* Effect.forkIn(
+          Effect.interruptible(Effect.ignore(listen(filterOf(capabilities, [...uris])))),
+          scope
+        )
+        yield* Queue.take(heard).pipe(
+          Effect.repeat({ until: (n) => n.method === "notifications/subscriptions/acknowledged" }),
+          Effect.timeout(Duration.seconds(10)),
+          Effect.ignore
+        )
+      }
+      if (previous !== undefined) yield* Fiber.interrupt(previous)
+    })).pipe(lock.withPermits(1))
     return {
       add: (uri) => Effect.suspend(() => uris.has(uri) ? Effect.void : (uris.add(uri), relisten)),
       remove: (uri) => Effect.suspend(() => uris.delete(uri) ? relisten : Effect.void),

@@ -323,21 +323,25 @@ export class ModernEra {
     const send = (method: string, params: Record<string, unknown>) =>
       this.connection.peer.notify(method, { ...params, _meta }, request.id)
     const uris = filter.resourceSubscriptions ?? []
-    // Acknowledged once what runs while its resources have subscribers has started.
+    // Counted at once; acknowledged, and heard from, once what runs while its resources have subscribers has started:
+    // a wait that a cancelled listen leaves, unlike an uninterruptible acquisition.
+    const listening: { stop: (() => void) | undefined } = { stop: undefined }
     return Effect.acquireUseRelease(
-      Effect.suspend(() =>
+      Effect.sync(() => server.subscribers.unsafeAddAll(uris)),
+      (started) =>
         Effect.zipRight(
-          server.subscribers.unsafeAddAll(uris),
-          Effect.sync(() => {
-            send("notifications/subscriptions/acknowledged", { notifications: filter })
-            return server.listen(filter, send)
-          })
-        )
-      ),
-      () => Effect.never,
-      (stop) =>
+          started,
+          Effect.zipRight(
+            Effect.sync(() => {
+              send("notifications/subscriptions/acknowledged", { notifications: filter })
+              listening.stop = server.listen(filter, send)
+            }),
+            Effect.never
+          )
+        ),
+      () =>
         Effect.suspend(() => {
-          stop()
+          listening.stop?.()
           return server.subscribers.unsafeRemoveAll(uris)
         })
     )

@@ -63,7 +63,8 @@ const hookOf = (
   return subscribe === undefined
     ? undefined
     : Effect.provide(
-      subscribe(uri) as Effect.Effect<void, never, Scope.Scope>,
+      // Suspended: a hook that throws rather than returning its effect fails in its own fiber, not in the count.
+      Effect.suspend(() => subscribe(uri) as Effect.Effect<void, never, Scope.Scope>),
       Context.omit(Scope.Scope)(registered.context)
     )
 }

@@ -119,6 +119,8 @@ const lifecycle = new Map<string, LifecycleHandler>([
     "resources/subscribe",
     withParams(McpSchema.SubscribeRequestParams, (params, session) =>
       Effect.suspend(() => {
+        // A subscription that arrives once the session has ended would hold its resource's hook for ever.
+        if (session.ended) return Effect.succeed({})
         const subscriptions = (session.subscriptions ??= new Set())
         if (subscriptions.has(params.uri)) return session.changed({})
         subscriptions.add(params.uri)
@@ -149,6 +151,8 @@ export class ServerSession implements Peer.InternalHandlers, ServicesOwner {
   logLevel: McpSchema.LoggingLevel | undefined = undefined
   /** Subscribed resource URIs; made on first subscribe. */
   subscriptions: Set<string> | undefined = undefined
+  /** The session has been closed: it takes no new subscription. */
+  ended = false
   /** The services of the server's session layers; made on first use, so that an idle session holds none. */
   services: SessionServices | undefined = undefined
   readonly id: string | undefined

@@ -7,22 +7,27 @@
  * Counted at the call, not when an effect runs: a session's set of
  * subscriptions and these counts change together, in one synchronous step,
  * so concurrent subscribe and unsubscribe requests cannot leave them apart.
- * A hook starts and stops on a fiber of its own, whatever becomes of the
- * request that caused it.
+ * A hook starts and stops on fibers of its own, whatever becomes of the
+ * request that caused it; a start waits for the URI's previous stop, so two
+ * runs of one hook never overlap.
  */
-import { Effect, Exit, Fiber, Scope } from "effect"
+import { Cause, Effect, Exit, Fiber, Scope } from "effect"
 
 /** What runs while a URI has subscribers; `undefined` when nothing serving it asks to know. */
 export type HookOf = (uri: string) => Effect.Effect<void, never, Scope.Scope> | undefined
 
 interface Held {
   count: number
-  /** The hook starting, then started: its scope, where what it acquired lives. */
-  readonly start: Fiber.RuntimeFiber<Scope.CloseableScope> | undefined
+  /** The hook starting, then started; `undefined` while nothing serving the URI has a hook. */
+  start: Fiber.RuntimeFiber<void> | undefined
+  /** Where what the hook acquires lives, once it runs. */
+  scope: Scope.CloseableScope | undefined
 }
 
 export class Subscribers {
   private readonly held = new Map<string, Held>()
+  /** Each URI's latest stop still running, which a new start waits for. */
+  private readonly stopping = new Map<string, Fiber.RuntimeFiber<void>>()
 
   constructor(
     private readonly hookOf: HookOf,
@@ -36,47 +41,73 @@ export class Subscribers {
       held.count++
       return awaited(held.start)
     }
-    const hook = this.hookOf(uri)
-    const start = hook === undefined ? undefined : this.runFork(started(uri, hook))
-    this.held.set(uri, { count: 1, start })
-    return awaited(start)
+    const entry: Held = { count: 1, start: undefined, scope: undefined }
+    this.held.set(uri, entry)
+    this.begin(uri, entry)
+    return awaited(entry.start)
   }
 
-  /** Counts one subscriber of `uri` fewer (the last closes its hook's scope); the effect waits for that. */
+  /**
+   * Counts one subscriber of `uri` fewer. The last interrupts its hook if it
+   * is still starting (one that never finishes must not hold the leave), then
+   * closes its scope; the effect waits for that.
+   */
   unsafeRemove(uri: string): Effect.Effect<void> {
     const held = this.held.get(uri)
     if (held === undefined || --held.count > 0) return Effect.void
     this.held.delete(uri)
-    if (held.start === undefined) return Effect.void
-    return awaited(this.runFork(Effect.flatMap(Fiber.join(held.start), (scope) => Scope.close(scope, Exit.void))))
+    const start = held.start
+    if (start === undefined) return Effect.void
+    const stop = this.runFork(Effect.zipRight(
+      Fiber.interrupt(start),
+      Effect.suspend(() => held.scope === undefined ? Effect.void : Scope.close(held.scope, Exit.void))
+    ))
+    this.stopping.set(uri, stop)
+    stop.addObserver(() => {
+      if (this.stopping.get(uri) === stop) this.stopping.delete(uri)
+    })
+    return awaited(stop)
   }
 
-  /** {@link unsafeAdd} for each of `uris`, waiting for them all. */
+  /** {@link unsafeAdd} for each of `uris`; the effect waits for them all. */
   unsafeAddAll(uris: Iterable<string>): Effect.Effect<void> {
     return Effect.all(Array.from(uris, (uri) => this.unsafeAdd(uri)), { discard: true })
   }
 
-  /** {@link unsafeRemove} for each of `uris`, waiting for them all. */
+  /** {@link unsafeRemove} for each of `uris`; the effect waits for them all. */
   unsafeRemoveAll(uris: Iterable<string>): Effect.Effect<void> {
     return Effect.all(Array.from(uris, (uri) => this.unsafeRemove(uri)), { discard: true })
+  }
+
+  /** The resources changed: a URI subscribed to while nothing serving it had a hook starts the one it has now. */
+  unsafeRefresh(): void {
+    for (const [uri, held] of this.held) if (held.start === undefined) this.begin(uri, held)
+  }
+
+  private begin(uri: string, held: Held): void {
+    const hook = this.hookOf(uri)
+    if (hook === undefined) return
+    const previous = this.stopping.get(uri)
+    const run = Effect.flatMap(Scope.make(), (scope) => {
+      held.scope = scope
+      return Scope.extend(hook, scope)
+    }).pipe(
+      Effect.catchAllCause((cause) =>
+        Cause.isInterruptedOnly(cause)
+          ? Effect.void
+          : Effect.logWarning(`The subscription to ${uri} failed to start`, cause)
+      )
+    )
+    // Interruptible, so that what the hook forks into its scope can be stopped with it (a fiber forked in an
+    // uninterruptible region is uninterruptible).
+    held.start = this.runFork(previous === undefined ? run : Effect.zipRight(Fiber.await(previous), run))
   }
 }
 
 /**
- * Waits for a fiber; not at all for one already done (a hook that starts or stops synchronously, the usual case), so
- * that the request it answers is answered at once, as JSON rather than as a stream over HTTP.
+ * Waits for a fiber's end, however it ended; not at all for one already done (a hook that starts or stops
+ * synchronously, the usual case), so that the request it answers is answered at once, as JSON rather than as a
+ * stream over HTTP.
  */
-const awaited = <A>(fiber: Fiber.RuntimeFiber<A> | undefined): Effect.Effect<void> =>
-  fiber === undefined || fiber.unsafePoll() !== null ? Effect.void : Effect.asVoid(Fiber.join(fiber))
-
-/**
- * Runs a hook into a scope of its own, answered once it has started; a hook that dies is logged, its scope kept.
- * On a fiber of its own that nothing interrupts, and interruptible, so that what the hook forks into its scope can
- * be interrupted when the scope closes (a fiber forked from an uninterruptible region is uninterruptible).
- */
-const started = (uri: string, hook: Effect.Effect<void, never, Scope.Scope>) =>
-  Effect.flatMap(Scope.make(), (scope) =>
-    Scope.extend(hook, scope).pipe(
-      Effect.catchAllCause((cause) => Effect.logWarning(`The subscription to ${uri} failed to start`, cause)),
-      Effect.as(scope)
-    ))
+const awaited = (fiber: Fiber.RuntimeFiber<void> | undefined): Effect.Effect<void> =>
+  fiber === undefined || fiber.unsafePoll() !== null ? Effect.void : Effect.asVoid(Fiber.await(fiber))
