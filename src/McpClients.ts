@@ -283,7 +283,13 @@ class Pool {
     const connection = this.table.get(server)
     return connection === undefined
       ? Effect.succeed(Status.Failed({ cause: Cause.fail(`No server is named ${JSON.stringify(server)}`) }))
-      : Effect.zipRight(this.close(connection).pipe(connection.lock.withPermits(1)), this.open(connection))
+      : Effect.zipRight(
+        // Connecting before the old connection closes: its calls then failing do not mark it closed first.
+        Effect.zipRight(this.setStatus(server, Status.Connecting()), this.close(connection)).pipe(
+          connection.lock.withPermits(1)
+        ),
+        this.open(connection)
+      )
   }
 
   /** The connected servers, in the order given, with their clients. */

@@ -191,11 +191,13 @@ class Forwarder {
    * a handler would have left behind, is no answer), else the only request in flight.
    */
   private get askingFor(): Effect.Effect<Either.Either<RequestContext.Service, McpError>> {
-    return Effect.map(
-      Effect.serviceOption(RequestContext.RequestContext),
-      (related) =>
-        Option.isSome(related) && this.calls.includes(related.value) ? Either.right(related.value) : this.asking
-    )
+    return Effect.map(Effect.serviceOption(RequestContext.RequestContext), (related) => {
+      if (Option.isNone(related)) return this.asking
+      // A request of another kind (a completion, say): never another client's request in its place.
+      return this.calls.includes(related.value)
+        ? Either.right(related.value)
+        : Either.left(McpError.invalidRequest("the proxy forwards no request it belongs to"))
+    })
   }
 
   /** The only request in flight. */
@@ -419,6 +421,10 @@ class Mirror {
   private subscribeUpstream(uri: string): Effect.Effect<void, never, Scope.Scope> {
     const { clients } = this
     const server = this.serverOf(clients.routeUri(uri))
+    const connectedOf = (statuses: ReadonlyMap<string, McpClients.Status>) => {
+      const status = statuses.get(server)
+      return status?._tag === "Connected" ? Option.some(status.client) : Option.none()
+    }
     const subscribe = Effect.tap(
       Effect.either(clients.subscribeResource(uri)),
       Either.match({
@@ -426,21 +432,20 @@ class Mirror {
         onRight: () => Effect.void
       })
     )
-    const connections = clients.statusChanges.pipe(
-      Stream.filterMap((statuses) => {
-        const status = statuses.get(server)
-        return status?._tag === "Connected" ? Option.some(status.client) : Option.none()
-      }),
-      Stream.changesWith((a, b) => a === b)
-    )
-    return Effect.zipRight(
-      Effect.acquireRelease(
-        subscribe,
-        (subscribed) => Either.isRight(subscribed) ? Effect.ignore(clients.unsubscribeResource(uri)) : Effect.void
-      ),
-      // The first is the connection just subscribed on.
-      Effect.forkScoped(Stream.runForEach(Stream.drop(connections, 1), () => subscribe))
-    )
+    return Effect.gen(function*() {
+      // The connection subscribed on now; any other that connects later holds no subscription, and gets one.
+      const first = connectedOf(yield* clients.status)
+      yield* Effect.addFinalizer(() => Effect.ignore(clients.unsubscribeResource(uri)))
+      yield* subscribe
+      yield* Effect.forkScoped(
+        clients.statusChanges.pipe(
+          Stream.filterMap(connectedOf),
+          Stream.changesWith((a, b) => a === b),
+          Stream.filter((client) => Option.isNone(first) || client !== first.value),
+          Stream.runForEach(() => subscribe)
+        )
+      )
+    })
   }
 
   private resource(definition: McpSchema.Resource): Resource.Resource {

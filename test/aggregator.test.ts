@@ -13,6 +13,7 @@ import {
   Tool
 } from "mcp-effect"
 import { NodeHttp } from "mcp-effect/node"
+import { flush } from "./helpers.js"
 
 /** What a test watches inside an upstream server: a call that started, and its finalizer having run. */
 interface Signals {
@@ -484,6 +485,32 @@ describe("questions that belong to a call", () => {
         yield* next(changes, "notifications/tools/list_changed")
       }
       expect(text(yield* user.callTool("alpha_ask"))).toBe("Hello, user")
+    }))
+
+  it.scoped("an upstream log made during another client's completion never reaches the call in flight", () =>
+    Effect.gen(function*() {
+      const release = yield* Deferred.make<void>()
+      const Up = Layer.mergeAll(
+        McpServer.tool("chatty", {}, () => Effect.as(Deferred.await(release), "said")),
+        McpServer.resource("item://{id}", {
+          complete: { id: (value) => Effect.as(Effect.logInfo(`secret of B: ${value}`), ["one"]) }
+        }, ({ id }) => Effect.succeed(`item ${id}`))
+      ).pipe(Layer.provideMerge(McpServer.layer({ name: "alpha", version: "1" })))
+      const context = yield* Layer.build(ProxyOf({ alpha: upstream(Up) }))
+      const heardA = yield* Queue.unbounded<string>()
+      const a = yield* McpTest.makeClient(Layer.succeedContext(context)).pipe(
+        Effect.provideService(McpClient.Logging, { message: ({ data }) => heardA.offer(String(data)) })
+      )
+      const b = yield* McpTest.makeClient(Layer.succeedContext(context))
+      yield* a.setLevel("debug")
+      const call = yield* Effect.fork(a.callTool("alpha_chatty"))
+      yield* flush
+      const [template] = yield* b.listResourceTemplates
+      yield* b.complete({ type: "ref/resource", uri: template!.uriTemplate }, { name: "id", value: "o" })
+      yield* flush
+      expect(Array.from(yield* Queue.takeAll(heardA))).toEqual([])
+      yield* Deferred.succeed(release, undefined)
+      yield* Fiber.join(call)
     }))
 
   it.scoped("the proxy passes each upstream log message on as one of the downstream request it belongs to", () =>

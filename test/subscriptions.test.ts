@@ -265,6 +265,81 @@ describe("Resource subscribe, edges", () => {
     }))
 })
 
+describe("Resource subscribe, edges found in review", () => {
+  it.scoped("a start after two quick stops still waits for the first stop", () =>
+    Effect.gen(function*() {
+      const events = yield* Queue.unbounded<string>()
+      const gate = yield* Deferred.make<void>()
+      const { connect } = yield* serverOf(
+        McpServer.resource("data://slowstop", {
+          subscribe: () =>
+            Effect.acquireRelease(
+              events.offer("start"),
+              () => Effect.zipRight(Deferred.await(gate), events.offer("stop"))
+            )
+        }, () => Effect.succeed("x")).pipe(Layer.provideMerge(layerOf("s")))
+      )
+      const [a, b, c] = [yield* connect(), yield* connect(), yield* connect()]
+      yield* a.subscribeResource("data://slowstop")
+      expect(yield* Queue.take(events)).toBe("start")
+      // Stop 1 waits on the gate; start 2 waits for it; stop 2 interrupts start 2; start 3 must still wait for stop 1.
+      for (
+        const step of [
+          a.unsubscribeResource("data://slowstop"),
+          b.subscribeResource("data://slowstop"),
+          b.unsubscribeResource("data://slowstop"),
+          c.subscribeResource("data://slowstop")
+        ]
+      ) {
+        yield* Effect.fork(step)
+        yield* flush
+      }
+      expect(Array.from(yield* Queue.takeAll(events))).toEqual([])
+      yield* Deferred.succeed(gate, undefined)
+      expect([yield* Queue.take(events), yield* Queue.take(events)]).toEqual(["stop", "start"])
+    }))
+
+  it.scoped("a 2026-07-28 subscription interrupted while it waits leaves one listen, not two", () =>
+    Effect.gen(function*() {
+      const events = yield* Queue.unbounded<string>()
+      const gate = yield* Deferred.make<void>()
+      const watch = (uri: string) =>
+        Effect.acquireRelease(events.offer(`start ${uri}`), () => events.offer(`stop ${uri}`))
+      const { connect, server } = yield* serverOf(
+        Layer.mergeAll(
+          McpServer.resource("data://fixed", { subscribe: watch }, () => Effect.succeed("fixed")),
+          McpServer.resource("data://slow", {
+            subscribe: (uri) => Effect.zipRight(Deferred.await(gate), watch(uri))
+          }, () => Effect.succeed("slow"))
+        ).pipe(Layer.provideMerge(layerOf("l")))
+      )
+      const client = yield* connect({ protocolVersion: "2026-07-28" })
+      const heard = yield* client.subscribe
+      yield* client.subscribeResource("data://fixed")
+      expect(yield* Queue.take(events)).toBe("start data://fixed")
+      const adding = yield* Effect.fork(client.subscribeResource("data://slow"))
+      yield* flush
+      yield* Fiber.interrupt(adding)
+      yield* Deferred.succeed(gate, undefined)
+      expect(yield* Queue.take(events)).toBe("start data://slow")
+      yield* flush
+      yield* Queue.takeAll(heard)
+      yield* server.notifyResourceUpdated("data://fixed")
+      yield* next(heard, "notifications/resources/updated")
+      yield* client.unsubscribeResource("data://slow")
+      yield* client.unsubscribeResource("data://fixed")
+      expect([yield* Queue.take(events), yield* Queue.take(events)].sort()).toEqual([
+        "stop data://fixed",
+        "stop data://slow"
+      ])
+      // The update was heard once: one listen held it.
+      const again = Array.from(yield* Queue.takeAll(heard)).filter((n) =>
+        n.method === "notifications/resources/updated"
+      )
+      expect(again).toEqual([])
+    }))
+})
+
 describe("McpProxy and subscriptions", () => {
   const ProxyOf = <C extends McpClients.Connections>(connections: C) =>
     McpProxy.layer(connections).pipe(Layer.provideMerge(McpServer.layer({ name: "proxy", version: "1" })))
@@ -302,6 +377,28 @@ describe("McpProxy and subscriptions", () => {
       // The old connection's session ends (its subscription with it); the new one subscribes.
       const after = [yield* Queue.take(events), yield* Queue.take(events)]
       expect(after.sort()).toEqual(["start data://fixed", "stop data://fixed"])
+      yield* upstream.server.notifyResourceUpdated("data://fixed")
+      expect((yield* next(heard, "notifications/resources/updated")).params).toEqual({ uri: watched!.uri })
+    }))
+
+  it.scoped("subscribes on the next connection when the first subscription failed (the upstream had gone)", () =>
+    Effect.gen(function*() {
+      const events = yield* Queue.unbounded<string>()
+      const upstream = yield* serverOf(WatchedServer(events))
+      const firstScope = yield* Scope.make()
+      let opened = 0
+      const connection = Effect.suspend(() =>
+        ++opened === 1 ? Scope.extend(upstream.connect(), firstScope) : upstream.connect()
+      )
+      const proxy = yield* Layer.build(ProxyOf({ alpha: connection }))
+      const client = yield* McpTest.makeClient(Layer.succeedContext(proxy))
+      const heard = yield* client.subscribe
+      const [watched] = (yield* client.listResources).filter((r) => r.uri.includes("fixed"))
+      // The upstream goes away unnoticed: the subscription fails there, and the downstream one stands.
+      yield* Scope.close(firstScope, Exit.void)
+      yield* client.subscribeResource(watched!.uri)
+      expect((yield* Context.get(proxy, McpClients.McpClients).reconnect("alpha"))._tag).toBe("Connected")
+      expect(yield* Queue.take(events)).toBe("start data://fixed")
       yield* upstream.server.notifyResourceUpdated("data://fixed")
       expect((yield* next(heard, "notifications/resources/updated")).params).toEqual({ uri: watched!.uri })
     }))

@@ -47,25 +47,33 @@ export const make = (
     // Replaces the listen, and returns once the server acknowledged the new one (so that a change right after is
     // heard). The old one ends only then: ended first, the server would stop, then start again, what runs for the
     // subscriptions both hold. One replacement at a time, so that each ends the one before it.
-    const relisten = Effect.scoped(Effect.gen(function*() {
+    const relisten = Effect.suspend(() => {
       const previous = current
       current = undefined
-      if (uris.size > 0 || listChanges) {
+      // The old listen ends however this does: a replacement interrupted while it waits must not leave two.
+      const replaced = previous === undefined ? Effect.void : Fiber.interrupt(previous)
+      if (uris.size === 0 && !listChanges) return replaced
+      return Effect.scoped(Effect.gen(function*() {
         const heard = yield* PubSub.subscribe(notifications)
         // Interruptible whatever region this runs in (a subscription made while acquiring a resource, say), so that
         // the next replacement can end it.
-        current = yield* Effect.forkIn(
+        const fiber = yield* Effect.forkIn(
           Effect.interruptible(Effect.ignore(listen(filterOf(capabilities, [...uris])))),
           scope
         )
-        yield* Queue.take(heard).pipe(
-          Effect.repeat({ until: (n) => n.method === "notifications/subscriptions/acknowledged" }),
-          Effect.timeout(Duration.seconds(10)),
-          Effect.ignore
-        )
-      }
-      if (previous !== undefined) yield* Fiber.interrupt(previous)
-    })).pipe(lock.withPermits(1))
+        current = fiber
+        // Until the server acknowledges it, or it ends (refused). Interruptible even where this runs in a finalizer,
+        // so that the race can end its loser (the listen's await), which it would otherwise wait for.
+        yield* Effect.interruptible(Effect.raceFirst(
+          Queue.take(heard).pipe(
+            Effect.repeat({ until: (n) => n.method === "notifications/subscriptions/acknowledged" }),
+            Effect.timeout(Duration.seconds(10)),
+            Effect.ignore
+          ),
+          Effect.asVoid(Fiber.await(fiber))
+        ))
+      })).pipe(Effect.ensuring(replaced))
+    }).pipe(lock.withPermits(1))
     return {
       add: (uri) => Effect.suspend(() => uris.has(uri) ? Effect.void : (uris.add(uri), relisten)),
       remove: (uri) => Effect.suspend(() => uris.delete(uri) ? relisten : Effect.void),

@@ -58,9 +58,14 @@ export class Subscribers {
     this.held.delete(uri)
     const start = held.start
     if (start === undefined) return Effect.void
+    // After the stop before it, if any: the next start waits for this one only, so each stop waits for its elder.
+    const before = this.stopping.get(uri)
     const stop = this.runFork(Effect.zipRight(
-      Fiber.interrupt(start),
-      Effect.suspend(() => held.scope === undefined ? Effect.void : Scope.close(held.scope, Exit.void))
+      before === undefined ? Effect.void : Fiber.await(before),
+      Effect.zipRight(
+        Fiber.interrupt(start),
+        Effect.suspend(() => held.scope === undefined ? Effect.void : Scope.close(held.scope, Exit.void))
+      )
     ))
     this.stopping.set(uri, stop)
     stop.addObserver(() => {
