@@ -299,6 +299,30 @@ describe("Resource subscribe, edges found in review", () => {
       expect([yield* Queue.take(events), yield* Queue.take(events)]).toEqual(["stop", "start"])
     }))
 
+  it.scoped("a hook whose release hangs holds up only its own leave, not a later subscriber's", () =>
+    Effect.gen(function*() {
+      const events = yield* Queue.unbounded<string>()
+      const { connect } = yield* serverOf(
+        McpServer.resource("data://stuck", {
+          subscribe: () => Effect.acquireRelease(events.offer("start"), () => Effect.never)
+        }, () => Effect.succeed("x")).pipe(Layer.provideMerge(layerOf("stuck-release")))
+      )
+      const a = yield* connect()
+      const scope = yield* Scope.make()
+      const b = yield* Scope.extend(connect(), scope)
+      yield* a.subscribeResource("data://stuck")
+      expect(yield* Queue.take(events)).toBe("start")
+      yield* Effect.fork(a.unsubscribeResource("data://stuck"))
+      yield* flush
+      // B's start waits for A's stop, which never ends; B leaving, and its session closing, must not.
+      const joining = yield* Effect.fork(b.subscribeResource("data://stuck"))
+      yield* flush
+      yield* Fiber.interrupt(joining)
+      yield* b.unsubscribeResource("data://stuck")
+      yield* Scope.close(scope, Exit.void)
+      expect(Array.from(yield* Queue.takeAll(events))).toEqual([])
+    }))
+
   it.scoped("a 2026-07-28 subscription interrupted while it waits leaves one listen, not two", () =>
     Effect.gen(function*() {
       const events = yield* Queue.unbounded<string>()

@@ -58,20 +58,22 @@ export class Subscribers {
     this.held.delete(uri)
     const start = held.start
     if (start === undefined) return Effect.void
-    // After the stop before it, if any: the next start waits for this one only, so each stop waits for its elder.
-    const before = this.stopping.get(uri)
-    const stop = this.runFork(Effect.zipRight(
-      before === undefined ? Effect.void : Fiber.await(before),
-      Effect.zipRight(
-        Fiber.interrupt(start),
-        Effect.suspend(() => held.scope === undefined ? Effect.void : Scope.close(held.scope, Exit.void))
-      )
+    // This leave's own part, which its caller waits for: its start ended, its scope closed. Safe before any earlier
+    // stop has ended, since its hook ran only after them all.
+    const own = this.runFork(Effect.zipRight(
+      Fiber.interrupt(start),
+      Effect.suspend(() => held.scope === undefined ? Effect.void : Scope.close(held.scope, Exit.void))
     ))
-    this.stopping.set(uri, stop)
-    stop.addObserver(() => {
-      if (this.stopping.get(uri) === stop) this.stopping.delete(uri)
+    // What the next start waits for: this stop and every earlier one (a later stop may end first).
+    const before = this.stopping.get(uri)
+    const all = before === undefined
+      ? own
+      : this.runFork(Effect.zipRight(Fiber.await(before), Effect.asVoid(Fiber.await(own))))
+    this.stopping.set(uri, all)
+    all.addObserver(() => {
+      if (this.stopping.get(uri) === all) this.stopping.delete(uri)
     })
-    return awaited(stop)
+    return awaited(own)
   }
 
   /** {@link unsafeAdd} for each of `uris`; the effect waits for them all. */
