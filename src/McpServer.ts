@@ -37,7 +37,7 @@ import * as InputRequired from "./internal/inputRequired.js"
 import * as Modern from "./internal/modern.js"
 import { ModernEra } from "./internal/modernEra.js"
 import { Registry } from "./internal/registry.js"
-import type { SessionOptions } from "./internal/session.js"
+import type { Server, SessionOptions } from "./internal/session.js"
 import { ServerSession, setStateless } from "./internal/session.js"
 import { SessionServices } from "./internal/sessionServices.js"
 import { Subscribers } from "./internal/subscribers.js"
@@ -403,30 +403,7 @@ const makeWith = (options: Options, audience: Audience): Effect.Effect<Service> 
           }
         }
 
-        const connect = (transport: Transport, runOptions?: RunOptions) =>
-          Effect.flatMap(Effect.scope, (scope) => {
-            const session = new ServerSession(transport, runOptions, runtime, sessionServer)
-            sessions.add(session)
-            // A session taken up from a store brings its subscriptions: what runs for them starts here too.
-            if (session.subscriptions !== undefined) subscribers.unsafeAddAll(session.subscriptions)
-            // Scope.addFinalizer, not Effect.addFinalizer: the latter keeps the calling fiber's FiberRefs for the
-            // finalizer, which an idle session would then hold for its whole life. The session's services go last,
-            // once no handler can use them.
-            const close = Effect.suspend(() => {
-              sessions.delete(session)
-              session.ended = true
-              const subscribed = session.subscriptions ?? []
-              session.subscriptions = undefined
-              return Effect.zipRight(
-                session.peer.shutdown,
-                Effect.suspend(() => session.services?.close ?? Effect.void)
-              ).pipe(Effect.zipRight(subscribers.unsafeRemoveAll(subscribed)))
-            })
-            return Effect.as(Scope.addFinalizer(scope, close), {
-              receiver: session.peer.receiver,
-              run: session.peer.run
-            })
-          })
+        const connect = connectTo(sessions, runtime, sessionServer)
 
         const service: Service = {
           info,
@@ -480,6 +457,34 @@ const makeWith = (options: Options, audience: Audience): Effect.Effect<Service> 
       }
     ))
 }
+
+/** Opens sessions on the server's transports, each in the caller's scope, among `sessions` until it closes. */
+const connectTo = (sessions: Set<ServerSession>, runtime: Runtime.Runtime<never>, server: Server) =>
+(
+  transport: Transport,
+  runOptions?: RunOptions
+): Effect.Effect<{ readonly receiver: Receiver; readonly run: Effect.Effect<void> }, never, Scope.Scope> =>
+  Effect.flatMap(Effect.scope, (scope) => {
+    const session = new ServerSession(transport, runOptions, runtime, server)
+    const { subscribers } = server
+    sessions.add(session)
+    // A session taken up from a store brings its subscriptions: what runs for them starts here too.
+    if (session.subscriptions !== undefined) subscribers.unsafeAddAll(session.subscriptions)
+    // Scope.addFinalizer, not Effect.addFinalizer: the latter keeps the calling fiber's FiberRefs for the
+    // finalizer, which an idle session would then hold for its whole life. The session's services go last,
+    // once no handler can use them.
+    const close = Effect.suspend(() => {
+      sessions.delete(session)
+      session.ended = true
+      const subscribed = session.subscriptions ?? []
+      session.subscriptions = undefined
+      return Effect.zipRight(
+        session.peer.shutdown,
+        Effect.suspend(() => session.services?.close ?? Effect.void)
+      ).pipe(Effect.zipRight(subscribers.unsafeRemoveAll(subscribed)))
+    })
+    return Effect.as(Scope.addFinalizer(scope, close), { receiver: session.peer.receiver, run: session.peer.run })
+  })
 
 /** What `Resource.make` and `Prompt.make` throw for a malformed definition. */
 const asDefinitionError = (e: unknown): DefinitionError =>
