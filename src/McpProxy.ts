@@ -187,8 +187,8 @@ class Forwarder {
 
   /**
    * The request an upstream question (or log message) belongs to: the forwarded call it came with, found among the
-   * handler's services and still in flight here (a request context that is not, such as one a reconnection made in
-   * a handler would have left behind, is no answer), else the only request in flight.
+   * handler's services, if it is still in flight here (one that is not, a completion's, gets no other request in its
+   * place); with none, the only request in flight.
    */
   private get askingFor(): Effect.Effect<Either.Either<RequestContext.Service, McpError>> {
     return Effect.map(Effect.serviceOption(RequestContext.RequestContext), (related) => {
