@@ -649,11 +649,21 @@ export const tool = <
  * @since 0.1.0
  * @category layers
  */
-export const resource = <const U extends string, P extends Resource.VariableSchemas<U> = {}, E = never, R = never>(
+export const resource = <
+  const U extends string,
+  P extends Resource.VariableSchemas<U> = {},
+  E = never,
+  R = never,
+  RS = never
+>(
   uri: U,
-  options: Resource.TemplateOptions<U, P, R>,
+  options: Resource.TemplateOptions<U, P, R, RS>,
   handler: (params: Resource.Params<U, P>) => Effect.Effect<Resource.Output, E, R>
-): Layer.Layer<never, DefinitionError, McpServer | Exclude<R, RequestContext.RequestContext>> =>
+): Layer.Layer<
+  never,
+  DefinitionError,
+  McpServer | Exclude<R, RequestContext.RequestContext> | Exclude<RS, Scope.Scope>
+> =>
   Layer.effectDiscard(Effect.flatMap(
     Effect.try({
       try: () => Resource.make(uri, options, handler),

@@ -119,7 +119,7 @@ export type StringVariables<P> = {
  * @since 0.1.0
  * @category models
  */
-export interface TemplateOptions<U extends string, P extends VariableSchemas<U>, R> extends Options {
+export interface TemplateOptions<U extends string, P extends VariableSchemas<U>, R, RS = never> extends Options {
   readonly parameters?: P & StringVariables<P>
   /** Completers for the template's variables. */
   readonly complete?: { readonly [K in keyof UriTemplate.Variables<U>]?: Completion.Completer<R> }
@@ -132,11 +132,12 @@ export interface TemplateOptions<U extends string, P extends VariableSchemas<U>,
    * ends (an unsubscribe, a listen cancelled, a session closed). For work
    * that pays only while someone listens: watching a file, subscribing to an
    * upstream source. Call `McpServer.notifyResourceUpdated` when the
-   * resource changes. It runs outside any request (`RequestContext` is not
-   * among its services); two runs for one URI never overlap (a start waits
-   * for the previous stop), and one still starting when the last subscriber
-   * leaves is interrupted. A hook that dies is logged; the subscription
-   * stays.
+   * resource changes. Its services are the resource's requirements; it
+   * runs outside any request, so one that asks for `RequestContext` leaves
+   * that among them, unprovided. Two runs for one URI never overlap (a
+   * start waits for every earlier stop), and one still starting when the
+   * last subscriber leaves is interrupted. A hook that dies is logged; the
+   * subscription stays.
    *
    * @example
    * ```ts
@@ -157,7 +158,7 @@ export interface TemplateOptions<U extends string, P extends VariableSchemas<U>,
    *
    * @since 0.2.0
    */
-  readonly subscribe?: (uri: string) => Effect.Effect<void, never, R | Scope.Scope>
+  readonly subscribe?: (uri: string) => Effect.Effect<void, never, RS | Scope.Scope>
 }
 
 /**
@@ -265,19 +266,29 @@ const makeDecoder = (parameters: Readonly<Record<string, Schema.Schema<any, stri
  * @since 0.1.0
  * @category constructors
  */
-export const make = <const U extends string, P extends VariableSchemas<U> = {}, E = never, R = never>(
+export const make = <
+  const U extends string,
+  P extends VariableSchemas<U> = {},
+  E = never,
+  R = never,
+  RS = never
+>(
   uri: U,
-  options: TemplateOptions<U, P, R>,
+  options: TemplateOptions<U, P, R, RS>,
   handler: (params: Params<U, P>) => Effect.Effect<Output, E, R>
-): Resource<Exclude<R, RequestContext>> | Template<Exclude<R, RequestContext>> => {
+):
+  | Resource<Exclude<R, RequestContext> | Exclude<RS, Scope.Scope>>
+  | Template<Exclude<R, RequestContext> | Exclude<RS, Scope.Scope>> =>
+{
   const run = (target: string, params: Record<string, unknown>) =>
     // Suspended: a handler that throws before returning its effect fails like any other.
     Effect.suspend(() => handler(params as Params<U, P>)).pipe(
       Effect.map((output) => toContents(target, options.mimeType, output)),
       Effect.catchAllCause(recoverAsError(`Reading ${target}`, `Failed to read ${target}`))
     ) as Effect.Effect<McpSchema.ReadResourceResult, McpError, Exclude<R, RequestContext> | RequestContext>
+  // The same function: its requirements with `Scope` said once (the compiler cannot tell RS is within the union).
   const subscribe = options.subscribe as
-    | ((uri: string) => Effect.Effect<void, never, Exclude<R, RequestContext> | Scope.Scope>)
+    | ((uri: string) => Effect.Effect<void, never, Exclude<RS, Scope.Scope> | Scope.Scope>)
     | undefined
   if (!UriTemplate.isTemplate(uri)) {
     return {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Deferred, Effect, Exit, Fiber, Layer, Queue, Scope } from "effect"
 import type { McpClient } from "mcp-effect"
-import { McpClients, McpProxy, McpServer, McpTest, Resource } from "mcp-effect"
+import { McpClients, McpProxy, McpServer, McpTest, RequestContext, Resource } from "mcp-effect"
 import { NodeHttp } from "mcp-effect/node"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -113,6 +113,20 @@ describe("Resource subscribe", () => {
       yield* client.unsubscribeResource(fixed!.uri)
       expect(yield* taken(events)).toEqual(["stop data://fixed"])
     }))
+})
+
+describe("Resource subscribe, types", () => {
+  it("a hook's services are the layer's requirements; RequestContext, which no hook has, is one no one provides", () => {
+    const needsRequest = McpServer.resource("data://x", {
+      subscribe: () => Effect.asVoid(RequestContext.RequestContext)
+    }, () => Effect.succeed("x"))
+    // @ts-expect-error RequestContext is left among the layer's requirements: a subscribe hook runs in no request
+    const served: Layer.Layer<never, unknown, McpServer.McpServer> = needsRequest
+    const plain: Layer.Layer<never, unknown, McpServer.McpServer> = McpServer.resource("data://y", {
+      subscribe: (uri) => Effect.asVoid(Effect.acquireRelease(Effect.log(uri), () => Effect.void))
+    }, () => Effect.succeed("y"))
+    expect([served, plain].length).toBe(2)
+  })
 })
 
 describe("Resource subscribe, forking", () => {
