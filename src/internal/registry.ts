@@ -395,16 +395,27 @@ export class Registry {
     return found?.mount.registry.promptScopes(found.key)
   }
 
-  /** A resource's, or the first matching template's: the one a read of `uri` would serve. */
-  resourceScopes(uri: string): ReadonlyArray<string> | undefined {
+  /**
+   * What a read of `uri` would serve here: the resource, or the first matching template; `undefined` for a skill's
+   * file (no definition of its own) or nothing here. Else the mounted server that has it, under its own URI.
+   */
+  private servingOf(
+    uri: string
+  ): Registered<Resource.Resource<unknown> | Resource.Template<unknown>> | Found | undefined {
     const own = this.resources.get(uri)
-    if (own !== undefined) return own.value.scopes
+    if (own !== undefined) return own
     if (this.skillFiles.has(uri)) return undefined
     for (const template of this.templates.values()) {
-      if (template.value.uriTemplate.match(uri) !== undefined) return template.value.scopes
+      if (template.value.uriTemplate.match(uri) !== undefined) return template
     }
-    const found = this.mountedResource(uri)
-    return found?.mount.registry.resourceScopes(found.key)
+    return this.mountedResource(uri)
+  }
+
+  /** A resource's, or the first matching template's: the one a read of `uri` would serve. */
+  resourceScopes(uri: string): ReadonlyArray<string> | undefined {
+    const serving = this.servingOf(uri)
+    if (serving === undefined) return undefined
+    return "mount" in serving ? serving.mount.registry.resourceScopes(serving.key) : serving.value.scopes
   }
 
   /**
@@ -413,14 +424,9 @@ export class Registry {
    * serve (a mounted server's, for its prefixed URIs), with its services.
    */
   subscriberOf(uri: string): Effect.Effect<void, never, Scope.Scope> | undefined {
-    const own = this.resources.get(uri)
-    if (own !== undefined) return hookOf(own, uri)
-    if (this.skillFiles.has(uri)) return undefined
-    for (const template of this.templates.values()) {
-      if (template.value.uriTemplate.match(uri) !== undefined) return hookOf(template, uri)
-    }
-    const found = this.mountedResource(uri)
-    return found?.mount.registry.subscriberOf(found.key)
+    const serving = this.servingOf(uri)
+    if (serving === undefined) return undefined
+    return "mount" in serving ? serving.mount.registry.subscriberOf(serving.key) : hookOf(serving, uri)
   }
 
   /** A template's, by its template string (as listed). */
