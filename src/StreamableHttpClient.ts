@@ -111,6 +111,7 @@ const isResponseTo = (item: unknown, id: RequestId) =>
   isRecord(item) && item.id === id && ("result" in item || "error" in item)
 
 const isInitialize = (message: unknown) => isRecord(message) && message.method === "initialize"
+const isInitialized = (message: unknown) => isRecord(message) && message.method === "notifications/initialized"
 
 /** The JSON-RPC code of a refusal without one of its own. */
 const codeOfStatus = (status: number) => status < 500 ? ErrorCode.InvalidRequest : ErrorCode.InternalError
@@ -276,9 +277,18 @@ class Connection implements Sink {
     )
   }
 
+  /**
+   * From now on requests wait for the GET stream, which opens once the handshake's last message is through: set when
+   * `notifications/initialized` is sent, so that a request sent before its answer came does not go first (a server
+   * may send what it asks then on the GET stream only, and drop it while there is none).
+   */
+  expectGetStream() {
+    this.getStreamOpened ??= Deferred.unsafeMake(FiberId.none)
+  }
+
   /** Opens the session's GET stream in the background; requests wait for it to answer. */
   startGetStream() {
-    this.getStreamOpened = Deferred.unsafeMake(FiberId.none)
+    this.expectGetStream()
     this.fork(this.openGetStream)
   }
 
@@ -301,7 +311,8 @@ class Connection implements Sink {
   post(message: unknown, encodedMessage: string, options?: SendOptions, retried = false): Effect.Effect<void> {
     if (this.legacy !== undefined) return this.legacy.post(message, encodedMessage)
     return Effect.gen(this, function*() {
-      yield* this.awaitGetStream
+      // The handshake's last message is what the GET stream waits for.
+      if (!isInitialized(message)) yield* this.awaitGetStream
       const session = this.sessionId
       const response = yield* this.execute(message, encodedMessage, options)
       const issued = response.headers["mcp-session-id"]
@@ -493,8 +504,8 @@ export const makeTransport = (
         const cancelled = cancelledPost(message, modernPosts)
         if (cancelled !== undefined) return void fork(Fiber.interrupt(cancelled))
         if (isInitialize(message)) connection.initializeMessage = message
-        const opensStream = isRecord(message) && message.method === "notifications/initialized" &&
-          options.openGetStream !== false
+        const opensStream = isInitialized(message) && options.openGetStream !== false
+        if (opensStream) connection.expectGetStream()
         // Encoded here, in the sender's fiber: a message that cannot be encoded fails its sender at once.
         const request = connection.post(message, encode(message), sendOptions)
         const fiber = fork(

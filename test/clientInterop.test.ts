@@ -5,6 +5,7 @@
  * HTTP: a malformed body, a timeout, a stream cut and resumed, a server killed mid-call, a forgotten session, a server
  * of the legacy HTTP+SSE transport. Timeouts here are upper bounds only: no test depends on how fast anything is.
  */
+import { FetchHttpClient, HttpClient } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
 import { acceptedContent, createMcpHandler, inputRequired, McpServer as V2Server } from "@modelcontextprotocol/server"
@@ -109,6 +110,30 @@ describe("our client against our server", () => {
         yield* exerciseOurs(client)
       }), 30_000)
   }
+
+  it.scopedLive("over Streamable HTTP, a request sent before the handshake's last message is through waits for the GET stream", () =>
+    Effect.gen(function*() {
+      const { url } = yield* serveHttp(EverythingServer)
+      const gate = yield* Deferred.make<void>()
+      const sent: Array<string> = []
+      // The answer to notifications/initialized is held back; what the client sends meanwhile is recorded in order.
+      const http = HttpClient.mapRequestEffect(yield* HttpClient.HttpClient, (request) => {
+        const body = request.body._tag === "Uint8Array" ? new TextDecoder().decode(request.body.body) : ""
+        const method = (body.match(/"method":"([^"]+)"/) ?? [])[1] ?? request.method
+        sent.push(method)
+        return method === "notifications/initialized"
+          ? Effect.as(Deferred.await(gate), request)
+          : Effect.succeed(request)
+      })
+      const client = yield* StreamableHttpClient.connect(url, { protocolVersion: "2025-11-25" }).pipe(
+        Effect.provideService(HttpClient.HttpClient, http)
+      )
+      const call = yield* Effect.fork(client.listTools)
+      yield* Effect.sleep("50 millis")
+      yield* Deferred.succeed(gate, undefined)
+      yield* Fiber.join(call)
+      expect(sent.slice(0, 4)).toEqual(["initialize", "notifications/initialized", "GET", "tools/list"])
+    }).pipe(Effect.provide(FetchHttpClient.layer)))
 
   it.scopedLive("over legacy HTTP+SSE, directly and as the fallback of a 404 initialize", () =>
     Effect.gen(function*() {
