@@ -360,7 +360,12 @@ describe("SessionStore over Streamable HTTP", () => {
         raw(b.url, { method: "GET", headers: { ...headers, accept: "text/event-stream", "last-event-id": priming } })
       )
       expect(resumed.status).toBe(200)
-      expect(sseMessages(resumed.body).map((m) => m.message.params?.message)).toEqual(["started"])
+      expect(resumed.ended).toBe(true)
+      // Then the request's last word, stored for B: A never finished it, and B cannot, so the client sends it again.
+      const [progress, answer] = sseMessages(resumed.body).map((m) => m.message)
+      expect(progress?.params?.message).toBe("started")
+      expect(answer?.id).toBe(1)
+      expect(answer?.error?.message).toMatch(/^The server shut down before this request completed/)
     }))
 
   it.scopedLive("DELETE on B ends a session A opened, held or not: no node can revive it", () =>

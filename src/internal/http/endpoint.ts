@@ -215,14 +215,13 @@ export class Endpoint {
         session.standalone.keepEvents = keepEvents
         session.standalone.detach()
       }
+      const message = keepEvents
+        ? "The server shut down before this request completed; the session goes on, so send the request again"
+        : "The session ended before this request completed"
       for (const [id, stream] of session.requests ?? []) {
         stream.closed = true
         stream.keepEvents = keepEvents
-        stream.inbox.offer(encoded({
-          jsonrpc: "2.0",
-          id,
-          error: { code: ErrorCode.ServerError, message: "The session ended before this request completed" }
-        }))
+        stream.inbox.offer(encoded({ jsonrpc: "2.0", id, error: { code: ErrorCode.ServerError, message } }))
       }
       const streamIds = [
         ...(session.streams?.keys() ?? []),

@@ -176,7 +176,8 @@ export class EventStream {
       }
       this.exclusive(() => {
         // A closed session's streams store nothing more: what is left goes to the response still attached, if any.
-        if (this.closed) return forward(entry, undefined)
+        // But one left for another process stores its request's last word, for a resumption there to end with.
+        if (this.closed && !(this.keepEvents && answers(entry, this.requestId))) return forward(entry, undefined)
         store.append(this.streamId, entry.message, entry.text, (id) => {
           // Stored while the session was closing: forget it again, unless another process may resume it.
           if (this.closed && !this.keepEvents) store.remove(this.streamId)
@@ -198,8 +199,10 @@ export class EventStream {
           this.finished = true
           sink?.end()
           this.sink = undefined
-          // Delivered to the end on a live response: nothing is left to resume, so the store can forget it.
-          if (delivered) store.remove(this.streamId)
+          // Delivered to the end on a live response: nothing is left to resume, so the store can forget it. Not in a
+          // shutdown that leaves the session to another process: a response written while connections close may
+          // never arrive (the client may have left before the server noticed), and the client resumes elsewhere.
+          if (delivered && !(this.closed && this.keepEvents)) store.remove(this.streamId)
         }
       } finally {
         this.release()
