@@ -31,6 +31,15 @@ interface Server {
   readonly args: ReadonlyArray<string>
   /** Extra environment: `MCP_BENCH_TELEMETRY=traced` installs a tracer (`bench/servers/telemetry.ts`). */
   readonly env?: Readonly<Record<string, string>>
+  /** Speaks 2026-07-28: no `initialize`, each request with its `_meta` envelope (stdio pins the era per process). */
+  readonly modern?: boolean
+}
+
+/** A 2026-07-28 request's envelope, as a client sends it with every request. */
+const MODERN_META = {
+  "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+  "io.modelcontextprotocol/clientCapabilities": {},
+  "io.modelcontextprotocol/clientInfo": { name: "bench", version: "1" }
 }
 
 const servers: ReadonlyArray<Server> = [
@@ -42,6 +51,7 @@ const servers: ReadonlyArray<Server> = [
     args: [".bench/effect-echo.mjs"],
     env: { MCP_BENCH_TELEMETRY: "traced" }
   },
+  { name: "mcp-effect 2026", command: "node", args: [".bench/effect-echo.mjs"], modern: true },
   { name: "official SDK", command: "node", args: ["bench/servers/sdk-echo.mjs"] },
   { name: "bare loop", command: "node", args: ["bench/servers/bare-echo.mjs"] },
   ...(baseline === undefined ? [] : [{ name: "baseline", command: "node", args: [".bench/effect-echo-baseline.mjs"] }])
@@ -83,15 +93,20 @@ const connect = async (server: Server) => {
       waiting.set(id, resolve)
       child.stdin.write(JSON.stringify({ jsonrpc: "2.0", id, method, params }) + "\n")
     })
-  await request("initialize", {
-    protocolVersion: "2025-11-25",
-    capabilities: {},
-    clientInfo: { name: "bench", version: "1" }
-  })
-  child.stdin.write(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }) + "\n")
+  if (!server.modern) {
+    await request("initialize", {
+      protocolVersion: "2025-11-25",
+      capabilities: {},
+      clientInfo: { name: "bench", version: "1" }
+    })
+    child.stdin.write(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }) + "\n")
+  }
+  const params = server.modern
+    ? { name: "echo", arguments: { text: "hello world" }, _meta: MODERN_META }
+    : { name: "echo", arguments: { text: "hello world" } }
   const call = async () => {
     const start = performance.now()
-    const end = await request("tools/call", { name: "echo", arguments: { text: "hello world" } })
+    const end = await request("tools/call", params)
     return end - start
   }
   return { child, call, pid: child.pid! }
@@ -140,7 +155,7 @@ const main = async () => {
   }
   process.stdout.write("\npeak RSS: " + results.map((r) => `${r.name} ${r.rss.toFixed(1)} MB`).join(", ") + "\n")
   const ours = results[0]!
-  const sdk = results[1]!
+  const sdk = results.find((r) => r.name === "official SDK")!
   process.stdout.write(
     `\nmcp-effect / official SDK:\n` +
       `  CPU per call   sequential ${(ours.sequential.cpuPerCall / sdk.sequential.cpuPerCall).toFixed(2)}x, ` +
