@@ -6,6 +6,9 @@ import { cli, start, tempDir } from "./cliHelpers.js"
 
 const SERVER = resolve("test/fixtures/cli-server.ts")
 
+/** dev, the server it compiles and starts (twice), and command-line clients: many seconds on a loaded machine. */
+const DEV_TIMEOUT = 120_000
+
 describe("mcp-effect dev", () => {
   it.scoped("restarts the server on the same port when a file it loaded changes", () =>
     Effect.gen(function*() {
@@ -23,22 +26,26 @@ describe("mcp-effect dev", () => {
       expect(again).toBe(url)
       const after = JSON.parse((yield* cli(["list", url!, "--json"])).stdout)
       expect(after.tools[0].description).toBe("Repeats a text, again")
-    }))
+    }), DEV_TIMEOUT)
 
-  it.scoped("waits for a fix when the module fails to load, and stops its server with itself", () =>
-    Effect.gen(function*() {
-      const folder = yield* tempDir("mcp-effect-dev-", resolve("test"))
-      const file = join(folder, "server.ts")
-      writeFileSync(file, "export default 1\n")
-      const dev = yield* start(["dev", file, "--port", "0", "--no-inspector"])
-      yield* dev.next(/has no default export that is a Layer/)
-      yield* dev.next(/the server exited \(code 1\); waiting for a change/)
-      copyFileSync(SERVER, file)
-      const [, url] = yield* dev.next(/serving (http:\/\/\S+)/)
-      expect((yield* cli(["call", url!, "repeat", "text=x", "times=2"])).stdout).toBe("xx\n")
-      dev.child.kill("SIGTERM")
-      yield* Effect.promise(() => dev.exited)
-      const gone = yield* cli(["list", url!])
-      expect(gone.code).toBe(1)
-    }))
+  it.scoped(
+    "waits for a fix when the module fails to load, and stops its server with itself",
+    () =>
+      Effect.gen(function*() {
+        const folder = yield* tempDir("mcp-effect-dev-", resolve("test"))
+        const file = join(folder, "server.ts")
+        writeFileSync(file, "export default 1\n")
+        const dev = yield* start(["dev", file, "--port", "0", "--no-inspector"])
+        yield* dev.next(/has no default export that is a Layer/)
+        yield* dev.next(/the server exited \(code 1\); waiting for a change/)
+        copyFileSync(SERVER, file)
+        const [, url] = yield* dev.next(/serving (http:\/\/\S+)/)
+        expect((yield* cli(["call", url!, "repeat", "text=x", "times=2"])).stdout).toBe("xx\n")
+        dev.child.kill("SIGTERM")
+        yield* Effect.promise(() => dev.exited)
+        const gone = yield* cli(["list", url!])
+        expect(gone.code).toBe(1)
+      }),
+    DEV_TIMEOUT
+  )
 })

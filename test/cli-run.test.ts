@@ -72,13 +72,18 @@ describe("mcp-effect run", () => {
 })
 
 describe("mcp-effect --help and usage errors", () => {
-  it.effect("prints help for every command", () =>
-    Effect.forEach(["run", "dev", "install", "list", "call", "read", "prompt"], (command) =>
-      Effect.gen(function*() {
-        const result = yield* cli([command, "--help"])
-        expect(result.code).toBe(0)
-        expect(stripVTControlCharacters(result.stdout)).toContain(`USAGE\n\n$ ${command} `)
-      })))
+  // Seven processes, two at a time: seconds each on a loaded machine, hence a timeout of its own.
+  it.effect(
+    "prints help for every command",
+    () =>
+      Effect.forEach(["run", "dev", "install", "list", "call", "read", "prompt"], (command) =>
+        Effect.gen(function*() {
+          const result = yield* cli([command, "--help"])
+          expect(result.code).toBe(0)
+          expect(stripVTControlCharacters(result.stdout)).toContain(`USAGE\n\n$ ${command} `)
+        }), { concurrency: 2 }),
+    120_000
+  )
 
   it.effect("refuses an unknown option with a non-zero exit and no stack", () =>
     Effect.gen(function*() {

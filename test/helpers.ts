@@ -40,8 +40,9 @@ export const spawnStdio = (file: string) => {
       })
       send({ jsonrpc: "2.0", method: "notifications/initialized" })
     },
+    /** Waits until `predicate` holds, however long that takes on a loaded machine: the test's timeout bounds it. */
     waitFor: async (predicate: () => boolean) => {
-      for (let i = 0; i < 300 && !predicate(); i++) await new Promise((r) => setTimeout(r, 50))
+      while (!predicate()) await new Promise((r) => setTimeout(r, 20))
     },
     end: () => {
       child.stdin.end()

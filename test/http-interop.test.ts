@@ -4,7 +4,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { CreateMessageRequestSchema, ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Schedule } from "effect"
 import { McpServer, RequestContext, StreamableHttp } from "mcp-effect"
 import { Grow, TestServer } from "./fixtures.js"
 import { leave, openSession, promise, raw, serveHttp, servePlatform } from "./httpHelpers.js"
@@ -129,9 +129,12 @@ describe("mounting", () => {
       const { headers } = yield* promise(() => openSession(url))
       const get = { ...headers, accept: "text/event-stream" }
       yield* promise(() => leave(url, get, undefined, 50))
-      yield* Effect.sleep("300 millis")
-      // The first stream was let go, so the session may open another (one GET stream at a time: 409 otherwise).
-      const again = yield* promise(() => raw(url, { method: "GET", headers: get, readFor: 50 }))
+      // The first stream is let go once the server sees the client gone, so the session may open another (one GET
+      // stream at a time: 409 until then).
+      const again = yield* promise(() => raw(url, { method: "GET", headers: get, readFor: 50 })).pipe(
+        Effect.filterOrFail((r) => r.status !== 409, () => "the first stream is still held"),
+        Effect.retry(Schedule.spaced("50 millis"))
+      )
       expect(again.status).toBe(200)
     }))
 

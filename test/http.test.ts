@@ -1,6 +1,6 @@
 import { HttpRouter } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Queue, Ref, Schema, Scope } from "effect"
+import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Queue, Ref, Schedule, Schema, Scope } from "effect"
 import { EventStore, McpClient, McpServer, RequestContext, StreamableHttp, StreamableHttpClient } from "mcp-effect"
 import { NodeHttp } from "mcp-effect/node"
 import { createServer, request as httpRequest } from "node:http"
@@ -139,6 +139,38 @@ const Burst = McpServer.tool(
 const Server = Layer.mergeAll(Chatty, Ask, Poll, Slow, Stall, Flood, LateFlood, Hoard, Burst, Grow).pipe(
   Layer.provideMerge(TestServer)
 )
+
+/** Checks `check` every 10 ms until it holds (the test's timeout bounds the wait). */
+const untilTrue = <E>(check: Effect.Effect<boolean, E>) =>
+  check.pipe(Effect.repeat({ until: (held) => held, schedule: Schedule.spaced("10 millis") }), Effect.asVoid)
+
+/** A `raw` option that completes `deferred` once the response's body shows `text`. */
+const opened = (deferred: Deferred.Deferred<void>, text: string) => ({
+  text,
+  then: () => Deferred.unsafeDone(deferred, Exit.void)
+})
+
+/**
+ * `Server` with a `gate` tool that says when its call started, answers once `release` is done, and says when its
+ * handler ended (whether it answered, or was interrupted): a request held in flight for exactly as long as a test
+ * needs, whatever the machine's speed.
+ */
+const gated = Effect.gen(function*() {
+  const started = yield* Deferred.make<void>()
+  const release = yield* Deferred.make<void>()
+  const ended = yield* Deferred.make<boolean>()
+  const Gate = McpServer.tool(
+    "gate",
+    { description: "Answers once released" },
+    () =>
+      Deferred.succeed(started, undefined).pipe(
+        Effect.zipRight(Deferred.await(release)),
+        Effect.as("released"),
+        Effect.onExit((exit) => Deferred.succeed(ended, Exit.isSuccess(exit)))
+      )
+  )
+  return { server: Gate.pipe(Layer.provideMerge(Server)), started, release, ended }
+})
 
 const call = (id: number | string, name: string, args: object = {}, meta?: object) => ({
   jsonrpc: "2.0",
@@ -348,11 +380,11 @@ describe("Streamable HTTP: POST", () => {
 
   it.scopedLive("refuses a batch entry whose id is in flight, without taking over its request", () =>
     Effect.gen(function*() {
-      const { url } = yield* serveHttp(Server, { maxRequestsPerSession: 2 })
+      const gate = yield* gated
+      const { url } = yield* serveHttp(gate.server, { maxRequestsPerSession: 2 })
       const { headers } = yield* promise(() => openSession(url, "2025-03-26"))
-      const slow = promise(() => raw(url, { headers, body: call(1, "slow", { fail: false }) })).pipe(Effect.fork)
-      const pending = yield* slow
-      yield* Effect.sleep("50 millis")
+      const pending = yield* promise(() => raw(url, { headers, body: call(1, "gate") })).pipe(Effect.fork)
+      yield* Deferred.await(gate.started)
       const batch = yield* promise(() =>
         raw(url, { headers, body: [call(1, "add", { a: 1, b: 1 }), call(2, "add", { a: 1, b: 2 })] })
       )
@@ -383,8 +415,9 @@ describe("Streamable HTTP: POST", () => {
         raw(url, { headers, body: [call(3, "add", { a: 1, b: 1 }), call(4, "add", { a: 1, b: 1 })] })
       )
       expect(tooMany.status).toBe(429)
+      yield* Deferred.succeed(gate.release, undefined)
       const answered = yield* Fiber.join(pending)
-      expect(JSON.parse(answered.body).result.content[0].text).toBe("slow done")
+      expect(JSON.parse(answered.body).result.content[0].text).toBe("released")
       const after = yield* promise(() =>
         raw(url, { headers, body: [call(5, "add", { a: 1, b: 1 }), call(6, "add", { a: 1, b: 1 })] })
       )
@@ -467,22 +500,27 @@ describe("Streamable HTTP: POST", () => {
 
   it.scopedLive("ends the HTTP response of a cancelled request, JSON or SSE, and frees its slot", () =>
     Effect.gen(function*() {
-      const { url } = yield* serveHttp(Server, { maxRequestsPerSession: 1 })
+      const gate = yield* gated
+      const { url } = yield* serveHttp(gate.server, { maxRequestsPerSession: 1 })
       const { headers } = yield* promise(() => openSession(url))
       const cancel = (requestId: number) =>
         promise(() =>
           raw(url, { headers, body: { jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId } } })
         )
       // Nothing came before the cancel: the POST is answered 202, with no body.
-      const json = yield* promise(() => raw(url, { headers, body: call(1, "stall", { log: false }) })).pipe(Effect.fork)
-      yield* Effect.sleep("50 millis")
+      const json = yield* promise(() => raw(url, { headers, body: call(1, "gate") })).pipe(Effect.fork)
+      yield* Deferred.await(gate.started)
       expect((yield* cancel(1)).status).toBe(202)
       const jsonEnded = yield* Fiber.join(json)
       expect(jsonEnded.status).toBe(202)
       expect(jsonEnded.body).toBe("")
+      expect(yield* Deferred.await(gate.ended)).toBe(false)
       // A log came first: the SSE stream carries it, then ends without a response.
-      const sse = yield* promise(() => raw(url, { headers, body: call(2, "stall", { log: true }) })).pipe(Effect.fork)
-      yield* Effect.sleep("50 millis")
+      const logged = yield* Deferred.make<void>()
+      const sse = yield* promise(() =>
+        raw(url, { headers, body: call(2, "stall", { log: true }), seen: opened(logged, "hanging") })
+      ).pipe(Effect.fork)
+      yield* Deferred.await(logged)
       yield* cancel(2)
       const sseEnded = yield* Fiber.join(sse)
       expect(sseMessages(sseEnded.body).map((m) => m.message.method ?? "response")).toEqual(["notifications/message"])
@@ -492,13 +530,17 @@ describe("Streamable HTTP: POST", () => {
 
   it.scopedLive("caps requests in flight per session with 429", () =>
     Effect.gen(function*() {
-      const { url } = yield* serveHttp(Server, { maxRequestsPerSession: 2 })
+      const gate = yield* gated
+      const { url } = yield* serveHttp(gate.server, { maxRequestsPerSession: 2 })
       const { headers } = yield* promise(() => openSession(url))
-      const results = yield* promise(() =>
-        Promise.all([1, 2, 3].map((id) => raw(url, { headers, body: call(id, "slow", { fail: false }) })))
-      )
+      // Two calls wait at the gate: the third is answered first, and refused.
+      const calls = [1, 2, 3].map((id) => raw(url, { headers, body: call(id, "gate") }))
+      const first = yield* promise(() => Promise.race(calls))
+      expect(first.status).toBe(429)
+      expect(first.body).toMatch(/at most 2 requests/)
+      yield* Deferred.succeed(gate.release, undefined)
+      const results = yield* promise(() => Promise.all(calls))
       expect(results.map((r) => r.status).sort()).toEqual([200, 200, 429])
-      expect(results.find((r) => r.status === 429)!.body).toMatch(/at most 2 requests/)
     }))
   it.scopedLive("answers a result JSON cannot encode with -32603, in JSON and in SSE, and keeps serving", () =>
     Effect.gen(function*() {
@@ -526,14 +568,20 @@ describe("Streamable HTTP: POST", () => {
 
   it.scopedLive("frees the slot of a request whose client left before the answer; the request itself runs on", () =>
     Effect.gen(function*() {
-      const { url } = yield* serveHttp(Server, { maxRequestsPerSession: 1 })
+      const gate = yield* gated
+      const { url } = yield* serveHttp(gate.server, { maxRequestsPerSession: 1 })
       const { headers } = yield* promise(() => openSession(url))
-      // Leaving is not cancelling: the slow call still runs to its end, and then its slot is free again.
-      yield* promise(() => leave(url, headers, call(1, "slow", { fail: false }), 50))
+      // Leaving is not cancelling: the call still runs to its end, and then its slot is free again.
+      yield* promise(() => leave(url, headers, call(1, "gate"), Effect.runPromise(Deferred.await(gate.started))))
       const busy = yield* promise(() => raw(url, { headers, body: call(2, "add", { a: 1, b: 1 }) }))
       expect(busy.status).toBe(429)
-      yield* Effect.sleep("400 millis")
-      const next = yield* promise(() => raw(url, { headers, body: call(3, "add", { a: 1, b: 1 }) }))
+      yield* Deferred.succeed(gate.release, undefined)
+      expect(yield* Deferred.await(gate.ended)).toBe(true)
+      // The slot is given back once the answer has gone (nowhere), just after the handler ends: ask until it is.
+      const next = yield* promise(() => raw(url, { headers, body: call(3, "add", { a: 1, b: 1 }) })).pipe(
+        Effect.filterOrFail((r) => r.status !== 429, () => "still busy"),
+        Effect.retry(Schedule.spaced("10 millis"))
+      )
       expect(next.status).toBe(200)
       expect(JSON.parse(next.body).result.structuredContent).toEqual({ result: 2 })
     }))
@@ -558,44 +606,46 @@ describe("Streamable HTTP: sessions", () => {
 
   it.scopedLive("DELETE interrupts the session's handlers", () =>
     Effect.gen(function*() {
-      const interrupted = yield* Deferred.make<void>()
-      const Hang = McpServer.tool("hang", { description: "hangs" }, () =>
-        Effect.never.pipe(Effect.onInterrupt(() =>
-          Deferred.succeed(interrupted, undefined)
-        )))
-      const { url } = yield* serveHttp(Layer.provideMerge(Hang, Server))
+      const gate = yield* gated
+      const { url } = yield* serveHttp(gate.server)
       const { headers } = yield* promise(() => openSession(url))
-      raw(url, { headers, body: call(1, "hang") }).catch(() => {})
-      yield* Effect.sleep("100 millis")
+      raw(url, { headers, body: call(1, "gate") }).catch(() => {})
+      yield* Deferred.await(gate.started)
       yield* promise(() => raw(url, { method: "DELETE", headers }))
-      yield* Deferred.await(interrupted).pipe(Effect.timeout("5 seconds"))
+      expect(yield* Deferred.await(gate.ended)).toBe(false)
     }))
 
   it.scopedLive("expires idle sessions and caps their number", () =>
     Effect.gen(function*() {
-      const { url } = yield* serveHttp(Server, { sessionIdleTimeout: "300 millis", maxSessions: 2 })
+      // Long enough for the first two sessions to outlive the third's refusal on a loaded machine.
+      const { url } = yield* serveHttp(Server, { sessionIdleTimeout: "1 second", maxSessions: 2 })
       const first = yield* promise(() => openSession(url))
       yield* promise(() => openSession(url))
       const third = yield* promise(() => raw(url, { headers: JSON_AND_SSE, body: initializeBody() }))
       expect(third.status).toBe(503)
       expect(third.body).toMatch(/maximum of 2 sessions/)
-      yield* Effect.sleep("1500 millis")
+      // A refused initialize touches no session: ask until they have expired and one is free again.
+      const fresh = yield* promise(() => raw(url, { headers: JSON_AND_SSE, body: initializeBody() })).pipe(
+        Effect.filterOrFail((r) => r.status !== 503, () => "still full"),
+        Effect.retry(Schedule.spaced("50 millis"))
+      )
+      expect(fresh.status).toBe(200)
       const expired = yield* promise(() => raw(url, { headers: first.headers, body: call(1, "add", { a: 1, b: 1 }) }))
       expect(expired.status).toBe(404)
-      const fresh = yield* promise(() => raw(url, { headers: JSON_AND_SSE, body: initializeBody() }))
-      expect(fresh.status).toBe(200)
     }))
 
   it.scopedLive("carries list_changed and unrelated messages on the GET stream; one GET per session", () =>
     Effect.gen(function*() {
       const { url } = yield* serveHttp(Server)
       const { headers } = yield* promise(() => openSession(url))
+      const attached = yield* Deferred.make<void>()
       const get = raw(url, {
         method: "GET",
         headers: { ...headers, accept: "text/event-stream" },
+        seen: opened(attached, "retry:"),
         until: "list_changed"
       })
-      yield* Effect.sleep("100 millis")
+      yield* Deferred.await(attached)
       const second = yield* promise(() =>
         raw(url, { method: "GET", headers: { ...headers, accept: "text/event-stream" } })
       )
@@ -624,12 +674,14 @@ describe("Streamable HTTP: sessions", () => {
           body: { jsonrpc: "2.0", id: 1, method: "resources/subscribe", params: { uri: "file:///readme.md" } }
         })
       )
+      const attached = yield* Deferred.make<void>()
       const get = raw(url, {
         method: "GET",
         headers: { ...headers, accept: "text/event-stream" },
+        seen: opened(attached, "retry:"),
         until: "resources/updated"
       })
-      yield* Effect.sleep("100 millis")
+      yield* Deferred.await(attached)
       yield* promise(() => raw(url, { headers, body: call(2, "touch") }))
       const stream = yield* promise(() => get)
       expect(sseMessages(stream.body).map((m) => m.message)).toContainEqual({
@@ -701,21 +753,27 @@ describe("Streamable HTTP: sessions", () => {
       // A stream that ended while detached (polling): its result is kept for a resumption.
       const polled = yield* promise(() => raw(url, { headers, body: call(1, "poll") }))
       const polledStream = polled.body.match(/^id: (\S+)\/0/)![1]!
-      yield* Effect.sleep("300 millis")
+      yield* untilTrue(Effect.map(memory.replayAfter(`${polledStream}/0`), Option.isSome))
       // The GET stream, with an event being stored as the session ends, and a resumption waiting for it.
-      const standalone = yield* Effect.fork(promise(() => raw(url, { method: "GET", headers: get, readFor: 5000 })))
-      yield* Effect.sleep("50 millis")
+      const attached = yield* Deferred.make<void>()
+      const standalone = yield* Effect.fork(
+        promise(() => raw(url, { method: "GET", headers: get, seen: opened(attached, "retry:"), readFor: 10_000 }))
+      )
+      yield* Deferred.await(attached)
       yield* promise(() => raw(url, { headers, body: call(2, "grow") }))
       const resumed = yield* Effect.fork(
         promise(() =>
-          raw(url, { method: "GET", headers: { ...get, "last-event-id": `${sessionId}-0/0` }, readFor: 5000 })
+          raw(url, { method: "GET", headers: { ...get, "last-event-id": `${sessionId}-0/0` }, readFor: 10_000 })
         )
       )
       // A request stream still running.
+      const logged = yield* Deferred.make<void>()
       const hanging = yield* Effect.fork(
-        promise(() => raw(url, { headers, body: call(3, "stall", { log: true }), readFor: 5000 }))
+        promise(() =>
+          raw(url, { headers, body: call(3, "stall", { log: true }), seen: opened(logged, "hanging"), readFor: 10_000 })
+        )
       )
-      yield* Effect.sleep("10 millis")
+      yield* Deferred.await(logged)
       expect((yield* promise(() => raw(url, { method: "DELETE", headers }))).status).toBe(200)
       const [standaloneEnded, resumedEnded, hangingEnded] = yield* Fiber.join(
         Fiber.zip(Fiber.zip(standalone, resumed), hanging)
@@ -725,11 +783,14 @@ describe("Streamable HTTP: sessions", () => {
       // Every response was ended by the server, none cut short by the reader.
       expect([standaloneEnded.ended, resumedEnded.ended, hangingEnded.ended]).toEqual([true, true, true])
       expect(sseMessages(hangingEnded.body).at(-1)!.message.error.message).toMatch(/session ended/)
-      yield* Effect.sleep("100 millis")
       const hangingStream = hangingEnded.body.match(/^id: (\S+)\/0/)![1]!
-      for (const stream of [polledStream, `${sessionId}-0`, hangingStream]) {
-        expect(Option.isNone(yield* memory.replayAfter(`${stream}/0`))).toBe(true)
-      }
+      // The store forgets them on fibers of its own: as soon as it can, not before the DELETE answers.
+      yield* untilTrue(
+        Effect.forEach(
+          [polledStream, `${sessionId}-0`, hangingStream],
+          (stream) => Effect.map(memory.replayAfter(`${stream}/0`), Option.isNone)
+        ).pipe(Effect.map((gone) => gone.every(Boolean)))
+      )
     }))
 
   it.scopedLive("sends SSE keep-alive comments", () =>
@@ -737,7 +798,11 @@ describe("Streamable HTTP: sessions", () => {
       const { url } = yield* serveHttp(Server, { keepAliveInterval: "100 millis" })
       const { headers } = yield* promise(() => openSession(url))
       const stream = yield* promise(() =>
-        raw(url, { method: "GET", headers: { ...headers, accept: "text/event-stream" }, readFor: 450 })
+        raw(url, {
+          method: "GET",
+          headers: { ...headers, accept: "text/event-stream" },
+          until: ": keep-alive\n\n: keep-alive"
+        })
       )
       expect(stream.body.match(/: keep-alive/g)?.length).toBeGreaterThanOrEqual(2)
     }))
@@ -772,21 +837,27 @@ describe("Streamable HTTP: sessions", () => {
   it.live("drains in-flight requests on shutdown, then interrupts what is left", () =>
     Effect.gen(function*() {
       const interrupted = yield* Deferred.make<void>()
+      const hanging = yield* Deferred.make<void>()
       const Hang = McpServer.tool("hang", { description: "hangs" }, () =>
-        Effect.never.pipe(Effect.onInterrupt(() =>
-          Deferred.succeed(interrupted, undefined)
-        )))
+        Deferred.succeed(hanging, undefined).pipe(
+          Effect.zipRight(Effect.never),
+          Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined))
+        ))
+      const gate = yield* gated
       const scope = yield* Scope.make()
-      const { url } = yield* serveHttp(Layer.provideMerge(Hang, Server), { shutdownGracePeriod: "1 second" }).pipe(
+      const { url } = yield* serveHttp(Layer.provideMerge(Hang, gate.server), { shutdownGracePeriod: "1 second" }).pipe(
         Scope.extend(scope)
       )
       const { headers } = yield* promise(() => openSession(url))
-      const slow = raw(url, { headers, body: call(1, "slow", { fail: false }) })
+      const slow = raw(url, { headers, body: call(1, "gate") })
       const hang = raw(url, { headers, body: call(2, "hang") })
-      yield* Effect.sleep("50 millis")
+      yield* Deferred.await(gate.started)
+      yield* Deferred.await(hanging)
       const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+      // Released as the shutdown begins (or just before): either way it answers within the grace period.
+      yield* Deferred.succeed(gate.release, undefined)
       const drained = yield* promise(() => slow)
-      expect(JSON.parse(drained.body).result.content[0].text).toBe("slow done")
+      expect(JSON.parse(drained.body).result.content[0].text).toBe("released")
       const cut = yield* promise(() => hang)
       expect(JSON.parse(cut.body).error.message).toMatch(/session ended/)
       yield* Fiber.join(closing)
@@ -986,7 +1057,7 @@ describe("NodeHttp", () => {
       const response = await raw(url, { headers, body: call(1, "add", { a: 2, b: 3 }) })
       expect(JSON.parse(response.body).result.structuredContent).toEqual({ result: 5 })
     } finally {
-      stop()
+      await stop()
     }
   }, 30_000)
 
@@ -997,7 +1068,7 @@ describe("NodeHttp", () => {
         expect(url).toBe(`http://127.0.0.1:${port}/mcp`)
         expect((await raw(url, { headers: JSON_AND_SSE, body: initializeBody() })).status).toBe(200)
       } finally {
-        stop()
+        await stop()
       }
     }
   }, 30_000)

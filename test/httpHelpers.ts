@@ -25,6 +25,8 @@ export interface RawOptions {
   readonly readFor?: number
   /** Stop reading once the body contains this. */
   readonly until?: string
+  /** Called once the body contains `text`; reading goes on (a test waits for a stream to be open, then acts). */
+  readonly seen?: { readonly text: string; readonly then: () => void }
 }
 
 /** A request on loopback with full control over headers (Host included), reading at most `readFor` ms. */
@@ -47,8 +49,13 @@ export const raw = (url: string, options: RawOptions = {}): Promise<RawResponse>
         resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, ended })
       }
       res.setEncoding("utf8")
+      let seen = options.seen
       res.on("data", (chunk: string) => {
         text += chunk
+        if (seen !== undefined && text.includes(seen.text)) {
+          seen.then()
+          seen = undefined
+        }
         if (options.until !== undefined && text.includes(options.until)) done(false)
       })
       res.on("end", () => done(true))
@@ -60,12 +67,13 @@ export const raw = (url: string, options: RawOptions = {}): Promise<RawResponse>
     req.end()
   })
 
-/** Sends a POST (or, without a body, a GET) and drops the connection after `afterMillis`, before any answer. */
+/** Sends a POST (or, without a body, a GET) and drops the connection after `after`, before any answer. */
 export const leave = (
   url: string,
   headers: Record<string, string>,
   body: object | undefined,
-  afterMillis: number
+  /** Milliseconds, or until a promise settles. */
+  after: number | Promise<unknown>
 ): Promise<void> =>
   new Promise((resolve) => {
     const text = body === undefined ? undefined : JSON.stringify(body)
@@ -75,10 +83,12 @@ export const leave = (
     })
     req.on("error", () => resolve())
     req.end(text)
-    setTimeout(() => {
+    const go = () => {
       req.destroy()
       resolve()
-    }, afterMillis)
+    }
+    if (typeof after === "number") setTimeout(go, after)
+    else after.then(go, go)
   })
 
 /**
@@ -206,9 +216,13 @@ export const promise = <A>(evaluate: () => Promise<A>) => Effect.promise(evaluat
  */
 export const startExample = async (file: string, args: ReadonlyArray<string> = []) => {
   const child = spawn(process.execPath, ["--import", "tsx", file, ...args], { stdio: ["ignore", "ignore", "pipe"] })
-  const stop = () => {
-    child.kill()
-  }
+  /** Ends the example; resolves once it has exited, so that its port is free again. */
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve()
+      child.once("exit", () => resolve())
+      child.kill()
+    })
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let text = ""
@@ -221,7 +235,7 @@ export const startExample = async (file: string, args: ReadonlyArray<string> = [
     })
     return { url, stop }
   } catch (e) {
-    stop()
+    await stop()
     throw e
   }
 }

@@ -221,13 +221,15 @@ describe("2026-07-28 over Streamable HTTP", () => {
 describe("2026-07-28 over Streamable HTTP, without sessions", () => {
   /** A tool that reports progress, then waits until it is interrupted, and says when it was. */
   const hanging = Effect.gen(function*() {
+    const started = yield* Deferred.make<void>()
     const interrupted = yield* Deferred.make<void>()
     const Hang = McpServer.tool("hang", {}, () =>
-      RequestContext.progress(1, 2).pipe(
+      Deferred.succeed(started, undefined).pipe(
+        Effect.zipRight(RequestContext.progress(1, 2)),
         Effect.zipRight(Effect.never),
         Effect.onInterrupt(() => Deferred.succeed(interrupted, undefined))
       ))
-    return { interrupted, server: Layer.mergeAll(Server, Hang.pipe(Layer.provide(TestServer))) }
+    return { started, interrupted, server: Layer.mergeAll(Server, Hang.pipe(Layer.provide(TestServer))) }
   })
 
   it.scoped("opens no session for a modern request: the session limit is left to handshake-era clients", () =>
@@ -310,8 +312,18 @@ describe("2026-07-28 over Streamable HTTP, without sessions", () => {
 
   it.live("drains modern requests in flight on shutdown, then ends what is left with an error", () =>
     Effect.gen(function*() {
-      const { interrupted, server } = yield* hanging
-      const Slow = McpServer.tool("slow", {}, () => Effect.as(Effect.sleep("200 millis"), "slow done"))
+      const { interrupted, server, started } = yield* hanging
+      const slowStarted = yield* Deferred.make<void>()
+      const release = yield* Deferred.make<void>()
+      const Slow = McpServer.tool(
+        "slow",
+        {},
+        () =>
+          Deferred.succeed(slowStarted, undefined).pipe(
+            Effect.zipRight(Deferred.await(release)),
+            Effect.as("slow done")
+          )
+      )
       const scope = yield* Scope.make()
       const { url } = yield* serveHttp(Layer.mergeAll(server, Slow.pipe(Layer.provide(TestServer))), {
         shutdownGracePeriod: "1 second"
@@ -319,8 +331,11 @@ describe("2026-07-28 over Streamable HTTP, without sessions", () => {
       const slow = post(url, 1, "tools/call", { name: "slow" }).pipe(Effect.fork)
       const hang = post(url, 2, "tools/call", { name: "hang" }).pipe(Effect.fork)
       const [slowFiber, hangFiber] = yield* Effect.all([slow, hang])
-      yield* Effect.sleep("50 millis")
+      yield* Deferred.await(slowStarted)
+      yield* Deferred.await(started)
       const closing = yield* Effect.fork(Scope.close(scope, Exit.void))
+      // Released as the shutdown begins (or just before): either way it answers within the grace period.
+      yield* Deferred.succeed(release, undefined)
       const drained = yield* Fiber.join(slowFiber)
       expect(json(drained.body).result.content[0].text).toBe("slow done")
       const cut = yield* Fiber.join(hangFiber)

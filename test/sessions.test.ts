@@ -121,7 +121,8 @@ describe("Streamable HTTP over node:http: fair session limits", () => {
       const { url } = yield* serveHttp(McpServer.layer({ name: "s", version: "1" }), {
         maxSessions: 20,
         maxSessionsPerClient: 5,
-        unusedSessionTimeout: "200 millis"
+        // Long enough that none expires while the ten initializes, or the last ping, are still on their way.
+        unusedSessionTimeout: "1 second"
       })
       const opened = yield* promise(() =>
         Promise.all(Array.from({ length: 10 }, () => raw(url, { headers: JSON_AND_SSE, body: initializeBody() })))
