@@ -261,6 +261,12 @@ describe("session layers (review)", () => {
     }))
 })
 
+/** Waits for the second request's layers to be released: just after its answer went, on a fiber of their own. */
+const releasedBoth = (entries: Ref.Ref<ReadonlyArray<string>>) =>
+  Ref.get(entries).pipe(
+    Effect.repeat({ until: (seen) => seen.includes("close 2"), schedule: Schedule.spaced("10 millis") })
+  )
+
 describe("session layers over Streamable HTTP", () => {
   const call = (id: number) => ({
     jsonrpc: "2.0",
@@ -296,7 +302,7 @@ describe("session layers over Streamable HTTP", () => {
       yield* promise(() => raw(url, { headers, body: initializeBody() }))
       expect((yield* promise(() => raw(url, { headers, body: call(1) }))).body).toContain("connection 1")
       expect((yield* promise(() => raw(url, { headers, body: call(2) }))).body).toContain("connection 2")
-      yield* Effect.sleep("50 millis")
+      yield* releasedBoth(entries)
       expect(yield* Ref.get(entries)).toEqual(["open 1", "close 1", "open 2", "close 2"])
     }))
 })
@@ -317,7 +323,7 @@ describe("session layers for 2026-07-28 requests over HTTP", () => {
       const { url } = yield* serveHttp(serverWith(entries))
       expect((yield* promise(() => raw(url, modernCall(1, "connection")))).body).toContain("connection 1")
       expect((yield* promise(() => raw(url, modernCall(2, "connection")))).body).toContain("connection 2")
-      yield* Effect.sleep("50 millis")
+      yield* releasedBoth(entries)
       expect(yield* Ref.get(entries)).toEqual(["open 1", "close 1", "open 2", "close 2"])
     }))
 })
