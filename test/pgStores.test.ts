@@ -270,7 +270,9 @@ describe.skipIf(Pg.unavailable !== undefined)("Postgres stores", () => {
       Effect.gen(function*() {
         const [a, b] = yield* twoNodes
         const channel = `${unique()}changes`
-        const feed = yield* on(b, PgChangeFeed.make({ channel, livenessInterval: "200 millis" }))
+        // Short, to find the dead LISTEN soon; not so short that a test process stalled by a loaded machine misses a
+        // probe and the feed starts over while the test subscribes (its stream would end with nothing heard).
+        const feed = yield* on(b, PgChangeFeed.make({ channel, livenessInterval: "1 second" }))
         // Twice: the second LISTEN is on a connection of the feed's own, which it replaces in turn.
         for (let round = 0; round < 2; round++) {
           const before = yield* hear(feed, 2)
