@@ -5,6 +5,20 @@ import { spawn } from "node:child_process"
 /** Lets every queued message cross the in-memory transport. */
 export const flush = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
 
+/**
+ * Runs `effect` again, `every` apart, until its result satisfies `done`, and gives that result: for what a server
+ * does on fibers of its own after it answered. Never timed: the test's timeout bounds the wait.
+ */
+export const pollUntil = <A, E, R>(
+  effect: Effect.Effect<A, E, R>,
+  done: (a: A) => boolean,
+  every: Duration.DurationInput = "10 millis"
+): Effect.Effect<A, E, R> =>
+  effect.pipe(
+    Effect.tap((a) => done(a) ? Effect.void : Effect.sleep(every)),
+    Effect.repeat({ until: done })
+  )
+
 /** Moves the TestClock forward in steps, letting messages cross between steps. */
 export const advance = (step: Duration.DurationInput, steps: number) =>
   Effect.gen(function*() {
@@ -17,7 +31,7 @@ export const advance = (step: Duration.DurationInput, steps: number) =>
 
 /**
  * Spawns a stdio server script with tsx and speaks raw JSON-RPC to it: `send` writes a line, `output` is everything
- * it wrote so far, `waitFor` polls (for at most 15 s) until a condition holds, and `end` closes its stdin and
+ * it wrote so far, `waitFor` polls until a condition holds (the test's timeout bounds it), and `end` closes its stdin and
  * resolves with its exit code.
  */
 export const spawnStdio = (file: string) => {

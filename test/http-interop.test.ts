@@ -4,9 +4,10 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { CreateMessageRequestSchema, ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
-import { Effect, Layer, Schedule } from "effect"
+import { Effect, Layer } from "effect"
 import { McpServer, RequestContext, StreamableHttp } from "mcp-effect"
 import { Grow, TestServer } from "./fixtures.js"
+import { pollUntil } from "./helpers.js"
 import { leave, openSession, promise, raw, serveHttp, servePlatform } from "./httpHelpers.js"
 
 const Poll = McpServer.tool("poll", { description: "Closes its stream, then answers" }, () =>
@@ -131,9 +132,10 @@ describe("mounting", () => {
       yield* promise(() => leave(url, get, undefined, 50))
       // The first stream is let go once the server sees the client gone, so the session may open another (one GET
       // stream at a time: 409 until then).
-      const again = yield* promise(() => raw(url, { method: "GET", headers: get, readFor: 50 })).pipe(
-        Effect.filterOrFail((r) => r.status !== 409, () => "the first stream is still held"),
-        Effect.retry(Schedule.spaced("50 millis"))
+      const again = yield* pollUntil(
+        promise(() => raw(url, { method: "GET", headers: get, readFor: 50 })),
+        (r) => r.status !== 409,
+        "50 millis"
       )
       expect(again.status).toBe(200)
     }))

@@ -1,11 +1,12 @@
 import { HttpRouter } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
-import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Queue, Ref, Schedule, Schema, Scope } from "effect"
+import { Cause, Deferred, Effect, Exit, Fiber, Layer, Option, Queue, Ref, Schema, Scope } from "effect"
 import { EventStore, McpClient, McpServer, RequestContext, StreamableHttp, StreamableHttpClient } from "mcp-effect"
 import { NodeHttp } from "mcp-effect/node"
 import { createServer, request as httpRequest } from "node:http"
 import type { Server as NodeServer } from "node:http"
 import { Grow, TestServer, Unencodable } from "./fixtures.js"
+import { pollUntil } from "./helpers.js"
 import {
   initializeBody,
   JSON_AND_SSE,
@@ -139,10 +140,6 @@ const Burst = McpServer.tool(
 const Server = Layer.mergeAll(Chatty, Ask, Poll, Slow, Stall, Flood, LateFlood, Hoard, Burst, Grow).pipe(
   Layer.provideMerge(TestServer)
 )
-
-/** Checks `check` every 10 ms until it holds (the test's timeout bounds the wait). */
-const untilTrue = <E>(check: Effect.Effect<boolean, E>) =>
-  check.pipe(Effect.repeat({ until: (held) => held, schedule: Schedule.spaced("10 millis") }), Effect.asVoid)
 
 /** A `raw` option that completes `deferred` once the response's body shows `text`. */
 const opened = (deferred: Deferred.Deferred<void>, text: string) => ({
@@ -578,9 +575,9 @@ describe("Streamable HTTP: POST", () => {
       yield* Deferred.succeed(gate.release, undefined)
       expect(yield* Deferred.await(gate.ended)).toBe(true)
       // The slot is given back once the answer has gone (nowhere), just after the handler ends: ask until it is.
-      const next = yield* promise(() => raw(url, { headers, body: call(3, "add", { a: 1, b: 1 }) })).pipe(
-        Effect.filterOrFail((r) => r.status !== 429, () => "still busy"),
-        Effect.retry(Schedule.spaced("10 millis"))
+      const next = yield* pollUntil(
+        promise(() => raw(url, { headers, body: call(3, "add", { a: 1, b: 1 }) })),
+        (r) => r.status !== 429
       )
       expect(next.status).toBe(200)
       expect(JSON.parse(next.body).result.structuredContent).toEqual({ result: 2 })
@@ -625,9 +622,10 @@ describe("Streamable HTTP: sessions", () => {
       expect(third.status).toBe(503)
       expect(third.body).toMatch(/maximum of 2 sessions/)
       // A refused initialize touches no session: ask until they have expired and one is free again.
-      const fresh = yield* promise(() => raw(url, { headers: JSON_AND_SSE, body: initializeBody() })).pipe(
-        Effect.filterOrFail((r) => r.status !== 503, () => "still full"),
-        Effect.retry(Schedule.spaced("50 millis"))
+      const fresh = yield* pollUntil(
+        promise(() => raw(url, { headers: JSON_AND_SSE, body: initializeBody() })),
+        (r) => r.status !== 503,
+        "50 millis"
       )
       expect(fresh.status).toBe(200)
       const expired = yield* promise(() => raw(url, { headers: first.headers, body: call(1, "add", { a: 1, b: 1 }) }))
@@ -753,7 +751,7 @@ describe("Streamable HTTP: sessions", () => {
       // A stream that ended while detached (polling): its result is kept for a resumption.
       const polled = yield* promise(() => raw(url, { headers, body: call(1, "poll") }))
       const polledStream = polled.body.match(/^id: (\S+)\/0/)![1]!
-      yield* untilTrue(Effect.map(memory.replayAfter(`${polledStream}/0`), Option.isSome))
+      yield* pollUntil(memory.replayAfter(`${polledStream}/0`), Option.isSome)
       // The GET stream, with an event being stored as the session ends, and a resumption waiting for it.
       const attached = yield* Deferred.make<void>()
       const standalone = yield* Effect.fork(
@@ -785,11 +783,9 @@ describe("Streamable HTTP: sessions", () => {
       expect(sseMessages(hangingEnded.body).at(-1)!.message.error.message).toMatch(/session ended/)
       const hangingStream = hangingEnded.body.match(/^id: (\S+)\/0/)![1]!
       // The store forgets them on fibers of its own: as soon as it can, not before the DELETE answers.
-      yield* untilTrue(
-        Effect.forEach(
-          [polledStream, `${sessionId}-0`, hangingStream],
-          (stream) => Effect.map(memory.replayAfter(`${stream}/0`), Option.isNone)
-        ).pipe(Effect.map((gone) => gone.every(Boolean)))
+      yield* pollUntil(
+        Effect.forEach([polledStream, `${sessionId}-0`, hangingStream], (stream) => memory.replayAfter(`${stream}/0`)),
+        (replays) => replays.every(Option.isNone)
       )
     }))
 

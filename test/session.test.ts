@@ -1,8 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Context, Deferred, Effect, Fiber, Layer, Ref, Schedule } from "effect"
+import { Context, Deferred, Effect, Fiber, Layer, Ref } from "effect"
 import { McpError, McpServer, McpTest } from "mcp-effect"
 import type { McpSchema, RequestContext } from "mcp-effect"
-import { advance, flush } from "./helpers.js"
+import { advance, flush, pollUntil } from "./helpers.js"
 import { initializeBody, JSON_AND_SSE, openSession, promise, raw, serveHttp } from "./httpHelpers.js"
 
 /** Server-wide: what the session layer did, in order. */
@@ -263,9 +263,7 @@ describe("session layers (review)", () => {
 
 /** Waits for the second request's layers to be released: just after its answer went, on a fiber of their own. */
 const releasedBoth = (entries: Ref.Ref<ReadonlyArray<string>>) =>
-  Ref.get(entries).pipe(
-    Effect.repeat({ until: (seen) => seen.includes("close 2"), schedule: Schedule.spaced("10 millis") })
-  )
+  pollUntil(Ref.get(entries), (seen) => seen.includes("close 2"))
 
 describe("session layers over Streamable HTTP", () => {
   const call = (id: number) => ({
@@ -288,9 +286,7 @@ describe("session layers over Streamable HTTP", () => {
       yield* promise(() => raw(url, { method: "DELETE", headers: deleted.headers }))
       // Released before the DELETE is answered (the idle one may have expired too, on a machine slow enough).
       expect(yield* Ref.get(entries)).toContain("close 1")
-      yield* Ref.get(entries).pipe(
-        Effect.repeat({ until: (seen) => seen.includes("close 2"), schedule: Schedule.spaced("50 millis") })
-      )
+      yield* releasedBoth(entries)
       expect([...(yield* Ref.get(entries))].sort()).toEqual(["close 1", "close 2", "open 1", "open 2"])
     }))
 
