@@ -325,23 +325,20 @@ export class ModernEra {
     const uris = filter.resourceSubscriptions ?? []
     // Counted at once; acknowledged, and heard from, once what runs while its resources have subscribers has started:
     // a wait that a cancelled listen leaves, unlike an uninterruptible acquisition.
-    const listening: { stop: (() => void) | undefined } = { stop: undefined }
+    let stop: (() => void) | undefined
     return Effect.acquireUseRelease(
       Effect.sync(() => server.subscribers.unsafeAddAll(uris)),
       (started) =>
-        Effect.zipRight(
-          started,
-          Effect.zipRight(
-            Effect.sync(() => {
-              send("notifications/subscriptions/acknowledged", { notifications: filter })
-              listening.stop = server.listen(filter, send)
-            }),
-            Effect.never
-          )
+        started.pipe(
+          Effect.zipRight(Effect.sync(() => {
+            send("notifications/subscriptions/acknowledged", { notifications: filter })
+            stop = server.listen(filter, send)
+          })),
+          Effect.zipRight(Effect.never)
         ),
       () =>
         Effect.suspend(() => {
-          listening.stop?.()
+          stop?.()
           return server.subscribers.unsafeRemoveAll(uris)
         })
     )

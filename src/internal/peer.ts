@@ -375,10 +375,8 @@ class PeerImpl implements Connection, Receiver {
    * caller's services beside its own (its own win where both have one).
    */
   private start(answer: Effect.Effect<unknown, McpError> | WithContext, related: RequestId | undefined) {
-    if (related === undefined && Effect.isEffect(answer)) return this.runFork(answer)
-    return Effect.isEffect(answer)
-      ? this.runFor(related, answer, this.runtime.context)
-      : this.runFor(related, answer.effect, answer.context)
+    if (!Effect.isEffect(answer)) return this.runFor(related, answer.effect, answer.context)
+    return related === undefined ? this.runFork(answer) : this.runFor(related, answer, this.runtime.context)
   }
 
   runFor(
